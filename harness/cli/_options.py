@@ -1,0 +1,113 @@
+"""Options shared by several commands, and turning them into engine inputs."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from harness.catalog import Catalog, load_catalog
+from harness.config import load_config
+from harness.credentials import ENV_VARS, Credentials
+from harness.errors import UsageError
+
+__all__ = [
+    "add_auth_options",
+    "add_catalog_options",
+    "add_probe_options",
+    "catalog_from_args",
+    "config_from_args",
+    "credentials_from_args",
+    "non_negative_int",
+]
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def add_catalog_options(parser: argparse.ArgumentParser) -> None:
+    """--schemas and --config."""
+    parser.add_argument(
+        "--schemas", metavar="DIR", help="a folder of provider folders that add to or replace the built-in catalog"
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: ./webhook-harness.toml or [tool.webhook-harness] in ./pyproject.toml)",
+    )
+
+
+def add_auth_options(parser: argparse.ArgumentParser) -> None:
+    """The credential options; which ones are given chooses the auth mode."""
+    group = parser.add_argument_group("authentication (secrets also from environment variables or the config file)")
+    group.add_argument(
+        "--secret",
+        metavar="TEXT",
+        help=f"shared secret (env {ENV_VARS['secret']}); teams: the base64 security token; stripe/standard: whsec_...",
+    )
+    group.add_argument(
+        "--signing-key",
+        metavar="PATH",
+        help=f"ECDSA P-256 private key PEM for the SendGrid signed webhook (env {ENV_VARS['signing_key']})",
+    )
+    group.add_argument("--token-url", metavar="URL", help="OAuth2 client-credentials token endpoint (sendgrid)")
+    group.add_argument("--client-id", metavar="ID", help="OAuth2 client id")
+    group.add_argument(
+        "--client-secret", metavar="TEXT", help=f"OAuth2 client secret (env {ENV_VARS['client_secret']})"
+    )
+    group.add_argument(
+        "--oauth-credentials-in",
+        choices=("basic", "form"),
+        help="send the OAuth client credentials as HTTP Basic (default) or as form fields",
+    )
+    group.add_argument("--basic", metavar="USER:PASS", help="HTTP Basic credentials (oci)")
+    group.add_argument("--bearer", metavar="TOKEN", help="a static bearer token")
+
+
+def add_probe_options(parser: argparse.ArgumentParser) -> None:
+    """--probe-url, --probe-db and --probe-sql."""
+    group = parser.add_argument_group("side-effect probe")
+    group.add_argument(
+        "--probe-url", metavar="TEMPLATE", help='GET, {event_id} substituted; answers a JSON number or {"count": n}'
+    )
+    group.add_argument("--probe-db", metavar="URL", help="SQLAlchemy database URL for a SQL probe")
+    group.add_argument("--probe-sql", metavar="QUERY", help="SQL returning the count; binds :event_id")
+
+
+def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The config file named by --config, or the one discovered in the working directory."""
+    return load_config(getattr(args, "config", None))
+
+
+def catalog_from_args(args: argparse.Namespace, config: dict[str, Any] | None = None) -> Catalog:
+    """The catalog, with the user's --schemas folder and config-file profile overrides."""
+    config = config_from_args(args) if config is None else config
+    schemas = getattr(args, "schemas", None) or config.get("schemas")
+    return load_catalog(schemas, overrides=config.get("providers"))
+
+
+def credentials_from_args(args: argparse.Namespace, config: dict[str, Any] | None = None) -> Credentials:
+    """Credentials from options, then environment variables, then the config file."""
+    config = config_from_args(args) if config is None else config
+    names = (
+        "secret",
+        "signing_key",
+        "token_url",
+        "client_id",
+        "client_secret",
+        "oauth_credentials_in",
+        "basic",
+        "bearer",
+    )
+    options = {name: getattr(args, name, None) for name in names}
+    creds = Credentials.resolve(options, config)
+    if (creds.token_url or creds.client_id or creds.client_secret) and not (creds.token_url and creds.client_id):
+        raise UsageError("OAuth needs both --token-url and --client-id (and a client secret).")
+    return creds

@@ -1,0 +1,84 @@
+"""`webhook-harness providers`: the catalog as a table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from harness.catalog import Provider
+from harness.cli._options import add_catalog_options, catalog_from_args
+from harness.core.durations import format_duration
+
+__all__ = ["register", "retry_summary"]
+
+
+def register(sub: Any) -> None:
+    """Add the `providers` subcommand."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "providers", help="list providers: event types, auth scheme, idempotency key, retry policy"
+    )
+    add_catalog_options(parser)
+    parser.add_argument("--details", action="store_true", help="also list every event type, header and assumption")
+    parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
+    parser.set_defaults(run=run)
+
+
+def retry_summary(provider: Provider) -> str:
+    """One phrase for a provider's retry policy."""
+    retry = provider.retry
+    attempts = retry.get("max_attempts")
+    window = retry.get("window")
+    if attempts == 1:
+        return "no retries"
+    parts = []
+    if attempts:
+        parts.append(f"{attempts} attempts")
+    if window:
+        parts.append(f"within {window}")
+    delays = retry.get("backoff", {}).get("delays", [])
+    if retry.get("backoff", {}).get("factor"):
+        parts.append(f"backoff ×{retry['backoff']['factor']:g} from {delays[-1] if delays else '0s'}")
+    elif delays:
+        parts.append("delays " + ",".join(delays))
+    return ", ".join(parts) or "unspecified"
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the provider table."""
+    catalog = catalog_from_args(args)
+    if args.json:
+        print(json.dumps({p.id: dict(p.raw) for p in catalog}, indent=2))
+        return 0
+    rows = [["provider", "events", "auth scheme", "idempotency key", "timeout", "retry policy"]]
+    for p in catalog:
+        rows.append(
+            [
+                p.id,
+                str(len(p.ordinary_events)),
+                "+".join(p.auth.schemes),
+                p.idempotency_key.describe(),
+                format_duration(p.timeout),
+                retry_summary(p),
+            ]
+        )
+    print(_table(rows))
+    if args.details:
+        for p in catalog:
+            print(f"\n{p.id}: {p.title}")
+            print("  events: " + ", ".join(p.ordinary_events))
+            if p.handshake:
+                print(f"  handshake: {p.handshake.kind} ({p.handshake.event})")
+            print(f"  body: {p.body.shape}, {p.content_type}, at most {p.body.max_bytes} bytes")
+            for name, spec in p.headers.items():
+                print(f"  header {name}: {spec.get('value') or 'generated ' + str(spec.get('generate'))}")
+            for key, why in p.assumptions.items():
+                print(f"  assumption {key}: {why}")
+    return 0

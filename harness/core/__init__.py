@@ -1,0 +1,1 @@
+"""Foundations shared by every layer; imports nothing from sibling subpackages."""

@@ -1,0 +1,84 @@
+"""Value types that cross layers: the request a provider sends and what the receiver answered."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Delivery", "Reply", "header_lookup"]
+
+
+def header_lookup(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive header lookup."""
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One request exactly as the provider would send it: body bytes, headers, and what it carries."""
+
+    provider: str
+    method: str
+    headers: Mapping[str, str]
+    body: bytes
+    event_types: tuple[str, ...]
+    idempotency_keys: tuple[str, ...]
+    payload: Any = None
+    timestamp: int = 0
+    label: str = "valid"
+    url_userinfo: tuple[str, str] | None = None
+
+    def header(self, name: str) -> str | None:
+        """Return a header value, matching the name case-insensitively."""
+        return header_lookup(self.headers, name)
+
+    def with_headers(self, updates: Mapping[str, str]) -> Delivery:
+        """Return a copy with headers set (replacing any of the same name, whatever its case)."""
+        lowered = {k.lower() for k in updates}
+        merged = {k: v for k, v in self.headers.items() if k.lower() not in lowered}
+        merged.update(updates)
+        return dataclasses.replace(self, headers=merged)
+
+    def without_headers(self, names: Iterable[str]) -> Delivery:
+        """Return a copy without the named headers."""
+        lowered = {n.lower() for n in names}
+        return dataclasses.replace(self, headers={k: v for k, v in self.headers.items() if k.lower() not in lowered})
+
+    def replace(self, **changes: Any) -> Delivery:
+        """Return a copy with fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the receiver answered, or why it did not (``error`` set and ``status`` 0)."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    elapsed: float = 0.0
+    error: str | None = None
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """A 2xx answer."""
+        return 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        """Return a response header value, matching the name case-insensitively."""
+        return header_lookup(self.headers, name)
+
+    def describe(self, limit: int = 200) -> str:
+        """One line: status and a body excerpt, or the transport error."""
+        if self.error:
+            return f"no response ({self.error}) after {self.elapsed:.2f}s"
+        text = self.body[:limit].decode("utf-8", "replace").replace("\n", " ").strip()
+        more = "…" if len(self.body) > limit or self.truncated else ""
+        return f"HTTP {self.status} in {self.elapsed * 1000:.0f} ms" + (f": {text}{more}" if text else "")

@@ -1,0 +1,113 @@
+"""Credentials from options, environment variables or a config file, and the redaction that keeps them out of output."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from harness.errors import UsageError
+
+__all__ = ["ENV_VARS", "Credentials", "Redactor"]
+
+ENV_VARS = {
+    "secret": "WEBHOOK_HARNESS_SECRET",
+    "signing_key": "WEBHOOK_HARNESS_SIGNING_KEY",
+    "client_secret": "WEBHOOK_HARNESS_CLIENT_SECRET",
+}
+REDACTED = "***"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Everything a signing scheme may need; the credentials given choose the auth mode."""
+
+    secret: str | None = None
+    signing_key: str | None = None
+    token_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    oauth_credentials_in: str | None = None
+    basic: tuple[str, str] | None = None
+    bearer: str | None = None
+
+    @classmethod
+    def resolve(
+        cls,
+        options: Mapping[str, Any],
+        config: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Credentials:
+        """Merge option > environment variable > config file, per field."""
+        env = os.environ if env is None else env
+        config = config or {}
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = options.get(f.name)
+            if value in (None, "") and f.name in ENV_VARS:
+                value = env.get(ENV_VARS[f.name]) or None
+            if value in (None, ""):
+                value = config.get(f.name)
+            values[f.name] = value if value not in ("",) else None
+        basic = values.get("basic")
+        if isinstance(basic, str):
+            if ":" not in basic:
+                raise UsageError("Invalid --basic value: write USER:PASS.")
+            user, _, password = basic.partition(":")
+            values["basic"] = (user, password)
+        elif isinstance(basic, list | tuple):
+            values["basic"] = (str(basic[0]), str(basic[1]))
+        if values.get("oauth_credentials_in") not in (None, "basic", "form"):
+            raise UsageError("Invalid OAuth credentials placement: use 'basic' or 'form'.")
+        return cls(**values)
+
+    @property
+    def has_oauth(self) -> bool:
+        """Client-credentials OAuth is configured."""
+        return bool(self.token_url and self.client_id)
+
+    def secrets(self) -> list[str]:
+        """Every secret value that must never be printed."""
+        out = [self.secret, self.client_secret, self.bearer]
+        if self.basic:
+            out.append(self.basic[1])
+        return [s for s in out if s]
+
+
+class Redactor:
+    """Replaces secrets, and the forms they travel in, with ``***``."""
+
+    _AUTH = re.compile(r"(?i)\b(authorization:\s*|'authorization:\s*)(bearer|basic)\s+[^\s'\"]+")
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._needles: list[str] = []
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str | None) -> None:
+        """Also redact ``secret`` and its base64 forms (Basic auth, Teams tokens)."""
+        if not secret or len(secret) < 3:
+            return
+        forms = {secret, base64.b64encode(secret.encode()).decode()}
+        if secret.startswith("whsec_"):
+            forms.add(secret[len("whsec_") :])
+        self._needles.extend(sorted(forms - set(self._needles), key=len, reverse=True))
+        self._needles.sort(key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for needle in self._needles:
+            text = text.replace(needle, REDACTED)
+        return self._AUTH.sub(lambda m: f"{m.group(1)}{m.group(2)} {REDACTED}", text)
+
+    def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """Headers with secret-bearing values redacted (Authorization credentials, any known secret)."""
+        out = {}
+        for name, value in headers.items():
+            if name.lower() in ("authorization", "proxy-authorization", "cookie"):
+                scheme, _, rest = value.partition(" ")
+                value = f"{scheme} {REDACTED}" if rest and scheme.lower() in ("bearer", "basic") else value
+            out[name] = self(value)
+        return out

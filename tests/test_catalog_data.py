@@ -1,0 +1,72 @@
+"""Every file in schemas/ is well-formed: profiles, event schemas and the samples that must validate against them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMAS = ROOT / "schemas"
+PROFILE_META = json.loads((ROOT / "harness" / "catalog" / "profile.schema.json").read_text())
+PROVIDERS = sorted(p.name for p in SCHEMAS.iterdir() if (p / "profile.json").is_file()) if SCHEMAS.is_dir() else []
+EXPECTED_PROVIDERS = {"sendgrid", "jira", "teams", "oci", "github", "stripe", "slack", "shopify", "standard"}
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _registry(provider: str) -> Registry:
+    resources = []
+    for path in sorted((SCHEMAS / provider).rglob("*.schema.json")):
+        doc = _load(path)
+        resources.append((doc["$id"], Resource.from_contents(doc)))
+    return Registry().with_resources(resources)
+
+
+def _event_cases() -> list[tuple[str, str, dict[str, Any]]]:
+    cases = []
+    for provider in PROVIDERS:
+        profile = _load(SCHEMAS / provider / "profile.json")
+        for event, entry in profile["events"].items():
+            cases.append((provider, event, entry))
+    return cases
+
+
+def test_every_provider_is_present() -> None:
+    assert EXPECTED_PROVIDERS <= set(PROVIDERS)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_profile_matches_meta_schema(provider: str) -> None:
+    profile = _load(SCHEMAS / provider / "profile.json")
+    errors = sorted(Draft202012Validator(PROFILE_META).iter_errors(profile), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+    assert profile["id"] == provider
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_every_schema_file_passes_its_meta_schema(provider: str) -> None:
+    for path in sorted((SCHEMAS / provider).rglob("*.schema.json")):
+        doc = _load(path)
+        Draft202012Validator.check_schema(doc)
+        rel = path.relative_to(SCHEMAS).as_posix()
+        assert doc["$id"] == f"https://webhook-harness.dev/schemas/{rel}", path
+
+
+@pytest.mark.parametrize(("provider", "event", "entry"), _event_cases(), ids=[f"{p}:{e}" for p, e, _ in _event_cases()])
+def test_samples_validate_against_their_event_schema(provider: str, event: str, entry: dict[str, Any]) -> None:
+    schema = _load(SCHEMAS / provider / entry["schema"])
+    assert schema.get("x-event-type") == event
+    validator = Draft202012Validator(
+        schema, registry=_registry(provider), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    for sample in entry["samples"]:
+        instance = _load(SCHEMAS / provider / sample)
+        errors = list(validator.iter_errors(instance))
+        assert not errors, [f"{sample} {list(e.path)}: {e.message}" for e in errors]
