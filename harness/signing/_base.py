@@ -1,0 +1,116 @@
+"""What a signing scheme is: it signs one delivery and forges its negative variants."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any, ClassVar
+
+from harness.catalog import Provider
+from harness.core.models import Delivery
+from harness.credentials import Credentials
+
+__all__ = ["VARIANTS", "SigningScheme", "tamper"]
+
+VARIANTS = ("missing", "wrong-key", "tampered-body", "stale-timestamp", "malformed-header", "expired-token")
+
+
+class SigningScheme:
+    """A provider's way of authenticating a delivery; subclasses set the class attributes and ``sign``."""
+
+    name: ClassVar[str] = ""
+    headers: ClassVar[tuple[str, ...]] = ()
+    timestamped: ClassVar[bool] = False
+    signs_body: ClassVar[bool] = True
+    secret_field: ClassVar[str] = "secret"
+
+    def configured(self, creds: Credentials) -> bool:
+        """The credentials hold what this scheme needs."""
+        return bool(getattr(creds, self.secret_field))
+
+    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Add this scheme's auth headers for the delivery's exact body bytes."""
+        raise NotImplementedError
+
+    def wrong_credentials(self, creds: Credentials) -> Credentials:
+        """Credentials of the same shape with a different key."""
+        from dataclasses import replace
+
+        return replace(creds, secret=_like(creds.secret or ""))
+
+    def malformed(self, delivery: Delivery) -> Delivery:
+        """The auth header present but syntactically wrong."""
+        name = self.headers[0]
+        value = delivery.header(name) or ""
+        return delivery.with_headers({name: value[: max(1, len(value) // 3)] + "!!not-a-signature"})
+
+    def variants(self, provider: Provider) -> tuple[str, ...]:
+        """The negative variants that make sense for this scheme on this provider."""
+        out = ["missing", "wrong-key", "malformed-header"]
+        if self.signs_body:
+            out.append("tampered-body")
+        if self.timestamped and provider.auth.tolerance is not None:
+            out.append("stale-timestamp")
+        return tuple(out)
+
+    def forge(
+        self, provider: Provider, delivery: Delivery, creds: Credentials, variant: str, now: float
+    ) -> Delivery | None:
+        """One negative variant of the signed delivery, or None when it does not apply."""
+        if variant not in self.variants(provider):
+            return None
+        if variant == "missing":
+            return delivery.without_headers(self.headers)
+        if variant == "wrong-key":
+            return self.sign(provider, delivery, self.wrong_credentials(creds), now)
+        if variant == "malformed-header":
+            return self.malformed(self.sign(provider, delivery, creds, now))
+        if variant == "tampered-body":
+            signed = self.sign(provider, delivery, creds, now)
+            return signed.replace(body=tamper(provider, delivery.body), label="tampered-body")
+        if variant == "stale-timestamp":
+            assert provider.auth.tolerance is not None
+            return self.sign(provider, delivery, creds, now - provider.auth.tolerance - 600)
+        return None
+
+
+def _like(secret: str) -> str:
+    """A random secret in the same form: whsec_ prefix and base64 kept, so only the key is wrong."""
+    if secret.startswith("whsec_"):
+        import base64
+
+        return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    try:
+        import base64
+        import binascii
+
+        if len(base64.b64decode(secret, validate=True)) >= 16:
+            return base64.b64encode(secrets.token_bytes(32)).decode()
+    except (binascii.Error, ValueError):
+        pass
+    return secrets.token_urlsafe(max(16, len(secret)))
+
+
+def tamper(provider: Provider, body: bytes) -> bytes:
+    """The same JSON shape with one value changed near the end, so only a full-body check notices."""
+    try:
+        value: Any = json.loads(body)
+    except ValueError:
+        return body[:-1] + (b"X" if body[-1:] != b"X" else b"Y") if body else b"X"
+    out = provider.encode(_change_last(value))
+    return out if out != body else body + b" "
+
+
+def _change_last(value: Any) -> Any:
+    if isinstance(value, dict) and value:
+        key = list(value)[-1]
+        return {**value, key: _change_last(value[key])}
+    if isinstance(value, list) and value:
+        return [*value[:-1], _change_last(value[-1])]
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x" if not value.endswith("x") else value[:-1] + "y"
+    return "tampered"

@@ -1,0 +1,172 @@
+"""HMAC-SHA256 schemes: Teams, Jira and GitHub (X-Hub-Signature), Stripe, Slack, Shopify, Standard Webhooks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import replace
+from typing import ClassVar
+
+from harness.catalog import Provider
+from harness.core.models import Delivery
+from harness.credentials import Credentials
+from harness.errors import ConfigError
+from harness.signing._base import SigningScheme
+
+__all__ = ["GitHub", "Jira", "Shopify", "Slack", "Standard", "Stripe", "TeamsHmac"]
+
+
+def _mac(key: bytes, message: bytes) -> bytes:
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+class TeamsHmac(SigningScheme):
+    """``Authorization: HMAC <base64>`` keyed with the base64-decoded security token."""
+
+    name = "teams-hmac"
+    headers = ("Authorization",)
+
+    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Sign the raw body."""
+        try:
+            key = base64.b64decode(creds.secret or "", validate=True)
+        except ValueError:
+            raise ConfigError("The Teams security token (--secret) must be base64, as Teams shows it.") from None
+        return delivery.with_headers({"Authorization": f"HMAC {_b64(_mac(key, delivery.body))}"})
+
+    def malformed(self, delivery: Delivery) -> Delivery:
+        """An HMAC header whose value is not base64."""
+        return delivery.with_headers({"Authorization": "HMAC %%not-base64%%"})
+
+
+class _Hub(SigningScheme):
+    """WebSub-style ``sha256=<hex>`` over the raw body."""
+
+    header: ClassVar[str] = ""
+
+    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Sign the raw body."""
+        digest = _mac((creds.secret or "").encode(), delivery.body).hex()
+        return delivery.with_headers({self.header: f"sha256={digest}"})
+
+    def malformed(self, delivery: Delivery) -> Delivery:
+        """A digest that is not hex."""
+        return delivery.with_headers({self.header: "sha256=zz" + "0" * 62})
+
+
+class Jira(_Hub):
+    """Jira's ``X-Hub-Signature: sha256=<hex>``."""
+
+    name = "jira"
+    header = "X-Hub-Signature"
+    headers = ("X-Hub-Signature",)
+
+
+class GitHub(_Hub):
+    """GitHub's ``X-Hub-Signature-256: sha256=<hex>``."""
+
+    name = "github"
+    header = "X-Hub-Signature-256"
+    headers = ("X-Hub-Signature-256",)
+
+
+class Shopify(SigningScheme):
+    """``X-Shopify-Hmac-Sha256``: base64 HMAC of the raw body with the app's client secret."""
+
+    name = "shopify"
+    headers = ("X-Shopify-Hmac-Sha256",)
+
+    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Sign the raw body."""
+        return delivery.with_headers({self.headers[0]: _b64(_mac((creds.secret or "").encode(), delivery.body))})
+
+
+class Stripe(SigningScheme):
+    """``Stripe-Signature: t=<unix>,v1=<hex>`` over ``"{t}.{body}"``, keyed with the whsec_ string as is."""
+
+    name = "stripe"
+    headers = ("Stripe-Signature",)
+    timestamped = True
+
+    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Sign timestamp and body."""
+        stamp = int(now)
+        digest = _mac((creds.secret or "").encode(), f"{stamp}.".encode() + delivery.body).hex()
+        return delivery.with_headers({"Stripe-Signature": f"t={stamp},v1={digest}"}).replace(timestamp=stamp)
+
+    def malformed(self, delivery: Delivery) -> Delivery:
+        """A header without a usable timestamp or v1 entry."""
+        return delivery.with_headers({"Stripe-Signature": "t=abc,v2=not-hex"})
+
+
+class Slack(SigningScheme):
+    """``X-Slack-Signature: v0=<hex>`` over ``"v0:{ts}:{body}"`` plus ``X-Slack-Request-Timestamp``."""
+
+    name = "slack"
+    headers = ("X-Slack-Signature", "X-Slack-Request-Timestamp")
+    timestamped = True
+
+    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Sign timestamp and body."""
+        stamp = int(now)
+        digest = _mac((creds.secret or "").encode(), f"v0:{stamp}:".encode() + delivery.body).hex()
+        headers = {"X-Slack-Request-Timestamp": str(stamp), "X-Slack-Signature": f"v0={digest}"}
+        return delivery.with_headers(headers).replace(timestamp=stamp)
+
+    def malformed(self, delivery: Delivery) -> Delivery:
+        """A signature without the v0= version."""
+        return delivery.with_headers({"X-Slack-Signature": "v9=" + "g" * 64})
+
+
+class Standard(SigningScheme):
+    """Standard Webhooks: ``webhook-id``, ``webhook-timestamp``, ``webhook-signature: v1,<base64>`` (or svix-*)."""
+
+    name = "standard"
+    headers = ("webhook-signature", "webhook-timestamp", "svix-signature", "svix-timestamp", "svix-id")
+    timestamped = True
+    header_prefix: ClassVar[str] = "webhook"
+
+    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Sign id, timestamp and body with the base64-decoded whsec_ key."""
+        secret = (creds.secret or "").removeprefix("whsec_")
+        try:
+            key = base64.b64decode(secret, validate=True)
+        except ValueError:
+            raise ConfigError("A Standard Webhooks secret (--secret) is 'whsec_' followed by base64.") from None
+        msg_id = delivery.header("webhook-id") or delivery.header("svix-id") or f"msg_{secrets.token_hex(12)}"
+        stamp = int(now)
+        signature = _b64(_mac(key, f"{msg_id}.{stamp}.".encode() + delivery.body))
+        prefix = self.header_prefix
+        cleared = delivery.without_headers(["webhook-id", "svix-id"])
+        headers = {f"{prefix}-id": msg_id, f"{prefix}-timestamp": str(stamp), f"{prefix}-signature": f"v1,{signature}"}
+        return cleared.with_headers(headers).replace(timestamp=stamp)
+
+    def forge(
+        self, provider: Provider, delivery: Delivery, creds: Credentials, variant: str, now: float
+    ) -> Delivery | None:
+        """As the base class, but 'missing' keeps webhook-id (it is the idempotency key, not a credential)."""
+        if variant == "missing":
+            return delivery.without_headers(["webhook-signature", "webhook-timestamp", "svix-signature"])
+        return super().forge(provider, delivery, creds, variant, now)
+
+    def malformed(self, delivery: Delivery) -> Delivery:
+        """A signature list without a v1 entry."""
+        name = f"{self.header_prefix}-signature"
+        return delivery.with_headers({name: "v1a," + "%" * 20})
+
+    def wrong_credentials(self, creds: Credentials) -> Credentials:
+        """Another random whsec_ key."""
+        return replace(creds, secret="whsec_" + _b64(secrets.token_bytes(32)))
+
+
+class SvixStandard(Standard):
+    """Standard Webhooks with Svix's ``svix-*`` header names."""
+
+    name = "standard-svix"
+    header_prefix = "svix"

@@ -1,0 +1,45 @@
+"""ECDSA P-256 keys for SendGrid's signed Event Webhook."""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from harness.errors import ConfigError
+
+__all__ = ["generate_keypair", "load_private_key", "public_key_b64"]
+
+
+def generate_keypair() -> tuple[bytes, str]:
+    """A new P-256 key: the private key as PKCS#8 PEM and the public key as base64 DER SPKI (SendGrid's form)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return pem, public_key_b64(key.public_key())
+
+
+def public_key_b64(key: ec.EllipticCurvePublicKey) -> str:
+    """Base64 DER SubjectPublicKeyInfo, the form SendGrid shows and its verifiers take."""
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
+
+
+@lru_cache(maxsize=32)
+def load_private_key(path: str) -> ec.EllipticCurvePrivateKey:
+    """Load a P-256 private key PEM, with a one-line error for a missing or wrong file."""
+    try:
+        data = Path(path).expanduser().read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the signing key {path!r}: {exc.strerror or exc}.") from None
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        raise ConfigError(
+            f"{path!r} is not an unencrypted PEM private key (make one with: webhook-harness keygen sendgrid)."
+        ) from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ConfigError(f"{path!r} is not an EC P-256 private key, which SendGrid's signature needs.")
+    return key

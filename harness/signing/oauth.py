@@ -1,0 +1,173 @@
+"""OAuth 2.0 client credentials, with the harness as the client (as SendGrid is): fetch, cache, refresh."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from harness.catalog import Provider
+from harness.core.models import Delivery
+from harness.credentials import Credentials, Redactor
+from harness.errors import TokenError
+from harness.signing._base import SigningScheme
+
+__all__ = ["OAuthClientCredentials", "TokenClient", "token_client_for"]
+
+_EXPIRY_MARGIN = 30.0  # refresh this many seconds before expires_in runs out
+
+
+class TokenClient:
+    """Fetches a client-credentials token and reuses it until ``expires_in`` (minus a margin) has passed."""
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        credentials_in: str = "basic",
+        scope: str | None = None,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 10.0,
+    ) -> None:
+        self.token_url = token_url
+        self.client_id = client_id
+        self._secret = client_secret
+        self.credentials_in = credentials_in
+        self.scope = scope
+        self._session = session or requests.Session()
+        self._clock = clock
+        self._timeout = timeout
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._expired: list[str] = []
+        self._lock = threading.Lock()
+        self.fetches = 0
+
+    def token(self) -> str:
+        """A valid access token, from the cache or freshly fetched."""
+        with self._lock:
+            now = self._clock()
+            if self._token is None or now >= self._expires_at:
+                if self._token is not None:
+                    self._expired.append(self._token)
+                self._token, lifetime = self._fetch()
+                self._expires_at = now + max(0.0, lifetime - min(_EXPIRY_MARGIN, lifetime / 10))
+            return self._token
+
+    def expired_token(self) -> str | None:
+        """A token this client saw expire, if any."""
+        return self._expired[-1] if self._expired else None
+
+    def invalidate(self) -> None:
+        """Forget the cached token (the receiver said 401)."""
+        with self._lock:
+            self._token = None
+
+    def _fetch(self) -> tuple[str, float]:
+        redact = Redactor([self._secret])
+        data: dict[str, str] = {"grant_type": "client_credentials"}
+        auth: tuple[str, str] | None = None
+        if self.credentials_in == "form":
+            data.update(client_id=self.client_id, client_secret=self._secret)
+        else:
+            auth = (self.client_id, self._secret)
+        if self.scope:
+            data["scope"] = self.scope
+        where = f"token endpoint {self.token_url}"
+        try:
+            response = self._session.post(
+                self.token_url, data=data, auth=auth, timeout=self._timeout, allow_redirects=False
+            )
+        except requests.Timeout:
+            raise TokenError(f"The {where} did not answer within {self._timeout:g}s.") from None
+        except requests.RequestException as exc:
+            reason = type(exc).__name__
+            raise TokenError(f"The {where} cannot be reached ({reason}).") from None
+        self.fetches += 1
+        excerpt = redact(response.text[:120].replace("\n", " "))
+        if response.status_code != 200:
+            raise TokenError(f"The {where} answered HTTP {response.status_code}: {excerpt!r}.")
+        try:
+            body: Any = response.json()
+        except ValueError:
+            raise TokenError(f"The {where} answered HTTP 200 with a body that is not JSON: {excerpt!r}.") from None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise TokenError(f"The {where} answered without an access_token: {excerpt!r}.")
+        kind = str(body.get("token_type", "bearer")).lower()
+        if kind != "bearer":
+            raise TokenError(f"The {where} issued a {kind!r} token; only bearer tokens are supported.")
+        try:
+            lifetime = float(body.get("expires_in", 3600))
+        except (TypeError, ValueError):
+            raise TokenError(f"The {where} answered an expires_in that is not a number: {excerpt!r}.") from None
+        return token, lifetime
+
+
+_CLIENTS: dict[tuple[str, ...], TokenClient] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def token_client_for(creds: Credentials, provider: Provider | None = None) -> TokenClient:
+    """The shared token client for these credentials (one token cache per token URL and client)."""
+    placement = creds.oauth_credentials_in or (provider.auth.oauth_credentials_in if provider else "basic")
+    scope = provider.auth.oauth_scope if provider else None
+    secret_digest = hashlib.sha256((creds.client_secret or "").encode()).hexdigest()
+    key = (creds.token_url or "", creds.client_id or "", secret_digest, placement, scope or "")
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is None:
+            client = TokenClient(
+                creds.token_url or "",
+                creds.client_id or "",
+                creds.client_secret or "",
+                credentials_in=placement,
+                scope=scope,
+            )
+            _CLIENTS[key] = client
+        return client
+
+
+class OAuthClientCredentials(SigningScheme):
+    """``Authorization: Bearer <token>`` with a token from the client-credentials grant."""
+
+    name = "oauth2-client-credentials"
+    headers = ("Authorization",)
+    signs_body = False
+
+    def configured(self, creds: Credentials) -> bool:
+        """A token URL and a client id are given."""
+        return creds.has_oauth
+
+    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Add a (cached) bearer token."""
+        return delivery.with_headers({"Authorization": f"Bearer {token_client_for(creds, provider).token()}"})
+
+    def variants(self, provider: Provider) -> tuple[str, ...]:
+        """Missing, a wrong token, a malformed header, an expired token."""
+        return ("missing", "wrong-key", "malformed-header", "expired-token")
+
+    def forge(
+        self, provider: Provider, delivery: Delivery, creds: Credentials, variant: str, now: float
+    ) -> Delivery | None:
+        """Negative forms of the bearer header."""
+        if variant == "missing":
+            return delivery.without_headers(["Authorization"])
+        if variant == "wrong-key":
+            return delivery.with_headers({"Authorization": f"Bearer {secrets.token_urlsafe(32)}"})
+        if variant == "malformed-header":
+            return delivery.with_headers({"Authorization": "Bearer"})
+        if variant == "expired-token":
+            # A token this client saw expire; otherwise one of the same shape that was never issued or was revoked:
+            # without the server's help an expired token and a revoked one look the same to the receiver.
+            old = token_client_for(creds, provider).expired_token() or secrets.token_urlsafe(32)
+            return delivery.with_headers({"Authorization": f"Bearer {old}"})
+        return None
