@@ -1,0 +1,137 @@
+"""The public strategies make what they promise, for every event type of every provider."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness.catalog import load_catalog
+from harness.core.models import Delivery
+from harness.deliveries import event_type_of
+from harness.strategies import (
+    NOVEL_EVENT,
+    InvalidPayload,
+    MalformedBody,
+    deliveries,
+    invalid_payloads,
+    malformed_bodies,
+    novel_deliveries,
+    payloads,
+)
+
+CATALOG = load_catalog()
+EVENTS = [(p.id, name) for p in CATALOG for name in p.events]
+PROVIDERS = [p.id for p in CATALOG]
+FAST = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize(("provider", "event"), EVENTS, ids=[f"{p}:{e}" for p, e in EVENTS])
+def test_payloads_validate_against_their_schema(provider: str, event: str) -> None:
+    prov = CATALOG.get(provider)
+
+    @FAST
+    @given(payloads(provider, event))
+    def check(payload: object) -> None:
+        assert prov.schema_errors(event, payload) == []
+
+    check()
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_deliveries_are_what_the_provider_sends(provider: str) -> None:
+    prov = CATALOG.get(provider)
+
+    @FAST
+    @given(deliveries(provider))
+    def check(delivery: Delivery) -> None:
+        assert delivery.header("Content-Type") == prov.content_type
+        body = delivery.body.decode()
+        assert body.endswith(prov.body.suffix)
+        value = json.loads(body)
+        items = value if prov.body.shape == "batch" else [value]
+        assert len(delivery.idempotency_keys) == (len(items) if prov.idempotency_key.per_event else 1)
+        for item, name in zip(items, delivery.event_types, strict=True):
+            assert prov.schema_errors(name, item) == []
+        assert event_type_of(prov, delivery.headers, value) == delivery.event_types[0]
+
+    check()
+
+
+def test_sendgrid_batches_are_compact_arrays_ending_in_crlf() -> None:
+    @FAST
+    @given(deliveries("sendgrid"))
+    def check(delivery: Delivery) -> None:
+        assert delivery.body.startswith(b"[{") and delivery.body.endswith(b"}]\r\n")
+        assert b", " not in delivery.body.split(b'"')[0]
+
+    check()
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_invalid_payloads_fail_their_schema(provider: str) -> None:
+    prov = CATALOG.get(provider)
+
+    @FAST
+    @given(invalid_payloads(provider))
+    def check(bad: InvalidPayload) -> None:
+        assert prov.schema_errors(bad.event, bad.payload)
+        assert bad.reason
+
+    check()
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_malformed_bodies_are_not_valid_deliveries(provider: str) -> None:
+    prov = CATALOG.get(provider)
+
+    @FAST
+    @given(malformed_bodies(provider))
+    def check(bad: MalformedBody) -> None:
+        if "cap" in bad.reason:
+            assert len(bad.body) > prov.body.max_bytes
+        elif bad.content_type != prov.content_type:
+            assert "form" in bad.content_type
+        else:
+            with pytest.raises(ValueError):
+                json.loads(bad.body)
+
+    check()
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_novel_deliveries_are_still_valid(provider: str) -> None:
+    prov = CATALOG.get(provider)
+
+    @FAST
+    @given(novel_deliveries(provider))
+    def check(delivery: Delivery) -> None:
+        value = json.loads(delivery.body)
+        items = value if prov.body.shape == "batch" else [value]
+        if delivery.label == "unknown-event-type":
+            assert event_type_of(prov, delivery.headers, value) == NOVEL_EVENT
+        else:
+            for item, name in zip(items, delivery.event_types, strict=True):
+                assert prov.schema_errors(name, item) == []
+            assert any(k.startswith("x_harness_") for k in items[0])
+
+    check()
+
+
+def test_strategies_compose_with_given_and_shrink() -> None:
+    """A property that fails for some SendGrid event shrinks to a small example."""
+    from hypothesis import find
+
+    found = find(payloads("sendgrid", "click"), lambda p: len(p.get("url", "")) > 0)
+    assert found["event"] == "click"
+
+
+def test_unknown_provider_is_a_usage_error() -> None:
+    from harness.errors import UsageError
+
+    with pytest.raises(UsageError, match="Unknown provider"):
+        payloads("nope")
+    with pytest.raises(UsageError, match="Unknown event type"):
+        st.one_of(payloads("github", "nope")).example()
