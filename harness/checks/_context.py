@@ -1,0 +1,145 @@
+"""What every check gets (the context) and gives back (an outcome), plus the helpers they share."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from harness.catalog import Catalog, Provider
+from harness.core.models import Delivery, Reply
+from harness.credentials import Credentials, Redactor
+from harness.probes import Probe
+from harness.signing import active_schemes, sign_delivery
+from harness.transport import Transport
+from harness.violations import ContractViolation
+from harness.volume import VolumeGenerator
+
+__all__ = ["Check", "CheckContext", "CheckOutcome", "Exchange"]
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request the check sent and what came back."""
+
+    label: str
+    delivery: Delivery
+    reply: Reply
+
+
+@dataclass
+class CheckOutcome:
+    """A check's result: passed, failed or skipped, with violations (failed) and notes."""
+
+    check: str
+    title: str
+    status: str
+    violations: list[ContractViolation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    requests: int = 0
+    duration: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        """At least one violation."""
+        return self.status == "failed"
+
+
+@dataclass
+class CheckContext:
+    """Everything a check needs about the provider, the receiver and the run."""
+
+    provider: Provider
+    catalog: Catalog
+    url: str
+    credentials: Credentials
+    transport: Transport
+    timeout: float
+    probe: Probe | None = None
+    seed: int = 0
+    max_examples: int = 20
+    callback_host: str = "127.0.0.1"
+    redactor: Redactor = field(default_factory=Redactor)
+    exchanges: list[Exchange] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.generator = VolumeGenerator(self.provider, seed=self.seed)
+
+    @property
+    def http_timeout(self) -> float:
+        """How long the transport waits: beyond the provider's timeout, so a late answer is still seen."""
+        return max(self.timeout * 2, self.timeout + 5.0)
+
+    @property
+    def signs_body(self) -> bool:
+        """An active scheme signs the body."""
+        return any(s.signs_body for s in active_schemes(self.provider, self.credentials))
+
+    @property
+    def timestamped(self) -> bool:
+        """An active scheme signs a timestamp and the provider documents a tolerance."""
+        schemes = active_schemes(self.provider, self.credentials)
+        return self.provider.auth.tolerance is not None and any(s.timestamped for s in schemes)
+
+    def unsigned(self, event: str | None = None, *, batch: int | None = None) -> Delivery:
+        """A realistic unsigned delivery (1 to 3 events for a batch provider)."""
+        with self._lock:
+            size = batch or (self.rng.randint(1, 3) if self.provider.body.shape == "batch" else 1)
+            return next(self.generator.deliveries(1, event, batch_size=size))
+
+    def signed(self, event: str | None = None) -> Delivery:
+        """A realistic, correctly authenticated delivery."""
+        return self.sign(self.unsigned(event))
+
+    def sign(self, delivery: Delivery, *, now: float | None = None) -> Delivery:
+        """Authenticate with every configured scheme."""
+        return sign_delivery(self.provider, delivery, self.credentials, now=now)
+
+    def send(self, delivery: Delivery, label: str = "", *, timeout: float | None = None) -> Reply:
+        """Send and remember the exchange."""
+        reply = self.transport.send(delivery, self.url, timeout=timeout or self.http_timeout)
+        with self._lock:
+            self.exchanges.append(Exchange(label or delivery.label, delivery, reply))
+        return reply
+
+    def violation(
+        self, check: str, title: str, expected: str, delivery: Delivery | None, reply: Reply | None, hint: str = ""
+    ) -> ContractViolation:
+        """A finding with a reproducible, redacted curl command."""
+        from harness.report import curl_command
+
+        received = self.redactor(reply.describe()) if reply is not None else "n/a"
+        repro = curl_command(delivery, self.url, self.redactor) if delivery is not None else ""
+        payload = ""
+        if delivery is not None:
+            payload = self.redactor(delivery.body[:600].decode("utf-8", "replace"))
+        return ContractViolation(check, title, expected, received, hint=hint, repro=repro, payload=payload)
+
+    def scheme_names(self) -> list[str]:
+        """The active schemes, for messages."""
+        return [s.name for s in active_schemes(self.provider, self.credentials)]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered contract check."""
+
+    id: str
+    title: str
+    order: int
+    applies: Callable[[CheckContext], str | None]
+    run: Callable[[CheckContext], tuple[list[ContractViolation], list[str]]]
+
+
+def is_4xx(reply: Reply) -> bool:
+    """A client-error answer."""
+    return 400 <= reply.status < 500
+
+
+def now() -> float:
+    """The wall clock (a seam for tests)."""
+    return time.time()

@@ -1,0 +1,97 @@
+"""Auth checks: missing credentials, bad credentials, a tampered body, a stale timestamp."""
+
+from __future__ import annotations
+
+from harness.checks._context import CheckContext, is_4xx
+from harness.checks._registry import check
+from harness.core.models import Delivery, Reply
+from harness.signing import forge_delivery, tamper
+from harness.violations import ContractViolation
+
+EXPECT_REJECT = "a 4xx (401 or 403): the request must be refused, not processed and not crash"
+
+
+def _judge(
+    ctx: CheckContext, check_id: str, what: str, delivery: Delivery, reply: Reply, notes: list[str]
+) -> ContractViolation | None:
+    """A 401/403 passes; another 4xx passes with a note; 2xx, 3xx, 5xx and no answer fail."""
+    if reply.status in (401, 403):
+        return None
+    if is_4xx(reply):
+        notes.append(f"{what}: HTTP {reply.status}; 401 or 403 is the usual answer")
+        return None
+    if reply.ok:
+        title, hint = f"{what} was accepted", "verify the credentials before doing anything with the request"
+    elif reply.status >= 500:
+        title, hint = f"{what} caused a server error", "refuse bad credentials with 401, before parsing"
+    else:
+        title, hint = f"{what} was not refused", "answer 401 or 403"
+    return ctx.violation(check_id, title, EXPECT_REJECT, delivery, reply, hint)
+
+
+def _no_auth(ctx: CheckContext) -> str | None:
+    return None if ctx.scheme_names() else "no credentials given, so there is nothing to forge"
+
+
+@check("rejects-missing-auth", "A delivery without credentials is refused", 20, _no_auth)
+def rejects_missing_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """Send a valid delivery with every auth header removed."""
+    notes: list[str] = []
+    forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, "missing")
+    assert forged is not None
+    found = _judge(ctx, "rejects-missing-auth", "A delivery without credentials", forged, ctx.send(forged), notes)
+    return [found] if found else [], notes
+
+
+@check("rejects-bad-auth", "Wrong, malformed and expired credentials are refused", 30, _no_auth)
+def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """Wrong key, malformed header and (OAuth) expired token."""
+    notes: list[str] = []
+    out = []
+    for variant, what in (
+        ("wrong-key", "A delivery signed with the wrong key"),
+        ("malformed-header", "A delivery with a malformed auth header"),
+        ("expired-token", "A delivery with an expired or revoked token"),
+    ):
+        forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, variant)
+        if forged is None:
+            continue
+        found = _judge(ctx, "rejects-bad-auth", what, forged, ctx.send(forged), notes)
+        if found:
+            out.append(found)
+    return out, notes
+
+
+@check(
+    "rejects-tampered-body",
+    "A valid signature over a different body is refused",
+    40,
+    lambda ctx: None if ctx.signs_body else "no active scheme signs the body",
+)
+def rejects_tampered_body(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """Send a signed delivery, then the same headers with the body changed near its end."""
+    notes: list[str] = []
+    original = ctx.signed()
+    first = ctx.send(original, "valid")
+    if not first.ok:
+        notes.append(f"the untampered delivery itself got {first.describe()}")
+    forged = original.replace(body=tamper(ctx.provider, original.body), label="tampered-body")
+    found = _judge(ctx, "rejects-tampered-body", "A signature over a different body", forged, ctx.send(forged), notes)
+    return [found] if found else [], notes
+
+
+@check(
+    "rejects-stale-timestamp",
+    "A signature with a timestamp past the tolerance is refused",
+    50,
+    lambda ctx: None if ctx.timestamped else f"{ctx.provider.id} documents no replay tolerance for a signed timestamp",
+)
+def rejects_stale_timestamp(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """A correct signature over a timestamp older than the provider's tolerance."""
+    notes: list[str] = []
+    forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, "stale-timestamp")
+    assert forged is not None
+    tolerance = ctx.provider.auth.tolerance
+    what = f"A replay signed {int((tolerance or 0) + 600)} s ago (tolerance {tolerance:g} s)"
+    found = _judge(ctx, "rejects-stale-timestamp", what, forged, ctx.send(forged), notes)
+    return [found] if found else [], notes

@@ -1,0 +1,243 @@
+"""Body checks: every event type accepted, malformed bodies refused, fuzzing never crashes, novelties tolerated."""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from harness.checks._context import CheckContext, is_4xx
+from harness.checks._registry import check
+from harness.core.models import Delivery
+from harness.core.pointers import set_pointer
+from harness.deliveries import build_delivery
+from harness.strategies import (
+    NOVEL_EVENT,
+    _required_paths,
+    _set,
+    _wrong_type,
+    deliveries,
+    invalid_payloads,
+    malformed_bodies,
+    novel_deliveries,
+)
+from harness.violations import ContractViolation
+
+_SHRINK_BUDGET = 60  # requests spent minimising a failure
+_FUZZ_SECONDS = 60.0
+
+
+@check("accepts-valid", "Every event type, correctly authenticated, gets a 2xx", 10)
+def accepts_valid(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """One realistic delivery per event type."""
+    out = []
+    for event in ctx.provider.ordinary_events:
+        delivery = ctx.signed(event)
+        reply = ctx.send(delivery, f"valid {event}")
+        if not reply.ok:
+            out.append(
+                ctx.violation(
+                    "accepts-valid",
+                    f"A valid {event!r} delivery was not acknowledged",
+                    "a 2xx: the provider retries or gives up on anything else",
+                    delivery,
+                    reply,
+                    "accept every documented event type (ignore the ones you don't need, but answer 2xx)",
+                )
+            )
+    return out, []
+
+
+def _invalid_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
+    """Schema-invalid payloads (missing required field, wrong type, outside enum) for a few event types."""
+    out = []
+    events = ctx.provider.ordinary_events
+    for event in [events[i] for i in sorted({0, len(events) // 2, len(events) - 1})]:
+        payload = ctx.generator.payload(event)
+        schema = ctx.provider.event(event).schema
+        resolver = ctx.provider.registry.resolver(base_uri=schema.get("$id", ""))
+        paths = [(p, s, r) for p, s, r in _required_paths(schema, resolver) if len(p) == 1]
+        tried = 0
+        for path, sub, sub_resolver in paths:
+            if tried >= 2:
+                break
+            if isinstance(sub, dict) and "$ref" in sub:
+                sub = sub_resolver.lookup(sub["$ref"]).contents
+            for mode in ("missing", "wrong-type"):
+                bad = (
+                    _set(payload, path, None, delete=True)
+                    if mode == "missing"
+                    else _set(payload, path, _wrong_type(sub))
+                )
+                if not ctx.provider.schema_errors(event, bad):
+                    continue
+                reason = f"{event}: /{'/'.join(path)} " + ("missing" if mode == "missing" else "of the wrong type")
+                body = [bad] if ctx.provider.body.shape == "batch" else bad
+                out.append((build_delivery(ctx.provider, body, event_types=[event], rng=ctx.rng), reason))
+                tried += 1
+    return out
+
+
+def _malformed_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
+    base = ctx.unsigned()
+    ct = ctx.provider.content_type
+    out = [
+        (base.replace(body=b'{"truncated": ', label="malformed"), "malformed JSON"),
+        (base.replace(body=b"", label="empty"), "an empty body"),
+        (
+            base.replace(body=b"payload=%7B%7D", label="wrong content type").with_headers(
+                {"Content-Type": "application/x-www-form-urlencoded"}
+            ),
+            f"a form-encoded body instead of {ct}",
+        ),
+    ]
+    if ctx.provider.body.max_bytes <= 2 * 1024 * 1024:
+        filler = {"padding": "x" * (ctx.provider.body.max_bytes + 1024)}
+        big = ctx.provider.encode([filler] if ctx.provider.body.shape == "batch" else filler)
+        out.append(
+            (base.replace(body=big, label="oversized"), f"a body over the {ctx.provider.body.max_bytes}-byte cap")
+        )
+    return out
+
+
+@check("rejects-malformed", "Authenticated but malformed or schema-invalid bodies get a 4xx", 60)
+def rejects_malformed(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """Each bad body is correctly signed, so only the body is at fault."""
+    out = []
+    for delivery, reason in _invalid_variants(ctx) + _malformed_variants(ctx):
+        signed = ctx.sign(delivery)
+        reply = ctx.send(signed, reason)
+        if not is_4xx(reply):
+            verdict = "accepted" if reply.ok else "not refused with a 4xx"
+            out.append(
+                ctx.violation(
+                    "rejects-malformed",
+                    f"{reason[0].upper()}{reason[1:]} was {verdict}",
+                    "a 4xx (400, 413 or 415): the body is at fault, so the provider must not retry it",
+                    signed,
+                    reply,
+                    "validate the body against the event's schema before storing it",
+                )
+            )
+    return out, []
+
+
+def _fuzz_strategy(ctx: CheckContext) -> st.SearchStrategy[Delivery]:
+    prov = ctx.provider
+
+    def from_invalid(bad: Any) -> Delivery:
+        body = [bad.payload] if prov.body.shape == "batch" else bad.payload
+        return build_delivery(prov, body, event_types=[bad.event], label=f"invalid: {bad.reason}")
+
+    def from_malformed(bad: Any) -> Delivery:
+        base = build_delivery(
+            prov, ctx.generator.payload() if prov.body.shape != "batch" else [ctx.generator.payload()]
+        )
+        return base.replace(body=bad.body, label=bad.reason).with_headers({"Content-Type": bad.content_type})
+
+    small_malformed = malformed_bodies(prov).filter(lambda b: len(b.body) <= 2 * 1024 * 1024)
+    return st.one_of(
+        invalid_payloads(prov).map(from_invalid),
+        small_malformed.map(from_malformed),
+        novel_deliveries(prov),
+        deliveries(prov),
+    )
+
+
+@check("no-server-error", "Fuzzed bodies never cause a 5xx, a reset connection or a timeout", 70)
+def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """Hypothesis drives the negative strategies; a failure shrinks to a minimal delivery."""
+    failing: list[tuple[Delivery, Any]] = []
+    calls = {"after_failure": 0}
+    started = time.monotonic()
+
+    @settings(
+        max_examples=ctx.max_examples,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        derandomize=False,
+    )
+    @hypothesis_seed(ctx.seed)
+    @given(_fuzz_strategy(ctx))
+    def never_crashes(delivery: Delivery) -> None:
+        if failing and (calls["after_failure"] >= _SHRINK_BUDGET or time.monotonic() - started > _FUZZ_SECONDS):
+            return  # stop spending requests on shrinking; the smallest failure so far stands
+        signed = ctx.sign(delivery)
+        reply = ctx.send(signed, "fuzz")
+        if failing:
+            calls["after_failure"] += 1
+        if reply.status >= 500 or reply.status == 0:
+            failing.append((signed, reply))
+            raise AssertionError(reply.describe())
+
+    try:
+        never_crashes()
+    except AssertionError:
+        pass
+    if not failing:
+        return [], [f"{ctx.max_examples} fuzzed deliveries, seed {ctx.seed}"]
+    delivery, reply = min(failing, key=lambda pair: len(pair[0].body))
+    kind = "a server error" if reply.status >= 500 else "no answer"
+    return [
+        ctx.violation(
+            "no-server-error",
+            f"A fuzzed delivery ({delivery.label}) caused {kind}",
+            "no 5xx, no reset connection, no timeout: bad input gets a 4xx, odd-but-valid input a 2xx",
+            delivery,
+            reply,
+            f"replay with --seed {ctx.seed}; handle parse and validation errors explicitly",
+        )
+    ], [f"seed {ctx.seed}"]
+
+
+@check("accepts-unknown-fields", "Unknown fields and unknown event types get a 2xx", 80)
+def accepts_unknown_fields(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """Providers add both without notice."""
+    prov = ctx.provider
+    out = []
+    event = prov.ordinary_events[0]
+    payload = copy.deepcopy(ctx.generator.payload(event))
+    if isinstance(payload, dict):
+        payload["x_harness_new_field"] = "added by the provider"
+        nested = next((k for k, v in payload.items() if isinstance(v, dict)), None)
+        if nested:
+            payload[nested] = {**payload[nested], "x_harness_nested_field": 42}
+    body = [payload] if prov.body.shape == "batch" else payload
+    cases = [(build_delivery(prov, body, event_types=[event], rng=ctx.rng, label="unknown fields"), "unknown fields")]
+    novel = copy.deepcopy(ctx.generator.payload(event))
+    headers = None
+    if prov.event_type.where == "body" and isinstance(novel, dict):
+        set_pointer(novel, prov.event_type.pointer, NOVEL_EVENT)
+    else:
+        headers = {prov.event_type.name: NOVEL_EVENT}
+    novel_body = [novel] if prov.body.shape == "batch" else novel
+    cases.append(
+        (
+            build_delivery(
+                prov, novel_body, event_types=[NOVEL_EVENT], rng=ctx.rng, headers=headers, label="unknown event type"
+            ),
+            f"an unknown event type ({NOVEL_EVENT})",
+        )
+    )
+    for delivery, what in cases:
+        signed = ctx.sign(delivery)
+        reply = ctx.send(signed, what)
+        if not reply.ok:
+            out.append(
+                ctx.violation(
+                    "accepts-unknown-fields",
+                    f"A delivery with {what} was refused",
+                    "a 2xx: providers add fields and event types without notice",
+                    signed,
+                    reply,
+                    "ignore what you don't know instead of rejecting it",
+                )
+            )
+    return out, []

@@ -1,0 +1,98 @@
+"""Redelivery: a retry is acknowledged, and (with a probe) every idempotency key is stored exactly once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from harness.checks._context import CheckContext
+from harness.checks._registry import check
+from harness.core.models import Delivery
+from harness.violations import ContractViolation
+
+CONCURRENT_COPIES = 6
+SEQUENTIAL_COPIES = 3
+
+
+def retry_of(ctx: CheckContext, delivery: Delivery, attempt: int) -> Delivery:
+    """The delivery as the provider's retry ``attempt`` sends it: same key, fresh timestamp and signature."""
+    headers = {}
+    for name, kind in ctx.provider.retry.get("retry_headers", {}).items():
+        headers[name] = str(attempt) if kind == "retry_number" else "http_error"
+    again = delivery.with_headers(headers) if headers else delivery
+    return ctx.sign(again, now=time.time() + attempt).replace(label=f"retry {attempt}")
+
+
+@check("redelivery-accepted", "A retry of the same delivery gets a 2xx", 90)
+def redelivery_accepted(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """Send, then send again the way a retry does."""
+    notes = []
+    original = ctx.unsigned()
+    first = ctx.send(ctx.sign(original), "first attempt")
+    if not first.ok:
+        notes.append(f"the first attempt itself got {first.describe()}")
+    retry = retry_of(ctx, original, 1)
+    reply = ctx.send(retry)
+    if reply.ok:
+        return [], notes
+    return [
+        ctx.violation(
+            "redelivery-accepted",
+            "A redelivery of an already received delivery was refused",
+            "a 2xx: the provider cannot know the first attempt arrived, so it retries; answer 2xx and do nothing",
+            retry,
+            reply,
+            f"deduplicate on {ctx.provider.idempotency_key.describe()} and acknowledge duplicates",
+        )
+    ], notes
+
+
+@check(
+    "single-effect",
+    "Sequential and concurrent duplicates are stored exactly once",
+    100,
+    lambda ctx: None if ctx.probe else "no probe given (--probe-url or --probe-db with --probe-sql)",
+)
+def single_effect(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """Duplicates one after another, then at the same moment; the probe counts each key."""
+    assert ctx.probe is not None
+    out: list[ContractViolation] = []
+    sequential = ctx.unsigned()
+    for attempt in range(SEQUENTIAL_COPIES):
+        ctx.send(retry_of(ctx, sequential, attempt) if attempt else ctx.sign(sequential), f"sequential copy {attempt}")
+    concurrent = ctx.unsigned()
+    copies = [retry_of(ctx, concurrent, attempt) for attempt in range(CONCURRENT_COPIES)]
+    barrier = threading.Barrier(CONCURRENT_COPIES, timeout=30)
+
+    def fire(delivery: Delivery) -> None:
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        ctx.send(delivery, "concurrent copy")
+
+    with ThreadPoolExecutor(max_workers=CONCURRENT_COPIES) as pool:
+        list(pool.map(fire, copies))
+    for how, delivery, sent in (
+        ("sequential", sequential, SEQUENTIAL_COPIES),
+        ("concurrent", concurrent, CONCURRENT_COPIES),
+    ):
+        for key in delivery.idempotency_keys:
+            count = ctx.probe.count(key)
+            if count != 1:
+                stored = "never" if count == 0 else f"{count} times"
+                out.append(
+                    ctx.violation(
+                        "single-effect",
+                        f"After {sent} {how} copies, event {key} was stored {stored}",
+                        "exactly 1 stored effect per idempotency key",
+                        delivery,
+                        None,
+                        "insert with a unique constraint on the key (INSERT ... ON CONFLICT DO NOTHING)"
+                        if count > 1
+                        else "the delivery was acknowledged but nothing was stored",
+                    )
+                )
+                out[-1].received = f"the probe ({ctx.probe.describe()}) counted {count}"
+    return out, []

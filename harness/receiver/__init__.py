@@ -1,0 +1,16 @@
+"""The reference receiver: a correct receiver for every provider, plus deliberate bugs that the checks must catch.
+
+Correct behaviour: verify auth exactly as the provider documents it (raw body, constant-time compares, the
+documented timestamp tolerance), answer 401 without valid auth, 413 over the provider's body cap, 415 for another
+content type, 400 for bodies that are not JSON or fail the schema of a known event type; accept unknown event types
+and unknown fields (stored like any event, keyed by their idempotency key); store each key once (race-free
+INSERT ... ON CONFLICT DO NOTHING) and answer 2xx to duplicates; honour Slack's and OCI's handshakes; reply with a
+Teams message; serve ``GET /probe/{event_id}`` and, with OAuth, an ORDS-style token endpoint.
+"""
+
+from __future__ import annotations
+
+from harness.receiver._bugs import BUGS, CHECK_IDS, Behaviour, Bug, Facts, rejected_event
+from harness.receiver._server import ReferenceReceiver
+
+__all__ = ["BUGS", "CHECK_IDS", "Behaviour", "Bug", "Facts", "ReferenceReceiver", "rejected_event"]

@@ -1,0 +1,243 @@
+"""The receiver's aiohttp application: the webhook endpoint, the count probe and the OAuth token endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+
+from harness.catalog import Provider
+from harness.receiver._bugs import Behaviour, rejected_event
+from harness.receiver._handshake import confirm_subscription, confirmation_url, is_handshake, loopback_only
+from harness.receiver._oauth import TokenIssuer, token_path
+from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_json, read_event, unknown_field
+from harness.receiver._store import EventStore, StoredEvent
+from harness.receiver._verify import Scheme
+
+__all__ = ["RACE_GAP", "ReceiverApp", "WEBHOOK_PATH"]
+
+log = logging.getLogger("harness.receiver")
+T = TypeVar("T")
+WEBHOOK_PATH = "/webhooks/{provider}"
+RACE_GAP = 0.1  # racy-dedupe: the await between "is it stored?" and the INSERT
+
+
+@dataclass
+class ReceiverApp:
+    """Handlers for one provider, with the behaviour switches of the chosen bug (if any)."""
+
+    provider: Provider
+    schemes: list[Scheme]
+    store: EventStore
+    executor: Executor
+    behaviour: Behaviour
+    clock: Callable[[], float]
+    delay: float
+    issuer: TokenIssuer | None = None
+    confirm_allowed: Callable[[str], bool] = loopback_only
+    _memo: set[tuple[Any, ...]] = field(default_factory=set)
+
+    @property
+    def path(self) -> str:
+        """The webhook endpoint's path."""
+        return WEBHOOK_PATH.format(provider=self.provider.id)
+
+    def build(self) -> web.Application:
+        """The aiohttp application."""
+        app = web.Application(client_max_size=self.provider.body.max_bytes, middlewares=[_errors])
+        app.router.add_route("*", self.path, self.webhook)
+        app.router.add_get("/probe/{event_id:.+}", self.probe)
+        if self.issuer is not None:
+            app.router.add_post(token_path(), self.issuer.handle)
+        return app
+
+    async def _db(self, func: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, partial(func, *args))
+
+    async def probe(self, request: web.Request) -> web.Response:
+        """``{"count": n}``: how many rows carry the idempotency key."""
+        return web.json_response({"count": await self._db(self.store.count, request.match_info["event_id"])})
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes) -> str | None:
+        """Why the request fails authentication, or ``None``; every configured scheme must pass."""
+        mode = self.behaviour.auth
+        for scheme in self.schemes:
+            if mode == "optional" and not scheme.present(headers):
+                continue
+            if mode == "presence":
+                if not scheme.present(headers):
+                    return f"{scheme.name}: no credentials"
+            else:
+                memo = (scheme.name, tuple(headers.get(h) for h in scheme.headers), body[:32])
+                if not (mode == "memo" and scheme.signs_body and memo in self._memo):
+                    reason = scheme.check(headers, body)
+                    if reason:
+                        return f"{scheme.name}: {reason}"
+                    if mode == "memo" and scheme.signs_body:
+                        self._memo.add(memo)
+            if self.behaviour.timestamps:
+                stale = scheme.stale(headers, self.clock(), self.provider.auth.tolerance)
+                if stale:
+                    return f"{scheme.name}: {stale}"
+        return None
+
+    async def webhook(self, request: web.Request) -> web.StreamResponse:
+        """Authenticate, parse, validate, deduplicate and store; answer within the provider's timeout."""
+        if self.behaviour.always_500:
+            return _json(500, {"error": "internal server error"})
+        if request.method != self.provider.method:
+            return _json(405, {"error": f"use {self.provider.method}"})
+        cap = self.provider.body.max_bytes
+        if request.content_length is not None and request.content_length > cap:
+            return _json(413, {"error": f"body over {cap} bytes"})
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _json(413, {"error": f"body over {cap} bytes"})
+        reason = self.authenticate(request.headers, body)
+        if reason:
+            log.info("401 %s", reason)
+            response = _json(401, {"error": "unauthorized"})
+            if any(s.name in ("basic",) for s in self.schemes):
+                response.headers["WWW-Authenticate"] = 'Basic realm="webhook"'
+            return response
+        try:
+            return await self._accept(request, body)
+        except Rejected as exc:
+            log.info("%s %s", exc.status, exc.reason)
+            return _json(exc.status, {"error": exc.reason})
+
+    async def _accept(self, request: web.Request, body: bytes) -> web.StreamResponse:
+        if not media_type_ok(self.provider, request.headers.get("Content-Type")):
+            raise Rejected(415, f"Content-Type must be {self.provider.content_type}")
+        if self.behaviour.bad_json == "crash":
+            payload = json.loads(body)  # the bug: no error handling around the parse
+        else:
+            payload = parse_json(body)
+        headers = request.headers
+        first = read_event(self.provider, headers, payload if self.provider.body.shape == "single" else None)
+        if is_handshake(self.provider, headers, payload, first.event_type):
+            return await self._handshake(headers, payload)
+        events = self._events(headers, payload)
+        stored, duplicates = await self._store(events)
+        if self.behaviour.slow:
+            await asyncio.sleep(self.delay)
+        return self._reply(stored, duplicates, events)
+
+    def _events(self, headers: Mapping[str, str], payload: Any) -> list[Event]:
+        strict, check_schema = self.behaviour.strict_fields, self.behaviour.schema
+        refused = rejected_event(self.provider) if self.behaviour.reject_event else None
+        out = []
+        for item in event_items(self.provider, payload):
+            if not isinstance(item, dict):
+                if check_schema:
+                    raise Rejected(400, "an event must be a JSON object")
+                continue
+            event = read_event(self.provider, headers, item)
+            if event.event_type is None:
+                if check_schema:
+                    raise Rejected(400, f"no event type at {self.provider.event_type.describe()}")
+                continue
+            if event.known:
+                if event.event_type == refused:
+                    raise Rejected(400, f"unsupported event type {event.event_type!r}")
+                if check_schema:
+                    errors = self.provider.schema_errors(event.event_type, item)
+                    if errors:
+                        raise Rejected(400, f"{event.event_type}: {errors[0]}")
+                if strict:
+                    extra = unknown_field(self.provider, event.event_type)(item)
+                    if extra:
+                        raise Rejected(400, f"unknown field {extra}")
+            elif strict:
+                raise Rejected(400, f"unknown event type {event.event_type!r}")
+            if event.key is None:
+                if check_schema:
+                    raise Rejected(400, f"no usable idempotency key at {self.provider.idempotency_key.describe()}")
+                continue
+            out.append(event)
+        return out
+
+    async def _store(self, events: list[Event]) -> tuple[int, int]:
+        rows = [StoredEvent(e.key or "", _text(e.event_type or ""), json.dumps(e.value)) for e in events]
+        mode = self.behaviour.dedupe
+        if mode == "unique":
+            new = await self._db(self.store.insert_new, rows)
+            return new, len(rows) - new
+        if mode == "racy":
+            seen = await self._db(self.store.existing, [r.key for r in rows])
+            fresh = [r for r in rows if r.key not in seen]
+            await asyncio.sleep(RACE_GAP)
+            await self._db(self.store.insert_all, fresh)
+            return len(fresh), len(rows) - len(fresh)
+        if mode == "reject":
+            try:
+                await self._db(self.store.insert_all, rows)
+            except IntegrityError:
+                raise Rejected(409, "duplicate event") from None
+            return len(rows), 0
+        await self._db(self.store.insert_all, rows)  # "none" stores again; "crash" lets IntegrityError escape
+        return len(rows), 0
+
+    def _reply(self, stored: int, duplicates: int, events: list[Event]) -> web.Response:
+        if self.provider.reply_schema is not None:
+            text = f"Received {len(events)} event(s): {stored} new, {duplicates} already seen."
+            if self.behaviour.reply == "bad":
+                return web.json_response({"text": text})
+            return web.json_response({"type": "message", "text": text})
+        return web.json_response({"status": "ok", "stored": stored, "duplicates": duplicates})
+
+    async def _handshake(self, headers: Mapping[str, str], payload: Any) -> web.Response:
+        spec = self.provider.handshake
+        assert spec is not None
+        if self.behaviour.schema:
+            errors = self.provider.schema_errors(spec.event, payload) if spec.event in self.provider.events else []
+            if errors:
+                raise Rejected(400, f"{spec.event}: {errors[0]}")
+        if not self.behaviour.handshake:
+            return web.json_response({"status": "ok"})
+        if spec.kind == "slack-url-verification":
+            challenge = payload.get("challenge") if isinstance(payload, dict) else None
+            if not isinstance(challenge, str):
+                raise Rejected(400, "url_verification without a challenge")
+            return web.json_response({"challenge": challenge})
+        url = confirmation_url(headers, payload)
+        if url is None:
+            raise Rejected(400, "SubscriptionConfirmation without a ConfirmationURL")
+        if not self.confirm_allowed(url):
+            log.warning("not fetching a ConfirmationURL outside the allowed hosts")
+            return web.json_response({"status": "confirmation skipped: host not allowed"})
+        failure = await confirm_subscription(url, min(5.0, self.provider.timeout / 2))
+        if failure:
+            log.warning("subscription confirmation failed: %s", failure)
+            return web.json_response({"status": "confirmation failed"})
+        return web.json_response({"status": "confirmed"})
+
+
+def _text(value: str) -> str:
+    return value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")[:500]
+
+
+def _json(status: int, body: dict[str, Any]) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+@web.middleware
+async def _errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as exc:
+        log.warning("500 unhandled %s: %s", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+        return _json(500, {"error": "internal server error"})

@@ -1,0 +1,69 @@
+"""Handshakes: Slack's url_verification challenge and OCI's SubscriptionConfirmation callback."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from harness.catalog import Provider
+
+__all__ = ["confirm_subscription", "confirmation_url", "is_handshake", "loopback_only"]
+
+CONFIRM_TIMEOUT = 5.0
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    lowered = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == lowered), None)
+
+
+def is_handshake(provider: Provider, headers: Mapping[str, str], payload: Any, event_type: str | None) -> bool:
+    """The message is the provider's handshake rather than an ordinary event."""
+    spec = provider.handshake
+    if spec is None:
+        return False
+    if event_type == spec.event:
+        return True
+    if spec.kind == "slack-url-verification":
+        return isinstance(payload, dict) and payload.get("type") == "url_verification"
+    if spec.kind == "oci-subscription-confirmation":
+        return _header(headers, "X-OCI-NS-MessageType") == "SubscriptionConfirmation"
+    return False
+
+
+def confirmation_url(headers: Mapping[str, str], payload: Any) -> str | None:
+    """OCI's ConfirmationURL, from the body or else the X-OCI-NS-ConfirmationURL header."""
+    value = payload.get("ConfirmationURL") if isinstance(payload, dict) else None
+    if not isinstance(value, str) or not value:
+        value = _header(headers, "X-OCI-NS-ConfirmationURL")
+    return value or None
+
+
+def loopback_only(url: str) -> bool:
+    """The URL is http(s) on a loopback address (the default policy: tests talk only to 127.0.0.1)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+async def confirm_subscription(url: str, timeout: float = CONFIRM_TIMEOUT) -> str | None:
+    """GET the confirmation URL (bounded, no redirects); ``None`` on a 2xx, else why it failed."""
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+            session.get(url, allow_redirects=False) as response,
+        ):
+            await response.content.read(65536)
+            return None if 200 <= response.status < 300 else f"confirmation URL answered {response.status}"
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        return f"confirmation URL unreachable ({type(exc).__name__})"

@@ -1,0 +1,140 @@
+"""Reading a delivery body: content type, strict JSON, the events it carries, their types and keys."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from referencing._core import Resolver
+from referencing.exceptions import Unresolvable
+
+from harness.catalog import Provider
+from harness.core.pointers import MISSING, resolve_pointer
+
+__all__ = ["Event", "Rejected", "event_items", "media_type_ok", "parse_json", "read_event", "unknown_field"]
+
+MAX_KEY_LENGTH = 255
+
+
+class Rejected(Exception):
+    """The request is refused with this status and reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of a delivery: its type (``None`` if absent or not text), key (``None`` if unusable) and value."""
+
+    event_type: str | None
+    key: str | None
+    value: Any
+    known: bool
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    lowered = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == lowered), None)
+
+
+def media_type_ok(provider: Provider, content_type: str | None) -> bool:
+    """The request's media type is the provider's (parameters such as charset are ignored)."""
+    if not content_type:
+        return False
+    wanted = provider.content_type.split(";")[0].strip().lower()
+    return content_type.split(";")[0].strip().lower() == wanted
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(body: bytes) -> Any:
+    """Strict JSON from UTF-8 bytes (no NaN/Infinity); ``Rejected(400)`` otherwise."""
+    if not body.strip():
+        raise Rejected(400, "empty body")
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise Rejected(400, f"body is not JSON ({type(exc).__name__})") from None
+
+
+def event_items(provider: Provider, payload: Any) -> list[Any]:
+    """The events of a delivery: the array items of a batch, or the single body value."""
+    if provider.body.shape == "batch":
+        if not isinstance(payload, list):
+            raise Rejected(400, "a batch body must be a JSON array")
+        if not payload:
+            raise Rejected(400, "empty batch")
+        return payload
+    return [payload]
+
+
+def _usable_key(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    key = str(value)
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        return None
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return key
+
+
+def read_event(provider: Provider, headers: Mapping[str, str], item: Any) -> Event:
+    """Type and idempotency key of one event, read from where the provider puts them."""
+    loc = provider.event_type
+    raw_type = _header(headers, loc.name) if loc.where == "header" else resolve_pointer(item, loc.pointer)
+    event_type = raw_type if isinstance(raw_type, str) and raw_type is not MISSING else None
+    key_loc = provider.idempotency_key
+    raw_key = _header(headers, key_loc.name) if key_loc.where == "header" else resolve_pointer(item, key_loc.pointer)
+    key = None if raw_key is MISSING else _usable_key(raw_key)
+    return Event(event_type, key, item, event_type is not None and event_type in provider.events)
+
+
+def _schema_resolver(provider: Provider, schema: Mapping[str, Any], fallback: str) -> Resolver[Any]:
+    return provider.registry.resolver(base_uri=str(schema.get("$id") or fallback))
+
+
+def unknown_field(provider: Provider, event_type: str) -> Any:
+    """A function returning the path of the first field the event schema does not declare, or ``None``."""
+    event = provider.event(event_type)
+    resolver = _schema_resolver(provider, event.schema, event.schema_path.resolve().as_uri())
+
+    def walk(schema: Any, value: Any, res: Resolver[Any], path: str, depth: int) -> str | None:
+        if not isinstance(schema, Mapping) or depth > 32:
+            return None
+        if isinstance(schema.get("$ref"), str):
+            try:
+                resolved = res.lookup(schema["$ref"])
+            except Unresolvable:
+                return None
+            found = walk(resolved.contents, value, resolved.resolver, path, depth + 1)
+            if found:
+                return found
+        if isinstance(value, dict) and isinstance(schema.get("properties"), Mapping):
+            props = schema["properties"]
+            open_schema = isinstance(schema.get("additionalProperties"), Mapping)
+            for name, child in value.items():
+                if name not in props:
+                    if not open_schema:
+                        return f"{path}/{name}"
+                    continue
+                found = walk(props[name], child, res, f"{path}/{name}", depth + 1)
+                if found:
+                    return found
+        if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+            for index, child in enumerate(value):
+                found = walk(schema["items"], child, res, f"{path}/{index}", depth + 1)
+                if found:
+                    return found
+        return None
+
+    return lambda value: walk(event.schema, value, resolver, "", 0)

@@ -1,0 +1,251 @@
+"""``ReferenceReceiver``: the reference receiver on a loopback port, served from a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+
+from aiohttp import web
+
+from harness.catalog import Catalog, Provider, load_catalog
+from harness.credentials import Credentials
+from harness.errors import ConfigError, UsageError
+from harness.receiver._app import ReceiverApp
+from harness.receiver._bugs import BUGS, Behaviour, Bug
+from harness.receiver._handshake import loopback_only
+from harness.receiver._keys import OAUTH_SCHEME, generate_credentials, load_public_key, public_key_b64
+from harness.receiver._oauth import TokenIssuer, token_path
+from harness.receiver._store import EventStore
+from harness.receiver._verify import build_schemes
+
+__all__ = ["ReferenceReceiver"]
+
+log = logging.getLogger("harness.receiver")
+
+_START_TIMEOUT = 15.0
+_STOP_TIMEOUT = 10.0
+
+
+class ReferenceReceiver:
+    """A correct (or deliberately buggy) receiver for one provider; use as a context manager."""
+
+    def __init__(
+        self,
+        provider: str | Provider,
+        *,
+        credentials: Credentials | None = None,
+        db_url: str | None = None,
+        bug: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        catalog: Catalog | None = None,
+        delay: float | None = None,
+        clock: Callable[[], float] = time.time,
+        confirm_allowed: Callable[[str], bool] = loopback_only,
+    ) -> None:
+        if isinstance(provider, str):
+            provider = (catalog or load_catalog()).get(provider)
+        self.provider: Provider = provider
+        if bug is not None and bug not in BUGS:
+            raise UsageError(f"Unknown bug {bug!r}. Known: {', '.join(BUGS)}.")
+        self.bug: str | None = bug
+        self.host, self._port = host, port
+        self.delay = provider.timeout + 1.0 if delay is None else delay
+        self._given_credentials = credentials
+        self._given_db = db_url
+        self._clock = clock
+        self._confirm_allowed = confirm_allowed
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._tmp: Path | None = None
+        self._store: EventStore | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._socket: socket.socket | None = None
+        self._app_obj: web.Application | None = None
+        self.port = 0
+        self.credentials = Credentials()
+        self.db_url = ""
+        self.public_key: str | None = None
+
+    # -- attributes -------------------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """``http://host:port``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The webhook endpoint."""
+        return f"{self.base_url}/webhooks/{self.provider.id}"
+
+    @property
+    def probe_url(self) -> str:
+        """``GET`` template answering ``{"count": n}`` for ``{event_id}``."""
+        return f"{self.base_url}/probe/{{event_id}}"
+
+    @property
+    def token_url(self) -> str | None:
+        """The ORDS-style token endpoint, when OAuth is configured."""
+        return f"{self.base_url}{token_path()}" if self.credentials.has_oauth else None
+
+    @property
+    def probe_sql(self) -> str:
+        """SQL counting the stored rows for ``:event_id`` in :attr:`db_url`."""
+        assert self._store is not None, "start the receiver first"
+        return self._store.probe_sql
+
+    @property
+    def behaviour(self) -> Behaviour:
+        """The switches of the chosen bug, or the correct receiver's."""
+        return BUGS[self.bug].behaviour if self.bug else Behaviour()
+
+    @property
+    def bug_info(self) -> Bug | None:
+        """The chosen bug."""
+        return BUGS[self.bug] if self.bug else None
+
+    def count(self, event_id: str) -> int:
+        """How many rows carry this idempotency key (direct, without HTTP)."""
+        assert self._store is not None, "start the receiver first"
+        return self._store.count(event_id)
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+    def __enter__(self) -> ReferenceReceiver:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> ReferenceReceiver:
+        """Bind the port, prepare storage and serve in a background thread; returns once it accepts requests."""
+        if self._thread is not None:
+            raise RuntimeError("receiver already started")
+        self._tmp = Path(tempfile.mkdtemp(prefix=f"webhook-harness-{self.provider.id}-"))
+        try:
+            self.db_url = self._given_db or f"sqlite:///{self._tmp / 'events.db'}"
+            behaviour = self.behaviour
+            unique = behaviour.dedupe in ("unique", "reject", "crash")
+            self._store = EventStore(self.db_url, unique=unique)
+            self._store.create()
+            workers = 1 if self.db_url.startswith("sqlite") else 8
+            self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="receiver-db")
+            self._socket = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                self._socket.bind((self.host, self._port))
+            except OSError as exc:
+                raise ConfigError(f"Cannot listen on {self.host}:{self._port}: {exc.strerror or exc}.") from None
+            self._socket.listen(128)
+            self._socket.setblocking(False)
+            self.port = self._socket.getsockname()[1]
+            self._app_obj = self._app().build()
+            self._thread = threading.Thread(target=self._serve, name=f"receiver-{self.provider.id}", daemon=True)
+            self._thread.start()
+            if not self._ready.wait(_START_TIMEOUT):
+                raise ConfigError("The reference receiver did not start in time.")
+            if self._error is not None:
+                raise self._error
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _app(self) -> ReceiverApp:
+        token_url = f"{self.base_url}{token_path()}"
+        given = self._given_credentials
+        creds = given if given is not None else generate_credentials(self.provider, self._tmp or Path("."), token_url)
+        if creds.client_id and OAUTH_SCHEME in self.provider.auth.schemes:
+            creds = replace(creds, token_url=token_url)  # tokens come from this receiver's own endpoint
+        self.credentials = creds
+        if creds.signing_key and "sendgrid-ecdsa" in self.provider.auth.schemes:
+            self.public_key = public_key_b64(load_public_key(creds.signing_key))
+        issuer = None
+        if creds.client_id and creds.client_secret and OAUTH_SCHEME in self.provider.auth.schemes:
+            issuer = TokenIssuer(creds.client_id, creds.client_secret, self._clock)
+        schemes = build_schemes(self.provider, creds, issuer.valid if issuer else lambda token: False)
+        assert self._store is not None and self._executor is not None
+        return ReceiverApp(
+            provider=self.provider,
+            schemes=schemes,
+            store=self._store,
+            executor=self._executor,
+            behaviour=self.behaviour,
+            clock=self._clock,
+            delay=self.delay,
+            issuer=issuer,
+            confirm_allowed=self._confirm_allowed,
+        )
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._startup())
+        except BaseException as exc:
+            self._error = (
+                exc
+                if isinstance(exc, ConfigError | UsageError)
+                else ConfigError(f"The reference receiver could not start on {self.host}:{self._port}: {exc}")
+            )
+            self._ready.set()
+            loop.run_until_complete(self._cleanup())
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self._cleanup())
+            loop.close()
+
+    async def _startup(self) -> None:
+        assert self._socket is not None and self._app_obj is not None
+        runner = web.AppRunner(self._app_obj, handle_signals=False, access_log=None)
+        await runner.setup()
+        self._runner = runner
+        await web.SockSite(runner, self._socket, shutdown_timeout=1.0).start()
+
+    async def _cleanup(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def stop(self) -> None:
+        """Stop serving, drop the table and delete temporary files; bounded and idempotent."""
+        loop, thread = self._loop, self._thread
+        if loop is not None and thread is not None and thread.is_alive():
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(_STOP_TIMEOUT)
+        self._thread = self._loop = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        if self._store is not None:
+            try:
+                self._store.drop()
+            except Exception as exc:  # best effort: the database may already be gone
+                log.debug("dropping the table failed: %s", exc)
+            self._store = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self._app_obj = None
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None

@@ -1,0 +1,160 @@
+"""What a run says: terminal lines in the Schemathesis style, a JSON report, and curl commands that replay."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shlex
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from harness.core.models import Delivery
+from harness.credentials import Redactor
+from harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from harness.checks import CheckOutcome
+    from harness.runner import RunResult
+
+__all__ = ["curl_command", "redact_url", "render_outcome", "render_summary", "write_json"]
+
+_SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+def redact_url(url: str) -> str:
+    """The URL without a password in its user-info."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{name}:***@{host}"))
+
+
+def _ansi_c(data: bytes) -> str:
+    """Bash $'...' quoting of arbitrary bytes."""
+    out = []
+    for byte in data:
+        char = chr(byte)
+        if char == "\\":
+            out.append("\\\\")
+        elif char == "'":
+            out.append("\\'")
+        elif 32 <= byte < 127:
+            out.append(char)
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\r":
+            out.append("\\r")
+        elif char == "\t":
+            out.append("\\t")
+        else:
+            out.append(f"\\x{byte:02x}")
+    return "$'" + "".join(out) + "'"
+
+
+def curl_command(delivery: Delivery, url: str, redactor: Redactor | None = None, *, max_body: int = 4096) -> str:
+    """A curl command that sends the same bytes and headers; credentials appear only as ``***``."""
+    redact = redactor or Redactor()
+    target = url
+    if delivery.url_userinfo:
+        parts = urlsplit(url)
+        target = urlunsplit(parts._replace(netloc=f"{delivery.url_userinfo[0]}:***@{parts.netloc.rpartition('@')[2]}"))
+    words = ["curl", "-sS", "-i", "-X", delivery.method, redact(redact_url(target))]
+    for name, value in redact.headers(delivery.headers).items():
+        if name.lower() in _SECRET_HEADERS and " " not in value:
+            value = "***"
+        words += ["-H", f"{name}: {value}"]
+    command = shlex.join(words)
+    if len(delivery.body) > max_body:
+        return command + f" --data-binary @body.bin  # body of {len(delivery.body)} bytes not shown"
+    return command + " --data-binary " + redact(_ansi_c(delivery.body))
+
+
+def render_outcome(outcome: CheckOutcome) -> str:
+    """One line per check, like Schemathesis: id, verdict, time."""
+    verdict = {"passed": "PASSED", "failed": "FAILED", "skipped": "SKIPPED"}[outcome.status]
+    extra = f"  ({outcome.notes[0]})" if outcome.status == "skipped" and outcome.notes else ""
+    return f"{outcome.check:<26} {verdict:<8} {outcome.duration:6.2f}s  {outcome.requests:>3} requests{extra}"
+
+
+def render_failures(outcomes: Iterable[CheckOutcome]) -> str:
+    """The failures block: expected vs received, hint, repro."""
+    blocks = []
+    for outcome in outcomes:
+        for v in outcome.violations:
+            lines = [f"__ {v.check} __", f"{v.title}", f"  Expected: {v.expected}", f"  Received: {v.received}"]
+            if v.hint:
+                lines.append(f"  Hint:     {v.hint}")
+            if v.repro:
+                lines += ["  Reproduce:", f"    {v.repro}"]
+            blocks.append("\n".join(lines))
+        for note in outcome.notes if outcome.status != "skipped" else []:
+            blocks.append(f"note [{outcome.check}]: {note}")
+    return "\n\n".join(blocks)
+
+
+def render_summary(result: RunResult) -> str:
+    """The closing line."""
+    counts = {status: sum(o.status == status for o in result.outcomes) for status in ("passed", "failed", "skipped")}
+    parts = [f"{n} {status}" for status, n in counts.items() if n]
+    requests = sum(o.requests for o in result.outcomes)
+    return f"{', '.join(parts)} in {result.duration:.2f}s ({requests} requests, seed {result.seed})"
+
+
+def to_json(result: RunResult) -> dict[str, Any]:
+    """The JSON report (redacted)."""
+    from harness import __version__
+
+    redact = result.redactor
+    return {
+        "tool": {"name": "webhook-harness", "version": __version__, "python": platform.python_version()},
+        "provider": result.provider,
+        "url": redact(redact_url(result.url)),
+        "seed": result.seed,
+        "exit_code": result.exit_code,
+        "duration": round(result.duration, 3),
+        "totals": {s: sum(o.status == s for o in result.outcomes) for s in ("passed", "failed", "skipped")},
+        "checks": [
+            {
+                "id": o.check,
+                "title": o.title,
+                "status": o.status,
+                "duration": round(o.duration, 3),
+                "requests": o.requests,
+                "notes": [redact(n) for n in o.notes],
+                "violations": [
+                    {
+                        "title": redact(v.title),
+                        "expected": v.expected,
+                        "received": redact(v.received),
+                        "hint": redact(v.hint),
+                        "repro": redact(v.repro),
+                        "payload_excerpt": redact(v.payload),
+                    }
+                    for v in o.violations
+                ],
+            }
+            for o in result.outcomes
+        ],
+    }
+
+
+def write_json(result: RunResult, path: str | Path) -> None:
+    """Write the JSON report, creating its folder; a path we cannot write is the user's error."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(to_json(result), indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Cannot write the report to {target}: {exc.strerror or exc}.") from None
+
+
+Printer = Callable[[str], None]
+
+
+def printer(stream: IO[str]) -> Printer:
+    """print() to a stream, flushed."""
+    return lambda text: print(text, file=stream, flush=True)
