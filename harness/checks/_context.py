@@ -85,11 +85,16 @@ class CheckContext:
         schemes = active_schemes(self.provider, self.credentials)
         return self.provider.auth.tolerance is not None and any(s.timestamped for s in schemes)
 
+    @property
+    def baseline_event(self) -> str:
+        """The event type checks use when the type does not matter (accepts-valid covers every type)."""
+        return sorted(self.provider.ordinary_events)[0]
+
     def unsigned(self, event: str | None = None, *, batch: int | None = None) -> Delivery:
         """A realistic unsigned delivery (1 to 3 events for a batch provider)."""
         with self._lock:
             size = batch or (self.rng.randint(1, 3) if self.provider.body.shape == "batch" else 1)
-            return next(self.generator.deliveries(1, event, batch_size=size))
+            return next(self.generator.deliveries(1, event or self.baseline_event, batch_size=size))
 
     def signed(self, event: str | None = None) -> Delivery:
         """A realistic, correctly authenticated delivery."""

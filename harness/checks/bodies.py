@@ -6,7 +6,7 @@ import copy
 import time
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
@@ -154,18 +154,21 @@ def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[st
     failing: list[tuple[Delivery, Any]] = []
     calls = {"after_failure": 0}
     started = time.monotonic()
+    base = ctx.unsigned()
 
     @settings(
         max_examples=ctx.max_examples,
         database=None,
         deadline=None,
-        phases=[Phase.generate, Phase.shrink],
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
         derandomize=False,
     )
     @hypothesis_seed(ctx.seed)
     @given(_fuzz_strategy(ctx))
+    @example(base.replace(body=b'{"truncated": ', label="malformed JSON"))
+    @example(base.replace(body=b"", label="empty body"))
     def never_crashes(delivery: Delivery) -> None:
         if failing and (calls["after_failure"] >= _SHRINK_BUDGET or time.monotonic() - started > _FUZZ_SECONDS):
             return  # stop spending requests on shrinking; the smallest failure so far stands
@@ -202,7 +205,7 @@ def accepts_unknown_fields(ctx: CheckContext) -> tuple[list[ContractViolation], 
     """Providers add both without notice."""
     prov = ctx.provider
     out = []
-    event = prov.ordinary_events[0]
+    event = ctx.baseline_event
     payload = copy.deepcopy(ctx.generator.payload(event))
     if isinstance(payload, dict):
         payload["x_harness_new_field"] = "added by the provider"

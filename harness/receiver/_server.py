@@ -217,10 +217,10 @@ class ReferenceReceiver:
 
     async def _startup(self) -> None:
         assert self._socket is not None and self._app_obj is not None
-        runner = web.AppRunner(self._app_obj, handle_signals=False, access_log=None)
+        runner = web.AppRunner(self._app_obj, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         self._runner = runner
-        await web.SockSite(runner, self._socket, shutdown_timeout=1.0).start()
+        await web.SockSite(runner, self._socket).start()
 
     async def _cleanup(self) -> None:
         if self._runner is not None:

@@ -92,12 +92,20 @@ def _like(secret: str) -> str:
 
 
 def tamper(provider: Provider, body: bytes) -> bytes:
-    """The same JSON shape with one value changed near the end, so only a full-body check notices."""
+    """The same body with a field added at its end: still valid for its schema, same first bytes, other signature.
+
+    A receiver that verifies only a prefix, or trusts a signature it has seen before, accepts it.
+    """
     try:
         value: Any = json.loads(body)
     except ValueError:
         return body[:-1] + (b"X" if body[-1:] != b"X" else b"Y") if body else b"X"
-    out = provider.encode(_change_last(value))
+    target = value[-1] if isinstance(value, list) and value else value
+    if isinstance(target, dict):
+        target["x_harness_tampered"] = True
+        out = provider.encode(value)
+    else:
+        out = provider.encode(_change_last(value))
     return out if out != body else body + b" "
 
 
