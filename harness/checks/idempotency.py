@@ -59,8 +59,11 @@ def single_effect(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]
     assert ctx.probe is not None
     out: list[ContractViolation] = []
     sequential = ctx.unsigned()
-    for attempt in range(SEQUENTIAL_COPIES):
-        ctx.send(retry_of(ctx, sequential, attempt) if attempt else ctx.sign(sequential), f"sequential copy {attempt}")
+    sent_sequential = [
+        retry_of(ctx, sequential, attempt) if attempt else ctx.sign(sequential) for attempt in range(SEQUENTIAL_COPIES)
+    ]
+    for attempt, delivery in enumerate(sent_sequential):
+        ctx.send(delivery, f"sequential copy {attempt}")
     concurrent = ctx.unsigned()
     copies = [retry_of(ctx, concurrent, attempt) for attempt in range(CONCURRENT_COPIES)]
     barrier = threading.Barrier(CONCURRENT_COPIES, timeout=30)
@@ -75,24 +78,24 @@ def single_effect(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]
     with ThreadPoolExecutor(max_workers=CONCURRENT_COPIES) as pool:
         list(pool.map(fire, copies))
     for how, delivery, sent in (
-        ("sequential", sequential, SEQUENTIAL_COPIES),
-        ("concurrent", concurrent, CONCURRENT_COPIES),
+        ("sequential", sent_sequential[-1], SEQUENTIAL_COPIES),
+        ("concurrent", copies[-1], CONCURRENT_COPIES),
     ):
-        for key in delivery.idempotency_keys:
-            count = ctx.probe.count(key)
-            if count != 1:
-                stored = "never" if count == 0 else f"{count} times"
-                out.append(
-                    ctx.violation(
-                        "single-effect",
-                        f"After {sent} {how} copies, event {key} was stored {stored}",
-                        "exactly 1 stored effect per idempotency key",
-                        delivery,
-                        None,
-                        "insert with a unique constraint on the key (INSERT ... ON CONFLICT DO NOTHING)"
-                        if count > 1
-                        else "the delivery was acknowledged but nothing was stored",
-                    )
-                )
-                out[-1].received = f"the probe ({ctx.probe.describe()}) counted {count}"
+        counts = {key: ctx.probe.count(key) for key in delivery.idempotency_keys}
+        wrong = {key: n for key, n in counts.items() if n != 1}
+        if not wrong:
+            continue
+        listed = ", ".join(f"{key} stored {'never' if n == 0 else f'{n}x'}" for key, n in wrong.items())
+        violation = ctx.violation(
+            "single-effect",
+            f"After {sent} {how} copies of one delivery: {listed}",
+            "exactly 1 stored effect per idempotency key",
+            delivery,
+            None,
+            "insert with a unique constraint on the key (INSERT ... ON CONFLICT DO NOTHING)"
+            if max(wrong.values()) > 1
+            else "the delivery was acknowledged but nothing was stored",
+        )
+        violation.received = f"the probe ({ctx.probe.describe()}) counted " + ", ".join(str(n) for n in wrong.values())
+        out.append(violation)
     return out, []

@@ -1,19 +1,93 @@
-"""`webhook-harness generate` (placeholder until implemented)."""
+"""`webhook-harness generate PROVIDER`: realistic deliveries, valid or not, as JSON, JSON lines or raw HTTP."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import random
 from typing import Any
 
-from harness.errors import UsageError
+from harness.cli._options import add_catalog_options, catalog_from_args, non_negative_int
+
+__all__ = ["register", "run"]
 
 
 def register(sub: Any) -> None:
     """Add the `generate` subcommand."""
-    parser: argparse.ArgumentParser = sub.add_parser("generate", help="(not implemented yet)")
+    parser: argparse.ArgumentParser = sub.add_parser("generate", help="print generated deliveries")
+    parser.add_argument("provider", metavar="PROVIDER")
+    parser.add_argument("--event", metavar="TYPE", help="event type (default: any)")
+    parser.add_argument("--count", type=non_negative_int, default=1, help="how many (default 1)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed (default 0)")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--invalid", action="store_true", help="schema-invalid payloads")
+    kind.add_argument("--malformed", action="store_true", help="malformed bodies")
+    kind.add_argument("--novel", action="store_true", help="unknown fields and event types (still valid)")
+    parser.add_argument("--format", choices=("json", "jsonl", "http"), default="http", help="output (default http)")
+    add_catalog_options(parser)
     parser.set_defaults(run=run)
 
 
+def _draw(strategy: Any, seed: int, count: int) -> list[Any]:
+    """Draw ``count`` examples reproducibly from a Hypothesis strategy."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    out: list[Any] = []
+
+    @settings(max_examples=count * 3 + 5, database=None, suppress_health_check=list(HealthCheck), deadline=None)
+    @hypothesis_seed(seed)
+    @given(strategy)
+    def collect(value: Any) -> None:
+        if len(out) < count:
+            out.append(value)
+
+    collect()
+    return out[:count]
+
+
 def run(args: argparse.Namespace) -> int:
-    """Not implemented yet."""
-    raise UsageError("'generate' is not implemented yet.")
+    """Print deliveries."""
+    from harness.core.models import Delivery
+    from harness.strategies import invalid_payloads, malformed_bodies, novel_deliveries
+    from harness.volume import VolumeGenerator
+
+    provider = catalog_from_args(args).get(args.provider)
+    if args.event:
+        provider.event(args.event)
+    items: list[Any]
+    if args.invalid:
+        items = _draw(invalid_payloads(provider, args.event), args.seed, args.count)
+    elif args.malformed:
+        items = _draw(malformed_bodies(provider), args.seed, args.count)
+    elif args.novel:
+        items = _draw(novel_deliveries(provider), args.seed, args.count)
+    else:
+        items = list(VolumeGenerator(provider, seed=args.seed).deliveries(args.count, args.event, batch_size=2))
+    rng = random.Random(args.seed)
+    for item in items:
+        if isinstance(item, Delivery):
+            headers, body, note = dict(item.headers), item.body, item.label
+        elif hasattr(item, "payload"):
+            from harness.deliveries import build_delivery
+
+            payload = [item.payload] if provider.body.shape == "batch" else item.payload
+            built = build_delivery(provider, payload, event_types=[item.event], rng=rng)
+            headers, body, note = dict(built.headers), built.body, item.reason
+        else:
+            headers, body, note = {"Content-Type": item.content_type}, item.body, item.reason
+        if args.format == "http":
+            print(f"### {note}")
+            print(f"{provider.method} /webhook HTTP/1.1")
+            for name, value in headers.items():
+                print(f"{name}: {value}")
+            shown = body[:2000].decode("utf-8", "replace")
+            print(f"\n{shown}{'…' if len(body) > 2000 else ''}\n")
+        else:
+            try:
+                parsed: Any = json.loads(body)
+            except ValueError:
+                parsed = body[:2000].decode("utf-8", "replace")
+            record = {"label": note, "headers": headers, "body": parsed}
+            print(json.dumps(record, indent=None if args.format == "jsonl" else 2, ensure_ascii=False))
+    return 0

@@ -1,19 +1,45 @@
-"""`webhook-harness keygen` (placeholder until implemented)."""
+"""`webhook-harness keygen sendgrid`: a P-256 key pair for SendGrid's signed Event Webhook."""
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
 
+__all__ = ["register", "run"]
+
 
 def register(sub: Any) -> None:
     """Add the `keygen` subcommand."""
-    parser: argparse.ArgumentParser = sub.add_parser("keygen", help="(not implemented yet)")
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "keygen", help="write a signing key (private PEM) and print the public key for the receiver"
+    )
+    parser.add_argument("provider", metavar="PROVIDER", choices=["sendgrid"], help="sendgrid")
+    parser.add_argument("--out", default="sendgrid-signing-key.pem", metavar="PATH", help="private key file")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing key file")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not implemented yet."""
-    raise UsageError("'keygen' is not implemented yet.")
+    """Write the private key (mode 0600) and print the base64 SPKI public key."""
+    from harness.signing.keys import generate_keypair
+
+    path = Path(args.out)
+    if path.exists() and not args.force:
+        raise UsageError(f"{path} already exists; pass --force to replace it.")
+    private_pem, public_b64 = generate_keypair()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        fd = os.open(path, flags, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(private_pem)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    print(f"Private key written to {path} (keep it secret; pass it as --signing-key or WEBHOOK_HARNESS_SIGNING_KEY).")
+    print("Public key (base64 SPKI, as SendGrid shows it; paste it into your receiver's config):")
+    print(public_b64)
+    return 0

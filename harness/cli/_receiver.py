@@ -1,19 +1,71 @@
-"""`webhook-harness receiver` (placeholder until implemented)."""
+"""`webhook-harness receiver PROVIDER`: run the reference receiver (optionally with a deliberate bug)."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
+import threading
 from typing import Any
 
-from harness.errors import UsageError
+from harness.cli._options import add_catalog_options, catalog_from_args, non_negative_int
+
+__all__ = ["register", "run"]
 
 
 def register(sub: Any) -> None:
     """Add the `receiver` subcommand."""
-    parser: argparse.ArgumentParser = sub.add_parser("receiver", help="(not implemented yet)")
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "receiver", help="run the reference receiver for a provider (a correct one, or with --bug)"
+    )
+    parser.add_argument("provider", metavar="PROVIDER", nargs="?")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=non_negative_int, default=0, help="port (default: any free one)")
+    parser.add_argument("--bug", metavar="NAME", help="inject a deliberate bug (see --list-bugs)")
+    parser.add_argument("--db", metavar="URL", help="SQLAlchemy URL to store events in (default: a temp SQLite file)")
+    parser.add_argument("--list-bugs", action="store_true", help="list the deliberate bugs and the checks they fail")
+    add_catalog_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not implemented yet."""
-    raise UsageError("'receiver' is not implemented yet.")
+    """Serve until interrupted; print the URL, the probe and the credentials to use."""
+    from harness.errors import UsageError
+    from harness.receiver import BUGS, ReferenceReceiver
+
+    catalog = catalog_from_args(args)
+    if args.list_bugs:
+        for bug in BUGS.values():
+            where = ", ".join(sorted(bug.providers)) if bug.providers else "all providers"
+            print(f"{bug.name:<22} {bug.description}")
+            print(f"{'':<22} fails: {', '.join(sorted(bug.fails))}  ({where})")
+        return 0
+    if not args.provider:
+        raise UsageError("Name a provider, e.g. webhook-harness receiver sendgrid (or --list-bugs).")
+    provider = catalog.get(args.provider)
+    with ReferenceReceiver(provider, bug=args.bug, db_url=args.db, host=args.host, port=args.port) as rx:
+        creds = rx.credentials
+        print(f"Reference {provider.id} receiver{f' with bug {args.bug!r}' if args.bug else ''} listening.")
+        print(f"  URL:   {rx.url}")
+        print(f"  probe: {rx.probe_url}")
+        print("  This is a local test receiver; its freshly made test credentials, to use against it:")
+        exports = {
+            "WEBHOOK_HARNESS_SECRET": creds.secret,
+            "WEBHOOK_HARNESS_SIGNING_KEY": creds.signing_key,
+            "WEBHOOK_HARNESS_CLIENT_SECRET": creds.client_secret,
+        }
+        for name, value in exports.items():
+            if value:
+                print(f"    export {name}={shlex.quote(value)}")
+        flags = []
+        if creds.token_url:
+            flags += ["--token-url", creds.token_url, "--client-id", creds.client_id or ""]
+        if creds.basic:
+            flags += ["--basic", f"{creds.basic[0]}:{creds.basic[1]}"]
+        command = ["webhook-harness", "check", provider.id, rx.url, *flags, "--probe-url", rx.probe_url]
+        print(f"  then: {shlex.join(command)}")
+        print("Ctrl-C to stop.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopped")
+    return 0

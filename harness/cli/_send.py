@@ -1,19 +1,79 @@
-"""`webhook-harness send` (placeholder until implemented)."""
+"""`webhook-harness send PROVIDER URL`: one signed delivery, and the exchange printed with secrets redacted."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from harness.errors import UsageError
+from harness.cli._options import (
+    add_auth_options,
+    add_catalog_options,
+    catalog_from_args,
+    config_from_args,
+    credentials_from_args,
+    non_negative_int,
+)
+from harness.credentials import Redactor
+
+__all__ = ["register", "run"]
 
 
 def register(sub: Any) -> None:
     """Add the `send` subcommand."""
-    parser: argparse.ArgumentParser = sub.add_parser("send", help="(not implemented yet)")
+    parser: argparse.ArgumentParser = sub.add_parser("send", help="send one signed delivery and show the exchange")
+    parser.add_argument("provider", metavar="PROVIDER")
+    parser.add_argument("url", metavar="URL")
+    parser.add_argument("--event", metavar="TYPE", help="event type (default: a random one)")
+    parser.add_argument("--variant", help="send a forgery instead: missing, wrong-key, tampered-body, ...")
+    parser.add_argument("--seed", type=non_negative_int, default=None, help="payload seed")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds to wait (default: the provider's)")
+    add_auth_options(parser)
+    add_catalog_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not implemented yet."""
-    raise UsageError("'send' is not implemented yet.")
+    """Build, sign, send, print. Exit 0 on a 2xx, 1 otherwise, 2 if the receiver cannot be reached."""
+    import random
+
+    from harness.errors import TransportError, UsageError
+    from harness.report import redact_url
+    from harness.signing import VARIANTS, forge_delivery, sign_delivery
+    from harness.transport import RequestsTransport
+    from harness.volume import VolumeGenerator
+
+    config = config_from_args(args)
+    provider = catalog_from_args(args, config).get(args.provider)
+    creds = credentials_from_args(args, config)
+    if args.event:
+        provider.event(args.event)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    unsigned = next(VolumeGenerator(provider, seed=seed).deliveries(1, args.event))
+    if args.variant:
+        if args.variant not in VARIANTS:
+            raise UsageError(f"Unknown variant {args.variant!r}. Known: {', '.join(VARIANTS)}.")
+        forged = forge_delivery(provider, unsigned, creds, args.variant)
+        if forged is None:
+            raise UsageError(f"The variant {args.variant!r} does not apply to {provider.id} with these credentials.")
+        delivery = forged
+    else:
+        delivery = sign_delivery(provider, unsigned, creds)
+    redact = Redactor(creds.secrets())
+    timeout = args.timeout or provider.timeout
+    print(redact(f"> {delivery.method} {redact_url(args.url)}"))
+    for name, value in redact.headers(delivery.headers).items():
+        print(f"> {name}: {value}")
+    excerpt = delivery.body[:400].decode("utf-8", "replace")
+    print(f">\n{redact(excerpt)}{'…' if len(delivery.body) > 400 else ''}\n")
+    reply = RequestsTransport().send(delivery, args.url, timeout=timeout)
+    if reply.status == 0 and reply.error and ("refused" in reply.error or "resolve" in reply.error):
+        raise TransportError(f"Cannot reach the receiver at {redact_url(args.url)}: {reply.error}.")
+    if reply.error and reply.status == 0:
+        print(f"< no response: {reply.error} after {reply.elapsed:.2f}s")
+        return 1
+    print(f"< HTTP {reply.status} in {reply.elapsed * 1000:.0f} ms")
+    for name, value in reply.headers.items():
+        print(f"< {name}: {value}")
+    body = reply.body[:600].decode("utf-8", "replace")
+    print(f"<\n{redact(body)}{'…' if len(reply.body) > 600 or reply.truncated else ''}")
+    return 0 if reply.ok else 1
