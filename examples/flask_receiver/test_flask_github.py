@@ -1,0 +1,66 @@
+"""Run the harness's contract checks and a fuzzer against the Flask handler, in-process: no server needed."""
+
+from __future__ import annotations
+
+import pytest
+from flask_github import SECRET, app, stored
+from hypothesis import HealthCheck, given, settings
+
+from harness.catalog import load_catalog
+from harness.core.models import Delivery
+from harness.credentials import Credentials
+from harness.runner import RunConfig, run_check
+from harness.signing import sign_delivery
+from harness.strategies import deliveries
+from harness.transport.inprocess import InProcessTransport
+
+URL = "http://testserver/webhooks/github"
+TRANSPORT = InProcessTransport.for_wsgi(app)
+CREDS = Credentials(secret=SECRET)
+GITHUB = load_catalog().get("github")
+
+
+class StoredProbe:
+    """Counts what the handler stored, for the single-effect check."""
+
+    def count(self, event_id: str) -> int:
+        return stored.get(event_id, 0)
+
+    def describe(self) -> str:
+        return "flask_github.stored"
+
+
+@pytest.mark.parametrize(
+    "check_id",
+    [
+        "accepts-valid",
+        "rejects-missing-auth",
+        "rejects-bad-auth",
+        "rejects-tampered-body",
+        "no-server-error",
+        "accepts-unknown-fields",
+        "redelivery-accepted",
+        "single-effect",
+        "responds-in-time",
+    ],
+)
+def test_contract(check_id: str) -> None:
+    config = RunConfig(
+        provider="github", url=URL, credentials=CREDS, transport=TRANSPORT, probe=StoredProbe(), seed=1, max_examples=10
+    )
+    outcome = run_check(config, check_id)
+    assert outcome.status == "passed", [str(v) for v in outcome.violations]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deliveries("github"))
+def test_handler_acknowledges_every_signed_delivery(delivery: Delivery) -> None:
+    reply = TRANSPORT.send(sign_delivery(GITHUB, delivery, CREDS), URL, timeout=10)
+    assert reply.status == 204
+
+
+@pytest.mark.webhook("github", url=URL, credentials=CREDS, transport=TRANSPORT)
+def test_with_the_webhook_fixture(webhook) -> None:  # type: ignore[no-untyped-def]
+    assert webhook.send("push").status == 204
+    assert webhook.send("push", variant="wrong-key").status == 401
+    webhook.check("rejects-tampered-body")
