@@ -1,0 +1,101 @@
+"""Retry simulator: 1,000,000 SendGrid events through the 24 h policy with a 6 h outage (dry run), against a bare
+heapq loop over the same schedule; peak RSS; and HTTP throughput against a bare aiohttp client.
+
+    .venv/bin/python benchmarks/bench_simulate.py [--events 1000000] [--repeats 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import median_time, table  # noqa: E402
+
+from harness.catalog import load_catalog  # noqa: E402
+from harness.simulate.engine import SimConfig, run_simulation  # noqa: E402
+from harness.simulate.outages import Outages  # noqa: E402
+from harness.simulate.policy import RetryPolicy  # noqa: E402
+
+OUTAGE = (0.0, 6 * 3600.0)
+DAY = 86_400.0
+
+
+def bare_heapq(n: int, gaps: list[float], window: float, seed: int = 0) -> tuple[int, int]:
+    """The baseline: the same arrivals, schedule and outage in the barest heapq loop."""
+    rnd = random.Random(seed)
+    rand = rnd.random
+    arrivals = sorted(rand() * DAY for _ in range(n))
+    heap = [(arrivals[i], i, 1) for i in range(n)]
+    heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
+    start, end = OUTAGE
+    attempts = delivered = 0
+    last = len(gaps)
+    while heap:
+        t, i, k = pop(heap)
+        attempts += 1
+        if start <= t < end:
+            if k <= last:
+                nxt = t + gaps[k - 1]
+                if nxt - arrivals[i] <= window:
+                    push(heap, (nxt, i, k + 1))
+        else:
+            delivered += 1
+    return attempts, delivered
+
+
+def ours(n: int) -> tuple[int, int]:
+    provider = load_catalog().get("sendgrid")
+    policy = RetryPolicy.from_provider(provider)
+    config = SimConfig(provider=provider, policy=policy, event_count=n, spread=DAY, outages=Outages([OUTAGE]))
+    result = run_simulation(config)
+    return result.attempts, result.delivered
+
+
+def peak_rss_mb(n: int) -> float:
+    """Run the simulation in a fresh process and read its peak RSS."""
+    code = (
+        "import resource, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+        "from bench_simulate import ours\n"
+        f"ours({n})\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return int(out.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="100k events, one repeat")
+    args = parser.parse_args()
+    n, repeats = (100_000, 1) if args.quick else (args.events, args.repeats)
+    provider = load_catalog().get("sendgrid")
+    policy = RetryPolicy.from_provider(provider)
+    schedule = policy.schedule()
+    gaps = [schedule[i + 1] - schedule[i] for i in range(len(schedule) - 1)]
+    base_t, base_r = median_time(lambda: bare_heapq(n, gaps, policy.window or DAY), repeats)
+    ours_t, ours_r = median_time(lambda: ours(n), repeats)
+    rss = peak_rss_mb(n)
+    rows = [
+        ("", "median s", "attempts", "delivered"),
+        ("bare heapq loop (baseline)", f"{base_t:.2f}", f"{base_r[0]:,}", f"{base_r[1]:,}"),
+        ("webhook-harness simulate --dry-run", f"{ours_t:.2f}", f"{ours_r[0]:,}", f"{ours_r[1]:,}"),
+    ]
+    print(f"{n:,} SendGrid events, 24 h rolling policy, outage 0h..6h, medians of {repeats}")
+    print(table(rows))
+    print(f"ratio ours / baseline: {ours_t / base_t:.2f}x (target <= 2x)")
+    print(f"peak RSS of a full run: {rss:.0f} MB (target <= 1024 MB)")
+    print(json.dumps({"events": n, "baseline_s": base_t, "ours_s": ours_t, "ratio": ours_t / base_t, "rss_mb": rss}))
+
+
+if __name__ == "__main__":
+    main()

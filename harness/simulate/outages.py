@@ -1,0 +1,53 @@
+"""Outage windows measured from t=0 (the first event): ``2h..8h``."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+
+from harness.core.durations import parse_duration
+from harness.errors import UsageError
+
+__all__ = ["Outages", "parse_outage"]
+
+
+def parse_outage(text: str) -> tuple[float, float]:
+    """``START..END`` in durations (``90s``, ``30m``, ``6h``, ``2d``)."""
+    start, sep, end = text.partition("..")
+    if not sep:
+        raise UsageError(f"Invalid outage {text!r}: write START..END, e.g. 2h..8h.")
+    try:
+        begin, finish = parse_duration(start.strip() or "0s"), parse_duration(end.strip())
+    except (ValueError, UsageError):
+        raise UsageError(f"Invalid outage {text!r}: durations look like 90s, 30m, 6h or 2d.") from None
+    if finish <= begin:
+        raise UsageError(f"Invalid outage {text!r}: the end must come after the start.")
+    return begin, finish
+
+
+class Outages:
+    """Sorted, merged windows during which the receiver is unreachable."""
+
+    def __init__(self, windows: Iterable[tuple[float, float]] = ()) -> None:
+        merged: list[list[float]] = []
+        for start, end in sorted(windows):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self.starts = [w[0] for w in merged]
+        self.ends = [w[1] for w in merged]
+
+    @property
+    def windows(self) -> Sequence[tuple[float, float]]:
+        """The merged windows."""
+        return list(zip(self.starts, self.ends, strict=True))
+
+    def down(self, t: float) -> bool:
+        """Is the receiver down at virtual time ``t``?"""
+        i = bisect.bisect_right(self.starts, t) - 1
+        return i >= 0 and t < self.ends[i]
+
+    def longest(self) -> float:
+        """The longest window."""
+        return max((e - s for s, e in self.windows), default=0.0)
