@@ -96,6 +96,7 @@ def _context(config: RunConfig) -> CheckContext:
     scheme = urlsplit(config.url).scheme
     if config.transport is None and scheme not in ("http", "https"):
         raise UsageError(f"The receiver URL must start with http:// or https://, got {redact_url(config.url)!r}.")
+    _validate_credentials(provider, config.credentials)
     redactor = Redactor(config.credentials.secrets())
     return CheckContext(
         provider=provider,
@@ -110,6 +111,16 @@ def _context(config: RunConfig) -> CheckContext:
         callback_host=config.callback_host,
         redactor=redactor,
     )
+
+
+def _validate_credentials(provider: Any, creds: Credentials) -> None:
+    """Load keys and decode secrets now, so a bad key file is a one-line error before anything is sent."""
+    from harness.core.models import Delivery
+
+    probe = Delivery(provider.id, provider.method, {}, b"{}", (), ())
+    for scheme in active_schemes(provider, creds):
+        if scheme.signs_body:
+            scheme.sign(provider, probe, creds, time.time())
 
 
 def _preflight(config: RunConfig) -> None:

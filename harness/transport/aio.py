@@ -1,0 +1,98 @@
+"""The volume transport: aiohttp with bounded concurrency, for the simulator's real HTTP attempts."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+import aiohttp
+
+from harness.core.models import Delivery, Reply
+from harness.transport._requests import MAX_BODY, with_userinfo
+
+__all__ = ["AioTransport"]
+
+
+class AioTransport:
+    """Sends many deliveries concurrently on a private event loop; misbehaviour becomes a ``Reply``, never a raise."""
+
+    def __init__(self, *, concurrency: int = 64, max_body: int = MAX_BODY) -> None:
+        self.concurrency = concurrency
+        self.max_body = max_body
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="webhook-harness-aio", daemon=True)
+        self._thread.start()
+        self._session: aiohttp.ClientSession | None = None
+
+    def _run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    async def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self.concurrency, force_close=False)
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        return self._session
+
+    async def _one(self, session: aiohttp.ClientSession, delivery: Delivery, url: str, timeout: float) -> Reply:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout):
+                async with session.request(
+                    delivery.method,
+                    with_userinfo(url, delivery.url_userinfo),
+                    data=delivery.body,
+                    headers=dict(delivery.headers),
+                    allow_redirects=False,
+                ) as response:
+                    body = await response.content.read(self.max_body + 1)
+                    truncated = len(body) > self.max_body
+                    return Reply(
+                        response.status,
+                        dict(response.headers),
+                        body[: self.max_body],
+                        time.perf_counter() - started,
+                        None,
+                        truncated,
+                    )
+        except TimeoutError:
+            return Reply(0, elapsed=time.perf_counter() - started, error=f"timed out after {timeout:g}s")
+        except aiohttp.ClientConnectorError:
+            return Reply(0, elapsed=time.perf_counter() - started, error="connection refused")
+        except (aiohttp.ClientError, OSError) as exc:
+            return Reply(0, elapsed=time.perf_counter() - started, error=f"connection failed ({type(exc).__name__})")
+
+    async def _many(self, items: Sequence[tuple[Delivery, str]], timeout: float) -> list[Reply]:
+        session = await self._ensure_session()
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def bounded(delivery: Delivery, url: str) -> Reply:
+            async with gate:
+                return await self._one(session, delivery, url, timeout)
+
+        return list(await asyncio.gather(*(bounded(d, u) for d, u in items)))
+
+    def send_many(self, items: Sequence[tuple[Delivery, str]], timeout: float) -> list[Reply]:
+        """Send all, at most ``concurrency`` at a time; replies in the same order."""
+        return list(self._run(self._many(items, timeout)))
+
+    def send(self, delivery: Delivery, url: str, *, timeout: float) -> Reply:
+        """One delivery (the ``Transport`` protocol)."""
+        return self.send_many([(delivery, url)], timeout)[0]
+
+    def close(self) -> None:
+        """Close the session and stop the loop."""
+        if self._session is not None:
+            self._run(self._session.close())
+            self._session = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+    def __enter__(self) -> AioTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
