@@ -54,6 +54,7 @@ class SimConfig:
     time_scale: float | None = None
     timeline_samples: int = 2_000
     progress: Callable[[int, int], None] | None = None
+    clock: Callable[[], float] = time.time  # signatures carry real time: receivers check it against theirs
 
 
 def _uniform_units(config: SimConfig, rng: random.Random) -> list[float]:
@@ -230,7 +231,7 @@ class DeliveryFactory:
                 headers[name] = str(attempt - 1) if kind == "retry_number" else "http_error"
         if headers:
             delivery = delivery.with_headers(headers)
-        return sign_delivery(self.config.provider, delivery, self.config.credentials)
+        return sign_delivery(self.config.provider, delivery, self.config.credentials, now=self.config.clock())
 
     def keys(self, uid: int) -> tuple[str, ...]:
         """The idempotency keys a unit carries."""
