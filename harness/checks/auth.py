@@ -11,6 +11,14 @@ from harness.violations import ContractViolation
 EXPECT_REJECT = "a 4xx (401 or 403): the request must be refused, not processed and not crash"
 
 
+HINTS = {
+    "rejects-missing-auth": "refuse requests without credentials with 401, before parsing the body",
+    "rejects-bad-auth": "verify the signature or token (constant-time compare) before doing anything else",
+    "rejects-tampered-body": "compute the signature over the raw body bytes as received, all of them, every time",
+    "rejects-stale-timestamp": "reject signed timestamps older than the provider's tolerance (replay protection)",
+}
+
+
 def _judge(
     ctx: CheckContext, check_id: str, what: str, delivery: Delivery, reply: Reply, notes: list[str]
 ) -> ContractViolation | None:
@@ -21,7 +29,7 @@ def _judge(
         notes.append(f"{what}: HTTP {reply.status}; 401 or 403 is the usual answer")
         return None
     if reply.ok:
-        title, hint = f"{what} was accepted", "verify the credentials before doing anything with the request"
+        title, hint = f"{what} was accepted", HINTS[check_id]
     elif reply.status >= 500:
         title, hint = f"{what} caused a server error", "refuse bad credentials with 401, before parsing"
     else:
