@@ -19,7 +19,7 @@ def header_lookup(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Delivery:
     """One request exactly as the provider would send it: body bytes, headers, and what it carries."""
 
@@ -38,21 +38,35 @@ class Delivery:
         """Return a header value, matching the name case-insensitively."""
         return header_lookup(self.headers, name)
 
-    def with_headers(self, updates: Mapping[str, str]) -> Delivery:
-        """Return a copy with headers set (replacing any of the same name, whatever its case)."""
-        lowered = {k.lower() for k in updates}
-        merged = {k: v for k, v in self.headers.items() if k.lower() not in lowered}
-        merged.update(updates)
-        return dataclasses.replace(self, headers=merged)
+    def with_headers(self, updates: Mapping[str, str], **changes: Any) -> Delivery:
+        """Return a copy with headers set (replacing any of the same name, whatever its case), and fields changed."""
+        merged = dict(self.headers)
+        for name, value in updates.items():
+            if name not in merged:
+                lowered = name.lower()
+                for existing in [k for k in merged if k.lower() == lowered]:
+                    del merged[existing]
+            merged[name] = value
+        return self.replace(headers=merged, **changes)
 
     def without_headers(self, names: Iterable[str]) -> Delivery:
         """Return a copy without the named headers."""
         lowered = {n.lower() for n in names}
-        return dataclasses.replace(self, headers={k: v for k, v in self.headers.items() if k.lower() not in lowered})
+        return self.replace(headers={k: v for k, v in self.headers.items() if k.lower() not in lowered})
 
     def replace(self, **changes: Any) -> Delivery:
-        """Return a copy with fields changed."""
-        return dataclasses.replace(self, **changes)
+        """Return a copy with fields changed (a hot path when signing: cheaper than dataclasses.replace)."""
+        unknown = changes.keys() - _DELIVERY_FIELDS
+        if unknown:
+            raise TypeError(f"unknown Delivery fields: {', '.join(sorted(unknown))}")
+        new = object.__new__(Delivery)
+        state = new.__dict__
+        state.update(self.__dict__)
+        state.update(changes)
+        return new
+
+
+_DELIVERY_FIELDS = tuple(f.name for f in dataclasses.fields(Delivery))
 
 
 @dataclass(frozen=True, slots=True)

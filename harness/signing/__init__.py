@@ -48,15 +48,29 @@ for _scheme in (
     SCHEMES.register(_scheme.name, _scheme)
 
 
+_ACTIVE: dict[tuple[tuple[str, ...], Credentials], list[SigningScheme]] = {}
+
+
 def active_schemes(provider: Provider, creds: Credentials) -> list[SigningScheme]:
     """The provider's schemes for which the credentials are present, in the profile's order."""
-    return [SCHEMES.get(name) for name in provider.auth.schemes if SCHEMES.get(name).configured(creds)]
+    return list(_active(provider, creds))
+
+
+def _active(provider: Provider, creds: Credentials) -> list[SigningScheme]:
+    key = (provider.auth.schemes, creds)
+    found = _ACTIVE.get(key)
+    if found is None:
+        found = [SCHEMES.get(name) for name in provider.auth.schemes if SCHEMES.get(name).configured(creds)]
+        if len(_ACTIVE) > 256:
+            _ACTIVE.clear()
+        _ACTIVE[key] = found
+    return found
 
 
 def sign_delivery(provider: Provider, delivery: Delivery, creds: Credentials, *, now: float | None = None) -> Delivery:
     """Authenticate a delivery with every active scheme; each call takes a fresh timestamp."""
     now = time.time() if now is None else now
-    for scheme in active_schemes(provider, creds):
+    for scheme in _active(provider, creds):
         delivery = scheme.sign(provider, delivery, creds, now)
     return delivery
 

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import replace
+from functools import lru_cache
 from typing import ClassVar
 
 from harness.catalog import Provider
@@ -19,7 +20,17 @@ __all__ = ["GitHub", "Jira", "Shopify", "Slack", "Standard", "Stripe", "TeamsHma
 
 
 def _mac(key: bytes, message: bytes) -> bytes:
-    return hmac.new(key, message, hashlib.sha256).digest()
+    return hmac.digest(key, message, hashlib.sha256)
+
+
+@lru_cache(maxsize=64)
+def _utf8(secret: str) -> bytes:
+    return secret.encode()
+
+
+@lru_cache(maxsize=64)
+def _b64key(secret: str) -> bytes:
+    return base64.b64decode(secret, validate=True)
 
 
 def _b64(data: bytes) -> str:
@@ -35,7 +46,7 @@ class TeamsHmac(SigningScheme):
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Sign the raw body."""
         try:
-            key = base64.b64decode(creds.secret or "", validate=True)
+            key = _b64key(creds.secret or "")
         except ValueError:
             raise ConfigError("The Teams security token (--secret) must be base64, as Teams shows it.") from None
         return delivery.with_headers({"Authorization": f"HMAC {_b64(_mac(key, delivery.body))}"})
@@ -52,7 +63,7 @@ class _Hub(SigningScheme):
 
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Sign the raw body."""
-        digest = _mac((creds.secret or "").encode(), delivery.body).hex()
+        digest = _mac(_utf8(creds.secret or ""), delivery.body).hex()
         return delivery.with_headers({self.header: f"sha256={digest}"})
 
     def malformed(self, delivery: Delivery) -> Delivery:
@@ -84,7 +95,7 @@ class Shopify(SigningScheme):
 
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Sign the raw body."""
-        return delivery.with_headers({self.headers[0]: _b64(_mac((creds.secret or "").encode(), delivery.body))})
+        return delivery.with_headers({self.headers[0]: _b64(_mac(_utf8(creds.secret or ""), delivery.body))})
 
 
 class Stripe(SigningScheme):
@@ -97,8 +108,8 @@ class Stripe(SigningScheme):
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Sign timestamp and body."""
         stamp = int(now)
-        digest = _mac((creds.secret or "").encode(), f"{stamp}.".encode() + delivery.body).hex()
-        return delivery.with_headers({"Stripe-Signature": f"t={stamp},v1={digest}"}).replace(timestamp=stamp)
+        digest = _mac(_utf8(creds.secret or ""), f"{stamp}.".encode() + delivery.body).hex()
+        return delivery.with_headers({"Stripe-Signature": f"t={stamp},v1={digest}"}, timestamp=stamp)
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """A header without a usable timestamp or v1 entry."""
@@ -115,13 +126,16 @@ class Slack(SigningScheme):
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Sign timestamp and body."""
         stamp = int(now)
-        digest = _mac((creds.secret or "").encode(), f"v0:{stamp}:".encode() + delivery.body).hex()
+        digest = _mac(_utf8(creds.secret or ""), f"v0:{stamp}:".encode() + delivery.body).hex()
         headers = {"X-Slack-Request-Timestamp": str(stamp), "X-Slack-Signature": f"v0={digest}"}
-        return delivery.with_headers(headers).replace(timestamp=stamp)
+        return delivery.with_headers(headers, timestamp=stamp)
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """A signature without the v0= version."""
         return delivery.with_headers({"X-Slack-Signature": "v9=" + "g" * 64})
+
+
+_STANDARD_NAMES = frozenset(f"{p}-{s}" for p in ("webhook", "svix") for s in ("id", "timestamp", "signature"))
 
 
 class Standard(SigningScheme):
@@ -136,16 +150,18 @@ class Standard(SigningScheme):
         """Sign id, timestamp and body with the base64-decoded whsec_ key."""
         secret = (creds.secret or "").removeprefix("whsec_")
         try:
-            key = base64.b64decode(secret, validate=True)
+            key = _b64key(secret)
         except ValueError:
             raise ConfigError("A Standard Webhooks secret (--secret) is 'whsec_' followed by base64.") from None
         msg_id = delivery.header("webhook-id") or delivery.header("svix-id") or f"msg_{secrets.token_hex(12)}"
         stamp = int(now)
         signature = _b64(_mac(key, f"{msg_id}.{stamp}.".encode() + delivery.body))
         prefix = self.header_prefix
-        cleared = delivery.without_headers(["webhook-id", "svix-id"])
-        headers = {f"{prefix}-id": msg_id, f"{prefix}-timestamp": str(stamp), f"{prefix}-signature": f"v1,{signature}"}
-        return cleared.with_headers(headers).replace(timestamp=stamp)
+        kept = {k: v for k, v in delivery.headers.items() if k.lower() not in _STANDARD_NAMES}
+        kept.update(
+            {f"{prefix}-id": msg_id, f"{prefix}-timestamp": str(stamp), f"{prefix}-signature": f"v1,{signature}"}
+        )
+        return delivery.replace(headers=kept, timestamp=stamp)
 
     def forge(
         self, provider: Provider, delivery: Delivery, creds: Credentials, variant: str, now: float

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import string
 from collections.abc import Mapping
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from hypothesis import strategies as st
 from referencing._core import Resolver
 
+from harness.core.regexgen import regex_generator
 from harness.strategies._values import FORMAT_FAKERS, faker_pool, time_value
 
 __all__ = ["compile_schema"]
@@ -81,7 +83,9 @@ def _string(schema: Mapping[str, Any]) -> st.SearchStrategy[str]:
     if "x-time" in schema:
         return _times(schema["x-time"], as_string=True)
     if "pattern" in schema:
-        return st.from_regex(schema["pattern"], fullmatch=True)
+        # Seeded construction of a full match: far cheaper than from_regex, and it still shrinks (via the seed).
+        generate = regex_generator(schema["pattern"])
+        return st.integers(0, 2**32 - 1).map(lambda seed: generate(random.Random(seed)))
     if "x-faker" in schema:
         return st.sampled_from(faker_pool(schema["x-faker"]))
     fmt = schema.get("format")
