@@ -1,0 +1,54 @@
+"""One full `check` per provider against the reference receiver: median seconds (target <= 10 s per provider).
+
+.venv/bin/python benchmarks/bench_check.py [--repeats 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import table
+
+from harness.catalog import load_catalog
+from harness.probes import make_probe
+from harness.receiver import ReferenceReceiver
+from harness.runner import RunConfig, run_checks
+
+
+def one(provider: str, seed: int) -> tuple[float, int]:
+    with ReferenceReceiver(provider) as rx:
+        config = RunConfig(provider, rx.url, rx.credentials, probe=make_probe(rx.probe_url), seed=seed)
+        started = time.perf_counter()
+        result = run_checks(config)
+        elapsed = time.perf_counter() - started
+    assert result.exit_code == 0, f"{provider}: the reference receiver failed a check"
+    return elapsed, sum(o.requests for o in result.outcomes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    repeats = 1 if args.quick else args.repeats
+    rows = [("provider", "median s", "requests", "target")]
+    summary = {}
+    for provider in [p.id for p in load_catalog()]:
+        runs = [one(provider, seed) for seed in range(repeats)]
+        med = statistics.median(r[0] for r in runs)
+        rows.append((provider, f"{med:.2f}", str(runs[0][1]), "<= 10 s"))
+        summary[provider] = round(med, 3)
+    print(f"webhook-harness check against the reference receiver (default 20 fuzz examples), medians of {repeats}")
+    print(table(rows))
+    print(f"slowest: {max(summary.values()):.2f} s (target <= 10 s)")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
