@@ -6,23 +6,17 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from harness.credentials import CREDENTIAL_FIELDS
 from harness.errors import ConfigError
 
 __all__ = ["KNOWN_KEYS", "find_config", "load_config"]
 
 CONFIG_NAME = "webhook-harness.toml"
 KNOWN_KEYS = {
+    *CREDENTIAL_FIELDS,
     "provider",
     "url",
     "schemas",
-    "secret",
-    "signing_key",
-    "token_url",
-    "client_id",
-    "client_secret",
-    "oauth_credentials_in",
-    "basic",
-    "bearer",
     "probe_url",
     "probe_db",
     "probe_sql",

@@ -11,7 +11,7 @@ from typing import Any
 
 from harness.errors import UsageError
 
-__all__ = ["ENV_VARS", "Credentials", "Redactor"]
+__all__ = ["CREDENTIAL_FIELDS", "ENV_VARS", "Credentials", "Redactor"]
 
 ENV_VARS = {
     "secret": "WEBHOOK_HARNESS_SECRET",
@@ -111,3 +111,8 @@ class Redactor:
                 value = f"{scheme} {REDACTED}" if rest and scheme.lower() in ("bearer", "basic") else value
             out[name] = self(value)
         return out
+
+
+CREDENTIAL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Credentials))
+"""The credential option names, shared by the CLI, the pytest plugin and the config file."""
+

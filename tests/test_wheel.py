@@ -18,12 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_wheel_ships_the_catalog_and_works_outside_the_tree(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
-        check=True,
         capture_output=True,
+        text=True,
         timeout=300,
     )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     wheel = next(dist.glob("webhook_harness-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "harness/_catalog_data/schemas/sendgrid/profile.json" in names

@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.catalog import Catalog, load_catalog
 from harness.config import load_config
-from harness.credentials import ENV_VARS, Credentials
+from harness.credentials import CREDENTIAL_FIELDS, ENV_VARS, Credentials
 from harness.errors import UsageError
 
 __all__ = [
@@ -96,17 +96,7 @@ def catalog_from_args(args: argparse.Namespace, config: dict[str, Any] | None = 
 def credentials_from_args(args: argparse.Namespace, config: dict[str, Any] | None = None) -> Credentials:
     """Credentials from options, then environment variables, then the config file."""
     config = config_from_args(args) if config is None else config
-    names = (
-        "secret",
-        "signing_key",
-        "token_url",
-        "client_id",
-        "client_secret",
-        "oauth_credentials_in",
-        "basic",
-        "bearer",
-    )
-    options = {name: getattr(args, name, None) for name in names}
+    options = {name: getattr(args, name, None) for name in CREDENTIAL_FIELDS}
     creds = Credentials.resolve(options, config)
     if (creds.token_url or creds.client_id or creds.client_secret) and not (creds.token_url and creds.client_id):
         raise UsageError("OAuth needs both --token-url and --client-id (and a client secret).")

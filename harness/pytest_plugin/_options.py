@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.credentials import ENV_VARS, Credentials
+from harness.credentials import CREDENTIAL_FIELDS, ENV_VARS, Credentials
 
 __all__ = ["OPTIONS", "Settings", "add_options", "settings_from"]
 
@@ -34,16 +34,6 @@ OPTIONS: tuple[tuple[str, str, bool], ...] = (
     ("timeout", "receiver timeout in seconds (default: the provider's)", False),
     ("schemas", "a folder of provider folders that add to or replace the built-in catalog", False),
     ("callback-host", "host the receiver can reach the harness on, for the OCI handshake", False),
-)
-_CREDENTIAL_FIELDS = (
-    "secret",
-    "signing_key",
-    "token_url",
-    "client_id",
-    "client_secret",
-    "oauth_credentials_in",
-    "basic",
-    "bearer",
 )
 
 
@@ -107,7 +97,7 @@ def settings_from(config: pytest.Config) -> Settings | None:
     provider = _value(config, "provider")
     if not provider:
         raise pytest.UsageError("webhook-harness: --webhook-url needs --webhook-provider (or ini webhook_provider).")
-    options = {field: _value(config, field.replace("_", "-")) for field in _CREDENTIAL_FIELDS}
+    options = {field: _value(config, field.replace("_", "-")) for field in CREDENTIAL_FIELDS}
     from harness.config import load_config
     from harness.errors import HarnessError
 

@@ -64,6 +64,15 @@ class RequestsTransport:
             return Reply(0, elapsed=time.perf_counter() - started, error=f"request failed: {type(exc).__name__}")
         chunks: list[bytes] = []
         size, truncated, error = 0, False, None
+        expired = threading.Event()
+
+        def abort() -> None:  # a receiver that drips bytes never trips the per-read timeout: cut it off
+            expired.set()
+            _shutdown(response)
+
+        watchdog = threading.Timer(max(0.0, deadline - time.perf_counter()), abort)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             for chunk in response.iter_content(8192):
                 chunks.append(chunk)
@@ -74,10 +83,13 @@ class RequestsTransport:
                 if time.perf_counter() > deadline:
                     error = f"timed out after {timeout:g}s while reading the response"
                     break
-        except (requests.RequestException, OSError) as exc:
+        except Exception as exc:
             error = f"response cut off ({type(exc).__name__})"
         finally:
+            watchdog.cancel()
             response.close()
+        if expired.is_set():
+            error = f"timed out after {timeout:g}s while reading the response"
         elapsed = time.perf_counter() - started
         body = b"".join(chunks)[: self.max_body]
         headers = dict(response.headers.items())
@@ -90,6 +102,17 @@ class RequestsTransport:
         session = getattr(self._local, "session", None)
         if session is not None:
             session.close()
+
+
+def _shutdown(response: requests.Response) -> None:
+    """Shut the response's socket from another thread, which unblocks a read in progress."""
+    import socket
+
+    try:
+        sock = response.raw._fp.fp.raw._sock  # type: ignore[union-attr]
+        sock.shutdown(socket.SHUT_RDWR)
+    except Exception:
+        response.close()
 
 
 def _connection_reason(exc: requests.ConnectionError) -> str:

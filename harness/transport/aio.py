@@ -47,8 +47,16 @@ class AioTransport:
                     headers=dict(delivery.headers),
                     allow_redirects=False,
                 ) as response:
-                    body = await response.content.read(self.max_body + 1)
-                    truncated = len(body) > self.max_body
+                    chunks: list[bytes] = []
+                    size = 0
+                    while size <= self.max_body:
+                        chunk = await response.content.read(65536)
+                        if not chunk:
+                            break
+                        chunks.append(chunk)
+                        size += len(chunk)
+                    body = b"".join(chunks)
+                    truncated = size > self.max_body
                     return Reply(
                         response.status,
                         dict(response.headers),
