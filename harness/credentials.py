@@ -115,4 +115,3 @@ class Redactor:
 
 CREDENTIAL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Credentials))
 """The credential option names, shared by the CLI, the pytest plugin and the config file."""
-

@@ -21,6 +21,21 @@ if TYPE_CHECKING:
 __all__ = ["curl_command", "redact_url", "render_outcome", "render_summary", "write_json"]
 
 _SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
+CATEGORIES = {
+    "accepts-valid": "acceptance",
+    "rejects-missing-auth": "auth",
+    "rejects-bad-auth": "auth",
+    "rejects-tampered-body": "auth",
+    "rejects-stale-timestamp": "auth",
+    "rejects-malformed": "validation",
+    "no-server-error": "robustness",
+    "accepts-unknown-fields": "acceptance",
+    "redelivery-accepted": "idempotency",
+    "single-effect": "idempotency",
+    "responds-in-time": "timing",
+    "handshake": "protocol",
+    "reply-format": "protocol",
+}
 
 
 def redact_url(url: str) -> str:
@@ -80,16 +95,22 @@ def render_outcome(outcome: CheckOutcome) -> str:
     return f"{outcome.check:<26} {verdict:<8} {outcome.duration:6.2f}s  {outcome.requests:>3} requests{extra}"
 
 
-def render_failures(outcomes: Iterable[CheckOutcome]) -> str:
-    """The failures block: expected vs received, hint, repro."""
+def render_failures(outcomes: Iterable[CheckOutcome], seed: int | None = None) -> str:
+    """The failures block: expected vs received, the (shrunk) payload, hint, repro, seed."""
     blocks = []
     for outcome in outcomes:
         for v in outcome.violations:
             lines = [f"__ {v.check} __", f"{v.title}", f"  Expected: {v.expected}", f"  Received: {v.received}"]
             if v.hint:
                 lines.append(f"  Hint:     {v.hint}")
+            if v.payload:
+                shown = v.payload if len(v.payload) <= 300 else v.payload[:300] + "…"
+                label = "Minimal failing payload (shrunk)" if v.check == "no-server-error" else "Payload"
+                lines.append(f"  {label}: {shown.strip()}")
             if v.repro:
                 lines += ["  Reproduce:", f"    {v.repro}"]
+            if seed is not None:
+                lines.append(f"  Seed:     {seed} (replay with --seed {seed})")
             blocks.append("\n".join(lines))
         for note in outcome.notes if outcome.status != "skipped" else []:
             blocks.append(f"note [{outcome.check}]: {note}")
@@ -116,12 +137,17 @@ def to_json(result: RunResult) -> dict[str, Any]:
         "seed": result.seed,
         "exit_code": result.exit_code,
         "duration": round(result.duration, 3),
-        "totals": {s: sum(o.status == s for o in result.outcomes) for s in ("passed", "failed", "skipped")},
+        "summary": {s: sum(o.status == s for o in result.outcomes) for s in ("passed", "failed", "skipped")},
         "checks": [
             {
                 "id": o.check,
+                "category": CATEGORIES.get(o.check, "other"),
                 "title": o.title,
                 "status": o.status,
+                "message": redact(
+                    "; ".join(v.title for v in o.violations) if o.violations else "; ".join(o.notes) or o.title
+                ),
+                "repro": redact(o.violations[0].repro) if o.violations else None,
                 "duration": round(o.duration, 3),
                 "requests": o.requests,
                 "notes": [redact(n) for n in o.notes],

@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     seed = config.resolved_seed()
     print(redact(f"webhook-harness check: {config.provider} at {redact_url(config.url)} (seed {seed})"))
     result = run_checks(config, on_result=lambda outcome: print(redact(render_outcome(outcome)), flush=True))
-    failures = render_failures([o for o in result.outcomes if o.status == "failed"])
+    failures = render_failures([o for o in result.outcomes if o.status == "failed"], seed)
     if failures:
         print("\n" + "=" * 30 + " FAILURES " + "=" * 30)
         print(redact(failures))

@@ -7,7 +7,13 @@ import shlex
 import threading
 from typing import Any
 
-from harness.cli._options import add_catalog_options, catalog_from_args, non_negative_int
+from harness.cli._options import (
+    add_auth_options,
+    add_catalog_options,
+    catalog_from_args,
+    credentials_from_args,
+    non_negative_int,
+)
 
 __all__ = ["register", "run"]
 
@@ -23,6 +29,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--bug", metavar="NAME", help="inject a deliberate bug (see --list-bugs)")
     parser.add_argument("--db", metavar="URL", help="SQLAlchemy URL to store events in (default: a temp SQLite file)")
     parser.add_argument("--list-bugs", action="store_true", help="list the deliberate bugs and the checks they fail")
+    add_auth_options(parser)
     add_catalog_options(parser)
     parser.set_defaults(run=run)
 
@@ -42,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.provider:
         raise UsageError("Name a provider, e.g. webhook-harness receiver sendgrid (or --list-bugs).")
     provider = catalog.get(args.provider)
-    with ReferenceReceiver(provider, bug=args.bug, db_url=args.db, host=args.host, port=args.port) as rx:
+    given = credentials_from_args(args)
+    chosen = given if given.secrets() or given.signing_key else None  # none given: the receiver makes fresh ones
+    receiver = ReferenceReceiver(
+        provider, credentials=chosen, bug=args.bug, db_url=args.db, host=args.host, port=args.port
+    )
+    with receiver as rx:
         creds = rx.credentials
         print(f"Reference {provider.id} receiver{f' with bug {args.bug!r}' if args.bug else ''} listening.")
         print(f"  URL:   {rx.url}")

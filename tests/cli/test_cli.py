@@ -51,7 +51,9 @@ def test_check_passes_against_the_reference_receiver(
     assert code == 0
     assert "accepts-valid" in out and "PASSED" in out and "seed 5" in out
     data = json.loads(report.read_text())
-    assert data["exit_code"] == 0 and data["provider"] == "github"
+    assert data["exit_code"] == 0 and data["provider"] == "github" and data["seed"] == 5
+    assert data["summary"]["failed"] == 0 and data["summary"]["passed"] >= 9
+    assert all({"id", "category", "status", "message", "repro"} <= set(c) for c in data["checks"])
     assert {c["id"] for c in data["checks"]} >= {"accepts-valid", "single-effect"}
     assert secret not in out and secret not in report.read_text()
 
@@ -69,6 +71,8 @@ def test_check_finds_a_bug_exit_1_with_redacted_repro(capsys: pytest.CaptureFixt
     assert secret not in captured.out + captured.err + report.read_text()
     failed = [c for c in json.loads(report.read_text())["checks"] if c["status"] == "failed"]
     assert [c["id"] for c in failed] == ["rejects-stale-timestamp"]
+    assert failed[0]["category"] == "auth" and failed[0]["repro"].startswith("curl ")
+    assert "Seed:" in captured.out and "Payload:" in captured.out
 
 
 def test_secret_from_environment(
