@@ -43,7 +43,7 @@ def main() -> int:
     _banner("The provider catalog")
     cli(["providers"])
     _banner("A generated SendGrid delivery (exact bytes: compact JSON array ending in CRLF)")
-    cli(["generate", "sendgrid", "--seed", "7"])
+    cli(["generate", "sendgrid", "--seed", "7", "--format", "http"])
     _banner("Contract check against the reference SendGrid receiver (ECDSA signature + OAuth, SQLite, probe)")
     clean = _check("sendgrid", None)
     print(f"exit code {clean}", flush=True)

@@ -60,7 +60,7 @@ def test_wheel_ships_the_catalog_and_works_outside_the_tree(tmp_path: Path) -> N
     )
     assert data["payload"]["event"] == "click"
     cli = subprocess.run(
-        [sys.executable, "-m", "harness", "generate", "stripe", "--count", "1", "--format", "jsonl"],
+        [sys.executable, "-m", "harness", "generate", "stripe", "--count", "1"],
         cwd=elsewhere,
         env=env,
         capture_output=True,
@@ -68,4 +68,4 @@ def test_wheel_ships_the_catalog_and_works_outside_the_tree(tmp_path: Path) -> N
         check=True,
         timeout=120,
     )
-    assert json.loads(cli.stdout)["body"]["object"] == "event"
+    assert json.loads(cli.stdout)["object"] == "event"

@@ -17,13 +17,21 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser("generate", help="print generated deliveries")
     parser.add_argument("provider", metavar="PROVIDER")
     parser.add_argument("--event", metavar="TYPE", help="event type (default: any)")
-    parser.add_argument("--count", type=non_negative_int, default=1, help="how many (default 1)")
+    parser.add_argument("-n", "--count", type=non_negative_int, default=1, help="how many (default 1)")
+    parser.add_argument(
+        "--now", type=float, default=None, help="Unix time the timestamps are near (default: today, 00:00 UTC)"
+    )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed (default 0)")
     kind = parser.add_mutually_exclusive_group()
     kind.add_argument("--invalid", action="store_true", help="schema-invalid payloads")
     kind.add_argument("--malformed", action="store_true", help="malformed bodies")
     kind.add_argument("--novel", action="store_true", help="unknown fields and event types (still valid)")
-    parser.add_argument("--format", choices=("json", "jsonl", "http"), default="http", help="output (default http)")
+    parser.add_argument(
+        "--format",
+        choices=("jsonl", "record", "http"),
+        default="jsonl",
+        help="jsonl: one delivery body per line (default); record: headers and body as JSON lines; http: raw requests",
+    )
     add_catalog_options(parser)
     parser.set_defaults(run=run)
 
@@ -48,6 +56,8 @@ def _draw(strategy: Any, seed: int, count: int) -> list[Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Print deliveries."""
+    import time
+
     from harness.core.models import Delivery
     from harness.strategies import invalid_payloads, malformed_bodies, novel_deliveries
     from harness.volume import VolumeGenerator
@@ -55,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     provider = catalog_from_args(args).get(args.provider)
     if args.event:
         provider.event(args.event)
+    now = args.now if args.now is not None else time.time() // 86_400 * 86_400  # same seed, same output all day
     items: list[Any]
     if args.invalid:
         items = _draw(invalid_payloads(provider, args.event), args.seed, args.count)
@@ -63,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.novel:
         items = _draw(novel_deliveries(provider), args.seed, args.count)
     else:
-        items = list(VolumeGenerator(provider, seed=args.seed).deliveries(args.count, args.event, batch_size=2))
+        items = list(
+            VolumeGenerator(provider, seed=args.seed).deliveries(args.count, args.event, batch_size=2, now=now)
+        )
     rng = random.Random(args.seed)
     for item in items:
         if isinstance(item, Delivery):
@@ -72,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             from harness.deliveries import build_delivery
 
             payload = [item.payload] if provider.body.shape == "batch" else item.payload
-            built = build_delivery(provider, payload, event_types=[item.event], rng=rng)
+            built = build_delivery(provider, payload, event_types=[item.event], rng=rng, now=now)
             headers, body, note = dict(built.headers), built.body, item.reason
         else:
             headers, body, note = {"Content-Type": item.content_type}, item.body, item.reason
@@ -83,11 +96,12 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{name}: {value}")
             shown = body[:2000].decode("utf-8", "replace")
             print(f"\n{shown}{'…' if len(body) > 2000 else ''}\n")
+        elif args.format == "jsonl":
+            print(body.rstrip(b"\r\n").decode("utf-8", "replace").replace("\n", "\\n"))
         else:
             try:
                 parsed: Any = json.loads(body)
             except ValueError:
                 parsed = body[:2000].decode("utf-8", "replace")
-            record = {"label": note, "headers": headers, "body": parsed}
-            print(json.dumps(record, indent=None if args.format == "jsonl" else 2, ensure_ascii=False))
+            print(json.dumps({"label": note, "headers": headers, "body": parsed}, ensure_ascii=False))
     return 0

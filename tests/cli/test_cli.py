@@ -140,10 +140,24 @@ def test_keygen_writes_a_private_key_and_prints_the_public_one(
 
 @pytest.mark.parametrize("flag", ["", "--invalid", "--malformed", "--novel"])
 def test_generate_prints_deliveries(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["generate", "sendgrid", "--count", "2", "--format", "jsonl"] + ([flag] if flag else [])
+    argv = ["generate", "sendgrid", "--count", "2", "--format", "record"] + ([flag] if flag else [])
     assert main(argv) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and all("headers" in json.loads(line) for line in lines)
+
+
+def test_generate_jsonl_bodies_are_reproducible(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["generate", "stripe", "-n", "3", "--seed", "4"]) == 0
+    first = capsys.readouterr().out
+    assert main(["generate", "stripe", "-n", "3", "--seed", "4"]) == 0
+    assert capsys.readouterr().out == first
+    bodies = [json.loads(line) for line in first.strip().splitlines()]
+    assert len(bodies) == 3 and all(b["object"] == "event" for b in bodies)
+    assert main(["generate", "stripe", "-n", "3", "--seed", "5"]) == 0
+    assert capsys.readouterr().out != first
+    with pytest.raises(SystemExit) as info:
+        main(["generate", "stripe", "-n", "-1"])
+    assert info.value.code == 2
 
 
 def test_providers_lists_all_nine_and_assumptions(capsys: pytest.CaptureFixture[str]) -> None:
