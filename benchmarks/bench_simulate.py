@@ -71,10 +71,47 @@ def peak_rss_mb(n: int) -> float:
     return int(out.strip().splitlines()[-1]) / 1024
 
 
-def http_throughput(n: int) -> tuple[float, float]:
+class EchoServer:
+    """A bare aiohttp server answering 200 at once: measures the clients, not the receiver."""
+
+    def __init__(self) -> None:
+        import asyncio
+        import threading
+
+        from aiohttp import web
+
+        async def ok(request: web.Request) -> web.Response:
+            await request.read()
+            return web.Response(text="ok")
+
+        self.loop = asyncio.new_event_loop()
+        app = web.Application()
+        app.router.add_post("/hook", ok)
+        self.runner = web.AppRunner(app, access_log=None)
+        self.loop.run_until_complete(self.runner.setup())
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(site.start())
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/hook"
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def __enter__(self) -> EchoServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+def http_throughput(n: int, echo: bool = False) -> tuple[float, float]:
     """Deliveries/s: our simulator's HTTP mode vs a bare aiohttp client (64 concurrent) on the same receiver."""
     import asyncio
     import time
+    from contextlib import nullcontext
 
     import aiohttp
 
@@ -84,8 +121,9 @@ def http_throughput(n: int) -> tuple[float, float]:
     from harness.volume import VolumeGenerator
 
     provider = load_catalog().get("github")
-    with ReferenceReceiver(provider) as rx:
+    with ReferenceReceiver(provider) as rx, EchoServer() if echo else nullcontext() as server:
         creds = rx.credentials
+        url = server.url if server is not None else rx.url
         signed = [sign_delivery(provider, d, creds) for d in VolumeGenerator(provider, seed=1).deliveries(n)]
 
         async def bare() -> float:
@@ -93,7 +131,7 @@ def http_throughput(n: int) -> tuple[float, float]:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
 
                 async def post(d: object) -> None:
-                    async with gate, session.post(rx.url, data=d.body, headers=dict(d.headers)) as r:  # type: ignore[attr-defined]
+                    async with gate, session.post(url, data=d.body, headers=dict(d.headers)) as r:  # type: ignore[attr-defined]
                         await r.read()
 
                 started = time.perf_counter()
@@ -108,7 +146,7 @@ def http_throughput(n: int) -> tuple[float, float]:
             policy=policy,
             event_count=n,
             spread=3600,
-            url=rx.url,
+            url=url,
             credentials=creds,
             dry_run=False,
             seed=2,
@@ -144,6 +182,9 @@ def main() -> None:
     import statistics
 
     bare_rate, our_rate = statistics.median(bare_rates), statistics.median(our_rates)
+    echo_runs = [http_throughput(http_n, echo=True) for _ in range(repeats)]
+    echo_bare = statistics.median(r[0] for r in echo_runs)
+    echo_ours = statistics.median(r[1] for r in echo_runs)
     rows = [
         ("", "median s", "attempts", "delivered"),
         ("bare heapq loop (baseline)", f"{base_t:.2f}", f"{base_r[0]:,}", f"{base_r[1]:,}"),
@@ -159,6 +200,8 @@ def main() -> None:
         f"simulate (signing, policy, aiohttp): {our_rate:,.0f}/s"
     )
     print(f"  ratio ours / bare aiohttp: {our_rate / bare_rate:.2f} (target >= 0.5)")
+    print(f"HTTP against a bare aiohttp server answering 200 at once (the clients' own ceiling, {http_n} deliveries):")
+    print(f"  bare aiohttp client: {echo_bare:,.0f}/s; simulate: {echo_ours:,.0f}/s; ratio {echo_ours / echo_bare:.2f}")
     summary = {
         "events": n,
         "baseline_s": base_t,
@@ -168,6 +211,8 @@ def main() -> None:
         "http_bare_per_s": bare_rate,
         "http_ours_per_s": our_rate,
         "http_ratio": our_rate / bare_rate,
+        "echo_bare_per_s": echo_bare,
+        "echo_ours_per_s": echo_ours,
     }
     print(json.dumps(summary))
 
