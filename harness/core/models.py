@@ -38,16 +38,28 @@ class Delivery:
         """Return a header value, matching the name case-insensitively."""
         return header_lookup(self.headers, name)
 
+    def _lowered(self) -> dict[str, str]:
+        """Lower-case header name -> the name as stored (cached on the instance; headers never change)."""
+        cached: dict[str, str] | None = self.__dict__.get("_lower")
+        if cached is None:
+            cached = {k.lower(): k for k in self.headers}
+            self.__dict__["_lower"] = cached
+        return cached
+
     def with_headers(self, updates: Mapping[str, str], **changes: Any) -> Delivery:
         """Return a copy with headers set (replacing any of the same name, whatever its case), and fields changed."""
         merged = dict(self.headers)
+        lowered = dict(self._lowered())
         for name, value in updates.items():
-            if name not in merged:
-                lowered = name.lower()
-                for existing in [k for k in merged if k.lower() == lowered]:
-                    del merged[existing]
+            low = name.lower()
+            existing = lowered.get(low)
+            if existing is not None and existing != name:
+                del merged[existing]
             merged[name] = value
-        return self.replace(headers=merged, **changes)
+            lowered[low] = name
+        new = self.replace(headers=merged, **changes)
+        new.__dict__["_lower"] = lowered
+        return new
 
     def without_headers(self, names: Iterable[str]) -> Delivery:
         """Return a copy without the named headers."""
@@ -63,6 +75,8 @@ class Delivery:
         state = new.__dict__
         state.update(self.__dict__)
         state.update(changes)
+        if "headers" in changes:
+            state.pop("_lower", None)
         return new
 
 

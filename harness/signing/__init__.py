@@ -56,14 +56,24 @@ def active_schemes(provider: Provider, creds: Credentials) -> list[SigningScheme
     return list(_active(provider, creds))
 
 
+_ACTIVE_BY_ID: dict[tuple[int, int], tuple[tuple[str, ...], Credentials, list[SigningScheme]]] = {}
+
+
 def _active(provider: Provider, creds: Credentials) -> list[SigningScheme]:
-    key = (provider.auth.schemes, creds)
+    schemes = provider.auth.schemes
+    fast = _ACTIVE_BY_ID.get((id(schemes), id(creds)))
+    if fast is not None and fast[0] is schemes and fast[1] is creds:
+        return fast[2]  # the hot path: the same provider and credentials object as last time
+    key = (schemes, creds)
     found = _ACTIVE.get(key)
     if found is None:
         found = [SCHEMES.get(name) for name in provider.auth.schemes if SCHEMES.get(name).configured(creds)]
         if len(_ACTIVE) > 256:
             _ACTIVE.clear()
         _ACTIVE[key] = found
+    if len(_ACTIVE_BY_ID) > 256:
+        _ACTIVE_BY_ID.clear()
+    _ACTIVE_BY_ID[(id(schemes), id(creds))] = (schemes, creds, found)
     return found
 
 
