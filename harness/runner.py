@@ -159,11 +159,17 @@ def run_check(config: RunConfig, check_id: str, *, context: CheckContext | None 
     return outcome
 
 
-def run_checks(config: RunConfig, on_result: Callable[[CheckOutcome], None] | None = None) -> RunResult:
-    """Run every selected check; ``on_result`` sees each outcome as it arrives."""
+def run_checks(
+    config: RunConfig,
+    on_result: Callable[[CheckOutcome], None] | None = None,
+    on_start: Callable[[list[str]], None] | None = None,
+) -> RunResult:
+    """Run every selected check; ``on_start`` sees the plan once inputs are valid, ``on_result`` each outcome."""
     ids = plan(config)
     ctx = _context(config)
     _preflight(config)
+    if on_start:
+        on_start(ids)
     started = time.perf_counter()
     outcomes = []
     for check_id in ids:

@@ -90,8 +90,12 @@ def run(args: argparse.Namespace) -> int:
     config = run_config_from_args(args)
     redact = Redactor(config.credentials.secrets())
     seed = config.resolved_seed()
-    print(redact(f"webhook-harness check: {config.provider} at {redact_url(config.url)} (seed {seed})"))
-    result = run_checks(config, on_result=lambda outcome: print(redact(render_outcome(outcome)), flush=True))
+    header = f"webhook-harness check: {config.provider} at {redact_url(config.url)} (seed {seed})"
+    result = run_checks(
+        config,
+        on_result=lambda outcome: print(redact(render_outcome(outcome)), flush=True),
+        on_start=lambda ids: print(redact(header), flush=True),
+    )
     failures = render_failures([o for o in result.outcomes if o.status == "failed"], seed)
     if failures:
         print("\n" + "=" * 30 + " FAILURES " + "=" * 30)

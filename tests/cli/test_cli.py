@@ -103,7 +103,9 @@ def test_user_errors_are_one_line_exit_2(argv: list[str], needle: str, capsys: p
     with pytest.raises(SystemExit) as exc_info:
         raise SystemExit(main(argv))
     assert exc_info.value.code == 2
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing but the one line
+    err = captured.err
     _one_line_error(err)
     assert needle in err
 
