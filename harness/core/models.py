@@ -48,18 +48,14 @@ class Delivery:
 
     def with_headers(self, updates: Mapping[str, str], **changes: Any) -> Delivery:
         """Return a copy with headers set (replacing any of the same name, whatever its case), and fields changed."""
-        merged = dict(self.headers)
-        lowered = dict(self._lowered())
-        for name, value in updates.items():
-            low = name.lower()
-            existing = lowered.get(low)
-            if existing is not None and existing != name:
-                del merged[existing]
-            merged[name] = value
-            lowered[low] = name
-        new = self.replace(headers=merged, **changes)
-        new.__dict__["_lower"] = lowered
-        return new
+        lowered = self._lowered()
+        clashes = [lowered[low] for name in updates if (low := name.lower()) in lowered and lowered[low] != name]
+        if clashes:
+            merged = {k: v for k, v in self.headers.items() if k not in clashes}
+            merged.update(updates)
+        else:
+            merged = {**self.headers, **updates}
+        return self.replace(headers=merged, **changes)
 
     def without_headers(self, names: Iterable[str]) -> Delivery:
         """Return a copy without the named headers."""
