@@ -48,8 +48,13 @@ class Delivery:
 
     def with_headers(self, updates: Mapping[str, str], **changes: Any) -> Delivery:
         """Return a copy with headers set (replacing any of the same name, whatever its case), and fields changed."""
-        lowered = self._lowered()
-        clashes = [lowered[low] for name in updates if (low := name.lower()) in lowered and lowered[low] != name]
+        lowered = self.__dict__.get("_lower") or self._lowered()
+        clashes = None
+        for name in updates:
+            existing = lowered.get(name.lower())
+            if existing is not None and existing != name:
+                clashes = [lowered[n.lower()] for n in updates if lowered.get(n.lower(), n) != n]
+                break
         if clashes:
             merged = {k: v for k, v in self.headers.items() if k not in clashes}
             merged.update(updates)
@@ -64,9 +69,8 @@ class Delivery:
 
     def replace(self, **changes: Any) -> Delivery:
         """Return a copy with fields changed (a hot path when signing: cheaper than dataclasses.replace)."""
-        unknown = changes.keys() - _DELIVERY_FIELDS
-        if unknown:
-            raise TypeError(f"unknown Delivery fields: {', '.join(sorted(unknown))}")
+        if not changes.keys() <= _FIELD_SET:
+            raise TypeError(f"unknown Delivery fields: {', '.join(sorted(changes.keys() - _FIELD_SET))}")
         new = object.__new__(Delivery)
         state = new.__dict__
         state.update(self.__dict__)
@@ -77,6 +81,7 @@ class Delivery:
 
 
 _DELIVERY_FIELDS = tuple(f.name for f in dataclasses.fields(Delivery))
+_FIELD_SET = frozenset(_DELIVERY_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

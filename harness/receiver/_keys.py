@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,12 +22,20 @@ OAUTH_SCHEME = "oauth2-client-credentials"
 _HMAC_SCHEMES = {"teams-hmac", "jira", "github", "stripe", "slack", "shopify", "standard"}
 
 
+def _no_dash(make: Callable[[], str]) -> str:
+    """A secret that does not start with '-', so it pastes into any command line as an option value."""
+    value = make()
+    while value.startswith("-"):
+        value = make()
+    return value
+
+
 def _secret_for(scheme: str) -> str:
     if scheme == "teams-hmac":
         return base64.b64encode(secrets.token_bytes(32)).decode()
     if scheme in ("stripe", "standard"):
         return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    return secrets.token_urlsafe(32)
+    return _no_dash(lambda: secrets.token_urlsafe(32))
 
 
 def _write_private_key(folder: Path) -> str:
@@ -54,13 +63,13 @@ def generate_credentials(provider: Provider, folder: Path, token_url: str) -> Cr
                 creds,
                 token_url=token_url,
                 client_id="webhook-harness-" + secrets.token_hex(4),
-                client_secret=secrets.token_urlsafe(24),
+                client_secret=_no_dash(lambda: secrets.token_urlsafe(24)),
                 oauth_credentials_in=provider.auth.oauth_credentials_in,
             )
         elif scheme == "basic":
-            creds = replace(creds, basic=("harness", secrets.token_urlsafe(18)))
+            creds = replace(creds, basic=("harness", _no_dash(lambda: secrets.token_urlsafe(18))))
         elif scheme == "bearer":
-            creds = replace(creds, bearer=secrets.token_urlsafe(32))
+            creds = replace(creds, bearer=_no_dash(lambda: secrets.token_urlsafe(32)))
         else:
             raise ConfigError(f"The reference receiver does not know the auth scheme {scheme!r} of {provider.id!r}.")
     return creds

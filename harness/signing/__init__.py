@@ -79,8 +79,12 @@ def _active(provider: Provider, creds: Credentials) -> list[SigningScheme]:
 
 def sign_delivery(provider: Provider, delivery: Delivery, creds: Credentials, *, now: float | None = None) -> Delivery:
     """Authenticate a delivery with every active scheme; each call takes a fresh timestamp."""
-    now = time.time() if now is None else now
-    for scheme in _active(provider, creds):
+    if now is None:
+        now = time.time()
+    schemes = _active(provider, creds)
+    if len(schemes) == 1:
+        return schemes[0].sign(provider, delivery, creds, now)
+    for scheme in schemes:
         delivery = scheme.sign(provider, delivery, creds, now)
     return delivery
 

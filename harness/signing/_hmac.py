@@ -23,9 +23,16 @@ def _mac(key: bytes, message: bytes) -> bytes:
     return hmac.digest(key, message, hashlib.sha256)
 
 
-@lru_cache(maxsize=64)
+_UTF8: dict[str, bytes] = {}
+
+
 def _utf8(secret: str) -> bytes:
-    return secret.encode()
+    key = _UTF8.get(secret)
+    if key is None:
+        if len(_UTF8) > 64:
+            _UTF8.clear()
+        key = _UTF8[secret] = secret.encode()
+    return key
 
 
 @lru_cache(maxsize=64)
@@ -153,14 +160,18 @@ class Standard(SigningScheme):
             key = _b64key(secret)
         except ValueError:
             raise ConfigError("A Standard Webhooks secret (--secret) is 'whsec_' followed by base64.") from None
-        msg_id = delivery.header("webhook-id") or delivery.header("svix-id") or f"msg_{secrets.token_hex(12)}"
+        headers = delivery.headers
+        lowered = delivery._lowered()
+        present = [lowered[n] for n in _STANDARD_NAMES if n in lowered]
+        id_name = lowered.get("webhook-id") or lowered.get("svix-id")
+        msg_id = headers[id_name] if id_name else f"msg_{secrets.token_hex(12)}"
         stamp = int(now)
         signature = _b64(_mac(key, f"{msg_id}.{stamp}.".encode() + delivery.body))
         prefix = self.header_prefix
-        kept = {k: v for k, v in delivery.headers.items() if k.lower() not in _STANDARD_NAMES}
-        kept.update(
-            {f"{prefix}-id": msg_id, f"{prefix}-timestamp": str(stamp), f"{prefix}-signature": f"v1,{signature}"}
-        )
+        kept = {k: v for k, v in headers.items() if k not in present} if present else dict(headers)
+        kept[f"{prefix}-id"] = msg_id
+        kept[f"{prefix}-timestamp"] = str(stamp)
+        kept[f"{prefix}-signature"] = f"v1,{signature}"
         return delivery.replace(headers=kept, timestamp=stamp)
 
     def forge(

@@ -63,7 +63,7 @@ def test_check_finds_a_bug_exit_1_with_redacted_repro(capsys: pytest.CaptureFixt
         secret = rx.credentials.secret
         assert secret
         report = tmp_path / "r.json"
-        code = main(["check", "stripe", rx.url, "--secret", secret, "--max-examples", "3", "--report", str(report)])
+        code = main(["check", "stripe", rx.url, f"--secret={secret}", "--max-examples", "3", "--report", str(report)])
     captured = capsys.readouterr()
     assert code == 1
     assert "rejects-stale-timestamp    FAILED" in captured.out
@@ -114,16 +114,14 @@ def test_send_prints_the_exchange_without_secrets(
     github: ReferenceReceiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
     secret = github.credentials.secret or ""
-    assert main(["send", "github", github.url, "--secret", secret, "--event", "push"]) == 0
+    assert main(["send", "github", github.url, f"--secret={secret}", "--event", "push"]) == 0
     out = capsys.readouterr().out
     assert "> X-Hub-Signature-256: sha256=" in out and "< HTTP 2" in out and "X-GitHub-Event: push" in out
     assert secret not in out
 
 
 def test_send_forgery_exits_1(github: ReferenceReceiver, capsys: pytest.CaptureFixture[str]) -> None:
-    assert (
-        main(["send", "github", github.url, "--secret", github.credentials.secret or "", "--variant", "wrong-key"]) == 1
-    )
+    assert main(["send", "github", github.url, f"--secret={github.credentials.secret}", "--variant", "wrong-key"]) == 1
     assert "< HTTP 401" in capsys.readouterr().out
 
 
