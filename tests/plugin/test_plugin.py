@@ -149,3 +149,28 @@ def test_missing_provider_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("--webhook-url", "http://127.0.0.1:9/hook")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--webhook-provider" in result.stderr.str()
+
+
+def test_scenario_files_become_parametrized_tests(pytester: pytest.Pytester) -> None:
+    from pathlib import Path
+
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    pytester.makepyfile(
+        f"""
+        import pytest
+        from harness.pytest_plugin import scenario_params
+        from harness.catalog import load_catalog
+        from harness.simulate import Outages, RetryPolicy, SimConfig, load_scenario, run_simulation
+
+        @pytest.mark.parametrize("path", scenario_params({str(scenarios)!r}))
+        def test_scenario(path):
+            scenario = load_scenario(path)
+            provider = load_catalog().get(scenario.provider)
+            result = run_simulation(SimConfig(provider, RetryPolicy.from_provider(provider),
+                                              units=scenario.units(provider), outages=Outages(scenario.outages)))
+            assert result.exit_code == scenario.expect.get("exit_code", 0)
+        """
+    )
+    result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=len(list(scenarios.glob("*.toml"))))
+    assert "test_scenario[sendgrid-employee-survey]" in result.stdout.str()
