@@ -48,19 +48,24 @@ class Delivery:
 
     def with_headers(self, updates: Mapping[str, str], **changes: Any) -> Delivery:
         """Return a copy with headers set (replacing any of the same name, whatever its case), and fields changed."""
-        lowered = self.__dict__.get("_lower") or self._lowered()
-        clashes = None
+        state = self.__dict__
+        lowered = state.get("_lower") or self._lowered()
+        headers = self.headers
         for name in updates:
             existing = lowered.get(name.lower())
-            if existing is not None and existing != name:
-                clashes = [lowered[n.lower()] for n in updates if lowered.get(n.lower(), n) != n]
+            if existing is not None and existing != name:  # the same header under another case: drop that one
+                clashes = {lowered.get(n.lower()) for n in updates} - set(updates)
+                headers = {k: v for k, v in headers.items() if k not in clashes}
                 break
-        if clashes:
-            merged = {k: v for k, v in self.headers.items() if k not in clashes}
-            merged.update(updates)
-        else:
-            merged = {**self.headers, **updates}
-        return self.replace(headers=merged, **changes)
+        if changes and not changes.keys() <= _FIELD_SET:
+            raise TypeError(f"unknown Delivery fields: {', '.join(sorted(changes.keys() - _FIELD_SET))}")
+        new = object.__new__(Delivery)  # the signing hot path: cheaper than dataclasses.replace
+        fresh = new.__dict__
+        fresh.update(state)
+        fresh.update(changes)
+        fresh["headers"] = {**headers, **updates}
+        fresh.pop("_lower", None)
+        return new
 
     def without_headers(self, names: Iterable[str]) -> Delivery:
         """Return a copy without the named headers."""

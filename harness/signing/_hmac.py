@@ -142,7 +142,10 @@ class Slack(SigningScheme):
         return delivery.with_headers({"X-Slack-Signature": "v9=" + "g" * 64})
 
 
-_STANDARD_NAMES = frozenset(f"{p}-{s}" for p in ("webhook", "svix") for s in ("id", "timestamp", "signature"))
+_OTHER_NAMES = {
+    "webhook": ("svix-id", "svix-timestamp", "svix-signature"),
+    "svix": ("webhook-id", "webhook-timestamp", "webhook-signature"),
+}
 
 
 class Standard(SigningScheme):
@@ -160,19 +163,17 @@ class Standard(SigningScheme):
             key = _b64key(secret)
         except ValueError:
             raise ConfigError("A Standard Webhooks secret (--secret) is 'whsec_' followed by base64.") from None
-        headers = delivery.headers
         lowered = delivery._lowered()
-        present = [lowered[n] for n in _STANDARD_NAMES if n in lowered]
         id_name = lowered.get("webhook-id") or lowered.get("svix-id")
-        msg_id = headers[id_name] if id_name else f"msg_{secrets.token_hex(12)}"
+        msg_id = delivery.headers[id_name] if id_name else f"msg_{secrets.token_hex(12)}"
         stamp = int(now)
         signature = _b64(_mac(key, f"{msg_id}.{stamp}.".encode() + delivery.body))
         prefix = self.header_prefix
-        kept = {k: v for k, v in headers.items() if k not in present} if present else dict(headers)
-        kept[f"{prefix}-id"] = msg_id
-        kept[f"{prefix}-timestamp"] = str(stamp)
-        kept[f"{prefix}-signature"] = f"v1,{signature}"
-        return delivery.replace(headers=kept, timestamp=stamp)
+        other = [lowered[n] for n in _OTHER_NAMES[prefix] if n in lowered]
+        if other:  # switching between webhook-* and svix-* names: drop the other family
+            delivery = delivery.without_headers(other)
+        updates = {f"{prefix}-id": msg_id, f"{prefix}-timestamp": str(stamp), f"{prefix}-signature": f"v1,{signature}"}
+        return delivery.with_headers(updates, timestamp=stamp)
 
     def forge(
         self, provider: Provider, delivery: Delivery, creds: Credentials, variant: str, now: float
