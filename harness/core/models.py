@@ -57,12 +57,13 @@ class Delivery:
                 clashes = {lowered.get(n.lower()) for n in updates} - set(updates)
                 headers = {k: v for k, v in headers.items() if k not in clashes}
                 break
-        if changes and not changes.keys() <= _FIELD_SET:
-            raise TypeError(f"unknown Delivery fields: {', '.join(sorted(changes.keys() - _FIELD_SET))}")
         new = object.__new__(Delivery)  # the signing hot path: cheaper than dataclasses.replace
         fresh = new.__dict__
         fresh.update(state)
-        fresh.update(changes)
+        if changes:
+            if not changes.keys() <= _FIELD_SET:
+                raise TypeError(f"unknown Delivery fields: {', '.join(sorted(changes.keys() - _FIELD_SET))}")
+            fresh.update(changes)
         fresh["headers"] = {**headers, **updates}
         fresh.pop("_lower", None)
         return new

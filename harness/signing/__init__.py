@@ -56,6 +56,7 @@ def active_schemes(provider: Provider, creds: Credentials) -> list[SigningScheme
     return list(_active(provider, creds))
 
 
+_LAST: tuple[object, object, SigningScheme] = (None, None, SigningScheme())
 _ACTIVE_BY_ID: dict[tuple[int, int], tuple[tuple[str, ...], Credentials, list[SigningScheme]]] = {}
 
 
@@ -77,15 +78,21 @@ def _active(provider: Provider, creds: Credentials) -> list[SigningScheme]:
     return found
 
 
+def _remember(schemes: tuple[str, ...], creds: Credentials, scheme: SigningScheme) -> None:
+    global _LAST
+    _LAST = (schemes, creds, scheme)  # one atomic assignment: readers see the old or the new triple, never a mix
+
+
 def sign_delivery(provider: Provider, delivery: Delivery, creds: Credentials, *, now: float | None = None) -> Delivery:
     """Authenticate a delivery with every active scheme; each call takes a fresh timestamp."""
     if now is None:
         now = time.time()
-    fast = _ACTIVE_BY_ID.get((id(provider.auth.schemes), id(creds)))
-    if fast is not None and fast[0] is provider.auth.schemes and fast[1] is creds and len(fast[2]) == 1:
-        return fast[2][0].sign(provider, delivery, creds, now)
+    last = _LAST
+    if last[0] is provider.auth.schemes and last[1] is creds:  # the same provider and credentials as last call
+        return last[2].sign(provider, delivery, creds, now)
     schemes = _active(provider, creds)
     if len(schemes) == 1:
+        _remember(provider.auth.schemes, creds, schemes[0])
         return schemes[0].sign(provider, delivery, creds, now)
     for scheme in schemes:
         delivery = scheme.sign(provider, delivery, creds, now)

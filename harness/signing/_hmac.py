@@ -40,6 +40,19 @@ def _b64key(secret: str) -> bytes:
     return base64.b64decode(secret, validate=True)
 
 
+_WHSEC: dict[str, bytes] = {}
+
+
+def _whsec_key(secret: str) -> bytes:
+    """The HMAC key of a ``whsec_<base64>`` secret (cached: decoding is not free on the hot path)."""
+    key = _WHSEC.get(secret)
+    if key is None:
+        if len(_WHSEC) > 64:
+            _WHSEC.clear()
+        key = _WHSEC[secret] = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    return key
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -158,9 +171,8 @@ class Standard(SigningScheme):
 
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Sign id, timestamp and body with the base64-decoded whsec_ key."""
-        secret = (creds.secret or "").removeprefix("whsec_")
         try:
-            key = _b64key(secret)
+            key = _whsec_key(creds.secret or "")
         except ValueError:
             raise ConfigError("A Standard Webhooks secret (--secret) is 'whsec_' followed by base64.") from None
         lowered = delivery._lowered()
