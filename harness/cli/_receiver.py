@@ -41,7 +41,15 @@ def run(args: argparse.Namespace) -> int:
 
     catalog = catalog_from_args(args)
     if args.list_bugs:
+        chosen_provider = catalog.get(args.provider) if args.provider else None
         for bug in BUGS.values():
+            if chosen_provider is not None:
+                expected = bug.expected_failures(chosen_provider)
+                if not expected:
+                    continue
+                print(f"{bug.name:<22} {bug.description}")
+                print(f"{'':<22} fails on {chosen_provider.id}: {', '.join(sorted(expected))}")
+                continue
             where = ", ".join(sorted(bug.providers)) if bug.providers else "all providers"
             print(f"{bug.name:<22} {bug.description}")
             print(f"{'':<22} fails: {', '.join(sorted(bug.fails))}  ({where})")

@@ -205,15 +205,21 @@ class ReferenceReceiver:
                 else ConfigError(f"The reference receiver could not start on {self.host}:{self._port}: {exc}")
             )
             self._ready.set()
-            loop.run_until_complete(self._cleanup())
-            loop.close()
+            self._close(loop)
             return
         self._ready.set()
         try:
             loop.run_forever()
         finally:
-            loop.run_until_complete(self._cleanup())
-            loop.close()
+            self._close(loop)
+
+    def _close(self, loop: asyncio.AbstractEventLoop) -> None:
+        loop.run_until_complete(self._cleanup())
+        pending = asyncio.all_tasks(loop)  # handlers still sleeping (the slow bug): cancel, then let them finish
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
 
     async def _startup(self) -> None:
         assert self._socket is not None and self._app_obj is not None
