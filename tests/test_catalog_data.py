@@ -70,3 +70,18 @@ def test_samples_validate_against_their_event_schema(provider: str, event: str, 
         instance = _load(SCHEMAS / provider / sample)
         errors = list(validator.iter_errors(instance))
         assert not errors, [f"{sample} {list(e.path)}: {e.message}" for e in errors]
+
+
+def test_a_user_schema_without_dollar_schema_loads_as_draft_2020_12(tmp_path: Path) -> None:
+    """A user's --schemas folder may omit "$schema"; it is read as Draft 2020-12, not a traceback."""
+    import shutil
+
+    from harness.catalog import load_catalog
+
+    shutil.copytree(SCHEMAS / "stripe", tmp_path / "stripe")
+    path = tmp_path / "stripe" / "events" / "charge_succeeded.schema.json"
+    doc = _load(path)
+    doc.pop("$schema")
+    path.write_text(json.dumps(doc))
+    provider = load_catalog(tmp_path).get("stripe")
+    assert provider.schema_errors("charge.succeeded", provider.events["charge.succeeded"].samples[0]) == []

@@ -11,6 +11,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, SchemaError
 from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from harness.catalog._model import AuthSpec, BodySpec, Catalog, EventType, HandshakeSpec, Location, Provider
 from harness.core.durations import parse_duration
@@ -81,7 +82,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any]) -> Provider:
         except SchemaError as exc:
             raise SchemaLoadError(f"{path}: not a valid JSON Schema: {exc.message}") from None
         uri = doc.get("$id") or path.resolve().as_uri()
-        resources.append((uri, Resource.from_contents(doc)))
+        resources.append((uri, Resource.from_contents(doc, default_specification=DRAFT202012)))
     registry: Registry = Registry().with_resources(resources)
 
     events: dict[str, EventType] = {}
