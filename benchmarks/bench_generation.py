@@ -40,12 +40,30 @@ def _events_per_second(strategy: st.SearchStrategy[Any], examples: int) -> float
 
 
 def sendgrid_batch_schema() -> dict[str, Any]:
+    """Every SendGrid event schema as one self-contained array schema (from_schema fetches no other files)."""
     provider = load_catalog().get("sendgrid")
+    shared = json.loads((provider.root / "defs.schema.json").read_text())
     items = []
     for name in provider.ordinary_events:
         schema = {k: v for k, v in provider.events[name].schema.items() if k not in ("$id", "$schema")}
-        items.append(schema)
-    return {"type": "array", "items": {"anyOf": items}, "minItems": 1, "maxItems": 5}
+        items.append(_local_refs(schema))
+    return {"$defs": shared.get("$defs", {}), "type": "array", "items": {"anyOf": items}, "minItems": 1, "maxItems": 5}
+
+
+def _local_refs(value: Any) -> Any:
+    """The schema with ``../defs.schema.json#/...`` references pointed at the root's own ``$defs``."""
+    if isinstance(value, dict):
+        return {
+            k: (
+                "#" + v.split("#", 1)[1]
+                if k == "$ref" and isinstance(v, str) and v.startswith("../defs")
+                else _local_refs(v)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_local_refs(v) for v in value]
+    return value
 
 
 def naive_faker(n: int) -> float:
