@@ -1,23 +1,50 @@
-"""Fast, seeded payload generation without Hypothesis, for load, soak and the retry simulator."""
+"""Fast, seeded payload generation without Hypothesis, for load, soak and the retry simulator.
+
+Each event schema compiles once into a closure ``(rng, now) -> value`` over ``random.Random``; Faker values come
+from pre-built pools, patterns from exact seeded regex generators. The same seed gives the same payloads.
+"""
 
 from __future__ import annotations
 
 import random
+import re
 import string
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+
+from referencing._core import Resolver
 
 from harness.catalog import Catalog, Provider, load_catalog
 from harness.core.models import Delivery
 from harness.core.regexgen import regex_generator
 from harness.deliveries import build_delivery
-from harness.strategies._values import FORMAT_FAKERS, faker_pool, format_time, format_value
+from harness.errors import SchemaLoadError
+from harness.strategies._regex import UnsupportedPattern, seeded_regex
+from harness.strategies._schema import (
+    ANNOTATIONS,
+    array_bounds,
+    branches,
+    integer_bounds,
+    kinds,
+    length_bounds,
+    number_bounds,
+    resolve,
+)
+from harness.strategies._values import TIME_WINDOW, extra_key_pool, format_time, string_pool
 
 __all__ = ["VolumeGenerator"]
 
 Maker = Callable[[random.Random, float], Any]
-_TEXT = string.ascii_letters + string.digits + " "
+_TEXT = (string.ascii_letters + string.digits + " ") * 4
+_SCALAR_MAKERS: tuple[Maker, ...] = (
+    lambda rng, now: None,
+    lambda rng, now: rng.random() < 0.5,
+    lambda rng, now: int(rng.random() * 100_000),
+    lambda rng, now: "".join(rng.choices(string.ascii_letters, k=8)),
+)
+_EXTRA_CHANCE = 0.25  # how often an object whose additionalProperties is a schema gets one extra member
 
 
 class VolumeGenerator:
@@ -34,112 +61,234 @@ class VolumeGenerator:
         if maker is None:
             schema = self.provider.event(event).schema
             resolver = self.provider.registry.resolver(base_uri=schema.get("$id", ""))
-            maker = self._makers[event] = _compile(schema, resolver)
+            maker = self._makers[event] = _Compiler().compile(schema, resolver)
         return maker
 
     def payload(self, event: str | None = None, *, now: float | None = None) -> Any:
-        """One valid event object."""
-        name = event or self.rng.choice(self._events)
+        """One valid event object (of ``event``, or of a random ordinary event type)."""
+        name = event or self._events[int(self.rng.random() * len(self._events))]
         return self._maker(name)(self.rng, time.time() if now is None else now)
 
     def events(self, n: int, event: str | None = None, *, now: float | None = None) -> Iterator[tuple[str, Any]]:
-        """``n`` (event type, payload) pairs."""
+        """``n`` (event type, payload) pairs; timestamps fall in the hour before ``now``."""
         clock = time.time() if now is None else now
+        rng = self.rng
+        if event is not None:
+            maker = self._maker(event)
+            for _ in range(n):
+                yield event, maker(rng, clock)
+            return
+        names = self._events
+        makers = [self._maker(name) for name in names]
+        count = len(names)
         for _ in range(n):
-            name = event or self.rng.choice(self._events)
-            yield name, self._maker(name)(self.rng, clock)
+            index = int(rng.random() * count)
+            yield names[index], makers[index](rng, clock)
 
     def deliveries(
         self, n: int, event: str | None = None, *, now: float | None = None, batch_size: int = 1
     ) -> Iterator[Delivery]:
         """``n`` unsigned deliveries (``batch_size`` events each for a batch provider)."""
         clock = time.time() if now is None else now
-        per = batch_size if self.provider.body.shape == "batch" else 1
+        batch = self.provider.body.shape == "batch"
+        per = max(1, batch_size) if batch else 1
         for _ in range(n):
             pairs = list(self.events(per, event, now=clock))
-            payload: Any = [p for _, p in pairs] if self.provider.body.shape == "batch" else pairs[0][1]
+            payload: Any = [p for _, p in pairs] if batch else pairs[0][1]
             yield build_delivery(self.provider, payload, event_types=[t for t, _ in pairs], rng=self.rng, now=clock)
 
 
-def _compile(schema: Any, resolver: Any) -> Maker:
-    if schema is True or schema == {}:
-        return lambda rng, now: None
-    if "$ref" in schema:
-        resolved = resolver.lookup(schema["$ref"])
-        holder: list[Maker] = []
+class _Compiler:
+    """One schema's compilation; ``$ref`` targets compile once (a recursive one through a late-bound cell)."""
 
-        def ref(rng: random.Random, now: float) -> Any:
-            if not holder:
-                holder.append(_compile(resolved.contents, resolved.resolver))
-            return holder[0](rng, now)
+    def __init__(self) -> None:
+        self.refs: dict[int, Maker] = {}
 
-        return ref
-    if "const" in schema:
-        value = schema["const"]
-        return lambda rng, now: value
-    if "enum" in schema:
-        values = list(schema["enum"])
-        return lambda rng, now: rng.choice(values)
-    if "anyOf" in schema:
-        options = [_compile(sub, resolver) for sub in schema["anyOf"]]
-        return lambda rng, now: rng.choice(options)(rng, now)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        options = [_compile({**schema, "type": k}, resolver) for k in kind]
-        return lambda rng, now: rng.choice(options)(rng, now)
-    if kind == "object" or (kind is None and "properties" in schema):
-        return _object(schema, resolver)
-    if kind == "array":
-        item = _compile(schema.get("items", {}), resolver)
-        low = int(schema.get("minItems", 0))
-        high = min(int(schema.get("maxItems", low + 2)), low + 2)
-        return lambda rng, now: [item(rng, now) for _ in range(rng.randint(low, high))]
-    if kind == "string":
-        return _string(schema)
-    if kind == "integer":
-        if "x-time" in schema:
-            hint = schema["x-time"]
-            return lambda rng, now: format_time(now - rng.random() * 3600, hint)
-        low = int(schema.get("minimum", 0))
-        high = int(schema.get("maximum", low + 100_000))
-        return lambda rng, now: rng.randint(low, high)
-    if kind == "number":
-        low_f, high_f = float(schema.get("minimum", 0)), float(schema.get("maximum", 1e6))
-        return lambda rng, now: rng.uniform(low_f, high_f)
-    if kind == "boolean":
-        return lambda rng, now: rng.random() < 0.5
-    return lambda rng, now: None
+    def compile(self, schema: Any, resolver: Resolver) -> Maker:
+        """The maker for one schema node."""
+        if schema is True:
+            return _any_scalar
+        if schema is False or not isinstance(schema, Mapping):
+            raise SchemaLoadError(f"Cannot generate a value for the schema {schema!r}.")
+        if "$ref" in schema:
+            return self._ref(schema, resolver)
+        if "const" in schema:
+            return _constant(schema["const"])
+        if "enum" in schema:
+            return _pick([_constant(value) for value in schema["enum"]])
+        if "anyOf" in schema:
+            return _pick([self.compile(branch, resolver) for branch in branches(schema)])
+        return _pick([self._typed(schema, kind, resolver) for kind in kinds(schema)])
+
+    def _ref(self, schema: Mapping[str, Any], resolver: Resolver) -> Maker:
+        target, sub_resolver = resolve(schema, resolver)
+        if any(k != "$ref" and k not in ANNOTATIONS for k in schema):
+            return self.compile(target, sub_resolver)
+        key = id(target)
+        found = self.refs.get(key)
+        if found is not None:
+            return found
+        cell: list[Maker] = []
+        self.refs[key] = lambda rng, now: cell[0](rng, now)  # seen by a recursive reference while compiling
+        cell.append(self.compile(target, sub_resolver))
+        self.refs[key] = cell[0]
+        return cell[0]
+
+    def _typed(self, schema: Mapping[str, Any], kind: str, resolver: Resolver) -> Maker:
+        if kind == "object":
+            return self._object(schema, resolver)
+        if kind == "array":
+            item = self.compile(schema.get("items", True), resolver)
+            low, high = array_bounds(schema, 2)
+            span = high - low + 1
+            if schema.get("uniqueItems"):
+                return _unique_list(item, low, span)
+            return lambda rng, now: [item(rng, now) for _ in range(low + int(rng.random() * span))]
+        if kind == "string":
+            return _string(schema)
+        if kind in ("integer", "number") and "x-time" in schema:
+            hint = schema["x-time"] if schema["x-time"] in ("unix", "unix_ms") else "unix"
+            return lambda rng, now: format_time(now - rng.random() * TIME_WINDOW, hint)
+        if kind == "integer":
+            low, high = integer_bounds(schema, 100_000)
+            step = schema.get("multipleOf")
+            if isinstance(step, int) and step > 0:
+                first, count = -(-low // step), high // step - (-(-low // step)) + 1
+                return lambda rng, now: (first + int(rng.random() * count)) * step
+            span = high - low + 1
+            return lambda rng, now: low + int(rng.random() * span)
+        if kind == "number":
+            bottom, top, _, _ = number_bounds(schema, 100_000.0)
+            middle = (bottom + top) / 2
+            return lambda rng, now: rng.uniform(bottom, top) if rng.random() < 0.99 else middle
+        if kind == "boolean":
+            return lambda rng, now: rng.random() < 0.5
+        if kind == "null":
+            return lambda rng, now: None
+        raise SchemaLoadError(f"Unknown JSON type {kind!r} in a schema.")
+
+    def _object(self, schema: Mapping[str, Any], resolver: Resolver) -> Maker:
+        props: Mapping[str, Any] = schema.get("properties", {})
+        required = list(dict.fromkeys(schema.get("required", ())))
+        extra = schema.get("additionalProperties", True)
+        extra_schema = extra if isinstance(extra, Mapping) and extra else None
+        fields: list[tuple[str, Maker, bool]] = []
+        for name in required:
+            sub = props.get(name, extra_schema if extra_schema is not None else True)
+            fields.append((name, self.compile(sub, resolver), True))
+        fields += [
+            (n, self.compile(s, resolver), False) for n, s in props.items() if n not in required and s is not False
+        ]
+        extra_maker = self.compile(extra_schema, resolver) if extra_schema is not None else None
+        names = [n for n in extra_key_pool() if n not in props]
+
+        mandatory = [(name, maker) for name, maker, needed in fields if needed]
+        optional = [(name, maker) for name, maker, needed in fields if not needed]
+        if extra_maker is None:
+
+            def make(rng: random.Random, now: float) -> dict[str, Any]:
+                out = {name: maker(rng, now) for name, maker in mandatory}
+                chance = rng.random
+                for name, maker in optional:
+                    if chance() < 0.5:
+                        out[name] = maker(rng, now)
+                return out
+
+            return make
+
+        def make_extra(rng: random.Random, now: float) -> dict[str, Any]:
+            out = {name: maker(rng, now) for name, maker in mandatory}
+            chance = rng.random
+            for name, maker in optional:
+                if chance() < 0.5:
+                    out[name] = maker(rng, now)
+            if chance() < _EXTRA_CHANCE:
+                out[names[int(chance() * len(names))]] = extra_maker(rng, now)
+            return out
+
+        return make_extra
 
 
-def _object(schema: Mapping[str, Any], resolver: Any) -> Maker:
-    props = schema.get("properties", {})
-    required = set(schema.get("required", ()))
-    fields = [(name, _compile(sub, resolver), name in required) for name, sub in props.items()]
+def _pick(options: list[Maker]) -> Maker:
+    if len(options) == 1:
+        return options[0]
+    count = len(options)
+    return lambda rng, now: options[int(rng.random() * count)](rng, now)
 
-    def make(rng: random.Random, now: float) -> dict[str, Any]:
-        out = {}
-        for name, maker, needed in fields:
-            if needed or rng.random() < 0.5:
-                out[name] = maker(rng, now)
-        return out
+
+def _constant(value: Any) -> Maker:
+    if isinstance(value, dict | list):
+        return lambda rng, now: _copy_json(value)
+    return lambda rng, now: value
+
+
+def _any_scalar(rng: random.Random, now: float) -> Any:
+    return _SCALAR_MAKERS[int(rng.random() * len(_SCALAR_MAKERS))](rng, now)
+
+
+def _copy_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value
+
+
+def _unique_list(item: Maker, low: int, span: int) -> Maker:
+    def make(rng: random.Random, now: float) -> list[Any]:
+        target = low + int(rng.random() * span)
+        seen: dict[str, Any] = {}
+        for _ in range(target * 10 + 10):
+            if len(seen) >= target:
+                break
+            value = item(rng, now)
+            seen.setdefault(repr(value), value)
+        if len(seen) < low:
+            raise SchemaLoadError("uniqueItems with a minItems the item schema cannot fill")
+        return list(seen.values())
 
     return make
 
 
 def _string(schema: Mapping[str, Any]) -> Maker:
+    low, high = length_bounds(schema, 24)
     if "x-time" in schema:
         hint = schema["x-time"]
-        return lambda rng, now: format_time(now - rng.random() * 3600, hint)
+        return lambda rng, now: str(format_time(now - rng.random() * TIME_WINDOW, hint))
     if "pattern" in schema:
-        gen = regex_generator(schema["pattern"])
-        return lambda rng, now: gen(rng)
-    method = schema.get("x-faker") or FORMAT_FAKERS.get(schema.get("format", ""))
-    if method:
-        pool = faker_pool(method)
-        return lambda rng, now: rng.choice(pool)
+        return _pattern(schema["pattern"], low, high, "minLength" in schema or "maxLength" in schema)
+    pool = string_pool(schema)
+    if pool is not None:
+        size = len(pool)
+        return lambda rng, now: pool[int(rng.random() * size)]
     fmt = schema.get("format")
-    if fmt in ("uuid", "date-time", "date"):
-        return lambda rng, now: format_value(fmt, rng)
-    low = int(schema.get("minLength", 1))
-    high = int(schema.get("maxLength", max(low, 24)))
-    return lambda rng, now: "".join(rng.choices(_TEXT, k=rng.randint(low, high)))
+    if fmt == "uuid":
+        return lambda rng, now: str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if fmt in ("date-time", "date"):
+        kind = "rfc3339" if fmt == "date-time" else "date"
+        return lambda rng, now: str(format_time(now - rng.random() * TIME_WINDOW, kind))
+    if fmt == "time":
+        return lambda rng, now: f"{int(rng.random() * 24):02d}:{int(rng.random() * 60):02d}:00Z"
+    low = max(low, 1) if high >= 1 else low
+    span = high - low + 1
+    return lambda rng, now: "".join(rng.choices(_TEXT, k=low + int(rng.random() * span)))
+
+
+def _pattern(pattern: str, low: int, high: int, bounded: bool) -> Maker:
+    try:
+        gen = seeded_regex(pattern)
+    except UnsupportedPattern:
+        gen = regex_generator(pattern)  # approximate constructs: it checks each value against the pattern
+    except re.error as exc:
+        raise SchemaLoadError(f"Cannot generate from the pattern {pattern!r}: {exc}.") from None
+    if not bounded:
+        return lambda rng, now: gen(rng)
+
+    def make(rng: random.Random, now: float) -> str:
+        for _ in range(100):
+            value = gen(rng)
+            if low <= len(value) <= high:
+                return value
+        raise SchemaLoadError(f"pattern {pattern!r} rarely fits length {low}..{high}")
+
+    return make

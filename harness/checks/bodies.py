@@ -15,16 +15,9 @@ from harness.checks._registry import check
 from harness.core.models import Delivery
 from harness.core.pointers import set_pointer
 from harness.deliveries import build_delivery
-from harness.strategies import (
-    NOVEL_EVENT,
-    _required_paths,
-    _set,
-    _wrong_type,
-    deliveries,
-    invalid_payloads,
-    malformed_bodies,
-    novel_deliveries,
-)
+from harness.errors import HarnessError
+from harness.strategies import NOVEL_EVENT, deliveries, invalid_payloads, malformed_bodies, novel_deliveries
+from harness.strategies._negative import _required_paths, _set, _wrong_type  # the fixed invalid cases reuse these
 from harness.violations import ContractViolation
 
 _SHRINK_BUDGET = 60  # requests spent minimising a failure
@@ -126,7 +119,8 @@ def rejects_malformed(ctx: CheckContext) -> tuple[list[ContractViolation], list[
     return out, []
 
 
-def _fuzz_strategy(ctx: CheckContext) -> st.SearchStrategy[Delivery]:
+def _fuzz_strategy(ctx: CheckContext, base: Delivery) -> st.SearchStrategy[Delivery]:
+    """Everything Hypothesis draws is a function of its choices alone, so a failure replays and shrinks."""
     prov = ctx.provider
 
     def from_invalid(bad: Any) -> Delivery:
@@ -134,9 +128,6 @@ def _fuzz_strategy(ctx: CheckContext) -> st.SearchStrategy[Delivery]:
         return build_delivery(prov, body, event_types=[bad.event], label=f"invalid: {bad.reason}")
 
     def from_malformed(bad: Any) -> Delivery:
-        base = build_delivery(
-            prov, ctx.generator.payload() if prov.body.shape != "batch" else [ctx.generator.payload()]
-        )
         return base.replace(body=bad.body, label=bad.reason).with_headers({"Content-Type": bad.content_type})
 
     small_malformed = malformed_bodies(prov).filter(lambda b: len(b.body) <= 2 * 1024 * 1024)
@@ -148,11 +139,15 @@ def _fuzz_strategy(ctx: CheckContext) -> st.SearchStrategy[Delivery]:
     )
 
 
+class _OutOfBudget(BaseException):
+    """Raised inside the Hypothesis test to end the run: Hypothesis lets non-Exception errors through untouched."""
+
+
 @check("no-server-error", "Fuzzed bodies never cause a 5xx, a reset connection or a timeout", 70)
 def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Hypothesis drives the negative strategies; a failure shrinks to a minimal delivery."""
     failing: list[tuple[Delivery, Any]] = []
-    calls = {"after_failure": 0}
+    calls = {"after_failure": 0, "sent": 0}
     started = time.monotonic()
     base = ctx.unsigned()
 
@@ -166,14 +161,15 @@ def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[st
         derandomize=False,
     )
     @hypothesis_seed(ctx.seed)
-    @given(_fuzz_strategy(ctx))
+    @given(_fuzz_strategy(ctx, base))
     @example(base.replace(body=b'{"truncated": ', label="malformed JSON"))
     @example(base.replace(body=b"", label="empty body"))
     def never_crashes(delivery: Delivery) -> None:
-        if failing and (calls["after_failure"] >= _SHRINK_BUDGET or time.monotonic() - started > _FUZZ_SECONDS):
-            return  # stop spending requests on shrinking; the smallest failure so far stands
+        if time.monotonic() - started > _FUZZ_SECONDS or (failing and calls["after_failure"] >= _SHRINK_BUDGET):
+            raise _OutOfBudget  # stops Hypothesis at once; the smallest failure so far stands
         signed = ctx.sign(delivery)
         reply = ctx.send(signed, "fuzz")
+        calls["sent"] += 1
         if failing:
             calls["after_failure"] += 1
         if reply.status >= 500 or reply.status == 0:
@@ -182,10 +178,16 @@ def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[st
 
     try:
         never_crashes()
-    except AssertionError:
+    except _OutOfBudget:
         pass
+    except HarnessError:
+        raise
+    except Exception:  # the failure itself (or Hypothesis' report of it)
+        if not failing:
+            raise
     if not failing:
-        return [], [f"{ctx.max_examples} fuzzed deliveries, seed {ctx.seed}"]
+        cut = f" (stopped after {_FUZZ_SECONDS:g} s)" if time.monotonic() - started > _FUZZ_SECONDS else ""
+        return [], [f"{calls['sent']} fuzzed deliveries{cut}, seed {ctx.seed}"]
     delivery, reply = min(failing, key=lambda pair: len(pair[0].body))
     kind = "a server error" if reply.status >= 500 else "no answer"
     return [

@@ -2,101 +2,205 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import math
-import random
+import re
 import string
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hypothesis import strategies as st
 from referencing._core import Resolver
 
-from harness.core.regexgen import regex_generator
-from harness.strategies._values import FORMAT_FAKERS, faker_pool, time_value
+from harness.errors import SchemaLoadError
+from harness.strategies._regex import regex_strategy
+from harness.strategies._schema import (
+    ANNOTATIONS,
+    array_bounds,
+    branches,
+    integer_bounds,
+    kinds,
+    length_bounds,
+    number_bounds,
+    resolve,
+)
+from harness.strategies._values import TIME_WINDOW, extra_key_pool, format_time, string_pool
 
-__all__ = ["compile_schema"]
+__all__ = ["any_json", "compile_schema"]
 
-_TEXT = st.text(alphabet=string.ascii_letters + string.digits + " .,-_'", max_size=40)
-_JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**31), 2**31), _TEXT)
-
-
-def _times(kind: str, *, as_string: bool) -> st.SearchStrategy[Any]:
-    offsets = st.floats(min_value=0, max_value=3600, allow_nan=False)
-    return offsets.map(lambda off: time_value(kind, off))
+_ALPHABET = string.ascii_letters + string.digits + " .,-_'"
+_TEXT = st.text(alphabet=_ALPHABET, max_size=24)
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**31), 2**31), _TEXT)
 
 
-def compile_schema(schema: Any, resolver: Resolver) -> st.SearchStrategy[Any]:
-    """A strategy for values valid against ``schema``; ``$ref`` is resolved through the provider's registry."""
-    if schema is True or schema == {}:
-        return _JSON_SCALARS
-    if not isinstance(schema, Mapping):
-        raise ValueError(f"cannot generate from schema {schema!r}")
-    if "$ref" in schema:
-        resolved = resolver.lookup(schema["$ref"])
-        return st.deferred(lambda: compile_schema(resolved.contents, resolved.resolver))
-    if "const" in schema:
-        return st.just(schema["const"])
-    if "enum" in schema:
-        return st.sampled_from(list(schema["enum"]))
-    if "anyOf" in schema:
-        return st.one_of([compile_schema(sub, resolver) for sub in schema["anyOf"]])
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        return st.one_of([compile_schema({**schema, "type": k}, resolver) for k in kind])
-    if kind == "object" or (kind is None and "properties" in schema):
-        return _object(schema, resolver)
-    if kind == "array":
-        items = compile_schema(schema.get("items", {}), resolver)
-        low = int(schema.get("minItems", 0))
-        high = int(schema.get("maxItems", low + 3))
-        return st.lists(items, min_size=low, max_size=min(high, low + 3))
-    if kind == "string":
-        return _string(schema)
-    if kind == "integer":
+def any_json() -> st.SearchStrategy[Any]:
+    """Any small JSON value: what ``true`` or ``{}`` admits."""
+    return st.recursive(
+        _SCALARS,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.from_regex(r"[a-z_]{1,12}", fullmatch=True), inner, max_size=3)
+        ),
+        max_leaves=6,
+    )
+
+
+def compile_schema(schema: Any, resolver: Resolver, *, now: float | None = None) -> st.SearchStrategy[Any]:
+    """A strategy for values valid against ``schema``; ``$ref`` resolves through the provider's registry.
+
+    Timestamps (``x-time``) fall in the hour before ``now`` (the clock at draw time when None) and shrink towards it;
+    ``x-faker`` and formats draw from seeded Faker pools; patterns use ``from_regex``, so everything shrinks.
+    """
+    return _Compiler(now).compile(schema, resolver)
+
+
+def _copying(value: Any) -> st.SearchStrategy[Any]:
+    if isinstance(value, dict | list):
+        return st.just(value).map(copy.deepcopy)
+    return st.just(value)
+
+
+class _Compiler:
+    """One compilation: remembers each ``$ref`` target so shared and recursive definitions compile once."""
+
+    def __init__(self, now: float | None) -> None:
+        self.now = now
+        self.refs: dict[int, st.SearchStrategy[Any]] = {}
+
+    def compile(self, schema: Any, resolver: Resolver) -> st.SearchStrategy[Any]:
+        """The strategy for one schema node."""
+        if schema is True:
+            return any_json()
+        if schema is False or not isinstance(schema, Mapping):
+            raise SchemaLoadError(f"Cannot generate a value for the schema {schema!r}.")
+        if "$ref" in schema:
+            return self._ref(schema, resolver)
+        if "const" in schema:
+            return _copying(schema["const"])
+        if "enum" in schema:
+            return st.sampled_from(list(schema["enum"])).map(copy.deepcopy)
+        if "anyOf" in schema:
+            return st.one_of([self.compile(branch, resolver) for branch in branches(schema)])
+        types = kinds(schema)
+        if len(types) == 1:
+            return self._typed(schema, types[0], resolver)
+        return st.one_of([self._typed(schema, kind, resolver) for kind in types])
+
+    def _ref(self, schema: Mapping[str, Any], resolver: Resolver) -> st.SearchStrategy[Any]:
+        target, sub_resolver = resolve(schema, resolver)
+        if any(k != "$ref" and k not in ANNOTATIONS for k in schema):
+            return self.compile(target, sub_resolver)  # merged with siblings: a fresh node
+        key = id(target)
+        if key not in self.refs:
+            done: list[st.SearchStrategy[Any]] = []
+            self.refs[key] = st.deferred(lambda: done[0])  # a recursive reference sees this while compiling
+            done.append(self.compile(target, sub_resolver))
+            self.refs[key] = done[0]
+        return self.refs[key]
+
+    def _typed(self, schema: Mapping[str, Any], kind: str, resolver: Resolver) -> st.SearchStrategy[Any]:
+        if kind == "object":
+            return self._object(schema, resolver)
+        if kind == "array":
+            low, high = array_bounds(schema, 3)
+            items = self.compile(schema.get("items", True), resolver)
+            if schema.get("uniqueItems"):
+                return st.lists(items, min_size=low, max_size=high, unique_by=_json_key)
+            return st.lists(items, min_size=low, max_size=high)
+        if kind == "string":
+            return self._string(schema)
+        if kind == "integer":
+            return self._integer(schema)
+        if kind == "number":
+            if "x-time" in schema:
+                return self._times(schema["x-time"] if schema["x-time"] in ("unix", "unix_ms") else "unix")
+            bottom, top, exclude_low, exclude_high = number_bounds(schema)
+            return st.floats(bottom, top, exclude_min=exclude_low, exclude_max=exclude_high, allow_nan=False)
+        if kind == "boolean":
+            return st.booleans()
+        if kind == "null":
+            return st.none()
+        raise SchemaLoadError(f"Unknown JSON type {kind!r} in a schema.")
+
+    def _object(self, schema: Mapping[str, Any], resolver: Resolver) -> st.SearchStrategy[Any]:
+        props: Mapping[str, Any] = schema.get("properties", {})
+        required = list(dict.fromkeys(schema.get("required", ())))
+        extra = schema.get("additionalProperties", True)
+        extra_schema = extra if isinstance(extra, Mapping) and extra else None
+        mandatory: dict[str, st.SearchStrategy[Any]] = {}
+        for name in required:
+            sub = props.get(name, extra_schema if extra_schema is not None else True)
+            mandatory[name] = self.compile(sub, resolver) if sub is not True else _SCALARS
+        optional = {
+            name: self.compile(sub, resolver)
+            for name, sub in props.items()
+            if name not in mandatory and sub is not False
+        }
+        fixed = st.fixed_dictionaries(mandatory, optional=optional)
+        if extra_schema is None:
+            return fixed
+        names = [n for n in extra_key_pool() if n not in props]
+        extras = st.dictionaries(st.sampled_from(names), self.compile(extra_schema, resolver), max_size=2)
+        return st.tuples(fixed, extras).map(lambda pair: {**pair[0], **pair[1]})
+
+    def _string(self, schema: Mapping[str, Any]) -> st.SearchStrategy[str]:
+        low, high = length_bounds(schema, 40)
+        bounded = "minLength" in schema or "maxLength" in schema
         if "x-time" in schema:
-            return _times(schema["x-time"], as_string=False)
-        low = schema.get("minimum", -(2**31))
-        high = schema.get("maximum", max(low, 0) + 10**6)
-        return st.integers(min_value=int(low), max_value=int(high))
-    if kind == "number":
-        low = schema.get("minimum", -1e6)
-        high = schema.get("maximum", 1e6)
-        return st.floats(min_value=low, max_value=high, allow_nan=False, allow_infinity=False).filter(math.isfinite)
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "null":
-        return st.none()
-    return _JSON_SCALARS
+            return self._times(schema["x-time"]).map(str)
+        if "pattern" in schema:
+            try:
+                values = regex_strategy(schema["pattern"])
+            except re.error as exc:  # an invalid pattern is a catalog bug; say which
+                raise SchemaLoadError(f"Cannot generate from the pattern {schema['pattern']!r}: {exc}.") from None
+            return values.filter(lambda s: low <= len(s) <= high) if bounded else values
+        pool = string_pool(schema)
+        if pool is not None:
+            return st.integers(0, len(pool) - 1).map(_Pick(pool, str(schema.get("x-faker") or schema.get("format"))))
+        fmt = schema.get("format")
+        if fmt == "uuid":
+            return st.uuids(version=4).map(str)
+        if fmt == "date-time":
+            return self._times("rfc3339").map(str)
+        if fmt == "date":
+            return self._times("date").map(str)
+        if fmt == "time":
+            return st.times().map(lambda t: t.strftime("%H:%M:%S") + "Z")
+        return st.text(alphabet=_ALPHABET, min_size=low, max_size=high)
+
+    def _integer(self, schema: Mapping[str, Any]) -> st.SearchStrategy[int]:
+        if "x-time" in schema:
+            hint = schema["x-time"] if schema["x-time"] in ("unix", "unix_ms") else "unix"
+            return self._times(hint)
+        low, high = integer_bounds(schema)
+        step = schema.get("multipleOf")
+        if isinstance(step, int) and step > 0:
+            return st.integers(math.ceil(low / step), math.floor(high / step)).map(lambda k: k * step)
+        return st.integers(low, high)
+
+    def _times(self, kind: str) -> st.SearchStrategy[Any]:
+        """Timestamps in the hour before now, shrinking towards now."""
+        fixed = self.now
+        clock: Callable[[], float] = time.time if fixed is None else (lambda: fixed)
+        return st.integers(0, int(TIME_WINDOW * 1000)).map(lambda ms: format_time(clock() - ms / 1000, kind))
 
 
-def _object(schema: Mapping[str, Any], resolver: Resolver) -> st.SearchStrategy[Any]:
-    props: Mapping[str, Any] = schema.get("properties", {})
-    required = set(schema.get("required", ()))
-    mandatory = {name: compile_schema(sub, resolver) for name, sub in props.items() if name in required}
-    optional = {name: compile_schema(sub, resolver) for name, sub in props.items() if name not in required}
-    for name in required - set(props):
-        mandatory[name] = _JSON_SCALARS
-    return st.fixed_dictionaries(mandatory, optional=optional)
+class _Pick:
+    """``pool[i]``, with a short repr: ``sampled_from`` would spell out all the pool in Hypothesis's reports."""
+
+    __slots__ = ("name", "pool")
+
+    def __init__(self, pool: tuple[str, ...], name: str) -> None:
+        self.pool, self.name = pool, name
+
+    def __call__(self, index: int) -> str:
+        return self.pool[index]
+
+    def __repr__(self) -> str:
+        return f"faker_pool({self.name!r}).__getitem__"
 
 
-def _string(schema: Mapping[str, Any]) -> st.SearchStrategy[str]:
-    if "x-time" in schema:
-        return _times(schema["x-time"], as_string=True)
-    if "pattern" in schema:
-        # Seeded construction of a full match: far cheaper than from_regex, and it still shrinks (via the seed).
-        generate = regex_generator(schema["pattern"])
-        return st.integers(0, 2**32 - 1).map(lambda seed: generate(random.Random(seed)))
-    if "x-faker" in schema:
-        return st.sampled_from(faker_pool(schema["x-faker"]))
-    fmt = schema.get("format")
-    if fmt in FORMAT_FAKERS:
-        return st.sampled_from(faker_pool(FORMAT_FAKERS[fmt]))
-    if fmt == "uuid":
-        return st.uuids(version=4).map(str)
-    if fmt == "date-time":
-        return _times("rfc3339", as_string=True)
-    if fmt == "date":
-        return _times("date", as_string=True)
-    low = int(schema.get("minLength", 0))
-    high = int(schema.get("maxLength", max(low, 40)))
-    return st.text(alphabet=string.ascii_letters + string.digits + " .,-_'", min_size=low, max_size=high)
+def _json_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
