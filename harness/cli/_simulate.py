@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,16 @@ from harness.cli._options import (
 __all__ = ["register", "run"]
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
 def register(sub: Any) -> None:
     """Add the `simulate` subcommand."""
     parser: argparse.ArgumentParser = sub.add_parser(
@@ -32,105 +43,148 @@ def register(sub: Any) -> None:
     parser.add_argument("provider", metavar="PROVIDER")
     parser.add_argument("url", metavar="URL", nargs="?", help="receiver URL (not needed with --dry-run)")
     parser.add_argument("--events", type=non_negative_int, help="events to simulate (default 1000, or the scenario's)")
-    parser.add_argument("--spread", default="24h", help="arrivals spread over this long (default 24h)")
-    parser.add_argument("--outage", action="append", default=[], metavar="START..END", help="e.g. 2h..8h (repeat)")
+    parser.add_argument("--spread", default="24h", help="events arrive uniformly over this long (default 24h)")
+    parser.add_argument(
+        "--outage", action="append", default=[], metavar="START..END", help="receiver down, from t=0: 2h..8h (repeat)"
+    )
     parser.add_argument("--scenario", metavar="FILE", help="a scenario file (see docs/scenarios.md)")
     parser.add_argument("--dry-run", action="store_true", help="send nothing; the receiver is up outside outages")
-    parser.add_argument("--time-scale", type=float, help="run in scaled real time (soak), e.g. 60 = 1 min per s")
-    parser.add_argument("--seed", type=non_negative_int, default=0)
-    parser.add_argument("--report", metavar="PATH", help="JSON report")
-    parser.add_argument("--timeline", metavar="PATH", help="self-contained HTML/SVG timeline of attempts")
+    parser.add_argument(
+        "--time-scale", type=_positive_float, metavar="X", help="scaled real time for soak runs: X virtual s per s"
+    )
+    parser.add_argument("--seed", type=non_negative_int, help="seed for arrivals, payloads and jitter (default 0)")
+    parser.add_argument("--report", metavar="PATH", help="write the JSON report here")
+    parser.add_argument("--timeline", metavar="PATH", help="write a self-contained HTML/SVG timeline of attempts")
     parser.add_argument("--concurrency", type=non_negative_int, default=64, help="parallel requests (default 64)")
-    parser.add_argument("--max-requests", type=non_negative_int, default=100_000, help="stop after this many")
+    parser.add_argument(
+        "--max-requests", type=non_negative_int, default=100_000, help="stop after this many requests (100000)"
+    )
+    parser.add_argument("--max-time", default="10m", metavar="DURATION", help="stop after this long in real time")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    policy = parser.add_argument_group("retry policy overrides (default: the provider's profile)")
+    policy.add_argument("--window", metavar="DURATION", help="rolling retry window per event, or 'none'")
+    policy.add_argument("--max-attempts", type=non_negative_int, help="total attempts including the first (0: no cap)")
+    policy.add_argument("--delays", metavar="D,D,...", help="waits after the 1st, 2nd, ... failure: 1m,5m,30m")
+    policy.add_argument("--factor", type=_positive_float, help="multiply the last delay by this once the list ends")
+    policy.add_argument("--max-delay", metavar="DURATION", help="cap on a single wait")
+    policy.add_argument("--jitter", type=float, help="± fraction applied to each wait (0.1)")
     add_auth_options(parser)
     add_probe_options(parser)
     add_catalog_options(parser)
     parser.set_defaults(run=run)
 
 
+def _retry_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The --window/--max-attempts/--delays/... options as keys of a profile's ``retry`` block."""
+    from harness.core.durations import parse_duration
+
+    retry: dict[str, Any] = {}
+    backoff: dict[str, Any] = {}
+    if args.window is not None:
+        retry["window"] = None if args.window.lower() == "none" else args.window
+    if args.max_attempts is not None:
+        retry["max_attempts"] = args.max_attempts or None
+    if args.delays is not None:
+        backoff["delays"] = [d.strip() for d in args.delays.split(",") if d.strip()]
+        for text in backoff["delays"]:
+            parse_duration(text, what="--delays entry")
+    if args.factor is not None:
+        backoff["factor"] = args.factor
+    if args.max_delay is not None:
+        backoff["max_delay"] = args.max_delay
+    if args.jitter is not None:
+        backoff["jitter"] = args.jitter
+    if backoff:
+        retry["backoff"] = backoff
+    return retry
+
+
+def _progress_bar(args: argparse.Namespace) -> tuple[Callable[[float, float], None] | None, Callable[[], None]]:
+    """A tqdm bar on stderr in virtual hours, only on a terminal and without --quiet."""
+    if args.quiet or not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=1.0, unit="h virtual", file=sys.stderr, leave=False, bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} h"
+    )
+
+    def update(done: float, horizon: float) -> None:
+        bar.total = round(max(horizon, done, 1.0) / 3600, 1)
+        bar.n = round(done / 3600, 1)
+        bar.refresh()
+
+    return update, bar.close
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the simulation from options and scenario, run it, print and write the results."""
     from harness.core.durations import parse_duration
-    from harness.errors import UsageError
+    from harness.errors import ConfigError, UsageError
     from harness.probes import make_probe
-    from harness.simulate import (
-        Outages,
-        RetryPolicy,
-        SimConfig,
-        load_scenario,
-        parse_outage,
-        run_simulation,
-        write_timeline,
-    )
+    from harness.simulate import Outages, RetryPolicy, SimConfig, load_scenario, parse_outage, run_simulation
+    from harness.simulate.timeline import write_timeline
 
     config_file = config_from_args(args)
     catalog = catalog_from_args(args, config_file)
     provider = catalog.get(args.provider)
     scenario = load_scenario(args.scenario, catalog) if args.scenario else None
     if scenario and scenario.provider != provider.id:
-        raise UsageError(f"The scenario is for {scenario.provider}, not {provider.id}.")
+        raise UsageError(f"The scenario {args.scenario} is for {scenario.provider}, not {provider.id}.")
     windows = [parse_outage(text) for text in args.outage] or (scenario.outages if scenario else [])
     if not args.dry_run and not args.url:
         raise UsageError("Give the receiver URL, or --dry-run to send nothing.")
-    if args.time_scale is not None and args.time_scale <= 0:
-        raise UsageError("--time-scale must be positive.")
+    spread = parse_duration(args.spread, what="--spread")
+    max_wall = parse_duration(args.max_time, what="--max-time")
+    policy = RetryPolicy.from_profile(provider, {**(scenario.retry if scenario else {}), **_retry_overrides(args)})
     creds = credentials_from_args(args, config_file)
     probe = None if args.dry_run else make_probe(args.probe_url, args.probe_db, args.probe_sql)
-    units = scenario.units(provider, args.events) if scenario else None
-    try:
-        spread = parse_duration(args.spread)
-    except ValueError:
-        raise UsageError(f"Invalid --spread {args.spread!r}: durations look like 90s, 30m, 6h or 2d.") from None
-    progress_bar = None
-    if not args.quiet and not args.dry_run and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        progress_bar = tqdm(total=args.max_requests, unit="req", file=sys.stderr, leave=False)
-
-    def progress(done: int, total: int) -> None:
-        if progress_bar is not None:
-            progress_bar.n = done
-            progress_bar.refresh()
-
+    seed = args.seed if args.seed is not None else (scenario.seed if scenario else 0)
+    progress, close_bar = _progress_bar(args)
     sim = SimConfig(
         provider=provider,
-        policy=RetryPolicy.from_provider(provider),
-        units=units,
+        policy=policy,
+        workload=scenario.workload(provider, args.events) if scenario else None,
         event_count=args.events if args.events is not None else 1000,
         spread=spread,
         outages=Outages(windows),
         url=args.url,
         credentials=creds,
         dry_run=args.dry_run,
-        seed=args.seed if not scenario or args.seed else scenario.seed,
+        seed=seed,
         probe=probe,
         concurrency=max(1, args.concurrency),
         max_requests=args.max_requests,
+        max_wall=max_wall,
         time_scale=args.time_scale,
         progress=progress,
     )
-    if args.dry_run:
-        result = run_simulation(sim)
-    else:
-        from harness.signing import active_schemes
-        from harness.transport.aio import AioTransport
+    try:
+        if args.dry_run:
+            result = run_simulation(sim)
+        else:
+            from harness.signing import active_schemes
+            from harness.transport.aio import AioTransport
 
-        if not active_schemes(provider, creds):
-            raise UsageError(f"No credentials for {provider.id}: give the same auth options as for check.")
-        with AioTransport(concurrency=sim.concurrency) as transport:
-            result = run_simulation(sim, send=transport.send_many)
-    if progress_bar is not None:
-        progress_bar.close()
+            if not active_schemes(provider, creds):
+                raise UsageError(f"No credentials for {provider.id}: give the same auth options as for check.")
+            with AioTransport(concurrency=sim.concurrency) as transport:
+                result = run_simulation(sim, transport=transport)
+    finally:
+        close_bar()
     if scenario:
         print(f"scenario {scenario.name} ({scenario.path})")
     print(result.render())
-    if result.requests == 0 and not args.dry_run:
+    if not args.dry_run and result.requests == 0:
         print("note: no request reached the receiver", file=sys.stderr)
     if args.report:
-        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.report).write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
-        print(f"Report written to {args.report}")
+        target = Path(args.report)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"Cannot write the report to {target}: {exc.strerror or exc}.") from None
+        print(f"Report written to {target}")
     if args.timeline:
         print(f"Timeline written to {write_timeline(result, args.timeline)}")
     return result.exit_code

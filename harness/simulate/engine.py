@@ -2,35 +2,44 @@
 
 from __future__ import annotations
 
+import bisect
+import concurrent.futures
 import heapq
+import itertools
+import math
 import random
 import time
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from harness.catalog import Provider
 from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials
 from harness.errors import UsageError
 from harness.probes import Probe
+from harness.simulate.clock import Clock, ScaledClock, VirtualClock
 from harness.simulate.outages import Outages
-from harness.simulate.policy import RetryPolicy
-from harness.simulate.results import SimResult, summarise
+from harness.simulate.policy import RetryPolicy, retry_after_seconds
+from harness.simulate.results import Outcome, SimResult, summarise
+from harness.simulate.workload import Unit, Workload
 
-__all__ = ["SimConfig", "Unit", "run_simulation"]
+__all__ = ["Sender", "SimConfig", "Submitter", "Unit", "run_simulation"]
 
 Sender = Callable[[list[tuple[Delivery, str]], float], list[Reply]]
 
 
-@dataclass
-class Unit:
-    """One delivery the provider makes (a batch of events for SendGrid): its arrival and its events."""
+class Submitter(Protocol):
+    """A transport that starts one request at a time and answers through a future (``AioTransport``)."""
 
-    arrival: float
-    events: Sequence[tuple[str, float]]  # (event type, the event's own time)
-    duplicate_of: int | None = None
+    def submit(self, delivery: Delivery, url: str, *, timeout: float) -> concurrent.futures.Future[Reply]:
+        """Start sending ``delivery``."""
+        ...
+
+
+_CHUNK = 8192
+_MAX_ATTEMPTS = 10_000
 
 
 @dataclass
@@ -38,7 +47,7 @@ class SimConfig:
     """What to simulate and against what."""
 
     provider: Provider
-    policy: RetryPolicy
+    policy: RetryPolicy | None = None  # None: the provider's profile
     units: Sequence[Unit] | None = None
     event_count: int = 0
     spread: float = 86_400.0
@@ -53,193 +62,451 @@ class SimConfig:
     max_wall: float = 600.0
     time_scale: float | None = None
     timeline_samples: int = 2_000
-    progress: Callable[[int, int], None] | None = None
+    progress: Callable[[float, float], None] | None = None  # (virtual seconds done, virtual horizon)
     clock: Callable[[], float] = time.time  # signatures carry real time: receivers check it against theirs
+    sleep: Callable[[float], None] = time.sleep  # only --time-scale waits
+    monotonic: Callable[[], float] = time.monotonic  # the real-time budget and --time-scale read this
+    workload: Workload | None = None
+    batch: bool = True  # batch providers (SendGrid) batch the ``event_count`` events per flush interval
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The policy in force."""
+        return self.policy if self.policy is not None else RetryPolicy.from_profile(self.provider)
 
 
-def _uniform_units(config: SimConfig, rng: random.Random) -> list[float]:
-    """Arrival times of ``event_count`` single-event deliveries spread over ``spread`` (sorted)."""
-    rand, spread = rng.random, config.spread
-    return sorted(rand() * spread for _ in range(config.event_count))
-
-
-def run_simulation(config: SimConfig, send: Sender | None = None) -> SimResult:
-    """Replay the provider's retry policy over every delivery and tally what arrives and what is lost."""
-    rng = random.Random(config.seed)
-    started = time.perf_counter()
-    policy = config.policy
+def build_workload(config: SimConfig) -> Workload:
+    """The deliveries to simulate: the config's workload or units, or ``event_count`` events spread uniformly."""
+    if config.workload is not None:
+        return config.workload
     if config.units is not None:
-        units = config.units
-        arrivals = array("d", (u.arrival for u in units))
-        sizes = array("l", (len(u.events) for u in units))
-    else:
-        arrivals = array("d", _uniform_units(config, rng))
-        units = ()
-        sizes = array("l", [1]) * len(arrivals)
-    n = len(arrivals)
-    if n == 0:
+        return Workload.from_units(config.units)
+    rng = random.Random(config.seed)
+    if config.batch and config.provider.body.shape == "batch":
+        rand, spread = rng.random, config.spread
+        times = array("d", sorted([rand() * spread for _ in range(config.event_count)]))
+        return Workload.from_events(times, config.provider, seed=config.seed)
+    return Workload.uniform(config.event_count, config.spread, rng)
+
+
+def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: Submitter | None = None) -> SimResult:
+    """Replay the provider's retry policy over every delivery and tally what arrives and what is lost.
+
+    Without ``send`` or ``transport`` nothing is sent (dry run). ``send`` takes waves of up to ``concurrency``
+    attempts; ``transport`` keeps ``concurrency`` requests in flight without waiting for a whole wave.
+    """
+    started = time.perf_counter()
+    workload = build_workload(config)
+    if workload.units == 0:
         raise UsageError("Nothing to simulate: give --events N or a scenario with events.")
-    delivered_at = array("d", [-1.0]) * n
-    attempts_of = array("l", [0]) * n
-    base = policy.schedule()
-    gaps = [base[i + 1] - base[i] for i in range(len(base) - 1)]
-    jitter = policy.jitter
-    window = policy.window
-    down = config.outages.down if config.outages.starts else None
-    heap: list[tuple[float, int, int]] = [(arrivals[i], i, 1) for i in range(n)]
-    heapq.heapify(heap)
-    pop, push, rand = heapq.heappop, heapq.heappush, rng.random
-    attempts = requests = 0
-    disabled_at: float | None = None
-    timeline: list[tuple[float, int, int, str]] = []
-    sample_every = max(1, n // max(1, config.timeline_samples))
-    last_progress = 0.0
-
-    def fail(t: float, uid: int, k: int) -> None:
-        if k > len(gaps):
-            return
-        delay = gaps[k - 1]
-        if jitter:
-            delay *= 1 - jitter + 2 * jitter * rand()
-        if window is not None and t + delay - arrivals[uid] > window:
-            return
-        push(heap, (t + delay, uid, k + 1))
-
-    factory: DeliveryFactory | None = None
-    if send is None:  # dry run: the receiver is up outside the outage windows
-        while heap:
-            t, uid, k = pop(heap)
-            attempts += 1
-            attempts_of[uid] = k
-            if down is not None and down(t):
-                if uid % sample_every == 0:
-                    timeline.append((t, uid, k, "outage"))
-                fail(t, uid, k)
-            else:
-                delivered_at[uid] = t
-                if uid % sample_every == 0:
-                    timeline.append((t, uid, k, "delivered"))
+    policy = config.retry_policy
+    run = _Run(config, policy, workload)
+    factory = None
+    if transport is not None:
+        factory = DeliveryFactory(config, policy, workload)
+        run.streamed(transport, factory)
+    elif send is not None or config.time_scale or policy.on_exhausted == "disable-endpoint":
+        factory = DeliveryFactory(config, policy, workload) if send is not None else None
+        run.ordered(send, factory)
     else:
-        factory = DeliveryFactory(config, units)
-        deadline = time.monotonic() + config.max_wall
-        real_start = time.monotonic()
-        while heap:
-            if requests >= config.max_requests or time.monotonic() > deadline:
-                break
-            wave: list[tuple[float, int, int]] = []
-            to_send: list[tuple[Delivery, str]] = []
-            while heap and len(to_send) < config.concurrency:
-                t, uid, k = pop(heap)
-                attempts += 1
-                attempts_of[uid] = k
-                if disabled_at is not None:
-                    continue
-                if down is not None and down(t):
-                    if uid % sample_every == 0:
-                        timeline.append((t, uid, k, "outage"))
-                    fail(t, uid, k)
-                    continue
-                wave.append((t, uid, k))
-                to_send.append((factory.attempt(uid, k), config.url or ""))
-            if not wave:
-                continue
-            if config.time_scale:
-                _wait_until(real_start + wave[-1][0] / config.time_scale)
-            replies = send(to_send, config.provider.timeout)
-            requests += len(replies)
-            for (t, uid, k), reply in zip(wave, replies, strict=True):
-                if reply.ok:
-                    delivered_at[uid] = t
-                    if uid % sample_every == 0:
-                        timeline.append((t, uid, k, "delivered"))
-                    continue
-                if uid % sample_every == 0:
-                    timeline.append((t, uid, k, f"HTTP {reply.status}" if reply.status else "no answer"))
-                if "410-disables" in policy.honours and reply.status == 410:
-                    disabled_at = t
-                    continue
-                if "x-slack-no-retry" in policy.honours and reply.header("X-Slack-No-Retry") == "1":
-                    continue
-                if not policy.retryable(reply.status, reply.error):
-                    continue
-                retry_after = reply.header("Retry-After") if "retry-after" in policy.honours else None
-                if retry_after and retry_after.isdigit() and k <= len(gaps):
-                    delay = max(gaps[k - 1], float(retry_after))
-                    if window is None or t + delay - arrivals[uid] <= window:
-                        push(heap, (t + delay, uid, k + 1))
-                    continue
-                fail(t, uid, k)
-            if config.progress and time.monotonic() - last_progress > 0.2:
-                last_progress = time.monotonic()
-                config.progress(requests, config.max_requests)
-    truncated = bool(heap)
+        run.dry_fast()
     return summarise(
         config=config,
-        arrivals=arrivals,
-        sizes=sizes,
-        delivered_at=delivered_at,
-        attempts_of=attempts_of,
-        attempts=attempts,
-        requests=requests,
-        timeline=timeline,
+        policy=policy,
+        workload=workload,
+        outcome=run.outcome(),
         wall=time.perf_counter() - started,
-        truncated=truncated,
-        disabled_at=disabled_at,
-        units=units,
         keys=factory.keys if factory is not None else None,
     )
 
 
-class DeliveryFactory:
-    """Builds each unit's delivery once (duplicates reuse the original's) and re-signs it per attempt."""
+class _Run:
+    """The state of one run: per-unit arrays, the retry heap, counters."""
 
-    def __init__(self, config: SimConfig, units: Sequence[Unit]) -> None:
+    def __init__(self, config: SimConfig, policy: RetryPolicy, workload: Workload) -> None:
+        self.config = config
+        self.policy = policy
+        self.wl = workload
+        n = workload.units
+        self.delivered_at = array("d", [-1.0]) * n
+        self.attempts_of = array("l", [0]) * n
+        self.state = array("b", [Outcome.PENDING]) * n
+        self.delays = _delays(policy)
+        self.timeline: list[tuple[float, int, int, str]] = []
+        step = 1
+        while n // step > max(1, config.timeline_samples):
+            step *= 2
+        self.sample_mask = step - 1
+        self.requests = 0
+        self.disabled_at: float | None = None
+        self.stopped = False
+        self.rng = random.Random(config.seed ^ 0x5EED)
+        self.horizon = workload.arrivals[-1] + sum(d for d in self.delays[:64])
+        if policy.window is not None:
+            self.horizon = min(self.horizon, workload.arrivals[-1] + policy.window)
+
+    def outcome(self) -> Outcome:
+        """What the loop left behind, for the summary."""
+        return Outcome(
+            delivered_at=self.delivered_at,
+            attempts_of=self.attempts_of,
+            state=self.state,
+            requests=self.requests,
+            timeline=sorted(self.timeline),
+            disabled_at=self.disabled_at,
+            stopped=self.stopped,
+        )
+
+    def _deadlines(self) -> tuple[array[float], float | None]:
+        return (self.wl.newest if self.wl.newest is not None else self.wl.arrivals), self.policy.window
+
+    def dry_fast(self) -> None:
+        """Dry run, deliveries independent of each other: first attempts in bulk, then only the retries on a heap."""
+        wl, state, attempts_of, delivered_at = self.wl, self.state, self.attempts_of, self.delivered_at
+        arrivals = wl.arrivals
+        n = wl.units
+        attempts_of[:] = array("l", [1]) * n
+        delivered_at[:] = arrivals
+        state[:] = array("b", [Outcome.DELIVERED]) * n
+        delays, ndelays = self.delays, len(self.delays)
+        newest, window = self._deadlines()
+        jitter = self.policy.jitter
+        low, span = 1.0 - jitter, 2.0 * jitter
+        rand = self.rng.random
+        mask = self.sample_mask
+        timeline = self.timeline
+        starts, ends = self.config.outages.starts, self.config.outages.ends
+        heap: list[tuple[float, int, int]] = []
+        exhausted, expired = Outcome.EXHAUSTED, Outcome.WINDOW
+
+        def retry_or_give_up(t: float, u: int, k: int) -> None:
+            if k > ndelays:
+                state[u] = exhausted
+                return
+            nt = t + (delays[k - 1] * (low + span * rand()) if jitter else delays[k - 1])
+            if window is not None and nt - newest[u] > window:
+                state[u] = expired
+                return
+            heap.append((nt, u, k + 1))
+
+        for s, e in zip(starts, ends, strict=True):
+            lo, hi = bisect.bisect_left(arrivals, s), bisect.bisect_left(arrivals, e)
+            for u in range(lo, hi):
+                delivered_at[u] = -1.0
+                retry_or_give_up(arrivals[u], u, 1)
+        heapq.heapify(heap)
+        pop, push = heapq.heappop, heapq.heappush
+        single = len(starts) == 1
+        s0, e0 = (starts[0], ends[0]) if single else (0.0, 0.0)
+        bisect_right = bisect.bisect_right
+        progress = self.config.progress
+        t = 0.0
+        while heap:
+            for _ in itertools.repeat(None, _CHUNK):
+                if not heap:
+                    break
+                t, u, k = pop(heap)
+                attempts_of[u] = k
+                if single:
+                    down = s0 <= t < e0
+                else:
+                    i = bisect_right(starts, t) - 1
+                    down = i >= 0 and t < ends[i]
+                if not u & mask:
+                    timeline.append((t, u, k, "outage" if down else "delivered"))
+                if not down:
+                    delivered_at[u] = t
+                    state[u] = Outcome.DELIVERED
+                    continue
+                if k > ndelays:
+                    state[u] = exhausted
+                    continue
+                nt = t + (delays[k - 1] * (low + span * rand()) if jitter else delays[k - 1])
+                if window is not None and nt - newest[u] > window:
+                    state[u] = expired
+                    continue
+                push(heap, (nt, u, k + 1))
+            if progress is not None:
+                progress(t, self.horizon)
+        for u in range(0, n, mask + 1):
+            timeline.append(
+                (arrivals[u], u, 1, "delivered" if attempts_of[u] == 1 and delivered_at[u] >= 0 else "outage")
+            )
+
+    def ordered(self, send: Sender | None, factory: DeliveryFactory | None) -> None:
+        """Every attempt in virtual-time order (waves of concurrent requests in HTTP mode)."""
+        config, wl = self.config, self.wl
+        arrivals, n = wl.arrivals, wl.units
+        clock: Clock = (
+            ScaledClock(config.time_scale, max_wall=config.max_wall, sleep=config.sleep, monotonic=config.monotonic)
+            if config.time_scale
+            else VirtualClock()
+        )
+        outages = self.config.outages
+        down = outages.down if outages.starts else None
+        heap: list[tuple[float, int, int]] = []
+        pop = heapq.heappop
+        reasons: dict[int, str] = {}
+        wave_size = max(1, config.concurrency)
+        deadline = config.monotonic() + config.max_wall
+        i = 0
+        last_progress = 0.0
+        while i < n or heap:
+            wave: list[tuple[float, int, int]] = []
+            while len(wave) < wave_size and (i < n or heap):
+                if heap and (i >= n or heap[0][0] < arrivals[i]):
+                    t, u, k = heap[0]
+                    taken_from_heap = True
+                else:
+                    t, u, k = arrivals[i], i, 1
+                    taken_from_heap = False
+                if self.disabled_at is not None and t > self.disabled_at:
+                    break
+                if wave and not clock.ready(t):
+                    break
+                if not clock.advance_to(t):
+                    self.stopped = True
+                    break
+                if taken_from_heap:
+                    pop(heap)
+                else:
+                    i += 1
+                self.attempts_of[u] = k
+                self.state[u] = Outcome.IN_FLIGHT
+                if down is not None and down(t):
+                    self._sample(t, u, k, "outage")
+                    reasons[u] = "connection_failed"
+                    self._retry(t, u, k, heap)
+                    continue
+                if send is None:
+                    self._deliver(t, u, k)
+                    continue
+                wave.append((t, u, k))
+                if self.requests + len(wave) >= config.max_requests:
+                    break
+            if wave and send is not None and factory is not None:
+                replies = send(
+                    [(factory.attempt(u, k, reasons.get(u)), config.url or "") for _, u, k in wave],
+                    config.provider.timeout,
+                )
+                self.requests += len(wave)
+                for (t, u, k), reply in zip(wave, replies, strict=True):
+                    self._answered(t, u, k, reply, heap, reasons)
+                    if self.state[u] != Outcome.IN_FLIGHT:
+                        reasons.pop(u, None)
+                        factory.done(u)
+            if config.progress is not None and time.monotonic() - last_progress > 0.2:
+                last_progress = time.monotonic()
+                config.progress(clock.now, self.horizon)
+            if self.stopped or (self.disabled_at is not None and not wave):
+                break
+            if send is not None and (self.requests >= config.max_requests or config.monotonic() > deadline):
+                self.stopped = bool(i < n or heap)
+                break
+        if self.disabled_at is not None:
+            for u in itertools.chain(range(i, n), (u for _, u, _ in heap)):
+                if self.state[u] in (Outcome.PENDING, Outcome.IN_FLIGHT):
+                    self.state[u] = Outcome.DISABLED
+
+    def streamed(self, transport: Submitter, factory: DeliveryFactory) -> None:
+        """Real HTTP with a sliding window: a new attempt starts as soon as any of ``concurrency`` in flight ends."""
+        config, wl = self.config, self.wl
+        arrivals, n = wl.arrivals, wl.units
+        clock: Clock = (
+            ScaledClock(config.time_scale, max_wall=config.max_wall, sleep=config.sleep, monotonic=config.monotonic)
+            if config.time_scale
+            else VirtualClock()
+        )
+        outages = config.outages
+        down = outages.down if outages.starts else None
+        heap: list[tuple[float, int, int]] = []
+        reasons: dict[int, str] = {}
+        inflight: dict[concurrent.futures.Future[Reply], tuple[float, int, int]] = {}
+        limit = max(1, config.concurrency)
+        deadline = config.monotonic() + config.max_wall
+        url, timeout = config.url or "", config.provider.timeout
+        i = 0
+        last_progress = 0.0
+        filling = True
+        while True:
+            while filling and len(inflight) < limit and (i < n or heap):
+                if heap and (i >= n or heap[0][0] < arrivals[i]):
+                    t, u, k = heap[0]
+                    from_heap = True
+                else:
+                    t, u, k = arrivals[i], i, 1
+                    from_heap = False
+                if self.disabled_at is not None and t > self.disabled_at:
+                    filling = False
+                    break
+                if inflight and not clock.ready(t):
+                    break  # due later in scaled time: collect answers meanwhile
+                if not clock.advance_to(t):
+                    self.stopped, filling = True, False
+                    break
+                if from_heap:
+                    heapq.heappop(heap)
+                else:
+                    i += 1
+                self.attempts_of[u] = k
+                self.state[u] = Outcome.IN_FLIGHT
+                if down is not None and down(t):
+                    self._sample(t, u, k, "outage")
+                    reasons[u] = "connection_failed"
+                    self._retry(t, u, k, heap)
+                    continue
+                inflight[transport.submit(factory.attempt(u, k, reasons.get(u)), url, timeout=timeout)] = (t, u, k)
+                self.requests += 1
+                if self.requests >= config.max_requests:
+                    filling = False
+            if not inflight:
+                break
+            wait = 0.05 if config.time_scale else None
+            done, _ = concurrent.futures.wait(inflight, timeout=wait, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                t, u, k = inflight.pop(future)
+                self._answered(t, u, k, future.result(), heap, reasons)
+                if self.state[u] != Outcome.IN_FLIGHT:
+                    reasons.pop(u, None)
+                    factory.done(u)
+            if config.monotonic() > deadline:
+                filling = False
+            if config.progress is not None and time.monotonic() - last_progress > 0.2:
+                last_progress = time.monotonic()
+                config.progress(clock.now, self.horizon)
+        self.stopped = self.stopped or (self.disabled_at is None and bool(i < n or heap))
+        if self.disabled_at is not None:
+            for u in itertools.chain(range(i, n), (u for _, u, _ in heap)):
+                if self.state[u] in (Outcome.PENDING, Outcome.IN_FLIGHT):
+                    self.state[u] = Outcome.DISABLED
+
+    def _sample(self, t: float, u: int, k: int, outcome: str) -> None:
+        if not u & self.sample_mask:
+            self.timeline.append((t, u, k, outcome))
+
+    def _deliver(self, t: float, u: int, k: int) -> None:
+        self.delivered_at[u] = t
+        self.state[u] = Outcome.DELIVERED
+        self._sample(t, u, k, "delivered")
+
+    def _retry(self, t: float, u: int, k: int, heap: list[tuple[float, int, int]], at_least: float = 0.0) -> None:
+        """Schedule attempt ``k + 1``, or give up (and disable the endpoint where the provider does)."""
+        if k > len(self.delays):
+            self.state[u] = Outcome.EXHAUSTED
+            if self.policy.on_exhausted == "disable-endpoint" and self.disabled_at is None:
+                self.disabled_at = t
+            return
+        delay = self.delays[k - 1]
+        if self.policy.jitter:
+            delay *= 1.0 - self.policy.jitter + 2.0 * self.policy.jitter * self.rng.random()
+        nt = t + max(delay, at_least)
+        newest, window = self._deadlines()
+        if window is not None and nt - newest[u] > window:
+            self.state[u] = Outcome.WINDOW
+            return
+        heapq.heappush(heap, (nt, u, k + 1))
+
+    def _answered(
+        self, t: float, u: int, k: int, reply: Reply, heap: list[tuple[float, int, int]], reasons: dict[int, str]
+    ) -> None:
+        """Act on the receiver's answer to attempt ``k`` of unit ``u`` as the provider would."""
+        policy = self.policy
+        if reply.ok:
+            self._deliver(t, u, k)
+            return
+        self._sample(t, u, k, f"HTTP {reply.status}" if reply.status else "no answer")
+        if "410-disables" in policy.honours and reply.status == 410:
+            self.state[u] = Outcome.DISABLED
+            self.disabled_at = t if self.disabled_at is None else min(t, self.disabled_at)
+            return
+        if "x-slack-no-retry" in policy.honours and reply.header("X-Slack-No-Retry") == "1":
+            self.state[u] = Outcome.TOLD_NOT_TO
+            return
+        if not policy.retryable(reply.status, reply.error):
+            self.state[u] = Outcome.NOT_RETRYABLE
+            return
+        reasons[u] = _retry_reason(reply)
+        wait = 0.0
+        if "retry-after" in policy.honours:
+            wait = retry_after_seconds(reply.header("Retry-After"), self.config.clock()) or 0.0
+        self._retry(t, u, k, heap, wait)
+
+
+def _retry_reason(reply: Reply) -> str:
+    """Slack's names for why the previous attempt failed."""
+    if reply.status == 0:
+        return "http_timeout" if reply.error and "timed out" in reply.error else "connection_failed"
+    return "http_error"
+
+
+def _delays(policy: RetryPolicy) -> list[float]:
+    """The base wait after each failed attempt, as far as the window (with jitter at its shortest) can reach."""
+    delays: list[float] = []
+    total = 0.0
+    shrink = 1.0 - policy.jitter
+    while len(delays) < _MAX_ATTEMPTS:
+        delay = policy.base_delay(len(delays) + 1)
+        if delay is None or math.isinf(delay):
+            break
+        delays.append(delay)
+        total += delay
+        if policy.window is not None and total * shrink > policy.window:
+            break
+    return delays
+
+
+class DeliveryFactory:
+    """Builds each unit's delivery once (resends reuse the original's) and signs each attempt as the provider does."""
+
+    def __init__(self, config: SimConfig, policy: RetryPolicy, workload: Workload) -> None:
         from harness.volume import VolumeGenerator
 
         self.config = config
-        self.units = units
+        self.policy = policy
+        self.workload = workload
         self.generator = VolumeGenerator(config.provider, seed=config.seed)
         self.built: dict[int, Delivery] = {}
+        self.first_signed: dict[int, Delivery] = {}
 
     def base(self, uid: int) -> Delivery:
-        """The unsigned delivery of a unit."""
+        """The unsigned delivery of a unit (built once per original)."""
         from harness.deliveries import build_delivery
 
+        uid = self.workload.original(uid)
         found = self.built.get(uid)
         if found is not None:
             return found
-        unit = self.units[uid] if self.units else None
-        if unit is not None and unit.duplicate_of is not None:
-            delivery = self.base(unit.duplicate_of)
-        else:
-            types: list[str | None] = [name for name, _ in unit.events] if unit else [None]
-            payloads: list[Any] = [self.generator.payload(name) for name in types]
-            body = payloads if self.config.provider.body.shape == "batch" else payloads[0]
-            names = [name for name in types if name] or None
-            delivery = build_delivery(self.config.provider, body, event_types=names, rng=self.generator.rng)
+        types = self.workload.types_of(uid)
+        payloads = [self.generator.payload(name) for name in types]
+        body = payloads if self.config.provider.body.shape == "batch" else payloads[0]
+        names = [name for name in types if name] or None
+        delivery = build_delivery(self.config.provider, body, event_types=names, rng=self.generator.rng)
         self.built[uid] = delivery
         return delivery
 
-    def attempt(self, uid: int, attempt: int) -> Delivery:
-        """Attempt ``attempt``: the same idempotency key, retry headers and a fresh signature."""
+    def attempt(self, uid: int, attempt: int, reason: str | None = None) -> Delivery:
+        """Attempt ``attempt``: same idempotency key, retry headers, a fresh signature where the provider re-signs."""
         from harness.signing import sign_delivery
 
-        delivery = self.base(uid)
         headers: dict[str, str] = {}
         if attempt > 1:
-            for name, kind in self.config.policy.retry_headers.items():
-                headers[name] = str(attempt - 1) if kind == "retry_number" else "http_error"
+            for name, kind in self.policy.retry_headers.items():
+                headers[name] = str(attempt - 1) if kind == "retry_number" else (reason or "http_error")
+        if attempt > 1 and not self.policy.resign_each_attempt and uid in self.first_signed:
+            first = self.first_signed[uid]
+            return first.with_headers(headers) if headers else first
+        delivery = self.base(uid)
         if headers:
             delivery = delivery.with_headers(headers)
-        return sign_delivery(self.config.provider, delivery, self.config.credentials, now=self.config.clock())
+        signed = sign_delivery(self.config.provider, delivery, self.config.credentials, now=self.config.clock())
+        if attempt == 1 and not self.policy.resign_each_attempt:
+            self.first_signed[uid] = signed
+        return signed
+
+    def done(self, uid: int) -> None:
+        """The unit needs no more attempts: forget its first signature."""
+        self.first_signed.pop(uid, None)
 
     def keys(self, uid: int) -> tuple[str, ...]:
         """The idempotency keys a unit carries."""
         return self.base(uid).idempotency_keys
-
-
-def _wait_until(moment: float) -> None:
-    """Soak mode (--time-scale): real time follows virtual time, scaled."""
-    pause = moment - time.monotonic()
-    if pause > 0:
-        time.sleep(min(pause, 60.0))

@@ -2,21 +2,98 @@
 
 from __future__ import annotations
 
+import math
 import random
 from array import array
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.core.durations import format_duration
 
 if TYPE_CHECKING:
-    from harness.simulate.engine import SimConfig, Unit
+    from harness.simulate.engine import SimConfig
+    from harness.simulate.policy import RetryPolicy
+    from harness.simulate.workload import Workload
 
-__all__ = ["SimResult", "summarise"]
+__all__ = ["Outcome", "SimResult", "max_survivable_outage", "summarise"]
 
 PROBE_SAMPLE = 2_000
+_MAX_ATTEMPTS = 10_000
+
+
+def max_survivable_outage(policy: RetryPolicy, *, lead: float = 0.0) -> float:
+    """The longest outage that loses no event wherever it starts (``math.inf`` when retries never end).
+
+    An outage ``[s, s + L)`` loses an event only when every attempt falls inside it, and the worst-placed outage
+    starts with an event's first attempt. So the answer is the shortest span from first to last attempt that the
+    policy can produce: the last nominal offset without jitter. With jitter ``j`` attempt ``i`` lands anywhere in
+    ``[(1 - j) o_i, (1 + j) o_i]``, and the schedule can also end at an earlier attempt when the next one is pushed
+    past the window, so each attempt that can be the last contributes its earliest possible time. ``lead`` is how long
+    after its event the first attempt may come (a batch's flush interval): it eats into the rolling window.
+    """
+    jitter = policy.jitter
+    window = None if policy.window is None else policy.window - lead
+    if window is not None and window < 0:
+        return 0.0
+    if window is None and policy.max_attempts is None and policy.factor and policy.delays:
+        return math.inf
+    best = math.inf
+    offset = 0.0
+    for attempt in range(1, _MAX_ATTEMPTS + 1):
+        earliest, latest = (1 - jitter) * offset, (1 + jitter) * offset
+        if window is not None and earliest > window:
+            break
+        delay = policy.base_delay(attempt)
+        if delay is None:
+            return min(best, earliest)
+        if window is not None:
+            threshold = window - (1 + jitter) * delay  # the next attempt can fall past the window
+            candidate = max(earliest, threshold)
+            if candidate == earliest or candidate < min(latest, window):
+                best = min(best, candidate)
+        offset += delay
+    return best
+
+
+class Outcome:
+    """Per-delivery end states, and the arrays the event loop leaves behind."""
+
+    PENDING: ClassVar[int] = 0
+    IN_FLIGHT: ClassVar[int] = 1
+    DELIVERED: ClassVar[int] = 2
+    EXHAUSTED: ClassVar[int] = 3
+    WINDOW: ClassVar[int] = 4
+    NOT_RETRYABLE: ClassVar[int] = 5
+    TOLD_NOT_TO: ClassVar[int] = 6
+    DISABLED: ClassVar[int] = 7
+    REASONS: ClassVar[dict[int, str]] = {
+        3: "retries exhausted",
+        4: "retry window expired",
+        5: "failure not retried",
+        6: "receiver asked for no retry",
+        7: "endpoint disabled",
+    }
+
+    def __init__(
+        self,
+        *,
+        delivered_at: array[float],
+        attempts_of: array[int],
+        state: array[int],
+        requests: int,
+        timeline: list[tuple[float, int, int, str]],
+        disabled_at: float | None,
+        stopped: bool,
+    ) -> None:
+        self.delivered_at = delivered_at
+        self.attempts_of = attempts_of
+        self.state = state
+        self.requests = requests
+        self.timeline = timeline
+        self.disabled_at = disabled_at
+        self.stopped = stopped
 
 
 @dataclass
@@ -39,6 +116,7 @@ class SimResult:
     wall: float
     dry_run: bool
     disabled_at: float | None = None
+    lost_by_reason: dict[str, int] = field(default_factory=dict)
     probe_checked: int = 0
     probe_mismatches: list[tuple[str, int]] = field(default_factory=list)
     timeline: list[tuple[float, int, int, str]] = field(default_factory=list)
@@ -50,6 +128,7 @@ class SimResult:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON report."""
+        survivable = None if math.isinf(self.survivable_outage) else self.survivable_outage
         return {
             "provider": self.provider,
             "policy": self.policy,
@@ -58,13 +137,14 @@ class SimResult:
             "deliveries": self.deliveries,
             "delivered": self.delivered,
             "lost": self.lost,
+            "lost_by_reason": self.lost_by_reason,
             "pending_when_stopped": self.pending,
             "attempts": self.attempts,
             "requests_sent": self.requests,
             "attempts_per_event": {str(k): v for k, v in sorted(self.histogram.items())},
             "time_to_delivery_seconds": self.time_to_delivery,
             "outages": [{"start": s, "end": e} for s, e in self.outages],
-            "max_survivable_outage_seconds": self.survivable_outage,
+            "max_survivable_outage_seconds": survivable,
             "endpoint_disabled_at": self.disabled_at,
             "probe": {"checked": self.probe_checked, "mismatches": [list(m) for m in self.probe_mismatches]},
             "wall_seconds": round(self.wall, 3),
@@ -84,104 +164,116 @@ class SimResult:
             f"delivered {self.delivered:,} ({pct(self.delivered)}), lost {self.lost:,} ({pct(self.lost)})"
             + (f", still pending when stopped {self.pending:,}" if self.pending else ""),
         ]
+        if self.lost_by_reason:
+            lines.append("lost: " + ", ".join(f"{why} {n:,}" for why, n in self.lost_by_reason.items()))
         if self.outages:
-            shown = ", ".join(f"{format_duration(s)}..{format_duration(e)}" for s, e in self.outages)
+            shown = ", ".join(f"{_dur(s)}..{_dur(e)}" for s, e in self.outages)
             lines.append(f"outages: {shown}")
         if self.disabled_at is not None:
-            lines.append(f"the endpoint was disabled (410) at t={format_duration(self.disabled_at)}")
+            lines.append(f"the endpoint was disabled at t={_dur(self.disabled_at)}")
         hist = ", ".join(f"{k}: {v:,}" for k, v in sorted(self.histogram.items())[:12])
         lines.append(f"attempts per event: {hist}")
         if self.time_to_delivery:
-            ttd = ", ".join(f"{k} {format_duration(v)}" for k, v in self.time_to_delivery.items())
+            ttd = ", ".join(f"{k} {_dur(v)}" for k, v in self.time_to_delivery.items())
             lines.append(f"time to delivery: {ttd}")
         if self.probe_checked:
             verdict = "all stored exactly once" if not self.probe_mismatches else f"{len(self.probe_mismatches)} wrong"
             lines.append(f"probe: {self.probe_checked:,} events checked, {verdict}")
             lines.extend(f"  {key}: stored {count} times" for key, count in self.probe_mismatches[:10])
-        lines.append(
-            f"longest outage this policy survives with zero loss, wherever it starts: "
-            f"{format_duration(self.survivable_outage)}"
-        )
+        survivable = "unbounded" if math.isinf(self.survivable_outage) else _dur(self.survivable_outage)
+        lines.append(f"longest outage this policy survives with zero loss, wherever it starts: {survivable}")
         lines.append(f"simulated in {self.wall:.2f}s")
         return "\n".join(lines)
 
 
-def _percentiles(values: array[float], zeros: int) -> dict[str, float]:
-    total = len(values) + zeros
+def _dur(seconds: float) -> str:
+    return format_duration(seconds) if seconds else "0s"
+
+
+def _percentiles(nonzero: list[float], zeros: int) -> dict[str, float]:
+    """p50/p90/p99/max of the waits (``zeros`` of them were immediate)."""
+    total = len(nonzero) + zeros
     if not total:
         return {}
-    ordered = sorted(values)
+    nonzero.sort()
 
     def at(q: float) -> float:
-        index = min(total - 1, int(q * total))
-        return 0.0 if index < zeros else ordered[index - zeros]
+        index = min(total - 1, math.ceil(q * total) - 1)
+        return 0.0 if index < zeros else nonzero[index - zeros]
 
-    return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": ordered[-1] if ordered else 0.0}
+    return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": nonzero[-1] if nonzero else 0.0}
 
 
 def summarise(
     *,
     config: SimConfig,
-    arrivals: array[float],
-    sizes: array[int],
-    delivered_at: array[float],
-    attempts_of: array[int],
-    attempts: int,
-    requests: int,
-    timeline: list[tuple[float, int, int, str]],
+    policy: RetryPolicy,
+    workload: Workload,
+    outcome: Outcome,
     wall: float,
-    truncated: bool,
-    disabled_at: float | None,
-    units: Sequence[Unit],
     keys: Callable[[int], tuple[str, ...]] | None,
 ) -> SimResult:
-    """Tally per event (a SendGrid batch counts each of its events)."""
-    events = delivered = 0
-    histogram: Counter[int] = Counter()
-    waits = array("d")
-    zeros = 0
-    pending_units = set()
-    if truncated:
-        pending_units = {i for i in range(len(arrivals)) if delivered_at[i] < 0 and attempts_of[i] == 0}
-    for i in range(len(arrivals)):
-        size = sizes[i]
-        events += size
-        histogram[attempts_of[i]] += size
-        done = delivered_at[i]
-        if done >= 0:
-            delivered += size
-            if units:
-                for _, when in units[i].events:
-                    wait = done - when
-                    if wait > 0:
-                        waits.append(wait)
+    """Tally per event: a batch counts each of its events, a resend counts none of its own."""
+    delivered_at, state = outcome.delivered_at, outcome.state
+    times = workload.event_times
+    lost_by: Counter[int] = Counter()
+    if workload.starts is None:
+        histogram = Counter(outcome.attempts_of)
+        waits = [d - a for d, a in zip(delivered_at, times, strict=True) if d > a]
+        delivered = len(delivered_at) - delivered_at.count(-1.0)
+        zeros = delivered - len(waits)
+        pending = state.count(Outcome.PENDING) + state.count(Outcome.IN_FLIGHT) if outcome.stopped else 0
+        for code in Outcome.REASONS:
+            lost_by[code] = state.count(code)
+    else:
+        histogram, waits, delivered, zeros, pending = Counter(), [], 0, 0, 0
+        done = array("d", [-1.0]) * workload.events
+        window = policy.window
+        for u in range(workload.units):
+            d = delivered_at[u]
+            if d < 0:
+                continue
+            for e in workload.unit_events(u):
+                if (window is None or d - times[e] <= window) and (done[e] < 0 or d < done[e]):
+                    done[e] = d
+        dup = workload.duplicate_of
+        for u in range(workload.units):
+            if dup is not None and dup[u] >= 0:
+                continue
+            histogram[outcome.attempts_of[u]] += workload.unit_size(u)
+            code = state[u]
+            for e in workload.unit_events(u):
+                d = done[e]
+                if d >= 0:
+                    delivered += 1
+                    if d > times[e]:
+                        waits.append(d - times[e])
                     else:
                         zeros += 1
-            else:
-                wait = done - arrivals[i]
-                if wait > 0:
-                    waits.append(wait)
+                elif outcome.stopped and code in (Outcome.PENDING, Outcome.IN_FLIGHT):
+                    pending += 1
                 else:
-                    zeros += 1
-    pending = sum(sizes[i] for i in pending_units)
+                    lost_by[Outcome.WINDOW if code == Outcome.DELIVERED else code] += 1
+    events = workload.events
     result = SimResult(
         provider=config.provider.id,
-        policy=config.policy.describe(),
+        policy=policy.describe(),
         events=events,
-        deliveries=len(arrivals),
+        deliveries=workload.units,
         delivered=delivered,
         lost=events - delivered - pending,
         pending=pending,
-        attempts=attempts,
-        requests=requests,
-        histogram=dict(histogram),
+        attempts=sum(outcome.attempts_of),
+        requests=outcome.requests,
+        histogram=dict(sorted(histogram.items())),
         time_to_delivery=_percentiles(waits, zeros),
-        survivable_outage=config.policy.max_survivable_outage(),
+        survivable_outage=max_survivable_outage(policy, lead=workload.lead),
         outages=list(config.outages.windows),
         wall=wall,
         dry_run=config.dry_run,
-        disabled_at=disabled_at,
-        timeline=timeline,
+        disabled_at=outcome.disabled_at,
+        lost_by_reason={Outcome.REASONS[c]: n for c, n in sorted(lost_by.items()) if n and c in Outcome.REASONS},
+        timeline=outcome.timeline,
     )
     if config.probe is not None and keys is not None:
         _verify_probe(config, result, delivered_at, keys)
@@ -193,10 +285,11 @@ def _verify_probe(
 ) -> None:
     """Every delivered event stored exactly once (all of them, or a seeded sample of large runs)."""
     assert config.probe is not None
-    units = [i for i in range(len(delivered_at)) if delivered_at[i] >= 0]
     seen: set[str] = set()
     wanted: list[str] = []
-    for uid in units:
+    for uid in range(len(delivered_at)):
+        if delivered_at[uid] < 0:
+            continue
         for key in keys(uid):
             if key not in seen:
                 seen.add(key)

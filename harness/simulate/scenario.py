@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import tomllib
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from jsonschema import Draft202012Validator
 
 from harness.catalog import Catalog, Provider
 from harness.core.durations import parse_duration
-from harness.errors import ScenarioError
-from harness.simulate.engine import Unit
+from harness.errors import ScenarioError, UsageError
+from harness.simulate.policy import RetryPolicy
+from harness.simulate.workload import Unit, Workload
 
 __all__ = ["SCENARIO_SCHEMA", "Scenario", "load_scenario"]
 
@@ -70,6 +72,25 @@ SCENARIO_SCHEMA: dict[str, Any] = {
                 "properties": {"start": _DURATION, "end": _DURATION},
             },
         },
+        "retry": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "window": {"anyOf": [_DURATION, {"type": "null"}]},
+                "max_attempts": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]},
+                "backoff": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "delays": {"type": "array", "items": _DURATION},
+                        "factor": {"type": "number", "minimum": 1},
+                        "max_delay": _DURATION,
+                        "jitter": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+                    },
+                },
+                "on_exhausted": {"enum": ["drop", "disable-endpoint"]},
+            },
+        },
         "expect": {
             "type": "object",
             "additionalProperties": False,
@@ -100,50 +121,51 @@ class Scenario:
     reorder_by: float = 300.0
     outages: list[tuple[float, float]] = field(default_factory=list)
     expect: dict[str, int] = field(default_factory=dict)
+    retry: dict[str, Any] = field(default_factory=dict)
+
+    def events(self, count: int | None = None) -> tuple[array[float], array[int], tuple[str, ...]]:
+        """Every event of every entity, sorted by arrival: (times, type indices, type names)."""
+        rng = random.Random(self.seed)
+        rand = rng.random
+        names = tuple(dict.fromkeys(step["event"] for step in self.steps))
+        plan = [
+            (
+                float(step.get("rate", 1.0)),
+                parse_duration(step.get("after", "0s")),
+                parse_duration(step.get("jitter", "0s")),
+                names.index(step["event"]),
+            )
+            for step in self.steps
+        ]
+        pairs: list[tuple[float, int]] = []
+        for _ in range(self.count if count is None else count):
+            t = rand() * self.arrive_over
+            for rate, after, jitter, kind in plan:
+                if rand() >= rate:
+                    break
+                t += after + rand() * jitter
+                late = rand() * self.reorder_by if rand() < self.out_of_order else 0.0
+                pairs.append((t + late, kind))
+        pairs.sort()
+        return array("d", [t for t, _ in pairs]), array("H", [k for _, k in pairs]), names
+
+    def workload(self, provider: Provider, count: int | None = None) -> Workload:
+        """The deliveries this scenario makes (SendGrid events batched per flush interval), resends included."""
+        times, kinds, names = self.events(count)
+        workload = Workload.from_events(times, provider, types=kinds, names=names, seed=self.seed)
+        return workload.with_duplicates(random.Random(self.seed + 1), self.duplicates, self.reorder_by)
 
     def units(self, provider: Provider, count: int | None = None) -> list[Unit]:
-        """The deliveries this scenario makes, in arrival order (SendGrid events batched per flush interval)."""
-        rng = random.Random(self.seed)
-        events: list[tuple[float, str]] = []
-        for _ in range(count or self.count):
-            t = rng.random() * self.arrive_over
-            for step in self.steps:
-                if rng.random() > float(step.get("rate", 1.0)):
-                    break
-                t += parse_duration(step.get("after", "0s")) + rng.random() * parse_duration(step.get("jitter", "0s"))
-                arrival = t + (rng.random() * self.reorder_by if rng.random() < self.out_of_order else 0.0)
-                events.append((arrival, step["event"]))
-        events.sort()
-        units = (
-            _batch(provider, events)
-            if provider.body.shape == "batch"
-            else [Unit(arrival, [(name, arrival)]) for arrival, name in events]
-        )
-        extra = []
-        for uid, unit in enumerate(units):
-            if rng.random() < self.duplicates:
-                extra.append(Unit(unit.arrival + rng.random() * self.reorder_by, unit.events, duplicate_of=uid))
-        return sorted([*units, *extra], key=lambda u: u.arrival) if extra else units
-
-
-def _batch(provider: Provider, events: list[tuple[float, str]]) -> list[Unit]:
-    """SendGrid: one POST per flush interval, or sooner when the batch reaches its size cap."""
-    interval = provider.body.flush_interval or 30.0
-    cap_events = max(1, (provider.body.batch_max_bytes or 786_432) // 450)  # ~450 bytes per event
-    units: list[Unit] = []
-    current: list[tuple[str, float]] = []
-    window_end = None
-    for arrival, name in events:
-        if window_end is None:
-            window_end = (arrival // interval + 1) * interval
-        if arrival >= window_end or len(current) >= cap_events:
-            units.append(Unit(window_end if arrival >= window_end else arrival, current))
-            current = []
-            window_end = (arrival // interval + 1) * interval
-        current.append((name, arrival))
-    if current and window_end is not None:
-        units.append(Unit(window_end, current))
-    return units
+        """The same deliveries as ``Unit`` objects (handy for small runs and tests)."""
+        wl = self.workload(provider, count)
+        units: list[Unit] = []
+        for u in range(wl.units):
+            first = wl.original(u)
+            events = [
+                (name or "", wl.event_times[e]) for name, e in zip(wl.types_of(u), wl.unit_events(u), strict=True)
+            ]
+            units.append(Unit(wl.arrivals[u], events, duplicate_of=None if first == u else first))
+        return units
 
 
 def load_scenario(path: str | Path, catalog: Catalog | None = None) -> Scenario:
@@ -152,7 +174,8 @@ def load_scenario(path: str | Path, catalog: Catalog | None = None) -> Scenario:
 
     target = Path(path)
     try:
-        data = tomllib.loads(target.read_text("utf-8"))
+        text = target.read_text("utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise ScenarioError(f"{target}: scenario file not found.") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -163,20 +186,31 @@ def load_scenario(path: str | Path, catalog: Catalog | None = None) -> Scenario:
     if errors:
         first = errors[0]
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.absolute_path).lstrip(".")
-        raise ScenarioError(f"{target}: {where or 'top level'}: {first.message}.")
-    provider = (catalog or load_catalog()).get(data["provider"])
+        line = _line_of(text, list(first.absolute_path))
+        at = f" (line {line})" if line else ""
+        raise ScenarioError(f"{target}: {where or 'top level'}{at}: {first.message}.")
+    try:
+        provider = (catalog or load_catalog()).get(data["provider"])
+    except UsageError as exc:
+        raise ScenarioError(f"{target}: provider (line {_line_of(text, ['provider'])}): {exc}") from None
     for index, step in enumerate(data["steps"]):
-        if step["event"] not in provider.events:
+        if step["event"] not in provider.ordinary_events:
             known = ", ".join(provider.ordinary_events)
             raise ScenarioError(
-                f"{target}: steps[{index}].event: {step['event']!r} is not a {provider.id} event ({known})."
+                f"{target}: steps[{index}].event (line {_line_of(text, ['steps', index, 'event'])}): "
+                f"{step['event']!r} is not a {provider.id} event ({known})."
             )
+    try:
+        RetryPolicy.from_profile(provider, data.get("retry"))
+    except UsageError as exc:
+        raise ScenarioError(f"{target}: retry: {exc}") from None
     noise = data.get("noise", {})
     outages = []
     for index, window in enumerate(data.get("outages", [])):
         start, end = parse_duration(window["start"]), parse_duration(window["end"])
         if end <= start:
-            raise ScenarioError(f"{target}: outages[{index}]: end must come after start.")
+            line = _line_of(text, ["outages", index, "end"])
+            raise ScenarioError(f"{target}: outages[{index}].end (line {line}): the end must come after the start.")
         outages.append((start, end))
     return Scenario(
         path=target,
@@ -192,4 +226,39 @@ def load_scenario(path: str | Path, catalog: Catalog | None = None) -> Scenario:
         reorder_by=parse_duration(noise.get("reorder_by", "5m")),
         outages=outages,
         expect=dict(data.get("expect", {})),
+        retry=dict(data.get("retry", {})),
     )
+
+
+def _line_of(text: str, path: list[str | int]) -> int | None:
+    """Best effort: the line where the value at ``path`` (``["steps", 1, "rate"]``) is written."""
+    if not path:
+        return None
+    table = str(path[0])
+    index = path[1] if len(path) > 1 and isinstance(path[1], int) else 0
+    keys = [p for p in path[1:] if isinstance(p, str)]
+    section: int | None = None
+    seen = -1
+    current: str | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith("["):
+            current = line.strip("[]").strip()
+            if current == table:
+                seen += 1
+            elif current.startswith(table + ".") and seen < 0:  # only a sub-table, e.g. [retry.backoff]
+                seen = 0
+            else:
+                continue
+            if seen == index and section is None:
+                section = number
+            continue
+        name = line.split("=", 1)[0].strip().strip('"') if "=" in line else None
+        if name is None:
+            continue
+        if current is None and name == table:
+            return number
+        if section is not None and current is not None and current.split(".")[0] == table and seen == index:
+            if keys and name == keys[-1]:
+                return number
+    return section

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 import time
 from collections.abc import Coroutine, Sequence
@@ -26,6 +27,7 @@ class AioTransport:
         self._thread = threading.Thread(target=self._loop.run_forever, name="webhook-harness-aio", daemon=True)
         self._thread.start()
         self._session: aiohttp.ClientSession | None = None
+        self._gate: asyncio.Semaphore | None = None
 
     def _run(self, coro: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
@@ -72,15 +74,19 @@ class AioTransport:
         except (aiohttp.ClientError, OSError) as exc:
             return Reply(0, elapsed=time.perf_counter() - started, error=f"connection failed ({type(exc).__name__})")
 
-    async def _many(self, items: Sequence[tuple[Delivery, str]], timeout: float) -> list[Reply]:
+    async def _bounded(self, delivery: Delivery, url: str, timeout: float) -> Reply:
         session = await self._ensure_session()
-        gate = asyncio.Semaphore(self.concurrency)
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self.concurrency)
+        async with self._gate:
+            return await self._one(session, delivery, url, timeout)
 
-        async def bounded(delivery: Delivery, url: str) -> Reply:
-            async with gate:
-                return await self._one(session, delivery, url, timeout)
+    async def _many(self, items: Sequence[tuple[Delivery, str]], timeout: float) -> list[Reply]:
+        return list(await asyncio.gather(*(self._bounded(d, u, timeout) for d, u in items)))
 
-        return list(await asyncio.gather(*(bounded(d, u) for d, u in items)))
+    def submit(self, delivery: Delivery, url: str, *, timeout: float) -> concurrent.futures.Future[Reply]:
+        """Start one delivery now (at most ``concurrency`` in flight); the future never raises for the receiver."""
+        return asyncio.run_coroutine_threadsafe(self._bounded(delivery, url, timeout), self._loop)
 
     def send_many(self, items: Sequence[tuple[Delivery, str]], timeout: float) -> list[Reply]:
         """Send all, at most ``concurrency`` at a time; replies in the same order."""

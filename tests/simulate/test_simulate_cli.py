@@ -1,0 +1,95 @@
+"""`webhook-harness simulate`: exit codes, the JSON report, the timeline, usage errors, real HTTP with a probe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.receiver import ReferenceReceiver
+
+
+def test_nothing_lost_exits_0_and_a_loss_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "sendgrid", "--dry-run", "--events", "500", "--outage", "1h..7h"]) == 0
+    assert main(["simulate", "slack", "--dry-run", "--events", "500", "--outage", "1h..2h"]) == 1
+    out = capsys.readouterr().out
+    assert "lost 0 (0.00%)" in out and "survives with zero loss, wherever it starts: 20h15m" in out
+    assert "wherever it starts: 6m" in out
+
+
+def test_report_and_timeline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report, timeline = tmp_path / "out" / "r.json", tmp_path / "t.html"
+    argv = ["simulate", "slack", "--dry-run", "--events", "500", "--outage", "1h..2h", "--outage", "5h..5h30m"]
+    assert main([*argv, "--report", str(report), "--timeline", str(timeline)]) == 1
+    data = json.loads(report.read_text())
+    assert data["lost"] > 0 and data["max_survivable_outage_seconds"] == 360.0 and data["exit_code"] == 1
+    assert data["events"] == 500 and sum(data["attempts_per_event"].values()) == 500
+    assert set(data["time_to_delivery_seconds"]) == {"p50", "p90", "p99", "max"}
+    assert data["outages"] == [{"start": 3600.0, "end": 7200.0}, {"start": 18000.0, "end": 19800.0}]
+    page = timeline.read_text()
+    assert page.startswith("<!doctype html>") and "<svg" in page and page.count('class="outage"') == 2
+    assert "<script" not in page and "http" not in page.split("<svg", 1)[1].replace("http://www.w3.org", "")
+    assert f"Report written to {report}" in capsys.readouterr().out
+
+
+def test_retry_overrides_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["simulate", "sendgrid", "--dry-run", "--events", "300", "--outage", "0s..3h", "--quiet"]
+    assert main([*argv, "--window", "2h", "--delays", "10m", "--factor", "1"]) == 1
+    assert "retry window expired" in capsys.readouterr().out
+    assert main([*argv, "--max-attempts", "0", "--window", "none", "--delays", "1h", "--factor", "1"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["sendgrid", "--outage", "8h..2h", "--dry-run"], "after the start"),
+        (["sendgrid"], "Give the receiver URL"),
+        (["sendgrid", "--dry-run", "--scenario", "/nope.toml"], "not found"),
+        (["nosuch", "--dry-run"], "Unknown provider"),
+        (["sendgrid", "--dry-run", "--spread", "soon"], "--spread"),
+        (["sendgrid", "--dry-run", "--jitter", "3"], "jitter"),
+        (["sendgrid", "--dry-run", "--delays", "1m,x"], "--delays entry"),
+        (["sendgrid", "--dry-run", "--time-scale", "0"], "must be positive"),
+        (["jira", "--dry-run", "--scenario", "scenarios/teams-chatbot-burst.toml"], "is for teams, not jira"),
+        (["sendgrid", "http://127.0.0.1:9/"], "No credentials"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parents[2]
+    argv = [str(root / a) if a.startswith("scenarios/") else a for a in argv]
+    with pytest.raises(SystemExit) if "--time-scale" in argv else _no_exit():
+        assert main(["simulate", *argv]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+class _no_exit:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+
+def test_real_http_with_a_probe_against_the_reference_receiver(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ReferenceReceiver("github") as rx:
+        secret = rx.credentials.secret or ""
+        argv = ["simulate", "github", rx.url, f"--secret={secret}", "--probe-url", rx.probe_url, "--quiet"]
+        assert main([*argv, "--events", "30", "--spread", "1h", "--report", str(tmp_path / "r.json")]) == 0
+        assert main([*argv, "--events", "30", "--spread", "1h", "--outage", "0s..10m"]) == 1
+    out = capsys.readouterr().out
+    assert "probe: 30 events checked, all stored exactly once" in out and secret not in out
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["requests_sent"] == 30 and data["probe"] == {"checked": 30, "mismatches": []}
+
+
+def test_a_receiver_answering_500_loses_everything_after_the_retries(capsys: pytest.CaptureFixture[str]) -> None:
+    with ReferenceReceiver("jira", bug="plain-500") as rx:
+        argv = ["simulate", "jira", rx.url, f"--secret={rx.credentials.secret}", "--events", "10", "--quiet"]
+        assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "lost 10 (100.00%)" in out and "(60 real requests)" in out and "retries exhausted 10" in out
