@@ -73,7 +73,7 @@ class Credentials:
         """Every secret value that must never be printed."""
         out = [self.secret, self.client_secret, self.bearer]
         if self.basic:
-            out.append(self.basic[1])
+            out += [self.basic[1], f"{self.basic[0]}:{self.basic[1]}"]  # the pair's base64 is the Basic header
         return [s for s in out if s]
 
 

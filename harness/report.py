@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shlex
 from collections.abc import Callable, Iterable
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from harness.checks import CheckOutcome
     from harness.runner import RunResult
 
-__all__ = ["curl_command", "redact_url", "render_outcome", "render_summary", "write_json"]
+__all__ = ["curl_command", "ensure_writable", "redact_url", "render_outcome", "render_summary", "write_json"]
 
 _SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
 CATEGORIES = {
@@ -70,7 +71,25 @@ def _ansi_c(data: bytes) -> str:
     return "$'" + "".join(out) + "'"
 
 
-def curl_command(delivery: Delivery, url: str, redactor: Redactor | None = None, *, max_body: int = 4096) -> str:
+def _printf_format(data: bytes) -> str:
+    """A single-quoted printf format that prints exactly ``data`` (octal escapes for anything unprintable)."""
+    out = []
+    for byte in data:
+        char = chr(byte)
+        if char == "%":
+            out.append("%%")
+        elif char == "\\":
+            out.append("\\\\")
+        elif char == "'":
+            out.append("'\\''")
+        elif 32 <= byte < 127:
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03o}")
+    return "'" + "".join(out) + "'"
+
+
+def curl_command(delivery: Delivery, url: str, redactor: Redactor | None = None, *, max_body: int = 16384) -> str:
     """A curl command that sends the same bytes and headers; credentials appear only as ``***``."""
     redact = redactor or Redactor()
     target = url
@@ -85,6 +104,8 @@ def curl_command(delivery: Delivery, url: str, redactor: Redactor | None = None,
     command = shlex.join(words)
     if len(delivery.body) > max_body:
         return command + f" --data-binary @body.bin  # body of {len(delivery.body)} bytes not shown"
+    if b"\x00" in delivery.body:  # a shell word cannot hold NUL: let printf produce the bytes on stdin
+        return f"printf -- {redact(_printf_format(delivery.body))} | {command} --data-binary @-"
     return command + " --data-binary " + redact(_ansi_c(delivery.body))
 
 
@@ -166,6 +187,17 @@ def to_json(result: RunResult) -> dict[str, Any]:
             for o in result.outcomes
         ],
     }
+
+
+def ensure_writable(path: str | Path) -> None:
+    """Fail before the run, not after it, when the report cannot be written."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"Cannot write the report to {target}: {exc.strerror or exc}.") from None
+    if target.is_dir() or not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise ConfigError(f"Cannot write the report to {target}: not a writable file path.")
 
 
 def write_json(result: RunResult, path: str | Path) -> None:

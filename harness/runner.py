@@ -96,7 +96,9 @@ def _context(config: RunConfig) -> CheckContext:
     scheme = urlsplit(config.url).scheme
     if config.transport is None and scheme not in ("http", "https"):
         raise UsageError(f"The receiver URL must start with http:// or https://, got {redact_url(config.url)!r}.")
-    _validate_credentials(provider, config.credentials)
+    _validate_credentials(provider, config.credentials, local=True)
+    _preflight(config)
+    _validate_credentials(provider, config.credentials, local=False)
     redactor = Redactor(config.credentials.secrets())
     return CheckContext(
         provider=provider,
@@ -113,13 +115,13 @@ def _context(config: RunConfig) -> CheckContext:
     )
 
 
-def _validate_credentials(provider: Any, creds: Credentials) -> None:
-    """Load keys and decode secrets now, so a bad key file is a one-line error before anything is sent."""
+def _validate_credentials(provider: Any, creds: Credentials, *, local: bool) -> None:
+    """Load keys and decode secrets (``local``), or fetch an OAuth token: a bad credential is one line, up front."""
     from harness.core.models import Delivery
 
     probe = Delivery(provider.id, provider.method, {}, b"{}", (), ())
     for scheme in active_schemes(provider, creds):
-        if scheme.signs_body:
+        if scheme.signs_body == local:
             scheme.sign(provider, probe, creds, time.time())
 
 
@@ -143,8 +145,6 @@ def run_check(config: RunConfig, check_id: str, *, context: CheckContext | None 
     if check_id not in ordered_ids():
         raise UsageError(f"Unknown check {check_id!r}. Known: {', '.join(ordered_ids())}.")
     ctx = context or _context(config)
-    if context is None:
-        _preflight(config)
     registered = CHECKS.get(check_id)
     started = time.perf_counter()
     skip = registered.applies(ctx)
@@ -167,7 +167,6 @@ def run_checks(
     """Run every selected check; ``on_start`` sees the plan once inputs are valid, ``on_result`` each outcome."""
     ids = plan(config)
     ctx = _context(config)
-    _preflight(config)
     if on_start:
         on_start(ids)
     started = time.perf_counter()

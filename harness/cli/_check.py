@@ -84,10 +84,12 @@ def run_config_from_args(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run the checks, print one line each, then the failures and a summary."""
-    from harness.report import redact_url, render_failures, render_outcome, render_summary, write_json
+    from harness.report import ensure_writable, redact_url, render_failures, render_outcome, render_summary, write_json
     from harness.runner import run_checks
 
     config = run_config_from_args(args)
+    if args.report:
+        ensure_writable(args.report)
     redact = Redactor(config.credentials.secrets())
     seed = config.resolved_seed()
     header = f"webhook-harness check: {config.provider} at {redact_url(config.url)} (seed {seed})"

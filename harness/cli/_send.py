@@ -13,6 +13,7 @@ from harness.cli._options import (
     credentials_from_args,
     non_negative_int,
 )
+from harness.core.models import Delivery
 from harness.credentials import Redactor
 
 __all__ = ["register", "run"]
@@ -32,6 +33,13 @@ def register(sub: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def _carried_credentials(delivery: Delivery) -> list[str]:
+    """The credential parts of the delivery's Authorization header (a fetched token, a Basic pair)."""
+    value = delivery.header("Authorization") or ""
+    scheme, _, credential = value.partition(" ")
+    return [credential.strip()] if scheme.lower() in ("bearer", "basic") and credential.strip() else []
+
+
 def run(args: argparse.Namespace) -> int:
     """Build, sign, send, print. Exit 0 on a 2xx, 1 otherwise, 2 if the receiver cannot be reached."""
     import random
@@ -39,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.errors import TransportError, UsageError
     from harness.report import redact_url
     from harness.signing import VARIANTS, forge_delivery, sign_delivery
-    from harness.transport import RequestsTransport
+    from harness.transport import RequestsTransport, with_userinfo
     from harness.volume import VolumeGenerator
 
     config = config_from_args(args)
@@ -59,9 +67,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         delivery = sign_delivery(provider, unsigned, creds)
     redact = Redactor(creds.secrets())
+    for carried in _carried_credentials(delivery):
+        redact.add(carried)  # an OAuth access token is a secret too, and a receiver may echo it back
     timeout = args.timeout or provider.timeout
-    print(redact(f"> {delivery.method} {redact_url(args.url)}"))
-    for name, value in redact.headers(delivery.headers).items():
+    print(redact(f"> {delivery.method} {redact_url(with_userinfo(args.url, delivery.url_userinfo))}"))
+    shown = dict(delivery.headers)
+    if delivery.url_userinfo:
+        shown["Authorization"] = "Basic (from the URL's user-info)"
+    for name, value in redact.headers(shown).items():
         print(f"> {name}: {value}")
     excerpt = delivery.body[:400].decode("utf-8", "replace")
     print(f">\n{redact(excerpt)}{'…' if len(delivery.body) > 400 else ''}\n")
