@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from harness.catalog import Provider
@@ -23,6 +24,21 @@ class SigningScheme:
     timestamped: ClassVar[bool] = False
     signs_body: ClassVar[bool] = True
     secret_field: ClassVar[str] = "secret"
+    _lower_headers: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Precompute the lower-case header names the fast path in ``_set_headers`` compares against."""
+        super().__init_subclass__(**kwargs)
+        cls._lower_headers = frozenset(name.lower() for name in cls.headers)
+
+    def _set_headers(self, delivery: Delivery, updates: Mapping[str, str], timestamp: int | None = None) -> Delivery:
+        """The delivery with this scheme's headers set: a plain copy unless one is already there in some case."""
+        lowered = delivery.__dict__.get("_lower") or delivery._lowered()
+        if self._lower_headers.isdisjoint(lowered):
+            return delivery._plus_headers(updates, timestamp)
+        if timestamp is None:
+            return delivery.with_headers(updates)
+        return delivery.with_headers(updates, timestamp=timestamp)
 
     def configured(self, creds: Credentials) -> bool:
         """The credentials hold what this scheme needs."""

@@ -49,7 +49,7 @@ class SendGridEcdsa(SigningScheme):
         stamp = str(int(now))
         signature = key.sign(stamp.encode() + delivery.body, ec.ECDSA(hashes.SHA256()))
         headers = {SIGNATURE: base64.b64encode(signature).decode(), TIMESTAMP: stamp}
-        return delivery.with_headers(headers, timestamp=int(now))
+        return self._set_headers(delivery, headers, int(now))
 
     def wrong_credentials(self, creds: Credentials) -> Credentials:
         """Another P-256 key."""

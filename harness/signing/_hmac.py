@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
+import binascii
 import secrets
 from dataclasses import replace
 from functools import lru_cache
@@ -15,12 +14,13 @@ from harness.core.models import Delivery
 from harness.credentials import Credentials
 from harness.errors import ConfigError
 from harness.signing._base import SigningScheme
+from harness.signing._mac import hmac_sha256, hmac_sha256_prefixed
 
 __all__ = ["GitHub", "Jira", "Shopify", "Slack", "Standard", "Stripe", "TeamsHmac"]
 
 
-def _mac(key: bytes, message: bytes) -> bytes:
-    return hmac.digest(key, message, hashlib.sha256)
+_mac = hmac_sha256
+_mac2 = hmac_sha256_prefixed
 
 
 _UTF8: dict[str, bytes] = {}
@@ -54,7 +54,7 @@ def _whsec_key(secret: str) -> bytes:
 
 
 def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
+    return binascii.b2a_base64(data, newline=False).decode()
 
 
 class TeamsHmac(SigningScheme):
@@ -69,7 +69,7 @@ class TeamsHmac(SigningScheme):
             key = _b64key(creds.secret or "")
         except ValueError:
             raise ConfigError("The Teams security token (--secret) must be base64, as Teams shows it.") from None
-        return delivery.with_headers({"Authorization": f"HMAC {_b64(_mac(key, delivery.body))}"})
+        return self._set_headers(delivery, {"Authorization": "HMAC " + _b64(_mac(key, delivery.body))})
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """An HMAC header whose value is not base64."""
@@ -84,7 +84,7 @@ class _Hub(SigningScheme):
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Sign the raw body."""
         digest = _mac(_utf8(creds.secret or ""), delivery.body).hex()
-        return delivery.with_headers({self.header: f"sha256={digest}"})
+        return self._set_headers(delivery, {self.header: "sha256=" + digest})
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """A digest that is not hex."""
@@ -115,7 +115,7 @@ class Shopify(SigningScheme):
 
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Sign the raw body."""
-        return delivery.with_headers({self.headers[0]: _b64(_mac(_utf8(creds.secret or ""), delivery.body))})
+        return self._set_headers(delivery, {self.headers[0]: _b64(_mac(_utf8(creds.secret or ""), delivery.body))})
 
 
 class Stripe(SigningScheme):
@@ -128,8 +128,8 @@ class Stripe(SigningScheme):
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Sign timestamp and body."""
         stamp = int(now)
-        digest = _mac(_utf8(creds.secret or ""), f"{stamp}.".encode() + delivery.body).hex()
-        return delivery.with_headers({"Stripe-Signature": f"t={stamp},v1={digest}"}, timestamp=stamp)
+        digest = _mac2(_utf8(creds.secret or ""), b"%d." % stamp, delivery.body).hex()
+        return self._set_headers(delivery, {"Stripe-Signature": f"t={stamp},v1={digest}"}, stamp)
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """A header without a usable timestamp or v1 entry."""
@@ -146,18 +146,18 @@ class Slack(SigningScheme):
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Sign timestamp and body."""
         stamp = int(now)
-        digest = _mac(_utf8(creds.secret or ""), f"v0:{stamp}:".encode() + delivery.body).hex()
-        headers = {"X-Slack-Request-Timestamp": str(stamp), "X-Slack-Signature": f"v0={digest}"}
-        return delivery.with_headers(headers, timestamp=stamp)
+        digest = _mac2(_utf8(creds.secret or ""), b"v0:%d:" % stamp, delivery.body).hex()
+        headers = {"X-Slack-Request-Timestamp": str(stamp), "X-Slack-Signature": "v0=" + digest}
+        return self._set_headers(delivery, headers, stamp)
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """A signature without the v0= version."""
         return delivery.with_headers({"X-Slack-Signature": "v9=" + "g" * 64})
 
 
-_OTHER_NAMES = {
-    "webhook": ("svix-id", "svix-timestamp", "svix-signature"),
-    "svix": ("webhook-id", "webhook-timestamp", "webhook-signature"),
+_FAMILIES = {
+    "webhook": ("webhook-id", "webhook-timestamp", "webhook-signature"),
+    "svix": ("svix-id", "svix-timestamp", "svix-signature"),
 }
 
 
@@ -169,22 +169,34 @@ class Standard(SigningScheme):
     timestamped = True
     header_prefix: ClassVar[str] = "webhook"
 
+    def __init__(self) -> None:
+        self._names = _FAMILIES[self.header_prefix]
+        self._others = frozenset(n for family in _FAMILIES.values() for n in family) - set(self._names)
+        self._not_yet = self._others | set(self._names[1:])  # absent in the common case: only our id is there
+
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Sign id, timestamp and body with the base64-decoded whsec_ key."""
-        try:
-            key = _whsec_key(creds.secret or "")
-        except ValueError:
-            raise ConfigError("A Standard Webhooks secret (--secret) is 'whsec_' followed by base64.") from None
-        lowered = delivery._lowered()
+        secret = creds.secret or ""
+        key = _WHSEC.get(secret)
+        if key is None:
+            try:
+                key = _whsec_key(secret)
+            except ValueError:
+                raise ConfigError("A Standard Webhooks secret (--secret) is 'whsec_' followed by base64.") from None
+        lowered = delivery.__dict__.get("_lower") or delivery._lowered()
+        id_header, stamp_header, signature_header = self._names
+        stamp = int(now)
+        if lowered.get(id_header) == id_header and self._not_yet.isdisjoint(lowered):  # the hot path
+            msg_id = delivery.headers[id_header]
+            signature = _b64(_mac2(key, b"%s.%d." % (msg_id.encode(), stamp), delivery.body))
+            return delivery._plus_headers({stamp_header: str(stamp), signature_header: "v1," + signature}, stamp)
         id_name = lowered.get("webhook-id") or lowered.get("svix-id")
         msg_id = delivery.headers[id_name] if id_name else f"msg_{secrets.token_hex(12)}"
-        stamp = int(now)
-        signature = _b64(_mac(key, f"{msg_id}.{stamp}.".encode() + delivery.body))
-        prefix = self.header_prefix
-        other = [lowered[n] for n in _OTHER_NAMES[prefix] if n in lowered]
-        if other:  # switching between webhook-* and svix-* names: drop the other family
-            delivery = delivery.without_headers(other)
-        updates = {f"{prefix}-id": msg_id, f"{prefix}-timestamp": str(stamp), f"{prefix}-signature": f"v1,{signature}"}
+        signature = _b64(_mac2(key, b"%s.%d." % (msg_id.encode(), stamp), delivery.body))
+        updates = {id_header: msg_id, stamp_header: str(stamp), signature_header: "v1," + signature}
+        present = [lowered[n] for n in self._others if n in lowered]
+        if present:  # switching between webhook-* and svix-* names: drop the other family
+            delivery = delivery.without_headers(present)
         return delivery.with_headers(updates, timestamp=stamp)
 
     def forge(

@@ -48,7 +48,7 @@ class Bearer(SigningScheme):
 
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Add the token."""
-        return delivery.with_headers({"Authorization": f"Bearer {creds.bearer}"})
+        return self._set_headers(delivery, {"Authorization": f"Bearer {creds.bearer}"})
 
     def wrong_credentials(self, creds: Credentials) -> Credentials:
         """Another token."""

@@ -149,7 +149,7 @@ class OAuthClientCredentials(SigningScheme):
 
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Add a (cached) bearer token."""
-        return delivery.with_headers({"Authorization": f"Bearer {token_client_for(creds, provider).token()}"})
+        return self._set_headers(delivery, {"Authorization": f"Bearer {token_client_for(creds, provider).token()}"})
 
     def variants(self, provider: Provider) -> tuple[str, ...]:
         """Missing, a wrong token, a malformed header, an expired token."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,36 @@ def test_standard_resigning_and_switching_header_families_leaves_one_family() ->
     assert {"svix-id", "svix-timestamp", "svix-signature"} <= lowered
     assert not lowered & {"webhook-id", "webhook-timestamp", "webhook-signature"}
     assert svix.header("svix-id") == signed.header("webhook-id")  # the message id carries over
+
+
+HMAC_SECRETS = {
+    "github": Credentials(secret="It's a Secret to Everybody"),
+    "jira": Credentials(secret="It's a Secret to Everybody"),
+    "teams": Credentials(secret=base64.b64encode(b"t" * 32).decode()),
+    "stripe": Credentials(secret="whsec_test"),
+    "slack": Credentials(secret="8f742231b10e8888abcd99yyyzzz85a5"),
+    "shopify": Credentials(secret="shpss_secret"),
+    "standard": Credentials(secret="whsec_" + base64.b64encode(b"s" * 32).decode()),
+}
+
+
+@pytest.mark.parametrize("pid", sorted(HMAC_SECRETS))
+@pytest.mark.parametrize("case", [str.lower, str.upper, str.title])
+def test_signing_over_auth_headers_in_another_case_replaces_them(pid: str, case: Callable[[str], str]) -> None:
+    """The fast copy is taken only when no auth header is present; otherwise the old one goes, whatever its case."""
+    provider = load_catalog().get(pid)
+    creds = HMAC_SECRETS[pid]
+    base = _delivery(provider)
+    clean = sign_delivery(provider, base, creds, now=NOW)
+    stale = base.with_headers({case(name): "stale" for name in SCHEMES.get(pid_scheme(pid)).headers})
+    signed = sign_delivery(provider, stale, creds, now=NOW)
+    names = [n.lower() for n in signed.headers]
+    assert len(names) == len(set(names)), signed.headers
+    for name, value in clean.headers.items():
+        assert signed.header(name) == value  # the same signature as on a clean delivery
+    assert "stale" not in signed.headers.values()
+
+
+def pid_scheme(pid: str) -> str:
+    """The HMAC scheme a provider signs with."""
+    return {"teams": "teams-hmac"}.get(pid, pid)
