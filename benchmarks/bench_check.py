@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import table
+from _common import Targets, table
 
 from harness.catalog import load_catalog
 from harness.probes import make_probe
@@ -31,7 +31,7 @@ def one(provider: str, seed: int) -> tuple[float, int]:
     return elapsed, sum(o.requests for o in result.outcomes)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
@@ -48,7 +48,10 @@ def main() -> None:
     print(table(rows))
     print(f"slowest: {max(summary.values()):.2f} s (target <= 10 s)")
     print(json.dumps(summary))
+    targets = Targets(args.quick)
+    targets.expect(max(summary.values()) <= 10, "every provider's check <= 10 s")
+    return targets.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

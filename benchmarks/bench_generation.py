@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import table
+from _common import Targets, table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -98,7 +98,7 @@ def volume(n: int) -> float:
     return n / (time.perf_counter() - started)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
@@ -132,7 +132,12 @@ def main() -> None:
     print(f"strategies / from_schema: {med['ours'] / med['from_schema']:.1f}x (target >= 5x)")
     print(f"volume / naive Faker:     {med['volume'] / med['faker']:.1f}x (target >= 10x, >= 30,000 events/s)")
     print(json.dumps({k: round(v) for k, v in med.items()}))
+    targets = Targets(args.quick)
+    targets.expect(med["ours"] >= 5 * med["from_schema"], "strategies >= 5x from_schema")
+    targets.expect(med["volume"] >= 10 * med["faker"], "volume >= 10x naive Faker")
+    targets.expect(med["volume"] >= 30_000, "volume >= 30,000 events/s")
+    return targets.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

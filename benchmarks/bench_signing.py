@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import table
+from _common import Targets, table
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -109,7 +109,7 @@ def paired(fns: list[Callable[[], object]], n: int, rounds: int) -> list[list[fl
     return rates
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=4000, help="calls per chunk")
     parser.add_argument("--rounds", type=int, default=15, help="alternating chunks per measurement")
@@ -158,7 +158,11 @@ def main() -> None:
     print(table(rows))
     print(f"lowest ratio: {min(summary.values()):.2f} (target >= 0.50)")
     print(json.dumps(summary))
+    targets = Targets(args.quick)
+    for pid, ratio in summary.items():
+        targets.expect(ratio >= 0.5, f"{pid} >= 0.50 of its primitive")
+    return targets.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import median_time, table
+from _common import Targets, median_time, table
 
 from harness.catalog import load_catalog
 from harness.core.models import Delivery
@@ -233,7 +233,7 @@ def http_rates(n: int, repeats: int) -> dict[str, float]:
     return rates
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
@@ -327,7 +327,13 @@ def main() -> None:
         "peak_rss_this_process_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     print(json.dumps(summary))
+    targets = Targets(args.quick)
+    targets.expect(ratio <= 2, "simulate <= 2x the heapq baseline")
+    targets.expect(max(rss_flat, rss_batch) <= 1024, "peak RSS <= 1 GB")
+    targets.expect(transport_ratio >= 0.5, "transport >= 0.5 of bare aiohttp")
+    targets.expect(rx_ratio >= 0.5, "simulate >= 0.5 of bare aiohttp on the reference receiver")
+    return targets.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
