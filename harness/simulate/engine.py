@@ -237,15 +237,8 @@ class _Run:
         """Every attempt in virtual-time order (waves of concurrent requests in HTTP mode)."""
         config, wl = self.config, self.wl
         arrivals, n = wl.arrivals, wl.units
-        clock: Clock = (
-            ScaledClock(config.time_scale, max_wall=config.max_wall, sleep=config.sleep, monotonic=config.monotonic)
-            if config.time_scale
-            else VirtualClock()
-        )
-        outages = self.config.outages
-        down = outages.down if outages.starts else None
+        clock = self._clock()
         heap: list[tuple[float, int, int]] = []
-        pop = heapq.heappop
         reasons: dict[int, str] = {}
         wave_size = max(1, config.concurrency)
         deadline = config.monotonic() + config.max_wall
@@ -254,12 +247,7 @@ class _Run:
         while i < n or heap:
             wave: list[tuple[float, int, int]] = []
             while len(wave) < wave_size and (i < n or heap):
-                if heap and (i >= n or heap[0][0] < arrivals[i]):
-                    t, u, k = heap[0]
-                    taken_from_heap = True
-                else:
-                    t, u, k = arrivals[i], i, 1
-                    taken_from_heap = False
+                t, u, k, from_heap = _next_due(heap, arrivals, i, n)
                 if self.disabled_at is not None and t > self.disabled_at:
                     break
                 if wave and not clock.ready(t):
@@ -267,16 +255,11 @@ class _Run:
                 if not clock.advance_to(t):
                     self.stopped = True
                     break
-                if taken_from_heap:
-                    pop(heap)
+                if from_heap:
+                    heapq.heappop(heap)
                 else:
                     i += 1
-                self.attempts_of[u] = k
-                self.state[u] = Outcome.IN_FLIGHT
-                if down is not None and down(t):
-                    self._sample(t, u, k, "outage")
-                    reasons[u] = "connection_failed"
-                    self._retry(t, u, k, heap)
+                if self._start(t, u, k, heap, reasons):
                     continue
                 if send is None:
                     self._deliver(t, u, k)
@@ -303,22 +286,13 @@ class _Run:
             if send is not None and (self.requests >= config.max_requests or config.monotonic() > deadline):
                 self.stopped = bool(i < n or heap)
                 break
-        if self.disabled_at is not None:
-            for u in itertools.chain(range(i, n), (u for _, u, _ in heap)):
-                if self.state[u] in (Outcome.PENDING, Outcome.IN_FLIGHT):
-                    self.state[u] = Outcome.DISABLED
+        self._disable_rest(i, heap)
 
     def streamed(self, transport: Submitter, factory: DeliveryFactory) -> None:
         """Real HTTP with a sliding window: a new attempt starts as soon as any of ``concurrency`` in flight ends."""
         config, wl = self.config, self.wl
         arrivals, n = wl.arrivals, wl.units
-        clock: Clock = (
-            ScaledClock(config.time_scale, max_wall=config.max_wall, sleep=config.sleep, monotonic=config.monotonic)
-            if config.time_scale
-            else VirtualClock()
-        )
-        outages = config.outages
-        down = outages.down if outages.starts else None
+        clock = self._clock()
         heap: list[tuple[float, int, int]] = []
         reasons: dict[int, str] = {}
         inflight: dict[concurrent.futures.Future[Reply], tuple[float, int, int]] = {}
@@ -330,12 +304,7 @@ class _Run:
         filling = True
         while True:
             while filling and len(inflight) < limit and (i < n or heap):
-                if heap and (i >= n or heap[0][0] < arrivals[i]):
-                    t, u, k = heap[0]
-                    from_heap = True
-                else:
-                    t, u, k = arrivals[i], i, 1
-                    from_heap = False
+                t, u, k, from_heap = _next_due(heap, arrivals, i, n)
                 if self.disabled_at is not None and t > self.disabled_at:
                     filling = False
                     break
@@ -348,12 +317,7 @@ class _Run:
                     heapq.heappop(heap)
                 else:
                     i += 1
-                self.attempts_of[u] = k
-                self.state[u] = Outcome.IN_FLIGHT
-                if down is not None and down(t):
-                    self._sample(t, u, k, "outage")
-                    reasons[u] = "connection_failed"
-                    self._retry(t, u, k, heap)
+                if self._start(t, u, k, heap, reasons):
                     continue
                 inflight[transport.submit(factory.attempt(u, k, reasons.get(u)), url, timeout=timeout)] = (t, u, k)
                 self.requests += 1
@@ -375,10 +339,36 @@ class _Run:
                 last_progress = time.monotonic()
                 config.progress(clock.now, self.horizon)
         self.stopped = self.stopped or (self.disabled_at is None and bool(i < n or heap))
-        if self.disabled_at is not None:
-            for u in itertools.chain(range(i, n), (u for _, u, _ in heap)):
-                if self.state[u] in (Outcome.PENDING, Outcome.IN_FLIGHT):
-                    self.state[u] = Outcome.DISABLED
+        self._disable_rest(i, heap)
+
+    def _clock(self) -> Clock:
+        """Virtual time, or scaled real time for a soak run (``--time-scale``)."""
+        config = self.config
+        if config.time_scale:
+            return ScaledClock(
+                config.time_scale, max_wall=config.max_wall, sleep=config.sleep, monotonic=config.monotonic
+            )
+        return VirtualClock()
+
+    def _start(self, t: float, u: int, k: int, heap: list[tuple[float, int, int]], reasons: dict[int, str]) -> bool:
+        """Begin attempt ``k`` of unit ``u``; True if the receiver is down then (attempt failed, retry planned)."""
+        self.attempts_of[u] = k
+        self.state[u] = Outcome.IN_FLIGHT
+        down = self.config.outages
+        if down.starts and down.down(t):
+            self._sample(t, u, k, "outage")
+            reasons[u] = "connection_failed"
+            self._retry(t, u, k, heap)
+            return True
+        return False
+
+    def _disable_rest(self, i: int, heap: list[tuple[float, int, int]]) -> None:
+        """Once the provider has disabled the endpoint, every unit not yet settled is lost to it."""
+        if self.disabled_at is None:
+            return
+        for u in itertools.chain(range(i, self.wl.units), (u for _, u, _ in heap)):
+            if self.state[u] in (Outcome.PENDING, Outcome.IN_FLIGHT):
+                self.state[u] = Outcome.DISABLED
 
     def _sample(self, t: float, u: int, k: int, outcome: str) -> None:
         if not u & self.sample_mask:
@@ -430,6 +420,16 @@ class _Run:
         if "retry-after" in policy.honours:
             wait = retry_after_seconds(reply.header("Retry-After"), self.config.clock()) or 0.0
         self._retry(t, u, k, heap, wait)
+
+
+def _next_due(
+    heap: list[tuple[float, int, int]], arrivals: Sequence[float], i: int, n: int
+) -> tuple[float, int, int, bool]:
+    """The earliest pending attempt: a retry from the heap or the next first attempt; and whether it is a retry."""
+    if heap and (i >= n or heap[0][0] < arrivals[i]):
+        t, u, k = heap[0]
+        return t, u, k, True
+    return arrivals[i], i, 1, False
 
 
 def _retry_reason(reply: Reply) -> str:
