@@ -16,9 +16,6 @@ from harness.strategies._negative import (
     NOVEL_EVENT,
     InvalidPayload,
     MalformedBody,
-    _required_paths,
-    _set,
-    _wrong_type,
     invalid_payloads,
     malformed_bodies,
     novel_deliveries,
@@ -37,6 +34,3 @@ __all__ = [
     "novel_deliveries",
     "payloads",
 ]
-
-# Private helpers the body checks reuse to build their fixed invalid cases.
-_CHECK_HELPERS = (_required_paths, _set, _wrong_type)
