@@ -1,34 +1,46 @@
-"""The config file: ``webhook-harness.toml`` or ``[tool.webhook-harness]`` in ``pyproject.toml``."""
+"""The config file: ``webhook-harness.toml`` or ``[tool.webhook-harness]`` in ``pyproject.toml``, validated on load."""
 
 from __future__ import annotations
 
+import json
 import tomllib
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.credentials import CREDENTIAL_FIELDS
 from harness.errors import ConfigError
 
-__all__ = ["KNOWN_KEYS", "find_config", "load_config"]
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
+__all__ = ["CONFIG_NAME", "CONFIG_SCHEMA_PATH", "ConfigFile", "find_config", "known_keys", "load_config"]
 
 CONFIG_NAME = "webhook-harness.toml"
-KNOWN_KEYS = {
-    *CREDENTIAL_FIELDS,
-    "provider",
-    "url",
-    "schemas",
-    "probe_url",
-    "probe_db",
-    "probe_sql",
-    "timeout",
-    "seed",
-    "max_examples",
-    "callback_host",
-    "report",
-    "checks",
-    "exclude_checks",
-    "providers",
-}
+CONFIG_SCHEMA_PATH = Path(__file__).with_name("config.schema.json")
+
+
+class ConfigFile(dict[str, Any]):
+    """The config file's keys, remembering the file they came from (for messages that name it)."""
+
+    path: Path | None = None
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(CONFIG_SCHEMA_PATH.read_text("utf-8"))
+    return data
+
+
+@cache
+def _validator() -> Validator:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(_schema())
+
+
+def known_keys() -> list[str]:
+    """Every key the config file may hold, sorted."""
+    return sorted(_schema()["properties"])
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -47,28 +59,47 @@ def find_config(start: Path | None = None) -> Path | None:
     return None
 
 
-def load_config(path: Path | str | None = None) -> dict[str, Any]:
-    """Read and check the config file; an explicit path must exist, a discovered one is optional."""
+def _describe(error: Any) -> str:
+    """One line for the most relevant schema error, naming the key."""
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "additionalProperties" and not path:
+        unknown = sorted(set(error.instance) - set(_schema()["properties"]))
+        return f"unknown key {unknown[0]!r}. Known keys: {', '.join(known_keys())}"
+    key = ".".join(path) or "(root)"
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        return f"[{key}]: unknown key {extra[0]!r}" + (f" (known: {', '.join(allowed)})" if allowed else "")
+    if error.validator == "oneOf":
+        described = _schema()["properties"].get(path[0], {}).get("description", "") if path else ""
+        return f"key {key!r}: {error.instance!r} is not valid" + (f"; expected {described}" if described else "")
+    return f"key {key!r}: {error.message}"
+
+
+def load_config(path: Path | str | None = None) -> ConfigFile:
+    """Read and validate the config file; an explicit path must exist, a discovered one is optional."""
     explicit = path is not None
     found = Path(path) if path is not None else find_config()
+    config = ConfigFile()
     if found is None:
-        return {}
+        return config
     try:
         data = tomllib.loads(found.read_text("utf-8"))
     except FileNotFoundError:
         if explicit:
             raise ConfigError(f"{found}: config file not found.") from None
-        return {}
+        return config
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{found}: cannot be read ({exc}).") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{found}: invalid TOML: {exc}.") from None
     if found.name == "pyproject.toml":
         data = data.get("tool", {}).get("webhook-harness", {})
-    unknown = sorted(set(data) - KNOWN_KEYS)
-    if unknown:
-        raise ConfigError(f"{found}: unknown key {unknown[0]!r}. Known keys: {', '.join(sorted(KNOWN_KEYS))}.")
-    providers = data.get("providers", {})
-    if not isinstance(providers, dict) or not all(isinstance(v, dict) for v in providers.values()):
-        raise ConfigError(f"{found}: [providers.<id>] sections must be tables of profile keys.")
-    return data
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(data), key=lambda e: (-len(e.absolute_path), 0))
+    if error is not None:
+        raise ConfigError(f"{found}: {_describe(error)}.")
+    config.update(data)
+    config.path = found
+    return config

@@ -8,15 +8,24 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from harness.errors import UsageError
 
-__all__ = ["CREDENTIAL_FIELDS", "ENV_VARS", "Credentials", "Redactor"]
+__all__ = ["CREDENTIAL_FIELDS", "ENV_VARS", "Credentials", "Redactor", "redact_url"]
 
 ENV_VARS = {
-    "secret": "WEBHOOK_HARNESS_SECRET",
-    "signing_key": "WEBHOOK_HARNESS_SIGNING_KEY",
-    "client_secret": "WEBHOOK_HARNESS_CLIENT_SECRET",
+    name: f"WEBHOOK_HARNESS_{name.upper()}"
+    for name in (
+        "secret",
+        "signing_key",
+        "token_url",
+        "client_id",
+        "client_secret",
+        "oauth_credentials_in",
+        "basic",
+        "bearer",
+    )
 }
 REDACTED = "***"
 
@@ -111,6 +120,16 @@ class Redactor:
                 value = f"{scheme} {REDACTED}" if rest and scheme.lower() in ("bearer", "basic") else value
             out[name] = self(value)
         return out
+
+
+def redact_url(url: str) -> str:
+    """The URL without a password in its user-info."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{name}:***@{host}"))
 
 
 CREDENTIAL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Credentials))

@@ -9,19 +9,30 @@ import shlex
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
-from harness.core.models import Delivery
-from harness.credentials import Redactor
+from harness.credentials import redact_url
 from harness.errors import ConfigError
+from harness.repro import curl_command
 
 if TYPE_CHECKING:
     from harness.checks import CheckOutcome
     from harness.runner import RunResult
+    from harness.settings import RunConfig
+    from harness.violations import ContractViolation
 
-__all__ = ["curl_command", "ensure_writable", "redact_url", "render_outcome", "render_summary", "write_json"]
+__all__ = [
+    "curl_command",
+    "ensure_writable",
+    "redact_url",
+    "render_check_failure",
+    "render_failures",
+    "render_outcome",
+    "render_summary",
+    "render_violation",
+    "replay_command",
+    "write_json",
+]
 
-_SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
 CATEGORIES = {
     "accepts-valid": "acceptance",
     "rejects-missing-auth": "auth",
@@ -39,76 +50,6 @@ CATEGORIES = {
 }
 
 
-def redact_url(url: str) -> str:
-    """The URL without a password in its user-info."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    user, _, host = parts.netloc.rpartition("@")
-    name = user.partition(":")[0]
-    return urlunsplit(parts._replace(netloc=f"{name}:***@{host}"))
-
-
-def _ansi_c(data: bytes) -> str:
-    """Bash $'...' quoting of arbitrary bytes."""
-    out = []
-    for byte in data:
-        char = chr(byte)
-        if char == "\\":
-            out.append("\\\\")
-        elif char == "'":
-            out.append("\\'")
-        elif 32 <= byte < 127:
-            out.append(char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
-        else:
-            out.append(f"\\x{byte:02x}")
-    return "$'" + "".join(out) + "'"
-
-
-def _printf_format(data: bytes) -> str:
-    """A single-quoted printf format that prints exactly ``data`` (octal escapes for anything unprintable)."""
-    out = []
-    for byte in data:
-        char = chr(byte)
-        if char == "%":
-            out.append("%%")
-        elif char == "\\":
-            out.append("\\\\")
-        elif char == "'":
-            out.append("'\\''")
-        elif 32 <= byte < 127:
-            out.append(char)
-        else:
-            out.append(f"\\{byte:03o}")
-    return "'" + "".join(out) + "'"
-
-
-def curl_command(delivery: Delivery, url: str, redactor: Redactor | None = None, *, max_body: int = 16384) -> str:
-    """A curl command that sends the same bytes and headers; credentials appear only as ``***``."""
-    redact = redactor or Redactor()
-    target = url
-    if delivery.url_userinfo:
-        parts = urlsplit(url)
-        target = urlunsplit(parts._replace(netloc=f"{delivery.url_userinfo[0]}:***@{parts.netloc.rpartition('@')[2]}"))
-    words = ["curl", "-sS", "-i", "-X", delivery.method, redact(redact_url(target))]
-    for name, value in redact.headers(delivery.headers).items():
-        if name.lower() in _SECRET_HEADERS and " " not in value:
-            value = "***"
-        words += ["-H", f"{name}: {value}"]
-    command = shlex.join(words)
-    if len(delivery.body) > max_body:
-        return command + f" --data-binary @body.bin  # body of {len(delivery.body)} bytes not shown"
-    if b"\x00" in delivery.body:  # a shell word cannot hold NUL: let printf produce the bytes on stdin
-        return f"printf -- {redact(_printf_format(delivery.body))} | {command} --data-binary @-"
-    return command + " --data-binary " + redact(_ansi_c(delivery.body))
-
-
 def render_outcome(outcome: CheckOutcome) -> str:
     """One line per check, like Schemathesis: id, verdict, time."""
     verdict = {"passed": "PASSED", "failed": "FAILED", "skipped": "SKIPPED"}[outcome.status]
@@ -116,26 +57,50 @@ def render_outcome(outcome: CheckOutcome) -> str:
     return f"{outcome.check:<26} {verdict:<8} {outcome.duration:6.2f}s  {outcome.requests:>3} requests{extra}"
 
 
+def render_violation(v: ContractViolation) -> str:
+    """One finding, the same text everywhere: terminal, pytest, JUnit and the JSON report's ``text``."""
+    return v.render()
+
+
+def render_check_failure(outcome: CheckOutcome, seed: int | None = None, replay: str | None = None) -> str:
+    """Every finding of one failed check, its notes, and how to run it again."""
+    blocks = [render_violation(v) for v in outcome.violations]
+    blocks += [f"note [{outcome.check}]: {note}" for note in outcome.notes if outcome.status != "skipped"]
+    tail = []
+    if seed is not None:
+        tail.append(f"  Seed:     {seed}" + ("" if replay else f" (replay with --seed {seed})"))
+    if replay:
+        tail.append(f"  Replay:   {replay}")
+    return "\n\n".join(blocks) + ("\n" + "\n".join(tail) if tail else "")
+
+
 def render_failures(outcomes: Iterable[CheckOutcome], seed: int | None = None) -> str:
-    """The failures block: expected vs received, the (shrunk) payload, hint, repro, seed."""
-    blocks = []
-    for outcome in outcomes:
-        for v in outcome.violations:
-            lines = [f"__ {v.check} __", f"{v.title}", f"  Expected: {v.expected}", f"  Received: {v.received}"]
-            if v.hint:
-                lines.append(f"  Hint:     {v.hint}")
-            if v.payload:
-                shown = v.payload if len(v.payload) <= 300 else v.payload[:300] + "…"
-                label = "Minimal failing payload (shrunk)" if v.check == "no-server-error" else "Payload"
-                lines.append(f"  {label}: {shown.strip()}")
-            if v.repro:
-                lines += ["  Reproduce:", f"    {v.repro}"]
-            if seed is not None:
-                lines.append(f"  Seed:     {seed} (replay with --seed {seed})")
-            blocks.append("\n".join(lines))
-        for note in outcome.notes if outcome.status != "skipped" else []:
-            blocks.append(f"note [{outcome.check}]: {note}")
-    return "\n\n".join(blocks)
+    """The failures block: every failed check rendered by ``render_check_failure``."""
+    return "\n\n".join(render_check_failure(o, seed) for o in outcomes)
+
+
+def replay_command(config: RunConfig, *, check_id: str | None = None, front_end: str = "cli") -> str:
+    """A command that runs the same checks again with the same seed; secrets stay in their env vars or config."""
+    seed = config.resolved_seed()
+    url = redact_url(config.url)
+    if front_end == "pytest":
+        words = ["pytest", "--webhook-url", url, "--webhook-provider", config.provider, f"--hypothesis-seed={seed}"]
+        if check_id:
+            words += ["-k", f"{config.provider}-{check_id}"]
+        prefix = "--webhook-"
+    else:
+        words = ["webhook-harness", "check", config.provider, url, "--seed", str(seed)]
+        if check_id:
+            words += ["--check", check_id]
+        prefix = "--"
+    if config.schemas_dir:
+        words += [f"{prefix}schemas", str(config.schemas_dir)]
+    if config.config_path and front_end == "cli":
+        words += ["--config", config.config_path]
+    probe_url = getattr(config.probe, "template", None)
+    if isinstance(probe_url, str):
+        words += [f"{prefix}probe-url", redact_url(probe_url)]
+    return shlex.join(words)
 
 
 def render_summary(result: RunResult) -> str:
@@ -172,6 +137,7 @@ def to_json(result: RunResult) -> dict[str, Any]:
                 "duration": round(o.duration, 3),
                 "requests": o.requests,
                 "notes": [redact(n) for n in o.notes],
+                "text": redact(render_check_failure(o)) if o.violations else None,
                 "violations": [
                     {
                         "title": redact(v.title),

@@ -2,58 +2,17 @@
 
 from __future__ import annotations
 
-import random
-import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from harness.catalog import Catalog, load_catalog
 from harness.checks import CHECKS, CheckContext, CheckOutcome, ordered_ids
-from harness.credentials import Credentials, Redactor
-from harness.errors import HarnessError, TransportError, UsageError
-from harness.probes import Probe
-from harness.report import redact_url
-from harness.signing import active_schemes
-from harness.transport import RequestsTransport, Transport
+from harness.credentials import Redactor
+from harness.errors import UsageError
+from harness.session import Session
+from harness.settings import RunConfig
 
 __all__ = ["RunConfig", "RunResult", "plan", "run_check", "run_checks"]
-
-
-@dataclass
-class RunConfig:
-    """Everything a contract run needs; the CLI and the pytest plugin both build one."""
-
-    provider: str
-    url: str
-    credentials: Credentials = field(default_factory=Credentials)
-    catalog: Catalog | None = None
-    schemas_dir: str | None = None
-    probe: Probe | None = None
-    seed: int | None = None
-    max_examples: int = 20
-    timeout: float | None = None
-    checks: Sequence[str] = ()
-    exclude_checks: Sequence[str] = ()
-    callback_host: str = "127.0.0.1"
-    transport: Transport | None = None
-    overrides: Mapping[str, Any] | None = None
-    preflight: bool = True
-
-    def resolved_catalog(self) -> Catalog:
-        """The catalog to use."""
-        if self.catalog is not None:
-            return self.catalog
-        self.catalog = load_catalog(self.schemas_dir, overrides=self.overrides)
-        return self.catalog
-
-    def resolved_seed(self) -> int:
-        """The seed, drawn once if none was given."""
-        if self.seed is None:
-            self.seed = random.SystemRandom().randrange(2**32)
-        return self.seed
 
 
 @dataclass
@@ -75,76 +34,17 @@ class RunResult:
 
 def plan(config: RunConfig) -> list[str]:
     """The selected check ids, in stable order; an unknown id is a usage error."""
-    known = ordered_ids()
-    for name in [*config.checks, *config.exclude_checks]:
-        if name not in known:
-            raise UsageError(f"Unknown check {name!r}. Known: {', '.join(known)}.")
-    config.resolved_catalog().get(config.provider)
-    chosen = [c for c in known if (not config.checks or c in config.checks) and c not in config.exclude_checks]
-    return chosen
-
-
-def _context(config: RunConfig) -> CheckContext:
-    catalog = config.resolved_catalog()
-    provider = catalog.get(config.provider)
-    if not active_schemes(provider, config.credentials):
-        wanted = ", ".join(provider.auth.schemes)
-        raise UsageError(
-            f"No credentials for {provider.id} ({wanted}): give --secret, --signing-key, --token-url/--client-id, "
-            "--basic or --bearer (or the environment variables)."
-        )
-    scheme = urlsplit(config.url).scheme
-    if config.transport is None and scheme not in ("http", "https"):
-        raise UsageError(f"The receiver URL must start with http:// or https://, got {redact_url(config.url)!r}.")
-    _validate_credentials(provider, config.credentials, local=True)
-    _preflight(config)
-    _validate_credentials(provider, config.credentials, local=False)
-    redactor = Redactor(config.credentials.secrets())
-    return CheckContext(
-        provider=provider,
-        catalog=catalog,
-        url=config.url,
-        credentials=config.credentials,
-        transport=config.transport or RequestsTransport(),
-        timeout=config.timeout if config.timeout is not None else provider.timeout,
-        probe=config.probe,
-        seed=config.resolved_seed(),
-        max_examples=config.max_examples,
-        callback_host=config.callback_host,
-        redactor=redactor,
-    )
-
-
-def _validate_credentials(provider: Any, creds: Credentials, *, local: bool) -> None:
-    """Load keys and decode secrets (``local``), or fetch an OAuth token: a bad credential is one line, up front."""
-    from harness.core.models import Delivery
-
-    probe = Delivery(provider.id, provider.method, {}, b"{}", (), ())
-    for scheme in active_schemes(provider, creds):
-        if scheme.signs_body == local:
-            scheme.sign(provider, probe, creds, time.time())
-
-
-def _preflight(config: RunConfig) -> None:
-    """A receiver that cannot be reached at all is the user's problem (exit 2), not a finding."""
-    if not config.preflight or config.transport is not None:
-        return
-    parts = urlsplit(config.url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        with socket.create_connection((host, port), timeout=5):
-            pass
-    except OSError as exc:
-        reason = "connection refused" if isinstance(exc, ConnectionRefusedError) else (exc.strerror or str(exc))
-        raise TransportError(f"Cannot reach the receiver at {redact_url(config.url)}: {reason}.") from None
+    return Session(config).plan()
 
 
 def run_check(config: RunConfig, check_id: str, *, context: CheckContext | None = None) -> CheckOutcome:
-    """Run one check (the pytest plugin makes one item of each)."""
+    """Run one check (the pytest plugin makes one item of each, all sharing its session's context)."""
     if check_id not in ordered_ids():
         raise UsageError(f"Unknown check {check_id!r}. Known: {', '.join(ordered_ids())}.")
-    ctx = context or _context(config)
+    if context is None:
+        with Session(config) as session:
+            return run_check(config, check_id, context=session.context())
+    ctx = context
     registered = CHECKS.get(check_id)
     started = time.perf_counter()
     skip = registered.applies(ctx)
@@ -163,20 +63,25 @@ def run_checks(
     config: RunConfig,
     on_result: Callable[[CheckOutcome], None] | None = None,
     on_start: Callable[[list[str]], None] | None = None,
+    *,
+    session: Session | None = None,
 ) -> RunResult:
     """Run every selected check; ``on_start`` sees the plan once inputs are valid, ``on_result`` each outcome."""
-    ids = plan(config)
-    ctx = _context(config)
-    if on_start:
-        on_start(ids)
-    started = time.perf_counter()
-    outcomes = []
-    for check_id in ids:
-        try:
+    own = session is None
+    session = session or Session(config)
+    try:
+        ids = session.plan()
+        ctx = session.context()
+        if on_start:
+            on_start(ids)
+        started = time.perf_counter()
+        outcomes = []
+        for check_id in ids:
             outcome = run_check(config, check_id, context=ctx)
-        except HarnessError:
-            raise
-        outcomes.append(outcome)
-        if on_result:
-            on_result(outcome)
-    return RunResult(config.provider, config.url, ctx.seed, outcomes, time.perf_counter() - started, ctx.redactor)
+            outcomes.append(outcome)
+            if on_result:
+                on_result(outcome)
+        return RunResult(config.provider, config.url, ctx.seed, outcomes, time.perf_counter() - started, ctx.redactor)
+    finally:
+        if own:
+            session.close()

@@ -23,11 +23,21 @@ class ContractViolation(AssertionError):
     def __post_init__(self) -> None:
         super().__init__(self.title)
 
-    def __str__(self) -> str:
-        lines = [f"[{self.check}] {self.title}", f"Expected: {self.expected}", f"Received: {self.received}"]
+    def render(self) -> str:
+        """The one rendering of a finding (terminal, pytest, JUnit and JSON all use it)."""
+        lines = [f"__ {self.check} __", self.title, f"  Expected: {self.expected}", f"  Received: {self.received}"]
         if self.hint:
-            lines.append(f"Hint: {self.hint}")
+            lines.append(f"  Hint:     {self.hint}")
+        if self.payload:
+            shown = self.payload if len(self.payload) <= 300 else self.payload[:300] + "…"
+            label = "Minimal failing payload (shrunk)" if self.check == "no-server-error" else "Payload"
+            lines.append(f"  {label}: {shown.strip()}")
+        if self.repro:
+            lines += ["  Reproduce:", *(f"    {line}" for line in self.repro.splitlines())]
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class ViolationGroup(ExceptionGroup[ContractViolation]):

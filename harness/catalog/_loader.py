@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from functools import lru_cache
@@ -15,6 +14,7 @@ from referencing.jsonschema import DRAFT202012
 
 from harness.catalog._model import AuthSpec, BodySpec, Catalog, EventType, HandshakeSpec, Location, Provider
 from harness.core.durations import parse_duration
+from harness.core.merge import deep_merge
 from harness.errors import SchemaLoadError
 
 __all__ = ["builtin_schemas_dir", "load_catalog"]
@@ -42,16 +42,6 @@ def _read_json(path: Path) -> Any:
         raise SchemaLoadError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}.") from None
 
 
-def _deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in overrides.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def _location(spec: Mapping[str, Any]) -> Location:
     return Location(
         where=spec["in"],
@@ -65,7 +55,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any]) -> Provider:
     profile_path = folder / "profile.json"
     raw = _read_json(profile_path)
     if overrides:
-        raw = _deep_merge(raw, overrides)
+        raw = deep_merge(raw, overrides)
     errors = sorted(_META.iter_errors(raw), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]

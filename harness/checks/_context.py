@@ -115,7 +115,7 @@ class CheckContext:
         self, check: str, title: str, expected: str, delivery: Delivery | None, reply: Reply | None, hint: str = ""
     ) -> ContractViolation:
         """A finding with a reproducible, redacted curl command."""
-        from harness.report import curl_command
+        from harness.repro import curl_command
 
         received = self.redactor(reply.describe()) if reply is not None else "n/a"
         repro = curl_command(delivery, self.url, self.redactor) if delivery is not None else ""

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.cli._options import (
     add_auth_options,
     add_catalog_options,
     add_probe_options,
-    catalog_from_args,
-    config_from_args,
-    credentials_from_args,
     non_negative_int,
 )
-from harness.credentials import Redactor
+from harness.credentials import CREDENTIAL_FIELDS, redact_url
+
+if TYPE_CHECKING:
+    from harness.settings import RunConfig
 
 __all__ = ["register", "run"]
 
@@ -57,55 +56,63 @@ def register(sub: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run_config_from_args(args: argparse.Namespace) -> Any:
-    """The engine's RunConfig from parsed options, the environment and the config file."""
-    from harness.probes import make_probe
-    from harness.runner import RunConfig
+def run_config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The engine's RunConfig from parsed options, the environment and the config file (one resolver for all)."""
+    from harness.settings import resolve_run_config
 
-    config = config_from_args(args)
-    return RunConfig(
+    options = {name: getattr(args, name, None) for name in CREDENTIAL_FIELDS}
+    options.update(
         provider=args.provider,
         url=args.url,
-        credentials=credentials_from_args(args, config),
-        catalog=catalog_from_args(args, config),
-        probe=make_probe(
-            args.probe_url or config.get("probe_url"),
-            args.probe_db or config.get("probe_db"),
-            args.probe_sql or config.get("probe_sql"),
-        ),
-        seed=args.seed if args.seed is not None else config.get("seed"),
-        max_examples=args.max_examples if args.max_examples is not None else int(config.get("max_examples", 20)),
-        timeout=args.timeout or config.get("timeout"),
-        checks=args.check or config.get("checks", []),
-        exclude_checks=args.exclude_check or config.get("exclude_checks", []),
-        callback_host=args.callback_host or config.get("callback_host", "127.0.0.1"),
+        schemas=args.schemas,
+        probe_url=args.probe_url,
+        probe_db=args.probe_db,
+        probe_sql=args.probe_sql,
+        seed=args.seed,
+        max_examples=args.max_examples,
+        timeout=args.timeout,
+        checks=args.check,
+        exclude_checks=args.exclude_check,
+        callback_host=args.callback_host,
+        report=args.report,
     )
+    return resolve_run_config(options, config_path=args.config)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the checks, print one line each, then the failures and a summary."""
-    from harness.report import ensure_writable, redact_url, render_failures, render_outcome, render_summary, write_json
+    from harness.report import (
+        ensure_writable,
+        render_failures,
+        render_outcome,
+        render_summary,
+        replay_command,
+        write_json,
+    )
     from harness.runner import run_checks
+    from harness.session import Session
 
     config = run_config_from_args(args)
-    if args.report:
-        ensure_writable(args.report)
-    redact = Redactor(config.credentials.secrets())
-    seed = config.resolved_seed()
-    header = f"webhook-harness check: {config.provider} at {redact_url(config.url)} (seed {seed})"
-    result = run_checks(
-        config,
-        on_result=lambda outcome: print(redact(render_outcome(outcome)), flush=True),
-        on_start=lambda ids: print(redact(header), flush=True),
-    )
+    if config.report:
+        ensure_writable(config.report)
+    with Session(config) as session:
+        redact = session.redactor
+        seed = session.seed
+        header = f"webhook-harness check: {config.provider} at {redact_url(config.url)} (seed {seed})"
+        result = run_checks(
+            config,
+            on_result=lambda outcome: print(redact(render_outcome(outcome)), flush=True),
+            on_start=lambda ids: print(redact(header), flush=True),
+            session=session,
+        )
     failures = render_failures([o for o in result.outcomes if o.status == "failed"], seed)
     if failures:
         print("\n" + "=" * 30 + " FAILURES " + "=" * 30)
         print(redact(failures))
     print("\n" + redact(render_summary(result)))
     if result.exit_code:
-        print(f"Replay with: webhook-harness check {config.provider} URL ... --seed {seed}", file=sys.stderr)
-    if args.report:
-        write_json(result, args.report)
-        print(f"Report written to {args.report}")
+        print(redact("Replay with: " + replay_command(config)))
+    if config.report:
+        write_json(result, config.report)
+        print(f"Report written to {config.report}")
     return result.exit_code

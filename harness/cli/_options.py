@@ -8,7 +8,6 @@ from typing import Any
 from harness.catalog import Catalog, load_catalog
 from harness.config import load_config
 from harness.credentials import CREDENTIAL_FIELDS, ENV_VARS, Credentials
-from harness.errors import UsageError
 
 __all__ = [
     "add_auth_options",
@@ -97,7 +96,4 @@ def credentials_from_args(args: argparse.Namespace, config: dict[str, Any] | Non
     """Credentials from options, then environment variables, then the config file."""
     config = config_from_args(args) if config is None else config
     options = {name: getattr(args, name, None) for name in CREDENTIAL_FIELDS}
-    creds = Credentials.resolve(options, config)
-    if (creds.token_url or creds.client_id or creds.client_secret) and not (creds.token_url and creds.client_id):
-        raise UsageError("OAuth needs both --token-url and --client-id (and a client secret).")
-    return creds
+    return Credentials.resolve(options, config)

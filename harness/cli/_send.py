@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     """Build, sign, send, print. Exit 0 on a 2xx, 1 otherwise, 2 if the receiver cannot be reached."""
     import random
 
+    from harness.credentials import redact_url
     from harness.errors import TransportError, UsageError
-    from harness.report import redact_url
     from harness.signing import VARIANTS, forge_delivery, sign_delivery
     from harness.transport import RequestsTransport, with_userinfo
     from harness.volume import VolumeGenerator

@@ -55,7 +55,18 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     settings = config.stash.get(_SETTINGS, None)
     if settings is None:
         return None
-    return [f"webhook-harness: {settings.provider} at {settings.url} (hypothesis seed {settings.seed})"]
+    from harness.credentials import redact_url
+
+    url = redact_url(settings.url)
+    return [f"webhook-harness: {settings.provider} at {url} (hypothesis seed {settings.resolved_seed()})"]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Close the engine session, if the contract suite opened one."""
+    if config.stash.get(_SETTINGS, None) is not None:
+        from harness.pytest_plugin._items import close_session
+
+        close_session(config)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -10,7 +11,7 @@ from harness.credentials import Credentials
 from harness.pytest_plugin._options import Settings
 
 if TYPE_CHECKING:
-    from harness.catalog import Provider
+    from harness.catalog import Catalog, Provider
     from harness.core.models import Delivery, Reply
     from harness.transport import Transport
 
@@ -31,17 +32,21 @@ class Webhook:
         seed: int = 0,
     ) -> None:
         self._settings = settings
-        self.provider_id = provider or (settings.provider if settings else None)
-        self.url = url or (settings.url if settings else None)
+        self.provider_id = provider or (settings.provider if settings and settings.provider else None)
+        self.url = url or (settings.url if settings and settings.url else None)
         self.credentials = credentials or (settings.credentials if settings else Credentials())
         self.transport = transport
-        self.seed = settings.seed if settings and seed == 0 else seed
+        self.seed = (settings.seed or 0) if settings and seed == 0 else seed
         self._sent = 0
         self._owned_transport = False
 
     @classmethod
     def from_request(cls, request: pytest.FixtureRequest, settings: Settings | None) -> Webhook:
-        """Settings from the command line / ini, overridden by a ``@pytest.mark.webhook(...)`` marker."""
+        """Settings from options, env and config file, overridden by a ``@pytest.mark.webhook(...)`` marker."""
+        if settings is None:
+            from harness.pytest_plugin._options import settings_from
+
+            settings = settings_from(request.config, require_target=False)
         marker = request.node.get_closest_marker("webhook")
         if marker is None:
             return cls(settings=settings)
@@ -64,11 +69,16 @@ class Webhook:
     @property
     def provider(self) -> Provider:
         """The provider profile."""
-        from harness.catalog import load_catalog
-
         if not self.provider_id:
             raise pytest.UsageError("webhook fixture: no provider (give --webhook-provider or @pytest.mark.webhook).")
-        return load_catalog(self._settings.schemas if self._settings else None).get(self.provider_id)
+        return self._catalog().get(self.provider_id)
+
+    def _catalog(self) -> Catalog:
+        if self._settings is not None:
+            return self._settings.resolved_catalog()
+        from harness.catalog import load_catalog
+
+        return load_catalog()
 
     def _transport(self) -> Transport:
         if self.transport is None:
@@ -103,16 +113,17 @@ class Webhook:
 
     def check(self, check_id: str, **options: Any) -> Any:
         """Run one named contract check; a failure raises its ContractViolation, a skip skips the test."""
-        from harness.catalog import load_catalog
         from harness.runner import RunConfig, run_check
 
         if not self.url or not self.provider_id:
             raise pytest.UsageError("webhook fixture: check() needs a provider and a receiver URL.")
-        config = RunConfig(
+        base = self._settings or RunConfig(provider=self.provider_id, url=self.url)
+        config = dataclasses.replace(
+            base,
             provider=self.provider_id,
             url=self.url,
             credentials=self.credentials,
-            catalog=load_catalog(self._settings.schemas if self._settings else None),
+            catalog=self._catalog(),
             seed=self.seed,
             transport=self.transport,
             **options,

@@ -1,65 +1,78 @@
-"""The contract suite as pytest items: one ``test_contract[<provider>-<check id>]`` per check."""
+"""The contract suite as pytest items: one ``test_contract[<provider>-<check id>]`` per check, one session for all."""
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.pytest_plugin._options import Settings
+from harness.settings import RunConfig
 
 if TYPE_CHECKING:
     from _pytest._code.code import ExceptionInfo, TerminalRepr
 
-    from harness.runner import RunConfig
+    from harness.checks import CheckContext, CheckOutcome
+    from harness.session import Session
 
-__all__ = ["ContractFailed", "ContractItem", "ContractSuite", "run_config"]
+__all__ = ["SESSION_KEY", "ContractFailed", "ContractItem", "ContractSuite", "close_session"]
 
 SUITE_NODEID = "webhook-contract"
+
+
+class _SessionState:
+    """The pytest session's one engine session, and the error that stopped it from opening (reported by every item)."""
+
+    def __init__(self, settings: RunConfig) -> None:
+        from harness.session import Session
+
+        self.settings = settings
+        self.session: Session = Session(settings)
+        self.error: str | None = None
+
+    def context(self) -> CheckContext:
+        """The shared check context; a failed preflight is remembered, never retried per item."""
+        from harness.errors import HarnessError
+
+        if self.error is not None:
+            raise ContractFailed(self.error)
+        try:
+            return self.session.context()
+        except HarnessError as exc:
+            self.error = self.session.redactor(f"webhook-harness: {exc}")
+            raise ContractFailed(self.error) from None
+
+
+SESSION_KEY = pytest.StashKey[_SessionState]()
+
+
+def close_session(config: pytest.Config) -> None:
+    """Release the engine session at the end of the pytest session."""
+    state = config.stash.get(SESSION_KEY, None)
+    if state is not None:
+        state.session.close()
 
 
 class ContractFailed(Exception):
     """A check found violations; the message is the rendered, redacted report."""
 
 
-def run_config(settings: Settings) -> RunConfig:
-    """The engine's run configuration for these settings (the same one ``webhook-harness check`` builds)."""
-    from harness.catalog import load_catalog
-    from harness.probes import make_probe
-    from harness.runner import RunConfig
-
-    return RunConfig(
-        provider=settings.provider,
-        url=settings.url,
-        credentials=settings.credentials,
-        catalog=load_catalog(settings.schemas),
-        probe=make_probe(settings.probe_url, settings.probe_db, settings.probe_sql),
-        seed=settings.seed,
-        max_examples=settings.max_examples,
-        timeout=settings.timeout,
-        checks=settings.checks,
-        exclude_checks=settings.exclude_checks,
-        callback_host=settings.callback_host,
-    )
-
-
 class ContractSuite(pytest.Collector):
     """A virtual module holding the contract items, so the suite collects in any folder, even an empty one."""
 
-    def __init__(self, *, settings: Settings, **kwargs: Any) -> None:
+    def __init__(self, *, settings: RunConfig, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
 
     def collect(self) -> Iterator[ContractItem]:
         """One item per planned check, in the engine's stable order."""
         from harness.errors import HarnessError
-        from harness.runner import plan
 
+        state = self.config.stash.get(SESSION_KEY, None)
+        if state is None:
+            state = self.config.stash[SESSION_KEY] = _SessionState(self.settings)
         try:
-            config = run_config(self.settings)
-            check_ids = plan(config)
+            check_ids = state.session.plan()
         except HarnessError as exc:
             raise pytest.UsageError(f"webhook-harness: {exc}") from None
         for check_id in check_ids:
@@ -78,17 +91,13 @@ class ContractItem(pytest.Item):
         self.add_marker(pytest.mark.webhook_contract)
 
     def runtest(self) -> None:
-        """Run the check through the engine; skip, pass, or fail with the rendered violations."""
-        from harness.credentials import Redactor
-        from harness.errors import HarnessError
+        """Run the check through the session's engine; skip, pass, or fail with the rendered violations."""
         from harness.runner import run_check
 
-        settings = self.parent_suite.settings
-        redact = Redactor(settings.credentials.secrets())
-        try:
-            outcome = run_check(run_config(settings), self.check_id)
-        except HarnessError as exc:
-            raise ContractFailed(redact(f"webhook-harness: {exc}")) from None
+        state = self.config.stash[SESSION_KEY]
+        context = state.context()
+        outcome = run_check(state.settings, self.check_id, context=context)
+        redact = state.session.redactor
         if outcome.status == "skipped":
             pytest.skip(redact("; ".join(outcome.notes) or "not applicable"))
         if outcome.status == "failed":
@@ -105,38 +114,10 @@ class ContractItem(pytest.Item):
         return "webhook-contract", None, self.name
 
 
-def render_failure(item: ContractItem, outcome: Any) -> str:
-    """Expected vs received, the curl repro and how to replay the run."""
-    lines: list[str] = []
-    for violation in outcome.violations:
-        lines.append(f"[{violation.check}] {violation.title}")
-        lines.append(f"  Expected: {violation.expected}")
-        lines.append(f"  Received: {violation.received}")
-        if violation.hint:
-            lines.append(f"  Hint: {violation.hint}")
-        if violation.repro:
-            lines.append("  Reproduce with:")
-            lines.extend("    " + line for line in violation.repro.splitlines())
-        lines.append("")
-    lines.extend(f"Note: {note}" for note in outcome.notes)
-    lines.append(f"Hypothesis seed: {item.parent_suite.settings.seed}")
-    lines.append("Replay: " + replay_command(item))
-    return "\n".join(lines)
+def render_failure(item: ContractItem, outcome: CheckOutcome) -> str:
+    """The same failure text as the CLI's, with a pytest replay command."""
+    from harness.report import render_check_failure, replay_command
 
-
-def replay_command(item: ContractItem) -> str:
-    """A command line that runs this item again with the same seed (secrets stay in their env vars)."""
     settings = item.parent_suite.settings
-    words = [
-        "pytest",
-        "--webhook-url",
-        settings.url,
-        "--webhook-provider",
-        settings.provider,
-        f"--hypothesis-seed={settings.seed}",
-        "-k",
-        f"{settings.provider}-{item.check_id}",
-    ]
-    if settings.probe_url:
-        words += ["--webhook-probe-url", settings.probe_url]
-    return shlex.join(words)
+    replay = replay_command(settings, check_id=item.check_id, front_end="pytest")
+    return render_check_failure(outcome, settings.resolved_seed(), replay)

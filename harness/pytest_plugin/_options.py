@@ -1,40 +1,48 @@
-"""The plugin's options: command line, then ini / pyproject, then environment variables (secrets) and config file."""
+"""The plugin's options: ``--webhook-*`` and their ini twins, resolved by the same resolver as the CLI."""
 
 from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from harness.credentials import CREDENTIAL_FIELDS, ENV_VARS, Credentials
+from harness.credentials import ENV_VARS
+from harness.settings import RunConfig
 
-__all__ = ["OPTIONS", "Settings", "add_options", "settings_from"]
+__all__ = ["OPTIONS", "SEED_ENV", "Settings", "add_options", "explicit_options", "settings_from"]
+
+# The controller's seed, handed to xdist workers so every worker and the header agree.
+SEED_ENV = "WEBHOOK_HARNESS_SESSION_SEED"
 
 # (option name without --webhook-, help, is_list)
 OPTIONS: tuple[tuple[str, str, bool], ...] = (
     ("url", "receiver URL: turns the contract suite on", False),
     ("provider", "provider id (sendgrid, jira, teams, oci, github, stripe, slack, shopify, standard)", False),
+    ("config", "config file (default: ./webhook-harness.toml or [tool.webhook-harness] in ./pyproject.toml)", False),
     ("secret", f"shared secret (env {ENV_VARS['secret']})", False),
     ("signing-key", f"ECDSA P-256 private key PEM (env {ENV_VARS['signing_key']})", False),
     ("token-url", "OAuth2 client-credentials token endpoint", False),
     ("client-id", "OAuth2 client id", False),
     ("client-secret", f"OAuth2 client secret (env {ENV_VARS['client_secret']})", False),
     ("oauth-credentials-in", "send OAuth client credentials as 'basic' (default) or 'form'", False),
-    ("basic", "HTTP Basic USER:PASS", False),
-    ("bearer", "a static bearer token", False),
+    ("basic", f"HTTP Basic USER:PASS (env {ENV_VARS['basic']})", False),
+    ("bearer", f"a static bearer token (env {ENV_VARS['bearer']})", False),
     ("probe-url", "side-effect probe URL template with {event_id}", False),
     ("probe-db", "side-effect probe database URL (SQLAlchemy)", False),
     ("probe-sql", "side-effect probe SQL, binds :event_id", False),
     ("check", "run only this check id (repeatable)", True),
     ("exclude-check", "skip this check id (repeatable)", True),
     ("max-examples", "Hypothesis examples per fuzzing check", False),
-    ("timeout", "receiver timeout in seconds (default: the provider's)", False),
+    ("timeout", "receiver timeout, seconds or a duration such as 10s (default: the provider's)", False),
     ("schemas", "a folder of provider folders that add to or replace the built-in catalog", False),
     ("callback-host", "host the receiver can reach the harness on, for the OCI handshake", False),
 )
+# Plugin option name -> the resolver's (and config file's) key.
+_KEYS = {"check": "checks", "exclude-check": "exclude_checks"}
+
+Settings = RunConfig  # the plugin's settings are the engine's run configuration
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -58,71 +66,44 @@ def _value(config: pytest.Config, name: str) -> Any:
     return value if value not in ("", []) else None
 
 
-@dataclass(frozen=True)
-class Settings:
-    """What the contract suite runs with, resolved once per session."""
-
-    provider: str
-    url: str
-    credentials: Credentials
-    probe_url: str | None
-    probe_db: str | None
-    probe_sql: str | None
-    checks: tuple[str, ...]
-    exclude_checks: tuple[str, ...]
-    max_examples: int
-    timeout: float | None
-    schemas: str | None
-    callback_host: str
-    seed: int
+def explicit_options(config: pytest.Config) -> dict[str, Any]:
+    """The options given on the command line or in the ini file, keyed as the resolver and config file key them."""
+    options = {_KEYS.get(name, name.replace("-", "_")): _value(config, name) for name, _, _ in OPTIONS}
+    options.pop("config", None)
+    options["seed"] = _seed(config)
+    return options
 
 
-def _seed(config: pytest.Config) -> int:
+def _seed(config: pytest.Config) -> int | None:
+    """--hypothesis-seed, or the controller's seed on an xdist worker; None lets the config file or a draw decide."""
     seed = config.getoption("hypothesis_seed", default=None)
     if seed is not None:
-        return int(seed)
-    if os.environ.get("CI"):
-        return 0  # derandomized in CI, as the Hypothesis "ci" profile is
-    worker_seed = os.environ.get("WEBHOOK_HARNESS_SESSION_SEED")
-    if worker_seed:
+        try:
+            return int(seed)
+        except ValueError:
+            raise pytest.UsageError(f"webhook-harness: invalid --hypothesis-seed {seed!r}.") from None
+    worker_seed = os.environ.get(SEED_ENV)
+    if worker_seed and hasattr(config, "workerinput"):
         return int(worker_seed)
-    return random.SystemRandom().randrange(2**32)
+    return None
 
 
-def settings_from(config: pytest.Config) -> Settings | None:
-    """The session's settings, or None when no receiver URL was given (the plugin then stays silent)."""
-    url = _value(config, "url")
-    if not url:
-        return None
-    provider = _value(config, "provider")
-    if not provider:
-        raise pytest.UsageError("webhook-harness: --webhook-url needs --webhook-provider (or ini webhook_provider).")
-    options = {field: _value(config, field.replace("_", "-")) for field in CREDENTIAL_FIELDS}
-    from harness.config import load_config
+def settings_from(config: pytest.Config, *, require_target: bool = True) -> RunConfig | None:
+    """The session's run configuration, or None when no receiver URL was given (the plugin then stays silent)."""
     from harness.errors import HarnessError
+    from harness.settings import resolve_run_config
 
+    options = explicit_options(config)
+    if require_target and not options.get("url"):
+        return None
+    if require_target and not options.get("provider"):
+        raise pytest.UsageError("webhook-harness: --webhook-url needs --webhook-provider (or ini webhook_provider).")
     try:
-        file_config = load_config()
-        credentials = Credentials.resolve(options, file_config)
+        settings = resolve_run_config(options, config_path=_value(config, "config"), require_target=require_target)
     except HarnessError as exc:
         raise pytest.UsageError(f"webhook-harness: {exc}") from None
-    max_examples = _value(config, "max-examples")
-    timeout = _value(config, "timeout")
-    try:
-        return Settings(
-            provider=str(provider),
-            url=str(url),
-            credentials=credentials,
-            probe_url=_value(config, "probe-url"),
-            probe_db=_value(config, "probe-db"),
-            probe_sql=_value(config, "probe-sql"),
-            checks=tuple(_value(config, "check") or ()),
-            exclude_checks=tuple(_value(config, "exclude-check") or ()),
-            max_examples=int(max_examples) if max_examples else 20,
-            timeout=float(timeout) if timeout else None,
-            schemas=_value(config, "schemas"),
-            callback_host=_value(config, "callback-host") or "127.0.0.1",
-            seed=_seed(config),
-        )
-    except ValueError as exc:
-        raise pytest.UsageError(f"webhook-harness: bad numeric option ({exc}).") from None
+    if settings.seed is None:
+        settings.seed = 0 if os.environ.get("CI") else random.SystemRandom().randrange(2**32)
+    if not hasattr(config, "workerinput"):
+        os.environ[SEED_ENV] = str(settings.seed)  # xdist workers inherit it; the header and replay lines agree
+    return settings

@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.catalog import Provider
 from harness.core.durations import format_duration, parse_duration
+from harness.core.merge import deep_merge
 from harness.core.models import Reply
 from harness.errors import UsageError
 
@@ -22,13 +23,7 @@ _ON_EXHAUSTED = ("drop", "disable-endpoint")
 
 def merge_retry(base: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     """A profile's ``retry`` block with ``overrides`` deep-merged over it (``backoff`` and ``retry_on`` key by key)."""
-    merged: dict[str, Any] = {key: dict(value) if isinstance(value, Mapping) else value for key, value in base.items()}
-    for key, value in (overrides or {}).items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        else:
-            merged[key] = value
-    return merged
+    return deep_merge(base, overrides)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:

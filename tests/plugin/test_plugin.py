@@ -89,7 +89,7 @@ def test_buggy_receiver_fails_exactly_the_right_items(
     assert result.ret == 1
     text = result.stdout.str()
     assert "Expected:" in text and "Received:" in text
-    assert "Hypothesis seed: 7" in text and "--hypothesis-seed=7" in text
+    assert "Seed:     7" in text and "--hypothesis-seed=7" in text
 
 
 def test_junit_xml_names_items_and_keeps_secrets_out(
