@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from harness.catalog import Catalog, Provider
     from harness.checks import CheckContext
 
-__all__ = ["Session", "check_credentials"]
+__all__ = ["Session", "check_credentials", "preflight"]
 
 # Which option gives each credential field a scheme needs, for messages.
 _OPTION_FOR = {
@@ -51,6 +51,19 @@ def check_credentials(provider: Provider, creds: Credentials) -> None:
     raise UsageError(
         f"No credentials for {provider.id}: it needs {' or '.join(needs)}, or the matching environment variable{extra}."
     )
+
+
+def preflight(url: str, *, timeout: float = 5.0) -> None:
+    """Connect once: a receiver that cannot be reached at all is the user's problem (exit 2), not a finding."""
+    parts = urlsplit(validate_url(url))
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = "connection refused" if isinstance(exc, ConnectionRefusedError) else (exc.strerror or str(exc))
+        raise TransportError(f"Cannot reach the receiver at {redact_url(url)}: {reason}.") from None
 
 
 class Session:
@@ -130,17 +143,8 @@ class Session:
 
     def preflight(self) -> None:
         """A receiver that cannot be reached at all is the user's problem (exit 2), not a finding."""
-        if not self.config.preflight or self.config.transport is not None:
-            return
-        parts = urlsplit(self.config.url)
-        host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            with socket.create_connection((host, port), timeout=5):
-                pass
-        except OSError as exc:
-            reason = "connection refused" if isinstance(exc, ConnectionRefusedError) else (exc.strerror or str(exc))
-            raise TransportError(f"Cannot reach the receiver at {redact_url(self.config.url)}: {reason}.") from None
+        if self.config.preflight and self.config.transport is None:
+            preflight(self.config.url)
 
     def close(self) -> None:
         """Release the transport this session created."""

@@ -13,11 +13,9 @@ from harness.cli._options import (
     add_auth_options,
     add_catalog_options,
     add_probe_options,
-    catalog_from_args,
-    config_from_args,
-    credentials_from_args,
     non_negative_int,
 )
+from harness.credentials import CREDENTIAL_FIELDS
 
 __all__ = ["register", "run"]
 
@@ -118,58 +116,51 @@ def _progress_bar(args: argparse.Namespace) -> tuple[Callable[[float, float], No
 
 
 def run(args: argparse.Namespace) -> int:
-    """Build the simulation from options and scenario, run it, print and write the results."""
+    """Resolve options, then run ``harness.simulate.simulate()`` (the one API), print and write the results."""
     from harness.core.durations import parse_duration
     from harness.errors import ConfigError, UsageError
-    from harness.probes import make_probe
-    from harness.simulate import Outages, RetryPolicy, SimConfig, load_scenario, parse_outage, run_simulation
+    from harness.settings import resolve_run_config
+    from harness.simulate import load_scenario, simulate
     from harness.simulate.timeline import write_timeline
 
-    config_file = config_from_args(args)
-    catalog = catalog_from_args(args, config_file)
+    if not args.dry_run and not args.url:
+        raise UsageError("Give the receiver URL, or --dry-run to send nothing.")
+    options = {name: getattr(args, name, None) for name in CREDENTIAL_FIELDS}
+    options.update(
+        provider=args.provider,
+        url=args.url,
+        schemas=args.schemas,
+        probe_url=None if args.dry_run else args.probe_url,
+        probe_db=None if args.dry_run else args.probe_db,
+        probe_sql=None if args.dry_run else args.probe_sql,
+    )
+    settings = resolve_run_config(options, config_path=args.config, require_target=False)
+    catalog = settings.resolved_catalog()
     provider = catalog.get(args.provider)
     scenario = load_scenario(args.scenario, catalog) if args.scenario else None
     if scenario and scenario.provider != provider.id:
         raise UsageError(f"The scenario {args.scenario} is for {scenario.provider}, not {provider.id}.")
-    windows = [parse_outage(text) for text in args.outage] or (scenario.outages if scenario else [])
-    if not args.dry_run and not args.url:
-        raise UsageError("Give the receiver URL, or --dry-run to send nothing.")
-    spread = parse_duration(args.spread, what="--spread")
-    max_wall = parse_duration(args.max_time, what="--max-time")
-    policy = RetryPolicy.from_profile(provider, {**(scenario.retry if scenario else {}), **_retry_overrides(args)})
-    creds = credentials_from_args(args, config_file)
-    probe = None if args.dry_run else make_probe(args.probe_url, args.probe_db, args.probe_sql)
-    seed = args.seed if args.seed is not None else (scenario.seed if scenario else 0)
     progress, close_bar = _progress_bar(args)
-    sim = SimConfig(
-        provider=provider,
-        policy=policy,
-        workload=scenario.workload(provider, args.events) if scenario else None,
-        event_count=args.events if args.events is not None else 1000,
-        spread=spread,
-        outages=Outages(windows),
-        url=args.url,
-        credentials=creds,
-        dry_run=args.dry_run,
-        seed=seed,
-        probe=probe,
-        concurrency=max(1, args.concurrency),
-        max_requests=args.max_requests,
-        max_wall=max_wall,
-        time_scale=args.time_scale,
-        progress=progress,
-    )
     try:
-        if args.dry_run:
-            result = run_simulation(sim)
-        else:
-            from harness.signing import active_schemes
-            from harness.transport.aio import AioTransport
-
-            if not active_schemes(provider, creds):
-                raise UsageError(f"No credentials for {provider.id}: give the same auth options as for check.")
-            with AioTransport(concurrency=sim.concurrency) as transport:
-                result = run_simulation(sim, transport=transport)
+        result = simulate(
+            provider,
+            None if args.dry_run else args.url,
+            events=args.events,
+            spread=parse_duration(args.spread, what="--spread"),
+            outages=args.outage,
+            scenario=scenario,
+            credentials=settings.credentials,
+            probe=settings.probe,
+            retry=_retry_overrides(args),
+            seed=args.seed,
+            dry_run=args.dry_run,
+            catalog=catalog,
+            concurrency=max(1, args.concurrency),
+            max_requests=args.max_requests,
+            max_wall=parse_duration(args.max_time, what="--max-time"),
+            time_scale=args.time_scale,
+            progress=progress,
+        )
     finally:
         close_bar()
     if scenario:

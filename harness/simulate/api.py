@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.catalog import Catalog, Provider, load_catalog
 from harness.core.durations import parse_duration
+from harness.core.merge import deep_merge
 from harness.credentials import Credentials
 from harness.errors import UsageError
 from harness.probes import Probe
@@ -55,10 +56,16 @@ def simulate(
     windows = [parse_outage(w) if isinstance(w, str) else w for w in outages]
     if not windows and loaded is not None:
         windows = list(loaded.outages)
-    overrides = {**(loaded.retry if loaded else {}), **(retry or {})}
+    overrides = deep_merge(loaded.retry if loaded else {}, retry)
     dry = url is None if dry_run is None else dry_run
     if not dry and not url and send is None:
         raise UsageError("Give the receiver URL, or dry_run=True to send nothing.")
+    credentials = credentials or Credentials()
+    if not dry and send is None and url:
+        from harness.session import check_credentials, preflight
+
+        check_credentials(chosen, credentials)
+        preflight(url)
     config = SimConfig(
         provider=chosen,
         policy=RetryPolicy.from_profile(chosen, overrides),
@@ -67,7 +74,7 @@ def simulate(
         spread=parse_duration(spread, what="spread"),
         outages=Outages(windows),
         url=url,
-        credentials=credentials or Credentials(),
+        credentials=credentials,
         dry_run=dry,
         seed=(loaded.seed if loaded is not None else 0) if seed is None else seed,
         probe=None if dry else probe,

@@ -93,3 +93,20 @@ def test_a_receiver_answering_500_loses_everything_after_the_retries(capsys: pyt
         assert main(argv) == 1
     out = capsys.readouterr().out
     assert "lost 10 (100.00%)" in out and "(60 real requests)" in out and "retries exhausted 10" in out
+
+
+def test_scenario_retry_survives_a_command_line_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The scenario gives GitHub (which never retries) a retry schedule; --jitter changes one backoff key. A shallow
+    # merge replaced the scenario's whole backoff block, so the run reported "no retries" (issue 11).
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        'name = "retrying github"\nprovider = "github"\nseed = 1\n\n[population]\ncount = 20\narrive_over = "1h"\n\n'
+        '[[steps]]\nevent = "push"\n\n[retry]\nmax_attempts = 4\n\n[retry.backoff]\ndelays = ["1m", "2m", "3m"]\n',
+        encoding="utf-8",
+    )
+    assert main(["simulate", "github", "--dry-run", "--scenario", str(scenario), "--quiet"]) == 0
+    plain = capsys.readouterr().out
+    assert main(["simulate", "github", "--dry-run", "--scenario", str(scenario), "--jitter", "0.1", "--quiet"]) == 0
+    jittered = capsys.readouterr().out
+    assert "4 attempts: retries at +1m, 3m, 6m" in plain
+    assert "no retries" not in jittered and "4 attempts" in jittered
