@@ -123,8 +123,11 @@ class Redactor:
 
 
 def redact_url(url: str) -> str:
-    """The URL without a password in its user-info."""
-    parts = urlsplit(url)
+    """The URL without a password in its user-info (also for a URL too broken to parse)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", url)
     if "@" not in parts.netloc:
         return url
     user, _, host = parts.netloc.rpartition("@")

@@ -74,8 +74,18 @@ class RunConfig:
         """The catalog to use (loaded once)."""
         if self.catalog is None:
             from harness.catalog import load_catalog
+            from harness.errors import SchemaLoadError
 
-            self.catalog = load_catalog(self.schemas_dir, overrides=self.overrides)
+            try:
+                self.catalog = load_catalog(self.schemas_dir, overrides=self.overrides)
+            except SchemaLoadError as exc:
+                if not self.overrides:
+                    raise
+                load_catalog(self.schemas_dir)  # a catalog broken without the overrides reports itself
+                detail = str(exc).split(": ", 1)[-1]
+                sections = ", ".join(f"[providers.{name}]" for name in self.overrides)
+                source = self.config_path or "the config file"
+                raise ConfigError(f"{source}: {sections} does not fit the profile: {detail}") from None
         return self.catalog
 
     def resolved_seed(self) -> int:
@@ -179,9 +189,9 @@ def resolve_run_config(
     provider = _pick("provider", options, file, env)
     url = _pick("url", options, file, env)
     if require_target and not provider:
-        raise UsageError("No provider: name one (sendgrid, jira, teams, ...).")
+        raise UsageError("No provider: name one (--webhook-provider, or provider in the config file).")
     if require_target and not url:
-        raise UsageError("No receiver URL: give one (http://... or https://...).")
+        raise UsageError("No receiver URL: give one (http://... or https://...), or url in the config file.")
     if url:
         validate_url(str(url))
     timeout = _pick("timeout", options, file, env)

@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
         "or the receiver is unreachable.",
     )
     parser.add_argument("provider", metavar="PROVIDER")
-    parser.add_argument("url", metavar="URL")
+    parser.add_argument("url", metavar="URL", nargs="?", help="receiver URL (default: url in the config file)")
     add_auth_options(parser)
     add_probe_options(parser)
     add_catalog_options(parser)
