@@ -81,6 +81,9 @@ class Credentials:
     def secrets(self) -> list[str]:
         """Every secret value that must never be printed."""
         out = [self.secret, self.client_secret, self.bearer]
+        if self.signing_key and "-----BEGIN" in self.signing_key:  # PEM text itself, not a path: every line is secret
+            out.append(self.signing_key)
+            out += [line.strip() for line in self.signing_key.splitlines() if len(line.strip()) >= 16]
         if self.basic:
             out += [self.basic[1], f"{self.basic[0]}:{self.basic[1]}"]  # the pair's base64 is the Basic header
         return [s for s in out if s]

@@ -7,13 +7,14 @@ Every value is checked once, here, where it enters: a bad one is a one-line ``Ha
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from harness.config import ConfigFile, load_config
 from harness.credentials import CREDENTIAL_FIELDS, Credentials, redact_url
@@ -136,6 +137,15 @@ def validate_url(url: str, what: str = "receiver URL") -> str:
     return url
 
 
+def _split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without user-info, and the user-info as Basic credentials (the checks add or drop it per delivery)."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=host)), (unquote(parts.username), unquote(parts.password or ""))
+
+
 def _as_list(value: Any, what: str) -> tuple[str, ...]:
     if value in (None, ""):
         return ()
@@ -207,6 +217,10 @@ def resolve_run_config(
             raise UsageError(f"Invalid severity {level!r} for {name}: use error, warn or off.")
     severities.update(options.get("severities") or {})
     credentials = Credentials.resolve({k: options.get(k) for k in CREDENTIAL_FIELDS}, file, env)
+    if url:
+        url, userinfo = _split_userinfo(str(url))
+        if userinfo and credentials.basic is None:
+            credentials = dataclasses.replace(credentials, basic=userinfo)  # as OCI sends it: in the URL
     probe = _probe(options, file, env)
     return RunConfig(
         provider=str(provider or ""),

@@ -45,6 +45,9 @@ def register(sub: Any) -> None:
     add_catalog_options(parser)
     run_group = parser.add_argument_group("run")
     run_group.add_argument("--report", metavar="PATH", help="write a JSON report")
+    run_group.add_argument(
+        "--junitxml", metavar="PATH", help="write JUnit XML (the pytest plugin's names and text) for a CI gate"
+    )
     run_group.add_argument("--seed", type=non_negative_int, help="Hypothesis seed (printed on every run)")
     run_group.add_argument("--max-examples", type=non_negative_int, default=None, help="fuzzed examples (default 20)")
     run_group.add_argument("--timeout", type=positive_float, help="receiver timeout in seconds (default: provider's)")
@@ -87,14 +90,17 @@ def run(args: argparse.Namespace) -> int:
         render_outcome,
         render_summary,
         replay_command,
+        to_junit,
         write_json,
+        write_text,
     )
     from harness.runner import run_checks
     from harness.session import Session
 
     config = run_config_from_args(args)
-    if config.report:
-        ensure_writable(config.report)
+    for path in (config.report, args.junitxml):
+        if path:
+            ensure_writable(path)
     with Session(config) as session:
         redact = session.redactor
         seed = session.seed
@@ -115,4 +121,7 @@ def run(args: argparse.Namespace) -> int:
     if config.report:
         write_json(result, config.report)
         print(f"Report written to {config.report}")
+    if args.junitxml:
+        write_text(to_junit(result, replay_command(config)), args.junitxml, "JUnit XML")
+        print(f"JUnit XML written to {args.junitxml}")
     return result.exit_code

@@ -137,3 +137,30 @@ def test_cli_max_examples_zero_is_exit_2(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["check", "github", "http://127.0.0.1:9/x", "--secret", "abcdef", "--max-examples", "0"]) == 2
     err = capsys.readouterr().err
     assert "max_examples" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_signing_key_given_as_pem_text_is_never_printed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 16: a key from WEBHOOK_HARNESS_SIGNING_KEY (PEM text, not a path) was printed whole in the error.
+    pem = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgnotarealkeyatall\n-----END PRIVATE KEY-----\n"
+    monkeypatch.setenv("WEBHOOK_HARNESS_SIGNING_KEY", pem)
+    assert main(["check", "sendgrid", "http://127.0.0.1:9/x"]) == 2
+    captured = capsys.readouterr()
+    assert "notarealkey" not in captured.err + captured.out
+    assert "PEM text" in captured.err and len(captured.err.strip().splitlines()) == 1
+    creds = Credentials(signing_key=pem)
+    assert any("notarealkey" in s for s in creds.secrets())
+
+
+def test_a_signing_key_given_as_pem_text_signs() -> None:
+    from harness.catalog import load_catalog
+    from harness.signing import sign_delivery
+    from harness.signing.keys import generate_keypair
+    from harness.volume import VolumeGenerator
+
+    pem, _ = generate_keypair()
+    provider = load_catalog().get("sendgrid")
+    unsigned = next(VolumeGenerator(provider, seed=1).deliveries(1))
+    signed = sign_delivery(provider, unsigned, Credentials(signing_key=pem.decode()))
+    assert signed.header("X-Twilio-Email-Event-Webhook-Signature")
