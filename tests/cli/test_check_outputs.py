@@ -1,4 +1,4 @@
-"""`check` output channels: JUnit XML for a CI gate, the replay line, and one rendering everywhere (issues 11, 15, 16)."""
+"""`check` output: JUnit XML for a CI gate, the replay line, one rendering everywhere (issues 11, 15, 16)."""
 
 from __future__ import annotations
 

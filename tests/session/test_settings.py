@@ -143,7 +143,8 @@ def test_a_signing_key_given_as_pem_text_is_never_printed(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Issue 16: a key from WEBHOOK_HARNESS_SIGNING_KEY (PEM text, not a path) was printed whole in the error.
-    pem = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgnotarealkeyatall\n-----END PRIVATE KEY-----\n"
+    body = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgnotarealkeyatall"
+    pem = f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"
     monkeypatch.setenv("WEBHOOK_HARNESS_SIGNING_KEY", pem)
     assert main(["check", "sendgrid", "http://127.0.0.1:9/x"]) == 2
     captured = capsys.readouterr()
