@@ -35,6 +35,7 @@ __all__ = [
     "write_text",
 ]
 
+STATUSES = ("passed", "failed", "warned", "skipped", "blocked")
 CATEGORIES = {
     "accepts-valid": "acceptance",
     "rejects-missing-auth": "auth",
@@ -54,8 +55,8 @@ CATEGORIES = {
 
 def render_outcome(outcome: CheckOutcome) -> str:
     """One line per check, like Schemathesis: id, verdict, time."""
-    verdict = {"passed": "PASSED", "failed": "FAILED", "skipped": "SKIPPED"}[outcome.status]
-    extra = f"  ({outcome.notes[0]})" if outcome.status == "skipped" and outcome.notes else ""
+    verdict = outcome.status.upper()
+    extra = f"  ({outcome.notes[0]})" if outcome.status in ("skipped", "blocked") and outcome.notes else ""
     return f"{outcome.check:<26} {verdict:<8} {outcome.duration:6.2f}s  {outcome.requests:>3} requests{extra}"
 
 
@@ -107,7 +108,7 @@ def replay_command(config: RunConfig, *, check_id: str | None = None, front_end:
 
 def render_summary(result: RunResult) -> str:
     """The closing line."""
-    counts = {status: sum(o.status == status for o in result.outcomes) for status in ("passed", "failed", "skipped")}
+    counts = {status: sum(o.status == status for o in result.outcomes) for status in STATUSES}
     parts = [f"{n} {status}" for status, n in counts.items() if n]
     requests = sum(o.requests for o in result.outcomes)
     return f"{', '.join(parts)} in {result.duration:.2f}s ({requests} requests, seed {result.seed})"
@@ -125,7 +126,8 @@ def to_json(result: RunResult) -> dict[str, Any]:
         "seed": result.seed,
         "exit_code": result.exit_code,
         "duration": round(result.duration, 3),
-        "summary": {s: sum(o.status == s for o in result.outcomes) for s in ("passed", "failed", "skipped")},
+        "summary": {s: sum(o.status == s for o in result.outcomes) for s in STATUSES},
+        "interrupted": result.interrupted,
         "checks": [
             {
                 "id": o.check,
@@ -178,12 +180,12 @@ def to_junit(result: RunResult, replay: str | None = None) -> str:
     import xml.etree.ElementTree as ET
 
     redact = result.redactor
-    counts = {s: sum(o.status == s for o in result.outcomes) for s in ("failed", "skipped")}
+    counts = {s: sum(o.status == s for o in result.outcomes) for s in ("failed", "blocked", "skipped")}
     suite = ET.Element(
         "testsuite",
         name="webhook-contract",
         tests=str(len(result.outcomes)),
-        failures=str(counts["failed"]),
+        failures=str(counts["failed"] + counts["blocked"]),
         errors="0",
         skipped=str(counts["skipped"]),
         time=f"{result.duration:.3f}",
@@ -199,8 +201,8 @@ def to_junit(result: RunResult, replay: str | None = None) -> str:
             name=f"test_contract[{result.provider}-{outcome.check}]",
             time=f"{outcome.duration:.3f}",
         )
-        if outcome.status == "failed":
-            title = outcome.violations[0].title if outcome.violations else outcome.title
+        if outcome.status in ("failed", "blocked"):
+            title = outcome.violations[0].title if outcome.violations else "; ".join(outcome.notes) or outcome.title
             failure = ET.SubElement(case, "failure", message=redact(title))
             failure.text = redact(render_check_failure(outcome, result.seed, replay))
         elif outcome.status == "skipped":

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from harness.credentials import Credentials, Redactor, redact_url
 from harness.errors import TransportError, UsageError
-from harness.settings import RunConfig, validate_url
+from harness.settings import RunConfig, run_budget, validate_url
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog, Provider
@@ -127,18 +127,20 @@ class Session:
         _sign_probe(provider, config.credentials, local=True)
         self.preflight()
         _sign_probe(provider, config.credentials, local=False)
+        timeout = config.timeout if config.timeout is not None else provider.timeout
         return CheckContext(
             provider=provider,
             catalog=self.catalog,
             url=config.url,
             credentials=config.credentials,
             transport=config.transport or RequestsTransport(),
-            timeout=config.timeout if config.timeout is not None else provider.timeout,
+            timeout=timeout,
             probe=config.probe,
             seed=self.seed,
             max_examples=config.max_examples,
             callback_host=config.callback_host,
             redactor=self.redactor,
+            deadline=time.monotonic() + run_budget(config, provider.timeout),
         )
 
     def preflight(self) -> None:

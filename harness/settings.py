@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     from harness.probes import Probe
     from harness.transport import Transport
 
-__all__ = ["DEFAULT_MAX_EXAMPLES", "RUN_KEYS", "RunConfig", "resolve_run_config", "resolve_seconds", "validate_url"]
+__all__ = [
+    "DEFAULT_MAX_EXAMPLES",
+    "RUN_KEYS",
+    "RunConfig",
+    "resolve_run_config",
+    "resolve_seconds",
+    "run_budget",
+    "validate_url",
+]
 
 DEFAULT_MAX_EXAMPLES = 20
 MAX_SECONDS = 7 * 86400.0
@@ -45,6 +53,7 @@ RUN_KEYS: tuple[str, ...] = (
     "report",
     "checks",
     "exclude_checks",
+    "max_time",
 )
 
 
@@ -70,6 +79,7 @@ class RunConfig:
     report: str | None = None
     severities: Mapping[str, str] = field(default_factory=dict)
     config_path: str | None = None
+    max_time: float | None = None  # the run budget; None: derived from the provider's timeout
 
     def resolved_catalog(self) -> Catalog:
         """The catalog to use (loaded once)."""
@@ -94,6 +104,14 @@ class RunConfig:
         if self.seed is None:
             self.seed = random.SystemRandom().randrange(2**32)
         return self.seed
+
+
+def run_budget(config: RunConfig, provider_timeout: float) -> float:
+    """The run's budget: as given, or 10 waits of the transport's timeout (at least 5 minutes)."""
+    if config.max_time is not None:
+        return config.max_time
+    timeout = config.timeout if config.timeout is not None else provider_timeout
+    return max(300.0, 10 * max(timeout * 2, timeout + 5.0))
 
 
 def resolve_seconds(value: Any, what: str) -> float:
@@ -205,6 +223,7 @@ def resolve_run_config(
     if url:
         validate_url(str(url))
     timeout = _pick("timeout", options, file, env)
+    max_time = _pick("max_time", options, file, env)
     seed = _pick("seed", options, file, env)
     max_examples = _pick("max_examples", options, file, env)
     file_checks, severities = _checks_from_file(file)
@@ -241,6 +260,7 @@ def resolve_run_config(
         report=_pick("report", options, file, env),
         severities=severities,
         config_path=source,
+        max_time=None if max_time is None else resolve_seconds(max_time, where("max_time")),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from harness.cli._options import (
@@ -17,17 +18,6 @@ if TYPE_CHECKING:
     from harness.settings import RunConfig
 
 __all__ = ["register", "run"]
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a number of seconds > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
 
 
 def register(sub: Any) -> None:
@@ -50,7 +40,12 @@ def register(sub: Any) -> None:
     )
     run_group.add_argument("--seed", type=non_negative_int, help="Hypothesis seed (printed on every run)")
     run_group.add_argument("--max-examples", type=non_negative_int, default=None, help="fuzzed examples (default 20)")
-    run_group.add_argument("--timeout", type=positive_float, help="receiver timeout in seconds (default: provider's)")
+    run_group.add_argument("--timeout", help="receiver timeout: seconds or 10s, 1m30s (default: the provider's)")
+    run_group.add_argument(
+        "--max-time",
+        metavar="DURATION",
+        help="run budget: after it nothing is sent and unfinished checks are blocked (default: 10 timeouts, >= 5m)",
+    )
     run_group.add_argument("--check", action="append", default=[], metavar="ID", help="run only this check (repeat)")
     run_group.add_argument("--exclude-check", action="append", default=[], metavar="ID", help="skip this check")
     run_group.add_argument(
@@ -74,6 +69,7 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         seed=args.seed,
         max_examples=args.max_examples,
         timeout=args.timeout,
+        max_time=args.max_time,
         checks=args.check,
         exclude_checks=args.exclude_check,
         callback_host=args.callback_host,
@@ -111,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
             on_start=lambda ids: print(redact(header), flush=True),
             session=session,
         )
+    if result.interrupted:
+        print("\ninterrupted: the results so far follow", file=sys.stderr)
     failures = render_failures([o for o in result.outcomes if o.status == "failed"], seed)
     if failures:
         print("\n" + "=" * 30 + " FAILURES " + "=" * 30)

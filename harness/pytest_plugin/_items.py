@@ -104,6 +104,8 @@ class ContractItem(pytest.Item):
         redact = state.session.redactor
         if outcome.status == "skipped":
             pytest.skip(redact("; ".join(outcome.notes) or "not applicable"))
+        if outcome.status == "blocked":
+            raise ContractFailed(redact("blocked: " + ("; ".join(outcome.notes) or "the check could not run")))
         if outcome.status == "failed":
             raise ContractFailed(redact(render_failure(self, outcome)))
 
