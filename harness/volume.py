@@ -18,11 +18,10 @@ from referencing._core import Resolver
 
 from harness.catalog import Catalog, Provider, load_catalog
 from harness.core.models import Delivery
-from harness.core.regexgen import regex_generator
 from harness.deliveries import build_delivery
 from harness.errors import SchemaLoadError
-from harness.strategies._regex import UnsupportedPattern, seeded_regex
-from harness.strategies._schema import (
+from harness.generation.regex import UnsupportedPattern, seeded_regex
+from harness.generation.schema import (
     ANNOTATIONS,
     array_bounds,
     branches,
@@ -32,7 +31,7 @@ from harness.strategies._schema import (
     number_bounds,
     resolve,
 )
-from harness.strategies._values import TIME_WINDOW, extra_key_pool, format_time, string_pool
+from harness.generation.values import TIME_WINDOW, extra_key_pool, format_time, string_pool
 
 __all__ = ["VolumeGenerator"]
 
@@ -277,8 +276,11 @@ def _string(schema: Mapping[str, Any]) -> Maker:
 def _pattern(pattern: str, low: int, high: int, bounded: bool) -> Maker:
     try:
         gen = seeded_regex(pattern)
-    except UnsupportedPattern:
-        gen = regex_generator(pattern)  # approximate constructs: it checks each value against the pattern
+    except UnsupportedPattern as exc:
+        raise SchemaLoadError(
+            f"The volume generator cannot build strings for the pattern {pattern!r} ({_construct(exc)}); "
+            "write it without lookarounds, backreferences or word boundaries."
+        ) from None
     except re.error as exc:
         raise SchemaLoadError(f"Cannot generate from the pattern {pattern!r}: {exc}.") from None
     if not bounded:
@@ -292,3 +294,15 @@ def _pattern(pattern: str, low: int, high: int, bounded: bool) -> Maker:
         raise SchemaLoadError(f"pattern {pattern!r} rarely fits length {low}..{high}")
 
     return make
+
+
+def _construct(exc: UnsupportedPattern) -> str:
+    """The regex construct ``seeded_regex`` refused, in words (``ASSERT`` is a lookahead or lookbehind)."""
+    name = str(exc.args[0]) if exc.args else "unknown"
+    return {
+        "ASSERT": "a lookahead or lookbehind",
+        "ASSERT_NOT": "a negative lookahead or lookbehind",
+        "GROUPREF": "a backreference",
+        "AT_BOUNDARY": "a word boundary",
+        "AT_NON_BOUNDARY": "a word boundary",
+    }.get(name, f"the construct {name}")
