@@ -277,10 +277,7 @@ def _pattern(pattern: str, low: int, high: int, bounded: bool) -> Maker:
     try:
         gen = seeded_regex(pattern)
     except UnsupportedPattern as exc:
-        raise SchemaLoadError(
-            f"The volume generator cannot build strings for the pattern {pattern!r} ({_construct(exc)}); "
-            "write it without lookarounds, backreferences or word boundaries."
-        ) from None
+        raise exc.error(pattern, "volume generator") from None
     except re.error as exc:
         raise SchemaLoadError(f"Cannot generate from the pattern {pattern!r}: {exc}.") from None
     if not bounded:
@@ -294,15 +291,3 @@ def _pattern(pattern: str, low: int, high: int, bounded: bool) -> Maker:
         raise SchemaLoadError(f"pattern {pattern!r} rarely fits length {low}..{high}")
 
     return make
-
-
-def _construct(exc: UnsupportedPattern) -> str:
-    """The regex construct ``seeded_regex`` refused, in words (``ASSERT`` is a lookahead or lookbehind)."""
-    name = str(exc.args[0]) if exc.args else "unknown"
-    return {
-        "ASSERT": "a lookahead or lookbehind",
-        "ASSERT_NOT": "a negative lookahead or lookbehind",
-        "GROUPREF": "a backreference",
-        "AT_BOUNDARY": "a word boundary",
-        "AT_NON_BOUNDARY": "a word boundary",
-    }.get(name, f"the construct {name}")

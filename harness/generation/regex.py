@@ -15,6 +15,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from harness.errors import SchemaLoadError
+
 __all__ = [
     "ANCHORS",
     "OPEN_REPEAT",
@@ -23,6 +25,7 @@ __all__ = [
     "UnsupportedPattern",
     "alphabet_of",
     "parse",
+    "positive_lookaround",
     "seeded_regex",
 ]
 
@@ -42,6 +45,45 @@ OPEN_REPEAT = 8  # how far past its minimum an unbounded repeat (``*``, ``+``, `
 
 class UnsupportedPattern(Exception):
     """A construct these builders do not handle exactly."""
+
+    @property
+    def construct(self) -> str:
+        """The refused construct in words (``ASSERT`` is a lookahead or lookbehind)."""
+        name = str(self.args[0]) if self.args else "unknown"
+        return _CONSTRUCTS.get(name, f"the construct {name}")
+
+    def error(self, pattern: str, generator: str) -> SchemaLoadError:
+        """The one-line error a user sees for ``pattern``."""
+        return SchemaLoadError(
+            f"The {generator} cannot build strings for the pattern {pattern!r} ({self.construct}); write it without "
+            "lookarounds, backreferences or word boundaries."
+        )
+
+
+_CONSTRUCTS = {
+    "ASSERT": "a lookahead or lookbehind",
+    "ASSERT_NOT": "a negative lookahead or lookbehind",
+    "GROUPREF": "a backreference",
+    "GROUPREF_EXISTS": "a conditional group",
+    "AT_BOUNDARY": "a word boundary",
+    "AT_NON_BOUNDARY": "a word boundary",
+}
+
+
+def positive_lookaround(parsed: Any) -> bool:
+    """Does the parse tree hold a lookahead or lookbehind that must match (``(?=...)``, ``(?<=...)``)?"""
+    for op, arg in parsed:
+        if op is sre_parse.ASSERT:
+            return True
+        if op is sre_parse.SUBPATTERN and positive_lookaround(arg[-1]):
+            return True
+        if op is sre_parse.BRANCH and any(positive_lookaround(branch) for branch in arg[1]):
+            return True
+        if op in REPEATS and positive_lookaround(arg[2]):
+            return True
+        if op is sre_parse.ASSERT_NOT and positive_lookaround(arg[1]):
+            return True
+    return False
 
 
 def _charset(items: list[tuple[Any, Any]]) -> str:

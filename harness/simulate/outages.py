@@ -10,6 +10,7 @@ from harness.errors import UsageError
 
 __all__ = ["Outages", "parse_outage"]
 
+
 def parse_outage(text: str) -> tuple[float, float]:
     """``START..END`` in durations from t=0 (``90s``, ``30m``, ``6h``, ``2d``, ``2h30m``); START may be omitted."""
     start, sep, end = text.partition("..")

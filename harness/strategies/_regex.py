@@ -14,7 +14,15 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from harness.generation.regex import ANCHORS, OPEN_REPEAT, REPEATS, UnsupportedPattern, alphabet_of, parse
+from harness.generation.regex import (
+    ANCHORS,
+    OPEN_REPEAT,
+    REPEATS,
+    UnsupportedPattern,
+    alphabet_of,
+    parse,
+    positive_lookaround,
+)
 
 __all__ = ["regex_strategy"]
 
@@ -72,8 +80,11 @@ def _node(op: Any, arg: Any) -> st.SearchStrategy[str]:
 def regex_strategy(pattern: str) -> st.SearchStrategy[str]:
     """Strings that ``re.fullmatch`` ``pattern``, printable ASCII only."""
     compiled = re.compile(pattern)
+    parsed = parse(pattern)
     try:
-        return _sequence(parse(pattern))
+        return _sequence(parsed)
     except UnsupportedPattern:
+        if positive_lookaround(parsed):  # from_regex only filters for these: a draw would be Unsatisfiable
+            raise UnsupportedPattern("ASSERT").error(pattern, "Hypothesis strategies") from None
         alphabet = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
         return st.from_regex(compiled, fullmatch=True, alphabet=alphabet)

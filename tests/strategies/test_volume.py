@@ -91,3 +91,27 @@ def _user_provider(tmp_path: Path, pattern: str, sample: str) -> Path:
     }
     (folder / "profile.json").write_text(json.dumps(profile))
     return tmp_path / "schemas"
+
+
+def test_the_hypothesis_strategies_refuse_a_lookahead_in_one_line(tmp_path: Path) -> None:
+    from hypothesis import find
+
+    from harness.strategies import payloads
+
+    catalog = load_catalog(_user_provider(tmp_path, r"^(?=.*[0-9])[a-z0-9]{8}$", "abcd1234"))
+    with pytest.raises(SchemaLoadError) as caught:
+        find(payloads(catalog.get("acme"), "thing.created"), lambda _: True)
+    assert "\n" not in str(caught.value) and "a lookahead or lookbehind" in str(caught.value)
+
+
+def test_the_hypothesis_strategies_still_draw_a_negative_lookahead(tmp_path: Path) -> None:
+    import re
+
+    from hypothesis import find
+
+    from harness.strategies import payloads
+
+    pattern = r"^(?![0-9])[a-z0-9]{4}$"
+    catalog = load_catalog(_user_provider(tmp_path, pattern, "abcd"))
+    found = find(payloads(catalog.get("acme"), "thing.created"), lambda p: any(c.isdigit() for c in p["code"]))
+    assert re.fullmatch(pattern, found["code"])
