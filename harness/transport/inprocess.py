@@ -54,9 +54,16 @@ class InProcessTransport:
     """A ``harness.transport.Transport`` that calls the receiver in this process instead of over HTTP."""
 
     def __init__(self, handler: Handler, *, max_body: int = 1 << 20) -> None:
-        self._call: _Call = _Threaded(_callable_call(handler))
-        self._closer: Callable[[], None] = lambda: None
+        runner = _Threaded(_callable_call(handler))
+        self._call: _Call = runner
+        self._closer: Callable[[], None] = runner.close
         self.max_body = max_body
+
+    @classmethod
+    def _over(cls, call: _Call, closer: Callable[[], None], max_body: int) -> InProcessTransport:
+        transport = cls.__new__(cls)
+        transport._call, transport._closer, transport.max_body = call, closer, max_body
+        return transport
 
     @classmethod
     def for_callable(cls, handler: Handler) -> InProcessTransport:
@@ -66,21 +73,14 @@ class InProcessTransport:
     @classmethod
     def for_wsgi(cls, app: WSGIApp, *, max_body: int = 1 << 20) -> InProcessTransport:
         """Wrap a WSGI application (Flask, Django, ...); requests go through werkzeug's test client."""
-        transport = cls.__new__(cls)
-        transport._call = _Threaded(_wsgi_call(app))
-        transport._closer = lambda: None
-        transport.max_body = max_body
-        return transport
+        runner = _Threaded(_wsgi_call(app))
+        return cls._over(runner, runner.close, max_body)
 
     @classmethod
     def for_asgi(cls, app: ASGIApp, *, max_body: int = 1 << 20) -> InProcessTransport:
         """Wrap an ASGI application (Starlette, FastAPI, ...); its lifespan runs before the first request."""
         runner = _ASGIRunner(app)
-        transport = cls.__new__(cls)
-        transport._call = runner.call
-        transport._closer = runner.close
-        transport.max_body = max_body
-        return transport
+        return cls._over(runner.call, runner.close, max_body)
 
     def send(self, delivery: Delivery, url: str, *, timeout: float) -> Reply:
         """Hand the delivery to the app; an exception in the app becomes a 500, as a server would answer."""
@@ -107,7 +107,7 @@ class InProcessTransport:
         return Reply(status, _fold(pairs), body[: self.max_body], elapsed, None, truncated)
 
     def close(self) -> None:
-        """Run the ASGI lifespan shutdown and stop its event loop (nothing to release for WSGI or a callable)."""
+        """Run the ASGI lifespan shutdown and stop its loop, or give hung WSGI and callable handlers time to end."""
         self._closer()
 
     def __enter__(self) -> InProcessTransport:
@@ -135,7 +135,7 @@ class _Threaded:
     def __init__(self, call: Callable[[str, str, str, Headers, bytes], _Answer]) -> None:
         self._call = call
         self._hung = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
 
     def __call__(self, method: str, host: str, path: str, headers: Headers, body: bytes, timeout: float) -> _Answer:
         with self._lock:
@@ -153,6 +153,11 @@ class _Threaded:
             raise run.error
         assert run.answer is not None
         return run.answer
+
+    def close(self, timeout: float = _LIFESPAN_TIMEOUT) -> None:
+        """Wait (at most ``timeout`` seconds) for handlers still running past their deadline."""
+        with self._lock:
+            self._lock.wait_for(lambda: self._hung == 0, timeout)
 
 
 class _Run:
@@ -176,6 +181,7 @@ class _Run:
                 self.done.set()
                 if self.abandoned:
                     self._owner._hung -= 1
+                    self._owner._lock.notify_all()
 
 
 def _callable_call(handler: Handler) -> Callable[[str, str, str, Headers, bytes], _Answer]:
