@@ -62,7 +62,7 @@ def simulate(
         raise UsageError("Give the receiver URL, or dry_run=True to send nothing.")
     credentials = credentials or Credentials()
     if not dry and send is None and url:
-        from harness.session import check_credentials, preflight
+        from harness.preflight import check_credentials, preflight
 
         check_credentials(chosen, credentials)
         preflight(url)

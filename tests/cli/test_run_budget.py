@@ -77,7 +77,7 @@ def test_ctrl_c_prints_and_writes_the_partial_results_then_exits_130(silent_rece
         header = proc.stdout.readline()  # the run has started once its header is out
         assert "webhook-harness check: github" in header
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        _out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
         proc.wait(timeout=10)

@@ -65,10 +65,11 @@ def test_one_preflight_for_the_whole_session(
     monkeypatch.setenv(ENV_VARS["secret"], receiver.credentials.secret)
     pytester.makeconftest(
         """
-        import harness.session
+        import harness.preflight
+import harness.session
 
         calls = []
-        _real = harness.session.preflight
+        _real = harness.preflight.preflight
 
         def counting(url, **kw):
             calls.append(url)
