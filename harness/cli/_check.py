@@ -12,9 +12,11 @@ from harness.cli._options import (
     add_probe_options,
     non_negative_int,
 )
+from harness.cli._progress import LiveLine
 from harness.credentials import CREDENTIAL_FIELDS, redact_url
 
 if TYPE_CHECKING:
+    from harness.checks import CheckOutcome
     from harness.settings import RunConfig
 
 __all__ = ["register", "run"]
@@ -35,6 +37,7 @@ def register(sub: Any) -> None:
     add_catalog_options(parser)
     run_group = parser.add_argument_group("run")
     run_group.add_argument("--report", metavar="PATH", help="write a JSON report")
+    run_group.add_argument("--quiet", action="store_true", help="no live progress line on a terminal")
     run_group.add_argument(
         "--junitxml", metavar="PATH", help="write JUnit XML (the pytest plugin's names and text) for a CI gate"
     )
@@ -97,16 +100,31 @@ def run(args: argparse.Namespace) -> int:
     for path in (config.report, args.junitxml):
         if path:
             ensure_writable(path)
+    live = LiveLine(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
     with Session(config) as session:
         redact = session.redactor
         seed = session.seed
         header = f"webhook-harness check: {config.provider} at {redact_url(config.url)} (seed {seed})"
-        result = run_checks(
-            config,
-            on_result=lambda outcome: print(redact(render_outcome(outcome)), flush=True),
-            on_start=lambda ids: print(redact(header), flush=True),
-            session=session,
-        )
+
+        def started(check_id: str) -> None:
+            exchanges = session.context().exchanges
+            before = len(exchanges)
+            live.step(check_id, lambda: len(exchanges) - before)
+
+        def finished(outcome: CheckOutcome) -> None:
+            live.clear()
+            print(redact(render_outcome(outcome)), flush=True)
+
+        try:
+            result = run_checks(
+                config,
+                on_result=finished,
+                on_start=lambda ids: print(redact(header), flush=True),
+                session=session,
+                on_check=started,
+            )
+        finally:
+            live.close()
     if result.interrupted:
         print("\ninterrupted: the results so far follow", file=sys.stderr)
     failures = render_failures([o for o in result.outcomes if o.status == "failed"], seed)

@@ -54,7 +54,7 @@ def render_starter(provider_id: str) -> str:
     ]
     for field in fields:
         env = ENV_VARS.get(field, "")
-        lines.append(f"# {field} = \"...\"  # {_CREDENTIAL_HELP.get(field, field)}; or env {env}")
+        lines.append(f'# {field} = "..."  # {_CREDENTIAL_HELP.get(field, field)}; or env {env}')
         if field == "client_secret":
             lines += ['# token_url = "https://receiver.example.com/oauth/token"', '# client_id = "..."']
     lines += [
