@@ -66,7 +66,7 @@ def test_one_preflight_for_the_whole_session(
     pytester.makeconftest(
         """
         import harness.preflight
-import harness.session
+        import harness.session
 
         calls = []
         _real = harness.preflight.preflight
