@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from harness.checks import categories
 from harness.core.models import Delivery
 from harness.credentials import Redactor
 from harness.errors import ConfigError
@@ -19,24 +20,21 @@ if TYPE_CHECKING:
     from harness.checks import CheckOutcome
     from harness.runner import RunResult
 
-__all__ = ["curl_command", "ensure_writable", "redact_url", "render_outcome", "render_summary", "write_json"]
+__all__ = [
+    "CATEGORIES",
+    "STATUSES",
+    "curl_command",
+    "ensure_writable",
+    "redact_url",
+    "render_blocked",
+    "render_outcome",
+    "render_summary",
+    "write_json",
+]
 
 _SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
-CATEGORIES = {
-    "accepts-valid": "acceptance",
-    "rejects-missing-auth": "auth",
-    "rejects-bad-auth": "auth",
-    "rejects-tampered-body": "auth",
-    "rejects-stale-timestamp": "auth",
-    "rejects-malformed": "validation",
-    "no-server-error": "robustness",
-    "accepts-unknown-fields": "acceptance",
-    "redelivery-accepted": "idempotency",
-    "single-effect": "idempotency",
-    "responds-in-time": "timing",
-    "handshake": "protocol",
-    "reply-format": "protocol",
-}
+CATEGORIES: dict[str, str] = categories()  # from each check's registration
+STATUSES = ("passed", "failed", "warned", "skipped", "blocked")
 
 
 def redact_url(url: str) -> str:
@@ -110,18 +108,37 @@ def curl_command(delivery: Delivery, url: str, redactor: Redactor | None = None,
 
 
 def render_outcome(outcome: CheckOutcome) -> str:
-    """One line per check, like Schemathesis: id, verdict, time."""
-    verdict = {"passed": "PASSED", "failed": "FAILED", "skipped": "SKIPPED"}[outcome.status]
-    extra = f"  ({outcome.notes[0]})" if outcome.status == "skipped" and outcome.notes else ""
+    """One line per check, like Schemathesis: id, verdict, time (and why it was skipped or blocked)."""
+    verdict = outcome.status.upper()
+    extra = f"  ({outcome.notes[0]})" if outcome.status in ("skipped", "blocked") and outcome.notes else ""
     return f"{outcome.check:<26} {verdict:<8} {outcome.duration:6.2f}s  {outcome.requests:>3} requests{extra}"
 
 
+def render_blocked(outcomes: Iterable[CheckOutcome]) -> str:
+    """The one finding that explains every blocked check: a correct delivery does not get through."""
+    blocked = [o for o in outcomes if o.status == "blocked"]
+    if not blocked:
+        return ""
+    cause = blocked[0].notes[0] if blocked[0].notes else "the valid delivery was refused"
+    names = ", ".join(o.check for o in blocked)
+    return (
+        f"__ blocked __\nA correct delivery does not get through, so the checks that expect a refusal prove nothing: "
+        f"{names}\n  Cause:    {cause[0].upper()}{cause[1:]}\n"
+        "  Hint:     fix the URL or the credentials first: a refusal proves nothing until a valid delivery gets a 2xx"
+    )
+
+
 def render_failures(outcomes: Iterable[CheckOutcome], seed: int | None = None) -> str:
-    """The failures block: expected vs received, the (shrunk) payload, hint, repro, seed."""
-    blocks = []
-    for outcome in outcomes:
+    """The blocked cause on top, then failures and warnings: expected vs received, payload, hint, repro, seed."""
+    outcomes = list(outcomes)
+    blocks = [render_blocked(outcomes)] if any(o.status == "blocked" for o in outcomes) else []
+    order = {"failed": 0, "warned": 1}
+    for outcome in sorted(outcomes, key=lambda o: order.get(o.status, 2)):
+        if outcome.status == "blocked":
+            continue
         for v in outcome.violations:
-            lines = [f"__ {v.check} __", f"{v.title}", f"  Expected: {v.expected}", f"  Received: {v.received}"]
+            marker = " (warning)" if outcome.status == "warned" else ""
+            lines = [f"__ {v.check}{marker} __", f"{v.title}", f"  Expected: {v.expected}", f"  Received: {v.received}"]
             if v.hint:
                 lines.append(f"  Hint:     {v.hint}")
             if v.payload:
@@ -140,10 +157,12 @@ def render_failures(outcomes: Iterable[CheckOutcome], seed: int | None = None) -
 
 def render_summary(result: RunResult) -> str:
     """The closing line."""
-    counts = {status: sum(o.status == status for o in result.outcomes) for status in ("passed", "failed", "skipped")}
+    counts = {status: sum(o.status == status for o in result.outcomes) for status in STATUSES}
     parts = [f"{n} {status}" for status, n in counts.items() if n]
     requests = sum(o.requests for o in result.outcomes)
-    return f"{', '.join(parts)} in {result.duration:.2f}s ({requests} requests, seed {result.seed})"
+    extra = f", slowest settle {result.slowest_settle:.2f}s" if result.slowest_settle else ""
+    stopped = "; stopped at the first failure (--fail-fast)" if result.stopped_early else ""
+    return f"{', '.join(parts)} in {result.duration:.2f}s ({requests} requests, seed {result.seed}{extra}){stopped}"
 
 
 def to_json(result: RunResult) -> dict[str, Any]:
@@ -158,13 +177,17 @@ def to_json(result: RunResult) -> dict[str, Any]:
         "seed": result.seed,
         "exit_code": result.exit_code,
         "duration": round(result.duration, 3),
-        "summary": {s: sum(o.status == s for o in result.outcomes) for s in ("passed", "failed", "skipped")},
+        "summary": {s: sum(o.status == s for o in result.outcomes) for s in STATUSES},
+        "blocked_cause": redact(result.blocked_cause) if result.blocked_cause else None,
+        "stopped_early": result.stopped_early,
+        "slowest_settle": round(result.slowest_settle, 3),
         "checks": [
             {
                 "id": o.check,
                 "category": CATEGORIES.get(o.check, "other"),
                 "title": o.title,
                 "status": o.status,
+                "severity": o.severity,
                 "message": redact(
                     "; ".join(v.title for v in o.violations) if o.violations else "; ".join(o.notes) or o.title
                 ),

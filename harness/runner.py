@@ -11,13 +11,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.catalog import Catalog, load_catalog
-from harness.checks import CHECKS, CheckContext, CheckOutcome, ordered_ids
+from harness.checks import (
+    CHECKS,
+    CheckContext,
+    CheckOutcome,
+    ordered_ids,
+    resolve_severities,
+    validate_settle_timeout,
+)
 from harness.credentials import Credentials, Redactor
-from harness.errors import HarnessError, TransportError, UsageError
+from harness.errors import TransportError, UsageError
 from harness.probes import Probe
 from harness.report import redact_url
+from harness.settle import DEFAULT_TIMEOUT as DEFAULT_SETTLE_TIMEOUT
 from harness.signing import active_schemes
 from harness.transport import RequestsTransport, Transport
+from harness.violations import ContractViolation
 
 __all__ = ["RunConfig", "RunResult", "plan", "run_check", "run_checks"]
 
@@ -41,6 +50,10 @@ class RunConfig:
     transport: Transport | None = None
     overrides: Mapping[str, Any] | None = None
     preflight: bool = True
+    severities: Mapping[str, str] = field(default_factory=dict)
+    strict: bool = False
+    fail_fast: bool = False
+    settle_timeout: float = DEFAULT_SETTLE_TIMEOUT
 
     def resolved_catalog(self) -> Catalog:
         """The catalog to use."""
@@ -66,11 +79,14 @@ class RunResult:
     outcomes: list[CheckOutcome]
     duration: float
     redactor: Redactor
+    blocked_cause: str | None = None
+    stopped_early: bool = False
+    slowest_settle: float = 0.0
 
     @property
     def exit_code(self) -> int:
-        """0 when no check failed, 1 otherwise."""
-        return 1 if any(o.status == "failed" for o in self.outcomes) else 0
+        """0 when no check failed or was blocked (warnings do not count), 1 otherwise."""
+        return 1 if any(o.failed for o in self.outcomes) else 0
 
 
 def plan(config: RunConfig) -> list[str]:
@@ -79,6 +95,8 @@ def plan(config: RunConfig) -> list[str]:
     for name in [*config.checks, *config.exclude_checks]:
         if name not in known:
             raise UsageError(f"Unknown check {name!r}. Known: {', '.join(known)}.")
+    resolve_severities(config.severities, config.strict)
+    validate_settle_timeout(config.settle_timeout)
     config.resolved_catalog().get(config.provider)
     chosen = [c for c in known if (not config.checks or c in config.checks) and c not in config.exclude_checks]
     return chosen
@@ -141,22 +159,34 @@ def _preflight(config: RunConfig) -> None:
 
 
 def run_check(config: RunConfig, check_id: str, *, context: CheckContext | None = None) -> CheckOutcome:
-    """Run one check (the pytest plugin makes one item of each)."""
+    """Run one check at its resolved severity (the pytest plugin makes one item of each)."""
     if check_id not in ordered_ids():
         raise UsageError(f"Unknown check {check_id!r}. Known: {', '.join(ordered_ids())}.")
+    severity = resolve_severities(config.severities, config.strict)[check_id]
     ctx = context or _context(config)
+    ctx.settle_timeout = validate_settle_timeout(config.settle_timeout)
     registered = CHECKS.get(check_id)
     started = time.perf_counter()
+    before = len(ctx.exchanges)
+
+    def done(status: str, violations: list[ContractViolation], notes: list[str]) -> CheckOutcome:
+        outcome = CheckOutcome(check_id, registered.title, status, violations, notes, severity=severity)
+        outcome.requests = len(ctx.exchanges) - before
+        outcome.duration = time.perf_counter() - started
+        return outcome
+
+    if severity == "off":
+        return done("skipped", [], ["severity off"])
     skip = registered.applies(ctx)
     if skip:
-        return CheckOutcome(check_id, registered.title, "skipped", notes=[skip])
-    before = len(ctx.exchanges)
+        return done("skipped", [], [skip])
+    if registered.gated:
+        cause = ctx.gate()
+        if cause:
+            return done("blocked", [], [cause])
     violations, notes = registered.run(ctx)
-    status = "failed" if violations else "passed"
-    outcome = CheckOutcome(check_id, registered.title, status, violations, notes)
-    outcome.requests = len(ctx.exchanges) - before
-    outcome.duration = time.perf_counter() - started
-    return outcome
+    status = "passed" if not violations else "warned" if severity == "warn" else "failed"
+    return done(status, violations, notes)
 
 
 def run_checks(
@@ -164,19 +194,34 @@ def run_checks(
     on_result: Callable[[CheckOutcome], None] | None = None,
     on_start: Callable[[list[str]], None] | None = None,
 ) -> RunResult:
-    """Run every selected check; ``on_start`` sees the plan once inputs are valid, ``on_result`` each outcome."""
+    """Run every selected check; ``on_start`` sees the plan once inputs are valid, ``on_result`` each outcome.
+
+    With ``config.fail_fast`` the run stops after the first failed or blocked check.
+    """
     ids = plan(config)
     ctx = _context(config)
     if on_start:
         on_start(ids)
     started = time.perf_counter()
     outcomes = []
-    for check_id in ids:
-        try:
-            outcome = run_check(config, check_id, context=ctx)
-        except HarnessError:
-            raise
+    stopped = False
+    for index, check_id in enumerate(ids):
+        outcome = run_check(config, check_id, context=ctx)
         outcomes.append(outcome)
         if on_result:
             on_result(outcome)
-    return RunResult(config.provider, config.url, ctx.seed, outcomes, time.perf_counter() - started, ctx.redactor)
+        if config.fail_fast and outcome.failed and index < len(ids) - 1:
+            stopped = True
+            break
+    cause = next((o.notes[0] for o in outcomes if o.status == "blocked"), None)
+    return RunResult(
+        config.provider,
+        config.url,
+        ctx.seed,
+        outcomes,
+        time.perf_counter() - started,
+        ctx.redactor,
+        blocked_cause=cause,
+        stopped_early=stopped,
+        slowest_settle=ctx.slowest_settle,
+    )
