@@ -61,14 +61,8 @@ class FakeReceiver:
         kw.setdefault("seed", 7)
         kw.setdefault("max_examples", 5)
         kw.setdefault("settle_timeout", 0.05)  # the fake stores synchronously: nothing to wait for
-        return RunConfig(
-            self.provider.id,
-            "http://127.0.0.1:9/hook",
-            self.credentials,
-            catalog=CATALOG,
-            transport=FakeTransport(self),
-            **kw,
-        )
+        kw.setdefault("transport", FakeTransport(self))
+        return RunConfig(self.provider.id, "http://127.0.0.1:9/hook", self.credentials, catalog=CATALOG, **kw)
 
     def count(self, event_id: str) -> int:
         """The probe's answer."""
