@@ -18,6 +18,7 @@ __all__ = ["NON_ASCII_TEXT", "non_ascii_delivery", "survives_round_trip"]
 # Accents, a dash, typographic quotes, CJK, an emoji and U+2028: what real names and messages carry. Encoded as raw
 # UTF-8, none of it survives json.dumps(json.loads(body)), which escapes every non-ASCII character by default.
 NON_ASCII_TEXT = "Zoë Ångström – “Grüße” 東京 ✓ 🎉\u2028end"
+_ASCII_TWIN = "Zoe Angstrom - plain ASCII"
 _PREFERRED = ("name", "subject", "message", "text", "title", "description", "summary", "body", "reason", "comment")
 
 
@@ -53,27 +54,35 @@ def _with(value: Any, path: tuple[Any, ...], new: Any) -> Any:
     return out
 
 
-def non_ascii_delivery(ctx: CheckContext, event: str | None = None) -> tuple[Delivery, Delivery] | None:
-    """A schema-valid delivery with non-ASCII text in a free-text field, and its ASCII twin; None if no field fits."""
+def _candidates(ctx: CheckContext, event: str) -> Iterator[Any]:
+    """The event's payload with non-ASCII text put into one string field: replacing it, or appended to it."""
     prov = ctx.provider
-    event = event or ctx.baseline_event
     payload = ctx.generator.payload(event)
     protected = {prov.event_type.pointer, prov.idempotency_key.pointer}
     paths = [p for p in _string_paths(payload) if "/" + "/".join(map(str, p)) not in protected]
     paths.sort(key=lambda p: (str(p[-1]).lower() not in _PREFERRED, len(p)))
-    for path in paths[:40]:
-        hostile = _with(payload, path, NON_ASCII_TEXT)
-        if prov.schema_errors(event, hostile):
-            continue
-        twin = _with(payload, path, "Zoe Angstrom - plain ASCII")
-        if prov.schema_errors(event, twin):
-            continue
-        batch = prov.body.shape == "batch"
-        built = [
-            build_delivery(prov, [value] if batch else value, event_types=[event], rng=ctx.rng, label=label)
-            for value, label in ((twin, "ASCII twin"), (hostile, "non-ASCII text"))
-        ]
-        return built[0], built[1]
+    for path in paths[:60]:
+        current = payload
+        for step in path:
+            current = current[step]
+        for text in (NON_ASCII_TEXT, f"{current} {NON_ASCII_TEXT}"):
+            yield path, _with(payload, path, text), _with(payload, path, text.replace(NON_ASCII_TEXT, _ASCII_TWIN))
+
+
+def non_ascii_delivery(ctx: CheckContext, event: str | None = None) -> tuple[Delivery, Delivery] | None:
+    """A schema-valid delivery with non-ASCII text in a string field, and its ASCII twin; None if no field fits."""
+    prov = ctx.provider
+    events = [event] if event else [ctx.baseline_event, *(e for e in prov.ordinary_events if e != ctx.baseline_event)]
+    for name in events[:6]:
+        for _, hostile, twin in _candidates(ctx, name):
+            if prov.schema_errors(name, hostile) or prov.schema_errors(name, twin):
+                continue
+            batch = prov.body.shape == "batch"
+            built = [
+                build_delivery(prov, [value] if batch else value, event_types=[name], rng=ctx.rng, label=label)
+                for value, label in ((twin, "ASCII twin"), (hostile, "non-ASCII text"))
+            ]
+            return built[0], built[1]
     return None
 
 

@@ -124,9 +124,7 @@ class ReceiverApp:
             value = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             return body  # the framework's JSON parser fails first: the handler falls back to the raw bytes
-        sep = self.provider.body.separators
-        text = json.dumps(value, separators=sep, sort_keys=self.provider.body.sort_keys)  # ensure_ascii: the default
-        return (text + self.provider.body.suffix).encode()
+        return self.provider.encode(value, ascii_only=True)  # the provider's layout, json.dumps' default escaping
 
     def _signature_headers(self, headers: Mapping[str, str]) -> Mapping[str, str]:
         """The headers as verified: all of them, or (the bug) a multi-signature header cut to its first entry."""

@@ -213,8 +213,9 @@ _BUG_LIST = [
     ),
     Bug(
         "reserialised-signature",
-        "the signature is verified over json.dumps(json.loads(body)) instead of the raw bytes: non-ASCII text fails",
-        _ALL_PROVIDERS - {"oci"},
+        "the signature is verified over the re-serialised body (parsed, then dumped in the provider's layout with "
+        "json.dumps' default ASCII escaping) instead of the raw bytes: non-ASCII text is refused",
+        _ALL_PROVIDERS - {"oci", "shopify"},  # Shopify's own samples carry "£": there it breaks more than 2 checks
         Behaviour(raw_body=False),
         lambda f: f.signs_body,
     ),
