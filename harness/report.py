@@ -136,19 +136,23 @@ def render_failures(outcomes: Iterable[CheckOutcome], seed: int | None = None) -
     for outcome in sorted(outcomes, key=lambda o: order.get(o.status, 2)):
         if outcome.status == "blocked":
             continue
-        for v in outcome.violations:
+        shown = outcome.violations[:1] if outcome.status == "warned" else outcome.violations
+        for v in shown:
             marker = " (warning)" if outcome.status == "warned" else ""
             lines = [f"__ {v.check}{marker} __", f"{v.title}", f"  Expected: {v.expected}", f"  Received: {v.received}"]
             if v.hint:
                 lines.append(f"  Hint:     {v.hint}")
             if v.payload:
-                shown = v.payload if len(v.payload) <= 300 else v.payload[:300] + "…"
+                excerpt = v.payload if len(v.payload) <= 300 else v.payload[:300] + "…"
                 label = "Minimal failing payload (shrunk)" if v.check == "no-server-error" else "Payload"
-                lines.append(f"  {label}: {shown.strip()}")
+                lines.append(f"  {label}: {excerpt.strip()}")
             if v.repro:
                 lines += ["  Reproduce:", f"    {v.repro}"]
             if seed is not None:
                 lines.append(f"  Seed:     {seed} (replay with --seed {seed})")
+            more = [o.title for o in outcome.violations[1:]] if outcome.status == "warned" else []
+            if more:
+                lines.append(f"  Also ({len(more)}): " + "; ".join(more))
             blocks.append("\n".join(lines))
         for note in outcome.notes if outcome.status != "skipped" else []:
             blocks.append(f"note [{outcome.check}]: {note}")

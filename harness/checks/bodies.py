@@ -188,11 +188,14 @@ def rejects_schema_violations(ctx: CheckContext) -> tuple[list[ContractViolation
     if ctx.probe is not None and accepted:
         keys = [k for signed, reply, _ in accepted if reply.ok for k in signed.idempotency_keys]
         stored = ctx.settled_counts(keys) if keys else {}
+    judged: set[str] = set()
     for signed, reply, reason in accepted:
         verdict = "accepted" if reply.ok else "not refused with a 4xx"
         effect = ""
-        if reply.ok and signed.idempotency_keys and stored:
-            n = max(stored.get(k, 0) for k in signed.idempotency_keys)
+        fresh = [k for k in signed.idempotency_keys if k not in judged]  # variants of one payload share a key
+        judged.update(fresh)
+        if reply.ok and fresh and stored:
+            n = max(stored.get(k, 0) for k in fresh)
             effect = " and stored as if valid" if n else " (acknowledged, but nothing was stored)"
         out.append(
             ctx.violation(

@@ -54,8 +54,8 @@ def _with(value: Any, path: tuple[Any, ...], new: Any) -> Any:
     return out
 
 
-def _candidates(ctx: CheckContext, event: str) -> Iterator[Any]:
-    """The event's payload with non-ASCII text put into one string field: replacing it, or appended to it."""
+def _with_text(ctx: CheckContext, event: str, text: str) -> Any | None:
+    """A fresh payload of ``event`` with ``text`` in one string field (replacing it, or appended), schema-valid."""
     prov = ctx.provider
     payload = ctx.generator.payload(event)
     protected = {prov.event_type.pointer, prov.idempotency_key.pointer}
@@ -65,24 +65,28 @@ def _candidates(ctx: CheckContext, event: str) -> Iterator[Any]:
         current = payload
         for step in path:
             current = current[step]
-        for text in (NON_ASCII_TEXT, f"{current} {NON_ASCII_TEXT}"):
-            yield path, _with(payload, path, text), _with(payload, path, text.replace(NON_ASCII_TEXT, _ASCII_TWIN))
+        for value in (text, f"{current} {text}"):
+            candidate = _with(payload, path, value)
+            if not prov.schema_errors(event, candidate):
+                return candidate
+    return None
 
 
 def non_ascii_delivery(ctx: CheckContext, event: str | None = None) -> tuple[Delivery, Delivery] | None:
-    """A schema-valid delivery with non-ASCII text in a string field, and its ASCII twin; None if no field fits."""
+    """A schema-valid delivery with non-ASCII text in a string field, and an ASCII twin (its own idempotency key)."""
     prov = ctx.provider
     events = [event] if event else [ctx.baseline_event, *(e for e in prov.ordinary_events if e != ctx.baseline_event)]
     for name in events[:6]:
-        for _, hostile, twin in _candidates(ctx, name):
-            if prov.schema_errors(name, hostile) or prov.schema_errors(name, twin):
-                continue
-            batch = prov.body.shape == "batch"
-            built = [
-                build_delivery(prov, [value] if batch else value, event_types=[name], rng=ctx.rng, label=label)
-                for value, label in ((twin, "ASCII twin"), (hostile, "non-ASCII text"))
-            ]
-            return built[0], built[1]
+        hostile = _with_text(ctx, name, NON_ASCII_TEXT)
+        twin = _with_text(ctx, name, _ASCII_TWIN) if hostile is not None else None
+        if hostile is None or twin is None:
+            continue
+        batch = prov.body.shape == "batch"
+        built = [
+            build_delivery(prov, [value] if batch else value, event_types=[name], rng=ctx.rng, label=label)
+            for value, label in ((twin, "ASCII twin"), (hostile, "non-ASCII text"))
+        ]
+        return built[0], built[1]
     return None
 
 
