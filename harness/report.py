@@ -188,7 +188,7 @@ def to_json(result: RunResult) -> dict[str, Any]:
         "checks": [
             {
                 "id": o.check,
-                "category": CATEGORIES.get(o.check, "other"),
+                "category": categories().get(o.check, "other"),
                 "title": o.title,
                 "status": o.status,
                 "severity": o.severity,

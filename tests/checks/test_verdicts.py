@@ -219,3 +219,23 @@ def test_a_settle_timeout_that_is_not_a_positive_duration_exits_2(
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "settle" in err and "Traceback" not in err
+
+
+def test_a_body_that_became_valid_is_never_reported_as_invalid() -> None:
+    from harness.checks.bodies import still_invalid
+
+    provider = CATALOG.get("stripe")
+    ctx = CheckContext(
+        provider=provider,
+        catalog=CATALOG,
+        url="http://127.0.0.1:9/",
+        credentials=Credentials(),
+        transport=None,  # type: ignore[arg-type]
+        timeout=1.0,
+    )
+    valid = ctx.unsigned()
+    assert not still_invalid(ctx, valid)
+    payload = json.loads(valid.body)
+    del payload["type"]
+    assert still_invalid(ctx, valid.replace(body=provider.encode(payload)))
+    assert still_invalid(ctx, valid.replace(body=b"{oops"))
