@@ -127,6 +127,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any]) -> Provider:
             separators=_SEPARATORS[body.get("separators", "compact")],
             sort_keys=body.get("sort_keys", False),
             suffix=body.get("suffix", ""),
+            layout=body.get("layout", "flat"),
             batch_max_events=batch.get("max_events"),
             batch_max_bytes=batch.get("max_bytes"),
             flush_interval=parse_duration(batch["flush_interval"]) if "flush_interval" in batch else None,

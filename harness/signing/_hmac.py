@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from typing import ClassVar
@@ -119,17 +120,33 @@ class Shopify(SigningScheme):
 
 
 class Stripe(SigningScheme):
-    """``Stripe-Signature: t=<unix>,v1=<hex>`` over ``"{t}.{body}"``, keyed with the whsec_ string as is."""
+    """``Stripe-Signature: t=<unix>,v1=<hex>`` over ``"{t}.{body}"``, keyed with the whsec_ string as is.
+
+    During a secret roll Stripe sends one ``v1`` per active secret; ``extra_keys`` adds those (first or last).
+    """
 
     name = "stripe"
     headers = ("Stripe-Signature",)
     timestamped = True
+    extra_keys_supported: ClassVar[bool] = True
 
-    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
-        """Sign timestamp and body."""
+    def sign(
+        self,
+        provider: Provider,
+        delivery: Delivery,
+        creds: Credentials,
+        now: float,
+        *,
+        extra_keys: Sequence[str] = (),
+        extra_first: bool = True,
+    ) -> Delivery:
+        """Sign timestamp and body (with each of ``extra_keys`` too: several ``v1`` entries)."""
         stamp = int(now)
-        digest = _mac2(_utf8(creds.secret or ""), b"%d." % stamp, delivery.body).hex()
-        return self._set_headers(delivery, {"Stripe-Signature": f"t={stamp},v1={digest}"}, stamp)
+        prefix = b"%d." % stamp
+        entries = [f"v1={_mac2(_utf8(creds.secret or ''), prefix, delivery.body).hex()}"]
+        extra = [f"v1={_mac2(_utf8(key), prefix, delivery.body).hex()}" for key in extra_keys]
+        entries = extra + entries if extra_first else entries + extra
+        return self._set_headers(delivery, {"Stripe-Signature": f"t={stamp}," + ",".join(entries)}, stamp)
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """A header without a usable timestamp or v1 entry."""
@@ -174,8 +191,33 @@ class Standard(SigningScheme):
         self._others = frozenset(n for family in _FAMILIES.values() for n in family) - set(self._names)
         self._not_yet = self._others | set(self._names[1:])  # absent in the common case: only our id is there
 
-    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
-        """Sign id, timestamp and body with the base64-decoded whsec_ key."""
+    extra_keys_supported: ClassVar[bool] = True
+
+    def sign(
+        self,
+        provider: Provider,
+        delivery: Delivery,
+        creds: Credentials,
+        now: float,
+        *,
+        extra_keys: Sequence[str] = (),
+        extra_first: bool = True,
+    ) -> Delivery:
+        """Sign id, timestamp and body with the base64-decoded whsec_ key (and ``extra_keys``: a signature list)."""
+        signed = self._sign(delivery, creds, now)
+        if not extra_keys:
+            return signed
+        id_header, _, signature_header = self._names
+        prefix = b"%s.%d." % (signed.headers[id_header].encode(), int(now))
+        try:
+            extra = [f"v1,{_b64(_mac2(_whsec_key(key), prefix, signed.body))}" for key in extra_keys]
+        except ValueError:
+            raise ConfigError("A Standard Webhooks secret is 'whsec_' followed by base64.") from None
+        own = [signed.headers[signature_header]]
+        entries = extra + own if extra_first else own + extra
+        return signed.with_headers({signature_header: " ".join(entries)})
+
+    def _sign(self, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         secret = creds.secret or ""
         key = _WHSEC.get(secret)
         if key is None:

@@ -64,14 +64,14 @@ def test_exit_code_and_report_of_a_failing_run_without_secrets(tmp_path: Path) -
     assert result.exit_code == 1
     report = to_json(result)
     assert report["provider"] == "github" and report["seed"] == 11 and report["exit_code"] == 1
-    assert report["summary"] == {"passed": 7, "failed": 3, "warned": 0, "skipped": 3, "blocked": 0}
+    assert report["summary"] == {"passed": 9, "failed": 3, "warned": 0, "skipped": 4, "blocked": 0}
     by_id = {c["id"]: c for c in report["checks"]}
     assert list(by_id) == ordered_ids()
     failed = by_id["rejects-missing-auth"]
     assert failed["status"] == "failed" and failed["category"] == "auth" and failed["repro"].startswith("curl ")
     assert failed["violations"][0]["expected"].startswith("a 4xx") and "HTTP 200" in failed["violations"][0]["received"]
     assert by_id["handshake"]["status"] == "skipped" and by_id["handshake"]["repro"] is None
-    assert by_id["accepts-valid"]["requests"] == len(fake.provider.ordinary_events)
+    assert by_id["accepts-valid"]["requests"] == len(fake.provider.ordinary_events) + 1  # and one non-ASCII body
     terminal = "\n".join(
         [*(render_outcome(o) for o in result.outcomes), render_failures(result.outcomes, 11), render_summary(result)]
     )

@@ -110,3 +110,19 @@ def test_header_seed_matches_the_replay_lines_under_xdist(
     header = re.search(r"hypothesis seed (\d+)", text)
     replays = set(re.findall(r"--hypothesis-seed=(\d+)", text))
     assert header and replays == {header.group(1)}, text
+
+
+def test_a_warned_item_passes_with_a_warning_and_strict_fails_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ReferenceReceiver("stripe", mode="lenient") as rx:
+        assert rx.credentials.secret
+        monkeypatch.setenv(ENV_VARS["secret"], rx.credentials.secret)
+        args = ["--webhook-url", rx.url, "--webhook-provider", "stripe", "--webhook-check", "rejects-schema-violations"]
+        lenient = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider", "-rA")
+        strict = pytester.runpytest_subprocess(*args, "--webhook-strict", "-p", "no:cacheprovider")
+        as_error = pytester.runpytest_subprocess(*args, "-W", "error::harness.pytest_plugin.WebhookContractWarning")
+    assert lenient.ret == 0, lenient.stdout.str()
+    lenient.assert_outcomes(passed=1, warnings=1)
+    assert "WebhookContractWarning" in lenient.stdout.str()
+    assert strict.ret == 1 and as_error.ret == 1
