@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shlex
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -55,6 +56,32 @@ def render_violation(v: ContractViolation) -> str:
     return v.render()
 
 
+def _answer(received: str) -> str:
+    """What a reply was, without its timing and body: ``HTTP 401``, ``no response (timed out)``."""
+    match = re.match(r"(HTTP \d{3}|no response \([^)]*\))", received)
+    return match.group(1) if match else received
+
+
+def _by_cause(violations: list[ContractViolation]) -> list[list[ContractViolation]]:
+    """Findings of one check grouped by what was expected and what came back, in first-seen order."""
+    groups: dict[tuple[str, str], list[ContractViolation]] = {}
+    for v in violations:
+        groups.setdefault((v.expected, _answer(v.received)), []).append(v)
+    return list(groups.values())
+
+
+def _render_group(group: list[ContractViolation]) -> str:
+    """The first finding of a group in full; the rest named in one line, so 11 identical 401s are one block."""
+    text = render_violation(group[0])
+    if len(group) > 1:
+        answer = _answer(group[0].received)
+        text += f"\n  Same answer ({answer}) for {len(group) - 1} more: " + "; ".join(v.title for v in group[1:6])
+        text += " …" if len(group) > 6 else ""
+        if answer in ("HTTP 401", "HTTP 403"):
+            text += f"\n  Cause:    every such delivery was refused with {answer}: check the secret, key or token"
+    return text
+
+
 def render_check_failure(outcome: CheckOutcome, seed: int | None = None, replay: str | None = None) -> str:
     """Every finding of one failed check (a warned check: its first, the rest named), its notes, how to rerun it."""
     if outcome.status == "warned":
@@ -63,7 +90,7 @@ def render_check_failure(outcome: CheckOutcome, seed: int | None = None, replay:
         if more:
             blocks[0] += f"\n  Also ({len(more)}): " + "; ".join(more)
     else:
-        blocks = [render_violation(v) for v in outcome.violations]
+        blocks = [_render_group(group) for group in _by_cause(outcome.violations)]
     blocks += [f"note [{outcome.check}]: {note}" for note in outcome.notes if outcome.status != "skipped"]
     tail = []
     if seed is not None:

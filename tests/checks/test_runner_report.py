@@ -142,3 +142,18 @@ def test_a_violation_repro_replays_what_the_check_sent() -> None:
     (request,) = seen
     assert json.loads(request["body"])["ref"] and request["headers"]["X-GitHub-Event"] == "push"
     assert fake.authentic(Delivery("github", "POST", request["headers"], request["body"], (), ()))
+
+
+def test_identical_refusals_are_one_block_naming_the_cause() -> None:
+    from harness.checks import CheckOutcome
+    from harness.report import render_check_failure
+    from harness.violations import ContractViolation
+
+    expected = "a 2xx: the provider retries or gives up on anything else"
+    violations = [
+        ContractViolation("accepts-valid", f"A valid {e!r} delivery was not acknowledged", expected, "HTTP 401 in 3 ms")
+        for e in ("push", "issues", "ping", "release")
+    ]
+    text = render_check_failure(CheckOutcome("accepts-valid", "t", "failed", violations))
+    assert text.count("__ accepts-valid __") == 1
+    assert "Same answer (HTTP 401) for 3 more" in text and "check the secret, key or token" in text
