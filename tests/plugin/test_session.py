@@ -126,3 +126,20 @@ def test_a_warned_item_passes_with_a_warning_and_strict_fails_it(
     lenient.assert_outcomes(passed=1, warnings=1)
     assert "WebhookContractWarning" in lenient.stdout.str()
     assert strict.ret == 1 and as_error.ret == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "needle"),
+    [
+        (["--webhook-timeout", "nan"], "timeout"),
+        (["--webhook-max-examples", "-5"], "max_examples"),
+        (["--webhook-url", "http://127.0.0.1:70000/x"], "ort"),
+    ],
+)
+def test_bad_plugin_options_are_one_line_usage_errors(pytester: pytest.Pytester, option: list[str], needle: str) -> None:
+    # Issue 16: each of these printed thousands of traceback lines.
+    args = ["--webhook-url", "http://127.0.0.1:9/x", "--webhook-provider", PROVIDER, "--webhook-secret", "abcdef"]
+    result = pytester.runpytest_subprocess(*args, *option, "-p", "no:cacheprovider")
+    err = result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
