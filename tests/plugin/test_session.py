@@ -143,3 +143,29 @@ def test_bad_plugin_options_are_one_line_usage_errors(pytester: pytest.Pytester,
     err = result.stderr.str()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
+
+
+def test_the_fixture_reads_credentials_from_the_environment_without_a_webhook_url(
+    pytester: pytest.Pytester, receiver: ReferenceReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 15: docs/pytest-plugin.md's fixture example skipped ("variant 'wrong-key' does not apply") unless
+    # --webhook-url was also given, which added the 13 contract items.
+    assert receiver.credentials.secret
+    monkeypatch.setenv(ENV_VARS["secret"], receiver.credentials.secret)
+    pytester.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.webhook("github", url="{receiver.url}")
+        def test_bad_signature_is_rejected(webhook):
+            reply = webhook.send("push", variant="wrong-key")
+            assert reply.status in (401, 403)
+
+        @pytest.mark.webhook("github", url="{receiver.url}")
+        def test_good_signature_is_accepted(webhook):
+            assert webhook.send("push").status == 200
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=2)
+    assert "test_contract[" not in result.stdout.str()
