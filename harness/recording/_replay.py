@@ -153,6 +153,8 @@ def _strip_auth(provider: Provider, delivery: Delivery) -> Delivery:
 def _fresh_key(old: str, rng: random.Random) -> str:
     """A new key shaped like ``old``: its prefix kept, up to its last 12 letters and digits redrawn per class."""
     cut = max(old.rfind("_"), old.rfind("."), -1) + 1
+    if sum(c.isascii() and c.isalnum() for c in old[cut:]) < 4:  # too little after the separator: redraw across it
+        cut = 0
     head, tail = old[:cut], list(old[cut:])
     changed = 0
     for index in range(len(tail) - 1, -1, -1):
@@ -266,9 +268,13 @@ def replay(
     transport: Transport | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
     on_send: Callable[[SentDelivery], None] | None = None,
 ) -> ReplayResult:
-    """Send every planned delivery re-signed for ``clock()``, then (with a probe) count each key once."""
+    """Send every planned delivery re-signed for ``clock()``, then (with a probe) count each key once.
+
+    ``--rate`` paces sends on ``monotonic`` with ``sleep``; tests inject both so no real time passes.
+    """
     from harness.report import curl_command
 
     require_credentials(provider, creds)
@@ -280,13 +286,13 @@ def replay(
     redact = Redactor(creds.secrets())
     started = time.perf_counter()
     interval = 1.0 / options.rate if options.rate else 0.0
-    next_at = time.monotonic()
+    next_at = monotonic()
     for index, planned in enumerate(plan):
         if interval:
-            wait = next_at - time.monotonic()
+            wait = next_at - monotonic()
             if wait > 0:
                 sleep(wait)
-            next_at = max(next_at, time.monotonic()) + interval
+            next_at = max(next_at, monotonic()) + interval
         signed = resign(provider, planned.delivery, creds, clock())
         reply = transport.send(signed, url, timeout=timeout)
         if index == 0 and reply.status == 0 and reply.error and ("refused" in reply.error or "resolve" in reply.error):
