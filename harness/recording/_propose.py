@@ -103,6 +103,36 @@ def _absolute_refs(value: Any, base: str) -> Any:
     return value
 
 
+def _branches(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for keyword in ("allOf", "anyOf", "oneOf") for b in node.get(keyword) or [] if isinstance(b, dict)]
+
+
+def _widen(node: dict[str, Any], keyword: str, branch: dict[str, Any], editor: _Editor) -> bool:
+    """Where ``keyword`` lives only inside anyOf/oneOf branches, admit the new value as one more branch."""
+    if keyword in node:
+        return False
+    for choice in ("anyOf", "oneOf"):
+        if isinstance(node.get(choice), list):
+            node[choice].append(branch)
+            return True
+    for sub in node.get("allOf") or []:
+        if isinstance(sub, dict):
+            editor._inline(sub, editor.base)
+            if keyword in sub or any(isinstance(sub.get(c), list) for c in ("anyOf", "oneOf")):
+                if not _widen(sub, keyword, branch, editor):
+                    sub.pop(keyword, None)
+                return True
+    return False
+
+
+def _relax(node: dict[str, Any], keyword: str, editor: _Editor, depth: int = 0) -> None:
+    """Drop ``keyword`` (a pattern or format) here and in every branch."""
+    node.pop(keyword, None)
+    for branch in _branches(node) if depth < 8 else []:
+        editor._inline(branch, editor.base)
+        _relax(branch, keyword, editor, depth + 1)
+
+
 def _widen_type(node: dict[str, Any], values: list[Any]) -> None:
     seen = {json_type(v) for v in values}
     declared = node.get("type")
@@ -130,6 +160,8 @@ def _apply(editor: _Editor, kind: str, path: str, values: list[Any], redact: Red
         node["description"] = NOTE
     elif kind == "enum-value":
         safe = [mask(v, redact) for v in values]
+        if "const" not in node and _widen(node, "enum", {"enum": safe}, editor):
+            return
         if "const" in node:
             node["enum"] = [node.pop("const")]
         allowed = node.setdefault("enum", [])
@@ -139,11 +171,12 @@ def _apply(editor: _Editor, kind: str, path: str, values: list[Any], redact: Red
         if "type" in node:
             _widen_type(node, safe)
     elif kind == "type-changed":
-        _widen_type(node, values)
+        if not _widen(node, "type", infer_schema(mask(values, redact)), editor):
+            _widen_type(node, values)
     elif kind == "pattern-mismatch":
-        node.pop("pattern", None)
+        _relax(node, "pattern", editor)
     elif kind == "format-mismatch":
-        node.pop("format", None)
+        _relax(node, "format", editor)
 
 
 def _safe_name(event: str) -> str:
