@@ -63,6 +63,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--rate", type=_rate, default=None, metavar="N", help="at most N deliveries per second")
     parser.add_argument("--filter", action="append", default=[], metavar="EVENT", help="only this event type (repeat)")
     parser.add_argument("--new-ids", action="store_true", help="fresh idempotency keys, so a capture replays again")
+    parser.add_argument(
+        "--include-failed", action="store_true", help="also replay deliveries that failed verification when recorded"
+    )
     parser.add_argument("--seed", type=non_negative_int, default=None, help="seed for --order shuffle and --new-ids")
     parser.add_argument("--settle", type=_seconds, default=1.0, metavar="SECONDS", help="wait before probing (1s)")
     parser.add_argument("--timeout", type=_rate, default=None, help="receiver timeout (default: the provider's)")
@@ -116,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         settle=args.settle,
         timeout=args.timeout,
+        include_failed=args.include_failed,
     )
     redact = Redactor(creds.secrets())
     print(redact(f"webhook-harness replay: {len(records)} recorded deliveries of {provider.id} to {redact_url(url)}"))

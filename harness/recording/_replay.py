@@ -38,6 +38,7 @@ class ReplayOptions:
     seed: int | None = None
     settle: float = 1.0
     timeout: float | None = None
+    include_failed: bool = False
 
     def __post_init__(self) -> None:
         if self.order not in ORDERS:
@@ -215,6 +216,9 @@ def plan_replay(
     for number, record in enumerate(records, 1):
         delivery = _strip_auth(provider, to_delivery(provider, record))
         where = record.source or f"delivery {number}"
+        if record.verified is False and not options.include_failed:
+            skipped.append(f"{where}: failed verification when recorded (--include-failed replays it re-signed)")
+            continue
         if handshake is not None and _is_handshake(provider, delivery):
             skipped.append(f"{where}: the {handshake.event} handshake is not replayed")
             continue
@@ -228,6 +232,10 @@ def plan_replay(
     plan = [PlannedSend(n, c, w, d) for n, w, d in chosen for c in range(1, options.duplicates + 1)]
     if options.order == "shuffle":
         rng.shuffle(plan)
+        seen: dict[int, int] = {}
+        for index, send in enumerate(plan):  # copies numbered in the order they go out
+            seen[send.number] = seen.get(send.number, 0) + 1
+            plan[index] = PlannedSend(send.number, seen[send.number], send.source, send.delivery)
     return plan, skipped
 
 

@@ -132,3 +132,22 @@ def test_bad_options_are_usage_errors() -> None:
         ReplayOptions(order="sideways")
     with pytest.raises(UsageError):
         ReplayOptions(duplicates=0)
+
+
+def test_deliveries_that_failed_verification_are_not_replayed_unless_asked() -> None:
+    from dataclasses import replace
+
+    recs = _records("stripe", 3)
+    recs[1] = replace(recs[1], verified=False, source="t.jsonl:2")
+    plan, skipped = plan_replay(STRIPE, recs, ReplayOptions())
+    assert len(plan) == 2 and skipped == [
+        "t.jsonl:2: failed verification when recorded (--include-failed replays it re-signed)"
+    ]
+    plan, skipped = plan_replay(STRIPE, recs, ReplayOptions(include_failed=True))
+    assert len(plan) == 3 and not skipped
+
+
+def test_shuffled_copies_are_numbered_in_sending_order() -> None:
+    plan, _ = plan_replay(STRIPE, _records("stripe", 3), ReplayOptions(order="shuffle", duplicates=3), seed=2)
+    for number in (1, 2, 3):
+        assert [p.copy for p in plan if p.number == number] == [1, 2, 3]
