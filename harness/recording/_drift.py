@@ -124,6 +124,7 @@ class DriftReport:
     unknown: dict[str, Finding] = field(default_factory=dict)
     unreadable: list[Finding] = field(default_factory=list)
     strict: bool = False
+    forged: int = 0
 
     @property
     def violation_count(self) -> int:
@@ -150,6 +151,7 @@ class DriftReport:
             "strict": self.strict,
             "exit_code": self.exit_code,
             "deliveries": self.deliveries,
+            "skipped_failed_verification": self.forged,
             "events": {name: e.to_json() for name, e in sorted(self.events.items())},
             "unknown_event_types": [
                 {"event": f.path, "count": f.count, "example": f.example} for f in self.unknown.values()
@@ -159,7 +161,8 @@ class DriftReport:
 
     def render(self) -> str:
         """The terminal text."""
-        lines = [f"webhook-harness drift: {self.provider}, {self.deliveries} deliveries"]
+        forged = f" ({self.forged} that failed verification left out)" if self.forged else ""
+        lines = [f"webhook-harness drift: {self.provider}, {self.deliveries} deliveries{forged}"]
         for name, ev in sorted(self.events.items()):
             lines.append(f"  {name:<36} {ev.count:>6} events  {ev.valid:>6} schema-valid")
             for f in ev.violations.values():
@@ -304,6 +307,9 @@ def analyse_drift(
     walkers: dict[str, _Walker] = {}
     for record in records:
         report.deliveries += 1
+        if record.verified is False:  # not the provider's: a forgery says nothing about its payloads
+            report.forged += 1
+            continue
         payload = parse_body(record.body)
         if payload is None and record.body.strip() != b"null":
             report.unreadable.append(Finding("", "not-json", 1, "", record.source or f"delivery {report.deliveries}"))

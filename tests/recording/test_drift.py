@@ -186,3 +186,12 @@ def test_pattern_mismatch_is_named_and_relaxed_by_propose(tmp_path: Path) -> Non
     ]
     write_overlay(STRIPE, report, tmp_path / "o", Redactor())
     assert analyse_drift(load_catalog(tmp_path / "o").get("stripe"), recs).exit_code == 0
+
+
+def test_deliveries_that_failed_verification_are_left_out() -> None:
+    from dataclasses import replace
+
+    recs = _drifted()
+    marked = [replace(r, verified=False) if i < 4 else r for i, r in enumerate(recs)]
+    report = analyse_drift(STRIPE, marked)
+    assert report.forged == 4 and report.exit_code == 0 and "4 that failed verification left out" in report.render()
