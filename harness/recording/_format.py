@@ -143,7 +143,7 @@ def _read_jsonl(path: Path, stream: IO[str]) -> Iterator[Record]:
         try:
             value = json.loads(line)
         except ValueError as exc:
-            reason = f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
+            reason = f"{exc.msg}: column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
             raise RecordingError(f"{where}: not JSON ({reason}).") from None
         yield Record.from_json(value, where)
 
