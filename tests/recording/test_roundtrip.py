@@ -203,3 +203,30 @@ def test_an_oversized_body_is_refused_and_not_stored(tmp_path: Path) -> None:
         assert answer.status_code == 413
         assert recorder.summary.refused == 1
     assert records(tmp_path / "big.jsonl") == []
+
+
+def test_sendgrid_is_verified_with_only_the_public_key(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from cryptography.hazmat.primitives import serialization
+
+    from harness.credentials import Credentials
+    from harness.receiver._keys import load_public_key
+
+    provider = CATALOG.get("sendgrid")
+    with ReferenceReceiver(provider) as rx:
+        creds = rx.credentials
+        assert creds.signing_key
+        public = load_public_key(creds.signing_key).public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        pem = tmp_path / "sendgrid-public.pem"
+        pem.write_bytes(public)
+        signer = replace(creds, token_url=None, client_id=None, client_secret=None)
+        with Recorder(provider, tmp_path / "sg.jsonl", credentials=Credentials(signing_key=str(pem))) as recorder:
+            good = send_all(provider, unsigned(provider, 2), signer, recorder.url)
+            forged = forge_delivery(provider, unsigned(provider, 1, seed=99)[0], signer, "wrong-key")
+            assert forged is not None
+            RequestsTransport().send(forged, recorder.url, timeout=TIMEOUT)
+    assert all(reply.ok for _, reply in good)
+    assert [r.verified for r in records(tmp_path / "sg.jsonl")] == [True, True, False]
