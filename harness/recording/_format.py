@@ -7,7 +7,7 @@ import binascii
 import json
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -50,7 +50,6 @@ class Record:
     provider: str | None = None
     reply: Mapping[str, Any] | None = None
     source: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def size(self) -> int:

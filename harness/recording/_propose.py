@@ -6,6 +6,7 @@ import copy
 import json
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -195,9 +196,12 @@ def write_overlay(provider: Provider, report: DriftReport, folder: str | Path, r
     """
     target = Path(folder) / provider.id
     try:
-        if target.exists():
-            shutil.rmtree(target)
-        shutil.copytree(provider.root, target)
+        with tempfile.TemporaryDirectory() as scratch:  # the source may be the target (a second round of --propose)
+            staged = Path(scratch) / provider.id
+            shutil.copytree(provider.root, staged)
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(staged, target)
     except OSError as exc:
         raise ConfigError(f"Cannot write the proposed schemas to {target}: {exc.strerror or exc}.") from None
     changed: list[Path] = []

@@ -216,6 +216,9 @@ def plan_replay(
     for number, record in enumerate(records, 1):
         delivery = _strip_auth(provider, to_delivery(provider, record))
         where = record.source or f"delivery {number}"
+        if record.method != provider.method:
+            skipped.append(f"{where}: a {record.method} request, not a {provider.id} delivery ({provider.method})")
+            continue
         if record.verified is False and not options.include_failed:
             skipped.append(f"{where}: failed verification when recorded (--include-failed replays it re-signed)")
             continue

@@ -195,3 +195,20 @@ def test_deliveries_that_failed_verification_are_left_out() -> None:
     marked = [replace(r, verified=False) if i < 4 else r for i, r in enumerate(recs)]
     report = analyse_drift(STRIPE, marked)
     assert report.forged == 4 and report.exit_code == 0 and "4 that failed verification left out" in report.render()
+
+
+def test_propose_again_over_its_own_overlay(tmp_path: Path) -> None:
+    recs = _drifted()
+    first = analyse_drift(STRIPE, recs)
+    write_overlay(STRIPE, first, tmp_path / "o", Redactor())
+    widened = load_catalog(tmp_path / "o").get("stripe")
+    more = [*recs, _altered(_stripe_records(1, seed=30)[0], lambda p: p.update(livemode="yes"))]
+    second = analyse_drift(widened, more)
+    assert [(f.path, f.kind) for f in second.events["charge.succeeded"].violations.values()] == [
+        ("/livemode", "type-changed")
+    ]
+    write_overlay(widened, second, tmp_path / "o", Redactor())  # the overlay is both source and target
+    from harness.catalog._loader import _load_cached
+
+    _load_cached.cache_clear()  # the same folder again: load what is on disk now
+    assert analyse_drift(load_catalog(tmp_path / "o").get("stripe"), more).exit_code == 0

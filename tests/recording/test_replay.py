@@ -151,3 +151,9 @@ def test_shuffled_copies_are_numbered_in_sending_order() -> None:
     plan, _ = plan_replay(STRIPE, _records("stripe", 3), ReplayOptions(order="shuffle", duplicates=3), seed=2)
     for number in (1, 2, 3):
         assert [p.copy for p in plan if p.number == number] == [1, 2, 3]
+
+
+def test_requests_that_are_not_deliveries_are_skipped() -> None:
+    health = Record("GET", "/healthz", {}, b"", source="t.jsonl:1")
+    plan, skipped = plan_replay(STRIPE, [health, *_records("stripe", 1)], ReplayOptions())
+    assert len(plan) == 1 and skipped == ["t.jsonl:1: a GET request, not a stripe delivery (POST)"]
