@@ -229,9 +229,19 @@ class _Walker:
         self.provider = provider
         self.root = schema
         self.base = base
+        self._merged: dict[tuple[int, str], tuple[Mapping[str, Any], list[tuple[Mapping[str, Any], str]]]] = {}
 
     def _resolve(self, schema: Mapping[str, Any], base: str) -> list[tuple[Mapping[str, Any], str]]:
-        """The schema and every subschema it merges in, with their base URIs."""
+        """The schema and every subschema it merges in, with their base URIs (memoised: schemas do not change)."""
+        key = (id(schema), base)
+        hit = self._merged.get(key)
+        if hit is not None and hit[0] is schema:
+            return hit[1]
+        out = self._expand(schema, base)
+        self._merged[key] = (schema, out)
+        return out
+
+    def _expand(self, schema: Mapping[str, Any], base: str) -> list[tuple[Mapping[str, Any], str]]:
         out = [(schema, base)]
         ref = schema.get("$ref")
         if isinstance(ref, str):
