@@ -134,11 +134,15 @@ class Record:
         )
 
 
-def _read_jsonl(path: Path, stream: IO[str]) -> Iterator[Record]:
-    for number, line in enumerate(stream, 1):
-        if not line.strip():
+def _read_jsonl(path: Path, stream: IO[bytes]) -> Iterator[Record]:
+    for number, raw in enumerate(stream, 1):
+        if not raw.strip():
             continue
         where = f"{path}:{number}"
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RecordingError(f"{where}: not UTF-8 text (byte {exc.start + 1}).") from None
         try:
             value = json.loads(line)
         except ValueError as exc:
@@ -153,14 +157,18 @@ def read_records(path: str | Path) -> Iterator[Record]:
 
     target = Path(path)
     try:
-        stream = target.open(encoding="utf-8", errors="surrogateescape")
+        stream = target.open("rb")
     except OSError as exc:
         raise RecordingError(f"Cannot read the recording {target}: {exc.strerror or exc}.") from None
     with stream:
-        head = stream.read(4096)
+        head = stream.read(4096).decode("utf-8", "replace")
         stream.seek(0)
         if target.suffix.lower() == ".har" or looks_like_har(head):
-            yield from read_har(target, stream.read())
+            try:
+                text = stream.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise RecordingError(f"{target}: not a HAR 1.2 file (not UTF-8 text).") from None
+            yield from read_har(target, text)
             return
         yield from _read_jsonl(target, stream)
 

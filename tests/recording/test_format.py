@@ -138,3 +138,14 @@ def test_generate_format_record_is_the_record_shape(
     got = list(read_records(out))
     assert len(got) == 3 and all(r.provider == provider and r.size == len(r.body) for r in got)
     assert all(r.method == CATALOG.get(provider).method for r in got)
+
+
+def test_unreadable_inputs_are_one_line_errors(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"method": "POST", "path": "/", "headers": {}, "body": "caf\xe9"}\n')
+    with pytest.raises(HarnessError, match=r"latin\.jsonl:1: not UTF-8 text"):
+        list(read_records(latin))
+    with pytest.raises(HarnessError, match="Cannot read the recording"):
+        list(read_records(tmp_path))
+    with pytest.raises(HarnessError, match="Cannot read the recording"):
+        list(read_records(tmp_path / "missing.jsonl"))
