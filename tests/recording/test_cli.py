@@ -196,3 +196,32 @@ def test_replay_params_runs_one_test_per_delivery(
 
 def _keys(record: Record) -> list[str]:
     return list(to_delivery(CATALOG.get("github"), record).idempotency_keys)
+
+
+def test_replay_to_an_unreachable_receiver_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/x"
+    assert main(["replay", str(_recording(tmp_path, n=1)), dead, "--secret", "s3cr3t-value"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Cannot reach the receiver" in err and len(err.splitlines()) == 1
+
+
+def test_record_refuses_a_forward_url_that_is_not_http(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["record", "github", "--port", "0", "--out", str(tmp_path / "x"), "--forward", "ftp://x"]) == 2
+    assert "--forward must be an http(s) URL" in capsys.readouterr().err
+
+
+def test_replay_filter_and_generated_records(
+    github: ReferenceReceiver, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", "github", "-n", "6", "--format", "record", "--seed", "1"]) == 0
+    path = tmp_path / "gen.jsonl"
+    path.write_text(capsys.readouterr().out)
+    wanted = records(path)[0].header("X-GitHub-Event")
+    secret = github.credentials.secret or ""
+    argv = ["replay", str(path), github.url, "--secret", secret, "--filter", str(wanted), "--settle", "0"]
+    assert main([*argv, "--probe-url", github.probe_url]) == 0
+    out = capsys.readouterr().out
+    count = sum(r.header("X-GitHub-Event") == wanted for r in records(path))
+    assert f"{count}/{count} acknowledged, {count}/{count} keys stored once" in out
