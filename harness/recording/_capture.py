@@ -267,7 +267,11 @@ class Recorder:
             reply=reply,
         )
         assert self._writer is not None
-        self._writer.write(record)
+        try:
+            self._writer.write(record)
+        except OSError as exc:  # disk full, file gone: refuse, so the provider retries later and nothing is lost
+            self._say(f"could not store {request.method} {request.path}: {exc.strerror or exc}; answered 503")
+            return web.json_response({"error": "the recorder could not store this delivery"}, status=503)
         self._count(headers, payload, verified, reason, record, response.status)
         return response
 

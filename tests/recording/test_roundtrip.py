@@ -230,3 +230,18 @@ def test_sendgrid_is_verified_with_only_the_public_key(tmp_path: Path) -> None:
             RequestsTransport().send(forged, recorder.url, timeout=TIMEOUT)
     assert all(reply.ok for _, reply in good)
     assert [r.verified for r in records(tmp_path / "sg.jsonl")] == [True, True, False]
+
+
+def test_a_delivery_that_cannot_be_stored_gets_503_so_the_provider_retries(tmp_path: Path) -> None:
+    provider = CATALOG.get("github")
+    lines: list[str] = []
+    with Recorder(provider, tmp_path / "full.jsonl", on_record=lines.append) as recorder:
+        writer = recorder._writer
+        assert writer is not None
+
+        def disk_full(record: object) -> None:
+            raise OSError(28, "No space left on device")
+
+        writer.write = disk_full  # type: ignore[method-assign]
+        reply = RequestsTransport().send(unsigned(provider, 1)[0], recorder.url, timeout=TIMEOUT)
+    assert reply.status == 503 and "No space left on device" in lines[-1]
