@@ -189,12 +189,17 @@ def _renew_keys(provider: Provider, delivery: Delivery, fresh: Callable[[str], s
         old = delivery.header(loc.name) or ""
         new = fresh(old)
         return delivery.with_headers({loc.name: new}, idempotency_keys=(new,))
+    from harness.deliveries import idempotency_keys_of
+
     body = delivery.body
     for old in dict.fromkeys(delivery.idempotency_keys):
-        quoted = json.dumps(old, ensure_ascii=False).encode()
-        body = body.replace(quoted, json.dumps(fresh(old), ensure_ascii=False).encode())
-    payload = json.loads(body) if delivery.payload is not None else None
-    keys = tuple(fresh(k) for k in delivery.idempotency_keys)
+        quoted = json.dumps(old, ensure_ascii=False).encode()  # a key written as a JSON string, byte for byte
+        if quoted in body:
+            body = body.replace(quoted, json.dumps(fresh(old), ensure_ascii=False).encode())
+    if body == delivery.body:
+        return delivery  # keys written some other way (numbers, escapes) stay as recorded
+    payload = json.loads(body)
+    keys = idempotency_keys_of(provider, delivery.headers, payload)  # read back: what a receiver will see
     return delivery.replace(body=body, payload=payload, idempotency_keys=keys)
 
 

@@ -157,3 +157,15 @@ def test_requests_that_are_not_deliveries_are_skipped() -> None:
     health = Record("GET", "/healthz", {}, b"", source="t.jsonl:1")
     plan, skipped = plan_replay(STRIPE, [health, *_records("stripe", 1)], ReplayOptions())
     assert len(plan) == 1 and skipped == ["t.jsonl:1: a GET request, not a stripe delivery (POST)"]
+
+
+def test_new_ids_leave_keys_not_written_as_json_strings_alone() -> None:
+    teams = CATALOG.get("teams")
+    record = _records("teams", 1)[0]
+    payload = json.loads(record.body)
+    payload["id"] = 424242  # a numeric key: no byte-exact way to rewrite it, so it stays
+    from dataclasses import replace
+
+    numeric = replace(record, body=teams.encode(payload))
+    (planned,), _ = plan_replay(teams, [numeric], ReplayOptions(new_ids=True))
+    assert planned.delivery.body == numeric.body and planned.delivery.idempotency_keys == ("424242",)
