@@ -166,7 +166,8 @@ class DriftReport:
         for name, ev in sorted(self.events.items()):
             lines.append(f"  {name:<36} {ev.count:>6} events  {ev.valid:>6} schema-valid")
             for f in ev.violations.values():
-                lines.append(f"    VIOLATION {f.kind:<17} {f.path or '/'}  x{f.count}  {f.detail}  e.g. {f.example}")
+                shown = f"  {f.detail}  e.g. {f.example}" if f.kind != "missing-required" else ""
+                lines.append(f"    VIOLATION {f.kind:<17} {f.path or '/'}  x{f.count}{shown}")
             for f in ev.added.values():
                 label = "ADDED" if self.strict else "added"
                 lines.append(f"    {label:<9} {'new field':<17} {f.path}  x{f.count}  e.g. {f.example}")
@@ -207,7 +208,7 @@ def _classify(error: ValidationError) -> list[tuple[str, str, Any, str]]:
     if keyword == "required":
         present = error.instance if isinstance(error.instance, dict) else {}
         wanted = error.validator_value if isinstance(error.validator_value, list) else []
-        return [(_pointer([*path, name]), "missing-required", None, "absent") for name in wanted if name not in present]
+        return [(_pointer([*path, name]), "missing-required", None, "") for name in wanted if name not in present]
     if keyword == "type":
         return [(_pointer(path), "type-changed", error.instance, f"expected {error.validator_value}")]
     if keyword in ("enum", "const"):
