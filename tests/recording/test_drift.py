@@ -212,3 +212,20 @@ def test_propose_again_over_its_own_overlay(tmp_path: Path) -> None:
 
     _load_cached.cache_clear()  # the same folder again: load what is on disk now
     assert analyse_drift(load_catalog(tmp_path / "o").get("stripe"), more).exit_code == 0
+
+
+def test_format_mismatch_through_a_ref_is_named_and_relaxed(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    sendgrid = CATALOG.get("sendgrid")
+    recs = [record_of(d, path="/", received_at="") for d in unsigned(sendgrid, 4, seed=8, event="delivered")]
+    payload = json.loads(recs[0].body)
+    payload[0]["email"] = "not-an-address"
+    recs[0] = replace(recs[0], body=sendgrid.encode(payload))
+    report = analyse_drift(sendgrid, recs)
+    (finding,) = report.events["delivered"].violations.values()
+    assert (finding.path, finding.kind, finding.example) == ("/email", "format-mismatch", '"not-an-address"')
+    write_overlay(sendgrid, report, tmp_path / "o", Redactor())
+    assert analyse_drift(load_catalog(tmp_path / "o").get("sendgrid"), recs).exit_code == 0
+    defs = json.loads((tmp_path / "o/sendgrid/defs.schema.json").read_text())
+    assert defs["$defs"]["email"]["format"] == "email"  # the shared definition is untouched; the event inlined it

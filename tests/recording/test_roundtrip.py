@@ -245,3 +245,20 @@ def test_a_delivery_that_cannot_be_stored_gets_503_so_the_provider_retries(tmp_p
         writer.write = disk_full  # type: ignore[method-assign]
         reply = RequestsTransport().send(unsigned(provider, 1)[0], recorder.url, timeout=TIMEOUT)
     assert reply.status == 503 and "No space left on device" in lines[-1]
+
+
+def test_tap_to_a_receiver_that_hangs_answers_502_within_the_providers_timeout(tmp_path: Path) -> None:
+    import socket
+
+    slack = CATALOG.get("slack")
+    with socket.socket() as hanging:
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen(4)  # accepts connections, never answers
+        url = f"http://127.0.0.1:{hanging.getsockname()[1]}/hook"
+        with Recorder(slack, tmp_path / "h.jsonl", forward=url) as tap:
+            started = time.monotonic()
+            reply = RequestsTransport().send(unsigned(slack, 1)[0], tap.url, timeout=TIMEOUT)
+            took = time.monotonic() - started
+    assert reply.status == 502 and took < slack.timeout + 2
+    (record,) = records(tmp_path / "h.jsonl")
+    assert record.reply is not None and record.reply["error"] == "timed out"
