@@ -13,7 +13,19 @@ from harness.errors import HarnessError
 __all__ = ["main"]
 
 PROG = "webhook-harness"
-COMMANDS = ("providers", "generate", "keygen", "send", "check", "receiver", "simulate", "init")
+COMMANDS = (
+    "providers",
+    "generate",
+    "keygen",
+    "send",
+    "check",
+    "receiver",
+    "simulate",
+    "init",
+    "record",
+    "replay",
+    "drift",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -14,6 +14,22 @@ JSON and shape, no schema validation); ``queue-first`` answers 2xx at once and s
 from __future__ import annotations
 
 from harness.receiver._bugs import BUGS, CHECK_IDS, MODES, Behaviour, Bug, Facts, rejected_event
+from harness.receiver._handshake import confirm_subscription, confirmation_url, is_handshake, loopback_only
 from harness.receiver._server import ReferenceReceiver
+from harness.receiver._verify import build_schemes
 
-__all__ = ["BUGS", "CHECK_IDS", "MODES", "Behaviour", "Bug", "Facts", "ReferenceReceiver", "rejected_event"]
+__all__ = [
+    "BUGS",
+    "CHECK_IDS",
+    "MODES",
+    "Behaviour",
+    "Bug",
+    "Facts",
+    "ReferenceReceiver",
+    "build_schemes",
+    "confirm_subscription",
+    "confirmation_url",
+    "is_handshake",
+    "loopback_only",
+    "rejected_event",
+]

@@ -136,7 +136,9 @@ def test_a_warned_item_passes_with_a_warning_and_strict_fails_it(
         (["--webhook-url", "http://127.0.0.1:70000/x"], "ort"),
     ],
 )
-def test_bad_plugin_options_are_one_line_usage_errors(pytester: pytest.Pytester, option: list[str], needle: str) -> None:
+def test_bad_plugin_options_are_one_line_usage_errors(
+    pytester: pytest.Pytester, option: list[str], needle: str
+) -> None:
     # Issue 16: each of these printed thousands of traceback lines.
     args = ["--webhook-url", "http://127.0.0.1:9/x", "--webhook-provider", PROVIDER, "--webhook-secret", "abcdef"]
     result = pytester.runpytest_subprocess(*args, *option, "-p", "no:cacheprovider")
