@@ -15,6 +15,7 @@ from referencing.exceptions import Unresolvable
 
 from harness.catalog import Provider
 from harness.credentials import Redactor
+from harness.generation.schema import json_type
 from harness.recording._convert import parse_body
 from harness.recording._format import Record
 
@@ -52,23 +53,6 @@ def mask(value: Any, redact: Redactor, depth: int = 0) -> Any:
 def _example(value: Any, redact: Redactor) -> str:
     text = json.dumps(mask(value, redact), ensure_ascii=False)
     return text if len(text) <= EXAMPLE_LIMIT else text[: EXAMPLE_LIMIT - 1] + "…"
-
-
-def json_type(value: Any) -> str:
-    """The JSON Schema type name of a value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 @dataclass

@@ -16,7 +16,8 @@ from referencing.exceptions import Unresolvable
 from harness.catalog import Provider
 from harness.credentials import Redactor
 from harness.errors import ConfigError
-from harness.recording._drift import DriftReport, infer_schema, json_type, mask
+from harness.generation.schema import json_type
+from harness.recording._drift import DriftReport, infer_schema, mask
 
 __all__ = ["write_overlay"]
 
