@@ -123,6 +123,12 @@ def test_settle_waits_for_a_late_store_and_catches_a_late_duplicate() -> None:
     assert probe.now < 2.5  # stopped once stable for the period, not at the timeout
 
 
+def test_settle_waits_as_long_as_the_first_store_took_for_a_lagging_duplicate() -> None:
+    probe = _LateProbe({"a": [(1.9, 1), (3.5, 2)]})  # a worker 1.9 s behind, its duplicate 1.6 s later
+    settled = settle_counts(probe, ["a"], timeout=8, period=1.0, clock=lambda: probe.now, sleep=probe.sleep)
+    assert settled.counts == {"a": 2}
+
+
 def test_settle_gives_up_at_the_timeout_when_nothing_is_stored() -> None:
     probe = _LateProbe({"a": []})
     settled = settle_counts(probe, ["a"], timeout=2, period=1.0, clock=lambda: probe.now, sleep=probe.sleep)
