@@ -1,7 +1,9 @@
 """Settle-wait for probe reads: an eventually consistent receiver stores a moment after it answers.
 
-A read settles when every count is non-zero and has not changed for ``period`` seconds, or when ``timeout``
-passes (a count still at 0 then means nothing was stored). Clock and sleep are injected, so tests use a virtual clock.
+A read settles when every count is non-zero and has not changed for ``period`` seconds (or for as long as the first
+store took, if that was longer: a receiver that lags 2 s may store a duplicate 2 s after the original), or when
+``timeout`` passes (a count still at 0 then means nothing was stored). Clock and sleep are injected, so tests use a
+virtual clock.
 """
 
 from __future__ import annotations
@@ -44,9 +46,10 @@ def settle_counts(
     started = clock()
     counts = {key: probe.count(key) for key in unique}
     changed = started
+    lag: float | None = 0.0 if all(counts.values()) else None  # how long until every key was stored at least once
     while True:
         now = clock()
-        if all(counts.values()) and now - changed >= period:
+        if lag is not None and now - changed >= max(period, lag):
             return Settled(counts, changed - started, False)
         if now - started >= timeout:
             return Settled(counts, changed - started, True)
@@ -54,3 +57,5 @@ def settle_counts(
         fresh = {key: probe.count(key) for key in unique}
         if fresh != counts:
             counts, changed = fresh, clock()
+            if lag is None and all(counts.values()):
+                lag = changed - started

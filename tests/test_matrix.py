@@ -27,8 +27,9 @@ def _run(
     provider: str, bug: str | None, mode: str = "strict", **options: object
 ) -> tuple[RunResult, ReferenceReceiver]:
     slow = bug == "slow"
-    db_url = options.pop("db_url", None)
-    with ReferenceReceiver(provider, bug=bug, mode=mode, delay=1.0 if slow else None, db_url=db_url) as rx:  # type: ignore[arg-type]
+    db_url, lag = options.pop("db_url", None), options.pop("queue_delay", None)
+    delay = 1.0 if slow else None
+    with ReferenceReceiver(provider, bug=bug, mode=mode, delay=delay, db_url=db_url, queue_delay=lag) as rx:  # type: ignore[arg-type]
         config = RunConfig(
             provider=provider,
             url=rx.url,
@@ -75,11 +76,17 @@ def test_strict_turns_the_lenient_receivers_warning_into_a_failure() -> None:
     assert _with(result, "failed") == {"rejects-schema-violations"} and result.exit_code == 1
 
 
-def test_a_late_duplicate_on_a_queue_first_receiver_is_still_caught() -> None:
-    result, _ = _run("github", "stores-duplicates", "queue-first", checks=["single-effect"])
+@pytest.mark.parametrize("lag", [0.1, 2.0])
+def test_a_late_duplicate_on_a_queue_first_receiver_is_still_caught(lag: float) -> None:
+    result, _ = _run("github", "stores-duplicates", "queue-first", checks=["single-effect"], queue_delay=lag)
     assert _with(result, "failed") == {"single-effect"}
     (outcome,) = result.outcomes
     assert "stored 3x" in outcome.violations[0].title
+
+
+def test_a_correct_receiver_that_stores_2s_late_passes_single_effect() -> None:
+    result, _ = _run("sendgrid", None, "queue-first", checks=["single-effect"], queue_delay=2.0)
+    assert _with(result, "passed") == {"single-effect"} and result.slowest_settle >= 1.9
 
 
 CASES = [
@@ -90,6 +97,13 @@ CASES = [
 ]
 
 
+NAMED_IN_HINT = {  # the new bugs: the finding's hint names the defect
+    "reserialised-signature": ("verifies-raw-body", "raw request bytes, not a re-serialised body"),
+    "first-signature-only": ("accepts-rotated-secret", "compare every signature in the header"),
+    "first-event-only": ("single-effect", "not just body[0]"),
+}
+
+
 @pytest.mark.parametrize(("provider", "bug"), CASES, ids=[f"{p}-{b}" for p, b in CASES])
 def test_each_bug_fails_exactly_its_checks(provider: str, bug: str) -> None:
     result, rx = _run(provider, bug)
@@ -97,6 +111,10 @@ def test_each_bug_fails_exactly_its_checks(provider: str, bug: str) -> None:
     assert expected, "a bug that no check catches is a defect in the suite"
     assert _with(result, *CAUGHT) == set(expected)
     assert result.exit_code == (0 if _with(result, "failed", "blocked") == set() else 1)
+    if bug in NAMED_IN_HINT:
+        check_id, words = NAMED_IN_HINT[bug]
+        outcome = next(o for o in result.outcomes if o.check == check_id)
+        assert any(words in v.hint for v in outcome.violations), [v.hint for v in outcome.violations]
 
 
 def test_every_registered_check_has_a_dedicated_bug_that_fails_it() -> None:

@@ -171,7 +171,8 @@ def run(args: argparse.Namespace) -> int:
         print("\ninterrupted: the results so far follow", file=sys.stderr)
     failures = render_failures([o for o in result.outcomes if o.status in ("failed", "blocked", "warned")], seed)
     if failures:
-        print("\n" + "=" * 30 + " FAILURES " + "=" * 30)
+        title = " FAILURES " if result.exit_code else " WARNINGS "
+        print("\n" + "=" * 30 + title + "=" * 30)
         print(redact(failures))
     print("\n" + redact(render_summary(result)))
     if result.exit_code:

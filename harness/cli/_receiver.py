@@ -60,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
             where = ", ".join(sorted(bug.providers)) if bug.providers else "all providers"
             print(f"{bug.name:<22} {bug.description}")
             print(f"{'':<22} fails: {', '.join(sorted(bug.fails))}  ({where})")
+        print(
+            "Correct receivers (--mode): strict validates every event; lenient reads only what it needs; "
+            "queue-first answers 2xx and stores a moment later."
+        )
         return 0
     if not args.provider:
         raise UsageError("Name a provider, e.g. webhook-harness receiver sendgrid (or --list-bugs).")

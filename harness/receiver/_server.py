@@ -54,10 +54,12 @@ class ReferenceReceiver:
         clock: Callable[[], float] = time.time,
         confirm_allowed: Callable[[str], bool] = loopback_only,
         mode: str = "strict",
+        queue_delay: float | None = None,
     ) -> None:
         if mode not in MODES:
             raise UsageError(f"Unknown receiver mode {mode!r}. Known: {', '.join(MODES)}.")
         self.mode = mode
+        self._queue_delay = queue_delay  # queue-first: seconds between the 2xx and the store (default 0.5)
         if isinstance(provider, str):
             provider = (catalog or load_catalog()).get(provider)
         self.provider: Provider = provider
@@ -116,6 +118,8 @@ class ReferenceReceiver:
     def behaviour(self) -> Behaviour:
         """The switches of the chosen mode, with the chosen bug's on top."""
         base = MODES[self.mode]
+        if self._queue_delay is not None and base.queue_delay > 0:
+            base = replace(base, queue_delay=self._queue_delay)
         if not self.bug:
             return base
         changed = {

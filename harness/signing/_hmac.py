@@ -143,10 +143,11 @@ class Stripe(SigningScheme):
         """Sign timestamp and body (with each of ``extra_keys`` too: several ``v1`` entries)."""
         stamp = int(now)
         prefix = b"%d." % stamp
-        entries = [f"v1={_mac2(_utf8(creds.secret or ''), prefix, delivery.body).hex()}"]
-        extra = [f"v1={_mac2(_utf8(key), prefix, delivery.body).hex()}" for key in extra_keys]
-        entries = extra + entries if extra_first else entries + extra
-        return self._set_headers(delivery, {"Stripe-Signature": f"t={stamp}," + ",".join(entries)}, stamp)
+        own = f"v1={_mac2(_utf8(creds.secret or ''), prefix, delivery.body).hex()}"
+        if extra_keys:
+            extra = [f"v1={_mac2(_utf8(key), prefix, delivery.body).hex()}" for key in extra_keys]
+            own = ",".join([*extra, own] if extra_first else [own, *extra])
+        return self._set_headers(delivery, {"Stripe-Signature": f"t={stamp},{own}"}, stamp)
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """A header without a usable timestamp or v1 entry."""

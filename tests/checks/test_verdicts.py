@@ -123,6 +123,12 @@ def test_settle_waits_for_a_late_store_and_catches_a_late_duplicate() -> None:
     assert probe.now < 2.5  # stopped once stable for the period, not at the timeout
 
 
+def test_settle_waits_as_long_as_the_first_store_took_for_a_lagging_duplicate() -> None:
+    probe = _LateProbe({"a": [(1.9, 1), (3.5, 2)]})  # a worker 1.9 s behind, its duplicate 1.6 s later
+    settled = settle_counts(probe, ["a"], timeout=8, period=1.0, clock=lambda: probe.now, sleep=probe.sleep)
+    assert settled.counts == {"a": 2}
+
+
 def test_settle_gives_up_at_the_timeout_when_nothing_is_stored() -> None:
     probe = _LateProbe({"a": []})
     settled = settle_counts(probe, ["a"], timeout=2, period=1.0, clock=lambda: probe.now, sleep=probe.sleep)
@@ -239,3 +245,23 @@ def test_a_body_that_became_valid_is_never_reported_as_invalid() -> None:
     del payload["type"]
     assert still_invalid(ctx, valid.replace(body=provider.encode(payload)))
     assert still_invalid(ctx, valid.replace(body=b"{oops"))
+
+
+@pytest.mark.parametrize(
+    ("where", "cause"), [("url", "HTTP 404: wrong URL?"), ("secret", "HTTP 401: wrong secret or key?")]
+)
+def test_a_wrong_url_or_secret_exits_1_with_the_cause_as_the_first_finding(
+    where: str, cause: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.receiver import ReferenceReceiver
+
+    with ReferenceReceiver("github") as rx:
+        url = rx.url + "-typo" if where == "url" else rx.url
+        secret = "a-wrong-secret-123" if where == "secret" else (rx.credentials.secret or "")
+        code = main(["check", "github", url, "--secret", secret, "--seed", "3", "--max-examples", "3"])
+    out = capsys.readouterr().out
+    assert code == 1
+    lines = out.splitlines()
+    assert not [line for line in lines if line.startswith("rejects-") and "PASSED" in line]
+    failures = out.split(" FAILURES ", 1)[1]
+    assert failures.lstrip("= \n").startswith("__ blocked __") and cause in failures.split("__ accepts-valid __")[0]
