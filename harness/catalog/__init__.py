@@ -9,6 +9,7 @@ from harness.catalog._model import (
     Catalog,
     EventType,
     HandshakeSpec,
+    HmacSpec,
     Location,
     Provider,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "Catalog",
     "EventType",
     "HandshakeSpec",
+    "HmacSpec",
     "Location",
     "Provider",
     "builtin_schemas_dir",

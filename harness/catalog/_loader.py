@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +14,7 @@ from jsonschema import Draft202012Validator, SchemaError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from harness.catalog._model import AuthSpec, BodySpec, Catalog, EventType, HandshakeSpec, Location, Provider
+from harness.catalog._model import AuthSpec, BodySpec, Catalog, EventType, HandshakeSpec, HmacSpec, Location, Provider
 from harness.core.durations import parse_duration
 from harness.errors import SchemaLoadError
 
@@ -58,6 +59,54 @@ def _location(spec: Mapping[str, Any]) -> Location:
         pointer=spec.get("pointer", ""),
         name=spec.get("name", ""),
         per_event=bool(spec.get("per_event", False)),
+    )
+
+
+_CONTENT_FIELDS = ("body", "timestamp", "id")
+_FIELD = re.compile(r"\{([^{}]*)\}")
+
+
+def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
+    """One declarative HMAC scheme, its templates checked: every field is one the signer knows how to fill."""
+    where = f"{path}: auth.hmac.{name}"
+    content = raw.get("content", "{body}")
+    for field_name in _FIELD.findall(content):
+        if field_name not in _CONTENT_FIELDS and not (field_name.startswith("header:") and len(field_name) > 7):
+            known = "{body}, {timestamp}, {id}, {header:NAME}"
+            raise SchemaLoadError(f"{where}.content: unknown field {{{field_name}}} (known: {known}).")
+    if "{body}" not in content:
+        raise SchemaLoadError(f"{where}.content: the signed content must include {{body}}.")
+    if "prefix" in raw and "format" in raw:
+        raise SchemaLoadError(f"{where}: give either prefix or format, not both.")
+    form = raw.get("format", raw.get("prefix", "") + "{signature}")
+    for field_name in _FIELD.findall(form):
+        if field_name not in ("signature", "timestamp"):
+            raise SchemaLoadError(
+                f"{where}.format: unknown field {{{field_name}}} (known: {{signature}}, {{timestamp}})."
+            )
+    if form.count("{signature}") != 1:
+        raise SchemaLoadError(f"{where}.format: must contain {{signature}} exactly once.")
+    stamp = raw.get("timestamp", {})
+    if "{timestamp}" in content and "header" not in stamp and "{timestamp}" not in form:
+        raise SchemaLoadError(f"{where}: the content signs {{timestamp}}, so timestamp.header or a format with it.")
+    if "{id}" in content and "id" not in raw:
+        raise SchemaLoadError(f"{where}: the content signs {{id}}, so id.header must name the header that carries it.")
+    separator = raw.get("separator")
+    if separator is not None and any(separator in part for part in _FIELD.split(form)[1::2]):
+        raise SchemaLoadError(f"{where}.separator: must not occur inside a field name.")
+    return HmacSpec(
+        header=raw["header"],
+        algorithm=raw.get("algorithm", "sha256"),
+        encoding=raw.get("encoding", "hex"),
+        format=form,
+        separator=separator,
+        content=content,
+        secret=raw.get("secret", "raw"),
+        secret_prefix=raw.get("secret_prefix", ""),
+        timestamp_header=stamp.get("header"),
+        timestamp_format=stamp.get("format", "unix"),
+        reject_future=stamp.get("future", "reject") == "reject",
+        id_header=raw.get("id", {}).get("header"),
     )
 
 
@@ -133,6 +182,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any]) -> Provider:
             tolerance=parse_duration(auth["tolerance"]) if auth.get("tolerance") else None,
             oauth_credentials_in=oauth.get("credentials_in", "basic"),
             oauth_scope=oauth.get("scope"),
+            hmac={name: _hmac_spec(profile_path, name, spec) for name, spec in auth.get("hmac", {}).items()},
         ),
         timeout=parse_duration(raw["timeout"]),
         retry=raw["retry"],

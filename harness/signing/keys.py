@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from harness.errors import ConfigError
 
-__all__ = ["generate_keypair", "load_private_key", "public_key_b64"]
+__all__ = ["generate_keypair", "load_private_key", "load_public_key", "public_key_b64"]
 
 
 def generate_keypair() -> tuple[bytes, str]:
@@ -43,3 +43,24 @@ def load_private_key(path: str) -> ec.EllipticCurvePrivateKey:
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ConfigError(f"{path!r} is not an EC P-256 private key, which SendGrid's signature needs.")
     return key
+
+
+def load_public_key(pem_path: str) -> ec.EllipticCurvePublicKey:
+    """The P-256 public key of a private or public key PEM file (a real receiver holds only this half)."""
+    try:
+        data = Path(pem_path).expanduser().read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the signing key {pem_path!r}: {exc.strerror or exc}.") from None
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        try:
+            public = serialization.load_pem_public_key(data)
+        except ValueError:
+            raise ConfigError(f"{pem_path!r} is not a PEM EC P-256 key.") from None
+        if not isinstance(public, ec.EllipticCurvePublicKey):
+            raise ConfigError(f"{pem_path!r} is not an EC P-256 key.") from None
+        return public
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ConfigError(f"{pem_path!r} is not an EC P-256 private key.")
+    return key.public_key()
