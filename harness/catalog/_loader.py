@@ -218,13 +218,20 @@ def _load_cached(roots: tuple[Path, ...], overrides_json: str) -> Catalog:
 
 
 def load_catalog(
-    schemas: Path | str | None = None, overrides: Mapping[str, Mapping[str, Any]] | None = None
+    schemas: Path | str | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    cached: bool = True,
 ) -> Catalog:
     """Load the built-in catalog, plus a user's folder whose providers replace or add to it.
 
     ``overrides`` maps a provider id to profile keys deep-merged over its profile (from the config file).
+    ``cached=False`` reads the folders again (for a folder that was just written, as ``import`` does).
     """
     roots = [builtin_schemas_dir()]
     if schemas is not None:
         roots.append(Path(schemas).expanduser().resolve())
-    return _load_cached(tuple(roots), json.dumps(overrides or {}, sort_keys=True))
+    key = (tuple(roots), json.dumps(overrides or {}, sort_keys=True))
+    if not cached:
+        _load_cached.cache_clear()
+    return _load_cached(*key)
