@@ -20,19 +20,23 @@ Verify = Callable[[Delivery], bool]
 
 
 def _paddle(secret: str) -> Verify:
-    """paddle-python-sdk's own Verifier (5 s tolerance, any h1 of the header)."""
-    from paddle_billing.Notifications import Secret, Verifier
-
-    class Request:
-        def __init__(self, d: Delivery) -> None:
-            self.headers = dict(d.headers)
-            self.body = d.body
+    """paddle-python-sdk's Verifier, restated with the standard library (its code at 1.16.1: split the header on ';'
+    into ts and h1 entries, reject a ts more than 5 s away either way, accept any h1 equal to the hex HMAC-SHA256 of
+    "{ts}:{body}"). The SDK itself is not a test dependency: its wheel installs a top-level ``tests`` package that
+    shadows this repository's; our signer was cross-checked against it directly when Paddle was added."""
 
     def verify(d: Delivery) -> bool:
-        try:
-            return bool(Verifier().verify(Request(d), Secret(secret)))
-        except Exception:  # the SDK raises on a failed check or an unparsable header
+        stamp, hashes = None, []
+        for pair in (d.header("Paddle-Signature") or "").split(";"):
+            key, _, value = pair.partition("=")
+            if key == "ts":
+                stamp = value
+            elif key == "h1":
+                hashes.append(value)
+        if stamp is None or not stamp.isdigit() or abs(time.time() - int(stamp)) > 5:
             return False
+        expected = hmac.new(secret.encode(), f"{stamp}:".encode() + d.body, hashlib.sha256).hexdigest()
+        return any(hmac.compare_digest(expected, given) for given in hashes)
 
     return verify
 
@@ -99,7 +103,7 @@ def test_signed_deliveries_pass_the_verifier_and_every_variant_fails_it(pid: str
         assert forged is not None and not verify(forged), variant
 
 
-def test_paddle_rotation_header_with_two_h1_values_is_accepted_by_the_sdk() -> None:
+def test_paddle_rotation_header_with_two_h1_values_is_accepted() -> None:
     provider = load_catalog().get("paddle")
     secret, make = CASES["paddle"]
     signed = sign_delivery(provider, _deliveries(provider)[0], Credentials(secret=secret))
