@@ -34,6 +34,7 @@ __all__ = ["HmacScheme"]
 _FIELD = re.compile(r"\{([^{}]*)\}")
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+=*$")
 _KEYS: dict[tuple[str, str], Any] = {}
+_UNSET = object()
 _JOIN_BELOW = 16384  # bodies up to this size are joined with the signed prefix before hashing
 
 
@@ -91,10 +92,10 @@ class HmacScheme(SigningScheme):
         self._before = self._compile(before)
         self._after = self._compile(after)
         self._millis = spec.timestamp_format == "unix-ms"
-        self._last: tuple[str | None, Any] = (None, None)  # the last secret and its keyed MAC
+        self._last: tuple[object, Any] = (_UNSET, None)  # the last secret and its keyed MAC
         self._header, self._stamp_header, self._id_header = spec.header, spec.timestamp_header, spec.id_header
         self._names = frozenset(name.lower() for name in self.headers)  # not the id header: it stays as it is
-        self._lowered_names = self._names
+        self._lowered_names = self._names  # what the base class's _set_headers compares against
         head, _, tail = spec.format.partition("{signature}")
         self._stamp_in_value = "{timestamp}" in spec.format
         self._head, self._tail = head, tail
