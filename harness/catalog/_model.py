@@ -17,7 +17,17 @@ from referencing import Registry
 from harness.core.durations import parse_duration
 from harness.errors import UsageError
 
-__all__ = ["AuthSpec", "BodySpec", "Catalog", "EventType", "HandshakeSpec", "Location", "Provider", "RetrySpec"]
+__all__ = [
+    "AuthSpec",
+    "BodySpec",
+    "Catalog",
+    "EventType",
+    "HandshakeSpec",
+    "HmacSpec",
+    "Location",
+    "Provider",
+    "RetrySpec",
+]
 
 _SEPARATORS = {"compact": (",", ":"), "default": (", ", ": ")}
 _ON_EXHAUSTED = ("drop", "disable-endpoint")
@@ -70,6 +80,29 @@ class BodySpec:
 
 
 @dataclass(frozen=True, slots=True)
+class HmacSpec:
+    """A declarative HMAC scheme: what is signed, with which key, and how the signature travels."""
+
+    header: str
+    algorithm: str = "sha256"
+    encoding: str = "hex"
+    format: str = "{signature}"
+    separator: str | None = None
+    content: str = "{body}"
+    secret: str = "raw"
+    secret_prefix: str = ""
+    timestamp_header: str | None = None
+    timestamp_format: str = "unix"
+    reject_future: bool = True
+    id_header: str | None = None
+
+    @property
+    def timestamped(self) -> bool:
+        """The signature covers a timestamp."""
+        return "{timestamp}" in self.content
+
+
+@dataclass(frozen=True, slots=True)
 class AuthSpec:
     """The provider's signing schemes and their documented parameters."""
 
@@ -77,6 +110,7 @@ class AuthSpec:
     tolerance: float | None = None
     oauth_credentials_in: str = "basic"
     oauth_scope: str | None = None
+    hmac: Mapping[str, HmacSpec] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

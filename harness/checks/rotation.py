@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import secrets
 import time
 from collections.abc import Sequence
 from typing import Protocol, cast
@@ -22,14 +20,16 @@ __all__ = ["rotating_scheme"]
 class _Rotating(Protocol):
     name: str
 
-    def sign(
+    def wrong_credentials(self, creds: Credentials) -> Credentials: ...
+
+    def sign_rotated(
         self,
         provider: Provider,
         delivery: Delivery,
         creds: Credentials,
         now: float,
         *,
-        extra_keys: Sequence[str] = (),
+        extra_keys: Sequence[str],
         extra_first: bool = True,
     ) -> Delivery: ...
 
@@ -61,12 +61,14 @@ def accepts_rotated_secret(ctx: CheckContext) -> tuple[list[ContractViolation], 
     """One signature by an unrelated key and one by the receiver's, in both orders."""
     scheme = rotating_scheme(ctx)
     assert scheme is not None
-    other = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    other = scheme.wrong_credentials(ctx.credentials).secret or ""
     out = []
     for first, where in ((True, "first"), (False, "last")):
         delivery = ctx.unsigned()
         now = time.time()
-        signed = scheme.sign(ctx.provider, delivery, ctx.credentials, now, extra_keys=[other], extra_first=first)
+        signed = scheme.sign_rotated(
+            ctx.provider, delivery, ctx.credentials, now, extra_keys=[other], extra_first=first
+        )
         for other_scheme in active_schemes(ctx.provider, ctx.credentials):  # another configured scheme signs as usual
             if other_scheme.name != scheme.name:
                 signed = other_scheme.sign(ctx.provider, signed, ctx.credentials, time.time())

@@ -25,6 +25,7 @@ COMMANDS = (
     "record",
     "replay",
     "drift",
+    "import",
 )
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from harness.receiver._bugs import BUGS, CHECK_IDS, MODES, Behaviour, Bug, Facts, rejected_event
 from harness.receiver._handshake import confirm_subscription, confirmation_url, is_handshake, loopback_only
 from harness.receiver._server import ReferenceReceiver
-from harness.receiver._verify import build_schemes
 
 __all__ = [
     "BUGS",
@@ -26,7 +25,6 @@ __all__ = [
     "Bug",
     "Facts",
     "ReferenceReceiver",
-    "build_schemes",
     "confirm_subscription",
     "confirmation_url",
     "is_handshake",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from harness.catalog import Provider
 from harness.checks import CHECKS, ordered_ids
 from harness.credentials import Credentials
-from harness.receiver._keys import OAUTH_SCHEME
+from harness.signing import OAUTH_SCHEME, scheme_for
 
 __all__ = [
     "BUGS",
@@ -23,11 +23,6 @@ __all__ = [
 ]
 
 CHECK_IDS: tuple[str, ...] = tuple(ordered_ids())  # from the check registry
-SIGNING_SCHEMES = frozenset(
-    {"sendgrid-ecdsa", "teams-hmac", "jira", "github", "stripe", "slack", "shopify", "standard", "standard-svix"}
-)
-TIMESTAMPED_SCHEMES = frozenset({"sendgrid-ecdsa", "stripe", "slack", "standard", "standard-svix"})
-ROTATING_SCHEMES = frozenset({"stripe", "standard", "standard-svix"})  # several signatures in one header
 
 
 def active_scheme_names(provider: Provider, credentials: Credentials | None = None) -> frozenset[str]:
@@ -35,13 +30,7 @@ def active_scheme_names(provider: Provider, credentials: Credentials | None = No
     if credentials is None:
         default = provider.auth.schemes[0]
         return frozenset({default} | ({OAUTH_SCHEME} & set(provider.auth.schemes)))
-    configured = {
-        "sendgrid-ecdsa": bool(credentials.signing_key),
-        OAUTH_SCHEME: bool(credentials.client_id and credentials.client_secret),
-        "basic": credentials.basic is not None,
-        "bearer": bool(credentials.bearer),
-    }
-    return frozenset(s for s in provider.auth.schemes if configured.get(s, bool(credentials.secret)))
+    return frozenset(s for s in provider.auth.schemes if scheme_for(provider, s).configured(credentials))
 
 
 def rejected_event(provider: Provider) -> str | None:
@@ -67,12 +56,13 @@ class Facts:
         """Facts from the provider's catalog entry and the schemes the credentials activate."""
         active = active_scheme_names(provider, credentials)
         return cls(
-            signs_body=bool(active & SIGNING_SCHEMES),
-            stale_checked=provider.auth.tolerance is not None and bool(active & TIMESTAMPED_SCHEMES),
+            signs_body=any(scheme_for(provider, s).signs_body for s in active),
+            stale_checked=provider.auth.tolerance is not None
+            and any(scheme_for(provider, s).timestamped for s in active),
             handshake=provider.handshake is not None,
             reply=provider.reply_schema is not None,
             several_events=len(provider.ordinary_events) >= 2,
-            rotation=bool(active & ROTATING_SCHEMES),
+            rotation=any(getattr(scheme_for(provider, s), "extra_keys_supported", False) for s in active),
             batch=provider.body.shape == "batch",
         )
 

@@ -1,4 +1,4 @@
-"""Verifying a captured delivery as its provider signs it: one adapter over the reference receiver's verifiers."""
+"""Verifying a captured delivery as its provider signs it: one adapter over the registered schemes' verifiers."""
 
 from __future__ import annotations
 
@@ -20,15 +20,14 @@ def make_verifier(provider: Provider, creds: Credentials) -> Verifier:
     """A function judging (headers, body, now) with every scheme the credentials configure.
 
     OAuth bearer tokens are left out: the provider fetched them from the user's token endpoint, so only that
-    endpoint can judge them. This is the one place that reaches into the reference receiver's verifiers.
+    endpoint can judge them. The verifiers are the registered schemes' own (the reference receiver runs the same).
     """
-    from harness.receiver import build_schemes
-    from harness.signing import active_schemes
+    from harness.signing import active_schemes, verifiers
 
     usable = replace(creds, token_url=None, client_id=None, client_secret=None)
     if not active_schemes(provider, usable):
         return lambda headers, body, now: (None, "")
-    schemes = build_schemes(provider, usable, lambda token: False)
+    schemes = verifiers(provider, usable, lambda token: False)
     tolerance = provider.auth.tolerance
 
     def verify(headers: Mapping[str, str], body: bytes, now: float) -> Verdict:

@@ -1,23 +1,63 @@
-"""HMAC-SHA256 schemes: Teams, Jira and GitHub (X-Hub-Signature), Stripe, Slack, Shopify, Standard Webhooks."""
+"""The coded HMAC schemes as they were before the declarative form replaced them (kept as the test oracle).
+
+Verbatim from harness/signing/_hmac.py and _mac.py at f0b5123, except imports; used only to prove that the
+declarative descriptions in the built-in profiles produce byte-identical headers."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
 from harness.errors import ConfigError
 from harness.signing._base import SigningScheme
-from harness.signing._mac import hmac_sha256, hmac_sha256_prefixed
 
-__all__ = ["GitHub", "Jira", "Shopify", "Slack", "Standard", "Stripe", "TeamsHmac"]
+_BLOCK = 64  # SHA-256's block size in bytes
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+_STATES: dict[bytes, tuple[Any, Any]] = {}
+
+
+def _states(key: bytes) -> tuple[Any, Any]:
+    """The SHA-256 states after absorbing ``K ^ ipad`` and ``K ^ opad`` (cached per key)."""
+    found = _STATES.get(key)
+    if found is None:
+        block = hashlib.sha256(key).digest() if len(key) > _BLOCK else key
+        block = block.ljust(_BLOCK, b"\0")
+        found = (hashlib.sha256(block.translate(_IPAD)), hashlib.sha256(block.translate(_OPAD)))
+        if len(_STATES) > 64:
+            _STATES.clear()
+        _STATES[key] = found
+    return found
+
+
+def hmac_sha256(key: bytes, message: bytes) -> bytes:
+    """HMAC-SHA256 of ``message``."""
+    inner_state, outer_state = _STATES.get(key) or _states(key)
+    inner = inner_state.copy()
+    inner.update(message)
+    outer = outer_state.copy()
+    outer.update(inner.digest())
+    return outer.digest()  # type: ignore[no-any-return]
+
+
+def hmac_sha256_prefixed(key: bytes, prefix: bytes, body: bytes) -> bytes:
+    """HMAC-SHA256 of ``prefix + body``, without building the concatenation."""
+    inner_state, outer_state = _STATES.get(key) or _states(key)
+    inner = inner_state.copy()
+    inner.update(prefix)
+    inner.update(body)
+    outer = outer_state.copy()
+    outer.update(inner.digest())
+    return outer.digest()  # type: ignore[no-any-return]
 
 
 _mac = hmac_sha256
