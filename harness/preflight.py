@@ -27,7 +27,7 @@ _OPTION_FOR = {
 
 def check_credentials(provider: Provider, creds: Credentials) -> None:
     """Credentials that can sign for this provider; ones it does not use are ignored (a stray env var is harmless)."""
-    from harness.signing import SCHEMES, active_schemes
+    from harness.signing import active_schemes, scheme_for
 
     if "oauth2-client-credentials" in provider.auth.schemes and (creds.token_url or creds.client_id):
         if not (creds.token_url and creds.client_id and creds.client_secret):
@@ -36,7 +36,7 @@ def check_credentials(provider: Provider, creds: Credentials) -> None:
         return
     needs = []
     for name in provider.auth.schemes:
-        option = _OPTION_FOR.get(SCHEMES.get(name).secret_field, "--secret")
+        option = _OPTION_FOR.get(scheme_for(provider, name).secret_field, "--secret")
         if option not in needs:
             needs.append(option)
     given = [_OPTION_FOR[f] for f in ("secret", "signing_key", "basic", "bearer") if getattr(creds, f)]

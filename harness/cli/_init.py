@@ -35,12 +35,12 @@ def render_starter(provider_id: str) -> str:
     """The starter file's text: every key the provider uses, commented, secrets left to environment variables."""
     from harness.catalog import load_catalog
     from harness.credentials import ENV_VARS
-    from harness.signing import SCHEMES
+    from harness.signing import scheme_for
 
     provider = load_catalog().get(provider_id)
     fields = []
     for name in provider.auth.schemes:
-        field = SCHEMES.get(name).secret_field
+        field = scheme_for(provider, name).secret_field
         if field not in fields:
             fields.append(field)
     lines = [

@@ -35,7 +35,11 @@ def _index(token: str, pointer: str) -> int | None:
 
 
 def resolve_pointer(document: Any, pointer: str) -> Any:
-    """Return the value at ``pointer``, or ``MISSING`` when the document has no such member."""
+    """Return the value at ``pointer``, or ``MISSING`` when the document has no such member.
+
+    Documents are often untrusted (a receiver's payload of unexpected shape), so a token that is not an array index,
+    met on an array, means the member is absent; only a malformed pointer is an error.
+    """
     node = document
     for token in parse_pointer(pointer):
         if isinstance(node, dict):
@@ -43,8 +47,10 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
                 return MISSING
             node = node[token]
         elif isinstance(node, list):
-            index = _index(token, pointer)
-            if index is None or index >= len(node):
+            if _INDEX.fullmatch(token) is None:  # "-", "01", "type" on an array: this document has no such member
+                return MISSING
+            index = int(token)
+            if index >= len(node):
                 return MISSING
             node = node[index]
         else:

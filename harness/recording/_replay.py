@@ -139,9 +139,9 @@ class ReplayResult:
 
 def _strip_auth(provider: Provider, delivery: Delivery) -> Delivery:
     """The delivery without the recorded credentials: signature, timestamp and Authorization headers."""
-    from harness.signing import SCHEMES
+    from harness.signing import scheme_for
 
-    names = {n.lower() for scheme in provider.auth.schemes for n in SCHEMES.get(scheme).headers}
+    names = {n.lower() for scheme in provider.auth.schemes for n in scheme_for(provider, scheme).headers}
     idempotency = provider.idempotency_key.name.lower() if provider.idempotency_key.where == "header" else ""
     drop = [
         k

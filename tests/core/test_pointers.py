@@ -64,9 +64,11 @@ def test_malformed_pointers_are_usage_errors(pointer: str) -> None:
 
 
 @pytest.mark.parametrize("token", ["01", "00", "+1", "-1", "1.0", "x"])
-def test_bad_array_indexes_are_errors(token: str) -> None:
+def test_a_token_that_is_no_array_index_finds_nothing_in_an_array(token: str) -> None:
+    # A payload of unexpected shape (a list where an object was expected) has no such member: absent, not an error.
+    assert resolve_pointer({"list": [0, 1, 2]}, f"/list/{token}") is MISSING
     with pytest.raises(UsageError, match="not an array index"):
-        resolve_pointer({"list": [0, 1, 2]}, f"/list/{token}")
+        set_pointer({"list": [0, 1, 2]}, f"/list/{token}", 1)
 
 
 def test_missing_members() -> None:

@@ -105,7 +105,7 @@ def _run(out: Path, pid: str, bug: str | None) -> tuple[set[str], set[str], Refe
             max_examples=6,
         )
         result = run_checks(config)
-    failed = {o.check for o in result.outcomes if o.status == "failed"}
+    failed = {o.check for o in result.outcomes if o.status in ("failed", "warned", "blocked")}  # caught, any severity
     passed = {o.check for o in result.outcomes if o.status == "passed"}
     return failed, passed, rx
 
