@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         items = _draw(novel_deliveries(provider), args.seed, args.count)
     else:
         items = list(
-            VolumeGenerator(provider, seed=args.seed).deliveries(args.count, args.event, batch_size=2, now=now)
+            VolumeGenerator(provider, seed=args.seed).deliveries(args.count, args.event, batch_size=None, now=now)
         )
     rng = random.Random(args.seed)
     for item in items:
