@@ -13,7 +13,7 @@ from harness.core.models import Delivery
 from harness.core.pointers import MISSING, resolve_pointer
 from harness.deliveries import build_delivery
 from harness.strategies._compile import compile_schema
-from harness.strategies._values import batch_size, compile_invariants
+from harness.strategies._values import batch_size, compile_invariants, json_copy
 
 if TYPE_CHECKING:
     from harness.volume import VolumeGenerator
@@ -44,7 +44,7 @@ def event_strategy(provider: Provider, event: str, now: float | None = None) -> 
     strategy = compile_schema(schema, provider.registry.resolver(base_uri=schema.get("$id", "")), now=now)
     fix = compile_invariants(schema)
     if fix is not None:
-        strategy = strategy.map(lambda payload: fix(_json_copy(payload)))
+        strategy = strategy.map(lambda payload: fix(json_copy(payload)))
     if len(_STRATEGIES) >= _CACHE_LIMIT:
         _STRATEGIES.clear()
     _STRATEGIES[key] = (provider, strategy)
@@ -82,14 +82,6 @@ def _key_of(provider: Provider) -> Any:
         return object() if value is MISSING else str(value)  # events without a key never clash
 
     return key
-
-
-def _json_copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _json_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_copy(v) for v in value]
-    return value
 
 
 def _filler(provider: Provider) -> VolumeGenerator:

@@ -22,6 +22,7 @@ __all__ = [
     "faker_pool",
     "format_time",
     "format_value",
+    "json_copy",
     "string_pool",
     "time_value",
 ]
@@ -143,7 +144,7 @@ def _setter(pointer: str, value: Any) -> Invariant:
     def assign(doc: Any) -> None:
         found = _parent(doc, pointer)
         if found is not None:
-            found[0][found[1]] = _json_copy(value)
+            found[0][found[1]] = json_copy(value)
 
     return assign
 
@@ -206,10 +207,10 @@ def compile_invariants(schema: Mapping[str, Any]) -> Callable[[Any], Any] | None
     return apply
 
 
-def _json_copy(value: Any) -> Any:
+def json_copy(value: Any) -> Any:
     """A deep copy of a JSON value."""
     if isinstance(value, dict):
-        return {k: _json_copy(v) for k, v in value.items()}
+        return {k: json_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_json_copy(v) for v in value]
+        return [json_copy(v) for v in value]
     return value

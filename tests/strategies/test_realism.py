@@ -188,6 +188,7 @@ def test_hypothesis_sendgrid_batches_have_distinct_event_ids_and_a_mix_of_sizes(
     assert min(sizes) == 1 and max(sizes) > 50
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run_seed", [0, 1, 2])
 def test_the_readme_example_passes_hypothesis_default_health_checks(run_seed: int) -> None:
     # README: @given(deliveries("sendgrid")) with no settings at all. The project's conftest may load a profile, so
@@ -199,3 +200,41 @@ def test_the_readme_example_passes_hypothesis_default_health_checks(run_seed: in
         assert delivery.body.endswith(b"\r\n")
 
     test_handler()
+
+
+def test_invariant_rules_set_copy_and_leave_optional_members_absent() -> None:
+    from harness.strategies._values import compile_invariants
+
+    fix = compile_invariants(
+        {
+            "x-invariants": [
+                {"if": {"/a": True}, "then": {"/b": False, "/c/d": "x"}},
+                {"copy": "/ts", "to": "/time", "as": "unix"},
+                {"copy": "/status", "to": "/reason", "chars": 1},
+                {"copy": "/ts", "to": "/absent"},
+            ]
+        }
+    )
+    assert fix is not None
+    doc = fix({"a": True, "b": True, "c": {}, "ts": "1700000000.000100", "time": 1, "status": "5.1.1", "reason": "4xx"})
+    assert doc == {
+        "a": True,
+        "b": False,
+        "c": {"d": "x"},
+        "ts": "1700000000.000100",
+        "time": 1700000000,
+        "status": "5.1.1",
+        "reason": "5xx",
+    }
+    assert compile_invariants({}) is None
+
+
+@pytest.mark.parametrize(
+    "rule", [{"when": {}}, {"copy": "/a", "to": "/b", "as": "hex"}, {"copy": "/a", "to": "/b", "chars": "1"}, "x"]
+)
+def test_a_bad_invariant_rule_is_a_one_line_catalog_error(rule: Any) -> None:
+    from harness.errors import SchemaLoadError
+    from harness.strategies._values import compile_invariants
+
+    with pytest.raises(SchemaLoadError, match="x-invariants"):
+        compile_invariants({"x-invariants": [rule]})
