@@ -118,7 +118,8 @@ def _script(commands: list[str], address: str | None) -> str:
 
 
 def _run(block: Block, cwd: Path, address: str | None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOK_HARNESS_")}
+    own = ("WEBHOOK_HARNESS_", "PYTEST_", "HYPOTHESIS_")  # a reader's shell has none of the suite's settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["COLUMNS"] = "120"
     return subprocess.run(
