@@ -50,6 +50,12 @@ def _chars(alphabet: str) -> HeaderGenerator:
     return generate
 
 
+def _number(ctx: HeaderContext) -> str:
+    """A decimal id of the given length: no leading zero, as ids are numbers."""
+    length = _length(ctx, 16)
+    return ctx.rng.choice("123456789") + "".join(ctx.rng.choices(string.digits, k=length - 1))
+
+
 def _ocid(ctx: HeaderContext) -> str:
     return "ocid1.generic.oc1.phx." + "".join(ctx.rng.choices(string.ascii_lowercase + string.digits, k=60))
 
@@ -67,7 +73,7 @@ def _oci_time(ctx: HeaderContext) -> str:
 for _name, _gen in {
     "uuid4": _uuid4,
     "event_type": lambda ctx: ctx.event_types[0] if ctx.event_types else "",
-    "digits": _chars(string.digits),
+    "digits": _number,
     "hex": _chars("0123456789abcdef"),
     "alnum": _chars(string.ascii_letters + string.digits),
     "unix_time": lambda ctx: str(int(ctx.now)),

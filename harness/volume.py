@@ -31,7 +31,14 @@ from harness.generation.schema import (
     number_bounds,
     resolve,
 )
-from harness.generation.values import TIME_WINDOW, extra_key_pool, format_time, string_pool
+from harness.generation.values import (
+    TIME_WINDOW,
+    batch_size,
+    compile_invariants,
+    extra_key_pool,
+    format_time,
+    string_pool,
+)
 
 __all__ = ["VolumeGenerator"]
 
@@ -60,7 +67,11 @@ class VolumeGenerator:
         if maker is None:
             schema = self.provider.event(event).schema
             resolver = self.provider.registry.resolver(base_uri=schema.get("$id", ""))
-            maker = self._makers[event] = _Compiler().compile(schema, resolver)
+            maker = _Compiler().compile(schema, resolver)
+            fix = compile_invariants(schema)
+            if fix is not None:
+                maker = _fixed(maker, fix)  # the provider's cross-field facts (x-invariants)
+            self._makers[event] = maker
         return maker
 
     def payload(self, event: str | None = None, *, now: float | None = None) -> Any:
@@ -85,16 +96,31 @@ class VolumeGenerator:
             yield names[index], makers[index](rng, clock)
 
     def deliveries(
-        self, n: int, event: str | None = None, *, now: float | None = None, batch_size: int = 1
+        self, n: int, event: str | None = None, *, now: float | None = None, batch_size: int | None = 1
     ) -> Iterator[Delivery]:
-        """``n`` unsigned deliveries (``batch_size`` events each for a batch provider)."""
+        """``n`` unsigned deliveries: ``batch_size`` events each for a batch provider, or with None a realistic mix
+        (mostly 1..5 events, often up to 50, sometimes hundreds)."""
         clock = time.time() if now is None else now
         batch = self.provider.body.shape == "batch"
-        per = max(1, batch_size) if batch else 1
+        most = self.provider.body.batch_max_events
+        rng = self.rng
         for _ in range(n):
+            if not batch:
+                per = 1
+            elif batch_size is None:
+                per = _mixed_batch_size(rng.random(), rng.random(), most)
+            else:
+                per = max(1, batch_size)
             pairs = list(self.events(per, event, now=clock))
             payload: Any = [p for _, p in pairs] if batch else pairs[0][1]
             yield build_delivery(self.provider, payload, event_types=[t for t, _ in pairs], rng=self.rng, now=clock)
+
+
+_mixed_batch_size = batch_size  # the parameter of deliveries() shadows the name
+
+
+def _fixed(make: Maker, fix: Callable[[Any], Any]) -> Maker:
+    return lambda rng, now: fix(make(rng, now))
 
 
 class _Compiler:

@@ -98,3 +98,38 @@ def test_a_user_schema_without_dollar_schema_loads_as_draft_2020_12(tmp_path: Pa
     path.write_text(json.dumps(doc))
     provider = load_catalog(tmp_path).get("stripe")
     assert provider.schema_errors("charge.succeeded", provider.events["charge.succeeded"].samples[0]) == []
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_runtime_validator_accepts_the_shipped_provider(provider: str) -> None:
+    # The CLI trusts the shipped catalog at start-up; this is where it is validated, with the loader's own checks.
+    from harness.catalog._loader import _load_provider
+
+    loaded = _load_provider(SCHEMAS / provider, {}, validate=True)
+    assert loaded.id == provider
+
+
+def _user_folder(tmp_path: Path, schema: dict[str, Any]) -> Path:
+    import shutil
+
+    folder = tmp_path / "schemas" / "sendgrid"
+    shutil.copytree(SCHEMAS / "sendgrid", folder)
+    (folder / "events" / "broken.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    return folder.parent
+
+
+def test_a_user_folder_is_still_validated_at_runtime(tmp_path: Path) -> None:
+    from harness.catalog import load_catalog
+    from harness.errors import SchemaLoadError
+
+    root = _user_folder(tmp_path, {"$id": "https://example.com/broken.json", "type": 12})
+    with pytest.raises(SchemaLoadError, match=r"broken\.schema\.json: not a valid JSON Schema"):
+        load_catalog(root)
+
+
+def test_a_config_override_is_still_checked_against_the_profile_meta_schema() -> None:
+    from harness.catalog import load_catalog
+    from harness.errors import SchemaLoadError
+
+    with pytest.raises(SchemaLoadError, match=r"profile\.json: invalid profile at timeout"):
+        load_catalog(overrides={"github": {"timeout": 10}})

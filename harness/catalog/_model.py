@@ -141,13 +141,12 @@ class RetrySpec:
 
     @classmethod
     def parse(cls, block: Mapping[str, Any], base: RetrySpec | None = None) -> RetrySpec:
-        """A ``retry`` block over ``base`` (defaults when None): a key present replaces, ``backoff`` and ``retry_on``
-        key by key; a bad value is a usage error naming the key."""
+        """A ``retry`` block over ``base`` (defaults when None), ``backoff`` and ``retry_on`` key by key."""
         start = base if base is not None else RetrySpec()
         unknown = sorted(set(block) - _RETRY_KEYS)
         if unknown:
             raise UsageError(f"Unknown retry key {unknown[0]!r}. Known: {', '.join(sorted(_RETRY_KEYS))}.")
-        changes: dict[str, Any] = {}
+        changes: dict[str, Any] = {}  # only the keys present replace ``start``'s; a bad value is a usage error
         on = _block(block, "retry_on")
         if "statuses" in on:
             changes["statuses"] = _statuses(on["statuses"])

@@ -60,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from harness.core.models import Delivery
-    from harness.strategies import invalid_payloads, malformed_bodies, novel_deliveries
     from harness.volume import VolumeGenerator
 
     provider = catalog_from_args(args).get(args.provider)
@@ -68,15 +67,20 @@ def run(args: argparse.Namespace) -> int:
         provider.event(args.event)
     now = args.now if args.now is not None else time.time() // 86_400 * 86_400  # same seed, same output all day
     items: list[Any]
-    if args.invalid:
-        items = _draw(invalid_payloads(provider, args.event), args.seed, args.count)
-    elif args.malformed:
-        items = _draw(malformed_bodies(provider), args.seed, args.count)
-    elif args.novel:
-        items = _draw(novel_deliveries(provider), args.seed, args.count)
+    if args.invalid or args.malformed or args.novel:  # only these need Hypothesis
+        from harness.strategies import invalid_payloads, malformed_bodies, novel_deliveries
+
+        strategy: Any
+        if args.invalid:
+            strategy = invalid_payloads(provider, args.event)
+        elif args.malformed:
+            strategy = malformed_bodies(provider)
+        else:
+            strategy = novel_deliveries(provider)
+        items = _draw(strategy, args.seed, args.count)
     else:
         items = list(
-            VolumeGenerator(provider, seed=args.seed).deliveries(args.count, args.event, batch_size=2, now=now)
+            VolumeGenerator(provider, seed=args.seed).deliveries(args.count, args.event, batch_size=None, now=now)
         )
     rng = random.Random(args.seed)
     for item in items:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.catalog import Catalog, load_catalog
 from harness.config import load_config
 from harness.credentials import CREDENTIAL_FIELDS, ENV_VARS, Credentials
+
+if TYPE_CHECKING:
+    from harness.catalog import Catalog
 
 __all__ = [
     "add_auth_options",
@@ -87,6 +89,8 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def catalog_from_args(args: argparse.Namespace, config: dict[str, Any] | None = None) -> Catalog:
     """The catalog, with the user's --schemas folder and config-file profile overrides."""
+    from harness.catalog import load_catalog
+
     config = config_from_args(args) if config is None else config
     schemas = getattr(args, "schemas", None) or config.get("schemas")
     return load_catalog(schemas, overrides=config.get("providers"))

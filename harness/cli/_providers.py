@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.catalog import Provider
 from harness.cli._options import add_catalog_options, catalog_from_args
 from harness.core.durations import format_duration
+
+if TYPE_CHECKING:
+    from harness.catalog import Provider
 
 __all__ = ["register", "retry_summary"]
 

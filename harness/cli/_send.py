@@ -21,7 +21,12 @@ __all__ = ["register", "run"]
 
 def register(sub: Any) -> None:
     """Add the `send` subcommand."""
-    parser: argparse.ArgumentParser = sub.add_parser("send", help="send one signed delivery and show the exchange")
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "send",
+        help="send one signed delivery and show the exchange",
+        description="Exit 0: the receiver answered 2xx; 1: it answered anything else, or not within the timeout; "
+        "2: usage or configuration error, or the receiver is unreachable.",
+    )
     parser.add_argument("provider", metavar="PROVIDER")
     parser.add_argument("url", metavar="URL")
     parser.add_argument("--event", metavar="TYPE", help="event type (default: a random one)")

@@ -5,20 +5,24 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from harness.core.pointers import MISSING, resolve_pointer
 from harness.errors import SchemaLoadError
 
 __all__ = [
     "FORMAT_FAKERS",
     "TIME_WINDOW",
+    "batch_size",
+    "compile_invariants",
     "extra_key_pool",
     "faker_pool",
     "format_time",
     "format_value",
+    "json_copy",
     "string_pool",
     "time_value",
 ]
@@ -70,9 +74,11 @@ def extra_key_pool() -> tuple[str, ...]:
 
 
 def format_time(seconds: float, kind: str) -> Any:
-    """A timestamp in one of the providers' forms: ``unix``, ``unix_ms``, ``rfc3339``, ``oci`` or ``date``."""
+    """A timestamp in a provider's form: ``unix``, ``unix_ms``, ``rfc3339``, ``oci``, ``slack`` or ``date``."""
     if kind == "unix":
         return int(seconds)
+    if kind == "slack":
+        return f"{seconds:.6f}"  # Slack's ts: Unix seconds, a dot and six digits
     if kind == "unix_ms":
         return int(seconds * 1000)
     stamp = datetime.fromtimestamp(seconds, UTC)
@@ -101,3 +107,110 @@ def format_value(fmt: str, rng: random.Random, now: float | None = None) -> str 
     if fmt == "time":
         return f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}Z"
     return None
+
+
+# A realistic mix of batch sizes (SendGrid posts what arrived in 30 s, up to 768 KB): mostly a handful of events,
+# often tens, sometimes hundreds. Each entry: (weight, smallest, largest).
+BATCH_MIX = ((60, 1, 5), (30, 6, 50), (10, 51, 300))
+
+
+def batch_size(pick: float, spread: float, most: int | None = None) -> int:
+    """A batch size from the realistic mix, given two uniform draws in [0, 1), capped at ``most`` events."""
+    total = sum(weight for weight, _, _ in BATCH_MIX)
+    mark = pick * total
+    low, high = BATCH_MIX[-1][1:]
+    for weight, first, last in BATCH_MIX:
+        if mark < weight:
+            low, high = first, last
+            break
+        mark -= weight
+    size = low + int(spread * (high - low + 1))
+    return max(1, min(size, most)) if most else size
+
+
+Invariant = Callable[[Any], None]
+
+
+def _parent(doc: Any, pointer: str) -> tuple[Any, str] | None:
+    """The container holding ``pointer``'s last member and that member's key, when the container exists."""
+    head, _, last = pointer.rpartition("/")
+    parent = resolve_pointer(doc, head) if head else doc
+    if not isinstance(parent, dict):
+        return None
+    return parent, last.replace("~1", "/").replace("~0", "~")
+
+
+def _setter(pointer: str, value: Any) -> Invariant:
+    def assign(doc: Any) -> None:
+        found = _parent(doc, pointer)
+        if found is not None:
+            found[0][found[1]] = json_copy(value)
+
+    return assign
+
+
+def _when(rule: Mapping[str, Any]) -> Invariant:
+    conditions = list(rule["if"].items())
+    actions = [_setter(pointer, value) for pointer, value in rule["then"].items()]
+
+    def apply(doc: Any) -> None:
+        if all(resolve_pointer(doc, pointer) == value for pointer, value in conditions):
+            for action in actions:
+                action(doc)
+
+    return apply
+
+
+def _copy(rule: Mapping[str, Any]) -> Invariant:
+    source, target, chars, kind = rule["copy"], rule["to"], rule.get("chars"), rule.get("as")
+
+    def apply(doc: Any) -> None:
+        value = resolve_pointer(doc, source)
+        found = _parent(doc, target)
+        if value is MISSING or found is None or found[1] not in found[0]:
+            return  # an optional member stays absent
+        if kind == "unix":
+            value = int(float(value))
+        if chars is not None:
+            value = str(value)[:chars] + str(found[0][found[1]])[chars:]
+        found[0][found[1]] = value
+
+    return apply
+
+
+def compile_invariants(schema: Mapping[str, Any]) -> Callable[[Any], Any] | None:
+    """The schema's ``x-invariants`` (cross-field facts of the provider) as one in-place fix-up, or None.
+
+    Two kinds of rule, applied in order: ``{"if": {ptr: value}, "then": {ptr: value}}`` sets members when every
+    condition holds; ``{"copy": ptr, "to": ptr, "as": "unix", "chars": n}`` copies a value (whole, as Unix seconds,
+    or its first ``n`` characters) onto a member that is present.
+    """
+    rules: Sequence[Any] = schema.get("x-invariants", ())
+    fixes: list[Invariant] = []
+    for rule in rules:
+        if isinstance(rule, Mapping) and isinstance(rule.get("if"), Mapping) and isinstance(rule.get("then"), Mapping):
+            fixes.append(_when(rule))
+        elif isinstance(rule, Mapping) and isinstance(rule.get("copy"), str) and isinstance(rule.get("to"), str):
+            if rule.get("as") not in (None, "unix") or not isinstance(rule.get("chars", 0), int):
+                raise SchemaLoadError(f"x-invariants: bad copy rule {rule!r} ('as' may be 'unix'; 'chars' a count).")
+            fixes.append(_copy(rule))
+        else:
+            raise SchemaLoadError(f"x-invariants: unknown rule {rule!r} (use if/then or copy/to).")
+    if not fixes:
+        return None
+
+    def apply(doc: Any) -> Any:
+        for fix in fixes:
+            fix(doc)
+        return doc
+
+    return apply
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON value."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    return value

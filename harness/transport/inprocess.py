@@ -289,7 +289,7 @@ class _ASGIRunner:
             shutdown = asyncio.run_coroutine_threadsafe(lifespan.shutdown(), loop)
             try:
                 shutdown.result(timeout=_LIFESPAN_TIMEOUT)
-            except (concurrent.futures.TimeoutError, Exception):
+            except Exception:  # a shutdown that fails or overruns must not keep the loop alive
                 shutdown.cancel()
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=_LIFESPAN_TIMEOUT)

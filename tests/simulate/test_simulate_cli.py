@@ -19,6 +19,11 @@ def test_nothing_lost_exits_0_and_a_loss_exits_1(capsys: pytest.CaptureFixture[s
     assert "wherever it starts: 6m" in out
 
 
+def test_a_window_as_the_report_prints_it_parses(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "sendgrid", "--dry-run", "--events", "10", "--window", "20h15m"]) == 0
+    assert "13 attempts within 20h15m" in capsys.readouterr().out
+
+
 def test_report_and_timeline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report, timeline = tmp_path / "out" / "r.json", tmp_path / "t.html"
     argv = ["simulate", "slack", "--dry-run", "--events", "500", "--outage", "1h..2h", "--outage", "5h..5h30m"]
@@ -54,6 +59,9 @@ def test_retry_overrides_from_the_command_line(capsys: pytest.CaptureFixture[str
         (["sendgrid", "--dry-run", "--time-scale", "0"], "must be positive"),
         (["jira", "--dry-run", "--scenario", "scenarios/teams-chatbot-burst.toml"], "is for teams, not jira"),
         (["sendgrid", "http://127.0.0.1:9/"], "No credentials"),
+        (["sendgrid", "--dry-run", "--window", "nan"], "Invalid retry window 'nan'"),
+        (["sendgrid", "--dry-run", "--window", "inf"], "Invalid retry window 'inf'"),
+        (["sendgrid", "--dry-run", "--window", "400d"], "longer than a year"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:

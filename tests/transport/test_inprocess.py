@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import threading
 import time
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -14,7 +15,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
-from starlette.testclient import TestClient
 
 from harness.core.models import Delivery
 from harness.transport import inprocess
@@ -143,6 +143,10 @@ def _starlette_app(events: list[str]) -> Starlette:
 
 
 def test_asgi_runs_the_lifespan_and_answers_as_under_starlettes_test_client() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Starlette deprecates its httpx-based TestClient; it is only the yardstick
+        from starlette.testclient import TestClient
+
     events: list[str] = []
     app = _starlette_app(events)
     with TestClient(app) as client:
