@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog, Provider, load_catalog
+    from harness.checks import CheckContext, CheckOutcome, check
     from harness.core.models import Delivery, Reply
     from harness.core.registry import Registry
     from harness.credentials import Credentials
@@ -20,7 +21,17 @@ if TYPE_CHECKING:
         TransportError,
         UsageError,
     )
+    from harness.runner import RunResult, run_check, run_checks
+    from harness.session import Session
+    from harness.settings import RunConfig, resolve_run_config
+    from harness.signatures import sign, verify, verify_reason
+    from harness.simulate import simulate
+    from harness.strategies import deliveries, invalid_payloads, malformed_bodies, novel_deliveries, payloads
+    from harness.transport import RequestsTransport, Transport
+    from harness.transport.aio import AioTransport
+    from harness.transport.inprocess import InProcessTransport
     from harness.violations import ContractViolation, ViolationGroup
+    from harness.volume import VolumeGenerator
 
 __version__ = "0.1.0.dev0"
 
@@ -29,11 +40,38 @@ __all__ = [
     "Catalog",
     "Provider",
     "load_catalog",
-    # Deliveries
+    # Deliveries and signatures
     "Credentials",
     "Delivery",
     "Reply",
     "build_delivery",
+    "sign",
+    "verify",
+    "verify_reason",
+    # Generation: Hypothesis strategies (valid and hostile) and the fast seeded generator
+    "deliveries",
+    "invalid_payloads",
+    "malformed_bodies",
+    "novel_deliveries",
+    "payloads",
+    "VolumeGenerator",
+    # The engine: configuration, session, checks
+    "CheckContext",
+    "CheckOutcome",
+    "RunConfig",
+    "RunResult",
+    "Session",
+    "check",
+    "resolve_run_config",
+    "run_check",
+    "run_checks",
+    # The retry simulator
+    "simulate",
+    # Transports
+    "AioTransport",
+    "InProcessTransport",
+    "RequestsTransport",
+    "Transport",
     # Extension
     "Registry",
     # Errors: the user's mistakes (exit 2) ...
@@ -68,6 +106,29 @@ _HOMES = {
     "TransportError": "harness.errors",
     "UsageError": "harness.errors",
     "ContractViolation": "harness.violations",
+    "sign": "harness.signatures",
+    "verify": "harness.signatures",
+    "verify_reason": "harness.signatures",
+    "deliveries": "harness.strategies",
+    "invalid_payloads": "harness.strategies",
+    "malformed_bodies": "harness.strategies",
+    "novel_deliveries": "harness.strategies",
+    "payloads": "harness.strategies",
+    "VolumeGenerator": "harness.volume",
+    "CheckContext": "harness.checks",
+    "CheckOutcome": "harness.checks",
+    "check": "harness.checks",
+    "RunConfig": "harness.settings",
+    "resolve_run_config": "harness.settings",
+    "RunResult": "harness.runner",
+    "run_check": "harness.runner",
+    "run_checks": "harness.runner",
+    "Session": "harness.session",
+    "simulate": "harness.simulate",
+    "AioTransport": "harness.transport.aio",
+    "InProcessTransport": "harness.transport.inprocess",
+    "RequestsTransport": "harness.transport",
+    "Transport": "harness.transport",
     "ViolationGroup": "harness.violations",
 }
 

@@ -1,0 +1,88 @@
+"""The curated public API: pinned, documented, and `sign`/`verify` as the providers' own libraries see them."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import time
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness import Credentials, sign, verify, verify_reason
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PINNED = [
+    "Catalog", "Provider", "load_catalog",
+    "Credentials", "Delivery", "Reply", "build_delivery", "sign", "verify", "verify_reason",
+    "deliveries", "invalid_payloads", "malformed_bodies", "novel_deliveries", "payloads", "VolumeGenerator",
+    "CheckContext", "CheckOutcome", "RunConfig", "RunResult", "Session", "check", "resolve_run_config",
+    "run_check", "run_checks",
+    "simulate",
+    "AioTransport", "InProcessTransport", "RequestsTransport", "Transport",
+    "Registry",
+    "ConfigError", "HarnessError", "ScenarioError", "SchemaLoadError", "TokenError", "TransportError", "UsageError",
+    "ContractViolation", "ViolationGroup",
+    "__version__",
+]  # fmt: skip
+
+
+def test_all_is_pinned_and_every_name_resolves() -> None:
+    assert harness.__all__ == PINNED
+    for name in PINNED:
+        assert getattr(harness, name) is not None, name
+
+
+def test_the_api_reference_page_is_current() -> None:
+    module = runpy.run_path(str(ROOT / "scripts" / "gen_api_docs.py"))
+    assert (ROOT / "docs" / "api.md").read_text(encoding="utf-8") == module["render"](), (
+        "docs/api.md is stale: run python scripts/gen_api_docs.py"
+    )
+
+
+def test_stripe_sign_is_accepted_by_stripes_own_library() -> None:
+    stripe = pytest.importorskip("stripe")
+    secret = "whsec_" + "a" * 32
+    body = b'{"id": "evt_1", "object": "event", "type": "charge.succeeded", "data": {"object": {}}}'
+    headers = sign("stripe", body, Credentials(secret=secret))
+    event = stripe.Webhook.construct_event(body.decode(), headers["Stripe-Signature"], secret)
+    assert event["id"] == "evt_1"
+    assert verify("stripe", body, headers, Credentials(secret=secret))
+
+
+def test_standard_webhooks_sign_is_accepted_by_its_library_and_keeps_a_given_id() -> None:
+    standardwebhooks = pytest.importorskip("standardwebhooks")
+    secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = json.dumps({"type": "contact.created", "data": {"id": 1}}).encode()
+    headers = sign("standard", body, Credentials(secret=secret), headers={"webhook-id": "msg_fixed"})
+    assert headers["webhook-id"] == "msg_fixed"
+    assert standardwebhooks.Webhook(secret).verify(body, headers) == {"type": "contact.created", "data": {"id": 1}}
+
+
+@pytest.mark.parametrize("provider", ["github", "stripe", "slack", "shopify", "standard", "jira", "zoom", "paddle"])
+def test_verify_refuses_tampering_a_wrong_key_and_a_stale_timestamp(provider: str) -> None:
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" if provider == "standard" else "s3cret-value-0123456789"
+    creds = Credentials(secret=secret)
+    body = b'{"hello": "w\xc3\xb6rld"}'
+    now = time.time()
+    headers = sign(provider, body, creds, timestamp=now)
+    assert verify(provider, body, headers, creds, now=now)
+    assert not verify(provider, body + b" ", headers, creds, now=now)
+    wrong = "whsec_c2VjcmV0LWJ1dC1ub3QtdGhpcy1vbmUtYWJj" if provider == "standard" else "another-secret-987"
+    assert not verify(provider, body, headers, Credentials(secret=wrong), now=now)
+    reason = verify_reason(provider, body, headers, creds, now=now + 86_400)
+    if harness.load_catalog().get(provider).auth.tolerance is not None and reason is not None:
+        assert "timestamp" in reason or "old" in reason
+
+
+def test_sendgrid_signs_with_a_pem_key_and_oci_basic_becomes_an_authorization_header() -> None:
+    from harness.signing.keys import generate_keypair
+
+    pem, _ = generate_keypair()
+    creds = Credentials(signing_key=pem.decode())
+    body = b'[{"email":"a@example.com","event":"delivered"}]\r\n'
+    headers = sign("sendgrid", body, creds)
+    assert verify("sendgrid", body, headers, creds)
+    assert sign("oci", b"{}", Credentials(basic=("user", "pass")))["Authorization"] == "Basic dXNlcjpwYXNz"
