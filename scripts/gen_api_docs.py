@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write docs/api.md from the public API's docstrings: `python scripts/gen_api_docs.py` (the suite checks it is current)."""
+"""Write docs/api.md from the public API's docstrings (the suite checks that it is current)."""
 
 from __future__ import annotations
 
@@ -51,4 +51,4 @@ def render() -> str:
 
 if __name__ == "__main__":
     (ROOT / "docs" / "api.md").write_text(render(), encoding="utf-8")
-    print("docs/api.md written")
+    sys.stdout.write("docs/api.md written\n")
