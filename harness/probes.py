@@ -15,7 +15,8 @@ from urllib.parse import quote
 
 from harness.core.text import printable
 from harness.errors import ConfigError, UsageError
-from harness.transport._network import FetchError, NetworkOptions, fetch
+from harness.transport._fetch import FetchError, fetch
+from harness.transport._network import NetworkOptions
 
 __all__ = ["HttpProbe", "Probe", "SqlProbe", "make_probe"]
 

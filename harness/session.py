@@ -7,14 +7,16 @@ and runs its checks through it, so inputs are validated and the receiver is reac
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from harness.credentials import Credentials, Redactor, redact_url
+from harness.credentials import Credentials, Redactor, redact_url, register_secret, url_secrets
 from harness.errors import TransportError, UsageError
 from harness.settings import RunConfig, validate_url
+from harness.transport._network import NetworkOptions, tls_reason
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog, Provider
@@ -53,25 +55,56 @@ def check_credentials(provider: Provider, creds: Credentials) -> None:
     )
 
 
-def preflight(url: str, *, timeout: float = 5.0) -> None:
-    """Connect once: a receiver that cannot be reached at all is the user's problem (exit 2), not a finding."""
+def preflight(url: str, *, timeout: float = 5.0, network: NetworkOptions | None = None) -> None:
+    """Connect once, completing the TLS handshake for https: an unreachable receiver is the user's problem (exit 2).
+
+    Through a proxy (``--proxy``, or ``--trust-env``) the proxy decides what is reachable, so only the URL is checked.
+    """
+    network = network or NetworkOptions()
     parts = urlsplit(validate_url(url))
+    if network.proxy or network.trust_env:
+        return
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            if parts.scheme == "https":
+                sock.settimeout(timeout)
+                with network.ssl_context().wrap_socket(sock, server_hostname=host) as tls:
+                    _after_handshake(tls, url)
+    except ssl.SSLError as exc:
+        raise TransportError(f"Cannot reach the receiver at {redact_url(url)}: {tls_reason(exc)}.") from None
     except OSError as exc:
         reason = "connection refused" if isinstance(exc, ConnectionRefusedError) else (exc.strerror or str(exc))
         raise TransportError(f"Cannot reach the receiver at {redact_url(url)}: {reason}.") from None
+
+
+def _after_handshake(tls: ssl.SSLSocket, url: str) -> None:
+    """In TLS 1.3 a server refuses a missing client certificate only after the handshake: wait briefly for that."""
+    tls.settimeout(0.2)
+    try:
+        closed = tls.recv(1) == b""
+    except (TimeoutError, BlockingIOError):
+        return  # the server waits for our request: all is well
+    if closed:
+        reason = (
+            "the receiver closed the connection right after the TLS handshake; it may want a client certificate: "
+            "give --client-cert/--client-key"
+        )
+        raise TransportError(f"Cannot reach the receiver at {redact_url(url)}: {reason}.")
 
 
 class Session:
     """One contract run's engine: built once from a ``RunConfig``; ``context()`` preflights on first use."""
 
     def __init__(self, config: RunConfig) -> None:
+        from harness.signing.oauth import use_network
+
         self.config = config
         self._context: CheckContext | None = None
+        for secret in url_secrets(config.url):
+            register_secret(secret)  # a receiver may echo the Basic header the URL's user-info becomes
+        use_network(config.network)
         self.redactor = Redactor(config.credentials.secrets())
 
     def __enter__(self) -> Session:
@@ -132,7 +165,7 @@ class Session:
             catalog=self.catalog,
             url=config.url,
             credentials=config.credentials,
-            transport=config.transport or RequestsTransport(),
+            transport=config.transport or RequestsTransport(network=config.network),
             timeout=config.timeout if config.timeout is not None else provider.timeout,
             probe=config.probe,
             seed=self.seed,
@@ -144,7 +177,7 @@ class Session:
     def preflight(self) -> None:
         """A receiver that cannot be reached at all is the user's problem (exit 2), not a finding."""
         if self.config.preflight and self.config.transport is None:
-            preflight(self.config.url)
+            preflight(self.config.url, network=self.config.network)
 
     def close(self) -> None:
         """Release the transport this session created."""

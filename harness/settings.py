@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from harness.config import ConfigFile, load_config
 from harness.credentials import CREDENTIAL_FIELDS, Credentials, redact_url
 from harness.errors import ConfigError, HarnessError, UsageError
+from harness.transport._network import NETWORK_KEYS, NetworkOptions, resolve_network
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog
@@ -69,6 +70,7 @@ class RunConfig:
     report: str | None = None
     severities: Mapping[str, str] = field(default_factory=dict)
     config_path: str | None = None
+    network: NetworkOptions = field(default_factory=NetworkOptions)
 
     def resolved_catalog(self) -> Catalog:
         """The catalog to use (loaded once)."""
@@ -197,7 +199,8 @@ def resolve_run_config(
             raise UsageError(f"Invalid severity {level!r} for {name}: use error, warn or off.")
     severities.update(options.get("severities") or {})
     credentials = Credentials.resolve({k: options.get(k) for k in CREDENTIAL_FIELDS}, file, env)
-    probe = _probe(options, file, env)
+    network = resolve_network({k: options.get(k) for k in NETWORK_KEYS}, file)
+    probe = _probe(options, file, env, network)
     return RunConfig(
         provider=str(provider or ""),
         url=str(url or ""),
@@ -217,17 +220,20 @@ def resolve_run_config(
         report=_pick("report", options, file, env),
         severities=severities,
         config_path=source,
+        network=network,
     )
 
 
-def _probe(options: Mapping[str, Any], file: Mapping[str, Any], env: Mapping[str, str]) -> Probe | None:
+def _probe(
+    options: Mapping[str, Any], file: Mapping[str, Any], env: Mapping[str, str], network: NetworkOptions
+) -> Probe | None:
     from harness.probes import make_probe
 
     values = [_pick(name, options, file, env) for name in ("probe_url", "probe_db", "probe_sql")]
     if values[0]:
         validate_url(str(values[0]).replace("{event_id}", "x"), "probe URL")
     try:
-        return make_probe(*values)
+        return make_probe(*values, network=network)
     except HarnessError:
         raise
     except (ImportError, ValueError) as exc:

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 from harness.cli._options import (
     add_auth_options,
     add_catalog_options,
+    add_network_options,
     add_probe_options,
+    network_options_from_args,
     non_negative_int,
 )
 from harness.credentials import CREDENTIAL_FIELDS, redact_url
@@ -42,6 +44,7 @@ def register(sub: Any) -> None:
     parser.add_argument("url", metavar="URL")
     add_auth_options(parser)
     add_probe_options(parser)
+    add_network_options(parser)
     add_catalog_options(parser)
     run_group = parser.add_argument_group("run")
     run_group.add_argument("--report", metavar="PATH", help="write a JSON report")
@@ -75,6 +78,7 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         exclude_checks=args.exclude_check,
         callback_host=args.callback_host,
         report=args.report,
+        **network_options_from_args(args),
     )
     return resolve_run_config(options, config_path=args.config)
 

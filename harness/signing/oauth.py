@@ -19,7 +19,8 @@ from harness.core.text import printable
 from harness.credentials import Credentials, Redactor, register_secret
 from harness.errors import TokenError
 from harness.signing._base import SigningScheme
-from harness.transport._network import FetchError, NetworkOptions, fetch
+from harness.transport._fetch import FetchError, fetch
+from harness.transport._network import NetworkOptions
 
 __all__ = ["OAuthClientCredentials", "TokenClient", "token_client_for", "use_network"]
 

@@ -1,36 +1,29 @@
-"""How the harness reaches peers: TLS trust, client certificates, the proxy policy, gateway headers, hard deadlines.
+"""How the harness reaches peers: TLS trust, client certificates, the proxy policy and gateway headers.
 
 One proxy policy for all traffic (deliveries, OAuth token requests, HTTP probes): no proxy, and nothing taken from
 the environment (``HTTP(S)_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ``.netrc``), unless ``trust_env`` is set;
-``proxy`` names one explicitly. Every request made through :func:`fetch` ends by its deadline, whatever the peer
-drips, and reads at most ``max_body`` bytes of the (decoded) body.
+``proxy`` names one explicitly. Light to import: ``requests`` is loaded only when a session is made.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import socket
 import ssl
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from harness.credentials import looks_secret, register_secret, url_secrets
+from harness.errors import ConfigError, UsageError
 
-from harness.credentials import looks_secret, url_secrets
-from harness.errors import UsageError
+if TYPE_CHECKING:
+    import requests
 
-__all__ = ["FetchError", "Fetched", "NetworkOptions", "bounded_session", "fetch", "parse_header"]
+__all__ = ["NETWORK_KEYS", "NetworkOptions", "parse_header", "resolve_network", "tls_reason"]
 
-_RETRY_POLL = 0.05  # after the deadline, how often the watchdog retries to cut a connection still being opened
-# urllib3 logs a traceback for a malformed or cut-off response head; we report it as a reply instead
-logging.getLogger("urllib3.connection").setLevel(logging.CRITICAL)
+NETWORK_KEYS = ("ca_bundle", "client_cert", "client_key", "insecure", "proxy", "trust_env", "headers")
+"""The network settings' names, shared by the CLI options (``--ca-bundle``...) and the config file."""
 
 
 def parse_header(text: str) -> tuple[str, str]:
@@ -118,208 +111,48 @@ class NetworkOptions:
         return context
 
     def session(self) -> requests.Session:
-        """A ``requests`` session whose requests :func:`fetch` can cut off at their deadline."""
+        """A ``requests`` session whose requests ``fetch`` can cut off at their deadline."""
+        from harness.transport._fetch import bounded_session
+
+        if self.insecure:  # asked for explicitly: no warning on every request
+            import urllib3
+
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         return bounded_session(trust_env=self.trust_env)
 
 
-# -- the deadline -------------------------------------------------------------------------------------------------
-class _Watch:
-    """One request in flight: its deadline and the connection it uses."""
+def resolve_network(options: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> NetworkOptions:
+    """Network options: an explicit option wins, then the config file; secret-looking header values are registered.
 
-    __slots__ = ("conn", "deadline", "fired")
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.conn: Any = None
-        self.fired = False
-
-
-class _Watchdog:
-    """One thread for all requests: at a request's deadline it shuts the request's socket, unblocking any read."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._watches: set[_Watch] = set()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, deadline: float) -> _Watch:
-        entry = _Watch(deadline)
-        with self._cond:
-            self._watches.add(entry)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="webhook-harness-deadlines", daemon=True)
-                self._thread.start()
-            self._cond.notify()
-        return entry
-
-    def release(self, entry: _Watch) -> None:
-        with self._cond:
-            self._watches.discard(entry)
-
-    def _loop(self) -> None:
-        with self._cond:
-            while True:
-                now = time.monotonic()
-                for entry in self._watches:
-                    if now >= entry.deadline:
-                        entry.fired = True
-                        _abort(entry.conn)
-                        entry.deadline = now + _RETRY_POLL  # a connection still opening has no socket yet: retry
-                wait = min((e.deadline for e in self._watches), default=now + 60.0) - now
-                self._cond.wait(max(0.0, wait))
-
-
-def _abort(conn: Any) -> None:
-    sock = getattr(conn, "sock", None)
-    if sock is None:
-        return
-    try:
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain method: an SSLSocket's would unwrap first
-    except OSError:
-        pass
-
-
-_WATCHDOG = _Watchdog()
-_CURRENT = threading.local()
-
-
-class _Pool(HTTPConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
-        watch: _Watch | None = getattr(_CURRENT, "watch", None)
-        if watch is not None:
-            watch.conn = conn
-        return conn
-
-
-class _TLSPool(HTTPSConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
-        watch: _Watch | None = getattr(_CURRENT, "watch", None)
-        if watch is not None:
-            watch.conn = conn
-        return conn
-
-
-_POOLS = {"http": _Pool, "https": _TLSPool}
-
-
-class _BoundedAdapter(HTTPAdapter):
-    """Connection pools that tell the watchdog which connection a request uses."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _POOLS
-
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **kwargs)
-        manager.pool_classes_by_scheme = _POOLS
-        return manager
-
-
-def bounded_session(*, trust_env: bool = False) -> requests.Session:
-    """A session for :func:`fetch`; it reads nothing from the environment unless ``trust_env``."""
-    session = requests.Session()
-    session.trust_env = trust_env
-    adapter = _BoundedAdapter()
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
-# -- one bounded exchange -----------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """A response read within the deadline: at most ``max_body`` bytes, ``error`` set if it was cut off."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    elapsed: float
-    truncated: bool = False
-    error: str | None = None
-    timed_out: bool = False
-
-
-class FetchError(Exception):
-    """No response at all: ``reason`` is one line; ``kind`` is timeout, tls, connection or other."""
-
-    def __init__(self, reason: str, kind: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.kind = kind
-
-
-def fetch(
-    session: requests.Session,
-    method: str,
-    url: str,
-    *,
-    timeout: float,
-    max_body: int,
-    network: NetworkOptions | None = None,
-    **kwargs: Any,
-) -> Fetched:
-    """One request that ends within ``timeout`` seconds overall (connect, headers, body) and reads ``max_body``."""
-    network = network or NetworkOptions()
-    started = time.monotonic()
-    watch = _WATCHDOG.watch(started + timeout)
-    _CURRENT.watch = watch
-    try:
-        try:
-            response = session.request(
-                method,
-                url,
-                timeout=(min(timeout, 10.0), timeout),
-                allow_redirects=False,
-                stream=True,
-                verify=network.verify,
-                cert=network.cert,
-                proxies=network.proxies,
-                **kwargs,
-            )
-        except requests.exceptions.SSLError as exc:
-            raise FetchError(tls_reason(exc), "tls") from None
-        except requests.exceptions.ProxyError:
-            raise FetchError("the proxy refused or failed the connection", "connection") from None
-        except requests.Timeout:
-            raise FetchError(f"timed out after {timeout:g}s", "timeout") from None
-        except requests.ConnectionError as exc:
-            if watch.fired:
-                raise FetchError(f"timed out after {timeout:g}s", "timeout") from None
-            raise FetchError(_connection_reason(exc), "connection") from None
-        except requests.RequestException as exc:
-            raise FetchError(f"request failed: {type(exc).__name__}", "other") from None
-        chunks: list[bytes] = []
-        size, truncated, error = 0, False, None
-        try:
-            for chunk in response.iter_content(8192):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > max_body:
-                    truncated = True
-                    break
-                if time.monotonic() - started > timeout:
-                    break
-        except Exception as exc:
-            error = f"response cut off ({type(exc).__name__})"
-        finally:
-            response.close()
-        timed_out = watch.fired or time.monotonic() - started > timeout
-        if timed_out and not truncated:
-            error = f"timed out after {timeout:g}s while reading the response"
-        return Fetched(
-            response.status_code,
-            dict(response.headers.items()),
-            b"".join(chunks)[:max_body],
-            time.monotonic() - started,
-            truncated,
-            error,
-            timed_out and not truncated,
-        )
-    finally:
-        _CURRENT.watch = None
-        _WATCHDOG.release(watch)
+    ``options["headers"]`` is a list of ``'Name: value'`` texts (``--header``); the config file's ``headers`` is a
+    table of names to values. Values from the command line and the file are merged, the command line winning per name.
+    """
+    config = config or {}
+    values: dict[str, Any] = {}
+    for key in ("ca_bundle", "client_cert", "client_key", "proxy"):
+        value = options.get(key)
+        if value in (None, ""):
+            value = config.get(key)
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"Config key {key!r} must be a string.")
+        values[key] = value or None
+    for key in ("insecure", "trust_env"):
+        value = options.get(key)
+        if value is None:
+            value = config.get(key, False)
+            if not isinstance(value, bool):
+                raise ConfigError(f"Config key {key!r} must be true or false.")
+        values[key] = bool(value)
+    headers = [parse_header(text) for text in options.get("headers") or ()]
+    configured = config.get("headers") or {}
+    if not isinstance(configured, Mapping) or not all(isinstance(v, str) for v in configured.values()):
+        raise ConfigError("Config key 'headers' must be a table of header names to string values.")
+    given = {name.lower() for name, _ in headers}
+    headers += [parse_header(f"{name}: {value}") for name, value in configured.items() if name.lower() not in given]
+    network = NetworkOptions(**values, headers=tuple(headers))
+    for secret in network.secrets():
+        register_secret(secret)
+    return network
 
 
 def tls_reason(exc: BaseException) -> str:
@@ -333,16 +166,3 @@ def tls_reason(exc: BaseException) -> str:
     if "CERTIFICATE_REQUIRED" in text or "certificate required" in text or "HANDSHAKE_FAILURE" in text:
         return "TLS handshake refused, the receiver may want a client certificate: give --client-cert/--client-key"
     return "TLS handshake failed: check --ca-bundle, --client-cert/--client-key or the URL's scheme"
-
-
-def _connection_reason(exc: requests.ConnectionError) -> str:
-    text = str(exc)
-    if "Read timed out" in text or "timed out" in text:
-        return "timed out"
-    if "refused" in text.lower():
-        return "connection refused"
-    if "reset" in text.lower() or "aborted" in text.lower() or "RemoteDisconnected" in text:
-        return "connection reset by the receiver"
-    if "Name or service not known" in text or "getaddrinfo" in text or "resolve" in text.lower():
-        return "host name does not resolve"
-    return "connection failed"

@@ -9,7 +9,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 
 from harness.core.models import Delivery, Reply
-from harness.transport._network import FetchError, NetworkOptions, fetch
+from harness.transport._fetch import FetchError, fetch
+from harness.transport._network import NetworkOptions
 
 __all__ = ["RequestsTransport", "with_userinfo"]
 
