@@ -38,7 +38,7 @@ ENV_VARS = {
     )
 }
 REDACTED = "***"
-_SECRET_NAME = re.compile(r"(?i)auth|token|secret|passw|api[-_]?key|credential|cookie|session|private")
+_SECRET_NAME = re.compile(r"(?i)auth|token|secret|passw|key|credential|cookie|session|private")
 _REGISTERED: list[str] = []  # secrets met at run time (fetched tokens, URL passwords): every Redactor hides them
 _REGISTERED_LOCK = threading.Lock()
 

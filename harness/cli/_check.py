@@ -13,6 +13,7 @@ from harness.cli._options import (
     network_options_from_args,
     non_negative_int,
 )
+from harness.core.text import printable
 from harness.credentials import CREDENTIAL_FIELDS, redact_url
 
 if TYPE_CHECKING:
@@ -105,15 +106,15 @@ def run(args: argparse.Namespace) -> int:
         header = f"webhook-harness check: {config.provider} at {redact_url(config.url)} (seed {seed})"
         result = run_checks(
             config,
-            on_result=lambda outcome: print(redact(render_outcome(outcome)), flush=True),
-            on_start=lambda ids: print(redact(header), flush=True),
+            on_result=lambda outcome: print(printable(redact(render_outcome(outcome))), flush=True),
+            on_start=lambda ids: print(printable(redact(header)), flush=True),
             session=session,
         )
     failures = render_failures([o for o in result.outcomes if o.status == "failed"], seed)
     if failures:
         print("\n" + "=" * 30 + " FAILURES " + "=" * 30)
-        print(redact(failures))
-    print("\n" + redact(render_summary(result)))
+        print(printable(redact(failures)))
+    print("\n" + printable(redact(render_summary(result))))
     if result.exit_code:
         print(redact("Replay with: " + replay_command(config)))
     if config.report:
