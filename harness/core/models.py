@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
 from harness.core.text import printable
 
 __all__ = ["Delivery", "Reply", "header_lookup"]
