@@ -154,7 +154,11 @@ class SqlProbe:
 
         worker = threading.Thread(target=run, name="webhook-harness-sql-probe", daemon=True)
         worker.start()
-        worker.join(self.timeout + 1.0)
+        try:
+            worker.join(self.timeout + 1.0)
+        except KeyboardInterrupt:  # the harness is stopping: stop the query too, not only our wait for it
+            _cancel(cancel[0] if cancel else None)
+            raise
         if worker.is_alive():
             _cancel(cancel[0] if cancel else None)
             worker.join(2.0)
