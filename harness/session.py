@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from harness.credentials import Credentials, Redactor, redact_url, register_secret, url_secrets
 from harness.errors import TransportError, UsageError
 from harness.settings import RunConfig, validate_url
-from harness.transport._network import NetworkOptions, tls_reason
+from harness.transport._network import NetworkOptions, tls_handshake, tls_reason
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog, Provider
@@ -69,8 +69,7 @@ def preflight(url: str, *, timeout: float = 5.0, network: NetworkOptions | None 
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             if parts.scheme == "https":
-                sock.settimeout(timeout)
-                with network.ssl_context().wrap_socket(sock, server_hostname=host) as tls:
+                with tls_handshake(sock, network, host, timeout) as tls:
                     _after_handshake(tls, url)
     except ssl.SSLError as exc:
         raise TransportError(f"Cannot reach the receiver at {redact_url(url)}: {tls_reason(exc)}.") from None

@@ -8,7 +8,10 @@ the environment (``HTTP(S)_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ``.net
 from __future__ import annotations
 
 import os
+import select
+import socket
 import ssl
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,7 +23,7 @@ from harness.errors import ConfigError, UsageError
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["NETWORK_KEYS", "NetworkOptions", "parse_header", "resolve_network", "tls_reason"]
+__all__ = ["NETWORK_KEYS", "NetworkOptions", "parse_header", "resolve_network", "tls_handshake", "tls_reason"]
 
 NETWORK_KEYS = ("ca_bundle", "client_cert", "client_key", "insecure", "proxy", "trust_env", "headers")
 """The network settings' names, shared by the CLI options (``--ca-bundle``...) and the config file."""
@@ -153,6 +156,30 @@ def resolve_network(options: Mapping[str, Any], config: Mapping[str, Any] | None
     for secret in network.secrets():
         register_secret(secret)
     return network
+
+
+def tls_handshake(sock: socket.socket, network: NetworkOptions, host: str, timeout: float) -> ssl.SSLSocket:
+    """Complete a TLS handshake on ``sock`` within ``timeout`` overall (a peer dripping its handshake cannot stall us).
+
+    Raises ``ssl.SSLError`` for a certificate or protocol failure and ``TimeoutError`` past the deadline.
+    """
+    deadline = time.monotonic() + timeout
+    tls = network.ssl_context().wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+    tls.setblocking(False)
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            readers, writers = [tls], []
+        except ssl.SSLWantWriteError:
+            readers, writers = [], [tls]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not any(select.select(readers, writers, [], remaining)):
+            tls.close()
+            raise TimeoutError(f"the TLS handshake did not finish within {timeout:g}s")
+    tls.settimeout(timeout)
+    return tls
 
 
 def tls_reason(exc: BaseException) -> str:

@@ -28,8 +28,11 @@ class Peer:
 
 
 @contextmanager
-def raw_server(handler: Handler) -> Iterator[Peer]:
-    """A loopback server calling ``handler(conn, request, stop)`` per connection; ``stop`` is set when it ends."""
+def raw_server(handler: Handler, *, read_first: bool = True) -> Iterator[Peer]:
+    """A loopback server calling ``handler(conn, request, stop)`` per connection; ``stop`` is set when it ends.
+
+    With ``read_first=False`` the handler starts at once (a peer that speaks first, as in a TLS handshake drip).
+    """
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -43,6 +46,9 @@ def raw_server(handler: Handler) -> Iterator[Peer]:
         with conn:
             try:
                 conn.settimeout(5)
+                if not read_first:
+                    handler(conn, b"", stop)
+                    return
                 request = read_request(conn)
                 if request:  # a bare connect (the harness's preflight) sends nothing
                     peer.requests.append(request)

@@ -3,6 +3,7 @@ TLS handshake, against the reference receiver served over TLS with a throw-away 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,3 +127,25 @@ def test_a_requests_transport_without_options_does_not_trust_a_private_ca(tls_re
     delivery = Delivery("slack", "POST", {}, b"{}", (), ())
     reply = RequestsTransport().send(delivery, tls_receiver.url, timeout=5)
     assert reply.status == 0 and reply.error and "--ca-bundle" in reply.error
+
+
+def test_a_receiver_dripping_its_tls_handshake_is_a_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.hardening._peers import raw_server
+
+    def drip_handshake(conn: object, request: bytes, stop: object) -> None:
+        for byte in b"\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03" + b"\x00" * 100:
+            conn.sendall(bytes([byte]))  # type: ignore[attr-defined]
+            if stop.wait(0.3):  # type: ignore[attr-defined]
+                return
+
+    from harness.errors import TransportError
+    from harness.session import preflight
+
+    with raw_server(drip_handshake, read_first=False) as peer:  # type: ignore[arg-type]
+        url = peer.url.replace("http://", "https://") + "/hook"
+        line = _one_line_exit_2(["check", "slack", url, "--secret", "s3cret-value", *CHECK], capsys)
+        started = time.monotonic()
+        with pytest.raises(TransportError, match="did not finish within 1s"):
+            preflight(url, timeout=1.0)
+        elapsed = time.monotonic() - started
+    assert "TLS handshake did not finish within 5s" in line and elapsed < 3
