@@ -149,3 +149,14 @@ def test_a_receiver_dripping_its_tls_handshake_is_a_one_line_exit_2(capsys: pyte
             preflight(url, timeout=1.0)
         elapsed = time.monotonic() - started
     assert "TLS handshake did not finish within 5s" in line and elapsed < 3
+
+
+def test_simulate_over_https_uses_the_same_options(
+    tls_receiver: ReferenceReceiver, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert tls_receiver.credentials.secret
+    argv = ["simulate", "slack", tls_receiver.url, "--secret", tls_receiver.credentials.secret, "--events", "3"]
+    line = _one_line_exit_2([*argv, "--quiet"], capsys)
+    assert "--ca-bundle" in line
+    assert main([*argv, "--quiet", "--ca-bundle", str(pki.ca)]) == 0, capsys.readouterr()
+    assert "lost 0" in capsys.readouterr().out
