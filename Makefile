@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install lint typecheck test demo bench clean
+.PHONY: install lint typecheck test bench-smoke demo bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -14,15 +14,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# ruff, then the import-layer contracts in pyproject.toml [tool.importlinter] (the order ARCHITECTURE.md states).
 lint: install
 	$(VENV)/bin/ruff check harness tests benchmarks examples conftest.py
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(VENV)/bin/mypy
 
-# The whole suite: lint, strict mypy, then pytest with a throw-away PostgreSQL cluster started and stopped around it.
-test: lint typecheck
+# The whole suite: lint, strict mypy, every benchmark's quick run, then pytest with a throw-away PostgreSQL cluster
+# started and stopped around it.
+test: lint typecheck bench-smoke
 	scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
+
+# Every benchmark in its --quick mode: it must run to the end (exit 0); its targets are printed, not judged.
+bench-smoke: install
+	$(PY) benchmarks/run_all.py --quick
 
 # The main job: the reference SendGrid receiver, checked clean and then with one injected bug.
 demo: install

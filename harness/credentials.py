@@ -130,6 +130,9 @@ class Credentials:
     def secrets(self) -> list[str]:
         """Every secret value that must never be printed."""
         out = [self.secret, self.client_secret, self.bearer]
+        if self.signing_key and "-----BEGIN" in self.signing_key:  # PEM text itself, not a path: every line is secret
+            out.append(self.signing_key)
+            out += [line.strip() for line in self.signing_key.splitlines() if len(line.strip()) >= 16]
         if self.basic:
             out += [self.basic[1], f"{self.basic[0]}:{self.basic[1]}"]  # the pair's base64 is the Basic header
         return [s for s in out if s]
@@ -176,8 +179,11 @@ class Redactor:
 
 
 def redact_url(url: str) -> str:
-    """The URL without a password in its user-info."""
-    parts = urlsplit(url)
+    """The URL without a password in its user-info (also for a URL too broken to parse)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", url)
     if "@" not in parts.netloc:
         return url
     user, _, host = parts.netloc.rpartition("@")

@@ -10,10 +10,13 @@ Two families never mix. Everything here is the user's to fix and exits with code
     ├── TokenError            an OAuth token endpoint that failed
     └── TransportError        the receiver could not be reached at all
 
-Findings about the receiver are ``harness.violations.ContractViolation`` (an ``AssertionError``), exit code 1.
+``HarnessError`` and ``UsageError`` live in ``harness.core.errors`` (the core layer raises them) and are re-exported
+here. Findings about the receiver are ``harness.violations.ContractViolation`` (an ``AssertionError``), exit code 1.
 """
 
 from __future__ import annotations
+
+from harness.core.errors import HarnessError, UsageError
 
 __all__ = [
     "ConfigError",
@@ -24,19 +27,6 @@ __all__ = [
     "TransportError",
     "UsageError",
 ]
-
-
-class HarnessError(Exception):
-    """A problem with the harness's inputs or environment; the message is one line, fit for a terminal."""
-
-    exit_code = 2
-
-    def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()) if "\n" in message else message)
-
-
-class UsageError(HarnessError, ValueError):
-    """A bad option or argument."""
 
 
 class ConfigError(HarnessError):

@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 from harness.core.text import printable
 from harness.errors import ConfigError, UsageError
-from harness.transport._fetch import FetchError, fetch
-from harness.transport._network import NetworkOptions
+from harness.fetch import FetchError, bounded_session, fetch
+from harness.network import NetworkOptions
 
 __all__ = ["HttpProbe", "Probe", "SqlProbe", "make_probe"]
 
@@ -65,7 +65,7 @@ class HttpProbe:
         """Ask the receiver."""
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = self.network.session()
+            session = self._local.session = bounded_session(self.network)
         url = self.template.replace("{event_id}", quote(event_id, safe=""))
         where = self.describe()
         try:

@@ -30,9 +30,12 @@ __all__ = [
     "render_summary",
     "render_violation",
     "replay_command",
+    "to_junit",
     "write_json",
+    "write_text",
 ]
 
+STATUSES = ("passed", "failed", "warned", "skipped", "blocked")
 CATEGORIES = {
     "accepts-valid": "acceptance",
     "rejects-missing-auth": "auth",
@@ -52,8 +55,8 @@ CATEGORIES = {
 
 def render_outcome(outcome: CheckOutcome) -> str:
     """One line per check, like Schemathesis: id, verdict, time."""
-    verdict = {"passed": "PASSED", "failed": "FAILED", "skipped": "SKIPPED"}[outcome.status]
-    extra = f"  ({outcome.notes[0]})" if outcome.status == "skipped" and outcome.notes else ""
+    verdict = outcome.status.upper()
+    extra = f"  ({outcome.notes[0]})" if outcome.status in ("skipped", "blocked") and outcome.notes else ""
     return f"{outcome.check:<26} {verdict:<8} {outcome.duration:6.2f}s  {outcome.requests:>3} requests{extra}"
 
 
@@ -105,7 +108,7 @@ def replay_command(config: RunConfig, *, check_id: str | None = None, front_end:
 
 def render_summary(result: RunResult) -> str:
     """The closing line."""
-    counts = {status: sum(o.status == status for o in result.outcomes) for status in ("passed", "failed", "skipped")}
+    counts = {status: sum(o.status == status for o in result.outcomes) for status in STATUSES}
     parts = [f"{n} {status}" for status, n in counts.items() if n]
     requests = sum(o.requests for o in result.outcomes)
     return f"{', '.join(parts)} in {result.duration:.2f}s ({requests} requests, seed {result.seed})"
@@ -123,7 +126,8 @@ def to_json(result: RunResult) -> dict[str, Any]:
         "seed": result.seed,
         "exit_code": result.exit_code,
         "duration": round(result.duration, 3),
-        "summary": {s: sum(o.status == s for o in result.outcomes) for s in ("passed", "failed", "skipped")},
+        "summary": {s: sum(o.status == s for o in result.outcomes) for s in STATUSES},
+        "interrupted": result.interrupted,
         "checks": [
             {
                 "id": o.check,
@@ -168,12 +172,54 @@ def ensure_writable(path: str | Path) -> None:
 
 def write_json(result: RunResult, path: str | Path) -> None:
     """Write the JSON report, creating its folder; a path we cannot write is the user's error."""
+    write_text(json.dumps(to_json(result), indent=2) + "\n", path)
+
+
+def to_junit(result: RunResult, replay: str | None = None) -> str:
+    """JUnit XML with the pytest plugin's names and failure text, so a CI gate needs no pytest."""
+    import xml.etree.ElementTree as ET
+
+    redact = result.redactor
+    counts = {s: sum(o.status == s for o in result.outcomes) for s in ("failed", "blocked", "skipped")}
+    suite = ET.Element(
+        "testsuite",
+        name="webhook-contract",
+        tests=str(len(result.outcomes)),
+        failures=str(counts["failed"] + counts["blocked"]),
+        errors="0",
+        skipped=str(counts["skipped"]),
+        time=f"{result.duration:.3f}",
+    )
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (("provider", result.provider), ("url", redact(redact_url(result.url))), ("seed", result.seed)):
+        ET.SubElement(properties, "property", name=name, value=str(value))
+    for outcome in result.outcomes:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname="webhook-contract",
+            name=f"test_contract[{result.provider}-{outcome.check}]",
+            time=f"{outcome.duration:.3f}",
+        )
+        if outcome.status in ("failed", "blocked"):
+            title = outcome.violations[0].title if outcome.violations else "; ".join(outcome.notes) or outcome.title
+            failure = ET.SubElement(case, "failure", message=redact(title))
+            failure.text = redact(render_check_failure(outcome, result.seed, replay))
+        elif outcome.status == "skipped":
+            ET.SubElement(case, "skipped", message=redact("; ".join(outcome.notes) or "not applicable"))
+    root = ET.Element("testsuites")
+    root.append(suite)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_text(text: str, path: str | Path, what: str = "report") -> None:
+    """Write a report file, creating its folder; a path we cannot write is the user's error."""
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(to_json(result), indent=2) + "\n", encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"Cannot write the report to {target}: {exc.strerror or exc}.") from None
+        raise ConfigError(f"Cannot write the {what} to {target}: {exc.strerror or exc}.") from None
 
 
 Printer = Callable[[str], None]

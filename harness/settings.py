@@ -7,25 +7,34 @@ Every value is checked once, here, where it enters: a bad one is a one-line ``Ha
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from harness.config import ConfigFile, load_config
 from harness.credentials import CREDENTIAL_FIELDS, Credentials, redact_url
 from harness.errors import ConfigError, HarnessError, UsageError
-from harness.transport._network import NETWORK_KEYS, NetworkOptions, resolve_network
+from harness.network import NETWORK_KEYS, NetworkOptions, resolve_network
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog
     from harness.probes import Probe
     from harness.transport import Transport
 
-__all__ = ["DEFAULT_MAX_EXAMPLES", "RUN_KEYS", "RunConfig", "resolve_run_config", "resolve_seconds", "validate_url"]
+__all__ = [
+    "DEFAULT_MAX_EXAMPLES",
+    "RUN_KEYS",
+    "RunConfig",
+    "resolve_run_config",
+    "resolve_seconds",
+    "run_budget",
+    "validate_url",
+]
 
 DEFAULT_MAX_EXAMPLES = 20
 MAX_SECONDS = 7 * 86400.0
@@ -45,6 +54,7 @@ RUN_KEYS: tuple[str, ...] = (
     "report",
     "checks",
     "exclude_checks",
+    "max_time",
 )
 
 
@@ -70,14 +80,25 @@ class RunConfig:
     report: str | None = None
     severities: Mapping[str, str] = field(default_factory=dict)
     config_path: str | None = None
+    max_time: float | None = None  # the run budget; None: derived from the provider's timeout
     network: NetworkOptions = field(default_factory=NetworkOptions)
 
     def resolved_catalog(self) -> Catalog:
         """The catalog to use (loaded once)."""
         if self.catalog is None:
             from harness.catalog import load_catalog
+            from harness.errors import SchemaLoadError
 
-            self.catalog = load_catalog(self.schemas_dir, overrides=self.overrides)
+            try:
+                self.catalog = load_catalog(self.schemas_dir, overrides=self.overrides)
+            except SchemaLoadError as exc:
+                if not self.overrides:
+                    raise
+                load_catalog(self.schemas_dir)  # a catalog broken without the overrides reports itself
+                detail = str(exc).split(": ", 1)[-1]
+                sections = ", ".join(f"[providers.{name}]" for name in self.overrides)
+                source = self.config_path or "the config file"
+                raise ConfigError(f"{source}: {sections} does not fit the profile: {detail}") from None
         return self.catalog
 
     def resolved_seed(self) -> int:
@@ -85,6 +106,14 @@ class RunConfig:
         if self.seed is None:
             self.seed = random.SystemRandom().randrange(2**32)
         return self.seed
+
+
+def run_budget(config: RunConfig, provider_timeout: float) -> float:
+    """The run's budget: as given, or 10 waits of the transport's timeout (at least 5 minutes)."""
+    if config.max_time is not None:
+        return config.max_time
+    timeout = config.timeout if config.timeout is not None else provider_timeout
+    return max(300.0, 10 * max(timeout * 2, timeout + 5.0))
 
 
 def resolve_seconds(value: Any, what: str) -> float:
@@ -126,6 +155,15 @@ def validate_url(url: str, what: str = "receiver URL") -> str:
         raise UsageError(f"The {what} must start with http:// or https:// and name a host, got {redact_url(url)!r}.")
     del port
     return url
+
+
+def _split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without user-info, and the user-info as Basic credentials (the checks add or drop it per delivery)."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=host)), (unquote(parts.username), unquote(parts.password or ""))
 
 
 def _as_list(value: Any, what: str) -> tuple[str, ...]:
@@ -181,12 +219,13 @@ def resolve_run_config(
     provider = _pick("provider", options, file, env)
     url = _pick("url", options, file, env)
     if require_target and not provider:
-        raise UsageError("No provider: name one (sendgrid, jira, teams, ...).")
+        raise UsageError("No provider: name one (--webhook-provider, or provider in the config file).")
     if require_target and not url:
-        raise UsageError("No receiver URL: give one (http://... or https://...).")
+        raise UsageError("No receiver URL: give one (http://... or https://...), or url in the config file.")
     if url:
         validate_url(str(url))
     timeout = _pick("timeout", options, file, env)
+    max_time = _pick("max_time", options, file, env)
     seed = _pick("seed", options, file, env)
     max_examples = _pick("max_examples", options, file, env)
     file_checks, severities = _checks_from_file(file)
@@ -199,6 +238,10 @@ def resolve_run_config(
             raise UsageError(f"Invalid severity {level!r} for {name}: use error, warn or off.")
     severities.update(options.get("severities") or {})
     credentials = Credentials.resolve({k: options.get(k) for k in CREDENTIAL_FIELDS}, file, env)
+    if url:
+        url, userinfo = _split_userinfo(str(url))
+        if userinfo and credentials.basic is None:
+            credentials = dataclasses.replace(credentials, basic=userinfo)  # as OCI sends it: in the URL
     network = resolve_network({k: options.get(k) for k in NETWORK_KEYS}, file)
     probe = _probe(options, file, env, network)
     return RunConfig(
@@ -220,6 +263,7 @@ def resolve_run_config(
         report=_pick("report", options, file, env),
         severities=severities,
         config_path=source,
+        max_time=None if max_time is None else resolve_seconds(max_time, where("max_time")),
         network=network,
     )
 

@@ -18,11 +18,10 @@ from referencing._core import Resolver
 
 from harness.catalog import Catalog, Provider, load_catalog
 from harness.core.models import Delivery
-from harness.core.regexgen import regex_generator
 from harness.deliveries import build_delivery
 from harness.errors import SchemaLoadError
-from harness.strategies._regex import UnsupportedPattern, seeded_regex
-from harness.strategies._schema import (
+from harness.generation.regex import UnsupportedPattern, seeded_regex
+from harness.generation.schema import (
     ANNOTATIONS,
     array_bounds,
     branches,
@@ -32,7 +31,7 @@ from harness.strategies._schema import (
     number_bounds,
     resolve,
 )
-from harness.strategies._values import TIME_WINDOW, extra_key_pool, format_time, string_pool
+from harness.generation.values import TIME_WINDOW, extra_key_pool, format_time, string_pool
 
 __all__ = ["VolumeGenerator"]
 
@@ -277,8 +276,8 @@ def _string(schema: Mapping[str, Any]) -> Maker:
 def _pattern(pattern: str, low: int, high: int, bounded: bool) -> Maker:
     try:
         gen = seeded_regex(pattern)
-    except UnsupportedPattern:
-        gen = regex_generator(pattern)  # approximate constructs: it checks each value against the pattern
+    except UnsupportedPattern as exc:
+        raise exc.error(pattern, "volume generator") from None
     except re.error as exc:
         raise SchemaLoadError(f"Cannot generate from the pattern {pattern!r}: {exc}.") from None
     if not bounded:

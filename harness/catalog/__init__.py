@@ -11,6 +11,7 @@ from harness.catalog._model import (
     HandshakeSpec,
     Location,
     Provider,
+    RetrySpec,
 )
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "HandshakeSpec",
     "Location",
     "Provider",
+    "RetrySpec",
     "builtin_schemas_dir",
     "load_catalog",
 ]

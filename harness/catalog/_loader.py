@@ -12,10 +12,19 @@ from jsonschema import Draft202012Validator, SchemaError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from harness.catalog._model import AuthSpec, BodySpec, Catalog, EventType, HandshakeSpec, Location, Provider
+from harness.catalog._model import (
+    AuthSpec,
+    BodySpec,
+    Catalog,
+    EventType,
+    HandshakeSpec,
+    Location,
+    Provider,
+    RetrySpec,
+)
 from harness.core.durations import parse_duration
 from harness.core.merge import deep_merge
-from harness.errors import SchemaLoadError
+from harness.errors import SchemaLoadError, UsageError
 
 __all__ = ["builtin_schemas_dir", "load_catalog"]
 
@@ -49,6 +58,14 @@ def _location(spec: Mapping[str, Any]) -> Location:
         name=spec.get("name", ""),
         per_event=bool(spec.get("per_event", False)),
     )
+
+
+def _retry(block: Mapping[str, Any], profile_path: Path) -> RetrySpec:
+    """The profile's ``retry`` block as a typed spec; a bad value names the profile."""
+    try:
+        return RetrySpec.parse(block)
+    except UsageError as exc:
+        raise SchemaLoadError(f"{profile_path}: {exc}") from None
 
 
 def _load_provider(folder: Path, overrides: Mapping[str, Any]) -> Provider:
@@ -125,7 +142,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any]) -> Provider:
             oauth_scope=oauth.get("scope"),
         ),
         timeout=parse_duration(raw["timeout"]),
-        retry=raw["retry"],
+        retry=_retry(raw["retry"], profile_path),
         handshake=HandshakeSpec(kind=handshake["kind"], event=handshake["event"]) if handshake else None,
         reply_schema=_read_json(folder / reply["schema"]) if reply else None,
         assumptions=raw["assumptions"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -12,11 +13,16 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry
 
+from harness.core.durations import parse_duration
 from harness.errors import UsageError
 
-__all__ = ["AuthSpec", "BodySpec", "Catalog", "EventType", "HandshakeSpec", "Location", "Provider"]
+__all__ = ["AuthSpec", "BodySpec", "Catalog", "EventType", "HandshakeSpec", "Location", "Provider", "RetrySpec"]
 
 _SEPARATORS = {"compact": (",", ":"), "default": (", ", ": ")}
+_ON_EXHAUSTED = ("drop", "disable-endpoint")
+_RETRY_KEYS = frozenset(
+    {"retry_on", "max_attempts", "window", "backoff", "retry_headers", "honours", "resign_each_attempt", "on_exhausted"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,105 @@ class HandshakeSpec:
 
 
 @dataclass(frozen=True)
+class RetrySpec:
+    """A provider's documented retry behaviour, as its profile's ``retry`` block states it (durations in seconds)."""
+
+    statuses: frozenset[int | str] = frozenset({"non-2xx"})
+    connection_errors: bool = True
+    timeouts: bool = True
+    max_attempts: int | None = None
+    window: float | None = None
+    delays: tuple[float, ...] = ()
+    factor: float | None = None
+    max_delay: float | None = None
+    jitter: float = 0.0
+    retry_headers: Mapping[str, str] = field(default_factory=dict)
+    honours: frozenset[str] = frozenset()
+    resign_each_attempt: bool = True
+    on_exhausted: str = "drop"
+
+    @classmethod
+    def parse(cls, block: Mapping[str, Any], base: RetrySpec | None = None) -> RetrySpec:
+        """A ``retry`` block over ``base`` (defaults when None): a key present replaces, ``backoff`` and ``retry_on``
+        key by key; a bad value is a usage error naming the key."""
+        start = base if base is not None else RetrySpec()
+        unknown = sorted(set(block) - _RETRY_KEYS)
+        if unknown:
+            raise UsageError(f"Unknown retry key {unknown[0]!r}. Known: {', '.join(sorted(_RETRY_KEYS))}.")
+        changes: dict[str, Any] = {}
+        on = _block(block, "retry_on")
+        if "statuses" in on:
+            changes["statuses"] = _statuses(on["statuses"])
+        for key in ("connection_errors", "timeouts"):
+            if key in on:
+                changes[key] = _flag(on[key], f"retry.retry_on.{key}")
+        if "max_attempts" in block:
+            attempts = block["max_attempts"]
+            if attempts is not None and (type(attempts) is not int or attempts < 1):
+                raise UsageError(f"Invalid retry.max_attempts {attempts!r}: an integer >= 1, or null.")
+            changes["max_attempts"] = attempts
+        if "window" in block:
+            changes["window"] = _duration(block["window"], "retry window")
+        backoff = _block(block, "backoff")
+        if "delays" in backoff:
+            delays = backoff["delays"]
+            if not isinstance(delays, list | tuple):
+                raise UsageError(f"Invalid retry.backoff.delays {delays!r}: a list of durations.")
+            changes["delays"] = tuple(parse_duration(d, what="retry delay") for d in delays)
+        if "factor" in backoff:
+            factor = backoff["factor"]
+            if factor is not None and (isinstance(factor, bool) or not isinstance(factor, int | float) or factor < 1):
+                raise UsageError(f"Invalid retry.backoff.factor {factor!r}: a number >= 1.")
+            changes["factor"] = float(factor) if factor else None
+        if "max_delay" in backoff:
+            changes["max_delay"] = _duration(backoff["max_delay"], "retry max_delay")
+        if "jitter" in backoff:
+            jitter = backoff["jitter"] or 0.0
+            if isinstance(jitter, bool) or not isinstance(jitter, int | float) or not 0.0 <= jitter < 1.0:
+                raise UsageError(f"Invalid retry.backoff.jitter {jitter!r}: a fraction in [0, 1).")
+            changes["jitter"] = float(jitter)
+        if "retry_headers" in block:
+            changes["retry_headers"] = dict(_block(block, "retry_headers"))
+        if "honours" in block:
+            changes["honours"] = frozenset(block["honours"] or ())
+        if "resign_each_attempt" in block:
+            changes["resign_each_attempt"] = _flag(block["resign_each_attempt"], "retry.resign_each_attempt")
+        if "on_exhausted" in block:
+            on_exhausted = str(block["on_exhausted"] or "drop")
+            if on_exhausted not in _ON_EXHAUSTED:
+                raise UsageError(f"Invalid retry.on_exhausted {on_exhausted!r}: one of {', '.join(_ON_EXHAUSTED)}.")
+            changes["on_exhausted"] = on_exhausted
+        return dataclasses.replace(start, **changes) if changes else start
+
+
+def _block(block: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = block.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise UsageError(f"Invalid retry.{key} {value!r}: a table of keys.")
+    return value
+
+
+def _flag(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise UsageError(f"Invalid {key} {value!r}: true or false.")
+    return value
+
+
+def _duration(value: Any, what: str) -> float | None:
+    return parse_duration(value, what=what) if value else None
+
+
+def _statuses(value: Any) -> frozenset[int | str]:
+    if not isinstance(value, list | tuple | frozenset | set):
+        raise UsageError(f"Invalid retry.retry_on.statuses {value!r}: a list of status codes or classes.")
+    for rule in value:
+        is_code = type(rule) is int and 100 <= rule <= 599
+        if not is_code and rule not in ("non-2xx", "3xx", "4xx", "5xx"):
+            raise UsageError(f"Invalid retry status {rule!r}: a code 100..599, or non-2xx, 3xx, 4xx or 5xx.")
+    return frozenset(value)
+
+
+@dataclass(frozen=True)
 class EventType:
     """One event type: its schema, documented samples and per-type headers."""
 
@@ -96,7 +201,7 @@ class Provider:
     idempotency_key: Location
     auth: AuthSpec
     timeout: float
-    retry: Mapping[str, Any]
+    retry: RetrySpec
     handshake: HandshakeSpec | None
     reply_schema: dict[str, Any] | None
     assumptions: Mapping[str, str]

@@ -63,6 +63,7 @@ class CheckContext:
     callback_host: str = "127.0.0.1"
     redactor: Redactor = field(default_factory=Redactor)
     exchanges: list[Exchange] = field(default_factory=list)
+    deadline: float | None = None  # time.monotonic() at which the run budget (--max-time) is spent
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -73,6 +74,11 @@ class CheckContext:
     def http_timeout(self) -> float:
         """How long the transport waits: beyond the provider's timeout, so a late answer is still seen."""
         return max(self.timeout * 2, self.timeout + 5.0)
+
+    @property
+    def budget_spent(self) -> bool:
+        """The run budget (--max-time) is used up: no more requests go out."""
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     @property
     def signs_body(self) -> bool:
@@ -106,7 +112,12 @@ class CheckContext:
 
     def send(self, delivery: Delivery, label: str = "", *, timeout: float | None = None) -> Reply:
         """Send and remember the exchange."""
-        reply = self.transport.send(delivery, self.url, timeout=timeout or self.http_timeout)
+        wait = timeout or self.http_timeout
+        remaining = None if self.deadline is None else self.deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            reply = Reply(0, {}, b"", 0.0, error="timed out: not sent, the run budget (--max-time) is spent")
+        else:
+            reply = self.transport.send(delivery, self.url, timeout=wait if remaining is None else min(wait, remaining))
         with self._lock:
             self.exchanges.append(Exchange(label or delivery.label, delivery, reply))
         return reply

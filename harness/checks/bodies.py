@@ -17,7 +17,9 @@ from harness.core.pointers import set_pointer
 from harness.deliveries import build_delivery
 from harness.errors import HarnessError
 from harness.strategies import NOVEL_EVENT, deliveries, invalid_payloads, malformed_bodies, novel_deliveries
-from harness.strategies._negative import _required_paths, _set, _wrong_type  # the fixed invalid cases reuse these
+from harness.strategies import replace_member as _set
+from harness.strategies import required_paths as _required_paths
+from harness.strategies import wrong_type_value as _wrong_type
 from harness.violations import ContractViolation
 
 _SHRINK_BUDGET = 60  # requests spent minimising a failure

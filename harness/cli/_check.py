@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING, Any
 
 from harness.cli._options import (
@@ -13,24 +14,15 @@ from harness.cli._options import (
     network_options_from_args,
     non_negative_int,
 )
+from harness.cli._progress import LiveLine
 from harness.core.text import printable
 from harness.credentials import CREDENTIAL_FIELDS, redact_url
 
 if TYPE_CHECKING:
+    from harness.checks import CheckOutcome
     from harness.settings import RunConfig
 
 __all__ = ["register", "run"]
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a number of seconds > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
 
 
 def register(sub: Any) -> None:
@@ -42,16 +34,25 @@ def register(sub: Any) -> None:
         "or the receiver is unreachable.",
     )
     parser.add_argument("provider", metavar="PROVIDER")
-    parser.add_argument("url", metavar="URL")
+    parser.add_argument("url", metavar="URL", nargs="?", help="receiver URL (default: url in the config file)")
     add_auth_options(parser)
     add_probe_options(parser)
     add_network_options(parser)
     add_catalog_options(parser)
     run_group = parser.add_argument_group("run")
     run_group.add_argument("--report", metavar="PATH", help="write a JSON report")
+    run_group.add_argument("--quiet", action="store_true", help="no live progress line on a terminal")
+    run_group.add_argument(
+        "--junitxml", metavar="PATH", help="write JUnit XML (the pytest plugin's names and text) for a CI gate"
+    )
     run_group.add_argument("--seed", type=non_negative_int, help="Hypothesis seed (printed on every run)")
     run_group.add_argument("--max-examples", type=non_negative_int, default=None, help="fuzzed examples (default 20)")
-    run_group.add_argument("--timeout", type=positive_float, help="receiver timeout in seconds (default: provider's)")
+    run_group.add_argument("--timeout", help="receiver timeout: seconds or 10s, 1m30s (default: the provider's)")
+    run_group.add_argument(
+        "--max-time",
+        metavar="DURATION",
+        help="run budget: after it nothing is sent and unfinished checks are blocked (default: 10 timeouts, >= 5m)",
+    )
     run_group.add_argument("--check", action="append", default=[], metavar="ID", help="run only this check (repeat)")
     run_group.add_argument("--exclude-check", action="append", default=[], metavar="ID", help="skip this check")
     run_group.add_argument(
@@ -75,6 +76,7 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         seed=args.seed,
         max_examples=args.max_examples,
         timeout=args.timeout,
+        max_time=args.max_time,
         checks=args.check,
         exclude_checks=args.exclude_check,
         callback_host=args.callback_host,
@@ -92,24 +94,44 @@ def run(args: argparse.Namespace) -> int:
         render_outcome,
         render_summary,
         replay_command,
+        to_junit,
         write_json,
+        write_text,
     )
     from harness.runner import run_checks
     from harness.session import Session
 
     config = run_config_from_args(args)
-    if config.report:
-        ensure_writable(config.report)
+    for path in (config.report, args.junitxml):
+        if path:
+            ensure_writable(path)
+    live = LiveLine(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
     with Session(config) as session:
         redact = session.redactor
         seed = session.seed
         header = f"webhook-harness check: {config.provider} at {redact_url(config.url)} (seed {seed})"
-        result = run_checks(
-            config,
-            on_result=lambda outcome: print(printable(redact(render_outcome(outcome))), flush=True),
-            on_start=lambda ids: print(printable(redact(header)), flush=True),
-            session=session,
-        )
+
+        def started(check_id: str) -> None:
+            exchanges = session.context().exchanges
+            before = len(exchanges)
+            live.step(check_id, lambda: len(exchanges) - before)
+
+        def finished(outcome: CheckOutcome) -> None:
+            live.clear()
+            print(printable(redact(render_outcome(outcome))), flush=True)
+
+        try:
+            result = run_checks(
+                config,
+                on_result=finished,
+                on_start=lambda ids: print(printable(redact(header)), flush=True),
+                session=session,
+                on_check=started,
+            )
+        finally:
+            live.close()
+    if result.interrupted:
+        print("\ninterrupted: the results so far follow", file=sys.stderr)
     failures = render_failures([o for o in result.outcomes if o.status == "failed"], seed)
     if failures:
         print("\n" + "=" * 30 + " FAILURES " + "=" * 30)
@@ -120,4 +142,7 @@ def run(args: argparse.Namespace) -> int:
     if config.report:
         write_json(result, config.report)
         print(f"Report written to {config.report}")
+    if args.junitxml:
+        write_text(to_junit(result, replay_command(config)), args.junitxml, "JUnit XML")
+        print(f"JUnit XML written to {args.junitxml}")
     return result.exit_code

@@ -8,7 +8,7 @@ from typing import Any
 from harness.catalog import Catalog, load_catalog
 from harness.config import load_config
 from harness.credentials import CREDENTIAL_FIELDS, ENV_VARS, Credentials
-from harness.transport._network import NETWORK_KEYS, NetworkOptions, resolve_network
+from harness.network import NETWORK_KEYS, NetworkOptions, resolve_network
 
 __all__ = [
     "add_auth_options",

@@ -27,18 +27,16 @@ def register(sub: Any) -> None:
 def retry_summary(provider: Provider) -> str:
     """One phrase for a provider's retry policy."""
     retry = provider.retry
-    attempts = retry.get("max_attempts")
-    window = retry.get("window")
-    if attempts == 1:
+    if retry.max_attempts == 1:
         return "no retries"
     parts = []
-    if attempts:
-        parts.append(f"{attempts} attempts")
-    if window:
-        parts.append(f"within {window}")
-    delays = retry.get("backoff", {}).get("delays", [])
-    if retry.get("backoff", {}).get("factor"):
-        parts.append(f"backoff ×{retry['backoff']['factor']:g} from {delays[-1] if delays else '0s'}")
+    if retry.max_attempts:
+        parts.append(f"{retry.max_attempts} attempts")
+    if retry.window:
+        parts.append(f"within {format_duration(retry.window)}")
+    delays = [format_duration(d) for d in retry.delays]
+    if retry.factor:
+        parts.append(f"backoff ×{retry.factor:g} from {delays[-1] if delays else '0s'}")
     elif delays:
         parts.append("delays " + ",".join(delays))
     return ", ".join(parts) or "unspecified"

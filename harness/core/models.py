@@ -129,4 +129,9 @@ class Reply:
             return f"no response ({printable(self.error, newlines=False)}) after {self.elapsed:.2f}s"
         text = printable(self.body[:limit].decode("utf-8", "replace").replace("\n", " ").strip(), newlines=False)
         more = "…" if len(self.body) > limit or self.truncated else ""
-        return f"HTTP {self.status} in {self.elapsed * 1000:.0f} ms" + (f": {text}{more}" if text else "")
+        head = f"HTTP {self.status} in {self.elapsed * 1000:.0f} ms"
+        if 300 <= self.status < 400:
+            location = next((v for k, v in self.headers.items() if k.lower() == "location"), None)
+            head += f" redirecting to {location[:200]!r}" if location else " (a redirect without Location)"
+            head += "; providers do not follow redirects, so this delivery counts as failed"
+        return head + (f": {text}{more}" if text else "")

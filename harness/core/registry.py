@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
-from harness.errors import UsageError
+from harness.core.errors import UsageError
 
 T = TypeVar("T")
 

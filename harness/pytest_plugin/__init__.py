@@ -40,8 +40,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     settings = config.stash.get(_SETTINGS, None)
     if settings is None:
         return
-    from harness.pytest_plugin._items import SUITE_NODEID, ContractSuite
+    from harness.pytest_plugin._items import SUITE_NODEID, ContractSuite, plan_suite
 
+    plan_suite(config, settings)  # bad inputs stop the run here, as one line
     suite = ContractSuite.from_parent(session, name=SUITE_NODEID, nodeid=SUITE_NODEID, settings=settings)
     report = suite.ihook.pytest_make_collect_report(collector=suite)
     session.ihook.pytest_collectreport(report=report)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from harness.checks import CheckContext, CheckOutcome
     from harness.session import Session
 
-__all__ = ["SESSION_KEY", "ContractFailed", "ContractItem", "ContractSuite", "close_session"]
+__all__ = ["SESSION_KEY", "ContractFailed", "ContractItem", "ContractSuite", "close_session", "plan_suite"]
 
 SUITE_NODEID = "webhook-contract"
 
@@ -66,19 +66,23 @@ class ContractSuite(pytest.Collector):
 
     def collect(self) -> Iterator[ContractItem]:
         """One item per planned check, in the engine's stable order."""
-        from harness.errors import HarnessError
-
-        state = self.config.stash.get(SESSION_KEY, None)
-        if state is None:
-            state = self.config.stash[SESSION_KEY] = _SessionState(self.settings)
-        try:
-            check_ids = state.session.plan()
-        except HarnessError as exc:
-            raise pytest.UsageError(f"webhook-harness: {exc}") from None
-        for check_id in check_ids:
+        for check_id in plan_suite(self.config, self.settings):
             yield ContractItem.from_parent(
                 self, name=f"test_contract[{self.settings.provider}-{check_id}]", check_id=check_id
             )
+
+
+def plan_suite(config: pytest.Config, settings: RunConfig) -> list[str]:
+    """The session's planned check ids; opens the one engine session; a bad input is a one-line usage error."""
+    from harness.errors import HarnessError
+
+    state = config.stash.get(SESSION_KEY, None)
+    if state is None:
+        state = config.stash[SESSION_KEY] = _SessionState(settings)
+    try:
+        return state.session.plan()
+    except HarnessError as exc:
+        raise pytest.UsageError(f"webhook-harness: {exc}") from None
 
 
 class ContractItem(pytest.Item):
@@ -100,6 +104,8 @@ class ContractItem(pytest.Item):
         redact = state.session.redactor
         if outcome.status == "skipped":
             pytest.skip(redact("; ".join(outcome.notes) or "not applicable"))
+        if outcome.status == "blocked":
+            raise ContractFailed(redact("blocked: " + ("; ".join(outcome.notes) or "the check could not run")))
         if outcome.status == "failed":
             raise ContractFailed(redact(render_failure(self, outcome)))
 

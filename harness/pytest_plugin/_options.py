@@ -90,16 +90,16 @@ def _seed(config: pytest.Config) -> int | None:
 
 def settings_from(config: pytest.Config, *, require_target: bool = True) -> RunConfig | None:
     """The session's run configuration, or None when no receiver URL was given (the plugin then stays silent)."""
+    from harness.config import load_config
     from harness.errors import HarnessError
     from harness.settings import resolve_run_config
 
     options = explicit_options(config)
-    if require_target and not options.get("url"):
-        return None
-    if require_target and not options.get("provider"):
-        raise pytest.UsageError("webhook-harness: --webhook-url needs --webhook-provider (or ini webhook_provider).")
     try:
-        settings = resolve_run_config(options, config_path=_value(config, "config"), require_target=require_target)
+        file = load_config(_value(config, "config"))
+        if require_target and not (options.get("url") or file.get("url")):
+            return None  # no receiver: the plugin stays silent
+        settings = resolve_run_config(options, config=file, require_target=require_target)
     except HarnessError as exc:
         raise pytest.UsageError(f"webhook-harness: {exc}") from None
     if settings.seed is None:

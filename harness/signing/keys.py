@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from harness.errors import ConfigError
 
-__all__ = ["generate_keypair", "load_private_key", "public_key_b64"]
+__all__ = ["generate_keypair", "is_pem_text", "load_private_key", "public_key_b64"]
 
 
 def generate_keypair() -> tuple[bytes, str]:
@@ -27,19 +27,29 @@ def public_key_b64(key: ec.EllipticCurvePublicKey) -> str:
     return base64.b64encode(der).decode()
 
 
+def is_pem_text(value: str) -> bool:
+    """The value is PEM content itself (from an env var or config file), not a path to a file."""
+    return "-----BEGIN" in value
+
+
 @lru_cache(maxsize=32)
 def load_private_key(path: str) -> ec.EllipticCurvePrivateKey:
-    """Load a P-256 private key PEM, with a one-line error for a missing or wrong file."""
-    try:
-        data = Path(path).expanduser().read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the signing key {path!r}: {exc.strerror or exc}.") from None
+    """Load a P-256 private key from a PEM file or PEM text; a one-line error that never quotes the key."""
+    inline = is_pem_text(path)
+    name = "the signing key given as PEM text" if inline else repr(path)
+    if inline:
+        data = path.encode()
+    else:
+        try:
+            data = Path(path).expanduser().read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the signing key {path!r}: {exc.strerror or exc}.") from None
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
         raise ConfigError(
-            f"{path!r} is not an unencrypted PEM private key (make one with: webhook-harness keygen sendgrid)."
+            f"{name} is not an unencrypted PEM private key (make one with: webhook-harness keygen sendgrid)."
         ) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise ConfigError(f"{path!r} is not an EC P-256 private key, which SendGrid's signature needs.")
+        raise ConfigError(f"{name} is not an EC P-256 private key, which SendGrid's signature needs.")
     return key

@@ -18,9 +18,9 @@ from harness.core.models import Delivery
 from harness.core.text import printable
 from harness.credentials import Credentials, Redactor, register_secret
 from harness.errors import TokenError
+from harness.fetch import FetchError, bounded_session, fetch
+from harness.network import NetworkOptions
 from harness.signing._base import SigningScheme
-from harness.transport._fetch import FetchError, fetch
-from harness.transport._network import NetworkOptions
 
 __all__ = ["OAuthClientCredentials", "TokenClient", "token_client_for", "use_network"]
 
@@ -52,7 +52,7 @@ class TokenClient:
         self.credentials_in = credentials_in
         self.scope = scope
         self.network = network or NetworkOptions()
-        self._session = session or self.network.session()
+        self._session = session or bounded_session(self.network)
         self._clock = clock
         self._timeout = timeout
         self._token: str | None = None

@@ -7,8 +7,8 @@ from harness.simulate.batching import BatchPlan, batch_events
 from harness.simulate.clock import ScaledClock, VirtualClock
 from harness.simulate.engine import SimConfig, run_simulation
 from harness.simulate.outages import Outages, parse_outage
-from harness.simulate.policy import RetryPolicy
-from harness.simulate.results import SimResult, max_survivable_outage
+from harness.simulate.policy import RetryPolicy, max_survivable_outage
+from harness.simulate.results import SimResult
 from harness.simulate.scenario import SCENARIO_SCHEMA, Scenario, load_scenario
 from harness.simulate.timeline import write_timeline
 from harness.simulate.workload import Unit, Workload

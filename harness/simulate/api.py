@@ -11,13 +11,13 @@ from harness.core.durations import parse_duration
 from harness.core.merge import deep_merge
 from harness.credentials import Credentials
 from harness.errors import UsageError
+from harness.network import NetworkOptions
 from harness.probes import Probe
 from harness.simulate.engine import Sender, SimConfig, run_simulation
 from harness.simulate.outages import Outages, parse_outage
 from harness.simulate.policy import RetryPolicy
 from harness.simulate.results import SimResult
 from harness.simulate.scenario import Scenario, load_scenario
-from harness.transport._network import NetworkOptions
 
 __all__ = ["simulate"]
 
@@ -64,7 +64,7 @@ def simulate(
         raise UsageError("Give the receiver URL, or dry_run=True to send nothing.")
     credentials = credentials or Credentials()
     if not dry and send is None and url:
-        from harness.session import check_credentials, preflight
+        from harness.preflight import check_credentials, preflight
         from harness.signing.oauth import use_network
 
         use_network(network or NetworkOptions())

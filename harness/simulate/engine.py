@@ -22,7 +22,7 @@ from harness.probes import Probe
 from harness.simulate.clock import Clock, ScaledClock, VirtualClock
 from harness.simulate.outages import Outages
 from harness.simulate.policy import RetryPolicy, retry_after_seconds
-from harness.simulate.results import Outcome, SimResult, summarise
+from harness.simulate.results import Outcome, RunFacts, SimResult, summarise
 from harness.simulate.workload import Unit, Workload
 
 __all__ = ["Sender", "SimConfig", "Submitter", "Unit", "run_simulation"]
@@ -110,8 +110,9 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
         run.ordered(send, factory)
     else:
         run.dry_fast()
+    facts = RunFacts(config.provider.id, config.outages, config.dry_run, config.seed, config.probe)
     return summarise(
-        config=config,
+        config=facts,
         policy=policy,
         workload=workload,
         outcome=run.outcome(),

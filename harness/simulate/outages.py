@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterable, Sequence
 
 from harness.core.durations import parse_duration
 from harness.errors import UsageError
 
 __all__ = ["Outages", "parse_outage"]
-
-_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")
-
-
-def _seconds(text: str) -> float:
-    """A duration, also compound as printed by the reports (``2h30m``)."""
-    text = text.strip()
-    parts = _PART.findall(text)
-    if len(parts) > 1 and "".join(n + u for n, u in parts) == text:
-        return sum(parse_duration(n + u) for n, u in parts)
-    return parse_duration(text)
 
 
 def parse_outage(text: str) -> tuple[float, float]:
@@ -29,7 +17,7 @@ def parse_outage(text: str) -> tuple[float, float]:
     if not sep:
         raise UsageError(f"Invalid outage {text!r}: write START..END, e.g. 2h..8h.")
     try:
-        begin, finish = _seconds(start or "0s"), _seconds(end)
+        begin, finish = parse_duration(start or "0s"), parse_duration(end)
     except (ValueError, UsageError):
         raise UsageError(f"Invalid outage {text!r}: durations look like 90s, 30m, 6h or 2d.") from None
     if finish <= begin:

@@ -1,29 +1,24 @@
-"""A provider's retry policy, read from its profile: which failures are retried, when, and for how long."""
+"""A provider's retry policy, read from its profile: which failures are retried, when, for how long, and the longest
+outage it survives."""
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import math
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from harness.catalog import Provider
-from harness.core.durations import format_duration, parse_duration
-from harness.core.merge import deep_merge
+from harness.catalog import Provider, RetrySpec
+from harness.core.durations import format_duration
 from harness.core.models import Reply
-from harness.errors import UsageError
 
-__all__ = ["RetryPolicy", "merge_retry", "retry_after_seconds"]
+__all__ = ["RetryPolicy", "max_survivable_outage", "retry_after_seconds"]
 
 _MAX_SCHEDULE = 10_000
-_ON_EXHAUSTED = ("drop", "disable-endpoint")
-
-
-def merge_retry(base: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A profile's ``retry`` block with ``overrides`` deep-merged over it (``backoff`` and ``retry_on`` key by key)."""
-    return deep_merge(base, overrides)
+_MAX_ATTEMPTS = 10_000
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -43,27 +38,18 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    """When attempts happen after a failure, and when the provider gives up."""
+class RetryPolicy(RetrySpec):
+    """When attempts happen after a failure, and when the provider gives up: a ``RetrySpec`` that can schedule."""
 
-    statuses: frozenset[int | str] = frozenset({"non-2xx"})
-    connection_errors: bool = True
-    timeouts: bool = True
-    max_attempts: int | None = None
-    window: float | None = None
-    delays: tuple[float, ...] = ()
-    factor: float | None = None
-    max_delay: float | None = None
-    jitter: float = 0.0
-    retry_headers: Mapping[str, str] = field(default_factory=dict)
-    honours: frozenset[str] = frozenset()
-    resign_each_attempt: bool = True
-    on_exhausted: str = "drop"
+    @classmethod
+    def from_spec(cls, spec: RetrySpec) -> RetryPolicy:
+        """The policy a catalog ``RetrySpec`` states."""
+        return cls(**{f.name: getattr(spec, f.name) for f in dataclasses.fields(RetrySpec)})
 
     @classmethod
     def from_profile(cls, provider: Provider, overrides: Mapping[str, Any] | None = None) -> RetryPolicy:
         """The policy in the provider's profile, with ``overrides`` (keys of the ``retry`` block) merged over it."""
-        return cls.from_mapping(merge_retry(provider.retry, overrides))
+        return cls.from_spec(RetrySpec.parse(overrides or {}, base=provider.retry))
 
     @classmethod
     def from_provider(cls, provider: Provider, overrides: Mapping[str, Any] | None = None) -> RetryPolicy:
@@ -73,37 +59,7 @@ class RetryPolicy:
     @classmethod
     def from_mapping(cls, retry: Mapping[str, Any]) -> RetryPolicy:
         """Build from a profile's ``retry`` block; a bad value is a usage error naming the key."""
-        backoff = retry.get("backoff") or {}
-        on = retry.get("retry_on") or {}
-        window = retry.get("window")
-        max_delay = backoff.get("max_delay")
-        max_attempts = retry.get("max_attempts")
-        factor = backoff.get("factor")
-        jitter = float(backoff.get("jitter") or 0.0)
-        if max_attempts is not None and (not isinstance(max_attempts, int) or max_attempts < 1):
-            raise UsageError(f"Invalid retry.max_attempts {max_attempts!r}: an integer >= 1, or null.")
-        if factor is not None and (not isinstance(factor, int | float) or factor < 1):
-            raise UsageError(f"Invalid retry.backoff.factor {factor!r}: a number >= 1.")
-        if not 0.0 <= jitter < 1.0:
-            raise UsageError(f"Invalid retry.backoff.jitter {jitter!r}: a fraction in [0, 1).")
-        on_exhausted = str(retry.get("on_exhausted") or "drop")
-        if on_exhausted not in _ON_EXHAUSTED:
-            raise UsageError(f"Invalid retry.on_exhausted {on_exhausted!r}: one of {', '.join(_ON_EXHAUSTED)}.")
-        return cls(
-            statuses=frozenset(on.get("statuses", ["non-2xx"])),
-            connection_errors=bool(on.get("connection_errors", True)),
-            timeouts=bool(on.get("timeouts", True)),
-            max_attempts=max_attempts,
-            window=parse_duration(window, what="retry window") if window else None,
-            delays=tuple(parse_duration(d, what="retry delay") for d in backoff.get("delays", [])),
-            factor=float(factor) if factor else None,
-            max_delay=parse_duration(max_delay, what="retry max_delay") if max_delay else None,
-            jitter=jitter,
-            retry_headers=dict(retry.get("retry_headers") or {}),
-            honours=frozenset(retry.get("honours") or []),
-            resign_each_attempt=bool(retry.get("resign_each_attempt", True)),
-            on_exhausted=on_exhausted,
-        )
+        return cls.from_spec(RetrySpec.parse(retry))
 
     def base_delay(self, attempt: int) -> float | None:
         """The wait after failed attempt ``attempt`` (1-based), before jitter; None when retries stop."""
@@ -172,11 +128,9 @@ class RetryPolicy:
             attempt += 1
         return offsets
 
-    def max_survivable_outage(self) -> float:
-        """The longest outage with zero loss wherever it starts (see ``results.max_survivable_outage``)."""
-        from harness.simulate.results import max_survivable_outage
-
-        return max_survivable_outage(self)
+    def max_survivable_outage(self, *, lead: float = 0.0) -> float:
+        """The longest outage with zero loss wherever it starts (see the module's ``max_survivable_outage``)."""
+        return max_survivable_outage(self, lead=lead)
 
     def describe(self) -> str:
         """One line."""
@@ -189,3 +143,37 @@ class RetryPolicy:
         limit = f" within {format_duration(self.window)}" if self.window else ""
         jitter = f", ±{self.jitter:.0%} jitter" if self.jitter else ""
         return f"{len(offsets)} attempts{limit}: retries at +{shown} (last at +{format_duration(offsets[-1])}){jitter}"
+
+
+def max_survivable_outage(policy: RetryPolicy, *, lead: float = 0.0) -> float:
+    """The longest outage that loses no event wherever it starts (``math.inf`` when retries never end).
+
+    An outage ``[s, s + L)`` loses an event only when every attempt falls inside it, and the worst-placed outage
+    starts with an event's first attempt. So the answer is the shortest span from first to last attempt that the
+    policy can produce: the last nominal offset without jitter. With jitter ``j`` attempt ``i`` lands anywhere in
+    ``[(1 - j) o_i, (1 + j) o_i]``, and the schedule can also end at an earlier attempt when the next one is pushed
+    past the window, so each attempt that can be the last contributes its earliest possible time. ``lead`` is how long
+    after its event the first attempt may come (a batch's flush interval): it eats into the rolling window.
+    """
+    jitter = policy.jitter
+    window = None if policy.window is None else policy.window - lead
+    if window is not None and window < 0:
+        return 0.0
+    if window is None and policy.max_attempts is None and policy.factor and policy.delays:
+        return math.inf
+    best = math.inf
+    offset = 0.0
+    for attempt in range(1, _MAX_ATTEMPTS + 1):
+        earliest, latest = (1 - jitter) * offset, (1 + jitter) * offset
+        if window is not None and earliest > window:
+            break
+        delay = policy.base_delay(attempt)
+        if delay is None:
+            return min(best, earliest)
+        if window is not None:
+            threshold = window - (1 + jitter) * delay  # the next attempt can fall past the window
+            candidate = max(earliest, threshold)
+            if candidate == earliest or candidate < min(latest, window):
+                best = min(best, candidate)
+        offset += delay
+    return best

@@ -8,53 +8,17 @@ from array import array
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from harness.core.durations import format_duration
+from harness.probes import Probe
+from harness.simulate.outages import Outages
+from harness.simulate.policy import RetryPolicy
+from harness.simulate.workload import Workload
 
-if TYPE_CHECKING:
-    from harness.simulate.engine import SimConfig
-    from harness.simulate.policy import RetryPolicy
-    from harness.simulate.workload import Workload
-
-__all__ = ["Outcome", "SimResult", "max_survivable_outage", "summarise"]
+__all__ = ["Outcome", "RunFacts", "SimResult", "summarise"]
 
 PROBE_SAMPLE = 2_000
-_MAX_ATTEMPTS = 10_000
-
-
-def max_survivable_outage(policy: RetryPolicy, *, lead: float = 0.0) -> float:
-    """The longest outage that loses no event wherever it starts (``math.inf`` when retries never end).
-
-    An outage ``[s, s + L)`` loses an event only when every attempt falls inside it, and the worst-placed outage
-    starts with an event's first attempt. So the answer is the shortest span from first to last attempt that the
-    policy can produce: the last nominal offset without jitter. With jitter ``j`` attempt ``i`` lands anywhere in
-    ``[(1 - j) o_i, (1 + j) o_i]``, and the schedule can also end at an earlier attempt when the next one is pushed
-    past the window, so each attempt that can be the last contributes its earliest possible time. ``lead`` is how long
-    after its event the first attempt may come (a batch's flush interval): it eats into the rolling window.
-    """
-    jitter = policy.jitter
-    window = None if policy.window is None else policy.window - lead
-    if window is not None and window < 0:
-        return 0.0
-    if window is None and policy.max_attempts is None and policy.factor and policy.delays:
-        return math.inf
-    best = math.inf
-    offset = 0.0
-    for attempt in range(1, _MAX_ATTEMPTS + 1):
-        earliest, latest = (1 - jitter) * offset, (1 + jitter) * offset
-        if window is not None and earliest > window:
-            break
-        delay = policy.base_delay(attempt)
-        if delay is None:
-            return min(best, earliest)
-        if window is not None:
-            threshold = window - (1 + jitter) * delay  # the next attempt can fall past the window
-            candidate = max(earliest, threshold)
-            if candidate == earliest or candidate < min(latest, window):
-                best = min(best, candidate)
-        offset += delay
-    return best
 
 
 class Outcome:
@@ -204,9 +168,20 @@ def _percentiles(nonzero: list[float], zeros: int) -> dict[str, float]:
     return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": nonzero[-1] if nonzero else 0.0}
 
 
+@dataclass(frozen=True)
+class RunFacts:
+    """What the summary needs to know about the run besides its outcome."""
+
+    provider: str
+    outages: Outages
+    dry_run: bool
+    seed: int
+    probe: Probe | None
+
+
 def summarise(
     *,
-    config: SimConfig,
+    config: RunFacts,
     policy: RetryPolicy,
     workload: Workload,
     outcome: Outcome,
@@ -256,7 +231,7 @@ def summarise(
                     lost_by[Outcome.WINDOW if code == Outcome.DELIVERED else code] += 1
     events = workload.events
     result = SimResult(
-        provider=config.provider.id,
+        provider=config.provider,
         policy=policy.describe(),
         events=events,
         deliveries=workload.units,
@@ -267,7 +242,7 @@ def summarise(
         requests=outcome.requests,
         histogram=dict(sorted(histogram.items())),
         time_to_delivery=_percentiles(waits, zeros),
-        survivable_outage=max_survivable_outage(policy, lead=workload.lead),
+        survivable_outage=policy.max_survivable_outage(lead=workload.lead),
         outages=list(config.outages.windows),
         wall=wall,
         dry_run=config.dry_run,
@@ -281,7 +256,7 @@ def summarise(
 
 
 def _verify_probe(
-    config: SimConfig, result: SimResult, delivered_at: array[float], keys: Callable[[int], tuple[str, ...]]
+    config: RunFacts, result: SimResult, delivered_at: array[float], keys: Callable[[int], tuple[str, ...]]
 ) -> None:
     """Every delivered event stored exactly once (all of them, or a seeded sample of large runs)."""
     assert config.probe is not None

@@ -20,6 +20,9 @@ from harness.strategies._negative import (
     malformed_bodies,
     novel_deliveries,
 )
+from harness.strategies._negative import _required_paths as required_paths
+from harness.strategies._negative import _set as replace_member
+from harness.strategies._negative import _wrong_type as wrong_type_value
 from harness.strategies._valid import deliveries, event_types, payloads
 
 __all__ = [
@@ -33,4 +36,8 @@ __all__ = [
     "malformed_bodies",
     "novel_deliveries",
     "payloads",
+    # building blocks of the fixed invalid cases (the body checks use them)
+    "replace_member",
+    "required_paths",
+    "wrong_type_value",
 ]

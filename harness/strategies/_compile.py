@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from referencing._core import Resolver
 
 from harness.errors import SchemaLoadError
-from harness.strategies._regex import regex_strategy
-from harness.strategies._schema import (
+from harness.generation.schema import (
     ANNOTATIONS,
     array_bounds,
     branches,
@@ -26,7 +25,8 @@ from harness.strategies._schema import (
     number_bounds,
     resolve,
 )
-from harness.strategies._values import TIME_WINDOW, extra_key_pool, format_time, string_pool
+from harness.generation.values import TIME_WINDOW, extra_key_pool, format_time, string_pool
+from harness.strategies._regex import regex_strategy
 
 __all__ = ["any_json", "compile_schema"]
 

@@ -16,7 +16,7 @@ from harness.catalog import Catalog, Provider
 from harness.core.models import Delivery
 from harness.core.pointers import set_pointer
 from harness.deliveries import build_delivery
-from harness.strategies._schema import branches, kinds, resolve
+from harness.generation.schema import branches, kinds, resolve
 from harness.strategies._valid import provider_of, typed_payloads
 
 __all__ = [

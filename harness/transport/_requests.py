@@ -9,8 +9,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 
 from harness.core.models import Delivery, Reply
-from harness.transport._fetch import FetchError, fetch
-from harness.transport._network import NetworkOptions
+from harness.fetch import FetchError, bounded_session, fetch
+from harness.network import NetworkOptions
 
 __all__ = ["RequestsTransport", "with_userinfo"]
 
@@ -38,7 +38,7 @@ class RequestsTransport:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = self.network.session()
+            session = bounded_session(self.network)
             self._local.session = session
         return session
 

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 
 from harness.core.models import Delivery, Reply
-from harness.transport._network import NetworkOptions, tls_reason
+from harness.network import NetworkOptions, tls_reason
 from harness.transport._requests import MAX_BODY, with_userinfo
 
 __all__ = ["AioTransport"]

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 
 from harness.core.models import Delivery
+from harness.network import NetworkOptions
 from harness.probes import HttpProbe
 from harness.signing import TokenClient
 from harness.transport import RequestsTransport
-from harness.transport._network import NetworkOptions
 from harness.transport.aio import AioTransport
 from tests.hardening._peers import Peer, raw_server, respond
 

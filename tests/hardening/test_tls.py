@@ -11,9 +11,9 @@ import pytest
 
 from harness.cli import main
 from harness.core.models import Delivery
+from harness.network import NetworkOptions
 from harness.receiver import ReferenceReceiver
 from harness.transport import RequestsTransport
-from harness.transport._network import NetworkOptions
 from harness.transport.aio import AioTransport
 from tests.hardening._peers import Pki, make_pki
 
@@ -139,7 +139,7 @@ def test_a_receiver_dripping_its_tls_handshake_is_a_one_line_exit_2(capsys: pyte
                 return
 
     from harness.errors import TransportError
-    from harness.session import preflight
+    from harness.preflight import preflight
 
     with raw_server(drip_handshake, read_first=False) as peer:  # type: ignore[arg-type]
         url = peer.url.replace("http://", "https://") + "/hook"

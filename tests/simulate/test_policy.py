@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +104,50 @@ def test_bad_overrides_are_usage_errors_naming_the_key(overrides: dict[str, obje
 def test_describe_is_one_line() -> None:
     assert policy("github").describe() == "no retries"
     assert policy("jira").describe().startswith("6 attempts: retries at +10s")
+
+
+def test_the_catalog_holds_a_typed_retry_spec_the_policy_reads() -> None:
+    from harness.catalog import RetrySpec
+
+    stripe = CATALOG.get("stripe")
+    assert isinstance(stripe.retry, RetrySpec) and stripe.retry.window == 3 * 24 * H
+    assert stripe.retry.max_delay == 12 * H and stripe.retry.factor == 2.0
+    with pytest.raises(AttributeError):
+        stripe.retry.window = 1.0  # type: ignore[misc]
+    from_profile = RetryPolicy.from_profile(stripe)
+    assert (
+        isinstance(from_profile, RetrySpec)
+        and from_profile.schedule() == RetryPolicy.from_spec(stripe.retry).schedule()
+    )
+    assert from_profile.window == stripe.retry.window
+
+
+def test_overrides_merge_key_by_key_over_the_typed_spec() -> None:
+    sendgrid = CATALOG.get("sendgrid")
+    merged = RetryPolicy.from_profile(sendgrid, {"backoff": {"jitter": 0.1}, "window": "2h"})
+    assert merged.jitter == 0.1 and merged.window == 2 * H
+    assert merged.delays == sendgrid.retry.delays and merged.factor == sendgrid.retry.factor  # the rest is kept
+    assert sendgrid.retry.jitter == 0.0 and sendgrid.retry.window == 24 * H  # the catalog's spec is untouched
+
+
+def test_a_bad_retry_block_in_a_user_profile_is_a_schema_load_error(tmp_path: Path) -> None:
+    import json
+
+    from harness.catalog import load_catalog
+    from harness.errors import SchemaLoadError
+
+    src = CATALOG.get("github").root
+    folder = tmp_path / "schemas" / "github"
+    shutil.copytree(src, folder)
+    profile = json.loads((folder / "profile.json").read_text())
+    profile["retry"]["window"] = "400d"  # the meta-schema's duration pattern admits it; the parser does not
+    (folder / "profile.json").write_text(json.dumps(profile))
+    with pytest.raises(SchemaLoadError, match=r"profile\.json: Invalid retry window '400d': longer than a year"):
+        load_catalog(tmp_path / "schemas")
+
+
+def test_max_survivable_outage_lives_on_the_policy() -> None:
+    from harness.simulate.policy import max_survivable_outage
+
+    jira = policy("jira")
+    assert jira.max_survivable_outage() == max_survivable_outage(jira) == jira.schedule()[-1]

@@ -15,8 +15,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from harness.errors import SchemaLoadError
+from harness.generation.regex import seeded_regex
 from harness.strategies import compile_schema
-from harness.strategies._regex import regex_strategy, seeded_regex
+from harness.strategies._regex import regex_strategy
 from harness.volume import _Compiler as SeededCompiler
 
 BASE = "https://webhook-harness.dev/schemas/test/"

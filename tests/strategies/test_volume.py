@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from harness.catalog import load_catalog
-from harness.core.regexgen import regex_generator
+from harness.errors import SchemaLoadError
+from harness.generation.regex import seeded_regex
 from harness.volume import VolumeGenerator
 
 CATALOG = load_catalog()
@@ -36,10 +40,78 @@ def test_deliveries_batch_for_sendgrid() -> None:
 @pytest.mark.parametrize(
     "pattern", [r"^[A-Za-z0-9_-]{22}$", r"^(all|[A-Z]{3}-AD-[1-3])$", r"^x(ab|cd)*y?$", r"^[^a-z]{3}$"]
 )
-def test_regex_generator_fully_matches(pattern: str) -> None:
+def test_seeded_regex_fully_matches(pattern: str) -> None:
     import random
     import re
 
-    gen, rng = regex_generator(pattern), random.Random(0)
+    gen, rng = seeded_regex(pattern), random.Random(0)
     for _ in range(200):
         assert re.fullmatch(pattern.strip("^$"), gen(rng))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "sample", "construct"),
+    [
+        (r"^(?=.*[0-9])[a-z0-9]{8}$", "abcd1234", "lookahead"),
+        (r"^(a)\1$", "aa", "backreference"),
+        (r"^\bword$", "word", "word boundary"),
+    ],
+)
+def test_unsupported_pattern_is_a_one_line_schema_error(
+    tmp_path: Path, pattern: str, sample: str, construct: str
+) -> None:
+    folder = _user_provider(tmp_path, pattern, sample)
+    gen = VolumeGenerator("acme", catalog=load_catalog(folder))
+    with pytest.raises(SchemaLoadError) as caught:
+        gen.payload("thing.created", now=1_700_000_000)
+    message = str(caught.value)
+    assert "\n" not in message and repr(pattern) in message and construct in message
+
+
+def _user_provider(tmp_path: Path, pattern: str, sample: str) -> Path:
+    """A user's catalog folder holding one provider whose only event has a string with ``pattern``."""
+    src = CATALOG.get("github").root
+    folder = tmp_path / "schemas" / "acme"
+    folder.mkdir(parents=True)
+    profile = json.loads((src / "profile.json").read_text())
+    profile["id"], profile["title"] = "acme", "Acme"
+    (folder / "events").mkdir()
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://example.test/acme/thing.created.json",
+        "type": "object",
+        "required": ["code"],
+        "properties": {"code": {"type": "string", "pattern": pattern}},
+    }
+    (folder / "events" / "thing.created.json").write_text(json.dumps(schema))
+    (folder / "samples").mkdir()
+    (folder / "samples" / "thing.created.json").write_text(json.dumps({"code": sample}))
+    profile["events"] = {
+        "thing.created": {"schema": "events/thing.created.json", "samples": ["samples/thing.created.json"]}
+    }
+    (folder / "profile.json").write_text(json.dumps(profile))
+    return tmp_path / "schemas"
+
+
+def test_the_hypothesis_strategies_refuse_a_lookahead_in_one_line(tmp_path: Path) -> None:
+    from hypothesis import find
+
+    from harness.strategies import payloads
+
+    catalog = load_catalog(_user_provider(tmp_path, r"^(?=.*[0-9])[a-z0-9]{8}$", "abcd1234"))
+    with pytest.raises(SchemaLoadError) as caught:
+        find(payloads(catalog.get("acme"), "thing.created"), lambda _: True)
+    assert "\n" not in str(caught.value) and "a lookahead or lookbehind" in str(caught.value)
+
+
+def test_the_hypothesis_strategies_still_draw_a_negative_lookahead(tmp_path: Path) -> None:
+    import re
+
+    from hypothesis import find
+
+    from harness.strategies import payloads
+
+    pattern = r"^(?![0-9])[a-z0-9]{4}$"
+    catalog = load_catalog(_user_provider(tmp_path, pattern, "abcd"))
+    found = find(payloads(catalog.get("acme"), "thing.created"), lambda p: any(c.isdigit() for c in p["code"]))
+    assert re.fullmatch(pattern, found["code"])

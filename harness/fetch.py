@@ -17,7 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from harness.transport._network import NetworkOptions, tls_reason
+from harness.network import NetworkOptions, tls_reason
 
 __all__ = ["FetchError", "Fetched", "bounded_session", "fetch"]
 
@@ -121,10 +121,15 @@ class _BoundedAdapter(HTTPAdapter):
         return manager
 
 
-def bounded_session(*, trust_env: bool = False) -> requests.Session:
-    """A session for :func:`fetch`; it reads nothing from the environment unless ``trust_env``."""
+def bounded_session(network: NetworkOptions | None = None) -> requests.Session:
+    """A session for :func:`fetch`; it reads nothing from the environment unless ``network.trust_env``."""
+    network = network or NetworkOptions()
+    if network.insecure:  # asked for explicitly: no warning on every request
+        import urllib3
+
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     session = requests.Session()
-    session.trust_env = trust_env
+    session.trust_env = network.trust_env
     adapter = _BoundedAdapter()
     session.mount("http://", adapter)
     session.mount("https://", adapter)

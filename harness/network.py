@@ -2,7 +2,7 @@
 
 One proxy policy for all traffic (deliveries, OAuth token requests, HTTP probes): no proxy, and nothing taken from
 the environment (``HTTP(S)_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ``.netrc``), unless ``trust_env`` is set;
-``proxy`` names one explicitly. Light to import: ``requests`` is loaded only when a session is made.
+``proxy`` names one explicitly. Light to import: the ``requests`` side lives in ``harness.fetch``.
 """
 
 from __future__ import annotations
@@ -14,14 +14,11 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from harness.credentials import looks_secret, register_secret, url_secrets
 from harness.errors import ConfigError, UsageError
-
-if TYPE_CHECKING:
-    import requests
 
 __all__ = ["NETWORK_KEYS", "NetworkOptions", "parse_header", "resolve_network", "tls_handshake", "tls_reason"]
 
@@ -112,16 +109,6 @@ class NetworkOptions:
             except (ssl.SSLError, OSError) as exc:
                 raise UsageError(f"--client-cert/--client-key cannot be loaded ({exc.__class__.__name__}).") from None
         return context
-
-    def session(self) -> requests.Session:
-        """A ``requests`` session whose requests ``fetch`` can cut off at their deadline."""
-        from harness.transport._fetch import bounded_session
-
-        if self.insecure:  # asked for explicitly: no warning on every request
-            import urllib3
-
-            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        return bounded_session(trust_env=self.trust_env)
 
 
 def resolve_network(options: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> NetworkOptions:

@@ -1,0 +1,112 @@
+"""The plugin shares the CLI's resolver and opens one engine session per pytest session (issue 11)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from harness.credentials import ENV_VARS
+from harness.receiver import ReferenceReceiver
+
+PROVIDER = "github"
+
+
+@pytest.fixture
+def receiver() -> Iterator[ReferenceReceiver]:
+    with ReferenceReceiver(PROVIDER) as rx:
+        yield rx
+
+
+def test_the_plugin_reads_the_same_config_file_keys_as_the_cli(
+    pytester: pytest.Pytester, receiver: ReferenceReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # url, provider, probe_url, seed, checks and [providers] overrides all come from webhook-harness.toml.
+    assert receiver.credentials.secret
+    monkeypatch.setenv(ENV_VARS["secret"], receiver.credentials.secret)
+    pytester.path.joinpath("webhook-harness.toml").write_text(
+        f'provider = "{PROVIDER}"\nurl = "{receiver.url}"\nprobe_url = "{receiver.probe_url}"\nseed = 4242\n'
+        'checks = ["accepts-valid", "single-effect"]\n\n[providers.github]\ntimeout = "7s"\n',
+        encoding="utf-8",
+    )
+    pytester.makeconftest(
+        """
+        def pytest_sessionfinish(session):
+            from harness.pytest_plugin._items import SESSION_KEY
+            state = session.config.stash.get(SESSION_KEY, None)
+            if state is not None:
+                ctx = state.session.context()
+                with open("seen.txt", "w") as f:
+                    f.write(f"{ctx.timeout} {ctx.seed} {ctx.probe is not None}")
+        """
+    )
+    result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider", "--webhook-url", receiver.url)
+    text = result.stdout.str()
+    assert result.ret == 0, text
+    assert "single-effect] PASSED" in text and "accepts-valid] PASSED" in text
+    assert "rejects-bad-auth" not in text
+    assert (pytester.path / "seen.txt").read_text() == "7.0 4242 True"
+
+
+def test_a_provider_override_typo_is_one_line_naming_the_config_file(pytester: pytest.Pytester) -> None:
+    pytester.path.joinpath("webhook-harness.toml").write_text("[providers.github]\ntimeot = 3\n", encoding="utf-8")
+    args = ["--webhook-url", "http://127.0.0.1:9/hook", "--webhook-provider", PROVIDER]
+    result = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider")
+    err = result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "webhook-harness.toml: [providers.github]" in err and "timeot" in err and "Traceback" not in err
+
+
+def test_one_preflight_for_the_whole_session(
+    pytester: pytest.Pytester, receiver: ReferenceReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert receiver.credentials.secret
+    monkeypatch.setenv(ENV_VARS["secret"], receiver.credentials.secret)
+    pytester.makeconftest(
+        """
+        import harness.preflight
+        import harness.session
+
+        calls = []
+        _real = harness.preflight.preflight
+
+        def counting(url, **kw):
+            calls.append(url)
+            return _real(url, **kw)
+
+        harness.session.preflight = counting
+
+        def pytest_sessionfinish(session):
+            with open("preflights.txt", "w") as f:
+                f.write(str(len(calls)))
+        """
+    )
+    args = ["--webhook-url", receiver.url, "--webhook-provider", PROVIDER, "--webhook-max-examples", "3"]
+    result = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider")
+    assert result.ret == 0, result.stdout.str()
+    assert (pytester.path / "preflights.txt").read_text() == "1"
+
+
+def test_an_unreachable_receiver_fails_every_item_with_one_preflight(pytester: pytest.Pytester) -> None:
+    args = ["--webhook-url", "http://127.0.0.1:9/hook", "--webhook-provider", PROVIDER, "--webhook-secret", "abcdef"]
+    result = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider")
+    text = result.stdout.str()
+    assert result.ret == 1
+    assert "Cannot reach the receiver" in text and "Traceback" not in text
+
+
+def test_header_seed_matches_the_replay_lines_under_xdist(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ReferenceReceiver(PROVIDER, bug="auth-optional") as rx:
+        assert rx.credentials.secret
+        monkeypatch.setenv(ENV_VARS["secret"], rx.credentials.secret)
+        monkeypatch.delenv("CI", raising=False)
+        monkeypatch.delenv("WEBHOOK_HARNESS_SESSION_SEED", raising=False)
+        args = ["--webhook-url", rx.url, "--webhook-provider", PROVIDER, "--webhook-max-examples", "3"]
+        result = pytester.runpytest_subprocess(*args, "-n", "2", "-p", "no:cacheprovider")
+    text = result.stdout.str()
+    header = re.search(r"hypothesis seed (\d+)", text)
+    replays = set(re.findall(r"--hypothesis-seed=(\d+)", text))
+    assert header and replays == {header.group(1)}, text
