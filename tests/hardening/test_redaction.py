@@ -78,7 +78,7 @@ def test_a_url_password_and_its_basic_form_are_redacted(capsys: pytest.CaptureFi
     basic = base64.b64encode(f"alice:{password}".encode()).decode()
     with raw_server(_echo_authorization("unused")) as peer:  # type: ignore[arg-type]
         url = peer.url.replace("http://", f"http://alice:{password}@") + "/hook"
-        code = main(["check", "github", url, "--secret", "s3cret-value", "--check", "accepts-valid"])
+        code = main(["check", "oci", url, "--check", "accepts-valid"])
     captured = capsys.readouterr()
     assert code == 1
     assert any(basic.encode() in request for request in peer.requests)
