@@ -137,3 +137,33 @@ def test_terminal_escapes_from_a_receiver_are_shown_not_obeyed(capsys: pytest.Ca
     for out in (check_out, send_out):
         assert "\x1b" not in out and "\x07" not in out
         assert "\\x1b]0;pwned" in out
+
+
+def test_a_fetched_token_echoed_by_the_receiver_is_redacted_by_the_plugin_and_its_junit_xml(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.credentials import ENV_VARS
+
+    token = "tok-" + secrets.token_hex(16)
+    with raw_server(_echo_authorization(token)) as peer:  # type: ignore[arg-type]
+        monkeypatch.setenv(ENV_VARS["token_url"], peer.url + "/token")
+        monkeypatch.setenv(ENV_VARS["client_id"], "harness")
+        monkeypatch.setenv(ENV_VARS["client_secret"], "client-secret-value")
+        result = pytester.runpytest_subprocess(
+            "--webhook-url",
+            peer.url + "/hook",
+            "--webhook-provider",
+            "sendgrid",
+            "--webhook-max-examples",
+            "1",
+            "-k",
+            "accepts-valid",
+            "-p",
+            "no:cacheprovider",
+            "--junitxml=report.xml",
+        )
+        sent = any(token.encode() in request for request in peer.requests)
+    xml_text = (pytester.path / "report.xml").read_text()
+    assert sent and result.ret == 1
+    for channel in (result.stdout.str(), result.stderr.str(), xml_text):
+        assert token not in channel and "client-secret-value" not in channel
