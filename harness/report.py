@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shlex
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from harness.checks import categories
 from harness.credentials import redact_url
 from harness.errors import ConfigError
 from harness.repro import curl_command
@@ -21,9 +23,12 @@ if TYPE_CHECKING:
     from harness.violations import ContractViolation
 
 __all__ = [
+    "CATEGORIES",
+    "STATUSES",
     "curl_command",
     "ensure_writable",
     "redact_url",
+    "render_blocked",
     "render_check_failure",
     "render_failures",
     "render_outcome",
@@ -35,26 +40,12 @@ __all__ = [
     "write_text",
 ]
 
+CATEGORIES: dict[str, str] = categories()  # from each check's registration
 STATUSES = ("passed", "failed", "warned", "skipped", "blocked")
-CATEGORIES = {
-    "accepts-valid": "acceptance",
-    "rejects-missing-auth": "auth",
-    "rejects-bad-auth": "auth",
-    "rejects-tampered-body": "auth",
-    "rejects-stale-timestamp": "auth",
-    "rejects-malformed": "validation",
-    "no-server-error": "robustness",
-    "accepts-unknown-fields": "acceptance",
-    "redelivery-accepted": "idempotency",
-    "single-effect": "idempotency",
-    "responds-in-time": "timing",
-    "handshake": "protocol",
-    "reply-format": "protocol",
-}
 
 
 def render_outcome(outcome: CheckOutcome) -> str:
-    """One line per check, like Schemathesis: id, verdict, time."""
+    """One line per check, like Schemathesis: id, verdict, time (and why it was skipped or blocked)."""
     verdict = outcome.status.upper()
     extra = f"  ({outcome.notes[0]})" if outcome.status in ("skipped", "blocked") and outcome.notes else ""
     return f"{outcome.check:<26} {verdict:<8} {outcome.duration:6.2f}s  {outcome.requests:>3} requests{extra}"
@@ -65,9 +56,41 @@ def render_violation(v: ContractViolation) -> str:
     return v.render()
 
 
+def _answer(received: str) -> str:
+    """What a reply was, without its timing and body: ``HTTP 401``, ``no response (timed out)``."""
+    match = re.match(r"(HTTP \d{3}|no response \([^)]*\))", received)
+    return match.group(1) if match else received
+
+
+def _by_cause(violations: list[ContractViolation]) -> list[list[ContractViolation]]:
+    """Findings of one check grouped by what was expected and what came back, in first-seen order."""
+    groups: dict[tuple[str, str], list[ContractViolation]] = {}
+    for v in violations:
+        groups.setdefault((v.expected, _answer(v.received)), []).append(v)
+    return list(groups.values())
+
+
+def _render_group(group: list[ContractViolation]) -> str:
+    """The first finding of a group in full; the rest named in one line, so 11 identical 401s are one block."""
+    text = render_violation(group[0])
+    if len(group) > 1:
+        answer = _answer(group[0].received)
+        text += f"\n  Same answer ({answer}) for {len(group) - 1} more: " + "; ".join(v.title for v in group[1:6])
+        text += " …" if len(group) > 6 else ""
+        if answer in ("HTTP 401", "HTTP 403"):
+            text += f"\n  Cause:    every such delivery was refused with {answer}: check the secret, key or token"
+    return text
+
+
 def render_check_failure(outcome: CheckOutcome, seed: int | None = None, replay: str | None = None) -> str:
-    """Every finding of one failed check, its notes, and how to run it again."""
-    blocks = [render_violation(v) for v in outcome.violations]
+    """Every finding of one failed check (a warned check: its first, the rest named), its notes, how to rerun it."""
+    if outcome.status == "warned":
+        blocks = [render_violation(v).replace(" __\n", " (warning) __\n", 1) for v in outcome.violations[:1]]
+        more = [v.title for v in outcome.violations[1:]]
+        if more:
+            blocks[0] += f"\n  Also ({len(more)}): " + "; ".join(more)
+    else:
+        blocks = [_render_group(group) for group in _by_cause(outcome.violations)]
     blocks += [f"note [{outcome.check}]: {note}" for note in outcome.notes if outcome.status != "skipped"]
     tail = []
     if seed is not None:
@@ -77,9 +100,32 @@ def render_check_failure(outcome: CheckOutcome, seed: int | None = None, replay:
     return "\n\n".join(blocks) + ("\n" + "\n".join(tail) if tail else "")
 
 
+def render_blocked(outcomes: Iterable[CheckOutcome]) -> str:
+    """One block per cause that kept checks from a verdict (a valid delivery refused, the budget spent, Ctrl-C)."""
+    by_cause: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        if outcome.status == "blocked":
+            by_cause.setdefault(outcome.notes[0] if outcome.notes else "not run", []).append(outcome.check)
+    blocks = []
+    for cause, names in by_cause.items():
+        lines = [f"__ blocked __\nThese checks reached no verdict: {', '.join(names)}", f"  Cause:    {cause}"]
+        if "valid delivery" in cause:
+            lines.append(
+                "  Hint:     fix the URL or the credentials first: a refusal proves nothing until a valid delivery "
+                "gets a 2xx"
+            )
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
 def render_failures(outcomes: Iterable[CheckOutcome], seed: int | None = None) -> str:
-    """The failures block: every failed check rendered by ``render_check_failure``."""
-    return "\n\n".join(render_check_failure(o, seed) for o in outcomes)
+    """The blocked causes on top, then failures, then warnings, each by ``render_check_failure``."""
+    outcomes = list(outcomes)
+    blocks = [render_blocked(outcomes)] if any(o.status == "blocked" for o in outcomes) else []
+    order = {"failed": 0, "warned": 1}
+    shown = sorted((o for o in outcomes if o.status in order), key=lambda o: order[o.status])
+    blocks += [render_check_failure(o, seed) for o in shown]
+    return "\n\n".join(b for b in blocks if b)
 
 
 def replay_command(config: RunConfig, *, check_id: str | None = None, front_end: str = "cli") -> str:
@@ -111,7 +157,9 @@ def render_summary(result: RunResult) -> str:
     counts = {status: sum(o.status == status for o in result.outcomes) for status in STATUSES}
     parts = [f"{n} {status}" for status, n in counts.items() if n]
     requests = sum(o.requests for o in result.outcomes)
-    return f"{', '.join(parts)} in {result.duration:.2f}s ({requests} requests, seed {result.seed})"
+    extra = f", slowest settle {result.slowest_settle:.2f}s" if result.slowest_settle else ""
+    stopped = "; stopped at the first failure (--fail-fast)" if result.stopped_early else ""
+    return f"{', '.join(parts)} in {result.duration:.2f}s ({requests} requests, seed {result.seed}{extra}){stopped}"
 
 
 def to_json(result: RunResult) -> dict[str, Any]:
@@ -128,12 +176,16 @@ def to_json(result: RunResult) -> dict[str, Any]:
         "duration": round(result.duration, 3),
         "summary": {s: sum(o.status == s for o in result.outcomes) for s in STATUSES},
         "interrupted": result.interrupted,
+        "blocked_cause": redact(result.blocked_cause) if result.blocked_cause else None,
+        "stopped_early": result.stopped_early,
+        "slowest_settle": round(result.slowest_settle, 3),
         "checks": [
             {
                 "id": o.check,
-                "category": CATEGORIES.get(o.check, "other"),
+                "category": categories().get(o.check, "other"),
                 "title": o.title,
                 "status": o.status,
+                "severity": o.severity,
                 "message": redact(
                     "; ".join(v.title for v in o.violations) if o.violations else "; ".join(o.notes) or o.title
                 ),

@@ -6,11 +6,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.checks import CHECKS, CheckContext, CheckOutcome, ordered_ids
+from harness.checks import CHECKS, CheckContext, CheckOutcome, ordered_ids, resolve_severities, validate_settle_timeout
 from harness.credentials import Redactor
 from harness.errors import UsageError
 from harness.session import Session
 from harness.settings import RunConfig
+from harness.violations import ContractViolation
 
 __all__ = ["RunConfig", "RunResult", "plan", "run_check", "run_checks"]
 
@@ -25,14 +26,17 @@ class RunResult:
     outcomes: list[CheckOutcome]
     duration: float
     redactor: Redactor
+    blocked_cause: str | None = None
+    stopped_early: bool = False
+    slowest_settle: float = 0.0
     interrupted: bool = False
 
     @property
     def exit_code(self) -> int:
-        """130 when interrupted; 1 when a check failed or was blocked (never verified); 0 otherwise."""
+        """130 when interrupted; 1 when a check failed or was blocked (warnings do not count); 0 otherwise."""
         if self.interrupted:
             return 130
-        return 1 if any(o.status in ("failed", "blocked") for o in self.outcomes) else 0
+        return 1 if any(o.failed for o in self.outcomes) else 0
 
 
 def plan(config: RunConfig) -> list[str]:
@@ -41,31 +45,40 @@ def plan(config: RunConfig) -> list[str]:
 
 
 def run_check(config: RunConfig, check_id: str, *, context: CheckContext | None = None) -> CheckOutcome:
-    """Run one check (the pytest plugin makes one item of each, all sharing its session's context)."""
+    """Run one check at its resolved severity (the pytest plugin makes one item of each, sharing one context)."""
     if check_id not in ordered_ids():
         raise UsageError(f"Unknown check {check_id!r}. Known: {', '.join(ordered_ids())}.")
     if context is None:
         with Session(config) as session:
             return run_check(config, check_id, context=session.context())
     ctx = context
+    severity = resolve_severities(config.severities, config.strict)[check_id]
+    ctx.settle_timeout = validate_settle_timeout(config.settle_timeout)
     registered = CHECKS.get(check_id)
     started = time.perf_counter()
+    before = len(ctx.exchanges)
+
+    def done(status: str, violations: list[ContractViolation], notes: list[str]) -> CheckOutcome:
+        outcome = CheckOutcome(check_id, registered.title, status, violations, notes, severity=severity)
+        outcome.requests = len(ctx.exchanges) - before
+        outcome.duration = time.perf_counter() - started
+        return outcome
+
+    if severity == "off":
+        return done("skipped", [], ["severity off"])
+    if ctx.budget_spent:
+        budget = f"{config.max_time:g} s" if config.max_time is not None else "the default budget"
+        return done("blocked", [], [f"not run: the run budget ({budget}, --max-time) was spent before it started"])
     skip = registered.applies(ctx)
     if skip:
-        return CheckOutcome(check_id, registered.title, "skipped", notes=[skip])
-    before = len(ctx.exchanges)
+        return done("skipped", [], [skip])
+    if registered.gated:
+        cause = ctx.gate()
+        if cause:
+            return done("blocked", [], [cause])
     violations, notes = registered.run(ctx)
-    status = "failed" if violations else "passed"
-    outcome = CheckOutcome(check_id, registered.title, status, violations, notes)
-    outcome.requests = len(ctx.exchanges) - before
-    outcome.duration = time.perf_counter() - started
-    return outcome
-
-
-def _blocked_by_budget(check_id: str, config: RunConfig) -> CheckOutcome:
-    budget = f"{config.max_time:g} s" if config.max_time is not None else "the default budget"
-    note = f"not run: the run budget ({budget}, --max-time) was spent before this check started"
-    return CheckOutcome(check_id, CHECKS.get(check_id).title, "blocked", notes=[note])
+    status = "passed" if not violations else "warned" if severity == "warn" else "failed"
+    return done(status, violations, notes)
 
 
 def run_checks(
@@ -77,7 +90,11 @@ def run_checks(
     on_check: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run every selected check; ``on_start`` sees the plan once inputs are valid, ``on_check`` each check as it
-    starts and ``on_result`` each outcome. Once the run budget is spent, the remaining checks are blocked."""
+    starts and ``on_result`` each outcome.
+
+    With ``config.fail_fast`` the run stops after the first failed or blocked check. Once the run budget is spent
+    the remaining checks are blocked; Ctrl-C keeps the outcomes so far (``interrupted``).
+    """
     own = session is None
     session = session or Session(config)
     try:
@@ -85,26 +102,39 @@ def run_checks(
         ctx = session.context()
         started = time.perf_counter()
         outcomes: list[CheckOutcome] = []
-        interrupted = False
+        stopped = interrupted = False
         current: str | None = None
         try:
             if on_start:
                 on_start(ids)
-            for current in ids:
+            for index, current in enumerate(ids):
                 if on_check:
                     on_check(current)
-                runs = not ctx.budget_spent
-                outcome = run_check(config, current, context=ctx) if runs else _blocked_by_budget(current, config)
+                outcome = run_check(config, current, context=ctx)
                 outcomes.append(outcome)
                 if on_result:
                     on_result(outcome)
+                if config.fail_fast and outcome.failed and index < len(ids) - 1:
+                    stopped = True
+                    break
         except KeyboardInterrupt:
             interrupted = True  # keep what ran: the caller prints and writes it, then exits 130
             if current is not None and all(o.check != current for o in outcomes):
                 title = CHECKS.get(current).title
                 outcomes.append(CheckOutcome(current, title, "blocked", notes=["interrupted before it finished"]))
-        duration = time.perf_counter() - started
-        return RunResult(config.provider, config.url, ctx.seed, outcomes, duration, ctx.redactor, interrupted)
+        cause = next((o.notes[0] for o in outcomes if o.status == "blocked" and o.notes), None)
+        return RunResult(
+            config.provider,
+            config.url,
+            ctx.seed,
+            outcomes,
+            time.perf_counter() - started,
+            ctx.redactor,
+            blocked_cause=cause,
+            stopped_early=stopped,
+            slowest_settle=ctx.slowest_settle,
+            interrupted=interrupted,
+        )
     finally:
         if own:
             session.close()

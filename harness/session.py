@@ -58,16 +58,16 @@ class Session:
 
     def plan(self) -> list[str]:
         """The selected check ids, in stable order; an unknown id is a usage error."""
-        from harness.checks import ordered_ids
+        from harness.checks import ordered_ids, resolve_severities, validate_settle_timeout
 
         known = ordered_ids()
-        for name in [*self.config.checks, *self.config.exclude_checks, *self.config.severities]:
+        for name in [*self.config.checks, *self.config.exclude_checks]:
             if name not in known:
                 raise UsageError(f"Unknown check {name!r}. Known: {', '.join(known)}.")
+        resolve_severities(self.config.severities, self.config.strict)
+        validate_settle_timeout(self.config.settle_timeout)
         self.provider  # noqa: B018 - an unknown provider is reported before anything runs
-        off = {name for name, level in self.config.severities.items() if level == "off"}
-        skipped = off | set(self.config.exclude_checks)
-        chosen = self.config.checks
+        chosen, skipped = self.config.checks, set(self.config.exclude_checks)
         return [c for c in known if (not chosen or c in chosen) and c not in skipped]
 
     def context(self) -> CheckContext:

@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_EXAMPLES = 20
+DEFAULT_SETTLE_TIMEOUT = 5.0  # harness.settle.DEFAULT_TIMEOUT, restated so this layer imports no probe machinery
 MAX_SECONDS = 7 * 86400.0
 SEVERITIES = ("error", "warn", "off")
 # The run settings every front end shares (besides the credential fields); the config file uses the same names.
@@ -55,6 +56,9 @@ RUN_KEYS: tuple[str, ...] = (
     "checks",
     "exclude_checks",
     "max_time",
+    "settle_timeout",
+    "strict",
+    "fail_fast",
 )
 
 
@@ -81,6 +85,9 @@ class RunConfig:
     severities: Mapping[str, str] = field(default_factory=dict)
     config_path: str | None = None
     max_time: float | None = None  # the run budget; None: derived from the provider's timeout
+    strict: bool = False  # every warn-severity check counts as an error
+    fail_fast: bool = False  # stop at the first failed or blocked check
+    settle_timeout: float = DEFAULT_SETTLE_TIMEOUT  # how long a probe read may wait for the count to settle
     network: NetworkOptions = field(default_factory=NetworkOptions)
 
     def resolved_catalog(self) -> Catalog:
@@ -226,6 +233,7 @@ def resolve_run_config(
         validate_url(str(url))
     timeout = _pick("timeout", options, file, env)
     max_time = _pick("max_time", options, file, env)
+    settle = _pick("settle_timeout", options, file, env)
     seed = _pick("seed", options, file, env)
     max_examples = _pick("max_examples", options, file, env)
     file_checks, severities = _checks_from_file(file)
@@ -264,6 +272,9 @@ def resolve_run_config(
         severities=severities,
         config_path=source,
         max_time=None if max_time is None else resolve_seconds(max_time, where("max_time")),
+        strict=bool(_pick("strict", options, file, env)),
+        fail_fast=bool(_pick("fail_fast", options, file, env)),
+        settle_timeout=DEFAULT_SETTLE_TIMEOUT if settle is None else resolve_seconds(settle, where("settle_timeout")),
         network=network,
     )
 

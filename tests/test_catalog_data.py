@@ -14,7 +14,20 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas"
 PROFILE_META = json.loads((ROOT / "harness" / "catalog" / "profile.schema.json").read_text())
 PROVIDERS = sorted(p.name for p in SCHEMAS.iterdir() if (p / "profile.json").is_file()) if SCHEMAS.is_dir() else []
-EXPECTED_PROVIDERS = {"sendgrid", "jira", "teams", "oci", "github", "stripe", "slack", "shopify", "standard"}
+EXPECTED_PROVIDERS = {
+    "sendgrid",
+    "jira",
+    "teams",
+    "oci",
+    "github",
+    "stripe",
+    "slack",
+    "shopify",
+    "standard",
+    "zoom",
+    "paddle",
+    "pagerduty",
+}
 
 
 def _load(path: Path) -> Any:

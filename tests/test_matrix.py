@@ -1,5 +1,8 @@
-"""The proof that every check can fail: the reference receiver passes every check, and each deliberate bug fails
-exactly the checks it should, for every provider it applies to."""
+"""The proof that every check can fail and that correct receivers are not flagged.
+
+The strict, lenient and queue-first reference receivers get no failure for any provider; each deliberate bug is
+caught (failed, warned or blocked) by exactly the checks whose registration names it, on every provider it applies to.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +11,25 @@ import os
 import pytest
 
 from harness.catalog import load_catalog
+from harness.checks import CHECKS, ordered_ids
 from harness.probes import make_probe
 from harness.receiver import BUGS, ReferenceReceiver
-from harness.runner import RunConfig, run_checks
+from harness.runner import RunConfig, RunResult, run_checks
 
 CATALOG = load_catalog()
 PROVIDERS = [p.id for p in CATALOG]
 FAST_TIMEOUT = 0.5  # the slow bug answers after 1 s; the provider timeouts themselves are tested in responds-in-time
+SETTLE = 3.0  # the queue-first receiver stores 0.5 s after its answer
+CAUGHT = ("failed", "warned", "blocked")
 
 
-def _run(provider: str, bug: str | None, **receiver_options: object) -> tuple[set[str], set[str], ReferenceReceiver]:
+def _run(
+    provider: str, bug: str | None, mode: str = "strict", **options: object
+) -> tuple[RunResult, ReferenceReceiver]:
     slow = bug == "slow"
-    with ReferenceReceiver(provider, bug=bug, delay=1.0 if slow else None, **receiver_options) as rx:  # type: ignore[arg-type]
+    db_url, lag = options.pop("db_url", None), options.pop("queue_delay", None)
+    delay = 1.0 if slow else None
+    with ReferenceReceiver(provider, bug=bug, mode=mode, delay=delay, db_url=db_url, queue_delay=lag) as rx:  # type: ignore[arg-type]
         config = RunConfig(
             provider=provider,
             url=rx.url,
@@ -28,18 +38,55 @@ def _run(provider: str, bug: str | None, **receiver_options: object) -> tuple[se
             seed=1234,
             max_examples=8,
             timeout=FAST_TIMEOUT if slow else None,
+            settle_timeout=SETTLE,
+            **options,  # type: ignore[arg-type]
         )
         result = run_checks(config)
-    failed = {o.check for o in result.outcomes if o.status == "failed"}
-    passed = {o.check for o in result.outcomes if o.status == "passed"}
-    return failed, passed, rx
+    return result, rx
+
+
+def _with(result: RunResult, *statuses: str) -> set[str]:
+    return {o.check for o in result.outcomes if o.status in statuses}
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_reference_receiver_passes_every_check(provider: str) -> None:
-    failed, passed, _ = _run(provider, None)
-    assert failed == set()
-    assert {"accepts-valid", "rejects-missing-auth", "rejects-bad-auth", "single-effect"} <= passed
+    result, _ = _run(provider, None)
+    assert _with(result, *CAUGHT) == set() and result.exit_code == 0
+    assert {"accepts-valid", "rejects-missing-auth", "rejects-bad-auth", "single-effect"} <= _with(result, "passed")
+    assert "rejects-schema-violations" in _with(result, "passed")  # the strict receiver validates every event
+    assert "verifies-raw-body" in _with(result, "passed", "skipped")
+
+
+@pytest.mark.parametrize("mode", ["lenient", "queue-first"])
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_lenient_and_queue_first_receivers_get_no_failure(provider: str, mode: str) -> None:
+    result, _ = _run(provider, None, mode)
+    assert _with(result, "failed", "blocked") == set() and result.exit_code == 0
+    assert _with(result, "warned") <= {"rejects-schema-violations"}
+    if mode == "queue-first":
+        assert "single-effect" in _with(result, "passed") and result.slowest_settle >= 0.4
+        assert _with(result, "warned") == set()
+
+
+def test_strict_turns_the_lenient_receivers_warning_into_a_failure() -> None:
+    result, _ = _run("stripe", None, "lenient", checks=["rejects-schema-violations"])
+    assert _with(result, "warned") == {"rejects-schema-violations"} and result.exit_code == 0
+    result, _ = _run("stripe", None, "lenient", checks=["rejects-schema-violations"], strict=True)
+    assert _with(result, "failed") == {"rejects-schema-violations"} and result.exit_code == 1
+
+
+@pytest.mark.parametrize("lag", [0.1, 2.0])
+def test_a_late_duplicate_on_a_queue_first_receiver_is_still_caught(lag: float) -> None:
+    result, _ = _run("github", "stores-duplicates", "queue-first", checks=["single-effect"], queue_delay=lag)
+    assert _with(result, "failed") == {"single-effect"}
+    (outcome,) = result.outcomes
+    assert "stored 3x" in outcome.violations[0].title
+
+
+def test_a_correct_receiver_that_stores_2s_late_passes_single_effect() -> None:
+    result, _ = _run("sendgrid", None, "queue-first", checks=["single-effect"], queue_delay=2.0)
+    assert _with(result, "passed") == {"single-effect"} and result.slowest_settle >= 1.9
 
 
 CASES = [
@@ -50,29 +97,44 @@ CASES = [
 ]
 
 
+NAMED_IN_HINT = {  # the new bugs: the finding's hint names the defect
+    "reserialised-signature": ("verifies-raw-body", "raw request bytes, not a re-serialised body"),
+    "first-signature-only": ("accepts-rotated-secret", "compare every signature in the header"),
+    "first-event-only": ("single-effect", "not just body[0]"),
+}
+
+
 @pytest.mark.parametrize(("provider", "bug"), CASES, ids=[f"{p}-{b}" for p, b in CASES])
 def test_each_bug_fails_exactly_its_checks(provider: str, bug: str) -> None:
-    failed, _, rx = _run(provider, bug)
+    result, rx = _run(provider, bug)
     expected = BUGS[bug].expected_failures(CATALOG.get(provider), rx.credentials)
     assert expected, "a bug that no check catches is a defect in the suite"
-    assert failed == set(expected)
+    assert _with(result, *CAUGHT) == set(expected)
+    assert result.exit_code == (0 if _with(result, "failed", "blocked") == set() else 1)
+    if bug in NAMED_IN_HINT:
+        check_id, words = NAMED_IN_HINT[bug]
+        outcome = next(o for o in result.outcomes if o.check == check_id)
+        assert any(words in v.hint for v in outcome.violations), [v.hint for v in outcome.violations]
 
 
-def test_every_check_is_caught_failing_somewhere() -> None:
-    """No check is a check that cannot fail."""
-    from harness.checks import ordered_ids
-
-    caught = set()
+def test_every_registered_check_has_a_dedicated_bug_that_fails_it() -> None:
+    """No check is a check that cannot fail: each is caught by a bug of its own, not by one that breaks everything."""
+    dedicated: dict[str, set[str]] = {name: set() for name in ordered_ids()}
     for provider, bug in CASES:
-        caught |= BUGS[bug].expected_failures(CATALOG.get(provider))
-    assert caught == set(ordered_ids())
+        if BUGS[bug].generic:
+            continue
+        for check_id in BUGS[bug].expected_failures(CATALOG.get(provider)):
+            dedicated[check_id].add(bug)
+    assert {name for name, bugs in dedicated.items() if not bugs} == set()
+    for name in ordered_ids():
+        assert set(CHECKS.get(name).bugs) == dedicated[name], name  # the registration names exactly its proof
 
 
 @pytest.mark.postgres
 def test_postgres_backed_receiver_passes_and_catches_duplicates() -> None:
     url = os.environ.get("WEBHOOK_HARNESS_TEST_PG_URL")
     assert url, "WEBHOOK_HARNESS_TEST_PG_URL is unset: run the suite through `make test` (scripts/with-postgres)"
-    failed, passed, _ = _run("sendgrid", None, db_url=url)
-    assert not failed and "single-effect" in passed
-    failed, _, _ = _run("sendgrid", "stores-duplicates", db_url=url)
-    assert failed == {"single-effect"}
+    result, _ = _run("sendgrid", None, db_url=url)
+    assert not _with(result, *CAUGHT) and "single-effect" in _with(result, "passed")
+    result, _ = _run("sendgrid", "stores-duplicates", db_url=url)
+    assert _with(result, *CAUGHT) == {"single-effect"}

@@ -56,7 +56,10 @@ def test_wheel_ships_the_catalog_and_works_outside_the_tree(tmp_path: Path) -> N
     data = json.loads(out.stdout)
     assert data["file"].startswith(str(site)) and data["schemas"].startswith(str(site))
     assert data["providers"] == sorted(
-        ["sendgrid", "jira", "teams", "oci", "github", "stripe", "slack", "shopify", "standard"]
+        [
+            *("sendgrid", "jira", "teams", "oci", "github", "stripe", "slack", "shopify", "standard"),
+            *("zoom", "paddle", "pagerduty"),
+        ]
     )
     assert data["payload"]["event"] == "click"
     cli = subprocess.run(

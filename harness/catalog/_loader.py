@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from harness.catalog._model import (
     Catalog,
     EventType,
     HandshakeSpec,
+    HmacSpec,
     Location,
     Provider,
     RetrySpec,
@@ -66,6 +68,54 @@ def _retry(block: Mapping[str, Any], profile_path: Path) -> RetrySpec:
         return RetrySpec.parse(block)
     except UsageError as exc:
         raise SchemaLoadError(f"{profile_path}: {exc}") from None
+
+
+_CONTENT_FIELDS = ("body", "timestamp", "id")
+_FIELD = re.compile(r"\{([^{}]*)\}")
+
+
+def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
+    """One declarative HMAC scheme, its templates checked: every field is one the signer knows how to fill."""
+    where = f"{path}: auth.hmac.{name}"
+    content = raw.get("content", "{body}")
+    for field_name in _FIELD.findall(content):
+        if field_name not in _CONTENT_FIELDS and not (field_name.startswith("header:") and len(field_name) > 7):
+            known = "{body}, {timestamp}, {id}, {header:NAME}"
+            raise SchemaLoadError(f"{where}.content: unknown field {{{field_name}}} (known: {known}).")
+    if "{body}" not in content:
+        raise SchemaLoadError(f"{where}.content: the signed content must include {{body}}.")
+    if "prefix" in raw and "format" in raw:
+        raise SchemaLoadError(f"{where}: give either prefix or format, not both.")
+    form = raw.get("format", raw.get("prefix", "") + "{signature}")
+    for field_name in _FIELD.findall(form):
+        if field_name not in ("signature", "timestamp"):
+            raise SchemaLoadError(
+                f"{where}.format: unknown field {{{field_name}}} (known: {{signature}}, {{timestamp}})."
+            )
+    if form.count("{signature}") != 1:
+        raise SchemaLoadError(f"{where}.format: must contain {{signature}} exactly once.")
+    stamp = raw.get("timestamp", {})
+    if "{timestamp}" in content and "header" not in stamp and "{timestamp}" not in form:
+        raise SchemaLoadError(f"{where}: the content signs {{timestamp}}, so timestamp.header or a format with it.")
+    if "{id}" in content and "id" not in raw:
+        raise SchemaLoadError(f"{where}: the content signs {{id}}, so id.header must name the header that carries it.")
+    separator = raw.get("separator")
+    if separator is not None and any(separator in part for part in _FIELD.split(form)[1::2]):
+        raise SchemaLoadError(f"{where}.separator: must not occur inside a field name.")
+    return HmacSpec(
+        header=raw["header"],
+        algorithm=raw.get("algorithm", "sha256"),
+        encoding=raw.get("encoding", "hex"),
+        format=form,
+        separator=separator,
+        content=content,
+        secret=raw.get("secret", "raw"),
+        secret_prefix=raw.get("secret_prefix", ""),
+        timestamp_header=stamp.get("header"),
+        timestamp_format=stamp.get("format", "unix"),
+        reject_future=stamp.get("future", "reject") == "reject",
+        id_header=raw.get("id", {}).get("header"),
+    )
 
 
 def _load_provider(folder: Path, overrides: Mapping[str, Any]) -> Provider:
@@ -127,6 +177,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any]) -> Provider:
             separators=_SEPARATORS[body.get("separators", "compact")],
             sort_keys=body.get("sort_keys", False),
             suffix=body.get("suffix", ""),
+            layout=body.get("layout", "flat"),
             batch_max_events=batch.get("max_events"),
             batch_max_bytes=batch.get("max_bytes"),
             flush_interval=parse_duration(batch["flush_interval"]) if "flush_interval" in batch else None,
@@ -140,6 +191,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any]) -> Provider:
             tolerance=parse_duration(auth["tolerance"]) if auth.get("tolerance") else None,
             oauth_credentials_in=oauth.get("credentials_in", "basic"),
             oauth_scope=oauth.get("scope"),
+            hmac={name: _hmac_spec(profile_path, name, spec) for name, spec in auth.get("hmac", {}).items()},
         ),
         timeout=parse_duration(raw["timeout"]),
         retry=_retry(raw["retry"], profile_path),
@@ -175,13 +227,20 @@ def _load_cached(roots: tuple[Path, ...], overrides_json: str) -> Catalog:
 
 
 def load_catalog(
-    schemas: Path | str | None = None, overrides: Mapping[str, Mapping[str, Any]] | None = None
+    schemas: Path | str | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    cached: bool = True,
 ) -> Catalog:
     """Load the built-in catalog, plus a user's folder whose providers replace or add to it.
 
     ``overrides`` maps a provider id to profile keys deep-merged over its profile (from the config file).
+    ``cached=False`` reads the folders again (for a folder that was just written, as ``import`` does).
     """
     roots = [builtin_schemas_dir()]
     if schemas is not None:
         roots.append(Path(schemas).expanduser().resolve())
-    return _load_cached(tuple(roots), json.dumps(overrides or {}, sort_keys=True))
+    key = (tuple(roots), json.dumps(overrides or {}, sort_keys=True))
+    if not cached:
+        _load_cached.cache_clear()
+    return _load_cached(*key)

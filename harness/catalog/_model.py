@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,13 +17,35 @@ from referencing import Registry
 from harness.core.durations import parse_duration
 from harness.errors import UsageError
 
-__all__ = ["AuthSpec", "BodySpec", "Catalog", "EventType", "HandshakeSpec", "Location", "Provider", "RetrySpec"]
+__all__ = [
+    "AuthSpec",
+    "BodySpec",
+    "Catalog",
+    "EventType",
+    "HandshakeSpec",
+    "HmacSpec",
+    "Location",
+    "Provider",
+    "RetrySpec",
+]
 
 _SEPARATORS = {"compact": (",", ":"), "default": (", ", ": ")}
 _ON_EXHAUSTED = ("drop", "disable-endpoint")
 _RETRY_KEYS = frozenset(
     {"retry_on", "max_attempts", "window", "backoff", "retry_headers", "honours", "resign_each_attempt", "on_exhausted"}
 )
+
+
+# A line holding an empty object or array, with its indentation and optional key and comma. Strings cannot span
+# lines in JSON, so a string ending in "{}" never matches (it ends with a quote).
+_EMPTY_CONTAINER = re.compile(r'^( *)((?:"(?:[^"\\]|\\.)*": )?)(\{\}|\[\])(,?)$', re.MULTILINE)
+
+
+def _ruby_empty(match: re.Match[str]) -> str:
+    """Ruby's pretty_generate as Stripe sends it: ``{`` newline ``}`` and ``[`` blank line ``]``, closing indented."""
+    indent, key, empty, comma = match.groups()
+    inner = "\n" if empty == "{}" else "\n\n"
+    return f"{indent}{key}{empty[0]}{inner}{indent}{empty[1]}{comma}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +73,33 @@ class BodySpec:
     separators: tuple[str, str] = (",", ":")
     sort_keys: bool = False
     suffix: str = ""
+    layout: str = "flat"  # flat | ruby-pretty
     batch_max_events: int | None = None
     batch_max_bytes: int | None = None
     flush_interval: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HmacSpec:
+    """A declarative HMAC scheme: what is signed, with which key, and how the signature travels."""
+
+    header: str
+    algorithm: str = "sha256"
+    encoding: str = "hex"
+    format: str = "{signature}"
+    separator: str | None = None
+    content: str = "{body}"
+    secret: str = "raw"
+    secret_prefix: str = ""
+    timestamp_header: str | None = None
+    timestamp_format: str = "unix"
+    reject_future: bool = True
+    id_header: str | None = None
+
+    @property
+    def timestamped(self) -> bool:
+        """The signature covers a timestamp."""
+        return "{timestamp}" in self.content
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +110,7 @@ class AuthSpec:
     tolerance: float | None = None
     oauth_credentials_in: str = "basic"
     oauth_scope: str | None = None
+    hmac: Mapping[str, HmacSpec] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,10 +301,16 @@ class Provider:
         errors = sorted(self.validator(event).iter_errors(payload), key=lambda e: list(e.absolute_path))
         return [f"/{'/'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in errors]
 
-    def encode(self, value: Any) -> bytes:
-        """Serialise a body value exactly as the provider does."""
-        text = json.dumps(value, separators=self.body.separators, sort_keys=self.body.sort_keys, ensure_ascii=False)
-        return (text + self.body.suffix).encode("utf-8")
+    def encode(self, value: Any, *, ascii_only: bool = False) -> bytes:
+        """Serialise a body value exactly as the provider does (raw UTF-8 unless ``ascii_only``)."""
+        spec = self.body
+        if spec.layout == "ruby-pretty":
+            text = _EMPTY_CONTAINER.sub(
+                _ruby_empty, json.dumps(value, indent=2, sort_keys=spec.sort_keys, ensure_ascii=ascii_only)
+            )
+        else:
+            text = json.dumps(value, separators=spec.separators, sort_keys=spec.sort_keys, ensure_ascii=ascii_only)
+        return (text + spec.suffix).encode("utf-8")
 
 
 @dataclass(frozen=True)

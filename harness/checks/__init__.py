@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from harness.checks import auth, bodies, handshake, idempotency, timing
+from harness.checks import auth, bodies, encoding, handshake, idempotency, rotation, timing
 from harness.checks._context import Check, CheckContext, CheckOutcome, Exchange
-from harness.checks._registry import CHECKS, check
+from harness.checks._registry import (
+    CHECKS,
+    SEVERITIES,
+    check,
+    ordered_ids,
+    resolve_severities,
+    validate_settle_timeout,
+)
 
-__all__ = ["CHECKS", "Check", "CheckContext", "CheckOutcome", "Exchange", "check", "ordered_ids"]
+__all__ = [
+    "CHECKS",
+    "SEVERITIES",
+    "Check",
+    "CheckContext",
+    "CheckOutcome",
+    "Exchange",
+    "categories",
+    "check",
+    "ordered_ids",
+    "resolve_severities",
+    "validate_settle_timeout",
+]
 
-del auth, bodies, handshake, idempotency, timing
+del auth, bodies, encoding, handshake, idempotency, rotation, timing
 
 
-def ordered_ids() -> list[str]:
-    """Every registered check id, in run order."""
-    return sorted(CHECKS.names(), key=lambda name: CHECKS.get(name).order)
+def categories() -> dict[str, str]:
+    """Each check id's category, from its registration."""
+    return {name: CHECKS.get(name).category for name in ordered_ids()}

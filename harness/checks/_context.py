@@ -5,19 +5,22 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from harness.catalog import Catalog, Provider
 from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials, Redactor
 from harness.probes import Probe
+from harness.settle import DEFAULT_TIMEOUT, settle_counts
 from harness.signing import active_schemes, sign_delivery
 from harness.transport import Transport
 from harness.violations import ContractViolation
 from harness.volume import VolumeGenerator
 
 __all__ = ["Check", "CheckContext", "CheckOutcome", "Exchange"]
+
+_GATE_TRIES = 4  # event types tried before a run is declared blocked (one refused type is accepts-valid's finding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,7 @@ class Exchange:
 
 @dataclass
 class CheckOutcome:
-    """A check's result: passed, failed or skipped, with violations (failed) and notes."""
+    """A check's result: passed, failed, warned, skipped or blocked, with violations and notes."""
 
     check: str
     title: str
@@ -40,11 +43,12 @@ class CheckOutcome:
     notes: list[str] = field(default_factory=list)
     requests: int = 0
     duration: float = 0.0
+    severity: str = "error"
 
     @property
     def failed(self) -> bool:
-        """At least one violation."""
-        return self.status == "failed"
+        """The outcome fails the run: a finding at severity error, or a check blocked by the valid-delivery gate."""
+        return self.status in ("failed", "blocked")
 
 
 @dataclass
@@ -64,6 +68,11 @@ class CheckContext:
     redactor: Redactor = field(default_factory=Redactor)
     exchanges: list[Exchange] = field(default_factory=list)
     deadline: float | None = None  # time.monotonic() at which the run budget (--max-time) is spent
+    settle_timeout: float = DEFAULT_TIMEOUT
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    slowest_settle: float = 0.0
+    _gate: tuple[str | None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -135,6 +144,36 @@ class CheckContext:
             payload = self.redactor(delivery.body[:600].decode("utf-8", "replace"))
         return ContractViolation(check, title, expected, received, hint=hint, repro=repro, payload=payload)
 
+    def _plain(self, delivery: Delivery) -> Delivery:
+        """The delivery with non-ASCII text escaped (\\uXXXX): the gate tests the URL and keys, not text handling."""
+        if delivery.body.isascii() or delivery.payload is None:
+            return delivery
+        return delivery.replace(body=self.provider.encode(delivery.payload, ascii_only=True))
+
+    def gate(self) -> str | None:
+        """Why a correct delivery does not get through (once per run), or ``None`` when it gets a 2xx."""
+        if self._gate is None:
+            cause: str | None = "no event type to send"
+            for event in [self.baseline_event, *self.provider.ordinary_events][:_GATE_TRIES]:
+                reply = self.send(self.sign(self._plain(self.unsigned(event))), f"valid {event} (gate)")
+                if reply.ok:
+                    cause = None
+                    break
+                if cause == "no event type to send":
+                    cause = blocked_cause(reply)
+                if reply.status in (0, 401, 403, 404, 405):  # the URL or the credentials: no other event helps
+                    break
+            self._gate = (cause,)
+        return self._gate[0]
+
+    def settled_counts(self, keys: Sequence[str]) -> dict[str, int]:
+        """The probe's counts once they have settled (a queue-first receiver stores a moment after its 2xx)."""
+        assert self.probe is not None
+        settled = settle_counts(self.probe, keys, timeout=self.settle_timeout, clock=self.clock, sleep=self.sleep)
+        with self._lock:
+            self.slowest_settle = max(self.slowest_settle, settled.settle_time)
+        return settled.counts
+
     def scheme_names(self) -> list[str]:
         """The active schemes, for messages."""
         return [s.name for s in active_schemes(self.provider, self.credentials)]
@@ -149,6 +188,25 @@ class Check:
     order: int
     applies: Callable[[CheckContext], str | None]
     run: Callable[[CheckContext], tuple[list[ContractViolation], list[str]]]
+    category: str = "other"
+    severity: str = "error"
+    bugs: tuple[str, ...] = ()
+    gated: bool = False
+
+
+def blocked_cause(reply: Reply) -> str:
+    """What a refused correct delivery most likely means, for the checks it blocks."""
+    if reply.status == 0:
+        return f"the valid delivery itself got {reply.describe()}: is the receiver up and the URL right?"
+    got = f"the valid delivery itself got HTTP {reply.status}"
+    guesses = {404: "wrong URL?", 405: "wrong URL or method?", 401: "wrong secret or key?", 403: "wrong secret or key?"}
+    if reply.status in guesses:
+        return f"{got}: {guesses[reply.status]}"
+    if reply.status >= 500:
+        return f"{got}: the receiver fails on correct deliveries"
+    if 300 <= reply.status < 400:
+        return f"{got}: providers do not follow redirects; give the final URL"
+    return f"{got}: the receiver refuses correct deliveries"
 
 
 def is_4xx(reply: Reply) -> bool:

@@ -41,7 +41,15 @@ def _no_auth(ctx: CheckContext) -> str | None:
     return None if ctx.scheme_names() else "no credentials given, so there is nothing to forge"
 
 
-@check("rejects-missing-auth", "A delivery without credentials is refused", 20, _no_auth)
+@check(
+    "rejects-missing-auth",
+    "A delivery without credentials is refused",
+    20,
+    _no_auth,
+    category="auth",
+    bugs=("auth-optional",),
+    gated=True,
+)
 def rejects_missing_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Send a valid delivery with every auth header removed."""
     notes: list[str] = []
@@ -51,7 +59,15 @@ def rejects_missing_auth(ctx: CheckContext) -> tuple[list[ContractViolation], li
     return [found] if found else [], notes
 
 
-@check("rejects-bad-auth", "Wrong, malformed and expired credentials are refused", 30, _no_auth)
+@check(
+    "rejects-bad-auth",
+    "Wrong, malformed and expired credentials are refused",
+    30,
+    _no_auth,
+    category="auth",
+    bugs=("presence-only-auth",),
+    gated=True,
+)
 def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Wrong key, malformed header and (OAuth) expired token."""
     notes: list[str] = []
@@ -75,6 +91,9 @@ def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[s
     "A valid signature over a different body is refused",
     40,
     lambda ctx: None if ctx.signs_body else "no active scheme signs the body",
+    category="auth",
+    bugs=("presence-only-auth", "prefix-signature"),
+    gated=True,
 )
 def rejects_tampered_body(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Send a signed delivery, then the same headers with the body changed near its end."""
@@ -93,6 +112,9 @@ def rejects_tampered_body(ctx: CheckContext) -> tuple[list[ContractViolation], l
     "A signature with a timestamp past the tolerance is refused",
     50,
     lambda ctx: None if ctx.timestamped else f"{ctx.provider.id} documents no replay tolerance for a signed timestamp",
+    category="auth",
+    bugs=("no-timestamp-check",),
+    gated=True,
 )
 def rejects_stale_timestamp(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """A correct signature over a timestamp older than the provider's tolerance."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import time
 from typing import Any
 
@@ -10,9 +11,10 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from harness.checks._context import CheckContext, is_4xx
+from harness.checks._context import CheckContext, blocked_cause, is_4xx
 from harness.checks._registry import check
-from harness.core.models import Delivery
+from harness.checks.encoding import non_ascii_delivery
+from harness.core.models import Delivery, Reply
 from harness.core.pointers import set_pointer
 from harness.deliveries import build_delivery
 from harness.errors import HarnessError
@@ -26,14 +28,30 @@ _SHRINK_BUDGET = 60  # requests spent minimising a failure
 _FUZZ_SECONDS = 60.0
 
 
-@check("accepts-valid", "Every event type, correctly authenticated, gets a 2xx", 10)
+@check(
+    "accepts-valid",
+    "Every event type, correctly authenticated, gets a 2xx",
+    10,
+    category="acceptance",
+    bugs=("rejects-some-event", "reserialised-signature"),
+)
 def accepts_valid(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
-    """One realistic delivery per event type."""
+    """One realistic delivery per event type, and one whose bytes do not survive a JSON round trip."""
     out = []
-    for event in ctx.provider.ordinary_events:
-        delivery = ctx.signed(event)
-        reply = ctx.send(delivery, f"valid {event}")
+    cases = [(ctx.signed(event), event) for event in ctx.provider.ordinary_events]
+    pair = non_ascii_delivery(ctx)
+    if pair is not None:
+        cases.append((ctx.sign(pair[1]), f"{ctx.baseline_event} (non-ASCII text)"))
+    replies = [(delivery, event, ctx.send(delivery, f"valid {event}")) for delivery, event in cases]
+    refused_all = all(not reply.ok for _, _, reply in replies)
+    for delivery, event, reply in replies:
         if not reply.ok:
+            if refused_all:
+                hint = f"every valid delivery was refused; {blocked_cause(reply)}"
+            elif "non-ASCII" in event:
+                hint = "verify the signature over the raw request bytes and accept UTF-8 text (see verifies-raw-body)"
+            else:
+                hint = "accept every documented event type (ignore the ones you don't need, but answer 2xx)"
             out.append(
                 ctx.violation(
                     "accepts-valid",
@@ -41,7 +59,7 @@ def accepts_valid(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]
                     "a 2xx: the provider retries or gives up on anything else",
                     delivery,
                     reply,
-                    "accept every documented event type (ignore the ones you don't need, but answer 2xx)",
+                    hint,
                 )
             )
     return out, []
@@ -78,10 +96,13 @@ def _invalid_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
 
 
 def _malformed_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
+    """Bodies no provider ever sends: not JSON, truncated, empty, another content type, over the cap, wrong shape."""
     base = ctx.unsigned()
     ct = ctx.provider.content_type
+    wrong_shape = b'{"not": "an array"}' if ctx.provider.body.shape == "batch" else b'["not", "an", "object"]'
     out = [
-        (base.replace(body=b'{"truncated": ', label="malformed"), "malformed JSON"),
+        (base.replace(body=b"{oops, not json}", label="malformed"), "unparsable JSON"),
+        (base.replace(body=base.body[: max(1, len(base.body) // 2)], label="truncated"), "truncated JSON"),
         (base.replace(body=b"", label="empty"), "an empty body"),
         (
             base.replace(body=b"payload=%7B%7D", label="wrong content type").with_headers(
@@ -89,6 +110,7 @@ def _malformed_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
             ),
             f"a form-encoded body instead of {ct}",
         ),
+        (base.replace(body=wrong_shape, label="wrong top-level type"), "a body of the wrong top-level JSON type"),
     ]
     if ctx.provider.body.max_bytes <= 2 * 1024 * 1024:
         filler = {"padding": "x" * (ctx.provider.body.max_bytes + 1024)}
@@ -99,11 +121,18 @@ def _malformed_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
     return out
 
 
-@check("rejects-malformed", "Authenticated but malformed or schema-invalid bodies get a 4xx", 60)
+@check(
+    "rejects-malformed",
+    "Authenticated bodies that no provider sends (not JSON, empty, wrong type or size) get a 4xx",
+    60,
+    category="validation",
+    bugs=("crashes-on-bad-json",),
+    gated=True,
+)
 def rejects_malformed(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Each bad body is correctly signed, so only the body is at fault."""
     out = []
-    for delivery, reason in _invalid_variants(ctx) + _malformed_variants(ctx):
+    for delivery, reason in _malformed_variants(ctx):
         signed = ctx.sign(delivery)
         reply = ctx.send(signed, reason)
         if not is_4xx(reply):
@@ -115,10 +144,73 @@ def rejects_malformed(ctx: CheckContext) -> tuple[list[ContractViolation], list[
                     "a 4xx (400, 413 or 415): the body is at fault, so the provider must not retry it",
                     signed,
                     reply,
-                    "validate the body against the event's schema before storing it",
+                    "parse the body strictly (JSON of the provider's shape, its content type, its size cap) and "
+                    "answer 400/413/415 when it fails",
                 )
             )
     return out, []
+
+
+def still_invalid(ctx: CheckContext, delivery: Delivery) -> bool:
+    """The body still fails the schema of its event type (a shrunk body may have become valid)."""
+    try:
+        value: Any = json.loads(delivery.body)
+    except ValueError:
+        return True
+    items = value if ctx.provider.body.shape == "batch" and isinstance(value, list) else [value]
+    if ctx.provider.body.shape == "batch" and not isinstance(value, list):
+        return True
+    for index, item in enumerate(items):
+        event = delivery.event_types[index] if index < len(delivery.event_types) else None
+        if event is None or event not in ctx.provider.events or ctx.provider.schema_errors(event, item):
+            return True
+    return False
+
+
+@check(
+    "rejects-schema-violations",
+    "Parsable but schema-invalid bodies get a 4xx",
+    65,
+    category="validation",
+    bugs=("accepts-invalid",),
+    severity="warn",
+    gated=True,
+)
+def rejects_schema_violations(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """Missing required fields and wrong types; with a probe, say whether the invalid event was stored."""
+    out = []
+    notes: list[str] = []
+    accepted: list[tuple[Delivery, Reply, str]] = []
+    for delivery, reason in _invalid_variants(ctx):
+        signed = ctx.sign(delivery)
+        reply = ctx.send(signed, reason)
+        if not is_4xx(reply) and still_invalid(ctx, signed):
+            accepted.append((signed, reply, reason))
+    stored: dict[str, int] = {}
+    if ctx.probe is not None and accepted:
+        keys = [k for signed, reply, _ in accepted if reply.ok for k in signed.idempotency_keys]
+        stored = ctx.settled_counts(keys) if keys else {}
+    judged: set[str] = set()
+    for signed, reply, reason in accepted:
+        verdict = "accepted" if reply.ok else "not refused with a 4xx"
+        effect = ""
+        fresh = [k for k in signed.idempotency_keys if k not in judged]  # variants of one payload share a key
+        judged.update(fresh)
+        if reply.ok and fresh and stored:
+            n = max(stored.get(k, 0) for k in fresh)
+            effect = " and stored as if valid" if n else " (acknowledged, but nothing was stored)"
+        out.append(
+            ctx.violation(
+                "rejects-schema-violations",
+                f"A schema-invalid event ({reason}) was {verdict}{effect}",
+                "a 4xx: an event that breaks the provider's schema should not be processed as if valid",
+                signed,
+                reply,
+                "validate the fields you rely on before storing; if you read only a few fields on purpose "
+                "(tolerant reader), keep this check at warn",
+            )
+        )
+    return out, notes
 
 
 def _fuzz_strategy(ctx: CheckContext, base: Delivery) -> st.SearchStrategy[Delivery]:
@@ -145,7 +237,14 @@ class _OutOfBudget(BaseException):
     """Raised inside the Hypothesis test to end the run: Hypothesis lets non-Exception errors through untouched."""
 
 
-@check("no-server-error", "Fuzzed bodies never cause a 5xx, a reset connection or a timeout", 70)
+@check(
+    "no-server-error",
+    "Fuzzed bodies never cause a 5xx, a reset connection or a timeout",
+    70,
+    category="robustness",
+    bugs=("crashes-on-bad-json",),
+    gated=True,
+)
 def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Hypothesis drives the negative strategies; a failure shrinks to a minimal delivery."""
     failing: list[tuple[Delivery, Any]] = []
@@ -191,6 +290,8 @@ def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[st
         cut = f" (stopped after {_FUZZ_SECONDS:g} s)" if time.monotonic() - started > _FUZZ_SECONDS else ""
         return [], [f"{calls['sent']} fuzzed deliveries{cut}, seed {ctx.seed}"]
     delivery, reply = min(failing, key=lambda pair: len(pair[0].body))
+    if delivery.label.startswith("invalid") and not still_invalid(ctx, delivery):
+        delivery = delivery.replace(label="valid after shrinking")  # never call a body invalid that is not
     kind = "a server error" if reply.status >= 500 else "no answer"
     return [
         ctx.violation(
@@ -204,7 +305,13 @@ def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[st
     ], [f"seed {ctx.seed}"]
 
 
-@check("accepts-unknown-fields", "Unknown fields and unknown event types get a 2xx", 80)
+@check(
+    "accepts-unknown-fields",
+    "Unknown fields and unknown event types get a 2xx",
+    80,
+    category="acceptance",
+    bugs=("strict-fields",),
+)
 def accepts_unknown_fields(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Providers add both without notice."""
     prov = ctx.provider

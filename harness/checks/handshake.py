@@ -19,7 +19,14 @@ def _handshake_applies(ctx: CheckContext) -> str | None:
     return None if kind in ("slack-url-verification", "oci-subscription-confirmation") else "no handshake to honour"
 
 
-@check("handshake", "The provider's handshake is honoured", 120, _handshake_applies)
+@check(
+    "handshake",
+    "The provider's handshake is honoured",
+    120,
+    _handshake_applies,
+    category="protocol",
+    bugs=("ignores-handshake",),
+)
 def handshake(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Slack: echo the challenge. OCI: GET the ConfirmationURL."""
     assert ctx.provider.handshake is not None
@@ -120,6 +127,8 @@ def _oci(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     "The reply is a valid provider message",
     130,
     lambda ctx: None if ctx.provider.reply_validator is not None else "the provider reads no reply body",
+    category="protocol",
+    bugs=("bad-reply",),
 )
 def reply_format(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Teams shows the reply in the thread: it must be a Bot Framework message."""

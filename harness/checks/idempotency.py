@@ -24,7 +24,13 @@ def retry_of(ctx: CheckContext, delivery: Delivery, attempt: int) -> Delivery:
     return ctx.sign(again, now=time.time() + attempt).replace(label=f"retry {attempt}")
 
 
-@check("redelivery-accepted", "A retry of the same delivery gets a 2xx", 90)
+@check(
+    "redelivery-accepted",
+    "A retry of the same delivery gets a 2xx",
+    90,
+    category="idempotency",
+    bugs=("rejects-duplicates", "duplicate-500"),
+)
 def redelivery_accepted(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Send, then send again the way a retry does."""
     notes = []
@@ -53,18 +59,21 @@ def redelivery_accepted(ctx: CheckContext) -> tuple[list[ContractViolation], lis
     "Sequential and concurrent duplicates are stored exactly once",
     100,
     lambda ctx: None if ctx.probe else "no probe given (--probe-url or --probe-db with --probe-sql)",
+    category="idempotency",
+    bugs=("stores-duplicates", "racy-dedupe", "first-event-only"),
 )
 def single_effect(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Duplicates one after another, then at the same moment; the probe counts each key."""
     assert ctx.probe is not None
     out: list[ContractViolation] = []
-    sequential = ctx.unsigned()
+    batch = ctx.provider.body.shape == "batch"
+    sequential = ctx.unsigned(batch=2 if batch else None)  # a batch carries several events: body[0] is not enough
     sent_sequential = [
         retry_of(ctx, sequential, attempt) if attempt else ctx.sign(sequential) for attempt in range(SEQUENTIAL_COPIES)
     ]
     for attempt, delivery in enumerate(sent_sequential):
         ctx.send(delivery, f"sequential copy {attempt}")
-    concurrent = ctx.unsigned()
+    concurrent = ctx.unsigned(batch=3 if batch else None)
     copies = [retry_of(ctx, concurrent, attempt) for attempt in range(CONCURRENT_COPIES)]
     barrier = threading.Barrier(CONCURRENT_COPIES, timeout=30)
 
@@ -77,24 +86,32 @@ def single_effect(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]
 
     with ThreadPoolExecutor(max_workers=CONCURRENT_COPIES) as pool:
         list(pool.map(fire, copies))
+    counted = ctx.settled_counts([*sent_sequential[-1].idempotency_keys, *copies[-1].idempotency_keys])
     for how, delivery, sent in (
         ("sequential", sent_sequential[-1], SEQUENTIAL_COPIES),
         ("concurrent", copies[-1], CONCURRENT_COPIES),
     ):
-        counts = {key: ctx.probe.count(key) for key in delivery.idempotency_keys}
+        counts = {key: counted[key] for key in delivery.idempotency_keys}
         wrong = {key: n for key, n in counts.items() if n != 1}
         if not wrong:
             continue
         listed = ", ".join(f"{key} stored {'never' if n == 0 else f'{n}x'}" for key, n in wrong.items())
+        if max(wrong.values()) > 1:
+            hint = "insert with a unique constraint on the key (INSERT ... ON CONFLICT DO NOTHING)"
+        elif len(counts) > 1 and len(wrong) < len(counts):
+            hint = (
+                f"only some events of the {len(counts)}-event batch were stored: handle every element of the "
+                "array, not just body[0]"
+            )
+        else:
+            hint = "the delivery was acknowledged but nothing was stored (within the settle timeout)"
         violation = ctx.violation(
             "single-effect",
             f"After {sent} {how} copies of one delivery: {listed}",
             "exactly 1 stored effect per idempotency key",
             delivery,
             None,
-            "insert with a unique constraint on the key (INSERT ... ON CONFLICT DO NOTHING)"
-            if max(wrong.values()) > 1
-            else "the delivery was acknowledged but nothing was stored",
+            hint,
         )
         violation.received = f"the probe ({ctx.probe.describe()}) counted " + ", ".join(str(n) for n in wrong.values())
         out.append(violation)

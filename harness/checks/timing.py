@@ -9,7 +9,13 @@ from harness.violations import ContractViolation
 SAMPLES = 3
 
 
-@check("responds-in-time", "Every response arrives within the provider's receiver timeout", 110)
+@check(
+    "responds-in-time",
+    "Every response arrives within the provider's receiver timeout",
+    110,
+    category="timing",
+    bugs=("slow",),
+)
 def responds_in_time(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """A few valid deliveries, timed."""
     slowest = 0.0

@@ -13,7 +13,20 @@ from harness.errors import HarnessError
 __all__ = ["main"]
 
 PROG = "webhook-harness"
-COMMANDS = ("providers", "generate", "keygen", "send", "check", "receiver", "simulate", "init")
+COMMANDS = (
+    "providers",
+    "generate",
+    "keygen",
+    "send",
+    "check",
+    "receiver",
+    "simulate",
+    "init",
+    "record",
+    "replay",
+    "drift",
+    "import",
+)
 
 
 class _Parser(argparse.ArgumentParser):

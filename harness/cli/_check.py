@@ -25,6 +25,28 @@ if TYPE_CHECKING:
 __all__ = ["register", "run"]
 
 
+def settle_duration(text: str) -> float:
+    """argparse type: a positive duration (``5``, ``5s``, ``500ms``)."""
+    from harness.checks import validate_settle_timeout
+    from harness.core.durations import parse_duration
+    from harness.errors import UsageError
+
+    try:
+        return validate_settle_timeout(parse_duration(text, what="settle timeout"))
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def severity_overrides(warn: list[str], error: list[str]) -> dict[str, str]:
+    """``--warn``/``--error`` as one mapping; naming a check in both is a usage error."""
+    from harness.errors import UsageError
+
+    both = sorted(set(warn) & set(error))
+    if both:
+        raise UsageError(f"Check {both[0]!r} is given both --warn and --error; choose one.")
+    return {**dict.fromkeys(warn, "warn"), **dict.fromkeys(error, "error")}
+
+
 def register(sub: Any) -> None:
     """Add the `check` subcommand."""
     parser: argparse.ArgumentParser = sub.add_parser(
@@ -58,6 +80,22 @@ def register(sub: Any) -> None:
     run_group.add_argument(
         "--callback-host", default=None, help="host the receiver can reach us on, for OCI's confirmation URL"
     )
+    verdicts = parser.add_argument_group("verdicts (see docs/severities.md)")
+    verdicts.add_argument(
+        "--warn", action="append", default=[], metavar="ID", help="report this check's findings as warnings (repeat)"
+    )
+    verdicts.add_argument(
+        "--error", action="append", default=[], metavar="ID", help="make this check's findings fail the run (repeat)"
+    )
+    verdicts.add_argument("--strict", action="store_true", help="every warn-level check fails the run")
+    verdicts.add_argument("--fail-fast", action="store_true", help="stop at the first failed or blocked check")
+    verdicts.add_argument(
+        "--settle-timeout",
+        type=settle_duration,
+        default=None,
+        metavar="DURATION",
+        help="how long a probe read waits for the count to settle (default 5s)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -81,6 +119,10 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         exclude_checks=args.exclude_check,
         callback_host=args.callback_host,
         report=args.report,
+        severities=severity_overrides(args.warn, args.error),
+        strict=args.strict or None,
+        fail_fast=args.fail_fast or None,
+        settle_timeout=args.settle_timeout,
         **network_options_from_args(args),
     )
     return resolve_run_config(options, config_path=args.config)
@@ -132,9 +174,10 @@ def run(args: argparse.Namespace) -> int:
             live.close()
     if result.interrupted:
         print("\ninterrupted: the results so far follow", file=sys.stderr)
-    failures = render_failures([o for o in result.outcomes if o.status == "failed"], seed)
+    failures = render_failures([o for o in result.outcomes if o.status in ("failed", "blocked", "warned")], seed)
     if failures:
-        print("\n" + "=" * 30 + " FAILURES " + "=" * 30)
+        title = " FAILURES " if result.exit_code else " WARNINGS "
+        print("\n" + "=" * 30 + title + "=" * 30)
         print(printable(redact(failures)))
     print("\n" + printable(redact(render_summary(result))))
     if result.exit_code:

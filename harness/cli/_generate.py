@@ -30,7 +30,8 @@ def register(sub: Any) -> None:
         "--format",
         choices=("jsonl", "record", "http"),
         default="jsonl",
-        help="jsonl: one delivery body per line (default); record: headers and body as JSON lines; http: raw requests",
+        help="jsonl: one delivery body per line (default; a pretty-printed body is put on one line); record: the "
+        "`record` file format (replay reads it); http: raw requests, byte for byte",
     )
     add_catalog_options(parser)
     parser.set_defaults(run=run)
@@ -97,11 +98,22 @@ def run(args: argparse.Namespace) -> int:
             shown = body[:2000].decode("utf-8", "replace")
             print(f"\n{shown}{'…' if len(body) > 2000 else ''}\n")
         elif args.format == "jsonl":
-            print(body.rstrip(b"\r\n").decode("utf-8", "replace").replace("\n", "\\n"))
+            print(_one_line(body))
         else:
-            try:
-                parsed: Any = json.loads(body)
-            except ValueError:
-                parsed = body[:2000].decode("utf-8", "replace")
-            print(json.dumps({"label": note, "headers": headers, "body": parsed}, ensure_ascii=False))
+            from harness.recording import Record, rfc3339
+
+            path = f"/webhooks/{provider.id}"
+            record = Record(provider.method, path, headers, body, "", rfc3339(now), None, provider.id)
+            print(json.dumps({**record.to_json(), "label": note}, ensure_ascii=False, separators=(",", ":")))
     return 0
+
+
+def _one_line(body: bytes) -> str:
+    """The body on one line: as is when it is one already, else its JSON compacted (or its newlines escaped)."""
+    text = body.rstrip(b"\r\n").decode("utf-8", "replace")
+    if "\n" not in text:
+        return text
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False, separators=(", ", ": "))
+    except ValueError:
+        return text.replace("\n", "\\n")

@@ -27,6 +27,13 @@ def register(sub: Any) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=non_negative_int, default=0, help="port (default: any free one)")
     parser.add_argument("--bug", metavar="NAME", help="inject a deliberate bug (see --list-bugs)")
+    parser.add_argument(
+        "--mode",
+        choices=["strict", "lenient", "queue-first"],
+        default="strict",
+        help="a correct receiver's style: strict (schema-validates), lenient (tolerant reader), queue-first "
+        "(answers 2xx, stores a moment later)",
+    )
     parser.add_argument("--db", metavar="URL", help="SQLAlchemy URL to store events in (default: a temp SQLite file)")
     parser.add_argument("--list-bugs", action="store_true", help="list the deliberate bugs and the checks they fail")
     add_auth_options(parser)
@@ -53,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
             where = ", ".join(sorted(bug.providers)) if bug.providers else "all providers"
             print(f"{bug.name:<22} {bug.description}")
             print(f"{'':<22} fails: {', '.join(sorted(bug.fails))}  ({where})")
+        print(
+            "Correct receivers (--mode): strict validates every event; lenient reads only what it needs; "
+            "queue-first answers 2xx and stores a moment later."
+        )
         return 0
     if not args.provider:
         raise UsageError("Name a provider, e.g. webhook-harness receiver sendgrid (or --list-bugs).")
@@ -60,11 +71,13 @@ def run(args: argparse.Namespace) -> int:
     given = credentials_from_args(args)
     chosen = given if given.secrets() or given.signing_key else None  # none given: the receiver makes fresh ones
     receiver = ReferenceReceiver(
-        provider, credentials=chosen, bug=args.bug, db_url=args.db, host=args.host, port=args.port
+        provider, credentials=chosen, bug=args.bug, db_url=args.db, host=args.host, port=args.port, mode=args.mode
     )
     with receiver as rx:
         creds = rx.credentials
-        print(f"Reference {provider.id} receiver{f' with bug {args.bug!r}' if args.bug else ''} listening.")
+        print(
+            f"Reference {provider.id} receiver ({args.mode}){f' with bug {args.bug!r}' if args.bug else ''} listening."
+        )
         print(f"  URL:   {rx.url}")
         print(f"  probe: {rx.probe_url}")
         print("  This is a local test receiver; its freshly made test credentials, to use against it:")

@@ -11,6 +11,7 @@ from referencing._core import Resolver
 from harness.errors import SchemaLoadError
 
 __all__ = [
+    "json_type",
     "ANNOTATIONS",
     "array_bounds",
     "branches",
@@ -164,3 +165,18 @@ def array_bounds(schema: Mapping[str, Any], extra: int) -> tuple[int, int]:
     if low > high:
         raise SchemaLoadError(f"array size bounds {low}..{high} admit no value")
     return low, high
+
+
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a parsed JSON value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"

@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from harness.pytest_plugin._items import WebhookContractWarning
 from harness.pytest_plugin._options import Settings, add_options, settings_from
+from harness.pytest_plugin._replay import replay_params
 from harness.pytest_plugin._scenarios import scenario_params
 
 if TYPE_CHECKING:
     from harness.pytest_plugin._fixture import Webhook
 
-__all__ = ["Settings", "scenario_params", "webhook"]
+__all__ = ["Settings", "WebhookContractWarning", "replay_params", "scenario_params", "webhook"]
 
 _SETTINGS = pytest.StashKey[Settings | None]()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,15 @@ if TYPE_CHECKING:
     from harness.checks import CheckContext, CheckOutcome
     from harness.session import Session
 
-__all__ = ["SESSION_KEY", "ContractFailed", "ContractItem", "ContractSuite", "close_session", "plan_suite"]
+__all__ = [
+    "SESSION_KEY",
+    "ContractFailed",
+    "WebhookContractWarning",
+    "ContractItem",
+    "ContractSuite",
+    "close_session",
+    "plan_suite",
+]
 
 SUITE_NODEID = "webhook-contract"
 
@@ -55,6 +64,10 @@ def close_session(config: pytest.Config) -> None:
 
 class ContractFailed(Exception):
     """A check found violations; the message is the rendered, redacted report."""
+
+
+class WebhookContractWarning(UserWarning):
+    """A warn-severity check found something: the item passes (``-W error::...`` or ``--webhook-strict`` fails it)."""
 
 
 class ContractSuite(pytest.Collector):
@@ -108,6 +121,8 @@ class ContractItem(pytest.Item):
             raise ContractFailed(redact("blocked: " + ("; ".join(outcome.notes) or "the check could not run")))
         if outcome.status == "failed":
             raise ContractFailed(redact(render_failure(self, outcome)))
+        if outcome.status == "warned":
+            warnings.warn(WebhookContractWarning(redact(render_failure(self, outcome))), stacklevel=1)
 
     def repr_failure(self, excinfo: ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
         """The report text without a Python traceback."""

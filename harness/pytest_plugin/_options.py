@@ -11,7 +11,7 @@ import pytest
 from harness.credentials import ENV_VARS
 from harness.settings import RunConfig
 
-__all__ = ["OPTIONS", "SEED_ENV", "Settings", "add_options", "explicit_options", "settings_from"]
+__all__ = ["FLAGS", "OPTIONS", "SEED_ENV", "Settings", "add_options", "explicit_options", "settings_from"]
 
 # The controller's seed, handed to xdist workers so every worker and the header agree.
 SEED_ENV = "WEBHOOK_HARNESS_SESSION_SEED"
@@ -38,7 +38,13 @@ OPTIONS: tuple[tuple[str, str, bool], ...] = (
     ("timeout", "receiver timeout, seconds or a duration such as 10s (default: the provider's)", False),
     ("schemas", "a folder of provider folders that add to or replace the built-in catalog", False),
     ("callback-host", "host the receiver can reach the harness on, for the OCI handshake", False),
+    ("warn", "report this check's findings as a warning, not a failure (repeatable)", True),
+    ("error", "fail on this check's findings even if its default severity is warn (repeatable)", True),
+    ("max-time", "run budget: after it nothing is sent and unfinished checks are blocked", False),
+    ("settle-timeout", "how long a probe read waits for the stored count to settle (default 5s)", False),
 )
+# Flags without a value.
+FLAGS: tuple[tuple[str, str], ...] = (("strict", "every warn-severity check fails (warned items become failures)"),)
 # Plugin option name -> the resolver's (and config file's) key.
 _KEYS = {"check": "checks", "exclude-check": "exclude_checks"}
 
@@ -56,6 +62,10 @@ def add_options(parser: pytest.Parser) -> None:
         else:
             group.addoption(f"--webhook-{name}", dest=dest, default=None, help=help_text)
             parser.addini(dest, help_text, default="")
+    for name, help_text in FLAGS:
+        dest = "webhook_" + name.replace("-", "_")
+        group.addoption(f"--webhook-{name}", dest=dest, action="store_true", default=False, help=help_text)
+        parser.addini(dest, help_text, type="bool", default=False)
 
 
 def _value(config: pytest.Config, name: str) -> Any:
@@ -70,6 +80,14 @@ def explicit_options(config: pytest.Config) -> dict[str, Any]:
     """The options given on the command line or in the ini file, keyed as the resolver and config file key them."""
     options = {_KEYS.get(name, name.replace("-", "_")): _value(config, name) for name, _, _ in OPTIONS}
     options.pop("config", None)
+    warn, error = options.pop("warn") or [], options.pop("error") or []
+    both = sorted(set(warn) & set(error))
+    if both:
+        raise pytest.UsageError(f"webhook-harness: check {both[0]!r} is given both --webhook-warn and --webhook-error.")
+    options["severities"] = {**dict.fromkeys(warn, "warn"), **dict.fromkeys(error, "error")}
+    for name, _ in FLAGS:
+        dest = "webhook_" + name.replace("-", "_")
+        options[name.replace("-", "_")] = bool(config.getoption(dest, default=False) or config.getini(dest)) or None
     options["seed"] = _seed(config)
     return options
 

@@ -6,11 +6,28 @@ content type, 400 for bodies that are not JSON or fail the schema of a known eve
 and unknown fields (stored like any event, keyed by their idempotency key); store each key once (race-free
 INSERT ... ON CONFLICT DO NOTHING) and answer 2xx to duplicates; honour Slack's and OCI's handshakes; reply with a
 Teams message; serve ``GET /probe/{event_id}`` and, with OAuth, an ORDS-style token endpoint.
+
+Modes (all correct): ``strict`` validates every event against its schema; ``lenient`` is a tolerant reader (strict
+JSON and shape, no schema validation); ``queue-first`` answers 2xx at once and stores a moment later.
 """
 
 from __future__ import annotations
 
-from harness.receiver._bugs import BUGS, CHECK_IDS, Behaviour, Bug, Facts, rejected_event
+from harness.receiver._bugs import BUGS, CHECK_IDS, MODES, Behaviour, Bug, Facts, rejected_event
+from harness.receiver._handshake import confirm_subscription, confirmation_url, is_handshake, loopback_only
 from harness.receiver._server import ReferenceReceiver
 
-__all__ = ["BUGS", "CHECK_IDS", "Behaviour", "Bug", "Facts", "ReferenceReceiver", "rejected_event"]
+__all__ = [
+    "BUGS",
+    "CHECK_IDS",
+    "MODES",
+    "Behaviour",
+    "Bug",
+    "Facts",
+    "ReferenceReceiver",
+    "confirm_subscription",
+    "confirmation_url",
+    "is_handshake",
+    "loopback_only",
+    "rejected_event",
+]

@@ -44,6 +44,7 @@ class ReceiverApp:
     issuer: TokenIssuer | None = None
     confirm_allowed: Callable[[str], bool] = loopback_only
     _memo: set[tuple[Any, ...]] = field(default_factory=set)
+    _queued: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def path(self) -> str:
@@ -102,7 +103,7 @@ class ReceiverApp:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _json(413, {"error": f"body over {cap} bytes"})
-        reason = self.authenticate(request.headers, body)
+        reason = self.authenticate(self._signature_headers(request.headers), self._signed_bytes(body))
         if reason:
             log.info("401 %s", reason)
             response = _json(401, {"error": "unauthorized"})
@@ -114,6 +115,31 @@ class ReceiverApp:
         except Rejected as exc:
             log.info("%s %s", exc.status, exc.reason)
             return _json(exc.status, {"error": exc.reason})
+
+    def _signed_bytes(self, body: bytes) -> bytes:
+        """The bytes the signature is checked over: the raw body, or (the bug) the body re-serialised."""
+        if self.behaviour.raw_body:
+            return body
+        try:
+            value = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return body  # the framework's JSON parser fails first: the handler falls back to the raw bytes
+        return self.provider.encode(value, ascii_only=True)  # the provider's layout, json.dumps' default escaping
+
+    def _signature_headers(self, headers: Mapping[str, str]) -> Mapping[str, str]:
+        """The headers as verified: all of them, or (the bug) a multi-signature header cut to its first entry."""
+        if self.behaviour.all_signatures:
+            return headers
+        out = dict(headers)
+        for name, value in headers.items():
+            lowered = name.lower()
+            if lowered == "stripe-signature":
+                parts = [p for p in value.split(",") if not p.strip().startswith("v1=")]
+                first = next((p for p in value.split(",") if p.strip().startswith("v1=")), None)
+                out[name] = ",".join(parts + ([first] if first else []))
+            elif lowered in ("webhook-signature", "svix-signature"):
+                out[name] = value.split(" ")[0]
+        return out
 
     async def _accept(self, request: web.Request, body: bytes) -> web.StreamResponse:
         if not media_type_ok(self.provider, request.headers.get("Content-Type")):
@@ -127,18 +153,34 @@ class ReceiverApp:
         if is_handshake(self.provider, headers, payload, first.event_type):
             return await self._handshake(headers, payload)
         events = self._events(headers, payload)
+        if self.behaviour.queue_delay > 0:
+            task = asyncio.get_running_loop().create_task(self._store_later(events))
+            self._queued.add(task)
+            task.add_done_callback(self._queued.discard)
+            return self._reply(0, 0, events)
         stored, duplicates = await self._store(events)
         if self.behaviour.slow:
             await asyncio.sleep(self.delay)
         return self._reply(stored, duplicates, events)
 
+    async def _store_later(self, events: list[Event]) -> None:
+        """Queue-first: a worker stores the events a moment after the 2xx went out."""
+        await asyncio.sleep(self.behaviour.queue_delay)
+        try:
+            await self._store(events)
+        except Exception as exc:  # a worker's failure is logged, never an unhandled task error
+            log.warning("queued store failed: %s: %s", type(exc).__name__, exc)
+
     def _events(self, headers: Mapping[str, str], payload: Any) -> list[Event]:
         strict, check_schema = self.behaviour.strict_fields, self.behaviour.schema
         refused = rejected_event(self.provider) if self.behaviour.reject_event else None
         out = []
-        for item in event_items(self.provider, payload):
+        items = event_items(self.provider, payload)
+        if not self.behaviour.all_events:
+            items = items[:1]  # the bug: body[0] only
+        for item in items:
             if not isinstance(item, dict):
-                if check_schema:
+                if check_schema or self.provider.body.shape == "single":  # the top-level type is never optional
                     raise Rejected(400, "an event must be a JSON object")
                 continue
             event = read_event(self.provider, headers, item)

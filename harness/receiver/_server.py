@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from types import TracebackType
 
@@ -22,7 +22,7 @@ from harness.catalog import Catalog, Provider, load_catalog
 from harness.credentials import Credentials
 from harness.errors import ConfigError, UsageError
 from harness.receiver._app import ReceiverApp
-from harness.receiver._bugs import BUGS, Behaviour, Bug
+from harness.receiver._bugs import BUGS, MODES, Behaviour, Bug
 from harness.receiver._handshake import loopback_only
 from harness.receiver._keys import OAUTH_SCHEME, generate_credentials, load_public_key, public_key_b64
 from harness.receiver._oauth import TokenIssuer, token_path
@@ -33,6 +33,7 @@ __all__ = ["ReferenceReceiver"]
 
 log = logging.getLogger("harness.receiver")
 
+_CORRECT = Behaviour()
 _START_TIMEOUT = 15.0
 _STOP_TIMEOUT = 10.0
 
@@ -53,8 +54,14 @@ class ReferenceReceiver:
         delay: float | None = None,
         clock: Callable[[], float] = time.time,
         confirm_allowed: Callable[[str], bool] = loopback_only,
+        mode: str = "strict",
+        queue_delay: float | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        if mode not in MODES:
+            raise UsageError(f"Unknown receiver mode {mode!r}. Known: {', '.join(MODES)}.")
+        self.mode = mode
+        self._queue_delay = queue_delay  # queue-first: seconds between the 2xx and the store (default 0.5)
         if isinstance(provider, str):
             provider = (catalog or load_catalog()).get(provider)
         self.provider: Provider = provider
@@ -112,8 +119,18 @@ class ReferenceReceiver:
 
     @property
     def behaviour(self) -> Behaviour:
-        """The switches of the chosen bug, or the correct receiver's."""
-        return BUGS[self.bug].behaviour if self.bug else Behaviour()
+        """The switches of the chosen mode, with the chosen bug's on top."""
+        base = MODES[self.mode]
+        if self._queue_delay is not None and base.queue_delay > 0:
+            base = replace(base, queue_delay=self._queue_delay)
+        if not self.bug:
+            return base
+        changed = {
+            f.name: getattr(base, f.name)
+            for f in fields(Behaviour)
+            if getattr(base, f.name) != getattr(_CORRECT, f.name)
+        }
+        return replace(BUGS[self.bug].behaviour, **changed)
 
     @property
     def bug_info(self) -> Bug | None:

@@ -1,54 +1,96 @@
-"""Authentication exactly as each provider does it, and every forgery an attacker might try.
+"""Authentication exactly as each provider does it, every forgery an attacker might try, and how a receiver checks it.
 
-A scheme is one registered class; ``sign_delivery`` applies every scheme the credentials configure (SendGrid may have
-its ECDSA signature and an OAuth token at once), ``forge_delivery`` makes one negative variant.
+A scheme is either a registered class (ECDSA, Basic, bearer, OAuth) or an HMAC scheme a profile describes as data
+(``auth.hmac``); ``scheme_for`` resolves a profile's scheme name to either. Each scheme owns its signer, its negative
+variants and its verifier. ``sign_delivery`` applies every scheme the credentials configure (SendGrid may have its
+ECDSA signature and an OAuth token at once), ``forge_delivery`` makes one negative variant, ``verifiers`` gives the
+reference receiver its checks.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import fields, replace
+from pathlib import Path
 
-from harness.catalog import Provider
+from harness.catalog import AuthSpec, HmacSpec, Provider
 from harness.core.models import Delivery
 from harness.core.registry import Registry
 from harness.credentials import Credentials
+from harness.errors import ConfigError
 from harness.signing._base import VARIANTS, SigningScheme, tamper
+from harness.signing._declarative import HmacScheme
 from harness.signing._ecdsa import SendGridEcdsa
-from harness.signing._hmac import GitHub, Jira, Shopify, Slack, Standard, Stripe, SvixStandard, TeamsHmac
-from harness.signing._static import Basic, Bearer
-from harness.signing.oauth import OAuthClientCredentials, TokenClient
+from harness.signing._static import Basic, Bearer, OAuth
+from harness.signing._verifier import Verifier
+from harness.signing.oauth import TokenClient
 
 __all__ = [
+    "OAUTH_SCHEME",
     "SCHEMES",
     "VARIANTS",
+    "HmacScheme",
     "SigningScheme",
     "TokenClient",
+    "Verifier",
     "active_schemes",
     "applicable_variants",
     "forge_delivery",
+    "fresh_credentials",
+    "scheme_for",
     "sign_delivery",
     "tamper",
+    "verifiers",
 ]
 
+OAUTH_SCHEME = OAuth.name
 SCHEMES: Registry[SigningScheme] = Registry("signing scheme")
-for _scheme in (
-    SendGridEcdsa(),
-    OAuthClientCredentials(),
-    TeamsHmac(),
-    Jira(),
-    GitHub(),
-    Stripe(),
-    Slack(),
-    Shopify(),
-    Standard(),
-    SvixStandard(),
-    Basic(),
-    Bearer(),
-):
+for _scheme in (SendGridEcdsa(), OAuth(), Basic(), Bearer()):
     SCHEMES.register(_scheme.name, _scheme)
 
+_DECLARED: dict[tuple[str, HmacSpec], HmacScheme] = {}
 
-_ACTIVE: dict[tuple[tuple[str, ...], Credentials], list[SigningScheme]] = {}
+
+def scheme_for(provider: Provider, name: str) -> SigningScheme:
+    """The scheme a profile names: one it describes under ``auth.hmac``, else a registered one."""
+    spec = provider.auth.hmac.get(name)
+    if spec is None:
+        if name not in SCHEMES.names():
+            declared = ", ".join([*provider.auth.hmac, *SCHEMES.names()])
+            raise ConfigError(
+                f"{provider.id!r} names the auth scheme {name!r}, which is neither in its auth.hmac "
+                f"nor built in (known: {declared})."
+            )
+        return SCHEMES.get(name)
+    found = _DECLARED.get((name, spec))
+    if found is None:
+        if len(_DECLARED) > 256:
+            _DECLARED.clear()
+        found = _DECLARED[(name, spec)] = HmacScheme(name, spec)
+    return found
+
+
+def verifiers(provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> list[Verifier]:
+    """A receiver's checks: one per scheme the credentials configure; a request must pass every one."""
+    out = [scheme.verifier(provider, creds, token_ok) for scheme in active_schemes(provider, creds)]
+    if not out:
+        wanted = ", ".join(provider.auth.schemes)
+        raise ConfigError(f"No credentials for any auth scheme of {provider.id!r} ({wanted}); refusing to run open.")
+    return out
+
+
+def fresh_credentials(provider: Provider, folder: Path, token_url: str) -> Credentials:
+    """New credentials for a receiver: the provider's first scheme, plus OAuth where the profile lists it."""
+    wanted = [provider.auth.schemes[0]]
+    if OAUTH_SCHEME in provider.auth.schemes[1:]:
+        wanted.append(OAUTH_SCHEME)
+    creds = Credentials()
+    for name in wanted:
+        made = scheme_for(provider, name).fresh_credentials(provider, folder, token_url)
+        given = {f.name: getattr(made, f.name) for f in fields(made) if getattr(made, f.name) is not None}
+        creds = replace(creds, **given)
+    return creds
 
 
 def active_schemes(provider: Provider, creds: Credentials) -> list[SigningScheme]:
@@ -57,30 +99,32 @@ def active_schemes(provider: Provider, creds: Credentials) -> list[SigningScheme
 
 
 _LAST: tuple[object, object, SigningScheme] = (None, None, SigningScheme())
-_ACTIVE_BY_ID: dict[tuple[int, int], tuple[tuple[str, ...], Credentials, list[SigningScheme]]] = {}
+_ACTIVE: dict[tuple[object, ...], list[SigningScheme]] = {}
+_ACTIVE_BY_ID: dict[tuple[int, int], tuple[AuthSpec, Credentials, list[SigningScheme]]] = {}
 
 
 def _active(provider: Provider, creds: Credentials) -> list[SigningScheme]:
-    schemes = provider.auth.schemes
-    fast = _ACTIVE_BY_ID.get((id(schemes), id(creds)))
-    if fast is not None and fast[0] is schemes and fast[1] is creds:
+    auth = provider.auth
+    fast = _ACTIVE_BY_ID.get((id(auth), id(creds)))
+    if fast is not None and fast[0] is auth and fast[1] is creds:
         return fast[2]  # the hot path: the same provider and credentials object as last time
-    key = (schemes, creds)
+    key = (auth.schemes, tuple(auth.hmac.items()), creds)
     found = _ACTIVE.get(key)
     if found is None:
-        found = [SCHEMES.get(name) for name in provider.auth.schemes if SCHEMES.get(name).configured(creds)]
+        candidates = [scheme_for(provider, name) for name in auth.schemes]
+        found = [scheme for scheme in candidates if scheme.configured(creds)]
         if len(_ACTIVE) > 256:
             _ACTIVE.clear()
         _ACTIVE[key] = found
     if len(_ACTIVE_BY_ID) > 256:
         _ACTIVE_BY_ID.clear()
-    _ACTIVE_BY_ID[(id(schemes), id(creds))] = (schemes, creds, found)
+    _ACTIVE_BY_ID[(id(auth), id(creds))] = (auth, creds, found)
     return found
 
 
-def _remember(schemes: tuple[str, ...], creds: Credentials, scheme: SigningScheme) -> None:
+def _remember(auth: AuthSpec, creds: Credentials, scheme: SigningScheme) -> None:
     global _LAST
-    _LAST = (schemes, creds, scheme)  # one atomic assignment: readers see the old or the new triple, never a mix
+    _LAST = (auth, creds, scheme)  # one atomic assignment: readers see the old or the new triple, never a mix
 
 
 def sign_delivery(provider: Provider, delivery: Delivery, creds: Credentials, *, now: float | None = None) -> Delivery:
@@ -88,11 +132,11 @@ def sign_delivery(provider: Provider, delivery: Delivery, creds: Credentials, *,
     if now is None:
         now = time.time()
     last = _LAST
-    if last[0] is provider.auth.schemes and last[1] is creds:  # the same provider and credentials as last call
+    if last[0] is provider.auth and last[1] is creds:  # the same provider and credentials as last call
         return last[2].sign(provider, delivery, creds, now)
     schemes = _active(provider, creds)
     if len(schemes) == 1:
-        _remember(provider.auth.schemes, creds, schemes[0])
+        _remember(provider.auth, creds, schemes[0])
         return schemes[0].sign(provider, delivery, creds, now)
     for scheme in schemes:
         delivery = scheme.sign(provider, delivery, creds, now)

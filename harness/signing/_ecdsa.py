@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import os
+from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
+from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -13,7 +17,8 @@ from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
 from harness.signing._base import SigningScheme
-from harness.signing.keys import load_private_key
+from harness.signing._verifier import Headers, Verifier, get_header, parse_int, unb64
+from harness.signing.keys import load_private_key, load_public_key
 
 __all__ = ["SendGridEcdsa"]
 
@@ -24,7 +29,6 @@ TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 @lru_cache(maxsize=1)
 def _stranger_key_path() -> str:
     """A throw-away key for the wrong-key variant, written once per process."""
-    import os
     import tempfile
 
     key = ec.generate_private_key(ec.SECP256R1())
@@ -50,6 +54,37 @@ class SendGridEcdsa(SigningScheme):
         signature = key.sign(stamp.encode() + delivery.body, ec.ECDSA(hashes.SHA256()))
         headers = {SIGNATURE: base64.b64encode(signature).decode(), TIMESTAMP: stamp}
         return self._set_headers(delivery, headers, int(now))
+
+    def verifier(self, provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> Verifier:
+        """Verify with the public half only, as a real receiver holds it."""
+        public = load_public_key(creds.signing_key or "")
+
+        def check(headers: Headers, body: bytes) -> str | None:
+            signature, stamp = get_header(headers, SIGNATURE), get_header(headers, TIMESTAMP)
+            if not signature or not stamp:
+                return "missing SendGrid signature or timestamp header"
+            der = unb64(signature)
+            if der is None or parse_int(stamp) is None:
+                return "malformed SendGrid signature or timestamp"
+            try:
+                public.verify(der, stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+            except (InvalidSignature, ValueError):
+                return "SendGrid signature does not verify"
+            return None
+
+        return Verifier(self.name, self.headers, True, check, lambda h: parse_int(get_header(h, TIMESTAMP)))
+
+    def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
+        """A new P-256 key written (mode 0600) into the folder."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        path = folder / "sendgrid-signing-key.pem"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        return Credentials(signing_key=str(path))
 
     def wrong_credentials(self, creds: Credentials) -> Credentials:
         """Another P-256 key."""

@@ -1,16 +1,44 @@
-"""Credentials sent as they are: HTTP Basic (OCI through URL user-info) and a static bearer token."""
+"""Credentials sent as they are: HTTP Basic (OCI through URL user-info), a static bearer token, an OAuth token."""
 
 from __future__ import annotations
 
+import base64
+import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
 from harness.signing._base import SigningScheme
+from harness.signing._verifier import Headers, Verifier, get_header
+from harness.signing.oauth import OAuthClientCredentials
 
-__all__ = ["Basic", "Bearer"]
+__all__ = ["Basic", "Bearer", "OAuth"]
+
+
+def _no_dash(size: int) -> str:
+    """A random token that does not start with '-', so it pastes into any command line as an option value."""
+    value = secrets.token_urlsafe(size)
+    while value.startswith("-"):
+        value = secrets.token_urlsafe(size)
+    return value
+
+
+def _same(expected: str, given: str) -> bool:
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
+
+
+def _bearer_verifier(name: str, token_ok: Callable[[str], bool]) -> Verifier:
+    def check(headers: Headers, body: bytes) -> str | None:
+        scheme, _, token = (get_header(headers, "Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token or " " in token.strip():
+            return "missing or malformed bearer token"
+        return None if token_ok(token.strip()) else "unknown or expired bearer token"
+
+    return Verifier(name, ("Authorization",), False, check)
 
 
 class Basic(SigningScheme):
@@ -37,6 +65,23 @@ class Basic(SigningScheme):
             return delivery.replace(url_userinfo=None).with_headers({"Authorization": "Basic %%%not-base64"})
         return None
 
+    def verifier(self, provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> Verifier:
+        """Compare the Authorization header with the expected user and password."""
+        user, password = creds.basic or ("", "")
+        expected = base64.b64encode(f"{user}:{password}".encode()).decode()
+
+        def check(headers: Headers, body: bytes) -> str | None:
+            scheme, _, given = (get_header(headers, "Authorization") or "").partition(" ")
+            if scheme.lower() != "basic" or not given:
+                return "missing or malformed Basic credentials"
+            return None if _same(expected, given.strip()) else "wrong Basic credentials"
+
+        return Verifier(self.name, self.headers, False, check)
+
+    def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
+        """A fixed user and a random password."""
+        return Credentials(basic=("harness", _no_dash(18)))
+
 
 class Bearer(SigningScheme):
     """A static ``Authorization: Bearer <token>``."""
@@ -57,3 +102,29 @@ class Bearer(SigningScheme):
     def malformed(self, delivery: Delivery) -> Delivery:
         """A bearer header without a token."""
         return delivery.with_headers({"Authorization": "Bearer"})
+
+    def verifier(self, provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> Verifier:
+        """Accept exactly the configured token."""
+        expected = creds.bearer or ""
+        return _bearer_verifier(self.name, lambda token: _same(expected, token))
+
+    def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
+        """A random token."""
+        return Credentials(bearer=_no_dash(32))
+
+
+class OAuth(OAuthClientCredentials):
+    """The OAuth client-credentials scheme with its receiver side: tokens the receiver's own issuer handed out."""
+
+    def verifier(self, provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> Verifier:
+        """Accept a bearer token the issuer recognises as live."""
+        return _bearer_verifier(self.name, token_ok)
+
+    def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
+        """A client id and secret for the receiver's token endpoint."""
+        return Credentials(
+            token_url=token_url,
+            client_id="webhook-harness-" + secrets.token_hex(4),
+            client_secret=_no_dash(24),
+            oauth_credentials_in=provider.auth.oauth_credentials_in,
+        )

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from harness.errors import ConfigError
 
-__all__ = ["generate_keypair", "is_pem_text", "load_private_key", "public_key_b64"]
+__all__ = ["generate_keypair", "is_pem_text", "load_private_key", "load_public_key", "public_key_b64"]
 
 
 def generate_keypair() -> tuple[bytes, str]:
@@ -53,3 +53,28 @@ def load_private_key(path: str) -> ec.EllipticCurvePrivateKey:
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ConfigError(f"{name} is not an EC P-256 private key, which SendGrid's signature needs.")
     return key
+
+
+def load_public_key(pem_path: str) -> ec.EllipticCurvePublicKey:
+    """The P-256 public key of a private or public key PEM file or PEM text (a real receiver holds only this half)."""
+    if is_pem_text(pem_path):
+        data, shown = pem_path.encode(), "the signing key given as PEM text"
+    else:
+        shown = repr(pem_path)
+        try:
+            data = Path(pem_path).expanduser().read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"Cannot read the signing key {pem_path!r}: {exc.strerror or exc}.") from None
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        try:
+            public = serialization.load_pem_public_key(data)
+        except ValueError:
+            raise ConfigError(f"{shown} is not a PEM EC P-256 key.") from None
+        if not isinstance(public, ec.EllipticCurvePublicKey):
+            raise ConfigError(f"{shown} is not an EC P-256 key.") from None
+        return public
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ConfigError(f"{shown} is not an EC P-256 private key.")
+    return key.public_key()

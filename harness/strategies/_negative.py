@@ -16,7 +16,7 @@ from harness.catalog import Catalog, Provider
 from harness.core.models import Delivery
 from harness.core.pointers import set_pointer
 from harness.deliveries import build_delivery
-from harness.generation.schema import branches, kinds, resolve
+from harness.generation.schema import branches, json_type, kinds, resolve
 from harness.strategies._valid import provider_of, typed_payloads
 
 __all__ = [
@@ -117,25 +117,11 @@ def _admitted(sub: Any, resolver: Resolver | None) -> set[str]:
         return _admitted(sub, resolver)
     if "const" in sub or "enum" in sub:
         values = [sub["const"]] if "const" in sub else list(sub["enum"])
-        return {_json_type(v) for v in values} | ({"number"} if any(type(v) is int for v in values) else set())
+        return {json_type(v) for v in values} | ({"number"} if any(type(v) is int for v in values) else set())
     if "anyOf" in sub:
         return set().union(*(_admitted(b, resolver) for b in branches(sub)))
     found = set(kinds(sub))
     return found | {"integer"} if "number" in found else found
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 _WRONG_VALUES: tuple[tuple[str, Any], ...] = (

@@ -64,14 +64,14 @@ def test_exit_code_and_report_of_a_failing_run_without_secrets(tmp_path: Path) -
     assert result.exit_code == 1
     report = to_json(result)
     assert report["provider"] == "github" and report["seed"] == 11 and report["exit_code"] == 1
-    assert report["summary"] == {"passed": 7, "failed": 3, "warned": 0, "skipped": 3, "blocked": 0}
+    assert report["summary"] == {"passed": 9, "failed": 3, "warned": 0, "skipped": 4, "blocked": 0}
     by_id = {c["id"]: c for c in report["checks"]}
     assert list(by_id) == ordered_ids()
     failed = by_id["rejects-missing-auth"]
     assert failed["status"] == "failed" and failed["category"] == "auth" and failed["repro"].startswith("curl ")
     assert failed["violations"][0]["expected"].startswith("a 4xx") and "HTTP 200" in failed["violations"][0]["received"]
     assert by_id["handshake"]["status"] == "skipped" and by_id["handshake"]["repro"] is None
-    assert by_id["accepts-valid"]["requests"] == len(fake.provider.ordinary_events)
+    assert by_id["accepts-valid"]["requests"] == len(fake.provider.ordinary_events) + 1  # and one non-ASCII body
     terminal = "\n".join(
         [*(render_outcome(o) for o in result.outcomes), render_failures(result.outcomes, 11), render_summary(result)]
     )
@@ -142,3 +142,18 @@ def test_a_violation_repro_replays_what_the_check_sent() -> None:
     (request,) = seen
     assert json.loads(request["body"])["ref"] and request["headers"]["X-GitHub-Event"] == "push"
     assert fake.authentic(Delivery("github", "POST", request["headers"], request["body"], (), ()))
+
+
+def test_identical_refusals_are_one_block_naming_the_cause() -> None:
+    from harness.checks import CheckOutcome
+    from harness.report import render_check_failure
+    from harness.violations import ContractViolation
+
+    expected = "a 2xx: the provider retries or gives up on anything else"
+    violations = [
+        ContractViolation("accepts-valid", f"A valid {e!r} delivery was not acknowledged", expected, "HTTP 401 in 3 ms")
+        for e in ("push", "issues", "ping", "release")
+    ]
+    text = render_check_failure(CheckOutcome("accepts-valid", "t", "failed", violations))
+    assert text.count("__ accepts-valid __") == 1
+    assert "Same answer (HTTP 401) for 3 more" in text and "check the secret, key or token" in text

@@ -110,3 +110,64 @@ def test_header_seed_matches_the_replay_lines_under_xdist(
     header = re.search(r"hypothesis seed (\d+)", text)
     replays = set(re.findall(r"--hypothesis-seed=(\d+)", text))
     assert header and replays == {header.group(1)}, text
+
+
+def test_a_warned_item_passes_with_a_warning_and_strict_fails_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ReferenceReceiver("stripe", mode="lenient") as rx:
+        assert rx.credentials.secret
+        monkeypatch.setenv(ENV_VARS["secret"], rx.credentials.secret)
+        args = ["--webhook-url", rx.url, "--webhook-provider", "stripe", "--webhook-check", "rejects-schema-violations"]
+        lenient = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider", "-rA")
+        strict = pytester.runpytest_subprocess(*args, "--webhook-strict", "-p", "no:cacheprovider")
+        as_error = pytester.runpytest_subprocess(*args, "-W", "error::harness.pytest_plugin.WebhookContractWarning")
+    assert lenient.ret == 0, lenient.stdout.str()
+    lenient.assert_outcomes(passed=1, warnings=1)
+    assert "WebhookContractWarning" in lenient.stdout.str()
+    assert strict.ret == 1 and as_error.ret == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "needle"),
+    [
+        (["--webhook-timeout", "nan"], "timeout"),
+        (["--webhook-max-examples", "-5"], "max_examples"),
+        (["--webhook-url", "http://127.0.0.1:70000/x"], "ort"),
+    ],
+)
+def test_bad_plugin_options_are_one_line_usage_errors(
+    pytester: pytest.Pytester, option: list[str], needle: str
+) -> None:
+    # Issue 16: each of these printed thousands of traceback lines.
+    args = ["--webhook-url", "http://127.0.0.1:9/x", "--webhook-provider", PROVIDER, "--webhook-secret", "abcdef"]
+    result = pytester.runpytest_subprocess(*args, *option, "-p", "no:cacheprovider")
+    err = result.stderr.str()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
+
+
+def test_the_fixture_reads_credentials_from_the_environment_without_a_webhook_url(
+    pytester: pytest.Pytester, receiver: ReferenceReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 15: docs/pytest-plugin.md's fixture example skipped ("variant 'wrong-key' does not apply") unless
+    # --webhook-url was also given, which added the 13 contract items.
+    assert receiver.credentials.secret
+    monkeypatch.setenv(ENV_VARS["secret"], receiver.credentials.secret)
+    pytester.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.webhook("github", url="{receiver.url}")
+        def test_bad_signature_is_rejected(webhook):
+            reply = webhook.send("push", variant="wrong-key")
+            assert reply.status in (401, 403)
+
+        @pytest.mark.webhook("github", url="{receiver.url}")
+        def test_good_signature_is_accepted(webhook):
+            assert webhook.send("push").status == 200
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=2)
+    assert "test_contract[" not in result.stdout.str()

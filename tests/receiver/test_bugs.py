@@ -9,15 +9,26 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from harness.checks import CHECKS
-from harness.receiver import BUGS, ReferenceReceiver, rejected_event
+from harness.checks import CHECKS, ordered_ids
+from harness.receiver import BUGS, CHECK_IDS, ReferenceReceiver, rejected_event
 from harness.signing import tamper
+from harness.volume import VolumeGenerator
 from tests.receiver._helpers import CATALOG, count, delivery, forged, send, signed
 
 
-def test_every_check_has_a_bug_that_fails_it() -> None:
-    caught = {c for bug in BUGS.values() for p in CATALOG for c in bug.expected_failures(p)}
-    assert caught == set(CHECKS.names())  # the checks registry, not the receiver's own list of check ids
+def test_the_bug_catalogue_follows_the_check_registry() -> None:
+    assert CHECK_IDS == tuple(ordered_ids())
+    named = {bug for name in ordered_ids() for bug in CHECKS.get(name).bugs}
+    assert named <= set(BUGS), "a registration names a bug the receiver does not have"
+    for bug in BUGS.values():
+        if not bug.generic:
+            assert bug.fails == {c for c in ordered_ids() if bug.name in CHECKS.get(c).bugs}
+
+
+def test_every_registered_check_has_a_dedicated_bug_that_fails_it() -> None:
+    caught = {c for bug in BUGS.values() if not bug.generic for p in CATALOG for c in bug.expected_failures(p)}
+    assert caught == set(ordered_ids())
+    assert [b.name for b in BUGS.values() if b.generic] == ["plain-500"]
 
 
 def test_expected_failures_follow_the_provider_facts() -> None:
@@ -159,3 +170,67 @@ def test_plain_500_breaks_the_webhook_but_not_the_probe() -> None:
         assert send(rx, signed(rx, d)).status_code == 500  # signing still gets a token: the token endpoint works
         assert count(rx, d.idempotency_keys[0]) == 0
         assert requests.get(rx.probe_url.format(event_id="x"), timeout=5).json() == {"count": 0}
+
+
+def test_reserialised_signature_refuses_non_ascii_text_only() -> None:
+    with ReferenceReceiver("github", bug="reserialised-signature") as rx:
+        d = delivery(rx.provider)
+        assert send(rx, signed(rx, d)).status_code == 200
+        payload = json.loads(d.body)
+        payload["zen"] = "Grüße aus 東京"
+        hostile = d.replace(body=rx.provider.encode(payload))
+        assert "Grüße".encode() in hostile.body  # raw UTF-8, as the provider sends it
+        assert send(rx, signed(rx, hostile)).status_code == 401
+
+
+def test_first_signature_only_refuses_a_rotation_header_with_the_unknown_key_first() -> None:
+    from harness.signing import SCHEMES
+
+    other = "whsec_" + "b" * 43 + "="
+    with ReferenceReceiver("stripe", bug="first-signature-only") as rx, ReferenceReceiver("stripe") as good:
+        for receiver, first, status in ((rx, True, 401), (rx, False, 200), (good, True, 200), (good, False, 200)):
+            d = SCHEMES.get("stripe").sign(  # type: ignore[call-arg]
+                receiver.provider,
+                delivery(receiver.provider, seed=int(first)),
+                receiver.credentials,
+                time.time(),
+                extra_keys=[other],
+                extra_first=first,
+            )
+            assert send(receiver, d).status_code == status, (receiver.bug, first)
+
+
+def test_first_event_only_stores_body_0_and_drops_the_rest() -> None:
+    with ReferenceReceiver("sendgrid", bug="first-event-only") as rx:
+        d = next(VolumeGenerator(rx.provider, seed=3).deliveries(1, batch_size=3))
+        assert len(d.idempotency_keys) == 3
+        assert send(rx, signed(rx, d)).status_code == 200
+        assert [count(rx, key) for key in d.idempotency_keys] == [1, 0, 0]
+
+
+def test_lenient_mode_accepts_schema_invalid_events_but_not_the_wrong_shape() -> None:
+    with ReferenceReceiver("stripe", mode="lenient") as rx:
+        d = delivery(rx.provider)
+        payload = json.loads(d.body)
+        payload.pop("object", None)
+        assert send(rx, signed(rx, d.replace(body=rx.provider.encode(payload)))).status_code == 200
+        assert send(rx, signed(rx, delivery(rx.provider, seed=2).replace(body=b"[1, 2]"))).status_code == 400
+        assert send(rx, signed(rx, delivery(rx.provider, seed=3).replace(body=b"{oops"))).status_code == 400
+
+
+def test_queue_first_answers_before_it_stores() -> None:
+    with ReferenceReceiver("github", mode="queue-first") as rx:
+        d = signed(rx, delivery(rx.provider))
+        assert send(rx, d).status_code == 200
+        assert count(rx, d.idempotency_keys[0]) == 0  # acknowledged, not yet stored
+        deadline = time.monotonic() + 5
+        while count(rx, d.idempotency_keys[0]) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the receiver's real queue delay (0.5 s), bounded
+        assert count(rx, d.idempotency_keys[0]) == 1
+
+
+def test_an_unknown_mode_is_a_usage_error() -> None:
+    from harness.errors import UsageError
+
+    with pytest.raises(UsageError, match="Unknown receiver mode"):
+        ReferenceReceiver("github", mode="eventual")

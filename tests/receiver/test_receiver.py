@@ -74,7 +74,12 @@ def test_schema_invalid_known_event_is_400(rx: ReferenceReceiver) -> None:
     payload = json.loads(d.body)
     item = payload[0] if isinstance(payload, list) else payload
     name = d.event_types[0]
-    required = [f for f in rx.provider.event(name).schema.get("required", []) if f not in ("type", "event")]
+    schema = rx.provider.event(name).schema
+    required = [f for f in schema.get("required", []) if f not in ("type", "event")]
+    while not required and len(schema.get("required", [])) == 1:  # an envelope of one object: PagerDuty's event
+        key = schema["required"][0]
+        schema, item = schema["properties"][key], item[key]
+        required = [f for f in schema.get("required", []) if f not in ("id", "event_type")]
     assert required, name
     item.pop(required[-1])
     answer = send(rx, signed(rx, d.replace(body=rx.provider.encode(payload))))

@@ -1,22 +1,63 @@
-"""HMAC-SHA256 schemes: Teams, Jira and GitHub (X-Hub-Signature), Stripe, Slack, Shopify, Standard Webhooks."""
+"""The coded HMAC schemes as they were before the declarative form replaced them (kept as the test oracle).
+
+Verbatim from harness/signing/_hmac.py and _mac.py at f0b5123, except imports; used only to prove that the
+declarative descriptions in the built-in profiles produce byte-identical headers."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
 from harness.errors import ConfigError
 from harness.signing._base import SigningScheme
-from harness.signing._mac import hmac_sha256, hmac_sha256_prefixed
 
-__all__ = ["GitHub", "Jira", "Shopify", "Slack", "Standard", "Stripe", "TeamsHmac"]
+_BLOCK = 64  # SHA-256's block size in bytes
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+_STATES: dict[bytes, tuple[Any, Any]] = {}
+
+
+def _states(key: bytes) -> tuple[Any, Any]:
+    """The SHA-256 states after absorbing ``K ^ ipad`` and ``K ^ opad`` (cached per key)."""
+    found = _STATES.get(key)
+    if found is None:
+        block = hashlib.sha256(key).digest() if len(key) > _BLOCK else key
+        block = block.ljust(_BLOCK, b"\0")
+        found = (hashlib.sha256(block.translate(_IPAD)), hashlib.sha256(block.translate(_OPAD)))
+        if len(_STATES) > 64:
+            _STATES.clear()
+        _STATES[key] = found
+    return found
+
+
+def hmac_sha256(key: bytes, message: bytes) -> bytes:
+    """HMAC-SHA256 of ``message``."""
+    inner_state, outer_state = _STATES.get(key) or _states(key)
+    inner = inner_state.copy()
+    inner.update(message)
+    outer = outer_state.copy()
+    outer.update(inner.digest())
+    return outer.digest()  # type: ignore[no-any-return]
+
+
+def hmac_sha256_prefixed(key: bytes, prefix: bytes, body: bytes) -> bytes:
+    """HMAC-SHA256 of ``prefix + body``, without building the concatenation."""
+    inner_state, outer_state = _STATES.get(key) or _states(key)
+    inner = inner_state.copy()
+    inner.update(prefix)
+    inner.update(body)
+    outer = outer_state.copy()
+    outer.update(inner.digest())
+    return outer.digest()  # type: ignore[no-any-return]
 
 
 _mac = hmac_sha256
@@ -119,17 +160,34 @@ class Shopify(SigningScheme):
 
 
 class Stripe(SigningScheme):
-    """``Stripe-Signature: t=<unix>,v1=<hex>`` over ``"{t}.{body}"``, keyed with the whsec_ string as is."""
+    """``Stripe-Signature: t=<unix>,v1=<hex>`` over ``"{t}.{body}"``, keyed with the whsec_ string as is.
+
+    During a secret roll Stripe sends one ``v1`` per active secret; ``extra_keys`` adds those (first or last).
+    """
 
     name = "stripe"
     headers = ("Stripe-Signature",)
     timestamped = True
+    extra_keys_supported: ClassVar[bool] = True
 
-    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
-        """Sign timestamp and body."""
+    def sign(
+        self,
+        provider: Provider,
+        delivery: Delivery,
+        creds: Credentials,
+        now: float,
+        *,
+        extra_keys: Sequence[str] = (),
+        extra_first: bool = True,
+    ) -> Delivery:
+        """Sign timestamp and body (with each of ``extra_keys`` too: several ``v1`` entries)."""
         stamp = int(now)
-        digest = _mac2(_utf8(creds.secret or ""), b"%d." % stamp, delivery.body).hex()
-        return self._set_headers(delivery, {"Stripe-Signature": f"t={stamp},v1={digest}"}, stamp)
+        prefix = b"%d." % stamp
+        own = f"v1={_mac2(_utf8(creds.secret or ''), prefix, delivery.body).hex()}"
+        if extra_keys:
+            extra = [f"v1={_mac2(_utf8(key), prefix, delivery.body).hex()}" for key in extra_keys]
+            own = ",".join([*extra, own] if extra_first else [own, *extra])
+        return self._set_headers(delivery, {"Stripe-Signature": f"t={stamp},{own}"}, stamp)
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """A header without a usable timestamp or v1 entry."""
@@ -174,8 +232,33 @@ class Standard(SigningScheme):
         self._others = frozenset(n for family in _FAMILIES.values() for n in family) - set(self._names)
         self._not_yet = self._others | set(self._names[1:])  # absent in the common case: only our id is there
 
-    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
-        """Sign id, timestamp and body with the base64-decoded whsec_ key."""
+    extra_keys_supported: ClassVar[bool] = True
+
+    def sign(
+        self,
+        provider: Provider,
+        delivery: Delivery,
+        creds: Credentials,
+        now: float,
+        *,
+        extra_keys: Sequence[str] = (),
+        extra_first: bool = True,
+    ) -> Delivery:
+        """Sign id, timestamp and body with the base64-decoded whsec_ key (and ``extra_keys``: a signature list)."""
+        signed = self._sign(delivery, creds, now)
+        if not extra_keys:
+            return signed
+        id_header, _, signature_header = self._names
+        prefix = b"%s.%d." % (signed.headers[id_header].encode(), int(now))
+        try:
+            extra = [f"v1,{_b64(_mac2(_whsec_key(key), prefix, signed.body))}" for key in extra_keys]
+        except ValueError:
+            raise ConfigError("A Standard Webhooks secret is 'whsec_' followed by base64.") from None
+        own = [signed.headers[signature_header]]
+        entries = extra + own if extra_first else own + extra
+        return signed.with_headers({signature_header: " ".join(entries)})
+
+    def _sign(self, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         secret = creds.secret or ""
         key = _WHSEC.get(secret)
         if key is None:

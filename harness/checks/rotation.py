@@ -1,0 +1,89 @@
+"""Key rotation: while a secret rolls, the provider signs each delivery with every active secret in one header."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Protocol, cast
+
+from harness.catalog import Provider
+from harness.checks._context import CheckContext
+from harness.checks._registry import check
+from harness.core.models import Delivery
+from harness.credentials import Credentials
+from harness.signing import SigningScheme, active_schemes
+from harness.violations import ContractViolation
+
+__all__ = ["rotating_scheme"]
+
+
+class _Rotating(Protocol):
+    name: str
+
+    def wrong_credentials(self, creds: Credentials) -> Credentials: ...
+
+    def sign_rotated(
+        self,
+        provider: Provider,
+        delivery: Delivery,
+        creds: Credentials,
+        now: float,
+        *,
+        extra_keys: Sequence[str],
+        extra_first: bool = True,
+    ) -> Delivery: ...
+
+
+def rotating_scheme(ctx: CheckContext) -> _Rotating | None:
+    """The active scheme whose header can carry several signatures (Stripe, Standard Webhooks), if any."""
+    scheme: SigningScheme | None = next(
+        (s for s in active_schemes(ctx.provider, ctx.credentials) if getattr(s, "extra_keys_supported", False)), None
+    )
+    return cast(_Rotating, scheme) if scheme is not None else None
+
+
+def _applies(ctx: CheckContext) -> str | None:
+    if rotating_scheme(ctx) is not None:
+        return None
+    return f"{ctx.provider.id}'s signature header carries one signature, so a rotation sends nothing new"
+
+
+@check(
+    "accepts-rotated-secret",
+    "During a key rotation, a header with the old and the new signature gets a 2xx",
+    17,
+    _applies,
+    category="auth",
+    bugs=("first-signature-only",),
+    gated=True,
+)
+def accepts_rotated_secret(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """One signature by an unrelated key and one by the receiver's, in both orders."""
+    scheme = rotating_scheme(ctx)
+    assert scheme is not None
+    other = scheme.wrong_credentials(ctx.credentials).secret or ""
+    out = []
+    for first, where in ((True, "first"), (False, "last")):
+        delivery = ctx.unsigned()
+        now = time.time()
+        signed = scheme.sign_rotated(
+            ctx.provider, delivery, ctx.credentials, now, extra_keys=[other], extra_first=first
+        )
+        for other_scheme in active_schemes(ctx.provider, ctx.credentials):  # another configured scheme signs as usual
+            if other_scheme.name != scheme.name:
+                signed = other_scheme.sign(ctx.provider, signed, ctx.credentials, time.time())
+        reply = ctx.send(signed.replace(label=f"rotated, unknown key {where}"))
+        if reply.ok:
+            continue
+        out.append(
+            ctx.violation(
+                "accepts-rotated-secret",
+                f"A delivery signed with two keys (the unknown one {where}) was refused",
+                "a 2xx: during a secret roll the provider sends one signature per active secret; any match is valid",
+                signed,
+                reply,
+                "compare every signature in the header (each v1 entry) and accept if any matches, "
+                "not just the first one",
+            )
+        )
+    return out, []

@@ -1,0 +1,65 @@
+"""`webhook-harness drift PROVIDER FILE...`: recorded bodies validated against the catalog's schemas."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from harness.cli._options import (
+    add_auth_options,
+    add_catalog_options,
+    catalog_from_args,
+    config_from_args,
+    credentials_from_args,
+)
+
+__all__ = ["register", "run"]
+
+
+def register(sub: Any) -> None:
+    """Add the `drift` subcommand."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "drift",
+        help="validate recorded deliveries against the provider's schemas",
+        description="Exit 0: every event fits its schema (added fields and unknown event types are information); "
+        "1: a schema violation (or, with --strict, any drift); 2: usage error.",
+    )
+    parser.add_argument("provider", metavar="PROVIDER")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="recordings (JSON Lines or HAR 1.2)")
+    parser.add_argument("--report", metavar="PATH", help="write a JSON report")
+    parser.add_argument("--propose", metavar="DIR", help="write widened schemas as a catalog overlay (--schemas DIR)")
+    parser.add_argument("--strict", action="store_true", help="added fields and unknown event types fail too")
+    add_catalog_options(parser)
+    add_auth_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Analyse, print, write the report and the overlay."""
+    import json
+    from itertools import chain
+    from pathlib import Path
+
+    from harness.credentials import Redactor
+    from harness.errors import ConfigError
+    from harness.recording import analyse_drift, read_records, write_overlay
+    from harness.report import ensure_writable
+
+    config = config_from_args(args)
+    provider = catalog_from_args(args, config).get(args.provider)
+    redact = Redactor(credentials_from_args(args, config).secrets())
+    if args.report:
+        ensure_writable(args.report)
+    records = chain.from_iterable(read_records(path) for path in args.files)
+    report = analyse_drift(provider, records, redact=redact, strict=args.strict)
+    print(redact(report.render()))
+    if args.report:
+        try:
+            Path(args.report).write_text(redact(json.dumps(report.to_json(), indent=2)) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"Cannot write the report to {args.report}: {exc.strerror or exc}.") from None
+        print(f"Report written to {args.report}")
+    if args.propose:
+        changed = write_overlay(provider, report, args.propose, redact)
+        print(f"Proposed {len(changed)} widened files under {Path(args.propose) / provider.id} (load with --schemas)")
+    return report.exit_code

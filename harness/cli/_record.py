@@ -1,0 +1,81 @@
+"""`webhook-harness record PROVIDER`: a capture endpoint (or, with --forward, a tap) writing JSON Lines records."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from harness.cli._options import (
+    add_auth_options,
+    add_catalog_options,
+    catalog_from_args,
+    config_from_args,
+    credentials_from_args,
+    non_negative_int,
+)
+
+__all__ = ["register", "run"]
+
+
+def register(sub: Any) -> None:
+    """Add the `record` subcommand."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "record",
+        help="capture deliveries byte for byte (a tap with --forward)",
+        description="Store every delivery as one JSON Lines record; verify it with the given credentials; answer as "
+        "the provider expects. Ctrl-C or SIGTERM prints a summary and exits 0.",
+    )
+    parser.add_argument("provider", metavar="PROVIDER")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=non_negative_int, default=8787, help="port (default 8787; 0 picks one)")
+    parser.add_argument(
+        "--out", metavar="FILE", default=None, help="JSON Lines file, appended to (default PROVIDER-recording.jsonl)"
+    )
+    parser.add_argument("--forward", metavar="URL", help="tap mode: relay each delivery unchanged to this receiver")
+    parser.add_argument(
+        "--keep-auth", action="store_true", help="store Authorization, signature and cookie headers as received"
+    )
+    add_auth_options(parser)
+    add_catalog_options(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; one line per delivery, a summary at the end."""
+    from urllib.parse import urlsplit
+
+    from harness.errors import UsageError
+    from harness.recording import Recorder
+    from harness.report import redact_url
+
+    config = config_from_args(args)
+    provider = catalog_from_args(args, config).get(args.provider)
+    creds = credentials_from_args(args, config)
+    if args.forward and urlsplit(args.forward).scheme not in ("http", "https"):
+        raise UsageError(f"--forward must be an http(s) URL, got {args.forward!r}.")
+    out = args.out or f"{provider.id}-recording.jsonl"
+    recorder = Recorder(
+        provider,
+        out,
+        credentials=creds,
+        host=args.host,
+        port=args.port,
+        forward=args.forward,
+        keep_auth=args.keep_auth,
+        on_record=lambda line: print(line, flush=True),
+    )
+    recorder.bind()
+    mode = f"tap to {redact_url(args.forward)}" if args.forward else "capture"
+    verifying = "verifying signatures" if _verifies(provider, creds) else "not verifying (no credentials)"
+    print(f"webhook-harness record: {provider.id} {mode} at {recorder.url} -> {out} ({verifying})", flush=True)
+    summary = recorder.run_until_signalled()
+    print(summary.render(out), flush=True)
+    return 0
+
+
+def _verifies(provider: Any, creds: Any) -> bool:
+    from dataclasses import replace
+
+    from harness.signing import active_schemes
+
+    return bool(active_schemes(provider, replace(creds, token_url=None, client_id=None, client_secret=None)))

@@ -1,0 +1,147 @@
+"""OpenAPI / AsyncAPI schema objects to JSON Schema 2020-12, every referenced schema moved into one ``$defs`` file.
+
+Converted: 3.0 ``nullable`` (a type list, or ``anyOf`` with null), ``example`` (``examples``), boolean
+``exclusiveMinimum``/``exclusiveMaximum`` (the numeric 2020-12 form), ``discriminator``, ``xml``, ``externalDocs``
+and vendor ``x-`` keys (dropped: annotations the generator does not use), ``oneOf`` (``anyOf``: the generator draws
+one branch either way), ``allOf`` (merged into one object schema: the generator does not intersect).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from harness.errors import SchemaLoadError
+from harness.importers._document import Documents
+
+__all__ = ["SchemaConverter"]
+
+_DROPPED = frozenset({"discriminator", "xml", "externalDocs", "deprecated", "readOnly", "writeOnly", "$schema", "$id"})
+_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+_MAX_DEPTH = 64
+
+
+class SchemaConverter:
+    """Converts schemas found in a spec; referenced schemas become ``$defs`` entries of ``defs.schema.json``."""
+
+    def __init__(self, docs: Documents) -> None:
+        self.docs = docs
+        self.defs: dict[str, Any] = {}
+        self._names: dict[tuple[str, str], str] = {}
+        self._pending: list[tuple[str, str, str]] = []
+
+    def event_schema(self, node: Any, base: str, where: str) -> Any:
+        """A schema as an event file holds it (references point into ``../defs.schema.json``)."""
+        out = self._convert(node, base, where, "../defs.schema.json#/$defs/", 0)
+        self._drain()
+        return out
+
+    def _drain(self) -> None:
+        while self._pending:
+            name, location, fragment = self._pending.pop()
+            raw, _ = self.docs.resolve("#" + fragment, location, f"{location}#{fragment}")
+            self.defs[name] = self._convert(raw, location, f"{location}#{fragment}", "#/$defs/", 0)
+
+    def _def_name(self, location: str, fragment: str) -> str:
+        key = (location, fragment)
+        found = self._names.get(key)
+        if found is None:
+            stem = _NAME.sub("_", fragment.rstrip("/").rsplit("/", 1)[-1] or "schema") or "schema"
+            found, n = stem, 2
+            while found in self.defs or found in self._names.values():
+                found, n = f"{stem}_{n}", n + 1
+            self._names[key] = found
+            self.defs[found] = {}  # reserved; filled by _drain
+            self._pending.append((found, location, fragment))
+        return found
+
+    def _convert(self, node: Any, base: str, where: str, prefix: str, depth: int) -> Any:
+        if depth > _MAX_DEPTH:
+            raise SchemaLoadError(f"{where}: schema nested more than {_MAX_DEPTH} levels deep.")
+        if isinstance(node, list):
+            return [self._convert(item, base, f"{where}/{i}", prefix, depth + 1) for i, item in enumerate(node)]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            ref = node["$ref"]
+            if not isinstance(ref, str):
+                raise SchemaLoadError(f"{where}/$ref: must be a string.")
+            location, fragment = self.docs.target(ref, base, f"{where}/$ref")
+            self.docs.resolve(ref, base, f"{where}/$ref")  # fails early, naming the place, if it does not resolve
+            out: dict[str, Any] = {"$ref": prefix + self._def_name(location, fragment)}
+            siblings = {k: v for k, v in node.items() if k in ("description", "title")}
+            return {**out, **siblings}
+        out = {}
+        for key, value in node.items():
+            if key in _DROPPED or key.startswith("x-"):
+                continue
+            if key in ("properties", "$defs", "definitions", "patternProperties", "dependentSchemas"):
+                out[key] = {
+                    k: self._convert(v, base, f"{where}/{key}/{k}", prefix, depth + 1) for k, v in value.items()
+                }
+            elif key in ("items", "additionalProperties", "not", "contains", "propertyNames", "if", "then", "else"):
+                out[key] = self._convert(value, base, f"{where}/{key}", prefix, depth + 1)
+            elif key in ("anyOf", "oneOf", "prefixItems"):
+                out["anyOf" if key == "oneOf" else key] = self._convert(
+                    value, base, f"{where}/{key}", prefix, depth + 1
+                )
+            elif key == "allOf":
+                continue  # merged below
+            elif key == "example":
+                out.setdefault("examples", [value])
+            elif key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool):
+                bound = "minimum" if key == "exclusiveMinimum" else "maximum"
+                if value and bound in node:
+                    out[key] = node[bound]
+            else:
+                out[key] = copy.deepcopy(value)
+        for key in ("exclusiveMinimum", "exclusiveMaximum"):
+            bound = "minimum" if key == "exclusiveMinimum" else "maximum"
+            if node.get(key) is True:
+                out.pop(bound, None)
+        if "allOf" in node:
+            out = self._merge_all_of(out, node["allOf"], base, f"{where}/allOf", prefix, depth)
+        if node.get("nullable") is True:
+            out.pop("nullable", None)
+            out = _nullable(out)
+        else:
+            out.pop("nullable", None)
+        return out
+
+    def _merge_all_of(
+        self, out: dict[str, Any], parts: Any, base: str, where: str, prefix: str, depth: int
+    ) -> dict[str, Any]:
+        """One object schema with the parts' properties and required names (referenced parts inlined)."""
+        if not isinstance(parts, list):
+            raise SchemaLoadError(f"{where}: allOf must be a list.")
+        merged = dict(out)
+        for i, part in enumerate(parts):
+            here = f"{where}/{i}"
+            if isinstance(part, dict) and "$ref" in part:
+                raw, location = self.docs.resolve(part["$ref"], base, f"{here}/$ref")
+                part_out = self._convert(raw, location, here, prefix, depth + 1)
+            else:
+                part_out = self._convert(part, base, here, prefix, depth + 1)
+            if not isinstance(part_out, dict):
+                continue
+            for key, value in part_out.items():
+                if key == "properties":
+                    merged["properties"] = {**merged.get("properties", {}), **value}
+                elif key == "required":
+                    merged["required"] = list(dict.fromkeys([*merged.get("required", []), *value]))
+                else:
+                    merged.setdefault(key, value)
+        return merged
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        out = {**schema, "type": [kind, "null"]}
+        if "enum" in out:
+            out["enum"] = [*out["enum"], None]
+        return out
+    if isinstance(kind, list):
+        return {**schema, "type": [*kind, "null"] if "null" not in kind else kind}
+    return {"anyOf": [schema, {"type": "null"}]}

@@ -1,0 +1,213 @@
+"""The record format: one JSON object per delivery, byte-exact body, written and read as JSON Lines."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from harness.errors import ConfigError, UsageError
+
+__all__ = ["REQUIRED_KEYS", "Record", "RecordWriter", "RecordingError", "is_auth_header", "read_records", "rfc3339"]
+
+REQUIRED_KEYS = ("method", "path", "headers")
+SECRET_HEADER_NAMES = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+REDACTED = "***"
+
+
+class RecordingError(UsageError):
+    """A recording that cannot be read; the message names the file and line."""
+
+
+def rfc3339(when: float) -> str:
+    """``2026-12-02T01:40:00.123Z`` for a Unix time."""
+    return datetime.fromtimestamp(when, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def is_auth_header(name: str) -> bool:
+    """Authorization, cookies and every signature header: redacted on disk unless ``--keep-auth``."""
+    lowered = name.lower()
+    return lowered in SECRET_HEADER_NAMES or "signature" in lowered or "hmac" in lowered
+
+
+@dataclass(frozen=True)
+class Record:
+    """One received delivery, byte for byte, with where and when it arrived and whether it verified."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: bytes
+    query: str = ""
+    received_at: str = ""
+    verified: bool | None = None
+    provider: str | None = None
+    reply: Mapping[str, Any] | None = None
+    source: str = ""
+
+    @property
+    def size(self) -> int:
+        """The body's length in bytes."""
+        return len(self.body)
+
+    def header(self, name: str) -> str | None:
+        """A header value, matching the name case-insensitively."""
+        lowered = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
+
+    def redacted(self) -> Record:
+        """The record with auth headers replaced by ``***``."""
+        from dataclasses import replace
+
+        return replace(self, headers={k: REDACTED if is_auth_header(k) else v for k, v in self.headers.items()})
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as a JSON object (``body`` when the bytes are UTF-8, else ``body_base64``)."""
+        out: dict[str, Any] = {}
+        if self.provider:
+            out["provider"] = self.provider
+        out.update(method=self.method, path=self.path, query=self.query, headers=dict(self.headers))
+        try:
+            out["body"] = self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            out["body_base64"] = base64.b64encode(self.body).decode("ascii")
+        out.update(received_at=self.received_at, size=self.size, verified=self.verified)
+        if self.reply is not None:
+            out["reply"] = dict(self.reply)
+        return out
+
+    def to_line(self) -> str:
+        """One JSON Lines line, without the newline."""
+        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, value: Any, where: str) -> Record:
+        """Parse one record object; ``where`` (``file:line``) names it in errors."""
+        if not isinstance(value, dict):
+            raise RecordingError(f"{where}: a record must be a JSON object, not {type(value).__name__}.")
+        missing = [key for key in REQUIRED_KEYS if key not in value]
+        if "body" not in value and "body_base64" not in value:
+            missing.append("body")
+        if missing:
+            raise RecordingError(f"{where}: the record lacks {', '.join(repr(m) for m in missing)}.")
+        method, path, headers = value["method"], value["path"], value["headers"]
+        if not isinstance(method, str) or not method.isalpha():
+            raise RecordingError(f"{where}: 'method' must be an HTTP method name.")
+        if not isinstance(path, str):
+            raise RecordingError(f"{where}: 'path' must be a string.")
+        if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+            raise RecordingError(f"{where}: 'headers' must be an object of strings.")
+        if "body_base64" in value:
+            try:
+                body = base64.b64decode(str(value["body_base64"]), validate=True)
+            except (binascii.Error, ValueError):
+                raise RecordingError(f"{where}: 'body_base64' is not base64.") from None
+        elif isinstance(value["body"], str):
+            body = value["body"].encode("utf-8", "surrogatepass")
+        else:
+            raise RecordingError(f"{where}: 'body' must be a string (the exact body text).")
+        size = value.get("size")
+        if size is not None and size != len(body):
+            raise RecordingError(f"{where}: 'size' is {size} but the body has {len(body)} bytes.")
+        verified = value.get("verified")
+        if verified not in (True, False, None):
+            raise RecordingError(f"{where}: 'verified' must be true, false or null.")
+        provider = value.get("provider")
+        reply = value.get("reply")
+        return cls(
+            method=method.upper(),
+            path=path,
+            headers=dict(headers),
+            body=body,
+            query=str(value.get("query") or ""),
+            received_at=str(value.get("received_at") or ""),
+            verified=verified,
+            provider=provider if isinstance(provider, str) else None,
+            reply=reply if isinstance(reply, dict) else None,
+            source=where,
+        )
+
+
+def _read_jsonl(path: Path, stream: IO[bytes]) -> Iterator[Record]:
+    for number, raw in enumerate(stream, 1):
+        if not raw.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RecordingError(f"{where}: not UTF-8 text (byte {exc.start + 1}).") from None
+        try:
+            value = json.loads(line)
+        except ValueError as exc:
+            reason = f"{exc.msg}: column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
+            raise RecordingError(f"{where}: not JSON ({reason}).") from None
+        yield Record.from_json(value, where)
+
+
+def read_records(path: str | Path) -> Iterator[Record]:
+    """Records from our JSON Lines format or a HAR 1.2 file, streamed (HAR is one document, read whole)."""
+    from harness.recording._har import looks_like_har, read_har
+
+    target = Path(path)
+    try:
+        stream = target.open("rb")
+    except OSError as exc:
+        raise RecordingError(f"Cannot read the recording {target}: {exc.strerror or exc}.") from None
+    with stream:
+        head = stream.read(4096).decode("utf-8", "replace")
+        stream.seek(0)
+        if target.suffix.lower() == ".har" or looks_like_har(head):
+            try:
+                text = stream.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise RecordingError(f"{target}: not a HAR 1.2 file (not UTF-8 text).") from None
+            yield from read_har(target, text)
+            return
+        yield from _read_jsonl(target, stream)
+
+
+class RecordWriter:
+    """Appends records to a JSON Lines file, flushed after each one so an interrupted capture keeps them all."""
+
+    def __init__(self, path: str | Path, *, keep_auth: bool = False) -> None:
+        self.path = Path(path)
+        self.keep_auth = keep_auth
+        self.count = 0
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._stream: IO[str] | None = self.path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"Cannot write the recording to {self.path}: {exc.strerror or exc}.") from None
+        if not os.access(self.path, os.W_OK):
+            self.close()
+            raise ConfigError(f"Cannot write the recording to {self.path}: not writable.")
+
+    def write(self, record: Record) -> None:
+        """Append one record (auth headers redacted unless ``keep_auth``) and flush it to disk."""
+        if self._stream is None:
+            raise ValueError("the writer is closed")
+        shown = record if self.keep_auth else record.redacted()
+        self._stream.write(shown.to_line() + "\n")
+        self._stream.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        """Flush and close; idempotent."""
+        if self._stream is not None:
+            self._stream.flush()
+            self._stream.close()
+            self._stream = None
+
+    def __enter__(self) -> RecordWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,67 @@
+"""What a receiver runs to authenticate a request: one scheme's check over raw headers and body bytes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+__all__ = ["Headers", "Verifier", "get_header", "parse_int", "unb64"]
+
+Headers = Mapping[str, str]
+
+
+def get_header(headers: Headers, name: str) -> str | None:
+    """A header value by name, exact case first, then case-insensitively."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == lowered), None)
+
+
+def unb64(text: str) -> bytes | None:
+    """Strict base64, or None."""
+    try:
+        return base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def parse_int(text: str | None) -> int | None:
+    """A short run of ASCII digits as an int, or None (no signs, spaces or underscores)."""
+    if text is None or not text.isascii() or not text.isdigit() or len(text) > 15:
+        return None
+    return int(text)
+
+
+def _no_stamp(headers: Headers) -> int | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """One configured scheme as a receiver checks it: which headers it reads, and why a request fails it."""
+
+    name: str
+    headers: tuple[str, ...]
+    signs_body: bool
+    check: Callable[[Headers, bytes], str | None]
+    timestamp: Callable[[Headers], int | None] = _no_stamp
+    future_ok: bool = False
+
+    def present(self, headers: Headers) -> bool:
+        """Any of this scheme's headers is on the request."""
+        return any(get_header(headers, name) is not None for name in self.headers)
+
+    def stale(self, headers: Headers, now: float, tolerance: float | None) -> str | None:
+        """Why the signed timestamp is outside the tolerance window, if it is."""
+        stamp = self.timestamp(headers)
+        if tolerance is None or stamp is None:
+            return None
+        if now - stamp > tolerance:
+            return "timestamp too old"
+        if stamp - now > tolerance and not self.future_ok:
+            return "timestamp in the future"
+        return None
