@@ -5,14 +5,24 @@ from __future__ import annotations
 import base64
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from harness.errors import UsageError
 
-__all__ = ["CREDENTIAL_FIELDS", "ENV_VARS", "Credentials", "Redactor", "redact_url"]
+__all__ = [
+    "CREDENTIAL_FIELDS",
+    "ENV_VARS",
+    "Credentials",
+    "Redactor",
+    "looks_secret",
+    "redact_url",
+    "register_secret",
+    "url_secrets",
+]
 
 ENV_VARS = {
     name: f"WEBHOOK_HARNESS_{name.upper()}"
@@ -28,6 +38,45 @@ ENV_VARS = {
     )
 }
 REDACTED = "***"
+_SECRET_NAME = re.compile(r"(?i)auth|token|secret|passw|key|credential|cookie|session|private")
+_REGISTERED: list[str] = []  # secrets met at run time (fetched tokens, URL passwords): every Redactor hides them
+_REGISTERED_LOCK = threading.Lock()
+
+
+def looks_secret(header_name: str) -> bool:
+    """A header whose name suggests it carries a credential (``X-Api-Key``, ``Set-Cookie``, ``X-Auth-Token``)."""
+    return bool(_SECRET_NAME.search(header_name))
+
+
+def register_secret(secret: str | None) -> None:
+    """Hide ``secret`` (and its base64 form) in the output of every ``Redactor``, present and future."""
+    if not secret or len(secret) < 3:
+        return
+    forms = _forms(secret)
+    with _REGISTERED_LOCK:
+        _REGISTERED.extend(sorted(forms - set(_REGISTERED), key=len, reverse=True))
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The password in a URL's user-info, and the ``user:password`` pair whose base64 is its Basic header."""
+    if not url or "@" not in url:
+        return []
+    try:
+        parts = urlsplit(url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        return []
+    if not password:
+        return []
+    return [password, unquote(password), f"{unquote(user or '')}:{unquote(password)}"]
+
+
+def _forms(secret: str) -> set[str]:
+    """A secret and the forms it travels in: base64 (Basic auth, Teams tokens), without a ``whsec_`` prefix."""
+    forms = {secret, base64.b64encode(secret.encode()).decode()}
+    if secret.startswith("whsec_"):
+        forms.add(secret[len("whsec_") :])
+    return forms
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,14 +152,14 @@ class Redactor:
         """Also redact ``secret`` and its base64 forms (Basic auth, Teams tokens)."""
         if not secret or len(secret) < 3:
             return
-        forms = {secret, base64.b64encode(secret.encode()).decode()}
-        if secret.startswith("whsec_"):
-            forms.add(secret[len("whsec_") :])
+        forms = _forms(secret)
         self._needles.extend(sorted(forms - set(self._needles), key=len, reverse=True))
         self._needles.sort(key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        for needle in self._needles:
+        with _REGISTERED_LOCK:
+            registered = list(_REGISTERED)
+        for needle in sorted({*self._needles, *registered}, key=len, reverse=True):
             text = text.replace(needle, REDACTED)
         return self._AUTH.sub(lambda m: f"{m.group(1)}{m.group(2)} {REDACTED}", text)
 
@@ -123,6 +172,10 @@ class Redactor:
                 value = f"{scheme} {REDACTED}" if rest and scheme.lower() in ("bearer", "basic") else value
             out[name] = self(value)
         return out
+
+    def peer_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """A peer's headers for printing: values of secret-looking names hidden, known secrets hidden in the rest."""
+        return {name: REDACTED if looks_secret(name) else self(value) for name, value in self.headers(headers).items()}
 
 
 def redact_url(url: str) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from harness.credentials import Credentials, redact_url
 from harness.errors import TransportError, UsageError
+from harness.network import NetworkOptions, tls_handshake, tls_reason
 from harness.settings import validate_url
 
 if TYPE_CHECKING:
@@ -46,14 +48,39 @@ def check_credentials(provider: Provider, creds: Credentials) -> None:
     )
 
 
-def preflight(url: str, *, timeout: float = 5.0) -> None:
-    """Connect once: a receiver that cannot be reached at all is the user's problem (exit 2), not a finding."""
+def preflight(url: str, *, timeout: float = 5.0, network: NetworkOptions | None = None) -> None:
+    """Connect once, completing the TLS handshake for https: an unreachable receiver is the user's problem (exit 2).
+
+    Through a proxy (``--proxy``, or ``--trust-env``) the proxy decides what is reachable, so only the URL is checked.
+    """
+    network = network or NetworkOptions()
     parts = urlsplit(validate_url(url))
+    if network.proxy or network.trust_env:
+        return
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            if parts.scheme == "https":
+                with tls_handshake(sock, network, host, timeout) as tls:
+                    _after_handshake(tls, url)
+    except ssl.SSLError as exc:
+        raise TransportError(f"Cannot reach the receiver at {redact_url(url)}: {tls_reason(exc)}.") from None
     except OSError as exc:
         reason = "connection refused" if isinstance(exc, ConnectionRefusedError) else (exc.strerror or str(exc))
         raise TransportError(f"Cannot reach the receiver at {redact_url(url)}: {reason}.") from None
+
+
+def _after_handshake(tls: ssl.SSLSocket, url: str) -> None:
+    """In TLS 1.3 a server refuses a missing client certificate only after the handshake: wait briefly for that."""
+    tls.settimeout(0.2)
+    try:
+        closed = tls.recv(1) == b""
+    except (TimeoutError, BlockingIOError):
+        return  # the server waits for our request: all is well
+    if closed:
+        reason = (
+            "the receiver closed the connection right after the TLS handshake; it may want a client certificate: "
+            "give --client-cert/--client-key"
+        )
+        raise TransportError(f"Cannot reach the receiver at {redact_url(url)}: {reason}.")

@@ -10,7 +10,7 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from harness.credentials import Credentials, Redactor
+from harness.credentials import Credentials, Redactor, register_secret, url_secrets
 from harness.errors import UsageError
 from harness.preflight import check_credentials, preflight
 from harness.settings import RunConfig, run_budget, validate_url
@@ -26,8 +26,13 @@ class Session:
     """One contract run's engine: built once from a ``RunConfig``; ``context()`` preflights on first use."""
 
     def __init__(self, config: RunConfig) -> None:
+        from harness.signing.oauth import use_network
+
         self.config = config
         self._context: CheckContext | None = None
+        for secret in url_secrets(config.url):
+            register_secret(secret)  # a receiver may echo the Basic header the URL's user-info becomes
+        use_network(config.network)
         self.redactor = Redactor(config.credentials.secrets())
 
     def __enter__(self) -> Session:
@@ -89,7 +94,7 @@ class Session:
             catalog=self.catalog,
             url=config.url,
             credentials=config.credentials,
-            transport=config.transport or RequestsTransport(),
+            transport=config.transport or RequestsTransport(network=config.network),
             timeout=timeout,
             probe=config.probe,
             seed=self.seed,
@@ -102,7 +107,7 @@ class Session:
     def preflight(self) -> None:
         """A receiver that cannot be reached at all is the user's problem (exit 2), not a finding."""
         if self.config.preflight and self.config.transport is None:
-            preflight(self.config.url)
+            preflight(self.config.url, network=self.config.network)
 
     def close(self) -> None:
         """Release the transport this session created."""

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from harness.config import ConfigFile, load_config
 from harness.credentials import CREDENTIAL_FIELDS, Credentials, redact_url
 from harness.errors import ConfigError, HarnessError, UsageError
+from harness.network import NETWORK_KEYS, NetworkOptions, resolve_network
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog
@@ -87,6 +88,7 @@ class RunConfig:
     strict: bool = False  # every warn-severity check counts as an error
     fail_fast: bool = False  # stop at the first failed or blocked check
     settle_timeout: float = DEFAULT_SETTLE_TIMEOUT  # how long a probe read may wait for the count to settle
+    network: NetworkOptions = field(default_factory=NetworkOptions)
 
     def resolved_catalog(self) -> Catalog:
         """The catalog to use (loaded once)."""
@@ -248,7 +250,8 @@ def resolve_run_config(
         url, userinfo = _split_userinfo(str(url))
         if userinfo and credentials.basic is None:
             credentials = dataclasses.replace(credentials, basic=userinfo)  # as OCI sends it: in the URL
-    probe = _probe(options, file, env)
+    network = resolve_network({k: options.get(k) for k in NETWORK_KEYS}, file)
+    probe = _probe(options, file, env, network)
     return RunConfig(
         provider=str(provider or ""),
         url=str(url or ""),
@@ -272,17 +275,20 @@ def resolve_run_config(
         strict=bool(_pick("strict", options, file, env)),
         fail_fast=bool(_pick("fail_fast", options, file, env)),
         settle_timeout=DEFAULT_SETTLE_TIMEOUT if settle is None else resolve_seconds(settle, where("settle_timeout")),
+        network=network,
     )
 
 
-def _probe(options: Mapping[str, Any], file: Mapping[str, Any], env: Mapping[str, str]) -> Probe | None:
+def _probe(
+    options: Mapping[str, Any], file: Mapping[str, Any], env: Mapping[str, str], network: NetworkOptions
+) -> Probe | None:
     from harness.probes import make_probe
 
     values = [_pick(name, options, file, env) for name in ("probe_url", "probe_db", "probe_sql")]
     if values[0]:
         validate_url(str(values[0]).replace("{event_id}", "x"), "probe URL")
     try:
-        return make_probe(*values)
+        return make_probe(*values, network=network)
     except HarnessError:
         raise
     except (ImportError, ValueError) as exc:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from harness.core.text import printable
+
 __all__ = ["ContractViolation", "ViolationGroup"]
 
 
@@ -21,6 +23,7 @@ class ContractViolation(AssertionError):
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.received = printable(self.received)  # what a peer sent: terminal escapes shown, not obeyed
         super().__init__(self.title)
 
     def render(self) -> str:
@@ -34,7 +37,7 @@ class ContractViolation(AssertionError):
             lines.append(f"  {label}: {shown.strip()}")
         if self.repro:
             lines += ["  Reproduce:", *(f"    {line}" for line in self.repro.splitlines())]
-        return "\n".join(lines)
+        return printable("\n".join(lines))
 
     def __str__(self) -> str:
         return self.render()

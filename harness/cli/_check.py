@@ -9,10 +9,13 @@ from typing import TYPE_CHECKING, Any
 from harness.cli._options import (
     add_auth_options,
     add_catalog_options,
+    add_network_options,
     add_probe_options,
+    network_options_from_args,
     non_negative_int,
 )
 from harness.cli._progress import LiveLine
+from harness.core.text import printable
 from harness.credentials import CREDENTIAL_FIELDS, redact_url
 
 if TYPE_CHECKING:
@@ -56,6 +59,7 @@ def register(sub: Any) -> None:
     parser.add_argument("url", metavar="URL", nargs="?", help="receiver URL (default: url in the config file)")
     add_auth_options(parser)
     add_probe_options(parser)
+    add_network_options(parser)
     add_catalog_options(parser)
     run_group = parser.add_argument_group("run")
     run_group.add_argument("--report", metavar="PATH", help="write a JSON report")
@@ -119,6 +123,7 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         strict=args.strict or None,
         fail_fast=args.fail_fast or None,
         settle_timeout=args.settle_timeout,
+        **network_options_from_args(args),
     )
     return resolve_run_config(options, config_path=args.config)
 
@@ -155,13 +160,13 @@ def run(args: argparse.Namespace) -> int:
 
         def finished(outcome: CheckOutcome) -> None:
             live.clear()
-            print(redact(render_outcome(outcome)), flush=True)
+            print(printable(redact(render_outcome(outcome))), flush=True)
 
         try:
             result = run_checks(
                 config,
                 on_result=finished,
-                on_start=lambda ids: print(redact(header), flush=True),
+                on_start=lambda ids: print(printable(redact(header)), flush=True),
                 session=session,
                 on_check=started,
             )
@@ -173,8 +178,8 @@ def run(args: argparse.Namespace) -> int:
     if failures:
         title = " FAILURES " if result.exit_code else " WARNINGS "
         print("\n" + "=" * 30 + title + "=" * 30)
-        print(redact(failures))
-    print("\n" + redact(render_summary(result)))
+        print(printable(redact(failures)))
+    print("\n" + printable(redact(render_summary(result))))
     if result.exit_code:
         print(redact("Replay with: " + replay_command(config)))
     if config.report:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.config import load_config
 from harness.credentials import CREDENTIAL_FIELDS, ENV_VARS, Credentials
+from harness.network import NETWORK_KEYS, NetworkOptions, resolve_network
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog
@@ -14,10 +15,13 @@ if TYPE_CHECKING:
 __all__ = [
     "add_auth_options",
     "add_catalog_options",
+    "add_network_options",
     "add_probe_options",
     "catalog_from_args",
     "config_from_args",
     "credentials_from_args",
+    "network_from_args",
+    "network_options_from_args",
     "non_negative_int",
 ]
 
@@ -101,3 +105,43 @@ def credentials_from_args(args: argparse.Namespace, config: dict[str, Any] | Non
     config = config_from_args(args) if config is None else config
     options = {name: getattr(args, name, None) for name in CREDENTIAL_FIELDS}
     return Credentials.resolve(options, config)
+
+
+def add_network_options(parser: argparse.ArgumentParser) -> None:
+    """TLS trust, client certificates, the proxy policy and gateway headers (the same keys in the config file)."""
+    group = parser.add_argument_group(
+        "network (HTTPS, proxies, gateways; for deliveries, token requests and HTTP probes alike)"
+    )
+    group.add_argument("--ca-bundle", metavar="PATH", help="trust the CA certificates in this PEM file")
+    group.add_argument("--client-cert", metavar="PATH", help="client certificate PEM for mutual TLS")
+    group.add_argument("--client-key", metavar="PATH", help="its private key PEM (if not in --client-cert)")
+    group.add_argument(
+        "--insecure", action="store_true", default=None, help="do not verify TLS certificates (test setups only)"
+    )
+    group.add_argument("--proxy", metavar="URL", help="send all traffic through this HTTP(S) proxy")
+    group.add_argument(
+        "--trust-env",
+        action="store_true",
+        default=None,
+        help="honour HTTP(S)_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE from the environment (off by default)",
+    )
+    group.add_argument(
+        "--header",
+        action="append",
+        default=None,
+        dest="headers",
+        metavar="'NAME: VALUE'",
+        help="an extra, unsigned header on every request, for API gateways and WAFs (repeat); "
+        "hidden in output when its name looks secret",
+    )
+
+
+def network_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The network options as given on the command line (None: not given), keyed like the config file."""
+    return {key: getattr(args, key, None) for key in NETWORK_KEYS}
+
+
+def network_from_args(args: argparse.Namespace, config: dict[str, Any] | None = None) -> NetworkOptions:
+    """Network options from the command line, then the config file."""
+    config = config_from_args(args) if config is None else config
+    return resolve_network(network_options_from_args(args), config)

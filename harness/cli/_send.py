@@ -8,13 +8,16 @@ from typing import Any
 from harness.cli._options import (
     add_auth_options,
     add_catalog_options,
+    add_network_options,
     catalog_from_args,
     config_from_args,
     credentials_from_args,
+    network_from_args,
     non_negative_int,
 )
 from harness.core.models import Delivery
-from harness.credentials import Redactor
+from harness.core.text import printable
+from harness.credentials import Redactor, register_secret, url_secrets
 
 __all__ = ["register", "run"]
 
@@ -34,6 +37,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--seed", type=non_negative_int, default=None, help="payload seed")
     parser.add_argument("--timeout", type=float, default=None, help="seconds to wait (default: the provider's)")
     add_auth_options(parser)
+    add_network_options(parser)
     add_catalog_options(parser)
     parser.set_defaults(run=run)
 
@@ -52,12 +56,17 @@ def run(args: argparse.Namespace) -> int:
     from harness.credentials import redact_url
     from harness.errors import TransportError, UsageError
     from harness.signing import VARIANTS, forge_delivery, sign_delivery
+    from harness.signing.oauth import use_network
     from harness.transport import RequestsTransport, with_userinfo
     from harness.volume import VolumeGenerator
 
     config = config_from_args(args)
     provider = catalog_from_args(args, config).get(args.provider)
     creds = credentials_from_args(args, config)
+    network = network_from_args(args, config)
+    use_network(network)
+    for secret in url_secrets(args.url):
+        register_secret(secret)
     if args.event:
         provider.event(args.event)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
@@ -75,23 +84,23 @@ def run(args: argparse.Namespace) -> int:
     for carried in _carried_credentials(delivery):
         redact.add(carried)  # an OAuth access token is a secret too, and a receiver may echo it back
     timeout = args.timeout or provider.timeout
-    print(redact(f"> {delivery.method} {redact_url(with_userinfo(args.url, delivery.url_userinfo))}"))
-    shown = dict(delivery.headers)
+    print(redact(f"> {delivery.method} {printable(redact_url(with_userinfo(args.url, delivery.url_userinfo)))}"))
+    shown = network.with_headers(dict(delivery.headers))
     if delivery.url_userinfo:
         shown["Authorization"] = "Basic (from the URL's user-info)"
-    for name, value in redact.headers(shown).items():
-        print(f"> {name}: {value}")
+    for name, value in redact.headers(shown).items():  # secret-looking gateway headers were registered as secrets
+        print(printable(f"> {name}: {value}", newlines=False))
     excerpt = delivery.body[:400].decode("utf-8", "replace")
-    print(f">\n{redact(excerpt)}{'…' if len(delivery.body) > 400 else ''}\n")
-    reply = RequestsTransport().send(delivery, args.url, timeout=timeout)
-    if reply.status == 0 and reply.error and ("refused" in reply.error or "resolve" in reply.error):
+    print(f">\n{printable(redact(excerpt))}{'…' if len(delivery.body) > 400 else ''}\n")
+    reply = RequestsTransport(network=network).send(delivery, args.url, timeout=timeout)
+    if reply.status == 0 and reply.error and any(word in reply.error for word in ("refused", "resolve", "TLS")):
         raise TransportError(f"Cannot reach the receiver at {redact_url(args.url)}: {reply.error}.")
     if reply.error and reply.status == 0:
         print(f"< no response: {reply.error} after {reply.elapsed:.2f}s")
         return 1
     print(f"< HTTP {reply.status} in {reply.elapsed * 1000:.0f} ms")
-    for name, value in reply.headers.items():
-        print(f"< {name}: {value}")
+    for name, value in redact.peer_headers(reply.headers).items():  # Set-Cookie, echoed credentials: hidden
+        print(printable(f"< {name}: {value}", newlines=False))
     body = reply.body[:600].decode("utf-8", "replace")
-    print(f"<\n{redact(body)}{'…' if len(reply.body) > 600 or reply.truncated else ''}")
+    print(f"<\n{printable(redact(body))}{'…' if len(reply.body) > 600 or reply.truncated else ''}")
     return 0 if reply.ok else 1

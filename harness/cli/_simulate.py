@@ -12,7 +12,9 @@ from typing import Any
 from harness.cli._options import (
     add_auth_options,
     add_catalog_options,
+    add_network_options,
     add_probe_options,
+    network_options_from_args,
     non_negative_int,
 )
 from harness.credentials import CREDENTIAL_FIELDS
@@ -68,6 +70,7 @@ def register(sub: Any) -> None:
     policy.add_argument("--jitter", type=float, help="± fraction applied to each wait (0.1)")
     add_auth_options(parser)
     add_probe_options(parser)
+    add_network_options(parser)
     add_catalog_options(parser)
     parser.set_defaults(run=run)
 
@@ -133,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         probe_url=None if args.dry_run else args.probe_url,
         probe_db=None if args.dry_run else args.probe_db,
         probe_sql=None if args.dry_run else args.probe_sql,
+        **network_options_from_args(args),
     )
     settings = resolve_run_config(options, config_path=args.config, require_target=False)
     catalog = settings.resolved_catalog()
@@ -160,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
             max_wall=parse_duration(args.max_time, what="--max-time"),
             time_scale=args.time_scale,
             progress=progress,
+            network=settings.network,
         )
     finally:
         close_bar()

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.core.text import printable
+
 __all__ = ["Delivery", "Reply", "header_lookup"]
 
 
@@ -124,8 +126,8 @@ class Reply:
     def describe(self, limit: int = 200) -> str:
         """One line: status and a body excerpt, or the transport error."""
         if self.error:
-            return f"no response ({self.error}) after {self.elapsed:.2f}s"
-        text = self.body[:limit].decode("utf-8", "replace").replace("\n", " ").strip()
+            return f"no response ({printable(self.error, newlines=False)}) after {self.elapsed:.2f}s"
+        text = printable(self.body[:limit].decode("utf-8", "replace").replace("\n", " ").strip(), newlines=False)
         more = "…" if len(self.body) > limit or self.truncated else ""
         head = f"HTTP {self.status} in {self.elapsed * 1000:.0f} ms"
         if 300 <= self.status < 400:

@@ -77,16 +77,15 @@ class Documents:
     def _remote(self, url: str) -> str:
         if self._fetch is not None:
             return self._fetch(url)
-        import requests
+        from harness.fetch import FetchError, bounded_session, fetch
 
-        try:
-            answer = requests.get(url, timeout=10, stream=True, allow_redirects=False)
-            body = answer.raw.read(_MAX_REMOTE_BYTES + 1, decode_content=True)
-        except requests.RequestException as exc:
-            raise SchemaLoadError(f"{url}: cannot be fetched ({type(exc).__name__}).") from None
-        if answer.status_code != 200 or len(body) > _MAX_REMOTE_BYTES:
-            raise SchemaLoadError(f"{url}: cannot be fetched (HTTP {answer.status_code}, or larger than 5 MB).")
-        return bytes(body).decode("utf-8", "replace")
+        try:  # the harness's one proxy policy and an overall deadline, as for every other peer
+            answer = fetch(bounded_session(), "GET", url, timeout=10, max_body=_MAX_REMOTE_BYTES)
+        except FetchError as exc:
+            raise SchemaLoadError(f"{url}: cannot be fetched ({exc.reason}).") from None
+        if answer.status != 200 or answer.truncated or answer.error:
+            raise SchemaLoadError(f"{url}: cannot be fetched (HTTP {answer.status}, or larger than 5 MB).")
+        return answer.body.decode("utf-8", "replace")
 
     def target(self, ref: str, base: str, where: str) -> tuple[str, str]:
         """The (document location, fragment) a ``$ref`` found in ``base`` points to."""

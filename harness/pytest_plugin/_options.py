@@ -44,9 +44,7 @@ OPTIONS: tuple[tuple[str, str, bool], ...] = (
     ("settle-timeout", "how long a probe read waits for the stored count to settle (default 5s)", False),
 )
 # Flags without a value.
-FLAGS: tuple[tuple[str, str], ...] = (
-    ("strict", "every warn-severity check fails (warned items become failures)"),
-)
+FLAGS: tuple[tuple[str, str], ...] = (("strict", "every warn-severity check fails (warned items become failures)"),)
 # Plugin option name -> the resolver's (and config file's) key.
 _KEYS = {"check": "checks", "exclude-check": "exclude_checks"}
 

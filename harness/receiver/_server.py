@@ -6,6 +6,7 @@ import asyncio
 import logging
 import shutil
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -55,6 +56,7 @@ class ReferenceReceiver:
         confirm_allowed: Callable[[str], bool] = loopback_only,
         mode: str = "strict",
         queue_delay: float | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if mode not in MODES:
             raise UsageError(f"Unknown receiver mode {mode!r}. Known: {', '.join(MODES)}.")
@@ -72,6 +74,7 @@ class ReferenceReceiver:
         self._given_db = db_url
         self._clock = clock
         self._confirm_allowed = confirm_allowed
+        self._ssl_context = ssl_context  # serve HTTPS (tests of --ca-bundle, --client-cert)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -90,8 +93,8 @@ class ReferenceReceiver:
     # -- attributes -------------------------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        """``http://host:port``."""
-        return f"http://{self.host}:{self.port}"
+        """``http://host:port``, or ``https://`` when serving TLS."""
+        return f"{'https' if self._ssl_context else 'http'}://{self.host}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -243,7 +246,7 @@ class ReferenceReceiver:
         runner = web.AppRunner(self._app_obj, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         self._runner = runner
-        await web.SockSite(runner, self._socket).start()
+        await web.SockSite(runner, self._socket, ssl_context=self._ssl_context).start()
 
     async def _cleanup(self) -> None:
         if self._runner is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import secrets
 import threading
 import time
@@ -13,13 +15,19 @@ import requests
 
 from harness.catalog import Provider
 from harness.core.models import Delivery
-from harness.credentials import Credentials, Redactor
+from harness.core.text import printable
+from harness.credentials import Credentials, Redactor, register_secret
 from harness.errors import TokenError
+from harness.fetch import FetchError, bounded_session, fetch
+from harness.network import NetworkOptions
 from harness.signing._base import SigningScheme
 
-__all__ = ["OAuthClientCredentials", "TokenClient", "token_client_for"]
+__all__ = ["OAuthClientCredentials", "TokenClient", "token_client_for", "use_network"]
 
 _EXPIRY_MARGIN = 30.0  # refresh this many seconds before expires_in runs out
+MAX_TOKEN_RESPONSE = 64 * 1024  # a token response is a few hundred bytes; anything past this is not one
+_TOKEN_FIELD = re.compile(r'(?i)("(?:access|refresh|id)_token"\s*:\s*")[^"]*(")')
+_NETWORK = NetworkOptions()
 
 
 class TokenClient:
@@ -36,13 +44,15 @@ class TokenClient:
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
         timeout: float = 10.0,
+        network: NetworkOptions | None = None,
     ) -> None:
         self.token_url = token_url
         self.client_id = client_id
         self._secret = client_secret
         self.credentials_in = credentials_in
         self.scope = scope
-        self._session = session or requests.Session()
+        self.network = network or NetworkOptions()
+        self._session = session or bounded_session(self.network)
         self._clock = clock
         self._timeout = timeout
         self._token: str | None = None
@@ -81,34 +91,55 @@ class TokenClient:
             auth = (self.client_id, self._secret)
         if self.scope:
             data["scope"] = self.scope
-        where = f"token endpoint {self.token_url}"
+        where = f"token endpoint {printable(Redactor()(self.token_url), newlines=False)}"
         try:
-            response = self._session.post(
-                self.token_url, data=data, auth=auth, timeout=self._timeout, allow_redirects=False
+            response = fetch(
+                self._session,
+                "POST",
+                self.token_url,
+                timeout=self._timeout,
+                max_body=MAX_TOKEN_RESPONSE,
+                network=self.network,
+                data=data,
+                auth=auth,
+                headers=dict(self.network.headers),
             )
-        except requests.Timeout:
-            raise TokenError(f"The {where} did not answer within {self._timeout:g}s.") from None
-        except requests.RequestException as exc:
-            reason = type(exc).__name__
-            raise TokenError(f"The {where} cannot be reached ({reason}).") from None
+        except FetchError as exc:
+            if exc.kind == "timeout":
+                raise TokenError(f"The {where} did not answer within {self._timeout:g}s.") from None
+            raise TokenError(f"The {where} cannot be reached ({exc.reason}).") from None
+        if response.timed_out:
+            raise TokenError(f"The {where} did not answer within {self._timeout:g}s.")
         self.fetches += 1
-        excerpt = redact(response.text[:120].replace("\n", " "))
-        if response.status_code != 200:
-            raise TokenError(f"The {where} answered HTTP {response.status_code}: {excerpt!r}.")
+        if response.truncated:
+            raise TokenError(f"The {where} answered more than {MAX_TOKEN_RESPONSE // 1024} KiB; not a token response.")
+        text = response.body.decode("utf-8", "replace")
+        excerpt = printable(redact(_TOKEN_FIELD.sub(r"\1***\2", text)[:120]), newlines=False)
+        if response.error:
+            raise TokenError(f"The {where} broke off its answer ({response.error}).")
+        if response.status != 200:
+            raise TokenError(f"The {where} answered HTTP {response.status}: {excerpt!r}.")
         try:
-            body: Any = response.json()
-        except ValueError:
+            body: Any = json.loads(text)
+        except (ValueError, RecursionError):
             raise TokenError(f"The {where} answered HTTP 200 with a body that is not JSON: {excerpt!r}.") from None
         token = body.get("access_token") if isinstance(body, dict) else None
+        if isinstance(token, str) and token:
+            register_secret(token)  # a receiver may echo it: every output channel must hide it
         if not isinstance(token, str) or not token:
             raise TokenError(f"The {where} answered without an access_token: {excerpt!r}.")
+        if not token.isascii() or not token.isprintable():
+            raise TokenError(f"The {where} issued an access_token that cannot go in an HTTP header.")
         kind = str(body.get("token_type", "bearer")).lower()
         if kind != "bearer":
-            raise TokenError(f"The {where} issued a {kind!r} token; only bearer tokens are supported.")
+            shown = printable(redact(kind[:40]), newlines=False)
+            raise TokenError(f"The {where} issued a {shown!r} token; only bearer tokens are supported.")
         try:
             lifetime = float(body.get("expires_in", 3600))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise TokenError(f"The {where} answered an expires_in that is not a number: {excerpt!r}.") from None
+        if not 0 <= lifetime < float("inf"):
+            raise TokenError(f"The {where} answered an expires_in that is not a positive number: {excerpt!r}.")
         return token, lifetime
 
 
@@ -116,12 +147,19 @@ _CLIENTS: dict[tuple[str, ...], TokenClient] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
+def use_network(network: NetworkOptions) -> None:
+    """Make token requests with these TLS, proxy and header settings (the front ends call this once)."""
+    global _NETWORK
+    _NETWORK = network
+
+
 def token_client_for(creds: Credentials, provider: Provider | None = None) -> TokenClient:
-    """The shared token client for these credentials (one token cache per token URL and client)."""
+    """The shared token client for these credentials (one token cache per token URL, client and network)."""
     placement = creds.oauth_credentials_in or (provider.auth.oauth_credentials_in if provider else "basic")
     scope = provider.auth.oauth_scope if provider else None
     secret_digest = hashlib.sha256((creds.client_secret or "").encode()).hexdigest()
-    key = (creds.token_url or "", creds.client_id or "", secret_digest, placement, scope or "")
+    network = _NETWORK
+    key = (creds.token_url or "", creds.client_id or "", secret_digest, placement, scope or "", repr(network))
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(key)
         if client is None:
@@ -131,6 +169,7 @@ def token_client_for(creds: Credentials, provider: Provider | None = None) -> To
                 creds.client_secret or "",
                 credentials_in=placement,
                 scope=scope,
+                network=network,
             )
             _CLIENTS[key] = client
         return client

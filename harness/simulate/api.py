@@ -11,6 +11,7 @@ from harness.core.durations import parse_duration
 from harness.core.merge import deep_merge
 from harness.credentials import Credentials
 from harness.errors import UsageError
+from harness.network import NetworkOptions
 from harness.probes import Probe
 from harness.simulate.engine import Sender, SimConfig, run_simulation
 from harness.simulate.outages import Outages, parse_outage
@@ -36,6 +37,7 @@ def simulate(
     dry_run: bool | None = None,
     catalog: Catalog | None = None,
     send: Sender | None = None,
+    network: NetworkOptions | None = None,
     **options: Any,
 ) -> SimResult:
     """Simulate ``events`` deliveries (or a scenario) through the provider's retry policy.
@@ -63,9 +65,11 @@ def simulate(
     credentials = credentials or Credentials()
     if not dry and send is None and url:
         from harness.preflight import check_credentials, preflight
+        from harness.signing.oauth import use_network
 
+        use_network(network or NetworkOptions())
         check_credentials(chosen, credentials)
-        preflight(url)
+        preflight(url, network=network)
     config = SimConfig(
         provider=chosen,
         policy=RetryPolicy.from_profile(chosen, overrides),
@@ -86,5 +90,5 @@ def simulate(
         return run_simulation(config, send=send)
     from harness.transport.aio import AioTransport
 
-    with AioTransport(concurrency=config.concurrency) as transport:
+    with AioTransport(concurrency=config.concurrency, network=network) as transport:
         return run_simulation(config, transport=transport)

@@ -26,7 +26,7 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # '²'.isdigit() is true too
         return float(text)
     try:
         moment = email.utils.parsedate_to_datetime(text)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.core.models import Delivery, Reply
-from harness.transport._requests import RequestsTransport, with_userinfo
+
+if TYPE_CHECKING:
+    from harness.transport._requests import RequestsTransport, with_userinfo
 
 __all__ = ["RequestsTransport", "Transport", "with_userinfo"]
+
+
+def __getattr__(name: str) -> Any:
+    """``RequestsTransport`` and ``with_userinfo`` load ``requests`` on first use, not when the package is imported."""
+    if name in ("RequestsTransport", "with_userinfo"):
+        from harness.transport import _requests
+
+        return getattr(_requests, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Transport(Protocol):

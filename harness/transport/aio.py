@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 
 from harness.core.models import Delivery, Reply
+from harness.network import NetworkOptions, tls_reason
 from harness.transport._requests import MAX_BODY, with_userinfo
 
 __all__ = ["AioTransport"]
@@ -20,9 +21,12 @@ __all__ = ["AioTransport"]
 class AioTransport:
     """Sends many deliveries concurrently on a private event loop; misbehaviour becomes a ``Reply``, never a raise."""
 
-    def __init__(self, *, concurrency: int = 64, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self, *, concurrency: int = 64, max_body: int = MAX_BODY, network: NetworkOptions | None = None
+    ) -> None:
         self.concurrency = concurrency
         self.max_body = max_body
+        self.network = network or NetworkOptions()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="webhook-harness-aio", daemon=True)
         self._thread.start()
@@ -34,8 +38,11 @@ class AioTransport:
 
     async def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self.concurrency, force_close=False)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+            tls = self.network.ssl_context() if self.network != NetworkOptions() else True
+            connector = aiohttp.TCPConnector(limit=self.concurrency, force_close=False, ssl=tls)
+            self._session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=False, trust_env=self.network.trust_env
+            )
         return self._session
 
     async def _one(self, session: aiohttp.ClientSession, delivery: Delivery, url: str, timeout: float) -> Reply:
@@ -46,8 +53,9 @@ class AioTransport:
                     delivery.method,
                     with_userinfo(url, delivery.url_userinfo),
                     data=delivery.body,
-                    headers=dict(delivery.headers),
+                    headers=self.network.with_headers(dict(delivery.headers)),
                     allow_redirects=False,
+                    proxy=self.network.proxy,
                 ) as response:
                     chunks: list[bytes] = []
                     size = 0
@@ -69,6 +77,8 @@ class AioTransport:
                     )
         except TimeoutError:
             return Reply(0, elapsed=time.perf_counter() - started, error=f"timed out after {timeout:g}s")
+        except (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch) as exc:
+            return Reply(0, elapsed=time.perf_counter() - started, error=tls_reason(exc))
         except aiohttp.ClientConnectorError:
             return Reply(0, elapsed=time.perf_counter() - started, error="connection refused")
         except (aiohttp.ClientError, OSError) as exc:
