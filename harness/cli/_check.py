@@ -7,28 +7,20 @@ import sys
 from typing import Any
 
 from harness.cli._options import (
+    MAX_TIMEOUT,
     add_auth_options,
     add_catalog_options,
     add_probe_options,
     catalog_from_args,
     config_from_args,
     credentials_from_args,
+    duration,
+    http_url,
     non_negative_int,
 )
 from harness.credentials import Redactor
 
 __all__ = ["register", "run"]
-
-
-def positive_float(text: str) -> float:
-    """argparse type: a number of seconds > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
 
 
 def register(sub: Any) -> None:
@@ -40,7 +32,7 @@ def register(sub: Any) -> None:
         "or the receiver is unreachable.",
     )
     parser.add_argument("provider", metavar="PROVIDER")
-    parser.add_argument("url", metavar="URL")
+    parser.add_argument("url", metavar="URL", type=http_url)
     add_auth_options(parser)
     add_probe_options(parser)
     add_catalog_options(parser)
@@ -48,7 +40,12 @@ def register(sub: Any) -> None:
     run_group.add_argument("--report", metavar="PATH", help="write a JSON report")
     run_group.add_argument("--seed", type=non_negative_int, help="Hypothesis seed (printed on every run)")
     run_group.add_argument("--max-examples", type=non_negative_int, default=None, help="fuzzed examples (default 20)")
-    run_group.add_argument("--timeout", type=positive_float, help="receiver timeout in seconds (default: provider's)")
+    run_group.add_argument(
+        "--timeout",
+        type=duration("--timeout", MAX_TIMEOUT, positive=True),
+        metavar="DURATION",
+        help="receiver timeout: seconds or 10s, 500ms (default: provider's)",
+    )
     run_group.add_argument("--check", action="append", default=[], metavar="ID", help="run only this check (repeat)")
     run_group.add_argument("--exclude-check", action="append", default=[], metavar="ID", help="skip this check")
     run_group.add_argument(

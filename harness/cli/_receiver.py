@@ -12,7 +12,7 @@ from harness.cli._options import (
     add_catalog_options,
     catalog_from_args,
     credentials_from_args,
-    non_negative_int,
+    port_number,
 )
 
 __all__ = ["register", "run"]
@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("provider", metavar="PROVIDER", nargs="?")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=non_negative_int, default=0, help="port (default: any free one)")
+    parser.add_argument("--port", type=port_number, default=0, help="port (default: any free one)")
     parser.add_argument("--bug", metavar="NAME", help="inject a deliberate bug (see --list-bugs)")
     parser.add_argument("--db", metavar="URL", help="SQLAlchemy URL to store events in (default: a temp SQLite file)")
     parser.add_argument("--list-bugs", action="store_true", help="list the deliberate bugs and the checks they fail")
