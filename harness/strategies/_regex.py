@@ -31,6 +31,14 @@ _CATEGORIES = {  # ASCII members of each class: a subset, so every string built 
 }
 _ANCHORS = {sre_parse.AT_BEGINNING, sre_parse.AT_BEGINNING_STRING, sre_parse.AT_END, sre_parse.AT_END_STRING}
 _OPEN_REPEAT = 8  # how far past its minimum an unbounded repeat (``*``, ``+``, ``{n,}``) may go
+_MAX_REPEAT_SPAN = 256  # how far past its minimum a bounded repeat may go: ``a{0,1000000000}`` stays small
+
+
+def _top(low: int, high: int) -> int:
+    """The most repetitions to generate for ``{low,high}``."""
+    if high is sre_parse.MAXREPEAT:
+        return low + _OPEN_REPEAT
+    return min(high, low + _MAX_REPEAT_SPAN)
 
 
 class UnsupportedPattern(Exception):
@@ -112,7 +120,7 @@ def _node(op: Any, arg: Any) -> st.SearchStrategy[str]:
         return st.one_of([_sequence(branch) for branch in arg[1]])
     if op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, getattr(sre_parse, "POSSESSIVE_REPEAT", None)):
         low, high, sub = arg
-        top = low + _OPEN_REPEAT if high is sre_parse.MAXREPEAT else high
+        top = _top(low, high)
         items = list(sub)
         if len(items) == 1:
             one = _single(*items[0])
@@ -200,7 +208,7 @@ def _seeded_node(op: Any, arg: Any) -> SeededGen:
         return lambda rng: options[int(rng.random() * count)](rng)
     if op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, getattr(sre_parse, "POSSESSIVE_REPEAT", None)):
         low, high, sub = arg
-        top = low + _OPEN_REPEAT if high is sre_parse.MAXREPEAT else high
+        top = _top(low, high)
         items = list(sub)
         if len(items) == 1:
             one = _single(*items[0])
