@@ -95,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         on_result=lambda outcome: print(redact(render_outcome(outcome)), flush=True),
         on_start=lambda ids: print(redact(header), flush=True),
     )
+    if args.report:  # before the long output: a reader that goes away (| head) or Ctrl-C cannot lose it
+        write_json(result, args.report)
     failures = render_failures([o for o in result.outcomes if o.status == "failed"], seed)
     if failures:
         print("\n" + "=" * 30 + " FAILURES " + "=" * 30)
@@ -103,6 +105,5 @@ def run(args: argparse.Namespace) -> int:
     if result.exit_code:
         print(f"Replay with: webhook-harness check {config.provider} URL ... --seed {seed}", file=sys.stderr)
     if args.report:
-        write_json(result, args.report)
         print(f"Report written to {args.report}")
     return result.exit_code
