@@ -143,3 +143,26 @@ def test_catastrophic_pattern_is_refused_within_a_time_limit(tmp_path: Path) -> 
     assert errors and "took over" in errors[0]
     assert provider.schema_errors("customer.created", {"id": "aaaa"}) == []
     assert "does not match" in provider.schema_errors("customer.created", {"id": "b"})[0]
+
+
+def test_reference_receiver_rejects_a_catastrophic_match_without_stalling(tmp_path: Path) -> None:
+    """The reference receiver validates with the same time-limited matcher: 400 at once, and it keeps serving."""
+    import requests
+
+    from harness.deliveries import build_delivery
+    from harness.receiver import ReferenceReceiver
+    from harness.signing import sign_delivery
+
+    schema = {"type": "object", "properties": {"id": {"type": "string", "pattern": "^(a|aa)+$"}}}
+    provider = load_catalog(_user_stripe(tmp_path, schema)).get("stripe")
+    sample = dict(provider.event("customer.created").samples[0])
+    with ReferenceReceiver(provider) as rx:
+        for value, status in (("a" * 20_000 + "!", 400), ("aaaa", 200)):
+            body = {**sample, "id": value}
+            d = sign_delivery(
+                provider, build_delivery(provider, body, event_types=["customer.created"]), rx.credentials
+            )
+            reply = requests.post(rx.url, data=d.body, headers=d.headers, timeout=10)
+            assert reply.status_code == status, reply.text
+            if status == 400:
+                assert "took over" in reply.text
