@@ -122,6 +122,65 @@ def _check_schema_doc(path: Path, doc: Any, base_uri: str, registry: Registry) -
             _check_pattern(path, pattern)
 
 
+def _finite(schema: Any, resolver: Any) -> bool:
+    """Whether the schema admits a finite value: no required property or item leads back into itself forever.
+
+    A depth-first walk along what a value must contain (required properties, ``minItems`` items, ``$ref``s, every
+    ``allOf`` part, some ``anyOf``/``oneOf`` branch); a node met again on the current path is a cycle. Only ``True``
+    results are remembered (a ``False`` may hinge on a node still being decided); a visit budget keeps it bounded.
+    """
+    finite_ids: set[int] = set()
+    on_path: set[int] = set()
+    budget = [100_000]
+
+    def walk(node: Any, res: Any) -> bool:
+        if not isinstance(node, Mapping) or id(node) in finite_ids:
+            return True
+        budget[0] -= 1
+        if budget[0] < 0:
+            return True  # too large to decide: generation's own limits apply
+        if id(node) in on_path:
+            return False
+        on_path.add(id(node))
+        try:
+            ok = _walk_node(node, res, walk)
+        finally:
+            on_path.discard(id(node))
+        if ok:
+            finite_ids.add(id(node))
+        return ok
+
+    return walk(schema, resolver)
+
+
+def _walk_node(node: Mapping[str, Any], res: Any, walk: Any) -> bool:
+    if isinstance(node.get("$ref"), str):
+        try:
+            target = res.lookup(node["$ref"])
+        except Unresolvable:
+            return True  # reported by the reference check
+        if not walk(target.contents, target.resolver):
+            return False
+    if any(k in node for k in ("const", "enum")):
+        return True
+    for part in node.get("allOf") or ():
+        if not walk(part, res):
+            return False
+    for key in ("anyOf", "oneOf"):
+        options = node.get(key)
+        if isinstance(options, list) and options and not any(walk(option, res) for option in options):
+            return False
+    props: Mapping[str, Any] = node["properties"] if isinstance(node.get("properties"), Mapping) else {}
+    extra = node.get("additionalProperties", True)
+    for name in node.get("required") or ():
+        if not walk(props.get(name, extra), res):
+            return False
+    min_items = node.get("minItems", 0)
+    if isinstance(min_items, int) and min_items > 0 and not walk(node.get("items", True), res):
+        return False
+    return True
+
+
 def _check_ref_chain(path: Path, ref: str, target: Any) -> None:
     """A ``$ref`` that leads only to more ``$ref``s (``a`` -> ``b`` -> ``a``) never reaches a schema."""
     seen = 0
@@ -220,6 +279,8 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any]) -> Provider:
             raise SchemaLoadError(f"{path}: not a valid JSON Schema: {exc.message}") from None
         except RecursionError:
             raise SchemaLoadError(f"{path}: nested too deeply to check.") from None
+        if isinstance(doc, dict) and not doc.get("$id"):
+            doc["$id"] = path.resolve().as_uri()  # relative $refs resolve from the file, for every reader alike
         uri = (doc.get("$id") if isinstance(doc, dict) else None) or path.resolve().as_uri()
         resources.append((uri, Resource.from_contents(doc, default_specification=DRAFT202012)))
         docs.append((path, doc, uri))
@@ -231,6 +292,12 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any]) -> Provider:
     for name, entry in raw["events"].items():
         schema_path = _inside(folder, entry["schema"], "schema", profile_path)
         schema = _read_json(schema_path)
+        if isinstance(schema, dict) and not schema.get("$id"):
+            schema["$id"] = schema_path.resolve().as_uri()
+        if not _finite(schema, registry.resolver(base_uri=str(schema.get("$id", "")))):
+            raise SchemaLoadError(
+                f"{schema_path}: no finite value fits this schema: a required field or item refers back to itself."
+            )
         samples = tuple(_read_json(_inside(folder, s, "sample", profile_path)) for s in entry["samples"])
         events[name] = EventType(
             name=name,

@@ -224,7 +224,10 @@ class ReceiverApp:
 
 def _first_error(provider: Provider, event_type: str, item: Any) -> str | None:
     """The first schema error, found lazily: validation stops there (each pattern match is time-limited too)."""
-    error = next(iter(provider.validator(event_type).iter_errors(item)), None)
+    try:
+        error = next(iter(provider.validator(event_type).iter_errors(item)), None)
+    except RecursionError:  # a recursive schema and a payload nested deeper than the validator can follow
+        return "/: nested too deeply to validate"
     if error is None:
         return None
     return f"/{'/'.join(str(p) for p in error.absolute_path)}: {error.message}"

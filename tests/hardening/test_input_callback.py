@@ -17,5 +17,5 @@ def test_callback_binds_only_the_given_address(host: str) -> None:
 
 
 def test_a_callback_host_that_is_not_this_machine_is_one_line() -> None:
-    with pytest.raises(UsageError, match="--callback-host 203.0.113.9"):
+    with pytest.raises(UsageError, match=r"--callback-host 203\.0\.113\.9"):
         _Callback("203.0.113.9")  # TEST-NET-3: never an address of this machine

@@ -166,3 +166,22 @@ def test_reference_receiver_rejects_a_catastrophic_match_without_stalling(tmp_pa
             assert reply.status_code == status, reply.text
             if status == 400:
                 assert "took over" in reply.text
+
+
+def test_recursive_schemas_load_generate_and_validate_bounded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Optional self-reference is fine (and resolves without an $id); a required one has no finite value: refused."""
+    from harness.receiver._app import _first_error
+    from harness.volume import VolumeGenerator
+
+    node = {"type": "object", "required": ["id", "object"], "properties": {"id": {"type": "string"}}}
+    optional = {**node, "properties": {**node["properties"], "object": {"const": "event"}, "child": {"$ref": "#"}}}
+    provider = load_catalog(_user_stripe(tmp_path / "ok", optional)).get("stripe")
+    assert all(d.body for d in VolumeGenerator(provider, seed=1).deliveries(20, "customer.created"))
+    deep: dict[str, Any] = {"id": "x", "object": "event"}
+    for _ in range(2000):
+        deep = {"id": "x", "object": "event", "child": deep}
+    assert _first_error(provider, "customer.created", deep) is not None  # a 400 reason, not a RecursionError
+    required = {**optional, "required": ["id", "object", "child"]}
+    assert "no finite value" in _refused(_user_stripe(tmp_path / "bad", required), capsys)
