@@ -83,7 +83,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--seed", type=non_negative_int, help="seed for arrivals, payloads and jitter (default 0)")
     parser.add_argument("--report", metavar="PATH", help="write the JSON report here")
     parser.add_argument("--timeline", metavar="PATH", help="write a self-contained HTML/SVG timeline of attempts")
-    parser.add_argument("--concurrency", type=non_negative_int, default=64, help="parallel requests (default 64)")
+    parser.add_argument(
+        "--concurrency", type=bounded_int(1024, low=1), default=64, help="parallel requests (default 64, at most 1024)"
+    )
     parser.add_argument(
         "--max-requests", type=non_negative_int, default=100_000, help="stop after this many requests (100000)"
     )

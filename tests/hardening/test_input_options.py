@@ -65,6 +65,8 @@ def test_receiver_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
         ["--max-time", "nan"],
         ["--events", "1000000000"],
         ["--events", "-5"],
+        ["--concurrency", "1000000000"],
+        ["--concurrency", "0"],
     ],
 )
 def test_simulate_numbers_are_bounded(option: list[str], capsys: pytest.CaptureFixture[str]) -> None:
