@@ -13,8 +13,6 @@ from harness.catalog import Catalog, load_catalog
 from harness.config import load_config
 from harness.credentials import CREDENTIAL_FIELDS, ENV_VARS, Credentials
 from harness.errors import UsageError
-from harness.simulate.outages import MAX_SPAN as _SPAN
-from harness.simulate.outages import parse_span
 
 __all__ = [
     "MAX_EVENTS",
@@ -36,7 +34,7 @@ __all__ = [
 ]
 
 MAX_TIMEOUT = 3600.0  # a receiver timeout: no provider waits an hour for a reply
-MAX_SPAN = _SPAN  # any span of virtual or real time: a year
+MAX_SPAN = 366 * 86400.0  # any span of virtual or real time: a year (as harness.simulate.outages.MAX_SPAN)
 MAX_EVENTS = 1_000_000  # simulated events (or scenario entities): about 15 s and 100 MB in a dry run
 MAX_COUNT = 10**9  # any other count (requests, examples, concurrency)
 
@@ -103,6 +101,8 @@ def fraction(text: str) -> float:
 
 def seconds(text: str, *, what: str, high: float, positive: bool = False) -> float:
     """A duration (``250ms``, ``90s``, ``2h30m`` or bare seconds) checked to be finite and within ``0..high``."""
+    from harness.simulate.outages import parse_span  # here: the simulate package is not needed to start the CLI
+
     if positive and text.strip().startswith("-"):
         raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must be positive")
     try:

@@ -78,3 +78,10 @@ def test_simulate_accepts_compound_durations_and_none(capsys: pytest.CaptureFixt
     argv = ["simulate", "stripe", "--dry-run", "--events", "5", "--quiet", "--spread", "1h30m"]
     assert main([*argv, "--delays", "1m,2h30m", "--window", "none", "--outage", "0s..1h30m"]) == 0
     assert "lost" in capsys.readouterr().out
+
+
+def test_cli_and_simulator_agree_on_the_longest_span() -> None:
+    from harness.cli._options import MAX_SPAN
+    from harness.simulate.outages import MAX_SPAN as SIMULATOR_SPAN
+
+    assert MAX_SPAN == SIMULATOR_SPAN
