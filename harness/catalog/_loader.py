@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Mapping
+import re._parser as sre_parse  # type: ignore[import-not-found]  # the standard library's own regex parser
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import regex
 from jsonschema import Draft202012Validator, SchemaError
 from referencing import Registry, Resource
+from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT202012
 
 from harness.catalog._model import (
@@ -31,6 +36,12 @@ from harness.errors import SchemaLoadError, UsageError
 __all__ = ["builtin_schemas_dir", "load_catalog"]
 
 _SEPARATORS = {"compact": (",", ":"), "default": (", ", ": ")}
+MAX_FILE_BYTES = 16 * 1024 * 1024  # one schema, sample or profile file
+MAX_DEPTH = 64  # nesting of a JSON document in the catalog
+MAX_MINIMUM = 100_000  # a minLength/minItems/minProperties, or a pattern's shortest match: generated values stay small
+MAX_TIMEOUT = 3600.0  # a profile's reply timeout
+MAX_SPAN = 366 * 86400.0  # any other duration in a profile
+_SIZE_KEYS = ("minLength", "minItems", "minProperties")
 
 
 def builtin_schemas_dir() -> Path:
@@ -49,13 +60,191 @@ def _meta_validator() -> Draft202012Validator:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise SchemaLoadError(f"{path}: over {MAX_FILE_BYTES // (1024 * 1024)} MiB.")
+        doc = json.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise SchemaLoadError(f"{path}: file not found.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SchemaLoadError(f"{path}: cannot be read ({exc}).") from None
     except json.JSONDecodeError as exc:
         raise SchemaLoadError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}.") from None
+    except RecursionError:
+        raise SchemaLoadError(f"{path}: nested more than {MAX_DEPTH} levels deep.") from None
+    if _depth(doc) > MAX_DEPTH:
+        raise SchemaLoadError(f"{path}: nested more than {MAX_DEPTH} levels deep.")
+    return doc
+
+
+def _depth(doc: Any) -> int:
+    """How deeply arrays and objects nest (iterative: a deep document cannot exhaust the stack here)."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            if deepest > MAX_DEPTH:
+                return deepest
+            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def _inside(folder: Path, relative: str, what: str, profile_path: Path) -> Path:
+    """``folder / relative``, refused when it leaves the provider folder (absolute, ``..``, or a symlink out)."""
+    path = folder / relative
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        raise SchemaLoadError(f"{profile_path}: the {what} {relative!r} is outside the provider folder.") from None
+    return path
+
+
+def _nodes(doc: Any) -> Iterator[Mapping[str, Any]]:
+    """Every object in a JSON document (iteratively)."""
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _check_schema_doc(path: Path, doc: Any, base_uri: str, registry: Registry) -> None:
+    """References that resolve inside the catalog, sizes that can be generated, patterns that compile."""
+    resolver = registry.resolver(base_uri=base_uri)
+    for node in _nodes(doc):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            try:
+                target = resolver.lookup(ref)
+            except Unresolvable:
+                if urlsplit(ref).scheme in ("http", "https", "file", "ftp"):
+                    raise SchemaLoadError(
+                        f"{path}: $ref {ref!r} points outside the provider folder; references are never fetched."
+                    ) from None
+                raise SchemaLoadError(f"{path}: $ref {ref!r} does not resolve to a schema in the folder.") from None
+            _check_ref_chain(path, ref, target)
+        for key in _SIZE_KEYS:
+            value = node.get(key)
+            if isinstance(value, int | float) and value > MAX_MINIMUM:
+                raise SchemaLoadError(f"{path}: {key} {value} is over {MAX_MINIMUM:,} (generated values stay small).")
+        pattern = node.get("pattern")
+        if isinstance(pattern, str):
+            _check_pattern(path, pattern)
+
+
+def _finite(schema: Any, resolver: Any) -> bool:
+    """Whether the schema admits a finite value: no required property or item leads back into itself forever.
+
+    A depth-first walk along what a value must contain (required properties, ``minItems`` items, ``$ref``s, every
+    ``allOf`` part, some ``anyOf``/``oneOf`` branch); a node met again on the current path is a cycle. Only ``True``
+    results are remembered (a ``False`` may hinge on a node still being decided); a visit budget keeps it bounded.
+    """
+    finite_ids: set[int] = set()
+    on_path: set[int] = set()
+    budget = [100_000]
+
+    def walk(node: Any, res: Any) -> bool:
+        if not isinstance(node, Mapping) or id(node) in finite_ids:
+            return True
+        budget[0] -= 1
+        if budget[0] < 0:
+            return True  # too large to decide: generation's own limits apply
+        if id(node) in on_path:
+            return False
+        on_path.add(id(node))
+        try:
+            ok = _walk_node(node, res, walk)
+        finally:
+            on_path.discard(id(node))
+        if ok:
+            finite_ids.add(id(node))
+        return ok
+
+    return walk(schema, resolver)
+
+
+def _walk_node(node: Mapping[str, Any], res: Any, walk: Any) -> bool:
+    if isinstance(node.get("$ref"), str):
+        try:
+            target = res.lookup(node["$ref"])
+        except Unresolvable:
+            return True  # reported by the reference check
+        if not walk(target.contents, target.resolver):
+            return False
+    if any(k in node for k in ("const", "enum")):
+        return True
+    for part in node.get("allOf") or ():
+        if not walk(part, res):
+            return False
+    for key in ("anyOf", "oneOf"):
+        options = node.get(key)
+        if isinstance(options, list) and options and not any(walk(option, res) for option in options):
+            return False
+    props: Mapping[str, Any] = node["properties"] if isinstance(node.get("properties"), Mapping) else {}
+    extra = node.get("additionalProperties", True)
+    for name in node.get("required") or ():
+        if not walk(props.get(name, extra), res):
+            return False
+    min_items = node.get("minItems", 0)
+    if isinstance(min_items, int) and min_items > 0 and not walk(node.get("items", True), res):
+        return False
+    return True
+
+
+def _check_ref_chain(path: Path, ref: str, target: Any) -> None:
+    """A ``$ref`` that leads only to more ``$ref``s (``a`` -> ``b`` -> ``a``) never reaches a schema."""
+    seen = 0
+    resolved = target
+    while isinstance(resolved.contents, Mapping) and isinstance(resolved.contents.get("$ref"), str):
+        seen += 1
+        if seen > 32:
+            raise SchemaLoadError(f"{path}: $ref {ref!r} is a cycle of references that never reaches a schema.")
+        try:
+            resolved = resolved.resolver.lookup(resolved.contents["$ref"])
+        except Unresolvable:
+            raise SchemaLoadError(f"{path}: $ref {resolved.contents['$ref']!r} does not resolve.") from None
+
+
+def _check_pattern(path: Path, pattern: str) -> None:
+    """The pattern compiles (for matching and for generation) and its shortest match is small."""
+    try:
+        low, _ = sre_parse.parse(pattern).getwidth()  # first: compiling a{1000000000} would take gigabytes
+        if low > MAX_MINIMUM:
+            raise SchemaLoadError(
+                f"{path}: the pattern {pattern[:40]!r} needs at least {low:,} characters (over {MAX_MINIMUM:,})."
+            )
+        regex.compile(pattern)
+    except (regex.error, re.error, OverflowError, RecursionError) as exc:
+        raise SchemaLoadError(f"{path}: the pattern {pattern!r} is not a usable regular expression ({exc}).") from None
+
+
+def _duration(profile_path: Path, text: Any, where: str, high: float) -> float:
+    """A profile duration, finite and at most ``high`` seconds."""
+    try:
+        value = parse_duration(text, what=f"{where} duration")
+    except ValueError as exc:
+        raise SchemaLoadError(f"{profile_path}: {exc}") from None
+    if not math.isfinite(value) or value > high:
+        raise SchemaLoadError(f"{profile_path}: {where} {text!r} is not a duration up to {high:g} seconds.")
+    return value
+
+
+def _check_retry(profile_path: Path, retry: Mapping[str, Any]) -> None:
+    """The retry block's durations are finite and at most a year, so a simulation always ends."""
+    window = retry.get("window")
+    if window is not None:
+        _duration(profile_path, window, "retry.window", MAX_SPAN)
+    backoff = retry.get("backoff")
+    if isinstance(backoff, Mapping):
+        for index, delay in enumerate(backoff.get("delays") or ()):
+            _duration(profile_path, delay, f"retry.backoff.delays[{index}]", MAX_SPAN)
+        if backoff.get("max_delay") is not None:
+            _duration(profile_path, backoff["max_delay"], "retry.backoff.max_delay", MAX_SPAN)
 
 
 def _location(spec: Mapping[str, Any]) -> Location:
@@ -142,23 +331,42 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
     if raw["id"] != folder.name:
         raise SchemaLoadError(f"{profile_path}: id {raw['id']!r} does not match its folder name {folder.name!r}.")
 
+    timeout = _duration(profile_path, raw["timeout"], "timeout", MAX_TIMEOUT)
+    if isinstance(raw.get("retry"), Mapping):
+        _check_retry(profile_path, raw["retry"])
+
     resources = []
+    docs = []
     for path in sorted(folder.rglob("*.schema.json")):
+        _inside(folder, str(path.relative_to(folder)), "schema", profile_path)
         doc = _read_json(path)
         if validate:
             try:
                 Draft202012Validator.check_schema(doc)
             except SchemaError as exc:
                 raise SchemaLoadError(f"{path}: not a valid JSON Schema: {exc.message}") from None
-        uri = doc.get("$id") or path.resolve().as_uri()
+            except RecursionError:
+                raise SchemaLoadError(f"{path}: nested too deeply to check.") from None
+        if isinstance(doc, dict) and not doc.get("$id"):
+            doc["$id"] = path.resolve().as_uri()  # relative $refs resolve from the file, for every reader alike
+        uri = (doc.get("$id") if isinstance(doc, dict) else None) or path.resolve().as_uri()
         resources.append((uri, Resource.from_contents(doc, default_specification=DRAFT202012)))
+        docs.append((path, doc, uri))
     registry: Registry = Registry().with_resources(resources)
+    for path, doc, uri in docs:
+        _check_schema_doc(path, doc, uri, registry)
 
     events: dict[str, EventType] = {}
     for name, entry in raw["events"].items():
-        schema_path = folder / entry["schema"]
+        schema_path = _inside(folder, entry["schema"], "schema", profile_path)
         schema = _read_json(schema_path)
-        samples = tuple(_read_json(folder / s) for s in entry["samples"])
+        if isinstance(schema, dict) and not schema.get("$id"):
+            schema["$id"] = schema_path.resolve().as_uri()
+        if not _finite(schema, registry.resolver(base_uri=str(schema.get("$id", "")))):
+            raise SchemaLoadError(
+                f"{schema_path}: no finite value fits this schema: a required field or item refers back to itself."
+            )
+        samples = tuple(_read_json(_inside(folder, s, "sample", profile_path)) for s in entry["samples"])
         events[name] = EventType(
             name=name,
             schema=schema,
@@ -192,7 +400,11 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
             layout=body.get("layout", "flat"),
             batch_max_events=batch.get("max_events"),
             batch_max_bytes=batch.get("max_bytes"),
-            flush_interval=parse_duration(batch["flush_interval"]) if "flush_interval" in batch else None,
+            flush_interval=(
+                _duration(profile_path, batch["flush_interval"], "body.batch.flush_interval", MAX_SPAN)
+                if "flush_interval" in batch
+                else None
+            ),
         ),
         event_type=_location(raw["event_type"]),
         events=events,
@@ -200,15 +412,19 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
         idempotency_key=_location(raw["idempotency_key"]),
         auth=AuthSpec(
             schemes=tuple(auth["schemes"]),
-            tolerance=parse_duration(auth["tolerance"]) if auth.get("tolerance") else None,
+            tolerance=(
+                _duration(profile_path, auth["tolerance"], "auth.tolerance", MAX_SPAN)
+                if auth.get("tolerance")
+                else None
+            ),
             oauth_credentials_in=oauth.get("credentials_in", "basic"),
             oauth_scope=oauth.get("scope"),
             hmac={name: _hmac_spec(profile_path, name, spec) for name, spec in auth.get("hmac", {}).items()},
         ),
-        timeout=parse_duration(raw["timeout"]),
+        timeout=timeout,
         retry=_retry(raw["retry"], profile_path),
         handshake=HandshakeSpec(kind=handshake["kind"], event=handshake["event"]) if handshake else None,
-        reply_schema=_read_json(folder / reply["schema"]) if reply else None,
+        reply_schema=_read_json(_inside(folder, reply["schema"], "reply schema", profile_path)) if reply else None,
         assumptions=raw["assumptions"],
         root=folder,
         registry=registry,

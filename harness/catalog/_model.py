@@ -14,6 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry
 
+from harness.catalog._patterns import SafeValidator
 from harness.core.durations import parse_duration
 from harness.errors import UsageError
 
@@ -277,9 +278,7 @@ class Provider:
     @cached_property
     def _validators(self) -> dict[str, Draft202012Validator]:
         return {
-            name: Draft202012Validator(
-                ev.schema, registry=self.registry, format_checker=Draft202012Validator.FORMAT_CHECKER
-            )
+            name: SafeValidator(ev.schema, registry=self.registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
             for name, ev in self.events.items()
         }
 
@@ -293,7 +292,8 @@ class Provider:
         """A compiled validator for the receiver's reply, where the provider defines one."""
         if self.reply_schema is None:
             return None
-        return Draft202012Validator(self.reply_schema, registry=self.registry)
+        validator: Draft202012Validator = SafeValidator(self.reply_schema, registry=self.registry)
+        return validator
 
     def schema_errors(self, event: str, payload: Any) -> list[str]:
         """Validation errors of one event payload, each as ``/path: message``."""

@@ -11,6 +11,7 @@ from typing import Any
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
 from harness.deliveries import build_delivery
+from harness.errors import UsageError
 from harness.violations import ContractViolation
 
 
@@ -81,7 +82,14 @@ class _Callback:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self.server = ThreadingHTTPServer(("0.0.0.0" if host not in ("127.0.0.1", "localhost") else host, 0), Handler)
+        try:  # only on the address given, never on all interfaces
+            self.server = ThreadingHTTPServer(("127.0.0.1" if host == "localhost" else host, 0), Handler)
+        except (OSError, OverflowError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise UsageError(
+                f"Cannot listen for OCI's confirmation on --callback-host {host}: {reason} "
+                "(give an address of this machine)."
+            ) from None
         self.url = f"http://{host}:{self.server.server_address[1]}/20181201/subscriptions/confirm?token={self.token}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

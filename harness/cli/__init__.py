@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn, TextIO
 
 from harness.errors import HarnessError
 
@@ -49,8 +51,66 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _PipeSafe:
+    """A text stream whose reader may go away (``| head -1``): later writes are dropped, the run goes on.
+
+    The command still finishes, writes its report and returns its real exit code.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        """Write, or drop the text once the reader has gone."""
+        if not self.broken:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush, unless the reader has gone."""
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def _gone(self) -> None:
+        self.broken = True
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # no real descriptor: nothing to redirect
+            fd = self._stream.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, fd)  # what is still buffered goes nowhere, so the interpreter's last flush succeeds
+            finally:
+                os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _pipe_safe_output() -> Iterator[None]:
+    """stdout and stderr that survive a closed pipe for the duration of one command."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = _PipeSafe(saved[0])
+    sys.stderr = _PipeSafe(saved[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 contract violations, 2 usage or configuration error)."""
+    with _pipe_safe_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -64,8 +124,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
     return code
 
 

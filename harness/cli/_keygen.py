@@ -28,15 +28,25 @@ def run(args: argparse.Namespace) -> int:
     from harness.signing.keys import generate_keypair
 
     path = Path(args.out)
-    if path.exists() and not args.force:
-        raise UsageError(f"{path} already exists; pass --force to replace it.")
+    if os.path.lexists(path):  # lexists: a dangling symlink counts, and is never followed
+        if not args.force:
+            kind = "a symlink" if path.is_symlink() else "a file"
+            raise UsageError(f"{path} already exists ({kind}); pass --force to replace it.")
+        if path.is_dir() and not path.is_symlink():
+            raise UsageError(f"{path} is a folder; give a file path for --out.")
     private_pem, public_b64 = generate_keypair()
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    # Write a new file beside the target and rename it over: --force replaces a symlink itself, not what it points at.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(path, flags, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(private_pem)
-        os.chmod(path, 0o600)
+        fd = os.open(temp, flags, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(private_pem)
+            os.replace(temp, path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
     except OSError as exc:
         raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
     print(f"Private key written to {path} (keep it secret; pass it as --signing-key or WEBHOOK_HARNESS_SIGNING_KEY).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import threading
 from typing import Any
 
@@ -12,7 +13,7 @@ from harness.cli._options import (
     add_catalog_options,
     catalog_from_args,
     credentials_from_args,
-    non_negative_int,
+    port_number,
 )
 
 __all__ = ["register", "run"]
@@ -25,7 +26,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("provider", metavar="PROVIDER", nargs="?")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=non_negative_int, default=0, help="port (default: any free one)")
+    parser.add_argument("--port", type=port_number, default=0, help="port (default: any free one)")
     parser.add_argument("--bug", metavar="NAME", help="inject a deliberate bug (see --list-bugs)")
     parser.add_argument(
         "--mode",
@@ -73,32 +74,49 @@ def run(args: argparse.Namespace) -> int:
     receiver = ReferenceReceiver(
         provider, credentials=chosen, bug=args.bug, db_url=args.db, host=args.host, port=args.port, mode=args.mode
     )
-    with receiver as rx:
-        creds = rx.credentials
-        print(
-            f"Reference {provider.id} receiver ({args.mode}){f' with bug {args.bug!r}' if args.bug else ''} listening."
-        )
-        print(f"  URL:   {rx.url}")
-        print(f"  probe: {rx.probe_url}")
-        print("  This is a local test receiver; its freshly made test credentials, to use against it:")
-        exports = {
-            "WEBHOOK_HARNESS_SECRET": creds.secret,
-            "WEBHOOK_HARNESS_SIGNING_KEY": creds.signing_key,
-            "WEBHOOK_HARNESS_CLIENT_SECRET": creds.client_secret,
-        }
-        for name, value in exports.items():
-            if value:
-                print(f"    export {name}={shlex.quote(value)}")
-        flags = []
-        if creds.token_url:
-            flags += ["--token-url", creds.token_url, "--client-id", creds.client_id or ""]
-        if creds.basic:
-            flags += ["--basic", f"{creds.basic[0]}:{creds.basic[1]}"]
-        command = ["webhook-harness", "check", provider.id, rx.url, *flags, "--probe-url", rx.probe_url]
-        print(f"  then: {shlex.join(command)}")
-        print("Ctrl-C to stop.", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopped")
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())  # SIGTERM cleans up as Ctrl-C does
+    try:
+        with receiver as rx:
+            _banner(rx, provider.id, args.bug, given=chosen is not None)
+            try:
+                stop.wait()
+            except KeyboardInterrupt:
+                pass
+            print("stopped", flush=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _banner(rx: Any, provider_id: str, bug: str | None, *, given: bool) -> None:
+    """URL, probe, and how to run check against it; secrets the user gave are never echoed."""
+    creds = rx.credentials
+    print(f"Reference {provider_id} receiver{f' with bug {bug!r}' if bug else ''} listening.")
+    print(f"  URL:   {rx.url}")
+    print(f"  probe: {rx.probe_url}")
+    if rx.public_key:
+        print(f"  public key (base64 SPKI): {rx.public_key}")
+    flags = []
+    if creds.token_url:
+        flags += ["--token-url", creds.token_url, "--client-id", creds.client_id or ""]
+    command = shlex.join(["webhook-harness", "check", provider_id, rx.url, *flags, "--probe-url", rx.probe_url])
+    if given:
+        print("  It checks the credentials you gave (not shown here); pass the same ones to check.")
+        print(f"  then: {command}")
+        print("Ctrl-C to stop.", flush=True)
+        return
+    print("  This local test receiver made throw-away test credentials; to use them against it:")
+    exports = {
+        "WEBHOOK_HARNESS_SECRET": creds.secret,
+        "WEBHOOK_HARNESS_SIGNING_KEY": creds.signing_key,
+        "WEBHOOK_HARNESS_CLIENT_SECRET": creds.client_secret,
+        "WEBHOOK_HARNESS_BASIC": f"{creds.basic[0]}:{creds.basic[1]}" if creds.basic else None,
+    }
+    for name, value in exports.items():
+        if value:
+            print(f"    export {name}={shlex.quote(value)}")
+    if creds.basic:
+        command += ' --basic "$WEBHOOK_HARNESS_BASIC"'  # the password stays off the command line
+    print(f"  then: {command}")
+    print("Ctrl-C to stop.", flush=True)

@@ -10,26 +10,40 @@ from pathlib import Path
 from typing import Any
 
 from harness.cli._options import (
+    MAX_EVENTS,
+    MAX_SPAN,
     add_auth_options,
     add_catalog_options,
     add_network_options,
     add_probe_options,
+    bounded_int,
+    duration,
+    duration_list,
+    fraction,
+    http_url,
     network_options_from_args,
     non_negative_int,
+    positive_number,
 )
 from harness.credentials import CREDENTIAL_FIELDS
 
 __all__ = ["register", "run"]
 
 
-def _positive_float(text: str) -> float:
+def _outage(text: str) -> tuple[float, float]:
+    """argparse type: ``START..END``."""
+    from harness.errors import UsageError
+    from harness.simulate import parse_outage
+
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
+        return parse_outage(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _window(text: str) -> float | str:
+    """argparse type: a duration, or ``none`` for no window."""
+    return "none" if text.strip().lower() == "none" else duration("--window")(text)
 
 
 def register(sub: Any) -> None:
@@ -41,33 +55,62 @@ def register(sub: Any) -> None:
         "Exit 0: nothing lost (and, with a probe, every event stored once); 1: otherwise; 2: usage error.",
     )
     parser.add_argument("provider", metavar="PROVIDER")
-    parser.add_argument("url", metavar="URL", nargs="?", help="receiver URL (not needed with --dry-run)")
-    parser.add_argument("--events", type=non_negative_int, help="events to simulate (default 1000, or the scenario's)")
-    parser.add_argument("--spread", default="24h", help="events arrive uniformly over this long (default 24h)")
+    parser.add_argument("url", metavar="URL", nargs="?", type=http_url, help="receiver URL (not needed with --dry-run)")
     parser.add_argument(
-        "--outage", action="append", default=[], metavar="START..END", help="receiver down, from t=0: 2h..8h (repeat)"
+        "--events",
+        type=bounded_int(MAX_EVENTS),
+        help=f"events to simulate (default 1000, or the scenario's; at most {MAX_EVENTS:,})",
+    )
+    parser.add_argument(
+        "--spread",
+        type=duration("--spread"),
+        default="24h",
+        help="events arrive uniformly over this long (default 24h)",
+    )
+    parser.add_argument(
+        "--outage",
+        type=_outage,
+        action="append",
+        default=[],
+        metavar="START..END",
+        help="receiver down, from t=0: 2h..8h (repeat)",
     )
     parser.add_argument("--scenario", metavar="FILE", help="a scenario file (see docs/scenarios.md)")
     parser.add_argument("--dry-run", action="store_true", help="send nothing; the receiver is up outside outages")
     parser.add_argument(
-        "--time-scale", type=_positive_float, metavar="X", help="scaled real time for soak runs: X virtual s per s"
+        "--time-scale", type=positive_number(1e9), metavar="X", help="scaled real time for soak runs: X virtual s per s"
     )
     parser.add_argument("--seed", type=non_negative_int, help="seed for arrivals, payloads and jitter (default 0)")
     parser.add_argument("--report", metavar="PATH", help="write the JSON report here")
     parser.add_argument("--timeline", metavar="PATH", help="write a self-contained HTML/SVG timeline of attempts")
-    parser.add_argument("--concurrency", type=non_negative_int, default=64, help="parallel requests (default 64)")
+    parser.add_argument(
+        "--concurrency", type=bounded_int(1024, low=1), default=64, help="parallel requests (default 64, at most 1024)"
+    )
     parser.add_argument(
         "--max-requests", type=non_negative_int, default=100_000, help="stop after this many requests (100000)"
     )
-    parser.add_argument("--max-time", default="10m", metavar="DURATION", help="stop after this long in real time")
+    parser.add_argument(
+        "--max-time",
+        type=duration("--max-time", MAX_SPAN, positive=True),
+        default="10m",
+        metavar="DURATION",
+        help="stop after this long in real time",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     policy = parser.add_argument_group("retry policy overrides (default: the provider's profile)")
-    policy.add_argument("--window", metavar="DURATION", help="rolling retry window per event, or 'none'")
+    policy.add_argument("--window", type=_window, metavar="DURATION", help="rolling retry window per event, or 'none'")
     policy.add_argument("--max-attempts", type=non_negative_int, help="total attempts including the first (0: no cap)")
-    policy.add_argument("--delays", metavar="D,D,...", help="waits after the 1st, 2nd, ... failure: 1m,5m,30m")
-    policy.add_argument("--factor", type=_positive_float, help="multiply the last delay by this once the list ends")
-    policy.add_argument("--max-delay", metavar="DURATION", help="cap on a single wait")
-    policy.add_argument("--jitter", type=float, help="± fraction applied to each wait (0.1)")
+    policy.add_argument(
+        "--delays",
+        type=duration_list("--delays"),
+        metavar="D,D,...",
+        help="waits after the 1st, 2nd, ... failure: 1m,5m,30m",
+    )
+    policy.add_argument(
+        "--factor", type=positive_number(1000), help="multiply the last delay by this once the list ends"
+    )
+    policy.add_argument("--max-delay", type=duration("--max-delay"), metavar="DURATION", help="cap on a single wait")
+    policy.add_argument("--jitter", type=fraction, help="± fraction applied to each wait (0.1)")
     add_auth_options(parser)
     add_probe_options(parser)
     add_network_options(parser)
@@ -77,18 +120,14 @@ def register(sub: Any) -> None:
 
 def _retry_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The --window/--max-attempts/--delays/... options as keys of a profile's ``retry`` block."""
-    from harness.core.durations import parse_duration
-
     retry: dict[str, Any] = {}
     backoff: dict[str, Any] = {}
     if args.window is not None:
-        retry["window"] = None if args.window.lower() == "none" else args.window
+        retry["window"] = None if args.window == "none" else args.window
     if args.max_attempts is not None:
         retry["max_attempts"] = args.max_attempts or None
     if args.delays is not None:
-        backoff["delays"] = [d.strip() for d in args.delays.split(",") if d.strip()]
-        for text in backoff["delays"]:
-            parse_duration(text, what="--delays entry")
+        backoff["delays"] = args.delays
     if args.factor is not None:
         backoff["factor"] = args.factor
     if args.max_delay is not None:

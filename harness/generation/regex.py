@@ -41,6 +41,7 @@ _CATEGORIES = {  # ASCII members of each class: a subset, so every string built 
 ANCHORS = {sre_parse.AT_BEGINNING, sre_parse.AT_BEGINNING_STRING, sre_parse.AT_END, sre_parse.AT_END_STRING}
 REPEATS = (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT, getattr(sre_parse, "POSSESSIVE_REPEAT", None))
 OPEN_REPEAT = 8  # how far past its minimum an unbounded repeat (``*``, ``+``, ``{n,}``) may go
+MAX_REPEAT_SPAN = 256  # how far past its minimum a bounded repeat may go: ``a{0,1000000000}`` stays small
 
 
 class UnsupportedPattern(Exception):
@@ -189,7 +190,7 @@ def _seeded_node(op: Any, arg: Any) -> SeededGen:
         return lambda rng: options[int(rng.random() * count)](rng)
     if op in REPEATS:
         low, high, sub = arg
-        top = low + OPEN_REPEAT if high is sre_parse.MAXREPEAT else high
+        top = low + OPEN_REPEAT if high is sre_parse.MAXREPEAT else min(high, low + MAX_REPEAT_SPAN)
         items = list(sub)
         if len(items) == 1:
             one = alphabet_of(*items[0])

@@ -33,6 +33,14 @@ _NUMBER_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "m
 _LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength", "minItems")
 _UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems")
 _ALL_TYPES = ["null", "boolean", "integer", "string", "array", "object"]
+MAX_MIN_SIZE = 100_000  # the largest minLength/minItems generated; the catalog loader refuses larger ones
+
+
+def _minimum(schema: Mapping[str, Any], key: str) -> int:
+    value = schema.get(key, 0)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= MAX_MIN_SIZE:
+        raise SchemaLoadError(f"{key} {value!r} is not a size from 0 to {MAX_MIN_SIZE:,}")
+    return int(value)
 
 
 def resolve(schema: Mapping[str, Any], resolver: Resolver) -> tuple[Any, Resolver]:
@@ -151,7 +159,7 @@ def number_bounds(schema: Mapping[str, Any], default_span: float = 1e6) -> tuple
 
 def length_bounds(schema: Mapping[str, Any], default_max: int) -> tuple[int, int]:
     """Inclusive string length bounds."""
-    low = int(schema.get("minLength", 0))
+    low = _minimum(schema, "minLength")
     high = int(schema.get("maxLength", max(low, default_max)))
     if low > high:
         raise SchemaLoadError(f"string length bounds {low}..{high} admit no value")
@@ -160,7 +168,7 @@ def length_bounds(schema: Mapping[str, Any], default_max: int) -> tuple[int, int
 
 def array_bounds(schema: Mapping[str, Any], extra: int) -> tuple[int, int]:
     """Inclusive array size bounds, the upper one capped at ``minItems + extra`` to keep payloads small."""
-    low = int(schema.get("minItems", 0))
+    low = _minimum(schema, "minItems")
     high = min(int(schema.get("maxItems", low + extra)), low + extra)
     if low > high:
         raise SchemaLoadError(f"array size bounds {low}..{high} admit no value")

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from harness.catalog import Provider
 from harness.receiver._bugs import Behaviour, rejected_event
-from harness.receiver._handshake import confirm_subscription, confirmation_url, is_handshake, loopback_only
+from harness.receiver._handshake import confirm_subscription, confirmation_url, harness_callback, is_handshake
 from harness.receiver._oauth import TokenIssuer, token_path
 from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_json, read_event, unknown_field
 from harness.receiver._store import EventStore, StoredEvent
@@ -42,7 +42,7 @@ class ReceiverApp:
     clock: Callable[[], float]
     delay: float
     issuer: TokenIssuer | None = None
-    confirm_allowed: Callable[[str], bool] = loopback_only
+    confirm_allowed: Callable[[str], bool] = harness_callback
     _memo: set[tuple[Any, ...]] = field(default_factory=set)
     _queued: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -192,9 +192,9 @@ class ReceiverApp:
                 if event.event_type == refused:
                     raise Rejected(400, f"unsupported event type {event.event_type!r}")
                 if check_schema:
-                    errors = self.provider.schema_errors(event.event_type, item)
-                    if errors:
-                        raise Rejected(400, f"{event.event_type}: {errors[0]}")
+                    error = _first_error(self.provider, event.event_type, item)
+                    if error:
+                        raise Rejected(400, f"{event.event_type}: {error}")
                 if strict:
                     extra = unknown_field(self.provider, event.event_type)(item)
                     if extra:
@@ -254,14 +254,25 @@ class ReceiverApp:
         url = confirmation_url(headers, payload)
         if url is None:
             raise Rejected(400, "SubscriptionConfirmation without a ConfirmationURL")
+        # One answer whatever happened, so the reply tells the sender nothing about the URL it named.
         if not self.confirm_allowed(url):
-            log.warning("not fetching a ConfirmationURL outside the allowed hosts")
-            return web.json_response({"status": "confirmation skipped: host not allowed"})
-        failure = await confirm_subscription(url, min(5.0, self.provider.timeout / 2))
-        if failure:
-            log.warning("subscription confirmation failed: %s", failure)
-            return web.json_response({"status": "confirmation failed"})
-        return web.json_response({"status": "confirmed"})
+            log.warning("not fetching a ConfirmationURL that is not the harness's loopback callback")
+        else:
+            failure = await confirm_subscription(url, min(5.0, self.provider.timeout / 2))
+            if failure:
+                log.warning("subscription confirmation failed: %s", failure)
+        return web.json_response({"status": "confirmation handled"})
+
+
+def _first_error(provider: Provider, event_type: str, item: Any) -> str | None:
+    """The first schema error, found lazily: validation stops there (each pattern match is time-limited too)."""
+    try:
+        error = next(iter(provider.validator(event_type).iter_errors(item)), None)
+    except RecursionError:  # a recursive schema and a payload nested deeper than the validator can follow
+        return "/: nested too deeply to validate"
+    if error is None:
+        return None
+    return f"/{'/'.join(str(p) for p in error.absolute_path)}: {error.message}"
 
 
 def _text(value: str) -> str:

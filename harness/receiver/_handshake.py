@@ -5,15 +5,23 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
 from harness.catalog import Provider
 
-__all__ = ["confirm_subscription", "confirmation_url", "is_handshake", "loopback_only"]
+__all__ = [
+    "CONFIRM_PATH",
+    "confirm_subscription",
+    "confirmation_url",
+    "harness_callback",
+    "is_handshake",
+    "loopback_only",
+]
 
 CONFIRM_TIMEOUT = 5.0
+CONFIRM_PATH = "/20181201/subscriptions/confirm"  # OCI Notifications' confirmation endpoint, as the harness serves it
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -54,6 +62,21 @@ def loopback_only(url: str) -> bool:
         return ipaddress.ip_address(parts.hostname).is_loopback
     except ValueError:
         return False
+
+
+def harness_callback(url: str) -> bool:
+    """The URL has the shape of the harness's own confirmation callback: loopback, OCI's path, one ``token``.
+
+    Anything else is not fetched, so an authenticated sender cannot use the receiver to probe other local ports.
+    """
+    if not loopback_only(url):
+        return False
+    parts = urlsplit(url)
+    try:
+        query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        return False
+    return parts.path == CONFIRM_PATH and list(query) == ["token"] and len(query["token"]) == 1 and not parts.fragment
 
 
 async def confirm_subscription(url: str, timeout: float = CONFIRM_TIMEOUT) -> str | None:

@@ -8,14 +8,16 @@ import hashlib
 import hmac
 import secrets
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from aiohttp import web
 
-__all__ = ["TOKEN_LIFETIME", "TokenIssuer", "token_path"]
+__all__ = ["MAX_TOKENS", "TOKEN_LIFETIME", "TokenIssuer", "token_path"]
 
 TOKEN_LIFETIME = 3600.0
+MAX_TOKENS = 10_000  # live tokens kept; past it the oldest is forgotten (a client fetching in a loop stays bounded)
 
 
 def token_path(schema: str = "webhook") -> str:
@@ -31,20 +33,32 @@ class TokenIssuer:
     """Issues bearer tokens to one client and recognises them until they expire."""
 
     def __init__(
-        self, client_id: str, client_secret: str, clock: Callable[[], float], lifetime: float = TOKEN_LIFETIME
+        self,
+        client_id: str,
+        client_secret: str,
+        clock: Callable[[], float],
+        lifetime: float = TOKEN_LIFETIME,
+        max_tokens: int = MAX_TOKENS,
     ) -> None:
         self._client = (client_id.encode(), client_secret.encode())
         self._clock = clock
         self._lifetime = lifetime
-        self._tokens: dict[str, float] = {}
+        self._max = max_tokens
+        self._tokens: OrderedDict[str, float] = OrderedDict()  # digest -> expiry, oldest first
         self._lock = threading.Lock()
 
+    @property
+    def live(self) -> int:
+        """How many tokens are kept."""
+        return len(self._tokens)
+
     def issue(self) -> str:
-        """A fresh token, valid for the lifetime."""
+        """A fresh token, valid for the lifetime; expired and surplus tokens go first (amortised O(1))."""
         token = secrets.token_urlsafe(32)
         with self._lock:
             now = self._clock()
-            self._tokens = {k: v for k, v in self._tokens.items() if v > now}
+            while self._tokens and (len(self._tokens) >= self._max or next(iter(self._tokens.values())) <= now):
+                self._tokens.popitem(last=False)
             self._tokens[_digest(token)] = now + self._lifetime
         return token
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import shutil
 import socket
@@ -23,7 +24,7 @@ from harness.credentials import Credentials
 from harness.errors import ConfigError, UsageError
 from harness.receiver._app import ReceiverApp
 from harness.receiver._bugs import BUGS, MODES, Behaviour, Bug
-from harness.receiver._handshake import loopback_only
+from harness.receiver._handshake import harness_callback
 from harness.receiver._keys import OAUTH_SCHEME, generate_credentials, load_public_key, public_key_b64
 from harness.receiver._oauth import TokenIssuer, token_path
 from harness.receiver._store import EventStore
@@ -36,6 +37,8 @@ log = logging.getLogger("harness.receiver")
 _CORRECT = Behaviour()
 _START_TIMEOUT = 15.0
 _STOP_TIMEOUT = 10.0
+IDLE_TIMEOUT = 15.0  # an open connection that sends nothing is closed after this long
+_OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
 
 
 class ReferenceReceiver:
@@ -53,10 +56,11 @@ class ReferenceReceiver:
         catalog: Catalog | None = None,
         delay: float | None = None,
         clock: Callable[[], float] = time.time,
-        confirm_allowed: Callable[[str], bool] = loopback_only,
+        confirm_allowed: Callable[[str], bool] = harness_callback,
         mode: str = "strict",
         queue_delay: float | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
         if mode not in MODES:
             raise UsageError(f"Unknown receiver mode {mode!r}. Known: {', '.join(MODES)}.")
@@ -75,6 +79,8 @@ class ReferenceReceiver:
         self._clock = clock
         self._confirm_allowed = confirm_allowed
         self._ssl_context = ssl_context  # serve HTTPS (tests of --ca-bundle, --client-cert)
+        self.idle_timeout = idle_timeout
+        self._fd_warned = False
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -216,6 +222,7 @@ class ReferenceReceiver:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
+        loop.set_exception_handler(self.on_loop_error)
         try:
             loop.run_until_complete(self._startup())
         except BaseException as exc:
@@ -241,9 +248,28 @@ class ReferenceReceiver:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
 
+    def on_loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        """Out of file descriptors: one warning, not a traceback per refused accept (asyncio retries by itself)."""
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and exc.errno in _OUT_OF_FDS:
+            if not self._fd_warned:
+                self._fd_warned = True
+                log.warning(
+                    "out of file descriptors (%s): new connections wait until some close; warning only once",
+                    exc.strerror or exc,
+                )
+            return
+        loop.default_exception_handler(context)
+
     async def _startup(self) -> None:
         assert self._socket is not None and self._app_obj is not None
-        runner = web.AppRunner(self._app_obj, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            self._app_obj,
+            handle_signals=False,
+            access_log=None,
+            shutdown_timeout=1.0,
+            keepalive_timeout=self.idle_timeout,  # also closes a connection that never sends a request
+        )
         await runner.setup()
         self._runner = runner
         await web.SockSite(runner, self._socket, ssl_context=self._ssl_context).start()

@@ -20,6 +20,7 @@ from sqlalchemy import (
     create_engine,
     func,
     insert,
+    make_url,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -52,12 +53,23 @@ class EventStore:
         self.unique = unique
         self.table_name = table or f"webhook_events_{secrets.token_hex(4)}"
         try:
+            backend = make_url(url).get_backend_name()
+        except (ArgumentError, ValueError) as exc:
+            raise ConfigError(f"Invalid database URL for the receiver: {exc}.") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ConfigError(f"The reference receiver stores events in SQLite or PostgreSQL, not {backend!r}.")
+        try:
             if url.startswith("sqlite"):
                 self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
             else:
                 self.engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True, pool_timeout=10)
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
             raise ConfigError(f"Invalid database URL for the receiver: {exc}.") from None
+        except ImportError as exc:  # the dialect is known but its driver is not installed
+            raise ConfigError(
+                f"No database driver for {backend} ({exc.name or exc}); for PostgreSQL install psycopg "
+                "(pip install 'webhook-harness[postgres]')."
+            ) from None
         self.metadata = MetaData()
         self.table = Table(
             self.table_name,

@@ -27,16 +27,16 @@ TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 
 
 @lru_cache(maxsize=1)
-def _stranger_key_path() -> str:
-    """A throw-away key for the wrong-key variant, written once per process."""
-    import tempfile
-
+def _stranger_key() -> tuple[str, ec.EllipticCurvePrivateKey]:
+    """A throw-away key for the wrong-key variant, kept in memory only (never written to a temp file)."""
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    fd, path = tempfile.mkstemp(prefix="webhook-harness-wrong-key-", suffix=".pem")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    return path
+    return pem.decode("ascii"), key
+
+
+def _private_key(signing_key: str) -> ec.EllipticCurvePrivateKey:
+    stranger_pem, stranger = _stranger_key()
+    return stranger if signing_key == stranger_pem else load_private_key(signing_key)
 
 
 class SendGridEcdsa(SigningScheme):
@@ -49,7 +49,7 @@ class SendGridEcdsa(SigningScheme):
 
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Add the signature and timestamp headers."""
-        key = load_private_key(creds.signing_key or "")
+        key = _private_key(creds.signing_key or "")
         stamp = str(int(now))
         signature = key.sign(stamp.encode() + delivery.body, ec.ECDSA(hashes.SHA256()))
         headers = {SIGNATURE: base64.b64encode(signature).decode(), TIMESTAMP: stamp}
@@ -88,7 +88,7 @@ class SendGridEcdsa(SigningScheme):
 
     def wrong_credentials(self, creds: Credentials) -> Credentials:
         """Another P-256 key."""
-        return replace(creds, signing_key=_stranger_key_path())
+        return replace(creds, signing_key=_stranger_key()[0])
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """A signature that is not base64 DER."""

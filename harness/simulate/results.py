@@ -83,12 +83,23 @@ class SimResult:
     lost_by_reason: dict[str, int] = field(default_factory=dict)
     probe_checked: int = 0
     probe_mismatches: list[tuple[str, int]] = field(default_factory=list)
+    unacknowledged: int = 0  # stored by the receiver (the probe says so) though no attempt was acknowledged
+    unacknowledged_checked: int = 0  # failed events the probe looked up; fewer than all when sampled
+    unacknowledged_of: int = 0  # failed events there were to look up
     timeline: list[tuple[float, int, int, str]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         """0: nothing lost and (with a probe) every event stored once; 1 otherwise."""
-        return 1 if self.lost or self.pending or self.probe_mismatches else 0
+        return 1 if self.lost or self.pending or self.probe_mismatches or self.unacknowledged else 0
+
+    @property
+    def lost_to_failures(self) -> int:
+        """Events lost for reasons no outage length explains: not retried, told not to, endpoint disabled."""
+        outage_like = (Outcome.REASONS[Outcome.EXHAUSTED], Outcome.REASONS[Outcome.WINDOW])
+        if math.isinf(self.survivable_outage):  # retries never end: whatever was lost, an outage did not do it
+            return sum(self.lost_by_reason.values())
+        return sum(n for why, n in self.lost_by_reason.items() if why not in outage_like)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON report."""
@@ -102,6 +113,8 @@ class SimResult:
             "delivered": self.delivered,
             "lost": self.lost,
             "lost_by_reason": self.lost_by_reason,
+            "stored_unacknowledged": self.unacknowledged,
+            "stored_unacknowledged_checked": {"checked": self.unacknowledged_checked, "of": self.unacknowledged_of},
             "pending_when_stopped": self.pending,
             "attempts": self.attempts,
             "requests_sent": self.requests,
@@ -109,6 +122,7 @@ class SimResult:
             "time_to_delivery_seconds": self.time_to_delivery,
             "outages": [{"start": s, "end": e} for s, e in self.outages],
             "max_survivable_outage_seconds": survivable,
+            "max_survivable_outage_applies": not (self.lost and self.lost_to_failures),
             "endpoint_disabled_at": self.disabled_at,
             "probe": {"checked": self.probe_checked, "mismatches": [list(m) for m in self.probe_mismatches]},
             "wall_seconds": round(self.wall, 3),
@@ -130,6 +144,13 @@ class SimResult:
         ]
         if self.lost_by_reason:
             lines.append("lost: " + ", ".join(f"{why} {n:,}" for why, n in self.lost_by_reason.items()))
+        if self.unacknowledged:
+            sampled = self.unacknowledged_checked < self.unacknowledged_of
+            lines.append(
+                f"stored but unacknowledged {self.unacknowledged:,}"
+                + (f" of a probe sample of {self.unacknowledged_checked:,} failed events" if sampled else "")
+                + ": the receiver stored them but no reply said so; a real provider would redeliver them"
+            )
         if self.outages:
             shown = ", ".join(f"{_dur(s)}..{_dur(e)}" for s, e in self.outages)
             lines.append(f"outages: {shown}")
@@ -145,7 +166,13 @@ class SimResult:
             lines.append(f"probe: {self.probe_checked:,} events checked, {verdict}")
             lines.extend(f"  {key}: stored {count} times" for key, count in self.probe_mismatches[:10])
         survivable = "unbounded" if math.isinf(self.survivable_outage) else _dur(self.survivable_outage)
-        lines.append(f"longest outage this policy survives with zero loss, wherever it starts: {survivable}")
+        line = f"longest outage this policy survives with zero loss, wherever it starts: {survivable}"
+        if self.lost and self.lost_to_failures:
+            line += (
+                f" (outages alone; {self.lost_to_failures:,} events were lost to failures that retries do not cure:"
+                " see the reasons above)"
+            )
+        lines.append(line)
         lines.append(f"simulated in {self.wall:.2f}s")
         return "\n".join(lines)
 
@@ -252,7 +279,47 @@ def summarise(
     )
     if config.probe is not None and keys is not None:
         _verify_probe(config, result, delivered_at, keys)
+        if result.lost:
+            _find_unacknowledged(config, result, outcome, keys)
     return result
+
+
+def _find_unacknowledged(
+    config: RunFacts, result: SimResult, outcome: Outcome, keys: Callable[[int], tuple[str, ...]]
+) -> None:
+    """Failed events the receiver stored anyway (its reply failed): "stored but unacknowledged", not lost."""
+    assert config.probe is not None
+    delivered_at, state = outcome.delivered_at, outcome.state
+    settled = {Outcome.PENDING, Outcome.IN_FLIGHT} if outcome.stopped else set()
+    arrived: set[str] = set()
+    for uid in range(len(delivered_at)):
+        if delivered_at[uid] >= 0:
+            arrived.update(keys(uid))
+    failed: dict[str, int] = {}  # key -> the reason its unit gave up
+    for uid in range(len(delivered_at)):
+        if delivered_at[uid] < 0 and state[uid] not in settled:
+            for key in keys(uid):
+                if key not in arrived:
+                    failed.setdefault(key, state[uid])
+    wanted = list(failed)
+    if len(wanted) > PROBE_SAMPLE:
+        wanted = random.Random(config.seed + 1).sample(wanted, PROBE_SAMPLE)
+    stored = [key for key in wanted if config.probe.count(key) >= 1]
+    result.unacknowledged, result.unacknowledged_checked, result.unacknowledged_of = (
+        len(stored),
+        len(wanted),
+        len(failed),
+    )
+    if len(wanted) < len(failed):
+        return  # a sample: reported as such, the exact lost count cannot be corrected
+    result.lost -= len(stored)
+    for key in stored:
+        code = failed[key]
+        why = Outcome.REASONS.get(Outcome.WINDOW if code == Outcome.DELIVERED else code)
+        if why in result.lost_by_reason:
+            result.lost_by_reason[why] -= 1
+            if not result.lost_by_reason[why]:
+                del result.lost_by_reason[why]
 
 
 def _verify_probe(

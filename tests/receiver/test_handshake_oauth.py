@@ -32,7 +32,7 @@ def callback() -> Iterator[tuple[str, list[str]]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/confirm/abc", hits
+        yield f"http://127.0.0.1:{server.server_address[1]}/20181201/subscriptions/confirm?token=abc", hits
     finally:
         server.shutdown()
         server.server_close()
@@ -74,7 +74,7 @@ def test_oci_confirmation_fetches_the_url(callback: tuple[str, list[str]]) -> No
     url, hits = callback
     with ReferenceReceiver("oci") as rx:
         assert _handshake(rx, url).status_code == 200
-    assert hits == ["/confirm/abc"]
+    assert hits == ["/20181201/subscriptions/confirm?token=abc"]
 
 
 def test_oci_ignores_handshake_bug_does_not_fetch(callback: tuple[str, list[str]]) -> None:
@@ -86,8 +86,23 @@ def test_oci_ignores_handshake_bug_does_not_fetch(callback: tuple[str, list[str]
 
 def test_oci_never_fetches_a_non_loopback_url() -> None:
     with ReferenceReceiver("oci") as rx:
-        answer = _handshake(rx, "https://example.invalid/confirm")
-        assert answer.status_code == 200 and "not allowed" in answer.json()["status"]
+        answer = _handshake(rx, "https://example.invalid/20181201/subscriptions/confirm?token=abc")
+        assert answer.status_code == 200 and answer.json() == {"status": "confirmation handled"}
+
+
+def test_oci_fetches_only_the_harness_callback_and_answers_alike(callback: tuple[str, list[str]]) -> None:
+    """Other loopback URLs (another path, extra parameters) are not fetched: no port oracle for a sender."""
+    url, hits = callback
+    base = url.split("/20181201")[0]
+    with ReferenceReceiver("oci") as rx:
+        answers = [
+            _handshake(rx, f"{base}/admin/shutdown"),
+            _handshake(rx, f"{url}&next=/admin"),
+            _handshake(rx, f"{base}/20181201/subscriptions/confirm"),
+            _handshake(rx, url),
+        ]
+    assert hits == ["/20181201/subscriptions/confirm?token=abc"]
+    assert {(a.status_code, a.text) for a in answers} == {(200, answers[-1].text)}
 
 
 def test_token_endpoint_issues_tokens_to_its_client_only() -> None:

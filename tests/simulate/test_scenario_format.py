@@ -67,7 +67,7 @@ def test_a_good_file_loads_and_is_reproducible(tmp_path: Path) -> None:
     path = tmp_path / "ok.toml"
     path.write_text(OK + '\n[noise]\nduplicates = 0.5\n\n[retry]\nwindow = "2h"\n')
     scenario = load_scenario(path, CATALOG)
-    assert scenario.count == 10 and scenario.retry == {"window": "2h"}
+    assert scenario.count == 10 and scenario.retry == {"window": 7200.0}  # durations in seconds
     first = scenario.units(CATALOG.get("sendgrid"))
     assert first == scenario.units(CATALOG.get("sendgrid"))
     assert any(u.duplicate_of is not None for u in first)
