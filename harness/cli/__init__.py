@@ -13,7 +13,7 @@ from harness.errors import HarnessError
 __all__ = ["main"]
 
 PROG = "webhook-harness"
-COMMANDS = ("providers", "generate", "keygen", "send", "check", "receiver", "simulate")
+COMMANDS = ("providers", "generate", "keygen", "send", "check", "receiver", "simulate", "load")
 
 
 class _Parser(argparse.ArgumentParser):

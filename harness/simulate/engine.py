@@ -25,7 +25,7 @@ from harness.simulate.policy import RetryPolicy, retry_after_seconds
 from harness.simulate.results import Outcome, SimResult, summarise
 from harness.simulate.workload import Unit, Workload
 
-__all__ = ["Sender", "SimConfig", "Submitter", "Unit", "run_simulation"]
+__all__ = ["Sender", "SimConfig", "Submitter", "Unit", "attempt_schedule", "run_simulation"]
 
 Sender = Callable[[list[tuple[Delivery, str]], float], list[Reply]]
 
@@ -120,6 +120,29 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
     )
 
 
+def attempt_schedule(config: SimConfig) -> tuple[Workload, array[float], array[int], array[int]]:
+    """Every attempt the provider makes when the receiver is up outside the outages: (workload, times, units, k).
+
+    Attempts come in virtual-time order; ``k`` is the attempt number (1 for the first). Nothing is sent.
+    """
+    workload = build_workload(config)
+    if workload.units == 0:
+        raise UsageError("Nothing to simulate: no events.")
+    times: array[float] = array("d")
+    units: array[int] = array("q")
+    attempts: array[int] = array("l")
+
+    def record(t: float, u: int, k: int) -> None:
+        times.append(t)
+        units.append(u)
+        attempts.append(k)
+
+    run = _Run(config, config.retry_policy, workload)
+    run.record = record
+    run.ordered(None, None)
+    return workload, times, units, attempts
+
+
 class _Run:
     """The state of one run: per-unit arrays, the retry heap, counters."""
 
@@ -141,6 +164,7 @@ class _Run:
         self.disabled_at: float | None = None
         self.stopped = False
         self.rng = random.Random(config.seed ^ 0x5EED)
+        self.record: Callable[[float, int, int], None] | None = None  # sees every attempt (attempt_schedule)
         self.horizon = workload.arrivals[-1] + sum(d for d in self.delays[:64])
         if policy.window is not None:
             self.horizon = min(self.horizon, workload.arrivals[-1] + policy.window)
@@ -354,6 +378,8 @@ class _Run:
         """Begin attempt ``k`` of unit ``u``; True if the receiver is down then (attempt failed, retry planned)."""
         self.attempts_of[u] = k
         self.state[u] = Outcome.IN_FLIGHT
+        if self.record is not None:
+            self.record(t, u, k)
         down = self.config.outages
         if down.starts and down.down(t):
             self._sample(t, u, k, "outage")
