@@ -184,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
         )
         details.update(ramp=list(ramp) if ramp else None, duplicates=args.duplicates, servers=args.servers)
         reason = "http_timeout"
+    details["resends"] = sum(1 for k in schedule.attempts if k > 1)
     config = LoadConfig(
         provider=provider,
         url=args.url,

@@ -52,7 +52,7 @@ class Schedule:
 
     def per_second(self) -> list[int]:
         """Scheduled starts in each second of the run."""
-        out = [0] * (int(self.duration) + 1)
+        out = [0] * max(1, math.ceil(self.duration - 1e-9))
         last = len(out) - 1
         for t in self.times:
             out[min(last, int(t))] += 1
