@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_generation.py", "bench_signing.py", "bench_check.py", "bench_simulate.py"]
+BENCHMARKS = ["bench_generation.py", "bench_signing.py", "bench_check.py", "bench_simulate.py", "bench_load.py"]
 
 
 def main() -> int:
