@@ -7,6 +7,7 @@ import concurrent.futures
 import heapq
 import itertools
 import math
+import queue
 import random
 import time
 from array import array
@@ -320,6 +321,7 @@ class _Run:
         heap: list[tuple[float, int, int]] = []
         reasons: dict[int, str] = {}
         inflight: dict[concurrent.futures.Future[Reply], tuple[float, int, int]] = {}
+        finished: queue.SimpleQueue[concurrent.futures.Future[Reply]] = queue.SimpleQueue()  # O(1) per answer
         limit = max(1, config.concurrency)
         deadline = config.monotonic() + config.max_wall
         url, timeout = config.url or "", config.provider.timeout
@@ -343,14 +345,15 @@ class _Run:
                     i += 1
                 if self._start(t, u, k, heap, reasons):
                     continue
-                inflight[transport.submit(factory.attempt(u, k, reasons.get(u)), url, timeout=timeout)] = (t, u, k)
+                future = transport.submit(factory.attempt(u, k, reasons.get(u)), url, timeout=timeout)
+                inflight[future] = (t, u, k)
+                future.add_done_callback(finished.put)
                 self.requests += 1
                 if self.requests >= config.max_requests:
                     filling = False
             if not inflight:
                 break
-            wait = 0.05 if config.time_scale else None
-            done, _ = concurrent.futures.wait(inflight, timeout=wait, return_when=concurrent.futures.FIRST_COMPLETED)
+            done = _collect(finished, 0.05 if config.time_scale else None)
             for future in done:
                 t, u, k = inflight.pop(future)
                 self._answered(t, u, k, future.result(), heap, reasons)
@@ -446,6 +449,21 @@ class _Run:
         if "retry-after" in policy.honours:
             wait = retry_after_seconds(reply.header("Retry-After"), self.config.clock()) or 0.0
         self._retry(t, u, k, heap, wait)
+
+
+def _collect(
+    finished: queue.SimpleQueue[concurrent.futures.Future[Reply]], timeout: float | None
+) -> list[concurrent.futures.Future[Reply]]:
+    """The answers that have arrived: wait for the first (up to ``timeout``), then take all that are there."""
+    try:
+        done = [finished.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            done.append(finished.get_nowait())
+        except queue.Empty:
+            return done
 
 
 def _next_due(
