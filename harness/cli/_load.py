@@ -63,6 +63,12 @@ def register(sub: Any) -> None:
     send.add_argument("--processes", type=_positive_int, default=1, metavar="P", help="sender processes (default 1)")
     send.add_argument("--timeout", metavar="D", help="per-request timeout (default: the provider's)")
     send.add_argument("--quiet", action="store_true", help="no live progress line")
+    send.add_argument(
+        "--locust",
+        action="store_true",
+        help="run on Locust instead (extra webhook-harness[locust]): --concurrency users share --rate, "
+        "--processes Locust workers; exit 1 on any failed request",
+    )
     storm = parser.add_argument_group("the recovery storm")
     storm.add_argument(
         "--after-outage", metavar="D", help="play what the provider sends once the receiver is back from an outage"
@@ -150,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
     creds = credentials_from_args(args, config_file)
     if not active_schemes(provider, creds):
         raise UsageError(f"No credentials for {provider.id}: give the same auth options as for check.")
+    if args.locust:
+        return _run_locust(args, provider.id, creds, duration)
     probe = make_probe(args.probe_url, args.probe_db, args.probe_sql)
     details: dict[str, Any] = {"seed": args.seed}
     if args.after_outage:
@@ -217,3 +225,71 @@ def run(args: argparse.Namespace) -> int:
     if args.html:
         print(f"HTML written to {write_html(result, args.html)}")
     return result.exit_code
+
+
+def _locust_installed() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("locust") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _run_locust(args: argparse.Namespace, provider: str, creds: Any, duration: float) -> int:
+    """``--locust``: the bundled WebhookUser, headless on this machine, in a Locust process of its own."""
+    import math
+    import subprocess
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    from harness.errors import UsageError
+
+    if not _locust_installed():
+        raise UsageError("Locust is not installed: pip install 'webhook-harness[locust]'.")
+    unsupported = [
+        name
+        for name, given in (
+            ("--after-outage", args.after_outage),
+            ("--ramp", args.ramp),
+            ("--max-p99", args.max_p99),
+            ("--max-error-rate", args.max_error_rate),
+            ("--min-rate-achieved", args.min_rate_achieved),
+            ("--report", args.report),
+            ("--html", args.html),
+            ("--probe-url", args.probe_url),
+            ("--probe-db", args.probe_db),
+        )
+        if given
+    ]
+    if unsupported:
+        raise UsageError(f"{', '.join(unsupported)} do not go with --locust: use Locust's own options for that.")
+    parts = urlsplit(args.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"The receiver URL must be http:// or https://, got {args.url!r}.")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOK_HARNESS_")}
+    for name in ("secret", "signing_key", "client_secret", "token_url", "client_id", "bearer", "oauth_credentials_in"):
+        value = getattr(creds, name, None)
+        if value:
+            env[f"WEBHOOK_HARNESS_{name.upper()}"] = str(value)
+    if creds.basic:
+        env["WEBHOOK_HARNESS_BASIC"] = f"{creds.basic[0]}:{creds.basic[1]}"
+    users = args.concurrency
+    env.update(
+        WEBHOOK_HARNESS_PROVIDER=provider,
+        WEBHOOK_HARNESS_PATH=parts.path or "/",
+        WEBHOOK_HARNESS_EVENTS=",".join(args.event),
+        WEBHOOK_HARNESS_DUPLICATES=str(args.duplicates),
+        WEBHOOK_HARNESS_USER_RATE=str(args.rate / users),
+    )
+    command = [sys.executable, "-m", "locust", "-f", str(Path(__file__).resolve().parents[1] / "_locustfile.py")]
+    command += ["--headless", "-u", str(users), "-r", str(users), "--run-time", f"{math.ceil(duration)}s"]
+    command += ["--host", f"{parts.scheme}://{parts.netloc}", "--stop-timeout", "30", "--only-summary"]
+    if args.processes > 1:
+        command += ["--processes", str(args.processes)]
+    try:
+        done = subprocess.run(command, env=env, timeout=duration + 600, check=False)
+    except subprocess.TimeoutExpired:
+        print("webhook-harness: Locust did not finish in time", file=sys.stderr)
+        return 1
+    return 0 if done.returncode == 0 else 1

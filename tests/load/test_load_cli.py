@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 from harness.cli import main
 from harness.receiver import ReferenceReceiver
+from tests.load._helpers import stored
 
 
 def _auth(rx: ReferenceReceiver) -> list[str]:
@@ -132,3 +134,21 @@ def test_an_unreachable_receiver_exits_2_before_sending(capsys: pytest.CaptureFi
     assert main(["load", "github", url, "--secret", "s" * 20, "--rate", "5", "--duration", "1s"]) == 2
     err = capsys.readouterr().err
     assert "unreachable" in err and len(err.strip().splitlines()) == 1
+
+
+def test_locust_asked_for_but_missing_exits_2_naming_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "locust", None)  # as if the extra were not installed
+    assert main(["load", "github", "http://127.0.0.1:9/", "--secret", "s" * 20, "--locust"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'webhook-harness[locust]'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_load_runs_on_locust_when_asked(github: ReferenceReceiver, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["load", "github", github.url, *_auth(github), "--locust", "--rate", "10", "--duration", "3s"]
+    assert main([*argv, "--concurrency", "2"]) == 0
+    assert 10 <= stored(github) <= 40  # about 10/s for 3 s, every one a distinct event
+    # gates belong to the native sender
+    assert main(["load", "github", "http://127.0.0.1:9/", "--secret", "s" * 20, "--locust", "--max-p99", "1s"]) == 2
+    assert "do not go with --locust" in capsys.readouterr().err

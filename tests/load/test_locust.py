@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from harness.receiver import ReferenceReceiver
+from tests.load._helpers import stored
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = ROOT / "examples" / "locust" / "locustfile.py"
@@ -49,16 +49,6 @@ def test_locust_missing_is_one_line_naming_the_extra() -> None:
     )
     done = _python(code)
     assert done.stdout.strip() == "2 Locust is not installed: pip install 'webhook-harness[locust]'."
-
-
-def _stored(rx: ReferenceReceiver) -> int:
-    table = rx.probe_sql.split(" FROM ", 1)[1].split()[0]
-    engine = create_engine(rx.db_url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)
-    finally:
-        engine.dispose()
 
 
 def _env(rx: ReferenceReceiver, **extra: str) -> dict[str, str]:
@@ -114,7 +104,7 @@ def test_headless_in_a_subprocess(tmp_path: Path) -> None:
         requests, failures, names = _aggregated(prefix)
         assert failures == 0 and requests >= 10
         assert names and all(name.startswith("github:") for name in names)
-        assert _stored(rx) == requests
+        assert stored(rx) == requests
 
 
 def _free_port() -> int:
@@ -137,7 +127,7 @@ def test_distributed_master_and_two_workers_on_loopback(tmp_path: Path) -> None:
         assert procs[0].returncode == 0, out[-3000:]
         requests, failures, _ = _aggregated(prefix)
         assert failures == 0 and requests >= 10, out[-3000:]
-        assert _stored(rx) == requests  # each success stored once: no key repeated across the two workers
+        assert stored(rx) == requests  # each success stored once: no key repeated across the two workers
 
 
 def test_locusts_own_pytest_plugin_stays_off(pytestconfig: pytest.Config) -> None:
