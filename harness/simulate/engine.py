@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import concurrent.futures
+import contextlib
 import heapq
 import itertools
 import math
@@ -13,7 +15,7 @@ import time
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.catalog import Provider
 from harness.core.models import Delivery, Reply
@@ -25,6 +27,9 @@ from harness.simulate.outages import Outages
 from harness.simulate.policy import RetryPolicy, retry_after_seconds
 from harness.simulate.results import Outcome, SimResult, summarise
 from harness.simulate.workload import Unit, Workload
+
+if TYPE_CHECKING:
+    from harness.transport.aio import AioTransport
 
 __all__ = ["Sender", "SimConfig", "Submitter", "Unit", "attempt_schedule", "run_simulation"]
 
@@ -314,59 +319,54 @@ class _Run:
         self._disable_rest(i, heap)
 
     def streamed(self, transport: Submitter, factory: DeliveryFactory) -> None:
-        """Real HTTP with a sliding window: a new attempt starts as soon as any of ``concurrency`` in flight ends."""
-        config, wl = self.config, self.wl
-        arrivals, n = wl.arrivals, wl.units
-        clock = self._clock()
-        heap: list[tuple[float, int, int]] = []
-        reasons: dict[int, str] = {}
-        inflight: dict[concurrent.futures.Future[Reply], tuple[float, int, int]] = {}
-        finished: queue.SimpleQueue[concurrent.futures.Future[Reply]] = queue.SimpleQueue()  # O(1) per answer
-        limit = max(1, config.concurrency)
-        deadline = config.monotonic() + config.max_wall
-        url, timeout = config.url or "", config.provider.timeout
-        i = 0
-        last_progress = 0.0
-        filling = True
-        while True:
-            while filling and len(inflight) < limit and (i < n or heap):
-                t, u, k, from_heap = _next_due(heap, arrivals, i, n)
-                if self.disabled_at is not None and t > self.disabled_at:
-                    filling = False
-                    break
-                if inflight and not clock.ready(t):
-                    break  # due later in scaled time: collect answers meanwhile
-                if not clock.advance_to(t):
-                    self.stopped, filling = True, False
-                    break
-                if from_heap:
-                    heapq.heappop(heap)
-                else:
-                    i += 1
-                if self._start(t, u, k, heap, reasons):
-                    continue
-                future = transport.submit(factory.attempt(u, k, reasons.get(u)), url, timeout=timeout)
-                inflight[future] = (t, u, k)
+        """Real HTTP with a sliding window: a new attempt starts as soon as any of ``concurrency`` in flight ends.
+
+        On ``AioTransport`` the loop runs on the transport's own event loop (no thread hop per request); any other
+        ``Submitter`` is driven from this thread through its futures.
+        """
+        from harness.transport.aio import AioTransport
+
+        stream = _Stream(self, factory)
+        if isinstance(transport, AioTransport):
+            transport.run_on_loop(self._streamed_async(transport, stream))
+        else:
+            finished: queue.SimpleQueue[concurrent.futures.Future[Reply]] = queue.SimpleQueue()  # O(1) per answer
+
+            def submit(delivery: Delivery, url: str, timeout: float) -> Any:
+                future = transport.submit(delivery, url, timeout=timeout)
                 future.add_done_callback(finished.put)
-                self.requests += 1
-                if self.requests >= config.max_requests:
-                    filling = False
-            if not inflight:
-                break
-            done = _collect(finished, 0.05 if config.time_scale else None)
-            for future in done:
-                t, u, k = inflight.pop(future)
-                self._answered(t, u, k, future.result(), heap, reasons)
-                if self.state[u] != Outcome.IN_FLIGHT:
-                    reasons.pop(u, None)
-                    factory.done(u)
-            if config.monotonic() > deadline:
-                filling = False
-            if config.progress is not None and time.monotonic() - last_progress > 0.2:
-                last_progress = time.monotonic()
-                config.progress(clock.now, self.horizon)
-        self.stopped = self.stopped or (self.disabled_at is None and bool(i < n or heap))
-        self._disable_rest(i, heap)
+                return future
+
+            while stream.fill(submit):
+                wait = 0.05 if self.config.time_scale else None
+                stream.settle([(future, future.result()) for future in _collect(finished, wait)])
+        stream.finish()
+
+    async def _streamed_async(self, transport: AioTransport, stream: _Stream) -> None:
+        """``streamed`` on the transport's event loop: tasks instead of cross-thread futures."""
+        loop = asyncio.get_running_loop()
+        finished: list[asyncio.Task[Reply]] = []
+        wake = asyncio.Event()
+
+        def arrived(task: asyncio.Task[Reply]) -> None:
+            finished.append(task)
+            wake.set()
+
+        def submit(delivery: Delivery, url: str, timeout: float) -> Any:
+            task = loop.create_task(transport.request(delivery, url, timeout=timeout))
+            task.add_done_callback(arrived)
+            return task
+
+        while stream.fill(submit):
+            if not finished:
+                wake.clear()
+                if self.config.time_scale:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), 0.05)
+                else:
+                    await wake.wait()
+            done, finished[:] = finished[:], []
+            stream.settle([(task, task.result()) for task in done])
 
     def _clock(self) -> Clock:
         """Virtual time, or scaled real time for a soak run (``--time-scale``)."""
@@ -449,6 +449,73 @@ class _Run:
         if "retry-after" in policy.honours:
             wait = retry_after_seconds(reply.header("Retry-After"), self.config.clock()) or 0.0
         self._retry(t, u, k, heap, wait)
+
+
+class _Stream:
+    """The sliding window's state, shared by the threaded and the event-loop drivers of ``_Run.streamed``."""
+
+    def __init__(self, run: _Run, factory: DeliveryFactory) -> None:
+        self.run = run
+        self.factory = factory
+        config = run.config
+        self.clock = run._clock()
+        self.heap: list[tuple[float, int, int]] = []
+        self.reasons: dict[int, str] = {}
+        self.inflight: dict[Any, tuple[float, int, int]] = {}
+        self.limit = max(1, config.concurrency)
+        self.deadline = config.monotonic() + config.max_wall
+        self.url, self.timeout = config.url or "", config.provider.timeout
+        self.i = 0
+        self.last_progress = 0.0
+        self.filling = True
+
+    def fill(self, submit: Callable[[Delivery, str, float], Any]) -> bool:
+        """Start every attempt that is due while the window has room; False when nothing is left in flight."""
+        run, config, clock, heap, inflight = self.run, self.run.config, self.clock, self.heap, self.inflight
+        arrivals, n = run.wl.arrivals, run.wl.units
+        while self.filling and len(inflight) < self.limit and (self.i < n or heap):
+            t, u, k, from_heap = _next_due(heap, arrivals, self.i, n)
+            if run.disabled_at is not None and t > run.disabled_at:
+                self.filling = False
+                break
+            if inflight and not clock.ready(t):
+                break  # due later in scaled time: collect answers meanwhile
+            if not clock.advance_to(t):
+                run.stopped, self.filling = True, False
+                break
+            if from_heap:
+                heapq.heappop(heap)
+            else:
+                self.i += 1
+            if run._start(t, u, k, heap, self.reasons):
+                continue
+            handle = submit(self.factory.attempt(u, k, self.reasons.get(u)), self.url, self.timeout)
+            inflight[handle] = (t, u, k)
+            run.requests += 1
+            if run.requests >= config.max_requests:
+                self.filling = False
+        return bool(inflight)
+
+    def settle(self, answers: list[tuple[Any, Reply]]) -> None:
+        """Act on the answers that arrived, then check the real-time budget and report progress."""
+        run, config = self.run, self.run.config
+        for handle, reply in answers:
+            t, u, k = self.inflight.pop(handle)
+            run._answered(t, u, k, reply, self.heap, self.reasons)
+            if run.state[u] != Outcome.IN_FLIGHT:
+                self.reasons.pop(u, None)
+                self.factory.done(u)
+        if config.monotonic() > self.deadline:
+            self.filling = False
+        if config.progress is not None and time.monotonic() - self.last_progress > 0.2:
+            self.last_progress = time.monotonic()
+            config.progress(self.clock.now, run.horizon)
+
+    def finish(self) -> None:
+        """Whether the run stopped with work left, and the endpoint-disabled settling."""
+        run = self.run
+        run.stopped = run.stopped or (run.disabled_at is None and bool(self.i < run.wl.units or self.heap))
+        run._disable_rest(self.i, self.heap)
 
 
 def _collect(
