@@ -32,7 +32,6 @@ def test_scaled_time_with_real_http_delivers_every_event_once_after_the_outage()
         )
         result = run_simulation(config, transport=transport)
     assert result.delivered == 30 and result.lost == 0 and result.exit_code == 0
-    assert (
-        result.attempts > 30 and result.requests == 30
-    )  # the attempts during the outage never reach the wire; each retry succeeds once
+    # the attempts during the outage never reach the wire; each retry after it succeeds once
+    assert result.attempts > 30 and result.requests == 30
     assert now[0] > 0  # time passed in scaled steps, not in real sleeps
