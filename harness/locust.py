@@ -9,6 +9,7 @@ them unset and set the environment::
     WEBHOOK_HARNESS_EVENTS     comma-separated event types (default: every ordinary type)
     WEBHOOK_HARNESS_DUPLICATES the fraction of requests that resend an earlier delivery (same key, fresh signature)
     WEBHOOK_HARNESS_USER_RATE  deliveries per second per user (default: as fast as the receiver answers)
+    WEBHOOK_HARNESS_POOL_SIZE  deliveries built before the run starts, and per refill (default 2000)
     WEBHOOK_HARNESS_SECRET, WEBHOOK_HARNESS_SIGNING_KEY, WEBHOOK_HARNESS_CLIENT_SECRET, WEBHOOK_HARNESS_TOKEN_URL,
     WEBHOOK_HARNESS_CLIENT_ID, WEBHOOK_HARNESS_BASIC, WEBHOOK_HARNESS_BEARER   credentials (or the config file)
 """
@@ -42,12 +43,16 @@ __all__ = ["DeliveryPool", "WebhookUser"]
 
 _ENV = "WEBHOOK_HARNESS_"
 _RECENT = 1000  # resends are drawn from this many of the latest deliveries
+_REFILL = 100  # deliveries built at a time once the pool runs dry during a run
+_POOL_SIZE = 2000  # deliveries built ahead: the generator's cost falls before the run, then once per refill
 
 
 class DeliveryPool:
     """Unsigned deliveries built ahead in chunks by the volume generator; each is handed out once as an original."""
 
-    def __init__(self, provider: Provider, events: Sequence[str], *, size: int = 500, seed: int | None = None) -> None:
+    def __init__(
+        self, provider: Provider, events: Sequence[str], *, size: int = _POOL_SIZE, seed: int | None = None
+    ) -> None:
         self.provider = provider
         self.events = tuple(events) or provider.ordinary_events
         self.size = max(1, size)
@@ -60,13 +65,14 @@ class DeliveryPool:
         self.retry_headers = dict(retry)
         self.fill()
 
-    def fill(self) -> None:
-        """Build the next ``size`` deliveries (keys never handed out before in this process)."""
+    def fill(self, count: int | None = None) -> None:
+        """Build ``count`` (default ``size``) more deliveries, with keys never handed out before in this process."""
         from harness.deliveries import build_delivery
 
         batch = self.provider.body.shape == "batch"
         pick, payload = self.rng.choice, self.generator.payload
-        while len(self.ready) < self.size:
+        target = len(self.ready) + (self.size if count is None else count)
+        while len(self.ready) < target:
             name = pick(self.events)
             body: Any = [payload(name)] if batch else payload(name)
             delivery = build_delivery(self.provider, body, event_types=[name], rng=self.generator.rng)
@@ -86,7 +92,7 @@ class DeliveryPool:
                 {name: "1" if kind == "retry_number" else "http_timeout" for name, kind in self.retry_headers.items()}
             )
         if not self.ready:
-            self.fill()
+            self.fill(min(self.size, _REFILL))  # small steps: a long build would stall gevent (and heartbeats)
         delivery = self.ready.popleft()
         self.recent.append(delivery)
         return delivery
@@ -106,7 +112,7 @@ class WebhookUser(FastHttpUser):
     credentials: ClassVar[Credentials | None] = None
     duplicates: ClassVar[float | None] = None
     user_rate: ClassVar[float | None] = None
-    pool_size: ClassVar[int] = 500
+    pool_size: ClassVar[int | None] = None
     seed: ClassVar[int | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -142,7 +148,8 @@ class WebhookUser(FastHttpUser):
         key = (provider.id, events, cls.seed)
         pool = cls._pools.get(key)
         if pool is None:
-            pool = cls._pools[key] = DeliveryPool(provider, events, size=cls.pool_size, seed=cls.seed)
+            size = cls.pool_size if cls.pool_size is not None else int(_env("POOL_SIZE") or _POOL_SIZE)
+            pool = cls._pools[key] = DeliveryPool(provider, events, size=size, seed=cls.seed)
         found = (provider, path if path.startswith("/") else "/" + path, creds, duplicates, rate, pool)
         cls._settings[cls] = found
         return found
