@@ -221,7 +221,8 @@ def main() -> int:
     )
     print(
         f"load --rate {rate:g} for {duration:g}s: achieved {achieved:.1f}% (target >= 95%), dropped {dropped} "
-        f"(target 0), late starts {late}, p99 {p99:.1f}ms"
+        f"(target 0), late starts {late}, p99 {p99:.1f}ms; the bare aiohttp loop's ceiling in this run: "
+        f"{out['bare deliveries/s']:,.0f}/s"
     )
     print(
         json.dumps(
