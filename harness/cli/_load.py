@@ -147,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
     if ramp is None and args.rate <= 0:
         raise UsageError(f"--rate must be above 0, got {args.rate:g}.")
     timeout = parse_duration(args.timeout, what="--timeout") if args.timeout else None
+    if timeout is not None and timeout <= 0:
+        raise UsageError("--timeout must be positive.")
     settle = parse_duration(args.settle, what="--settle")
     gates = parse_gates(args.max_p99, args.max_error_rate, args.min_rate_achieved)
     config_file = config_from_args(args)

@@ -115,6 +115,8 @@ def _free_port() -> int:
         (["--min-rate-achieved", "200%"], "--min-rate-achieved must be a percentage"),
         (["--event", "nosuch"], "has no event type"),
         (["--duplicates", "2"], "--duplicates"),
+        (["--timeout", "0s"], "--timeout must be positive"),
+        (["--concurrency", "1", "--processes", "2"], "must be at least --processes"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(extra: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
