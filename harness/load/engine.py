@@ -28,6 +28,7 @@ __all__ = ["LoadConfig", "SenderRun", "check_reachable", "play"]
 _MAX_BODY = 1 << 20  # read at most this much of an answer; a flooding receiver does not fill our memory
 _PREPARE = 200_000  # deliveries built before the clock starts; beyond that, in chunks during the run
 _LATE = 0.05  # a start more than this behind its schedule counts as late
+_TICK = 0.002  # the scheduler wakes at most this often: starts due within one tick go out together
 
 
 @dataclass
@@ -190,7 +191,7 @@ class _Player:
             now = clock() - start
             due = times[i]
             if due > now:
-                await asyncio.sleep(due - now)
+                await asyncio.sleep(max(due - now, _TICK))
                 continue
             while i < n and times[i] <= now:
                 at = times[i]
