@@ -154,3 +154,22 @@ def test_load_runs_on_locust_when_asked(github: ReferenceReceiver, capsys: pytes
     # gates belong to the native sender
     assert main(["load", "github", "http://127.0.0.1:9/", "--secret", "s" * 20, "--locust", "--max-p99", "1s"]) == 2
     assert "do not go with --locust" in capsys.readouterr().err
+
+
+def test_sendgrid_batches_per_server_signed_with_ecdsa_and_a_cached_oauth_token(tmp_path: Path) -> None:
+    from harness.signing.oauth import token_client_for
+
+    report = tmp_path / "r.json"
+    with ReferenceReceiver("sendgrid") as rx:
+        creds = rx.credentials
+        assert creds.signing_key and creds.token_url and creds.client_id and creds.client_secret
+        argv = ["load", "sendgrid", rx.url, "--signing-key", creds.signing_key, "--token-url", creds.token_url]
+        argv += ["--client-id", creds.client_id, "--client-secret", creds.client_secret, "--servers", "3"]
+        argv += ["--rate", "40", "--duration", "2s", "--probe-url", rx.probe_url, "--probe-sample", "0"]
+        assert main([*argv, "--settle", "0s", "--report", str(report)]) == 0
+        fetches = token_client_for(creds).fetches
+    data = json.loads(report.read_text())
+    # 80 events in 3 servers' buffers, each flushed when the run ends: 3 posts carrying every event
+    assert data["sent"] == data["succeeded"] == 3 and data["achieved_rate"] == 40.0
+    assert data["probe"]["delivered_keys"] == data["probe"]["stored_once"] == 80
+    assert fetches == 1  # one token, reused for every post
