@@ -45,6 +45,7 @@ class Submitter(Protocol):
 
 
 _CHUNK = 8192
+_BODIES = 256  # distinct generated bodies per event type for providers that key deliveries by a header
 _MAX_ATTEMPTS = 10_000
 
 
@@ -578,6 +579,10 @@ class DeliveryFactory:
         self.generator = VolumeGenerator(config.provider, seed=config.seed)
         self.built: dict[int, Delivery] = {}
         self.first_signed: dict[int, Delivery] = {}
+        provider = config.provider
+        # where the key travels in a header, a body may serve several deliveries: each gets fresh headers and key
+        self.header_keyed = provider.idempotency_key.where == "header" and provider.body.shape != "batch"
+        self.bodies: dict[str | None, list[Delivery]] = {}
 
     def base(self, uid: int) -> Delivery:
         """The unsigned delivery of a unit (built once per original)."""
@@ -588,12 +593,31 @@ class DeliveryFactory:
         if found is not None:
             return found
         types = self.workload.types_of(uid)
+        if self.header_keyed:
+            delivery = self._rekeyed(types[0])
+            self.built[uid] = delivery
+            return delivery
         payloads = [self.generator.payload(name) for name in types]
         body = payloads if self.config.provider.body.shape == "batch" else payloads[0]
         names = [name for name in types if name] or None
         delivery = build_delivery(self.config.provider, body, event_types=names, rng=self.generator.rng)
         self.built[uid] = delivery
         return delivery
+
+    def _rekeyed(self, name: str | None) -> Delivery:
+        """A delivery of event ``name``: one of ``_BODIES`` generated bodies, with headers (and key) of its own."""
+        from harness.deliveries import build_delivery
+
+        provider, rng = self.config.provider, self.generator.rng
+        pool = self.bodies.setdefault(name, [])
+        if len(pool) < _BODIES:
+            payload = self.generator.payload(name)
+            delivery = build_delivery(provider, payload, event_types=[name] if name else None, rng=rng)
+            pool.append(delivery)
+            return delivery
+        template = pool[int(rng.random() * _BODIES)]
+        fresh = build_delivery(provider, {}, event_types=template.event_types, rng=rng)
+        return template.replace(headers=fresh.headers, idempotency_keys=fresh.idempotency_keys)
 
     def attempt(self, uid: int, attempt: int, reason: str | None = None) -> Delivery:
         """Attempt ``attempt``: same idempotency key, retry headers, a fresh signature where the provider re-signs."""
