@@ -28,6 +28,7 @@ COMMANDS = (
     "replay",
     "drift",
     "import",
+    "load",
 )
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import concurrent.futures
+import contextlib
 import heapq
 import itertools
 import math
+import queue
 import random
 import time
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.catalog import Provider
 from harness.core.models import Delivery, Reply
@@ -25,7 +28,10 @@ from harness.simulate.policy import RetryPolicy, retry_after_seconds
 from harness.simulate.results import Outcome, RunFacts, SimResult, summarise
 from harness.simulate.workload import Unit, Workload
 
-__all__ = ["Sender", "SimConfig", "Submitter", "Unit", "run_simulation"]
+if TYPE_CHECKING:
+    from harness.transport.aio import AioTransport
+
+__all__ = ["Sender", "SimConfig", "Submitter", "Unit", "attempt_schedule", "run_simulation"]
 
 Sender = Callable[[list[tuple[Delivery, str]], float], list[Reply]]
 
@@ -39,6 +45,7 @@ class Submitter(Protocol):
 
 
 _CHUNK = 8192
+_BODIES = 256  # distinct generated bodies per event type for providers that key deliveries by a header
 _MAX_ATTEMPTS = 10_000
 
 
@@ -121,6 +128,29 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
     )
 
 
+def attempt_schedule(config: SimConfig) -> tuple[Workload, array[float], array[int], array[int]]:
+    """Every attempt the provider makes when the receiver is up outside the outages: (workload, times, units, k).
+
+    Attempts come in virtual-time order; ``k`` is the attempt number (1 for the first). Nothing is sent.
+    """
+    workload = build_workload(config)
+    if workload.units == 0:
+        raise UsageError("Nothing to simulate: no events.")
+    times: array[float] = array("d")
+    units: array[int] = array("q")
+    attempts: array[int] = array("l")
+
+    def record(t: float, u: int, k: int) -> None:
+        times.append(t)
+        units.append(u)
+        attempts.append(k)
+
+    run = _Run(config, config.retry_policy, workload)
+    run.record = record
+    run.ordered(None, None)
+    return workload, times, units, attempts
+
+
 class _Run:
     """The state of one run: per-unit arrays, the retry heap, counters."""
 
@@ -142,6 +172,7 @@ class _Run:
         self.disabled_at: float | None = None
         self.stopped = False
         self.rng = random.Random(config.seed ^ 0x5EED)
+        self.record: Callable[[float, int, int], None] | None = None  # sees every attempt (attempt_schedule)
         self.horizon = workload.arrivals[-1] + sum(d for d in self.delays[:64])
         if policy.window is not None:
             self.horizon = min(self.horizon, workload.arrivals[-1] + policy.window)
@@ -290,57 +321,54 @@ class _Run:
         self._disable_rest(i, heap)
 
     def streamed(self, transport: Submitter, factory: DeliveryFactory) -> None:
-        """Real HTTP with a sliding window: a new attempt starts as soon as any of ``concurrency`` in flight ends."""
-        config, wl = self.config, self.wl
-        arrivals, n = wl.arrivals, wl.units
-        clock = self._clock()
-        heap: list[tuple[float, int, int]] = []
-        reasons: dict[int, str] = {}
-        inflight: dict[concurrent.futures.Future[Reply], tuple[float, int, int]] = {}
-        limit = max(1, config.concurrency)
-        deadline = config.monotonic() + config.max_wall
-        url, timeout = config.url or "", config.provider.timeout
-        i = 0
-        last_progress = 0.0
-        filling = True
-        while True:
-            while filling and len(inflight) < limit and (i < n or heap):
-                t, u, k, from_heap = _next_due(heap, arrivals, i, n)
-                if self.disabled_at is not None and t > self.disabled_at:
-                    filling = False
-                    break
-                if inflight and not clock.ready(t):
-                    break  # due later in scaled time: collect answers meanwhile
-                if not clock.advance_to(t):
-                    self.stopped, filling = True, False
-                    break
-                if from_heap:
-                    heapq.heappop(heap)
+        """Real HTTP with a sliding window: a new attempt starts as soon as any of ``concurrency`` in flight ends.
+
+        On ``AioTransport`` the loop runs on the transport's own event loop (no thread hop per request); any other
+        ``Submitter`` is driven from this thread through its futures.
+        """
+        from harness.transport.aio import AioTransport
+
+        stream = _Stream(self, factory)
+        if isinstance(transport, AioTransport):
+            transport.run_on_loop(self._streamed_async(transport, stream))
+        else:
+            finished: queue.SimpleQueue[concurrent.futures.Future[Reply]] = queue.SimpleQueue()  # O(1) per answer
+
+            def submit(delivery: Delivery, url: str, timeout: float) -> Any:
+                future = transport.submit(delivery, url, timeout=timeout)
+                future.add_done_callback(finished.put)
+                return future
+
+            while stream.fill(submit):
+                wait = 0.05 if self.config.time_scale else None
+                stream.settle([(future, future.result()) for future in _collect(finished, wait)])
+        stream.finish()
+
+    async def _streamed_async(self, transport: AioTransport, stream: _Stream) -> None:
+        """``streamed`` on the transport's event loop: tasks instead of cross-thread futures."""
+        loop = asyncio.get_running_loop()
+        finished: list[asyncio.Task[Reply]] = []
+        wake = asyncio.Event()
+
+        def arrived(task: asyncio.Task[Reply]) -> None:
+            finished.append(task)
+            wake.set()
+
+        def submit(delivery: Delivery, url: str, timeout: float) -> Any:
+            task = loop.create_task(transport.request(delivery, url, timeout=timeout))
+            task.add_done_callback(arrived)
+            return task
+
+        while stream.fill(submit):
+            if not finished:
+                wake.clear()
+                if self.config.time_scale:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), 0.05)
                 else:
-                    i += 1
-                if self._start(t, u, k, heap, reasons):
-                    continue
-                inflight[transport.submit(factory.attempt(u, k, reasons.get(u)), url, timeout=timeout)] = (t, u, k)
-                self.requests += 1
-                if self.requests >= config.max_requests:
-                    filling = False
-            if not inflight:
-                break
-            wait = 0.05 if config.time_scale else None
-            done, _ = concurrent.futures.wait(inflight, timeout=wait, return_when=concurrent.futures.FIRST_COMPLETED)
-            for future in done:
-                t, u, k = inflight.pop(future)
-                self._answered(t, u, k, future.result(), heap, reasons)
-                if self.state[u] != Outcome.IN_FLIGHT:
-                    reasons.pop(u, None)
-                    factory.done(u)
-            if config.monotonic() > deadline:
-                filling = False
-            if config.progress is not None and time.monotonic() - last_progress > 0.2:
-                last_progress = time.monotonic()
-                config.progress(clock.now, self.horizon)
-        self.stopped = self.stopped or (self.disabled_at is None and bool(i < n or heap))
-        self._disable_rest(i, heap)
+                    await wake.wait()
+            done, finished[:] = finished[:], []
+            stream.settle([(task, task.result()) for task in done])
 
     def _clock(self) -> Clock:
         """Virtual time, or scaled real time for a soak run (``--time-scale``)."""
@@ -355,6 +383,8 @@ class _Run:
         """Begin attempt ``k`` of unit ``u``; True if the receiver is down then (attempt failed, retry planned)."""
         self.attempts_of[u] = k
         self.state[u] = Outcome.IN_FLIGHT
+        if self.record is not None:
+            self.record(t, u, k)
         down = self.config.outages
         if down.starts and down.down(t):
             self._sample(t, u, k, "outage")
@@ -423,6 +453,88 @@ class _Run:
         self._retry(t, u, k, heap, wait)
 
 
+class _Stream:
+    """The sliding window's state, shared by the threaded and the event-loop drivers of ``_Run.streamed``."""
+
+    def __init__(self, run: _Run, factory: DeliveryFactory) -> None:
+        self.run = run
+        self.factory = factory
+        config = run.config
+        self.clock = run._clock()
+        self.heap: list[tuple[float, int, int]] = []
+        self.reasons: dict[int, str] = {}
+        self.inflight: dict[Any, tuple[float, int, int]] = {}
+        self.limit = max(1, config.concurrency)
+        self.deadline = config.monotonic() + config.max_wall
+        self.url, self.timeout = config.url or "", config.provider.timeout
+        self.i = 0
+        self.last_progress = 0.0
+        self.filling = True
+
+    def fill(self, submit: Callable[[Delivery, str, float], Any]) -> bool:
+        """Start every attempt that is due while the window has room; False when nothing is left in flight."""
+        run, config, clock, heap, inflight = self.run, self.run.config, self.clock, self.heap, self.inflight
+        arrivals, n = run.wl.arrivals, run.wl.units
+        while self.filling and len(inflight) < self.limit and (self.i < n or heap):
+            t, u, k, from_heap = _next_due(heap, arrivals, self.i, n)
+            if run.disabled_at is not None and t > run.disabled_at:
+                self.filling = False
+                break
+            if inflight and not clock.ready(t):
+                break  # due later in scaled time: collect answers meanwhile
+            if not clock.advance_to(t):
+                run.stopped, self.filling = True, False
+                break
+            if from_heap:
+                heapq.heappop(heap)
+            else:
+                self.i += 1
+            if run._start(t, u, k, heap, self.reasons):
+                continue
+            handle = submit(self.factory.attempt(u, k, self.reasons.get(u)), self.url, self.timeout)
+            inflight[handle] = (t, u, k)
+            run.requests += 1
+            if run.requests >= config.max_requests:
+                self.filling = False
+        return bool(inflight)
+
+    def settle(self, answers: list[tuple[Any, Reply]]) -> None:
+        """Act on the answers that arrived, then check the real-time budget and report progress."""
+        run, config = self.run, self.run.config
+        for handle, reply in answers:
+            t, u, k = self.inflight.pop(handle)
+            run._answered(t, u, k, reply, self.heap, self.reasons)
+            if run.state[u] != Outcome.IN_FLIGHT:
+                self.reasons.pop(u, None)
+                self.factory.done(u)
+        if config.monotonic() > self.deadline:
+            self.filling = False
+        if config.progress is not None and time.monotonic() - self.last_progress > 0.2:
+            self.last_progress = time.monotonic()
+            config.progress(self.clock.now, run.horizon)
+
+    def finish(self) -> None:
+        """Whether the run stopped with work left, and the endpoint-disabled settling."""
+        run = self.run
+        run.stopped = run.stopped or (run.disabled_at is None and bool(self.i < run.wl.units or self.heap))
+        run._disable_rest(self.i, self.heap)
+
+
+def _collect(
+    finished: queue.SimpleQueue[concurrent.futures.Future[Reply]], timeout: float | None
+) -> list[concurrent.futures.Future[Reply]]:
+    """The answers that have arrived: wait for the first (up to ``timeout``), then take all that are there."""
+    try:
+        done = [finished.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            done.append(finished.get_nowait())
+        except queue.Empty:
+            return done
+
+
 def _next_due(
     heap: list[tuple[float, int, int]], arrivals: Sequence[float], i: int, n: int
 ) -> tuple[float, int, int, bool]:
@@ -468,6 +580,10 @@ class DeliveryFactory:
         self.generator = VolumeGenerator(config.provider, seed=config.seed)
         self.built: dict[int, Delivery] = {}
         self.first_signed: dict[int, Delivery] = {}
+        provider = config.provider
+        # where the key travels in a header, a body may serve several deliveries: each gets fresh headers and key
+        self.header_keyed = provider.idempotency_key.where == "header" and provider.body.shape != "batch"
+        self.bodies: dict[str | None, list[Delivery]] = {}
 
     def base(self, uid: int) -> Delivery:
         """The unsigned delivery of a unit (built once per original)."""
@@ -478,12 +594,31 @@ class DeliveryFactory:
         if found is not None:
             return found
         types = self.workload.types_of(uid)
+        if self.header_keyed:
+            delivery = self._rekeyed(types[0])
+            self.built[uid] = delivery
+            return delivery
         payloads = [self.generator.payload(name) for name in types]
         body = payloads if self.config.provider.body.shape == "batch" else payloads[0]
         names = [name for name in types if name] or None
         delivery = build_delivery(self.config.provider, body, event_types=names, rng=self.generator.rng)
         self.built[uid] = delivery
         return delivery
+
+    def _rekeyed(self, name: str | None) -> Delivery:
+        """A delivery of event ``name``: one of ``_BODIES`` generated bodies, with headers (and key) of its own."""
+        from harness.deliveries import build_delivery
+
+        provider, rng = self.config.provider, self.generator.rng
+        pool = self.bodies.setdefault(name, [])
+        if len(pool) < _BODIES:
+            payload = self.generator.payload(name)
+            delivery = build_delivery(provider, payload, event_types=[name] if name else None, rng=rng)
+            pool.append(delivery)
+            return delivery
+        template = pool[int(rng.random() * _BODIES)]
+        fresh = build_delivery(provider, {}, event_types=template.event_types, rng=rng)
+        return template.replace(headers=fresh.headers, idempotency_keys=fresh.idempotency_keys)
 
     def attempt(self, uid: int, attempt: int, reason: str | None = None) -> Delivery:
         """Attempt ``attempt``: same idempotency key, retry headers, a fresh signature where the provider re-signs."""

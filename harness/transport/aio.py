@@ -94,6 +94,14 @@ class AioTransport:
     async def _many(self, items: Sequence[tuple[Delivery, str]], timeout: float) -> list[Reply]:
         return list(await asyncio.gather(*(self._bounded(d, u, timeout) for d, u in items)))
 
+    async def request(self, delivery: Delivery, url: str, *, timeout: float) -> Reply:
+        """One delivery, awaited on this transport's own loop (from a coroutine given to ``run_on_loop``)."""
+        return await self._bounded(delivery, url, timeout)
+
+    def run_on_loop(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Run a coroutine on the transport's event loop and wait for its result."""
+        return self._run(coro)
+
     def submit(self, delivery: Delivery, url: str, *, timeout: float) -> concurrent.futures.Future[Reply]:
         """Start one delivery now (at most ``concurrency`` in flight); the future never raises for the receiver."""
         return asyncio.run_coroutine_threadsafe(self._bounded(delivery, url, timeout), self._loop)

@@ -1,0 +1,249 @@
+"""Load benchmarks, every ratio against a baseline measured in the same run (medians), on a loopback echo server.
+
+1. Client CPU per signed delivery of ``load`` (fresh signature per send, open-model schedule) against a bare aiohttp
+   loop posting pre-built bodies (target: at most 1.25x). CPU time of this process, not wall time.
+2. Requests per second of ``harness.locust.WebhookUser`` against a bare ``FastHttpUser`` posting one constant body,
+   same server, same run (target: at least 0.7x).
+3. ``load --rate 2000`` for 30 s: achieved rate (target: at least 95%) and dropped starts (target: none).
+4. The live simulator end to end (payloads, signing, policy, transport) against the bare aiohttp loop
+   (target: at least 0.8x).
+
+    .venv/bin/python benchmarks/bench_load.py [--repeats 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import Targets, table
+from bench_simulate import echo_server, signed_deliveries, simulator
+
+from harness.catalog import load_catalog
+from harness.core.models import Delivery
+from harness.credentials import Credentials
+
+ROOT = Path(__file__).resolve().parents[1]
+PROVIDER = "github"
+CREDS = Credentials(secret="bench-secret-0123456789")
+CONCURRENCY = 64
+
+
+def bare_cpu(url: str, deliveries: Sequence[Delivery]) -> tuple[float, float]:
+    """(CPU seconds per delivery, deliveries/s) of a plain aiohttp loop: semaphore, gather, read."""
+    import aiohttp
+
+    async def run() -> float:
+        gate = asyncio.Semaphore(CONCURRENCY)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as session:
+
+            async def post(d: Delivery) -> None:
+                async with gate, session.post(url, data=d.body, headers=dict(d.headers)) as response:
+                    await response.read()
+
+            started = time.perf_counter()
+            await asyncio.gather(*(post(d) for d in deliveries))
+            return time.perf_counter() - started
+
+    cpu = time.process_time()
+    wall = asyncio.run(run())
+    return (time.process_time() - cpu) / len(deliveries), len(deliveries) / wall
+
+
+def load_cpu(url: str, n: int, rate: float) -> tuple[float, int, int]:
+    """(CPU seconds per sent delivery, sent, dropped) of the load sender at ``rate`` (deliveries built beforehand)."""
+    from harness.load import LoadConfig, open_schedule, play
+
+    provider = load_catalog().get(PROVIDER)
+    schedule = open_schedule(provider, rate=rate, duration=n / rate)
+    run = play(LoadConfig(provider, url, schedule, CREDS, concurrency=CONCURRENCY))
+    assert run.stats.succeeded == run.stats.sent, run.stats.errors
+    return run.cpu / max(1, run.stats.sent), run.stats.sent, run.stats.dropped
+
+
+def rate_run(url: str, rate: float, duration: float) -> tuple[float, int, int, float]:
+    """(achieved %, dropped, late, p99 ms) of ``load --rate`` for ``duration`` seconds."""
+    from harness.load import LoadConfig, open_schedule, run_load
+
+    provider = load_catalog().get(PROVIDER)
+    schedule = open_schedule(provider, rate=rate, duration=duration)
+    result = run_load(LoadConfig(provider, url, schedule, CREDS, concurrency=256), check_receiver=False)
+    return result.achieved_pct, result.stats.dropped, result.late, result.stats.latency_ms()["p99"]
+
+
+_BARE_LOCUSTFILE = """
+from locust import FastHttpUser, task
+
+BODY = open({body!r}, "rb").read()
+HEADERS = {headers!r}
+
+
+class BareUser(FastHttpUser):
+    @task
+    def post(self):
+        self.client.post("/hook", data=BODY, headers=HEADERS)
+"""
+
+
+def locust_rps(locustfile: Path, host: str, seconds: int, users: int, env: dict[str, str]) -> float:
+    """Requests per second of a headless Locust run (from its final JSON stats)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = Path(tmp) / "stats"
+        command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(users)]
+        command += ["-r", str(users), "--run-time", f"{seconds}s", "--host", host, "--json-file", str(prefix)]
+        command += ["--only-summary", "--stop-timeout", "5"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 120, cwd=ROOT)
+        if done.returncode != 0:
+            raise RuntimeError(done.stdout[-2000:] + done.stderr[-2000:])
+        rows = json.loads(Path(f"{prefix}.json").read_text())
+    requests = sum(int(row["num_requests"]) for row in rows)
+    failures = sum(int(row["num_failures"]) for row in rows)
+    assert failures == 0, rows
+    start = min(float(row["start_time"]) for row in rows)
+    end = max(float(row["last_request_timestamp"]) for row in rows)
+    return requests / max(1e-6, end - start)
+
+
+def locust_pair(url: str, seconds: int) -> tuple[float, float]:
+    """(WebhookUser rps, bare FastHttpUser rps) on the same server, one after the other."""
+    host, _, path = url.partition("://")[2].partition("/")
+    base = f"http://{host}"
+    one = signed_deliveries(1, CREDS)[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOK_HARNESS_")}
+    with tempfile.TemporaryDirectory() as tmp:
+        body = Path(tmp) / "body.json"
+        body.write_bytes(one.body)
+        bare = Path(tmp) / "bare_locustfile.py"
+        bare.write_text(_BARE_LOCUSTFILE.format(body=str(body), headers=dict(one.headers)))
+        harness_env = {
+            **env,
+            "WEBHOOK_HARNESS_PROVIDER": PROVIDER,
+            "WEBHOOK_HARNESS_PATH": "/" + path,
+            "WEBHOOK_HARNESS_SECRET": CREDS.secret or "",
+            "WEBHOOK_HARNESS_EVENTS": "push",
+        }
+        plain = locust_rps(bare, base, seconds, 8, env)
+        # the pool is built before the run, as the bare user's constant body is: enough for the whole run
+        harness_env["WEBHOOK_HARNESS_POOL_SIZE"] = str(int(plain * seconds * 1.5) + 100)
+        ours = locust_rps(ROOT / "examples" / "locust" / "locustfile.py", base, seconds, 8, harness_env)
+    return ours, plain
+
+
+def medians(fns: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
+    """Median of each measurement, interleaved so that drift hits each alike."""
+    runs: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            runs[name].append(fn())
+    return {name: statistics.median(values) for name, values in runs.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="short runs, one repeat: a smoke run, not a verdict")
+    args = parser.parse_args()
+    repeats = 1 if args.quick else args.repeats
+    n = 1000 if args.quick else 5000
+    rate, duration = (500.0, 5.0) if args.quick else (2000.0, 30.0)
+    locust_seconds = 4 if args.quick else 10
+    deliveries = signed_deliveries(n, CREDS)
+    out: dict[str, float] = {}
+    with echo_server() as url:
+        bare_cpu(url, deliveries[:200])  # warm-up
+        bare_rates: list[float] = []
+
+        def bare() -> float:
+            cpu, per_s = bare_cpu(url, deliveries)
+            bare_rates.append(per_s)
+            return cpu
+
+        def ours() -> float:
+            target = 0.9 * statistics.median(bare_rates) if bare_rates else 1000.0
+            cpu, _, _ = load_cpu(url, n, target)
+            return cpu
+
+        out.update(medians({"bare cpu/delivery": bare, "load cpu/delivery": ours}, repeats))
+        out["bare deliveries/s"] = statistics.median(bare_rates)
+        got = medians(
+            {
+                "bare sim deliveries/s": lambda: bare_cpu(url, deliveries)[1],
+                "simulate deliveries/s": lambda: simulator(url, n, CREDS),
+            },
+            repeats,
+        )
+        out.update(got)
+        pairs = [locust_pair(url, locust_seconds) for _ in range(repeats)]
+        out["WebhookUser rps"] = statistics.median(p[0] for p in pairs)
+        out["FastHttpUser rps"] = statistics.median(p[1] for p in pairs)
+        achieved, dropped, late, p99 = rate_run(url, rate, duration)
+    cpu_ratio = out["load cpu/delivery"] / out["bare cpu/delivery"]
+    locust_ratio = out["WebhookUser rps"] / out["FastHttpUser rps"]
+    sim_ratio = out["simulate deliveries/s"] / out["bare sim deliveries/s"]
+    print(f"{PROVIDER} deliveries to a loopback aiohttp echo server, {CONCURRENCY} in flight, medians of {repeats}")
+    print(
+        table(
+            [
+                ("measurement", "ours", "baseline", "ratio", "target"),
+                (
+                    "client CPU per delivery (load vs bare aiohttp)",
+                    f"{out['load cpu/delivery'] * 1e6:.0f} us",
+                    f"{out['bare cpu/delivery'] * 1e6:.0f} us",
+                    f"{cpu_ratio:.2f}x",
+                    "<= 1.25x",
+                ),
+                (
+                    "requests/s (WebhookUser vs bare FastHttpUser)",
+                    f"{out['WebhookUser rps']:,.0f}",
+                    f"{out['FastHttpUser rps']:,.0f}",
+                    f"{locust_ratio:.2f}x",
+                    ">= 0.7x",
+                ),
+                (
+                    "deliveries/s (live simulator vs bare aiohttp)",
+                    f"{out['simulate deliveries/s']:,.0f}",
+                    f"{out['bare sim deliveries/s']:,.0f}",
+                    f"{sim_ratio:.2f}x",
+                    ">= 0.8x",
+                ),
+            ]
+        )
+    )
+    print(
+        f"load --rate {rate:g} for {duration:g}s: achieved {achieved:.1f}% (target >= 95%), dropped {dropped} "
+        f"(target 0), late starts {late}, p99 {p99:.1f}ms; the bare aiohttp loop's ceiling in this run: "
+        f"{out['bare deliveries/s']:,.0f}/s"
+    )
+    print(
+        json.dumps(
+            {
+                **out,
+                "cpu_ratio": cpu_ratio,
+                "locust_ratio": locust_ratio,
+                "simulate_ratio": sim_ratio,
+                "rate": rate,
+                "achieved_pct": achieved,
+                "dropped": dropped,
+            }
+        )
+    )
+    targets = Targets(args.quick)
+    targets.expect(cpu_ratio <= 1.25, "load CPU per delivery <= 1.25x bare aiohttp")
+    targets.expect(locust_ratio >= 0.7, "WebhookUser >= 0.7x bare FastHttpUser")
+    targets.expect(achieved >= 95 and dropped == 0, f"load --rate {rate:g}: >= 95% achieved, no dropped starts")
+    targets.expect(sim_ratio >= 0.8, "live simulator >= 0.8x bare aiohttp")
+    return targets.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

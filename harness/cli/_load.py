@@ -1,0 +1,297 @@
+"""`webhook-harness load PROVIDER URL`: an open-model load run, or the recovery storm, with SLO gates for CI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from harness.cli._options import (
+    add_auth_options,
+    add_catalog_options,
+    add_probe_options,
+    catalog_from_args,
+    config_from_args,
+    credentials_from_args,
+    non_negative_int,
+)
+
+__all__ = ["register", "run"]
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    value = non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def register(sub: Any) -> None:
+    """Add the `load` subcommand."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "load",
+        help="send signed deliveries at a scheduled rate (open model), or the recovery storm after an outage",
+        description="Requests start on schedule whatever the receiver does; a start the --concurrency cap refuses "
+        "is counted as dropped. Exit 0: every SLO held (and, with a probe, each delivered event stored once); "
+        "1: one did not; 2: bad input or an unreachable receiver.",
+    )
+    parser.add_argument("provider", metavar="PROVIDER")
+    parser.add_argument("url", metavar="URL", help="the receiver's webhook URL")
+    shape = parser.add_argument_group("what is sent, and when")
+    shape.add_argument("--rate", type=_number, default=10.0, help="events per second (default 10)")
+    shape.add_argument("--duration", default="30s", metavar="D", help="how long to send (default 30s)")
+    shape.add_argument("--ramp", metavar="N..M", help="rate rising (or falling) linearly from N to M over --duration")
+    shape.add_argument(
+        "--event", action="append", default=[], metavar="TYPE", help="event type (repeat; default: every type)"
+    )
+    shape.add_argument(
+        "--duplicates", type=_number, default=0.0, metavar="F", help="fraction re-sent as provider retries (0.05)"
+    )
+    shape.add_argument("--servers", type=_positive_int, default=1, metavar="K", help="sendgrid: sending servers")
+    shape.add_argument("--seed", type=non_negative_int, default=0, help="seed for payloads and resends (default 0)")
+    send = parser.add_argument_group("sender")
+    send.add_argument("--concurrency", type=_positive_int, default=256, help="in-flight cap (default 256)")
+    send.add_argument("--processes", type=_positive_int, default=1, metavar="P", help="sender processes (default 1)")
+    send.add_argument("--timeout", metavar="D", help="per-request timeout (default: the provider's)")
+    send.add_argument("--quiet", action="store_true", help="no live progress line")
+    send.add_argument(
+        "--locust",
+        action="store_true",
+        help="run on Locust instead (extra webhook-harness[locust]): --concurrency users share --rate, "
+        "--processes Locust workers; exit 1 on any failed request",
+    )
+    storm = parser.add_argument_group("the recovery storm")
+    storm.add_argument(
+        "--after-outage", metavar="D", help="play what the provider sends once the receiver is back from an outage"
+    )
+    storm.add_argument(
+        "--backlog-rate", type=_number, metavar="N", help="events per second during the outage (default --rate)"
+    )
+    storm.add_argument("--time-scale", type=_number, default=1.0, metavar="X", help="X virtual seconds per second")
+    gates = parser.add_argument_group("SLO gates (exit 1 when one is violated)")
+    gates.add_argument("--max-p99", metavar="D", help="p99 latency at most this (250ms)")
+    gates.add_argument("--max-error-rate", metavar="PCT", help="failed requests at most this share (1%%)")
+    gates.add_argument("--min-rate-achieved", metavar="PCT", help="achieved rate at least this share of target (95%%)")
+    out = parser.add_argument_group("reports")
+    out.add_argument("--report", metavar="PATH", help="write the JSON report here")
+    out.add_argument("--html", metavar="PATH", help="write an HTML page with rate and latency over time")
+    add_probe_options(parser)
+    probe = parser.add_argument_group("probe scope")
+    probe.add_argument(
+        "--probe-sample", type=non_negative_int, default=1000, metavar="N", help="keys probed (default 1000; 0: all)"
+    )
+    probe.add_argument("--settle", default="2s", metavar="D", help="wait before probing (default 2s)")
+    add_auth_options(parser)
+    add_catalog_options(parser)
+    parser.set_defaults(run=run)
+
+
+def _progress_line(
+    args: argparse.Namespace,
+) -> tuple[Callable[[int, int, int, float, float], None] | None, Callable[[], None]]:
+    """A live line on stderr (rate, p99, errors), only on a terminal and without --quiet."""
+    if args.quiet or not sys.stderr.isatty():
+        return None, lambda: None
+    last = [0, 0.0]
+
+    def show(sent: int, errors: int, dropped: int, p99: float, elapsed: float) -> None:
+        rate = (sent - last[0]) / max(1e-6, elapsed - last[1])
+        last[0], last[1] = sent, elapsed
+        sys.stderr.write(
+            f"\r{elapsed:6.0f}s  sent {sent:,}  {rate:,.0f}/s  p99 {p99:.1f}ms  "
+            f"errors {errors:,}  dropped {dropped:,}  "
+        )
+        sys.stderr.flush()
+
+    def close() -> None:
+        sys.stderr.write("\n")
+
+    return show, close
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the schedule from options, run it, print and write the results."""
+    from harness.core.durations import parse_duration
+    from harness.errors import UsageError
+    from harness.load import (
+        Gate,
+        LoadConfig,
+        open_schedule,
+        parse_gates,
+        parse_ramp,
+        run_load,
+        storm_schedule,
+        write_html,
+        write_json,
+    )
+    from harness.load.source import check_events
+    from harness.probes import make_probe
+    from harness.signing import active_schemes
+
+    limit = (os.cpu_count() or 1) * 4
+    if args.processes > limit:
+        raise UsageError(f"--processes {args.processes} is more than 4x the {os.cpu_count()} CPUs here ({limit}).")
+    duration = parse_duration(args.duration, what="--duration")
+    if duration <= 0:
+        raise UsageError("--duration must be positive.")
+    ramp = parse_ramp(args.ramp) if args.ramp else None
+    if ramp is None and args.rate <= 0:
+        raise UsageError(f"--rate must be above 0, got {args.rate:g}.")
+    timeout = parse_duration(args.timeout, what="--timeout") if args.timeout else None
+    if timeout is not None and timeout <= 0:
+        raise UsageError("--timeout must be positive.")
+    settle = parse_duration(args.settle, what="--settle")
+    gates = parse_gates(args.max_p99, args.max_error_rate, args.min_rate_achieved)
+    config_file = config_from_args(args)
+    catalog = catalog_from_args(args, config_file)
+    provider = catalog.get(args.provider)
+    events = check_events(provider, args.event)
+    creds = credentials_from_args(args, config_file)
+    if not active_schemes(provider, creds):
+        raise UsageError(f"No credentials for {provider.id}: give the same auth options as for check.")
+    if args.locust:
+        return _run_locust(args, provider.id, creds, duration)
+    probe = make_probe(args.probe_url, args.probe_db, args.probe_sql)
+    details: dict[str, Any] = {"seed": args.seed}
+    if args.after_outage:
+        if ramp is not None:
+            raise UsageError("--ramp and --after-outage do not go together: the storm's shape is the provider's.")
+        outage = parse_duration(args.after_outage, what="--after-outage")
+        backlog = args.rate if args.backlog_rate is None else args.backlog_rate
+        schedule = storm_schedule(
+            provider,
+            outage=outage,
+            rate=args.rate,
+            backlog_rate=backlog,
+            duration=duration,
+            time_scale=args.time_scale,
+            seed=args.seed,
+        )
+        details.update(outage_s=outage, backlog_rate=backlog, new_rate=args.rate, time_scale=args.time_scale)
+        if not gates:  # "will our receiver survive coming back?": the provider's own patience is the default gate
+            gates = [Gate("max-p99", provider.timeout * 1000.0), Gate("max-error-rate", 1.0)]
+        reason = "connection_failed"
+    else:
+        if args.time_scale != 1.0 or args.backlog_rate is not None:
+            raise UsageError("--time-scale and --backlog-rate belong to --after-outage.")
+        schedule = open_schedule(
+            provider,
+            rate=args.rate,
+            duration=duration,
+            ramp=ramp,
+            duplicates=args.duplicates,
+            servers=args.servers,
+            seed=args.seed,
+        )
+        details.update(ramp=list(ramp) if ramp else None, duplicates=args.duplicates, servers=args.servers)
+        reason = "http_timeout"
+    details["resends"] = sum(1 for k in schedule.attempts if k > 1)
+    config = LoadConfig(
+        provider=provider,
+        url=args.url,
+        schedule=schedule,
+        credentials=creds,
+        events=events,
+        concurrency=args.concurrency,
+        timeout=timeout,
+        seed=args.seed,
+        resend_reason=reason,
+    )
+    progress, close = _progress_line(args)
+    try:
+        result = run_load(
+            config,
+            processes=args.processes,
+            gates=gates,
+            probe=probe,
+            probe_sample=args.probe_sample,
+            settle=settle if probe is not None else 0.0,
+            catalog_source=(getattr(args, "schemas", None) or config_file.get("schemas"), config_file.get("providers")),
+            progress=progress,
+            details=details,
+        )
+    finally:
+        close()
+    print(result.render())
+    if args.report:
+        print(f"Report written to {write_json(result, args.report)}")
+    if args.html:
+        print(f"HTML written to {write_html(result, args.html)}")
+    return result.exit_code
+
+
+def _locust_installed() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("locust") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _run_locust(args: argparse.Namespace, provider: str, creds: Any, duration: float) -> int:
+    """``--locust``: the bundled WebhookUser, headless on this machine, in a Locust process of its own."""
+    import math
+    import subprocess
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    from harness.errors import UsageError
+
+    if not _locust_installed():
+        raise UsageError("Locust is not installed: pip install 'webhook-harness[locust]'.")
+    unsupported = [
+        name
+        for name, given in (
+            ("--after-outage", args.after_outage),
+            ("--ramp", args.ramp),
+            ("--max-p99", args.max_p99),
+            ("--max-error-rate", args.max_error_rate),
+            ("--min-rate-achieved", args.min_rate_achieved),
+            ("--report", args.report),
+            ("--html", args.html),
+            ("--probe-url", args.probe_url),
+            ("--probe-db", args.probe_db),
+        )
+        if given
+    ]
+    if unsupported:
+        raise UsageError(f"{', '.join(unsupported)} do not go with --locust: use Locust's own options for that.")
+    parts = urlsplit(args.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"The receiver URL must be http:// or https://, got {args.url!r}.")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOK_HARNESS_")}
+    for name in ("secret", "signing_key", "client_secret", "token_url", "client_id", "bearer", "oauth_credentials_in"):
+        value = getattr(creds, name, None)
+        if value:
+            env[f"WEBHOOK_HARNESS_{name.upper()}"] = str(value)
+    if creds.basic:
+        env["WEBHOOK_HARNESS_BASIC"] = f"{creds.basic[0]}:{creds.basic[1]}"
+    users = args.concurrency
+    env.update(
+        WEBHOOK_HARNESS_PROVIDER=provider,
+        WEBHOOK_HARNESS_PATH=parts.path or "/",
+        WEBHOOK_HARNESS_EVENTS=",".join(args.event),
+        WEBHOOK_HARNESS_DUPLICATES=str(args.duplicates),
+        WEBHOOK_HARNESS_USER_RATE=str(args.rate / users),
+    )
+    command = [sys.executable, "-m", "locust", "-f", str(Path(__file__).resolve().parents[1] / "_locustfile.py")]
+    command += ["--headless", "-u", str(users), "-r", str(users), "--run-time", f"{math.ceil(duration)}s"]
+    command += ["--host", f"{parts.scheme}://{parts.netloc}", "--stop-timeout", "30", "--only-summary"]
+    if args.processes > 1:
+        command += ["--processes", str(args.processes)]
+    try:
+        done = subprocess.run(command, env=env, timeout=duration + 600, check=False)
+    except subprocess.TimeoutExpired:
+        print("webhook-harness: Locust did not finish in time", file=sys.stderr)
+        return 1
+    return 0 if done.returncode == 0 else 1

@@ -1,0 +1,244 @@
+"""The open-model sender: each request starts at its scheduled moment, whatever the earlier ones are doing.
+
+One asyncio loop, one aiohttp session. A start that finds ``concurrency`` requests in flight is *dropped* and
+counted, never delayed; a start the loop itself reaches late is sent and its lag recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from harness.catalog import Provider
+from harness.credentials import Credentials
+from harness.errors import TransportError, UsageError
+from harness.load.schedule import Schedule
+from harness.load.source import DeliverySource
+from harness.load.stats import LoadStats, error_class
+from harness.transport._requests import with_userinfo
+
+__all__ = ["LoadConfig", "SenderRun", "check_reachable", "play"]
+
+_MAX_BODY = 1 << 20  # read at most this much of an answer; a flooding receiver does not fill our memory
+_PREPARE = 200_000  # deliveries built before the clock starts; beyond that, in chunks during the run
+_LATE = 0.05  # a start more than this behind its schedule counts as late
+_TICK = 0.002  # the scheduler wakes at most this often: starts due within one tick go out together
+
+
+@dataclass
+class LoadConfig:
+    """What one sender plays against which receiver."""
+
+    provider: Provider
+    url: str
+    schedule: Schedule
+    credentials: Credentials = field(default_factory=Credentials)
+    events: tuple[str, ...] = ()
+    concurrency: int = 256
+    timeout: float | None = None  # per request; None: the provider's own timeout
+    seed: int = 0
+    resend_reason: str = "http_timeout"
+    progress: Callable[[LoadStats, float], None] | None = None  # about once a second: (stats so far, seconds)
+    grace: float = 2.0  # after the last start, how long past the request timeout to wait for answers
+
+    @property
+    def request_timeout(self) -> float:
+        """The per-request timeout in force."""
+        return self.timeout if self.timeout is not None else float(self.provider.timeout)
+
+
+@dataclass
+class SenderRun:
+    """What one sender did: its counters, the deliveries that got a 2xx, its time and CPU."""
+
+    stats: LoadStats
+    source: DeliverySource
+    delivered_units: bytearray
+    wall: float
+    cpu: float
+    prepare_s: float
+    late: int = 0
+
+    def delivered_keys(self) -> list[str]:
+        """Idempotency keys of every delivery that got at least one 2xx."""
+        return self.source.keys([u for u, ok in enumerate(self.delivered_units) if ok])
+
+
+def check_reachable(url: str, timeout: float = 5.0) -> None:
+    """A TCP connection to the receiver's host and port, or a ``TransportError`` (nothing is sent)."""
+    import socket
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"The receiver URL must be http:// or https://, got {url!r}.")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise TransportError(
+            f"The receiver {parts.scheme}://{parts.netloc.rpartition('@')[2]} is unreachable ({reason})."
+        ) from None
+
+
+def play(
+    config: LoadConfig,
+    *,
+    ready: Callable[[], None] | None = None,
+    source: DeliverySource | None = None,
+) -> SenderRun:
+    """Build the deliveries, call ``ready`` (a barrier for several processes), then play the schedule."""
+    prepared_at = time.perf_counter()
+    source = source or DeliverySource(
+        config.provider,
+        config.credentials,
+        config.schedule.unit_sizes,
+        events=config.events,
+        seed=config.seed,
+        resend_reason=config.resend_reason,
+    )
+    order = list(dict.fromkeys(config.schedule.units))
+    source.plan(order, _PREPARE)
+    if order:
+        source.signed(order[0])  # fetch an OAuth token (cached) and warm the signing caches before the clock
+    prepare_s = time.perf_counter() - prepared_at
+    if ready is not None:
+        ready()
+    player = _Player(config, source)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    asyncio.run(player.run())
+    return SenderRun(
+        stats=player.stats,
+        source=source,
+        delivered_units=player.delivered,
+        wall=time.perf_counter() - wall0,
+        cpu=time.process_time() - cpu0,
+        prepare_s=prepare_s,
+        late=player.late,
+    )
+
+
+class _Player:
+    """The state of one sender's run."""
+
+    def __init__(self, config: LoadConfig, source: DeliverySource) -> None:
+        self.config = config
+        self.source = source
+        self.stats = LoadStats()
+        self.inflight = 0
+        self.late = 0
+        self.delivered = bytearray(config.schedule.units_count)
+        self.session: aiohttp.ClientSession | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.start = 0.0
+        self.urls: dict[tuple[str, str] | None, str] = {None: config.url}
+
+    async def run(self) -> None:
+        config = self.config
+        timeout = config.request_timeout
+        connector = aiohttp.TCPConnector(limit=config.concurrency, limit_per_host=0)
+        session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=timeout), auto_decompress=False
+        )
+        self.session = session
+        loop = asyncio.get_running_loop()
+        ticker = loop.create_task(self._progress()) if config.progress is not None else None
+        try:
+            await self._schedule(loop)
+            deadline = loop.time() + timeout + config.grace
+            while self.tasks and loop.time() < deadline:
+                await asyncio.wait(set(self.tasks), timeout=max(0.0, deadline - loop.time()))
+            for task in list(self.tasks):
+                task.cancel()
+            if self.tasks:
+                await asyncio.wait(set(self.tasks), timeout=1.0)
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticker
+            await session.close()
+            if config.progress is not None:
+                config.progress(self.stats, loop.time() - self.start)
+
+    async def _progress(self) -> None:
+        progress = self.config.progress
+        assert progress is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(1.0)
+            progress(self.stats, loop.time() - self.start)
+
+    async def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        schedule = self.config.schedule
+        times, units, attempts = schedule.times, schedule.units, schedule.attempts
+        n = len(times)
+        cap = self.config.concurrency
+        sizes = schedule.unit_sizes
+        stats, tasks, one = self.stats, self.tasks, self._one
+        create, discard = loop.create_task, tasks.discard
+        clock = loop.time
+        self.start = start = clock()
+        i = 0
+        while i < n:
+            now = clock() - start
+            due = times[i]
+            if due > now:
+                await asyncio.sleep(max(due - now, _TICK))
+                continue
+            while i < n and times[i] <= now:
+                at = times[i]
+                if self.inflight >= cap:
+                    stats.drop(at)
+                else:
+                    self.inflight += 1
+                    lag = now - at
+                    if lag > _LATE:
+                        self.late += 1
+                    unit = units[i]
+                    stats.started(at, lag, sizes[unit])
+                    task = create(one(at, unit, attempts[i]))
+                    tasks.add(task)
+                    task.add_done_callback(discard)
+                i += 1
+            await asyncio.sleep(0)  # let the started requests run before the next look at the clock
+
+    async def _one(self, at: float, unit: int, attempt: int) -> None:
+        delivery = self.source.signed(unit, attempt)
+        userinfo = delivery.url_userinfo
+        url = self.urls.get(userinfo)
+        if url is None:
+            url = self.urls[userinfo] = with_userinfo(self.config.url, userinfo)
+        session = self.session
+        assert session is not None
+        status = 0
+        kind: str | None
+        started = time.perf_counter()
+        try:
+            async with session.request(
+                delivery.method, url, data=delivery.body, headers=delivery.headers, allow_redirects=False
+            ) as response:
+                status = response.status
+                content, size = response.content, 0
+                while size <= _MAX_BODY:
+                    chunk = await content.readany()
+                    if not chunk:
+                        break
+                    size += len(chunk)
+            kind = None if 200 <= status < 300 else error_class(status)
+        except asyncio.CancelledError:
+            kind = "timeout"
+        except Exception as exc:  # every failure of one request is a counted error, never a crash of the run
+            kind = error_class(0, exc)
+        finally:
+            self.inflight -= 1
+        self.stats.finished(at, time.perf_counter() - started, status, kind)
+        if kind is None:
+            self.delivered[unit] = 1

@@ -1,0 +1,118 @@
+"""The deliveries of a load run: built ahead from the volume generator, signed at send time."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+
+from harness.catalog import Provider
+from harness.core.models import Delivery
+from harness.credentials import Credentials
+from harness.deliveries import build_delivery
+from harness.errors import UsageError
+from harness.signing import sign_delivery
+from harness.simulate.policy import RetryPolicy
+from harness.volume import VolumeGenerator
+
+__all__ = ["DeliverySource", "check_events"]
+
+_CHUNK = 2_000  # deliveries built at a time once the prepared ones run out
+_TRIES = 20  # attempts at a delivery whose keys no earlier delivery carries
+
+
+def check_events(provider: Provider, events: Sequence[str]) -> tuple[str, ...]:
+    """The ``--event`` names, each an ordinary event type of the provider."""
+    known = provider.ordinary_events
+    for name in events:
+        if name not in known:
+            raise UsageError(f"{provider.id} has no event type {name!r}. Known: {', '.join(known)}.")
+    return tuple(dict.fromkeys(events))
+
+
+class DeliverySource:
+    """Delivery ``u`` of a run, built once with keys no other delivery carries; each send is signed afresh."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        credentials: Credentials,
+        unit_sizes: Sequence[int],
+        *,
+        events: Sequence[str] = (),
+        seed: int = 0,
+        resend_reason: str = "http_timeout",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.provider = provider
+        self.credentials = credentials
+        self.unit_sizes = unit_sizes
+        self.events = tuple(events) or provider.ordinary_events
+        self.generator = VolumeGenerator(provider, seed=seed)
+        self.rng = random.Random(seed ^ 0x10AD)
+        self.clock = clock
+        self.built: dict[int, Delivery] = {}
+        self._order: list[int] = []  # the units in the order the run first sends them (to build ahead in chunks)
+        self._next = 0
+        self.seen: set[str] = set()
+        policy = RetryPolicy.from_profile(provider)
+        self.retry_headers = dict(policy.retry_headers)
+        self.resend_reason = resend_reason
+        self.batch = provider.body.shape == "batch"
+
+    def prepare(self, units: Sequence[int]) -> None:
+        """Build these deliveries now (in this order), so that sending them later costs only the signature."""
+        now = self.clock()
+        built, sizes, fresh = self.built, self.unit_sizes, self._fresh
+        for unit in units:
+            if unit not in built:
+                built[unit] = fresh(sizes[unit], now)
+
+    def _fresh(self, size: int, now: float) -> Delivery:
+        names, pick, payload = self.events, self.rng.choice, self.generator.payload
+        for _ in range(_TRIES):
+            types = [pick(names) for _ in range(size)]
+            payloads = [payload(name, now=now) for name in types]
+            body = payloads if self.batch else payloads[0]
+            delivery = build_delivery(self.provider, body, event_types=types, rng=self.generator.rng, now=now)
+            keys = delivery.idempotency_keys
+            if not self.seen.intersection(keys) and len(set(keys)) == len(keys):
+                self.seen.update(keys)
+                return delivery
+        raise UsageError(f"The {self.provider.id} schemas give too few distinct idempotency keys for this run.")
+
+    def plan(self, order: Sequence[int], ahead: int) -> None:
+        """The units in the order the run first sends them; build the first ``ahead`` now, the rest in chunks."""
+        self._order = list(order)
+        self.prepare(self._order[:ahead])
+        self._next = min(ahead, len(self._order))
+
+    def base(self, unit: int) -> Delivery:
+        """The unsigned delivery ``unit`` (built now, with the next chunk of the plan, if it was not prepared)."""
+        found = self.built.get(unit)
+        if found is not None:
+            return found
+        order = self._order
+        while self._next < len(order) and unit not in self.built:
+            self.prepare(order[self._next : self._next + _CHUNK])
+            self._next += _CHUNK
+        if unit not in self.built:
+            self.prepare([unit])
+        return self.built[unit]
+
+    def signed(self, unit: int, attempt: int = 1) -> Delivery:
+        """Delivery ``unit`` signed now; a resend (``attempt`` > 1) carries the provider's retry headers."""
+        delivery = self.built.get(unit) or self.base(unit)
+        if attempt > 1 and self.retry_headers:
+            delivery = delivery.with_headers(
+                {
+                    name: str(attempt - 1) if kind == "retry_number" else self.resend_reason
+                    for name, kind in self.retry_headers.items()
+                }
+            )
+        return sign_delivery(self.provider, delivery, self.credentials, now=self.clock())
+
+    def keys(self, units: Sequence[int] | None = None) -> list[str]:
+        """The idempotency keys of the deliveries built so far (or of ``units``)."""
+        chosen = self.built.values() if units is None else [self.built[u] for u in units if u in self.built]
+        return [key for delivery in chosen for key in delivery.idempotency_keys]
