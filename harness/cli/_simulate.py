@@ -96,6 +96,13 @@ def register(sub: Any) -> None:
         metavar="DURATION",
         help="stop after this long in real time",
     )
+    parser.add_argument(
+        "--probe-sample",
+        type=non_negative_int,
+        default=2000,
+        metavar="N",
+        help="look up at most N delivered events with the probe, a seeded sample (default 2000; 0: every one)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     policy = parser.add_argument_group("retry policy overrides (default: the provider's profile)")
     policy.add_argument("--window", type=_window, metavar="DURATION", help="rolling retry window per event, or 'none'")
@@ -146,7 +153,7 @@ def _progress_bar(args: argparse.Namespace) -> tuple[Callable[[float, float], No
     from tqdm import tqdm
 
     bar = tqdm(
-        total=1.0, unit="h virtual", file=sys.stderr, leave=False, bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} h"
+        total=1.0, unit="h virtual", file=sys.stderr, leave=True, bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} h"
     )
 
     def update(done: float, horizon: float) -> None:
@@ -154,7 +161,13 @@ def _progress_bar(args: argparse.Namespace) -> tuple[Callable[[float, float], No
         bar.n = round(done / 3600, 1)
         bar.refresh()
 
-    return update, bar.close
+    def finish() -> None:
+        """The run is over, however early the last event settled: the bar ends full and stays on screen."""
+        bar.n = bar.total
+        bar.refresh()
+        bar.close()
+
+    return update, finish
 
 
 def run(args: argparse.Namespace) -> int:
@@ -203,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
             max_wall=parse_duration(args.max_time, what="--max-time"),
             time_scale=args.time_scale,
             progress=progress,
+            probe_sample=args.probe_sample,
             network=settings.network,
         )
     finally:

@@ -13,6 +13,7 @@ import queue
 import random
 import time
 from array import array
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,7 +26,7 @@ from harness.probes import Probe
 from harness.simulate.clock import Clock, ScaledClock, VirtualClock
 from harness.simulate.outages import Outages
 from harness.simulate.policy import RetryPolicy, retry_after_seconds
-from harness.simulate.results import Outcome, RunFacts, SimResult, summarise
+from harness.simulate.results import PROBE_SAMPLE, Outcome, RunFacts, SimResult, summarise
 from harness.simulate.workload import Unit, Workload
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class SimConfig:
     dry_run: bool = True
     seed: int = 0
     probe: Probe | None = None
+    probe_sample: int = PROBE_SAMPLE  # events the probe looks up at most (a seeded sample); 0: every one
     concurrency: int = 64
     max_requests: int = 100_000
     max_wall: float = 600.0
@@ -117,7 +119,9 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
         run.ordered(send, factory)
     else:
         run.dry_fast()
-    facts = RunFacts(config.provider.id, config.outages, config.dry_run, config.seed, config.probe)
+    facts = RunFacts(
+        config.provider.id, config.outages, config.dry_run, config.seed, config.probe, config.probe_sample
+    )
     return summarise(
         config=facts,
         policy=policy,
@@ -169,6 +173,7 @@ class _Run:
             step *= 2
         self.sample_mask = step - 1
         self.requests = 0
+        self.failures: Counter[str] = Counter()  # real requests that failed, by status or error class
         self.disabled_at: float | None = None
         self.stopped = False
         self.rng = random.Random(config.seed ^ 0x5EED)
@@ -187,6 +192,7 @@ class _Run:
             timeline=sorted(self.timeline),
             disabled_at=self.disabled_at,
             stopped=self.stopped,
+            failures=dict(self.failures),
         )
 
     def _deadlines(self) -> tuple[array[float], float | None]:
@@ -435,6 +441,7 @@ class _Run:
         if reply.ok:
             self._deliver(t, u, k)
             return
+        self.failures[_failure_class(reply)] += 1
         self._sample(t, u, k, f"HTTP {reply.status}" if reply.status else "no answer")
         if "410-disables" in policy.honours and reply.status == 410:
             self.state[u] = Outcome.DISABLED
@@ -543,6 +550,17 @@ def _next_due(
         t, u, k = heap[0]
         return t, u, k, True
     return arrivals[i], i, 1, False
+
+
+def _failure_class(reply: Reply) -> str:
+    """How a request failed, for the breakdown: ``HTTP 503``, or the error class when nothing answered."""
+    if reply.status:
+        return f"HTTP {reply.status}"
+    error = (reply.error or "").lower()
+    for word, kind in (("timed out", "timeout"), ("refused", "refused"), ("reset", "reset"), ("closed", "reset")):
+        if word in error:
+            return kind
+    return "no answer"
 
 
 def _retry_reason(reply: Reply) -> str:

@@ -50,6 +50,7 @@ class Outcome:
         timeline: list[tuple[float, int, int, str]],
         disabled_at: float | None,
         stopped: bool,
+        failures: dict[str, int] | None = None,
     ) -> None:
         self.delivered_at = delivered_at
         self.attempts_of = attempts_of
@@ -58,6 +59,7 @@ class Outcome:
         self.timeline = timeline
         self.disabled_at = disabled_at
         self.stopped = stopped
+        self.failures = failures or {}
 
 
 @dataclass
@@ -87,6 +89,8 @@ class SimResult:
     unacknowledged_checked: int = 0  # failed events the probe looked up; fewer than all when sampled
     unacknowledged_of: int = 0  # failed events there were to look up
     timeline: list[tuple[float, int, int, str]] = field(default_factory=list)
+    failed_attempts: dict[str, int] = field(default_factory=dict)  # real requests that failed, by status or error
+    probe_of: int = 0  # delivered events there were to look up (probe_checked is fewer when sampled)
 
     @property
     def exit_code(self) -> int:
@@ -113,6 +117,7 @@ class SimResult:
             "delivered": self.delivered,
             "lost": self.lost,
             "lost_by_reason": self.lost_by_reason,
+            "failed_requests": dict(sorted(self.failed_attempts.items())),
             "stored_unacknowledged": self.unacknowledged,
             "stored_unacknowledged_checked": {"checked": self.unacknowledged_checked, "of": self.unacknowledged_of},
             "pending_when_stopped": self.pending,
@@ -151,6 +156,15 @@ class SimResult:
                 + (f" of a probe sample of {self.unacknowledged_checked:,} failed events" if sampled else "")
                 + ": the receiver stored them but no reply said so; a real provider would redeliver them"
             )
+        if self.failed_attempts:
+            failed = sum(self.failed_attempts.values())
+            shown = ", ".join(f"{kind} {n:,}" for kind, n in sorted(self.failed_attempts.items(), key=lambda i: -i[1]))
+            lines.append(f"failed requests {failed:,}: {shown}")
+            if len(self.failed_attempts) == 1 and failed == self.requests:
+                kind = next(iter(self.failed_attempts))
+                cause = {"HTTP 401": "check the secret, key or token", "HTTP 403": "check the secret, key or token",
+                         "HTTP 404": "check the URL"}.get(kind, "check the receiver")  # fmt: skip
+                lines.append(f"all {failed:,} requests got {kind}: {cause}")
         if self.outages:
             shown = ", ".join(f"{_dur(s)}..{_dur(e)}" for s, e in self.outages)
             lines.append(f"outages: {shown}")
@@ -163,7 +177,14 @@ class SimResult:
             lines.append(f"time to delivery: {ttd}")
         if self.probe_checked:
             verdict = "all stored exactly once" if not self.probe_mismatches else f"{len(self.probe_mismatches)} wrong"
-            lines.append(f"probe: {self.probe_checked:,} events checked, {verdict}")
+            sampled = self.probe_of > self.probe_checked
+            scope = (
+                f"a seeded sample of {self.probe_checked:,} of {self.probe_of:,} delivered events checked"
+                " (--probe-sample 0 checks every one)"
+                if sampled
+                else f"{self.probe_checked:,} events checked"
+            )
+            lines.append(f"probe: {scope}, {verdict}")
             lines.extend(f"  {key}: stored {count} times" for key, count in self.probe_mismatches[:10])
         survivable = "unbounded" if math.isinf(self.survivable_outage) else _dur(self.survivable_outage)
         line = f"longest outage this policy survives with zero loss, wherever it starts: {survivable}"
@@ -204,6 +225,7 @@ class RunFacts:
     dry_run: bool
     seed: int
     probe: Probe | None
+    probe_sample: int = PROBE_SAMPLE  # events the probe looks up at most; 0: every one
 
 
 def summarise(
@@ -276,6 +298,7 @@ def summarise(
         disabled_at=outcome.disabled_at,
         lost_by_reason={Outcome.REASONS[c]: n for c, n in sorted(lost_by.items()) if n and c in Outcome.REASONS},
         timeline=outcome.timeline,
+        failed_attempts=dict(outcome.failures),
     )
     if config.probe is not None and keys is not None:
         _verify_probe(config, result, delivered_at, keys)
@@ -302,8 +325,8 @@ def _find_unacknowledged(
                 if key not in arrived:
                     failed.setdefault(key, state[uid])
     wanted = list(failed)
-    if len(wanted) > PROBE_SAMPLE:
-        wanted = random.Random(config.seed + 1).sample(wanted, PROBE_SAMPLE)
+    if config.probe_sample and len(wanted) > config.probe_sample:
+        wanted = random.Random(config.seed + 1).sample(wanted, config.probe_sample)
     stored = [key for key in wanted if config.probe.count(key) >= 1]
     result.unacknowledged, result.unacknowledged_checked, result.unacknowledged_of = (
         len(stored),
@@ -336,8 +359,9 @@ def _verify_probe(
             if key not in seen:
                 seen.add(key)
                 wanted.append(key)
-    if len(wanted) > PROBE_SAMPLE:
-        wanted = random.Random(config.seed).sample(wanted, PROBE_SAMPLE)
+    result.probe_of = len(wanted)
+    if config.probe_sample and len(wanted) > config.probe_sample:
+        wanted = random.Random(config.seed).sample(wanted, config.probe_sample)
     for key in wanted:
         count = config.probe.count(key)
         if count != 1:

@@ -111,3 +111,27 @@ def test_scenario_retry_survives_a_command_line_override(tmp_path: Path, capsys:
     jittered = capsys.readouterr().out
     assert "4 attempts: retries at +1m, 3m, 6m" in plain
     assert "no retries" not in jittered and "4 attempts" in jittered
+
+
+def test_every_request_refused_is_broken_down_and_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 15: a run whose every attempt got 401 said nothing about why.
+    report = tmp_path / "r.json"
+    with ReferenceReceiver("github") as rx:
+        argv = ["simulate", "github", rx.url, "--secret", "not-the-receivers-secret", "--events", "12"]
+        code = main([*argv, "--spread", "1m", "--quiet", "--report", str(report)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "failed requests 12: HTTP 401 12" in out and "all 12 requests got HTTP 401: check the secret" in out
+    assert json.loads(report.read_text())["failed_requests"] == {"HTTP 401": 12}
+
+
+def test_a_sampled_probe_says_it_is_a_sample_and_how_to_check_all(capsys: pytest.CaptureFixture[str]) -> None:
+    with ReferenceReceiver("github") as rx:
+        assert rx.credentials.secret
+        argv = ["simulate", "github", rx.url, "--secret", rx.credentials.secret, "--events", "30", "--spread", "1m"]
+        assert main([*argv, "--probe-url", rx.probe_url, "--probe-sample", "10", "--quiet"]) == 0
+        sampled = capsys.readouterr().out
+        assert main([*argv, "--probe-url", rx.probe_url, "--probe-sample", "0", "--quiet"]) == 0
+        everything = capsys.readouterr().out
+    assert "a seeded sample of 10 of 30 delivered events checked (--probe-sample 0 checks every one)" in sampled
+    assert "probe: 30 events checked, all stored exactly once" in everything
