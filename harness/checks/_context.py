@@ -76,7 +76,7 @@ class CheckContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
+        self.rng = random.Random(self.seed ^ 0x9E3779B9)  # its own stream: the generator is seeded with the seed itself
         self.generator = VolumeGenerator(self.provider, seed=self.seed)
 
     @property
