@@ -111,18 +111,27 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
     policy = config.retry_policy
     run = _Run(config, policy, workload)
     factory = None
-    if transport is not None:
-        factory = DeliveryFactory(config, policy, workload)
-        run.streamed(transport, factory)
-    elif send is not None or config.time_scale or policy.on_exhausted == "disable-endpoint":
-        factory = DeliveryFactory(config, policy, workload) if send is not None else None
-        run.ordered(send, factory)
-    else:
-        run.dry_fast()
+    interrupted = False
+    try:
+        if transport is not None:
+            factory = DeliveryFactory(config, policy, workload)
+            run.streamed(transport, factory)
+        elif send is not None or config.time_scale or policy.on_exhausted == "disable-endpoint":
+            factory = DeliveryFactory(config, policy, workload) if send is not None else None
+            run.ordered(send, factory)
+        else:
+            run.dry_fast()
+    except KeyboardInterrupt:
+        interrupted = run.stopped = True  # Ctrl-C: what was settled so far is the result; the rest is pending
     facts = RunFacts(
-        config.provider.id, config.outages, config.dry_run, config.seed, config.probe, config.probe_sample
+        config.provider.id,
+        config.outages,
+        config.dry_run,
+        config.seed,
+        None if interrupted else config.probe,  # no probe round after Ctrl-C: the user wants out now
+        config.probe_sample,
     )
-    return summarise(
+    result = summarise(
         config=facts,
         policy=policy,
         workload=workload,
@@ -130,6 +139,8 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
         wall=time.perf_counter() - started,
         keys=factory.keys if factory is not None else None,
     )
+    result.interrupted = interrupted
+    return result
 
 
 def attempt_schedule(config: SimConfig) -> tuple[Workload, array[float], array[int], array[int]]:

@@ -91,10 +91,13 @@ class SimResult:
     timeline: list[tuple[float, int, int, str]] = field(default_factory=list)
     failed_attempts: dict[str, int] = field(default_factory=dict)  # real requests that failed, by status or error
     probe_of: int = 0  # delivered events there were to look up (probe_checked is fewer when sampled)
+    interrupted: bool = False  # Ctrl-C stopped the run: the figures are partial
 
     @property
     def exit_code(self) -> int:
-        """0: nothing lost and (with a probe) every event stored once; 1 otherwise."""
+        """0: nothing lost and (with a probe) every event stored once; 1 otherwise; 130 when Ctrl-C stopped it."""
+        if self.interrupted:
+            return 130
         return 1 if self.lost or self.pending or self.probe_mismatches or self.unacknowledged else 0
 
     @property
@@ -132,6 +135,7 @@ class SimResult:
             "probe": {"checked": self.probe_checked, "mismatches": [list(m) for m in self.probe_mismatches]},
             "wall_seconds": round(self.wall, 3),
             "exit_code": self.exit_code,
+            "interrupted": self.interrupted,
         }
 
     def render(self) -> str:
@@ -141,6 +145,11 @@ class SimResult:
             return f"{100 * n / self.events:.2f}%" if self.events else "-"
 
         lines = [
+            *(
+                ["interrupted: partial results (events not yet settled are counted as pending)"]
+                if self.interrupted
+                else []
+            ),
             f"provider {self.provider}: {self.policy}",
             f"events {self.events:,} in {self.deliveries:,} deliveries; attempts {self.attempts:,}"
             + ("" if self.dry_run else f" ({self.requests:,} real requests)"),
