@@ -42,11 +42,16 @@ OPTIONS: tuple[tuple[str, str, bool], ...] = (
     ("error", "fail on this check's findings even if its default severity is warn (repeatable)", True),
     ("max-time", "run budget: after it nothing is sent and unfinished checks are blocked", False),
     ("settle-timeout", "how long a probe read waits for the stored count to settle (default 5s)", False),
+    ("ca-bundle", "CA certificates (PEM) that sign the receiver's certificate", False),
+    ("client-cert", "client certificate (PEM) for mutual TLS", False),
+    ("client-key", "client certificate's private key (PEM) for mutual TLS", False),
+    ("proxy", "send every request through this HTTP(S) proxy", False),
+    ("header", "an extra, unsigned request header 'Name: value' for gateways (repeatable)", True),
 )
 # Flags without a value.
 FLAGS: tuple[tuple[str, str], ...] = (("strict", "every warn-severity check fails (warned items become failures)"),)
 # Plugin option name -> the resolver's (and config file's) key.
-_KEYS = {"check": "checks", "exclude-check": "exclude_checks"}
+_KEYS = {"check": "checks", "exclude-check": "exclude_checks", "header": "headers"}
 
 Settings = RunConfig  # the plugin's settings are the engine's run configuration
 

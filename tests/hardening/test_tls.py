@@ -160,3 +160,15 @@ def test_simulate_over_https_uses_the_same_options(
     assert "--ca-bundle" in line
     assert main([*argv, "--quiet", "--ca-bundle", str(pki.ca)]) == 0, capsys.readouterr()
     assert "lost 0" in capsys.readouterr().out
+
+
+def test_the_pytest_plugin_takes_the_same_tls_options(
+    tls_receiver: ReferenceReceiver, pki: Pki, pytester: pytest.Pytester
+) -> None:
+    assert tls_receiver.credentials.secret
+    args = ["--webhook-url", tls_receiver.url, "--webhook-provider", "slack", "--webhook-check", "accepts-valid"]
+    args += ["--webhook-secret", tls_receiver.credentials.secret, "-p", "no:cacheprovider"]
+    untrusted = pytester.runpytest_subprocess(*args)
+    trusted = pytester.runpytest_subprocess(*args, "--webhook-ca-bundle", str(pki.ca), "--webhook-header", "X-Gw: 1")
+    assert untrusted.ret != 0 and "--ca-bundle" in untrusted.stdout.str() + untrusted.stderr.str()
+    assert trusted.ret == 0, trusted.stdout.str()
