@@ -170,6 +170,27 @@ def _progress_bar(args: argparse.Namespace) -> tuple[Callable[[float, float], No
     return update, finish
 
 
+def _probe_bar(args: argparse.Namespace) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
+    """The probe phase's own bar (events looked up), only on a terminal and without --quiet."""
+    if args.quiet or not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bars: list[Any] = []
+
+    def update(done: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, unit=" events", desc="probe", file=sys.stderr, leave=True))
+        bars[0].n = done
+        bars[0].refresh()
+
+    def close() -> None:
+        for bar in bars:
+            bar.close()
+
+    return update, close
+
+
 def run(args: argparse.Namespace) -> int:
     """Resolve options, then run ``harness.simulate.simulate()`` (the one API), print and write the results."""
     from harness.core.durations import parse_duration
@@ -197,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
     if scenario and scenario.provider != provider.id:
         raise UsageError(f"The scenario {args.scenario} is for {scenario.provider}, not {provider.id}.")
     progress, close_bar = _progress_bar(args)
+    probe_progress, close_probe_bar = _probe_bar(args)
     try:
         result = simulate(
             provider,
@@ -217,10 +239,12 @@ def run(args: argparse.Namespace) -> int:
             time_scale=args.time_scale,
             progress=progress,
             probe_sample=args.probe_sample,
+            probe_progress=probe_progress,
             network=settings.network,
         )
     finally:
         close_bar()
+        close_probe_bar()
     if scenario:
         print(f"scenario {scenario.name} ({scenario.path})")
     print(result.render())

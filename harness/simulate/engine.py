@@ -72,6 +72,7 @@ class SimConfig:
     time_scale: float | None = None
     timeline_samples: int = 2_000
     progress: Callable[[float, float], None] | None = None  # (virtual seconds done, virtual horizon)
+    probe_progress: Callable[[int, int], None] | None = None  # (events the probe looked up, events to look up)
     clock: Callable[[], float] = time.time  # signatures carry real time: receivers check it against theirs
     sleep: Callable[[float], None] = time.sleep  # only --time-scale waits
     monotonic: Callable[[], float] = time.monotonic  # the real-time budget and --time-scale read this
@@ -130,6 +131,7 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
         config.seed,
         None if interrupted else config.probe,  # no probe round after Ctrl-C: the user wants out now
         config.probe_sample,
+        config.probe_progress,
     )
     result = summarise(
         config=facts,

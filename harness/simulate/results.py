@@ -235,6 +235,7 @@ class RunFacts:
     seed: int
     probe: Probe | None
     probe_sample: int = PROBE_SAMPLE  # events the probe looks up at most; 0: every one
+    probe_progress: Callable[[int, int], None] | None = None  # (events looked up, events to look up)
 
 
 def summarise(
@@ -371,8 +372,11 @@ def _verify_probe(
     result.probe_of = len(wanted)
     if config.probe_sample and len(wanted) > config.probe_sample:
         wanted = random.Random(config.seed).sample(wanted, config.probe_sample)
-    for key in wanted:
+    report = config.probe_progress
+    for done, key in enumerate(wanted, 1):
         count = config.probe.count(key)
         if count != 1:
             result.probe_mismatches.append((key, count))
+        if report is not None:
+            report(done, len(wanted))
     result.probe_checked = len(wanted)

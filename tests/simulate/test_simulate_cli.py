@@ -135,3 +135,33 @@ def test_a_sampled_probe_says_it_is_a_sample_and_how_to_check_all(capsys: pytest
         everything = capsys.readouterr().out
     assert "a seeded sample of 10 of 30 delivered events checked (--probe-sample 0 checks every one)" in sampled
     assert "probe: 30 events checked, all stored exactly once" in everything
+
+
+def test_the_probe_phase_reports_its_own_progress() -> None:
+    from harness.catalog import load_catalog
+    from harness.probes import Probe
+    from harness.simulate import simulate
+
+    class Counting(Probe):  # type: ignore[misc]
+        def count(self, event_id: str) -> int:
+            return 1
+
+    seen: list[tuple[int, int]] = []
+    stored: list[int] = []
+
+    def send(batch: list, timeout: float) -> list:  # type: ignore[type-arg]
+        from harness.core.models import Reply
+
+        stored.extend(range(len(batch)))
+        return [Reply(200, {}, b"", 0.001) for _ in batch]
+
+    result = simulate(
+        load_catalog().get("github"),
+        "http://127.0.0.1:9/x",
+        events=20,
+        spread="1m",
+        probe=Counting(),
+        send=send,
+        probe_progress=lambda done, total: seen.append((done, total)),
+    )
+    assert result.probe_checked == 20 and seen[-1] == (20, 20) and len(seen) == 20
