@@ -87,22 +87,23 @@ _WATCHDOG = _Watchdog()
 _CURRENT = threading.local()
 
 
-class _Pool(HTTPConnectionPool):
+class _Watched:
+    """A pool mixin: hand each connection taken for a request to that request's watchdog entry."""
+
     def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
         watch: _Watch | None = getattr(_CURRENT, "watch", None)
         if watch is not None:
             watch.conn = conn
         return conn
 
 
-class _TLSPool(HTTPSConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)
-        watch: _Watch | None = getattr(_CURRENT, "watch", None)
-        if watch is not None:
-            watch.conn = conn
-        return conn
+class _Pool(_Watched, HTTPConnectionPool):
+    """Plain HTTP connections the watchdog can cut."""
+
+
+class _TLSPool(_Watched, HTTPSConnectionPool):
+    """TLS connections the watchdog can cut."""
 
 
 _POOLS = {"http": _Pool, "https": _TLSPool}

@@ -3,43 +3,25 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Protocol, cast
 
-from harness.catalog import Provider
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
-from harness.core.models import Delivery
-from harness.credentials import Credentials
-from harness.signing import SigningScheme, active_schemes
+from harness.signing import HmacScheme, active_schemes
 from harness.violations import ContractViolation
 
 __all__ = ["rotating_scheme"]
 
 
-class _Rotating(Protocol):
-    name: str
-
-    def wrong_credentials(self, creds: Credentials) -> Credentials: ...
-
-    def sign_rotated(
-        self,
-        provider: Provider,
-        delivery: Delivery,
-        creds: Credentials,
-        now: float,
-        *,
-        extra_keys: Sequence[str],
-        extra_first: bool = True,
-    ) -> Delivery: ...
-
-
-def rotating_scheme(ctx: CheckContext) -> _Rotating | None:
+def rotating_scheme(ctx: CheckContext) -> HmacScheme | None:
     """The active scheme whose header can carry several signatures (Stripe, Standard Webhooks), if any."""
-    scheme: SigningScheme | None = next(
-        (s for s in active_schemes(ctx.provider, ctx.credentials) if getattr(s, "extra_keys_supported", False)), None
+    return next(
+        (
+            s
+            for s in active_schemes(ctx.provider, ctx.credentials)
+            if isinstance(s, HmacScheme) and s.extra_keys_supported
+        ),
+        None,
     )
-    return cast(_Rotating, scheme) if scheme is not None else None
 
 
 def _applies(ctx: CheckContext) -> str | None:
