@@ -25,8 +25,7 @@ if TYPE_CHECKING:
     from harness.session import Session
     from harness.settings import RunConfig, resolve_run_config
     from harness.signatures import sign, verify, verify_reason
-    from harness.simulate import simulate
-    from harness.strategies import deliveries, invalid_payloads, malformed_bodies, novel_deliveries, payloads
+    from harness.strategies import invalid_payloads, malformed_bodies, novel_deliveries, payloads
     from harness.transport import RequestsTransport, Transport
     from harness.transport.aio import AioTransport
     from harness.transport.inprocess import InProcessTransport
@@ -49,7 +48,6 @@ __all__ = [
     "verify",
     "verify_reason",
     # Generation: Hypothesis strategies (valid and hostile) and the fast seeded generator
-    "deliveries",
     "invalid_payloads",
     "malformed_bodies",
     "novel_deliveries",
@@ -65,8 +63,6 @@ __all__ = [
     "resolve_run_config",
     "run_check",
     "run_checks",
-    # The retry simulator
-    "simulate",
     # Transports
     "AioTransport",
     "InProcessTransport",
@@ -109,7 +105,6 @@ _HOMES = {
     "sign": "harness.signatures",
     "verify": "harness.signatures",
     "verify_reason": "harness.signatures",
-    "deliveries": "harness.strategies",
     "invalid_payloads": "harness.strategies",
     "malformed_bodies": "harness.strategies",
     "novel_deliveries": "harness.strategies",
@@ -124,7 +119,6 @@ _HOMES = {
     "run_check": "harness.runner",
     "run_checks": "harness.runner",
     "Session": "harness.session",
-    "simulate": "harness.simulate",
     "AioTransport": "harness.transport.aio",
     "InProcessTransport": "harness.transport.inprocess",
     "RequestsTransport": "harness.transport",

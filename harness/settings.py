@@ -160,7 +160,8 @@ def validate_url(url: str, what: str = "receiver URL") -> str:
         raise UsageError(f"Invalid {what} {redact_url(url)!r}: {exc}.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"The {what} must start with http:// or https:// and name a host, got {redact_url(url)!r}.")
-    del port
+    if port == 0:
+        raise UsageError(f"Invalid {what} {redact_url(url)!r}: port 0 cannot be connected to.")
     return url
 
 
@@ -221,7 +222,10 @@ def resolve_run_config(
     source = str(file.path) if isinstance(file, ConfigFile) and file.path else None
 
     def where(key: str) -> str:
-        return f"{key} (from {source})" if source and options.get(key) in (None, "", [], ()) else key
+        """The setting's name as the user wrote it: the option (``--max-time``), or the key and its file."""
+        if options.get(key) in (None, "", [], ()):
+            return f"{key} (from {source})" if source else key
+        return "--" + key.replace("_", "-")
 
     provider = _pick("provider", options, file, env)
     url = _pick("url", options, file, env)

@@ -18,6 +18,8 @@ HEADER = """# API reference
 Generated from the docstrings by `python scripts/gen_api_docs.py`; `tests/test_public_api.py` fails when this page
 is out of date. Everything here is importable from `harness` (for example `from harness import sign, verify`) and is
 the stable surface: names not listed here, and modules whose names start with `_`, may change without notice.
+The retry simulator's one-call API is `from harness.simulate import simulate` (`harness.simulate` is its package),
+and the deliveries strategy is `from harness.strategies import deliveries` (`harness.deliveries` is a module).
 """
 
 

@@ -17,10 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PINNED = [
     "Catalog", "Provider", "load_catalog",
     "Credentials", "Delivery", "Reply", "build_delivery", "sign", "verify", "verify_reason",
-    "deliveries", "invalid_payloads", "malformed_bodies", "novel_deliveries", "payloads", "VolumeGenerator",
+    "invalid_payloads", "malformed_bodies", "novel_deliveries", "payloads", "VolumeGenerator",
     "CheckContext", "CheckOutcome", "RunConfig", "RunResult", "Session", "check", "resolve_run_config",
     "run_check", "run_checks",
-    "simulate",
     "AioTransport", "InProcessTransport", "RequestsTransport", "Transport",
     "Registry",
     "ConfigError", "HarnessError", "ScenarioError", "SchemaLoadError", "TokenError", "TransportError", "UsageError",
@@ -33,6 +32,15 @@ def test_all_is_pinned_and_every_name_resolves() -> None:
     assert harness.__all__ == PINNED
     for name in PINNED:
         assert getattr(harness, name) is not None, name
+
+
+def test_the_simulator_is_the_subpackage_and_its_one_call_api() -> None:
+    # `harness.simulate` is the subpackage, so the one-call API is imported from it, not re-exported at the top.
+    from harness.simulate import simulate
+
+    assert callable(simulate) and "simulate" not in harness.__all__
+    # Likewise `harness.deliveries` is a module: the strategy is `from harness.strategies import deliveries`.
+    assert "deliveries" not in harness.__all__
 
 
 def test_the_api_reference_page_is_current() -> None:

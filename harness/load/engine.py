@@ -21,7 +21,7 @@ from harness.errors import TransportError, UsageError
 from harness.load.schedule import Schedule
 from harness.load.source import DeliverySource
 from harness.load.stats import LoadStats, error_class
-from harness.transport._requests import with_userinfo
+from harness.transport import with_userinfo
 
 __all__ = ["LoadConfig", "SenderRun", "check_reachable", "play"]
 

@@ -93,7 +93,7 @@ def test_secret_from_environment(
         (["check", "github", "ftp://127.0.0.1:9/", "--secret", "x"], "http://"),
         (["check", "github", "http://127.0.0.1:9/hook", "--secret", "x"], "Cannot reach the receiver"),
         (["check", "github", "http://127.0.0.1:9/", "--secret", "x", "--probe-url", "http://x/"], "{event_id}"),
-        (["check", "github", "http://127.0.0.1:9/", "--secret", "x", "--timeout", "-1"], "Invalid timeout"),
+        (["check", "github", "http://127.0.0.1:9/", "--secret", "x", "--timeout", "-1"], "Invalid --timeout"),
         (["check", "sendgrid", "http://127.0.0.1:9/", "--signing-key", "/nonexistent.pem"], "Cannot read"),
         (["send", "github", "http://127.0.0.1:9/", "--secret", "x", "--event", "nope"], "Unknown event type"),
         (["generate", "nope"], "Unknown provider"),

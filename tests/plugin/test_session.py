@@ -132,7 +132,7 @@ def test_a_warned_item_passes_with_a_warning_and_strict_fails_it(
     ("option", "needle"),
     [
         (["--webhook-timeout", "nan"], "timeout"),
-        (["--webhook-max-examples", "-5"], "max_examples"),
+        (["--webhook-max-examples", "-5"], "max-examples"),
         (["--webhook-url", "http://127.0.0.1:70000/x"], "ort"),
     ],
 )

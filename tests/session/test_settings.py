@@ -68,7 +68,7 @@ def test_config_values_of_the_wrong_type_are_one_line_naming_the_key(tmp_path: P
         ({"timeout": float("inf")}, "timeout"),
         ({"timeout": "1e300"}, "timeout"),
         ({"timeout": -1}, "timeout"),
-        ({"max_examples": 0}, "max_examples"),
+        ({"max_examples": 0}, "max-examples"),
         ({"seed": -4}, "seed"),
         ({"url": "http://127.0.0.1:99999/x"}, "(?i)port"),
         ({"url": "http://[::1/x"}, "receiver URL"),
@@ -136,7 +136,7 @@ def test_load_config_rejects_unknown_keys_listing_the_known_ones(tmp_path: Path)
 def test_cli_max_examples_zero_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "github", "http://127.0.0.1:9/x", "--secret", "abcdef", "--max-examples", "0"]) == 2
     err = capsys.readouterr().err
-    assert "max_examples" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "--max-examples" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_signing_key_given_as_pem_text_is_never_printed(

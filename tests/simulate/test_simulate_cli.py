@@ -59,8 +59,8 @@ def test_retry_overrides_from_the_command_line(capsys: pytest.CaptureFixture[str
         (["sendgrid", "--dry-run", "--time-scale", "0"], "must be positive"),
         (["jira", "--dry-run", "--scenario", "scenarios/teams-chatbot-burst.toml"], "is for teams, not jira"),
         (["sendgrid", "http://127.0.0.1:9/"], "No credentials"),
-        (["sendgrid", "--dry-run", "--window", "nan"], "Invalid retry window 'nan'"),
-        (["sendgrid", "--dry-run", "--window", "inf"], "Invalid retry window 'inf'"),
+        (["sendgrid", "--dry-run", "--window", "nan"], "Invalid --window 'nan'"),
+        (["sendgrid", "--dry-run", "--window", "inf"], "Invalid --window 'inf'"),
         (["sendgrid", "--dry-run", "--window", "400d"], "longer than a year"),
     ],
 )
