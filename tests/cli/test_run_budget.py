@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,34 +14,13 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from tests.hardening._peers import silent_server
 
 
 @pytest.fixture
 def silent_receiver() -> Iterator[str]:
-    """Accepts connections and never answers (until the test ends)."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except (TimeoutError, OSError):
-                continue
-            held.append(conn)
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        for conn in held:
-            conn.close()
-        server.close()
+    with silent_server() as (url, _):
+        yield url
 
 
 def test_the_run_budget_ends_a_run_against_a_silent_receiver(
@@ -64,7 +41,7 @@ def test_the_run_budget_ends_a_run_against_a_silent_receiver(
 def test_ctrl_c_prints_and_writes_the_partial_results_then_exits_130(silent_receiver: str, tmp_path: Path) -> None:
     report = tmp_path / "r.json"
     argv = ["check", "github", silent_receiver, "--secret", "abcdef", "--timeout", "20", "--report", str(report)]
-    script = "import sys; from harness.cli import run; sys.argv[0] = \"webhook-harness\"; run()"
+    script = 'import sys; from harness.cli import run; sys.argv[0] = "webhook-harness"; run()'
     proc = subprocess.Popen(
         [sys.executable, "-c", script, *argv],
         stdout=subprocess.PIPE,

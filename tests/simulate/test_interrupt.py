@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,35 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.hardening._peers import silent_server
+
 
 @pytest.fixture
 def silent_receiver() -> Iterator[tuple[str, threading.Event]]:
-    """Accepts connections and never answers; the event is set once a request has arrived."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    held: list[socket.socket] = []
-    stop, arrived = threading.Event(), threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except (TimeoutError, OSError):
-                continue
-            held.append(conn)
-            if len(held) > 1:  # the first connection is the preflight; a later one is a delivery
-                arrived.set()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/hook", arrived
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        for conn in held:
-            conn.close()
-        server.close()
+    with silent_server() as pair:
+        yield pair
 
 
 def test_ctrl_c_keeps_the_partial_results(silent_receiver: tuple[str, threading.Event], tmp_path: Path) -> None:
