@@ -16,7 +16,14 @@ from harness.core.models import Delivery
 from harness.core.pointers import MISSING, resolve_pointer
 from harness.core.registry import Registry
 
-__all__ = ["HEADER_GENERATORS", "HeaderContext", "build_delivery", "event_type_of", "idempotency_keys_of"]
+__all__ = [
+    "HEADER_GENERATORS",
+    "HeaderContext",
+    "Rekeyer",
+    "build_delivery",
+    "event_type_of",
+    "idempotency_keys_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,3 +176,36 @@ def build_delivery(
         timestamp=int(now),
         label=label,
     )
+
+
+
+class Rekeyer:
+    """Fresh idempotency keys for one provider that keys deliveries by a header (the simulator's body pool)."""
+
+    def __init__(self, provider: Provider) -> None:
+        loc = provider.idempotency_key
+        if loc.where != "header":
+            raise ValueError(f"{provider.id} keys deliveries in the body, not by a header.")
+        self.provider = provider
+        self._specs: dict[tuple[str, ...], tuple[str, Mapping[str, Any]]] = {}
+
+    def _spec(self, event_types: tuple[str, ...]) -> tuple[str, Mapping[str, Any]]:
+        found = self._specs.get(event_types)
+        if found is None:
+            provider, lowered = self.provider, self.provider.idempotency_key.name.lower()
+            specs: dict[str, Mapping[str, Any]] = dict(provider.headers)
+            for name in dict.fromkeys(event_types):
+                if name in provider.events:
+                    specs.update(provider.events[name].headers)
+            default = (provider.idempotency_key.name, {"generate": "uuid4"})
+            found = next(((n, s) for n, s in specs.items() if n.lower() == lowered), default)
+            self._specs[event_types] = found
+        return found
+
+    def __call__(self, delivery: Delivery, rng: random.Random, now: float | None = None) -> Delivery:
+        """The same delivery under a fresh key: only the key header is generated anew; the provider's other
+        headers (hook ids, user agent) stay as they are between two real deliveries of one subscription."""
+        name, spec = self._spec(delivery.event_types)
+        when = time.time() if now is None else now
+        value = _header_value(HeaderContext(self.provider, delivery.event_types, rng, when, spec, ""))
+        return delivery.with_headers({name: value}, idempotency_keys=(value,))

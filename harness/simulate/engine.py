@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from harness.catalog import Provider
 from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials
+from harness.deliveries import Rekeyer
 from harness.errors import UsageError
 from harness.probes import Probe
 from harness.simulate.clock import Clock, ScaledClock, VirtualClock
@@ -615,6 +616,7 @@ class DeliveryFactory:
         # where the key travels in a header, a body may serve several deliveries: each gets fresh headers and key
         self.header_keyed = provider.idempotency_key.where == "header" and provider.body.shape != "batch"
         self.bodies: dict[str | None, list[Delivery]] = {}
+        self.rekey = Rekeyer(provider) if self.header_keyed else None
 
     def base(self, uid: int) -> Delivery:
         """The unsigned delivery of a unit (built once per original)."""
@@ -637,7 +639,7 @@ class DeliveryFactory:
         return delivery
 
     def _rekeyed(self, name: str | None) -> Delivery:
-        """A delivery of event ``name``: one of ``_BODIES`` generated bodies, with headers (and key) of its own."""
+        """A delivery of event ``name``: one of ``_BODIES`` generated bodies, under a key of its own."""
         from harness.deliveries import build_delivery
 
         provider, rng = self.config.provider, self.generator.rng
@@ -647,9 +649,8 @@ class DeliveryFactory:
             delivery = build_delivery(provider, payload, event_types=[name] if name else None, rng=rng)
             pool.append(delivery)
             return delivery
-        template = pool[int(rng.random() * _BODIES)]
-        fresh = build_delivery(provider, {}, event_types=template.event_types, rng=rng)
-        return template.replace(headers=fresh.headers, idempotency_keys=fresh.idempotency_keys)
+        assert self.rekey is not None
+        return self.rekey(pool[int(rng.random() * _BODIES)], rng)
 
     def attempt(self, uid: int, attempt: int, reason: str | None = None) -> Delivery:
         """Attempt ``attempt``: same idempotency key, retry headers, a fresh signature where the provider re-signs."""

@@ -10,6 +10,7 @@ from collections.abc import Coroutine, Sequence
 from typing import Any
 
 import aiohttp
+import yarl
 
 from harness.core.models import Delivery, Reply
 from harness.network import NetworkOptions, tls_reason
@@ -32,6 +33,8 @@ class AioTransport:
         self._thread.start()
         self._session: aiohttp.ClientSession | None = None
         self._gate: asyncio.Semaphore | None = None
+        self._urls: dict[tuple[str, tuple[str, str] | None], yarl.URL] = {}
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     def _run(self, coro: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
@@ -45,36 +48,55 @@ class AioTransport:
             )
         return self._session
 
+    def _target(self, url: str, userinfo: tuple[str, str] | None) -> yarl.URL:
+        """The parsed URL (with ``user:pass@``), cached: aiohttp would parse the string on every request."""
+        key = (url, userinfo)
+        found = self._urls.get(key)
+        if found is None:
+            if len(self._urls) > 256:
+                self._urls.clear()
+            found = self._urls[key] = yarl.URL(with_userinfo(url, userinfo))
+        return found
+
+    def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
+        found = self._timeouts.get(seconds)
+        if found is None:
+            found = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
+        return found
+
     async def _one(self, session: aiohttp.ClientSession, delivery: Delivery, url: str, timeout: float) -> Reply:
         started = time.perf_counter()
+        network = self.network
+        headers = network.with_headers(delivery.headers) if network.headers else delivery.headers
         try:
-            async with asyncio.timeout(timeout):
-                async with session.request(
-                    delivery.method,
-                    with_userinfo(url, delivery.url_userinfo),
-                    data=delivery.body,
-                    headers=self.network.with_headers(dict(delivery.headers)),
-                    allow_redirects=False,
-                    proxy=self.network.proxy,
-                ) as response:
-                    chunks: list[bytes] = []
-                    size = 0
-                    while size <= self.max_body:
-                        chunk = await response.content.read(65536)
-                        if not chunk:
-                            break
-                        chunks.append(chunk)
-                        size += len(chunk)
-                    body = b"".join(chunks)
-                    truncated = size > self.max_body
-                    return Reply(
-                        response.status,
-                        dict(response.headers),
-                        body[: self.max_body],
-                        time.perf_counter() - started,
-                        None,
-                        truncated,
-                    )
+            # aiohttp's total timeout covers connecting, sending and reading the whole answer
+            async with session.request(
+                delivery.method,
+                self._target(url, delivery.url_userinfo),
+                data=delivery.body,
+                headers=headers,
+                allow_redirects=False,
+                proxy=network.proxy,
+                timeout=self._timeout(timeout),
+            ) as response:
+                content = response.content
+                chunks: list[bytes] = []
+                size = 0
+                while size <= self.max_body:
+                    chunk = await content.readany()
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+                body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                return Reply(
+                    response.status,
+                    dict(response.headers),
+                    body[: self.max_body] if size > self.max_body else body,
+                    time.perf_counter() - started,
+                    None,
+                    size > self.max_body,
+                )
         except TimeoutError:
             return Reply(0, elapsed=time.perf_counter() - started, error=f"timed out after {timeout:g}s")
         except (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch) as exc:
@@ -85,10 +107,11 @@ class AioTransport:
             return Reply(0, elapsed=time.perf_counter() - started, error=f"connection failed ({type(exc).__name__})")
 
     async def _bounded(self, delivery: Delivery, url: str, timeout: float) -> Reply:
-        session = await self._ensure_session()
-        if self._gate is None:
-            self._gate = asyncio.Semaphore(self.concurrency)
-        async with self._gate:
+        session = self._session or await self._ensure_session()
+        gate = self._gate
+        if gate is None:
+            gate = self._gate = asyncio.Semaphore(self.concurrency)
+        async with gate:
             return await self._one(session, delivery, url, timeout)
 
     async def _many(self, items: Sequence[tuple[Delivery, str]], timeout: float) -> list[Reply]:
