@@ -365,30 +365,43 @@ class _Run:
         stream.finish()
 
     async def _streamed_async(self, transport: AioTransport, stream: _Stream) -> None:
-        """``streamed`` on the transport's event loop: tasks instead of cross-thread futures."""
+        """``streamed`` on the transport's event loop: ``concurrency`` workers, each taking the next due attempt,
+        sending it and acting on the answer itself (no task, future or semaphore wait per request)."""
         loop = asyncio.get_running_loop()
-        finished: list[asyncio.Task[Reply]] = []
-        wake = asyncio.Event()
+        waiting: list[asyncio.Future[None]] = []  # workers with nothing to start until an answer arrives
+        scaled = bool(self.config.time_scale)
+        inflight, url, timeout = stream.inflight, stream.url, stream.timeout
 
-        def arrived(task: asyncio.Task[Reply]) -> None:
-            finished.append(task)
-            wake.set()
+        def wake_all() -> None:
+            for future in waiting:
+                if not future.done():
+                    future.set_result(None)
+            waiting.clear()
 
-        def submit(delivery: Delivery, url: str, timeout: float) -> Any:
-            task = loop.create_task(transport.request(delivery, url, timeout=timeout))
-            task.add_done_callback(arrived)
-            return task
+        async def worker() -> None:
+            handle = object()  # one request in flight per worker at a time: the worker is its handle
+            while True:
+                job = stream.take()
+                if job is None:
+                    if not inflight:
+                        wake_all()  # nothing in flight and nothing to start: the run is over for everyone
+                        return
+                    idle = loop.create_future()
+                    waiting.append(idle)
+                    if scaled:  # the next attempt may come due in scaled time before any answer
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(idle, 0.05)
+                    else:
+                        await idle
+                    continue
+                t, u, k, delivery = job
+                inflight[handle] = (t, u, k)
+                reply = await transport.request(delivery, url, timeout=timeout)
+                stream.settle([(handle, reply)])
+                if waiting:
+                    wake_all()  # the answer may have planned a retry that an idle worker can start
 
-        while stream.fill(submit):
-            if not finished:
-                wake.clear()
-                if self.config.time_scale:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), 0.05)
-                else:
-                    await wake.wait()
-            done, finished[:] = finished[:], []
-            stream.settle([(task, task.result()) for task in done])
+        await asyncio.gather(*(worker() for _ in range(stream.limit)))
 
     def _clock(self) -> Clock:
         """Virtual time, or scaled real time for a soak run (``--time-scale``)."""
@@ -492,31 +505,42 @@ class _Stream:
         self.last_progress = 0.0
         self.filling = True
 
-    def fill(self, submit: Callable[[Delivery, str, float], Any]) -> bool:
-        """Start every attempt that is due while the window has room; False when nothing is left in flight."""
-        run, config, clock, heap, inflight = self.run, self.run.config, self.clock, self.heap, self.inflight
+    def take(self) -> tuple[float, int, int, Delivery] | None:
+        """The next attempt to start now (time, unit, attempt, delivery); None when none is due or the run stops."""
+        run, clock, heap = self.run, self.clock, self.heap
         arrivals, n = run.wl.arrivals, run.wl.units
-        while self.filling and len(inflight) < self.limit and (self.i < n or heap):
+        while self.filling and (self.i < n or heap):
             t, u, k, from_heap = _next_due(heap, arrivals, self.i, n)
             if run.disabled_at is not None and t > run.disabled_at:
                 self.filling = False
-                break
-            if inflight and not clock.ready(t):
-                break  # due later in scaled time: collect answers meanwhile
+                return None
+            if self.inflight and not clock.ready(t):
+                return None  # due later in scaled time: collect answers meanwhile
             if not clock.advance_to(t):
                 run.stopped, self.filling = True, False
-                break
+                return None
             if from_heap:
                 heapq.heappop(heap)
             else:
                 self.i += 1
             if run._start(t, u, k, heap, self.reasons):
                 continue
-            handle = submit(self.factory.attempt(u, k, self.reasons.get(u)), self.url, self.timeout)
-            inflight[handle] = (t, u, k)
+            delivery = self.factory.attempt(u, k, self.reasons.get(u))
             run.requests += 1
-            if run.requests >= config.max_requests:
+            if run.requests >= run.config.max_requests:
                 self.filling = False
+            return t, u, k, delivery
+        return None
+
+    def fill(self, submit: Callable[[Delivery, str, float], Any]) -> bool:
+        """Start every attempt that is due while the window has room; False when nothing is left in flight."""
+        inflight = self.inflight
+        while len(inflight) < self.limit:
+            job = self.take()
+            if job is None:
+                break
+            t, u, k, delivery = job
+            inflight[submit(delivery, self.url, self.timeout)] = (t, u, k)
         return bool(inflight)
 
     def settle(self, answers: list[tuple[Any, Reply]]) -> None:
