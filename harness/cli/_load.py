@@ -165,6 +165,11 @@ def run(args: argparse.Namespace) -> int:
     if args.after_outage:
         if ramp is not None:
             raise UsageError("--ramp and --after-outage do not go together: the storm's shape is the provider's.")
+        if args.duplicates or args.servers != 1:
+            raise UsageError(
+                "--duplicates and --servers shape the open-model run; with --after-outage the resends are the "
+                "provider's own retries and the batches are one server's."
+            )
         outage = parse_duration(args.after_outage, what="--after-outage")
         backlog = args.rate if args.backlog_rate is None else args.backlog_rate
         schedule = storm_schedule(

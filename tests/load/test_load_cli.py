@@ -131,6 +131,14 @@ def test_a_storm_for_a_provider_that_does_not_retry_exits_2(capsys: pytest.Captu
     assert "does not retry" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("extra", [["--duplicates", "0.1"], ["--servers", "3"]])
+def test_a_storm_refuses_the_open_model_shape_options(extra: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["load", "stripe", "http://127.0.0.1:9/", "--secret", "whsec_" + "s" * 20, "--after-outage", "1h", *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--after-outage" in err and extra[0] in err and len(err.strip().splitlines()) == 1
+
+
 def test_an_unreachable_receiver_exits_2_before_sending(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"http://127.0.0.1:{_free_port()}/hook"
     assert main(["load", "github", url, "--secret", "s" * 20, "--rate", "5", "--duration", "1s"]) == 2
