@@ -9,14 +9,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
 from referencing import Registry
 
-from harness.catalog._patterns import SafeValidator
+from harness.catalog._patterns import safe_validator
 from harness.core.durations import parse_duration
 from harness.errors import UsageError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 __all__ = [
     "AuthSpec",
@@ -277,10 +279,12 @@ class Provider:
 
     @cached_property
     def _validators(self) -> dict[str, Draft202012Validator]:
-        return {
-            name: SafeValidator(ev.schema, registry=self.registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
-            for name, ev in self.events.items()
-        }
+        from jsonschema import Draft202012Validator
+
+        checker = Draft202012Validator.FORMAT_CHECKER
+        make = safe_validator()
+        registry = self.registry
+        return {name: make(ev.schema, registry=registry, format_checker=checker) for name, ev in self.events.items()}
 
     def validator(self, event: str) -> Draft202012Validator:
         """A compiled validator for one event type's schema."""
@@ -292,7 +296,7 @@ class Provider:
         """A compiled validator for the receiver's reply, where the provider defines one."""
         if self.reply_schema is None:
             return None
-        validator: Draft202012Validator = SafeValidator(self.reply_schema, registry=self.registry)
+        validator: Draft202012Validator = safe_validator()(self.reply_schema, registry=self.registry)
         return validator
 
     def schema_errors(self, event: str, payload: Any) -> list[str]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import regex
-from jsonschema import Draft202012Validator, ValidationError, validators
 
-__all__ = ["MATCH_TIMEOUT", "SafeValidator", "compile_pattern"]
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
+
+__all__ = ["MATCH_TIMEOUT", "compile_pattern", "safe_validator"]
 
 MATCH_TIMEOUT = 0.05  # seconds one pattern may spend on one value
 
@@ -21,6 +23,8 @@ def compile_pattern(pattern: str) -> Any:
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    from jsonschema import ValidationError
+
     if not validator.is_type(instance, "string"):
         return
     try:
@@ -37,4 +41,9 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterat
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-SafeValidator: Any = validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+@lru_cache(maxsize=1)
+def safe_validator() -> Any:
+    """Draft 2020-12 with time-limited ``pattern`` matching (jsonschema imported on first use: a quick start-up)."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
