@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import aiohttp
+import yarl
 
 from harness.catalog import Provider
 from harness.credentials import Credentials
@@ -146,7 +147,8 @@ class _Player:
         self.session: aiohttp.ClientSession | None = None
         self.tasks: set[asyncio.Task[None]] = set()
         self.start = 0.0
-        self.urls: dict[tuple[str, str] | None, str] = {None: config.url}
+        # parsed once: aiohttp would parse a string URL on every request
+        self.urls: dict[tuple[str, str] | None, yarl.URL] = {None: yarl.URL(config.url)}
 
     async def run(self) -> None:
         config = self.config
@@ -223,7 +225,7 @@ class _Player:
         userinfo = delivery.url_userinfo
         url = self.urls.get(userinfo)
         if url is None:
-            url = self.urls[userinfo] = with_userinfo(self.config.url, userinfo)
+            url = self.urls[userinfo] = yarl.URL(with_userinfo(self.config.url, userinfo))
         session = self.session
         assert session is not None
         status = 0
