@@ -6,11 +6,8 @@ import argparse
 from typing import Any
 
 from harness.cli._options import (
-    add_auth_options,
-    add_catalog_options,
-    catalog_from_args,
-    config_from_args,
-    credentials_from_args,
+    CommandInputs,
+    add_shared_options,
 )
 
 __all__ = ["register", "run"]
@@ -29,8 +26,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--report", metavar="PATH", help="write a JSON report")
     parser.add_argument("--propose", metavar="DIR", help="write widened schemas as a catalog overlay (--schemas DIR)")
     parser.add_argument("--strict", action="store_true", help="added fields and unknown event types fail too")
-    add_catalog_options(parser)
-    add_auth_options(parser)
+    add_shared_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -45,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
     from harness.recording import analyse_drift, read_records, write_overlay
     from harness.report import ensure_writable
 
-    config = config_from_args(args)
-    provider = catalog_from_args(args, config).get(args.provider)
-    redact = Redactor(credentials_from_args(args, config).secrets())
+    inputs = CommandInputs(args)
+    provider = inputs.provider(args.provider)
+    redact = Redactor(inputs.credentials.secrets())
     if args.report:
         ensure_writable(args.report)
     records = chain.from_iterable(read_records(path) for path in args.files)

@@ -12,10 +12,7 @@ from typing import Any
 from harness.cli._options import (
     MAX_EVENTS,
     MAX_SPAN,
-    add_auth_options,
-    add_catalog_options,
-    add_network_options,
-    add_probe_options,
+    add_shared_options,
     bounded_int,
     duration,
     duration_list,
@@ -118,10 +115,7 @@ def register(sub: Any) -> None:
     )
     policy.add_argument("--max-delay", type=duration("--max-delay"), metavar="DURATION", help="cap on a single wait")
     policy.add_argument("--jitter", type=fraction, help="± fraction applied to each wait (0.1)")
-    add_auth_options(parser)
-    add_probe_options(parser)
-    add_network_options(parser)
-    add_catalog_options(parser)
+    add_shared_options(parser, probe=True, network=True)
     parser.set_defaults(run=run)
 
 
