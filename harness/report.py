@@ -264,7 +264,7 @@ def to_junit(result: RunResult, replay: str | None = None) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_text(text: str, path: str | Path, what: str = "report") -> None:
+def write_text(text: str, path: str | Path, what: str = "report") -> Path:
     """Write a report file, creating its folder; a path we cannot write is the user's error."""
     target = Path(path)
     try:
@@ -272,6 +272,7 @@ def write_text(text: str, path: str | Path, what: str = "report") -> None:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"Cannot write the {what} to {target}: {exc.strerror or exc}.") from None
+    return target
 
 
 Printer = Callable[[str], None]
