@@ -209,24 +209,21 @@ class _Compiler:
 
         mandatory = [(name, maker) for name, maker, needed in fields if needed]
         optional = [(name, maker) for name, maker, needed in fields if not needed]
-        if extra_maker is None:
 
-            def make(rng: random.Random, now: float) -> dict[str, Any]:
-                out = {name: maker(rng, now) for name, maker in mandatory}
-                chance = rng.random
-                for name, maker in optional:
-                    if chance() < 0.5:
-                        out[name] = maker(rng, now)
-                return out
-
-            return make
-
-        def make_extra(rng: random.Random, now: float) -> dict[str, Any]:
+        def make(rng: random.Random, now: float) -> dict[str, Any]:
             out = {name: maker(rng, now) for name, maker in mandatory}
             chance = rng.random
             for name, maker in optional:
                 if chance() < 0.5:
                     out[name] = maker(rng, now)
+            return out
+
+        if extra_maker is None:
+            return make
+
+        def make_extra(rng: random.Random, now: float) -> dict[str, Any]:
+            out = make(rng, now)
+            chance = rng.random
             if chance() < _EXTRA_CHANCE:
                 out[names[int(chance() * len(names))]] = extra_maker(rng, now)
             return out
