@@ -37,9 +37,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from harness.credentials import Redactor
-    from harness.errors import ConfigError
     from harness.recording import analyse_drift, read_records, write_overlay
-    from harness.report import ensure_writable
+    from harness.report import ensure_writable, write_text
 
     inputs = CommandInputs(args)
     provider = inputs.provider(args.provider)
@@ -50,10 +49,7 @@ def run(args: argparse.Namespace) -> int:
     report = analyse_drift(provider, records, redact=redact, strict=args.strict)
     print(redact(report.render()))
     if args.report:
-        try:
-            Path(args.report).write_text(redact(json.dumps(report.to_json(), indent=2)) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"Cannot write the report to {args.report}: {exc.strerror or exc}.") from None
+        write_text(redact(json.dumps(report.to_json(), indent=2)) + "\n", args.report)
         print(f"Report written to {args.report}")
     if args.propose:
         changed = write_overlay(provider, report, args.propose, redact)

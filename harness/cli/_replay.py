@@ -55,13 +55,12 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Read, plan, re-sign, send, probe; print one line per send and a summary."""
     import json
-    from pathlib import Path
 
     from harness.credentials import Redactor
-    from harness.errors import ConfigError, UsageError
+    from harness.errors import UsageError
     from harness.probes import make_probe
     from harness.recording import ReplayOptions, read_records, replay, require_credentials
-    from harness.report import ensure_writable, redact_url
+    from harness.report import ensure_writable, redact_url, write_text
 
     if len(args.paths) < 2:
         raise UsageError("replay needs at least one recording and then the receiver URL.")
@@ -127,10 +126,7 @@ def run(args: argparse.Namespace) -> int:
         f"{result.duration:.2f}s (seed {result.seed})"
     )
     if args.report:
-        try:
-            Path(args.report).write_text(json.dumps(result.to_json(redact), indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"Cannot write the report to {args.report}: {exc.strerror or exc}.") from None
+        write_text(json.dumps(result.to_json(redact), indent=2) + "\n", args.report)
         print(f"Report written to {args.report}")
     if result.exit_code:
         print(f"Replay again with: webhook-harness replay ... --seed {result.seed}", file=sys.stderr)

@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from harness.cli._options import (
@@ -188,7 +187,8 @@ def _probe_bar(args: argparse.Namespace) -> tuple[Callable[[int, int], None] | N
 def run(args: argparse.Namespace) -> int:
     """Resolve options, then run ``harness.simulate.simulate()`` (the one API), print and write the results."""
     from harness.core.durations import parse_duration
-    from harness.errors import ConfigError, UsageError
+    from harness.errors import UsageError
+    from harness.report import write_text
     from harness.settings import resolve_run_config
     from harness.simulate import load_scenario, simulate
     from harness.simulate.timeline import write_timeline
@@ -245,12 +245,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.dry_run and result.requests == 0:
         print("note: no request reached the receiver", file=sys.stderr)
     if args.report:
-        target = Path(args.report)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"Cannot write the report to {target}: {exc.strerror or exc}.") from None
+        target = write_text(json.dumps(result.to_json(), indent=2) + "\n", args.report)
         print(f"Report written to {target}")
     if args.timeline:
         print(f"Timeline written to {write_timeline(result, args.timeline)}")

@@ -1,11 +1,11 @@
-"""The user's input files read as UTF-8 text, with a one-line error naming the file when one cannot be read."""
+"""The user's files read and written as UTF-8 text, with a one-line error naming the file when that fails."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["read_text"]
+__all__ = ["read_text", "write_file"]
 
 
 def read_text(
@@ -26,3 +26,14 @@ def read_text(
     except UnicodeDecodeError as exc:
         raise error(f"{path}: cannot be read ({exc}).") from None
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def write_file(path: str | Path, text: str, error: Callable[[str], Exception], *, what: str) -> Path:
+    """Write ``text`` to ``path``, creating its folder; a path that cannot be written raises ``error(message)``."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise error(f"Cannot write the {what} to {target}: {exc.strerror or exc}.") from None
+    return target

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.files import read_text
+from harness.core.files import read_text, write_file
 
 
 class Bad(Exception):
@@ -39,3 +39,12 @@ def test_each_failure_is_the_callers_error_naming_the_file(
         read_text(path, Bad, what=what, max_bytes=2 * 1024 * 1024)
     assert str(caught.value).startswith(message.format(p=path))
     assert "\n" not in str(caught.value)
+
+
+def test_write_file_creates_the_folder_and_names_an_unwritable_path(tmp_path: Path) -> None:
+    target = write_file(tmp_path / "a" / "b.json", "{}\n", Bad, what="report")
+    assert target.read_text(encoding="utf-8") == "{}\n"
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(Bad, match=r"^Cannot write the timeline to .*file/sub/t\.html: .+\.$"):
+        write_file(blocker / "sub" / "t.html", "<html>", Bad, what="timeline")
