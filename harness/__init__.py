@@ -5,6 +5,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from harness import errors as _errors  # a few exception classes: cheap enough to import eagerly
+from harness.errors import *  # noqa: F403
+
 if TYPE_CHECKING:
     from harness.catalog import Catalog, Provider, load_catalog
     from harness.checks import CheckContext, CheckOutcome, check
@@ -12,15 +15,6 @@ if TYPE_CHECKING:
     from harness.core.registry import Registry
     from harness.credentials import Credentials
     from harness.deliveries import build_delivery
-    from harness.errors import (
-        ConfigError,
-        HarnessError,
-        ScenarioError,
-        SchemaLoadError,
-        TokenError,
-        TransportError,
-        UsageError,
-    )
     from harness.runner import RunResult, run_check, run_checks
     from harness.session import Session
     from harness.settings import RunConfig, resolve_run_config
@@ -71,13 +65,7 @@ __all__ = [
     # Extension
     "Registry",
     # Errors: the user's mistakes (exit 2) ...
-    "ConfigError",
-    "HarnessError",
-    "ScenarioError",
-    "SchemaLoadError",
-    "TokenError",
-    "TransportError",
-    "UsageError",
+    *_errors.__all__,
     # ... and findings about the receiver (exit 1)
     "ContractViolation",
     "ViolationGroup",
@@ -94,13 +82,6 @@ _HOMES = {
     "Registry": "harness.core.registry",
     "Credentials": "harness.credentials",
     "build_delivery": "harness.deliveries",
-    "ConfigError": "harness.errors",
-    "HarnessError": "harness.errors",
-    "ScenarioError": "harness.errors",
-    "SchemaLoadError": "harness.errors",
-    "TokenError": "harness.errors",
-    "TransportError": "harness.errors",
-    "UsageError": "harness.errors",
     "ContractViolation": "harness.violations",
     "sign": "harness.signatures",
     "verify": "harness.signatures",

@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.core.files import read_text
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -81,16 +82,11 @@ def load_config(path: Path | str | None = None) -> ConfigFile:
     explicit = path is not None
     found = Path(path) if path is not None else find_config()
     config = ConfigFile()
-    if found is None:
+    if found is None or not (explicit or found.exists()):  # a discovered file that has gone since
         return config
+    text = read_text(found, ConfigError, what="config file")
     try:
-        data = tomllib.loads(found.read_text("utf-8"))
-    except FileNotFoundError:
-        if explicit:
-            raise ConfigError(f"{found}: config file not found.") from None
-        return config
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{found}: cannot be read ({exc}).") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{found}: invalid TOML: {exc}.") from None
     if found.name == "pyproject.toml":

@@ -10,6 +10,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from harness.network import NetworkOptions, tls_reason
 
-__all__ = ["FetchError", "Fetched", "bounded_session", "fetch"]
+__all__ = ["FetchError", "Fetched", "bounded_session", "fetch", "fetch_answer"]
 
 _RETRY_POLL = 0.05  # after the deadline, how often the watchdog retries to cut a connection still being opened
 # urllib3 logs a traceback for a malformed or cut-off response head; we report it as a reply instead
@@ -230,6 +231,39 @@ def fetch(
     finally:
         _CURRENT.watch = None
         _WATCHDOG.release(watch)
+
+
+def fetch_answer(
+    error: Callable[[str], Exception],
+    where: str,
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    max_body: int,
+    network: NetworkOptions,
+    **kwargs: Any,
+) -> Fetched:
+    """``fetch`` with the gateway headers; no answer in time, or none at all, raises ``error`` about ``where``."""
+    try:
+        got = fetch(
+            session,
+            method,
+            url,
+            timeout=timeout,
+            max_body=max_body,
+            network=network,
+            headers=dict(network.headers),
+            **kwargs,
+        )
+    except FetchError as exc:
+        if exc.kind == "timeout":
+            raise error(f"The {where} did not answer within {timeout:g}s.") from None
+        raise error(f"The {where} cannot be reached ({exc.reason}).") from None
+    if got.timed_out:
+        raise error(f"The {where} did not answer within {timeout:g}s.")
+    return got
 
 
 def _connection_reason(exc: requests.ConnectionError) -> str:

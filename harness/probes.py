@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from harness.core.text import printable
 from harness.errors import ConfigError, UsageError
-from harness.fetch import FetchError, bounded_session, fetch
+from harness.fetch import bounded_session, fetch_answer
 from harness.network import NetworkOptions
 
 __all__ = ["HttpProbe", "Probe", "SqlProbe", "make_probe"]
@@ -68,22 +68,16 @@ class HttpProbe:
             session = self._local.session = bounded_session(self.network)
         url = self.template.replace("{event_id}", quote(event_id, safe=""))
         where = self.describe()
-        try:
-            got = fetch(
-                session,
-                "GET",
-                url,
-                timeout=self.timeout,
-                max_body=MAX_PROBE_RESPONSE,
-                network=self.network,
-                headers=dict(self.network.headers),
-            )
-        except FetchError as exc:
-            if exc.kind == "timeout":
-                raise ConfigError(f"The probe {where} did not answer within {self.timeout:g}s.") from None
-            raise ConfigError(f"The probe {where} cannot be reached ({exc.reason}).") from None
-        if got.timed_out:
-            raise ConfigError(f"The probe {where} did not answer within {self.timeout:g}s.")
+        got = fetch_answer(
+            ConfigError,
+            f"probe {where}",
+            session,
+            "GET",
+            url,
+            timeout=self.timeout,
+            max_body=MAX_PROBE_RESPONSE,
+            network=self.network,
+        )
         if got.status != 200:
             raise ConfigError(f"The probe {where} answered HTTP {got.status}, not 200.")
         if got.truncated or got.error:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from harness.checks import categories
+from harness.core.files import write_file
 from harness.credentials import redact_url
 from harness.errors import ConfigError
 from harness.repro import curl_command
@@ -264,14 +265,9 @@ def to_junit(result: RunResult, replay: str | None = None) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_text(text: str, path: str | Path, what: str = "report") -> None:
+def write_text(text: str, path: str | Path, what: str = "report") -> Path:
     """Write a report file, creating its folder; a path we cannot write is the user's error."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"Cannot write the {what} to {target}: {exc.strerror or exc}.") from None
+    return write_file(path, text, ConfigError, what=what)
 
 
 Printer = Callable[[str], None]

@@ -13,44 +13,26 @@ __all__ = ["curl_command"]
 _SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
 
 
+def _escapes(special: dict[str, str], unprintable: str) -> tuple[str, ...]:
+    """How each byte value is written: ``special`` first, printable ASCII as itself, the rest via ``unprintable``."""
+    return tuple(
+        special.get(chr(byte)) or (chr(byte) if 32 <= byte < 127 else unprintable.format(byte)) for byte in range(256)
+    )
+
+
+# Bash $'...' quoting, and a single-quoted printf format (octal escapes for anything unprintable).
+_ANSI_C = _escapes({"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t"}, "\\x{:02x}")
+_PRINTF = _escapes({"%": "%%", "\\": "\\\\", "'": "'\\''"}, "\\{:03o}")
+
+
 def _ansi_c(data: bytes) -> str:
     """Bash $'...' quoting of arbitrary bytes."""
-    out = []
-    for byte in data:
-        char = chr(byte)
-        if char == "\\":
-            out.append("\\\\")
-        elif char == "'":
-            out.append("\\'")
-        elif 32 <= byte < 127:
-            out.append(char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
-        else:
-            out.append(f"\\x{byte:02x}")
-    return "$'" + "".join(out) + "'"
+    return "$'" + "".join(map(_ANSI_C.__getitem__, data)) + "'"
 
 
 def _printf_format(data: bytes) -> str:
-    """A single-quoted printf format that prints exactly ``data`` (octal escapes for anything unprintable)."""
-    out = []
-    for byte in data:
-        char = chr(byte)
-        if char == "%":
-            out.append("%%")
-        elif char == "\\":
-            out.append("\\\\")
-        elif char == "'":
-            out.append("'\\''")
-        elif 32 <= byte < 127:
-            out.append(char)
-        else:
-            out.append(f"\\{byte:03o}")
-    return "'" + "".join(out) + "'"
+    """A single-quoted printf format that prints exactly ``data``."""
+    return "'" + "".join(map(_PRINTF.__getitem__, data)) + "'"
 
 
 def curl_command(delivery: Delivery, url: str, redactor: Redactor | None = None, *, max_body: int = 16384) -> str:

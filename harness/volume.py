@@ -20,16 +20,13 @@ from harness.catalog import Catalog, Provider, load_catalog
 from harness.core.models import Delivery
 from harness.deliveries import build_delivery
 from harness.errors import SchemaLoadError
+from harness.generation.compiler import SchemaCompiler
 from harness.generation.regex import UnsupportedPattern, seeded_regex
 from harness.generation.schema import (
-    ANNOTATIONS,
     array_bounds,
-    branches,
     integer_bounds,
-    kinds,
     length_bounds,
     number_bounds,
-    resolve,
 )
 from harness.generation.values import (
     TIME_WINDOW,
@@ -123,43 +120,31 @@ def _fixed(make: Maker, fix: Callable[[Any], Any]) -> Maker:
     return lambda rng, now: fix(make(rng, now))
 
 
-class _Compiler:
+class _Compiler(SchemaCompiler[Maker]):
     """One schema's compilation; ``$ref`` targets compile once (a recursive one through a late-bound cell)."""
 
-    def __init__(self) -> None:
-        self.refs: dict[int, Maker] = {}
+    def anything(self) -> Maker:
+        """A random scalar."""
+        return _any_scalar
 
-    def compile(self, schema: Any, resolver: Resolver) -> Maker:
-        """The maker for one schema node."""
-        if schema is True:
-            return _any_scalar
-        if schema is False or not isinstance(schema, Mapping):
-            raise SchemaLoadError(f"Cannot generate a value for the schema {schema!r}.")
-        if "$ref" in schema:
-            return self._ref(schema, resolver)
-        if "const" in schema:
-            return _constant(schema["const"])
-        if "enum" in schema:
-            return _pick([_constant(value) for value in schema["enum"]])
-        if "anyOf" in schema:
-            return _pick([self.compile(branch, resolver) for branch in branches(schema)])
-        return _pick([self._typed(schema, kind, resolver) for kind in kinds(schema)])
+    def constant(self, value: Any) -> Maker:
+        """``value``, copied at each call."""
+        return _constant(value)
 
-    def _ref(self, schema: Mapping[str, Any], resolver: Resolver) -> Maker:
-        target, sub_resolver = resolve(schema, resolver)
-        if any(k != "$ref" and k not in ANNOTATIONS for k in schema):
-            return self.compile(target, sub_resolver)
-        key = id(target)
-        found = self.refs.get(key)
-        if found is not None:
-            return found
-        cell: list[Maker] = []
-        self.refs[key] = lambda rng, now: cell[0](rng, now)  # seen by a recursive reference while compiling
-        cell.append(self.compile(target, sub_resolver))
-        self.refs[key] = cell[0]
-        return cell[0]
+    def one_of_values(self, values: list[Any]) -> Maker:
+        """One of ``values``, copied at each call."""
+        return _pick([_constant(value) for value in values])
 
-    def _typed(self, schema: Mapping[str, Any], kind: str, resolver: Resolver) -> Maker:
+    def choice(self, options: list[Maker]) -> Maker:
+        """One of ``options``, uniformly."""
+        return _pick(options)
+
+    def forward(self, cell: list[Maker]) -> Maker:
+        """Calls ``cell[0]``."""
+        return lambda rng, now: cell[0](rng, now)
+
+    def typed(self, schema: Mapping[str, Any], kind: str, resolver: Resolver) -> Maker:
+        """The maker for one JSON type."""
         if kind == "object":
             return self._object(schema, resolver)
         if kind == "array":
@@ -209,24 +194,21 @@ class _Compiler:
 
         mandatory = [(name, maker) for name, maker, needed in fields if needed]
         optional = [(name, maker) for name, maker, needed in fields if not needed]
-        if extra_maker is None:
 
-            def make(rng: random.Random, now: float) -> dict[str, Any]:
-                out = {name: maker(rng, now) for name, maker in mandatory}
-                chance = rng.random
-                for name, maker in optional:
-                    if chance() < 0.5:
-                        out[name] = maker(rng, now)
-                return out
-
-            return make
-
-        def make_extra(rng: random.Random, now: float) -> dict[str, Any]:
+        def make(rng: random.Random, now: float) -> dict[str, Any]:
             out = {name: maker(rng, now) for name, maker in mandatory}
             chance = rng.random
             for name, maker in optional:
                 if chance() < 0.5:
                     out[name] = maker(rng, now)
+            return out
+
+        if extra_maker is None:
+            return make
+
+        def make_extra(rng: random.Random, now: float) -> dict[str, Any]:
+            out = make(rng, now)
+            chance = rng.random
             if chance() < _EXTRA_CHANCE:
                 out[names[int(chance() * len(names))]] = extra_maker(rng, now)
             return out

@@ -2,29 +2,8 @@
 
 from __future__ import annotations
 
-from harness.catalog._loader import builtin_schemas_dir, load_catalog
-from harness.catalog._model import (
-    AuthSpec,
-    BodySpec,
-    Catalog,
-    EventType,
-    HandshakeSpec,
-    HmacSpec,
-    Location,
-    Provider,
-    RetrySpec,
-)
+from harness.catalog import _loader, _model
+from harness.catalog._loader import *  # noqa: F403
+from harness.catalog._model import *  # noqa: F403
 
-__all__ = [
-    "AuthSpec",
-    "BodySpec",
-    "Catalog",
-    "EventType",
-    "HandshakeSpec",
-    "HmacSpec",
-    "Location",
-    "Provider",
-    "RetrySpec",
-    "builtin_schemas_dir",
-    "load_catalog",
-]
+__all__ = [*_model.__all__, *_loader.__all__]

@@ -29,6 +29,7 @@ from harness.catalog._model import (
     RetrySpec,
 )
 from harness.core.durations import parse_duration
+from harness.core.files import read_text
 from harness.core.merge import deep_merge
 from harness.errors import SchemaLoadError, UsageError
 
@@ -63,16 +64,9 @@ def _meta_validator() -> Draft202012Validator:
 
 
 def _read_json(path: Path) -> Any:
+    text = read_text(path, SchemaLoadError, max_bytes=MAX_FILE_BYTES)
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            raise SchemaLoadError(f"{path}: over {MAX_FILE_BYTES // (1024 * 1024)} MiB.")
-        doc = json.loads(data.decode("utf-8"))
-    except FileNotFoundError:
-        raise SchemaLoadError(f"{path}: file not found.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SchemaLoadError(f"{path}: cannot be read ({exc}).") from None
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SchemaLoadError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}.") from None
     except RecursionError:

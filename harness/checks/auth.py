@@ -41,6 +41,11 @@ def _no_auth(ctx: CheckContext) -> str | None:
     return None if ctx.scheme_names() else "no credentials given, so there is nothing to forge"
 
 
+def requires_signed_body(ctx: CheckContext) -> str | None:
+    """Applicability of the checks about what a signature covers: an active scheme must sign the body."""
+    return None if ctx.signs_body else "no active scheme signs the body"
+
+
 @check(
     "rejects-missing-auth",
     "A delivery without credentials is refused",
@@ -90,7 +95,7 @@ def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[s
     "rejects-tampered-body",
     "A valid signature over a different body is refused",
     40,
-    lambda ctx: None if ctx.signs_body else "no active scheme signs the body",
+    requires_signed_body,
     category="auth",
     bugs=("presence-only-auth", "prefix-signature"),
     gated=True,

@@ -9,6 +9,7 @@ from typing import Any
 
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
+from harness.checks.auth import requires_signed_body
 from harness.core.models import Delivery
 from harness.deliveries import build_delivery
 from harness.violations import ContractViolation
@@ -90,15 +91,11 @@ def non_ascii_delivery(ctx: CheckContext, event: str | None = None) -> tuple[Del
     return None
 
 
-def _signs_body(ctx: CheckContext) -> str | None:
-    return None if ctx.signs_body else "no active scheme signs the body"
-
-
 @check(
     "verifies-raw-body",
     "The signature is verified over the raw bytes: non-ASCII text in the provider's UTF-8 gets a 2xx",
     15,
-    _signs_body,
+    requires_signed_body,
     category="auth",
     bugs=("reserialised-signature",),
     gated=True,

@@ -7,10 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from harness.cli._options import (
-    add_auth_options,
-    add_catalog_options,
-    add_network_options,
-    add_probe_options,
+    add_shared_options,
     network_options_from_args,
     non_negative_int,
 )
@@ -57,10 +54,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("provider", metavar="PROVIDER")
     parser.add_argument("url", metavar="URL", nargs="?", help="receiver URL (default: url in the config file)")
-    add_auth_options(parser)
-    add_probe_options(parser)
-    add_network_options(parser)
-    add_catalog_options(parser)
+    add_shared_options(parser, probe=True, network=True)
     run_group = parser.add_argument_group("run")
     run_group.add_argument("--report", metavar="PATH", help="write a JSON report")
     run_group.add_argument("--quiet", action="store_true", help="no live progress line on a terminal")

@@ -6,11 +6,8 @@ import argparse
 from typing import Any
 
 from harness.cli._options import (
-    add_auth_options,
-    add_catalog_options,
-    catalog_from_args,
-    config_from_args,
-    credentials_from_args,
+    CommandInputs,
+    add_shared_options,
 )
 
 __all__ = ["register", "run"]
@@ -29,8 +26,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--report", metavar="PATH", help="write a JSON report")
     parser.add_argument("--propose", metavar="DIR", help="write widened schemas as a catalog overlay (--schemas DIR)")
     parser.add_argument("--strict", action="store_true", help="added fields and unknown event types fail too")
-    add_catalog_options(parser)
-    add_auth_options(parser)
+    add_shared_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -41,23 +37,19 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from harness.credentials import Redactor
-    from harness.errors import ConfigError
     from harness.recording import analyse_drift, read_records, write_overlay
-    from harness.report import ensure_writable
+    from harness.report import ensure_writable, write_text
 
-    config = config_from_args(args)
-    provider = catalog_from_args(args, config).get(args.provider)
-    redact = Redactor(credentials_from_args(args, config).secrets())
+    inputs = CommandInputs(args)
+    provider = inputs.provider(args.provider)
+    redact = Redactor(inputs.credentials.secrets())
     if args.report:
         ensure_writable(args.report)
     records = chain.from_iterable(read_records(path) for path in args.files)
     report = analyse_drift(provider, records, redact=redact, strict=args.strict)
     print(redact(report.render()))
     if args.report:
-        try:
-            Path(args.report).write_text(redact(json.dumps(report.to_json(), indent=2)) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"Cannot write the report to {args.report}: {exc.strerror or exc}.") from None
+        write_text(redact(json.dumps(report.to_json(), indent=2)) + "\n", args.report)
         print(f"Report written to {args.report}")
     if args.propose:
         changed = write_overlay(provider, report, args.propose, redact)

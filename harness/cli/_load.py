@@ -9,30 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.cli._options import (
-    add_auth_options,
-    add_catalog_options,
-    add_probe_options,
-    catalog_from_args,
-    config_from_args,
-    credentials_from_args,
+    CommandInputs,
+    add_shared_options,
     non_negative_int,
+    number,
+    positive_int,
 )
 
 __all__ = ["register", "run"]
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-
-
-def _positive_int(text: str) -> int:
-    value = non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def register(sub: Any) -> None:
@@ -47,20 +31,20 @@ def register(sub: Any) -> None:
     parser.add_argument("provider", metavar="PROVIDER")
     parser.add_argument("url", metavar="URL", help="the receiver's webhook URL")
     shape = parser.add_argument_group("what is sent, and when")
-    shape.add_argument("--rate", type=_number, default=10.0, help="events per second (default 10)")
+    shape.add_argument("--rate", type=number, default=10.0, help="events per second (default 10)")
     shape.add_argument("--duration", default="30s", metavar="D", help="how long to send (default 30s)")
     shape.add_argument("--ramp", metavar="N..M", help="rate rising (or falling) linearly from N to M over --duration")
     shape.add_argument(
         "--event", action="append", default=[], metavar="TYPE", help="event type (repeat; default: every type)"
     )
     shape.add_argument(
-        "--duplicates", type=_number, default=0.0, metavar="F", help="fraction re-sent as provider retries (0.05)"
+        "--duplicates", type=number, default=0.0, metavar="F", help="fraction re-sent as provider retries (0.05)"
     )
-    shape.add_argument("--servers", type=_positive_int, default=1, metavar="K", help="sendgrid: sending servers")
+    shape.add_argument("--servers", type=positive_int, default=1, metavar="K", help="sendgrid: sending servers")
     shape.add_argument("--seed", type=non_negative_int, default=0, help="seed for payloads and resends (default 0)")
     send = parser.add_argument_group("sender")
-    send.add_argument("--concurrency", type=_positive_int, default=256, help="in-flight cap (default 256)")
-    send.add_argument("--processes", type=_positive_int, default=1, metavar="P", help="sender processes (default 1)")
+    send.add_argument("--concurrency", type=positive_int, default=256, help="in-flight cap (default 256)")
+    send.add_argument("--processes", type=positive_int, default=1, metavar="P", help="sender processes (default 1)")
     send.add_argument("--timeout", metavar="D", help="per-request timeout (default: the provider's)")
     send.add_argument("--quiet", action="store_true", help="no live progress line")
     send.add_argument(
@@ -74,9 +58,9 @@ def register(sub: Any) -> None:
         "--after-outage", metavar="D", help="play what the provider sends once the receiver is back from an outage"
     )
     storm.add_argument(
-        "--backlog-rate", type=_number, metavar="N", help="events per second during the outage (default --rate)"
+        "--backlog-rate", type=number, metavar="N", help="events per second during the outage (default --rate)"
     )
-    storm.add_argument("--time-scale", type=_number, default=1.0, metavar="X", help="X virtual seconds per second")
+    storm.add_argument("--time-scale", type=number, default=1.0, metavar="X", help="X virtual seconds per second")
     gates = parser.add_argument_group("SLO gates (exit 1 when one is violated)")
     gates.add_argument("--max-p99", metavar="D", help="p99 latency at most this (250ms)")
     gates.add_argument("--max-error-rate", metavar="PCT", help="failed requests at most this share (1%%)")
@@ -84,14 +68,12 @@ def register(sub: Any) -> None:
     out = parser.add_argument_group("reports")
     out.add_argument("--report", metavar="PATH", help="write the JSON report here")
     out.add_argument("--html", metavar="PATH", help="write an HTML page with rate and latency over time")
-    add_probe_options(parser)
     probe = parser.add_argument_group("probe scope")
     probe.add_argument(
         "--probe-sample", type=non_negative_int, default=1000, metavar="N", help="keys probed (default 1000; 0: all)"
     )
     probe.add_argument("--settle", default="2s", metavar="D", help="wait before probing (default 2s)")
-    add_auth_options(parser)
-    add_catalog_options(parser)
+    add_shared_options(parser, probe=True)
     parser.set_defaults(run=run)
 
 
@@ -151,11 +133,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be positive.")
     settle = parse_duration(args.settle, what="--settle")
     gates = parse_gates(args.max_p99, args.max_error_rate, args.min_rate_achieved)
-    config_file = config_from_args(args)
-    catalog = catalog_from_args(args, config_file)
-    provider = catalog.get(args.provider)
+    inputs = CommandInputs(args)
+    config_file = inputs.config
+    provider = inputs.provider(args.provider)
     events = check_events(provider, args.event)
-    creds = credentials_from_args(args, config_file)
+    creds = inputs.credentials
     if not active_schemes(provider, creds):
         raise UsageError(f"No credentials for {provider.id}: give the same auth options as for check.")
     if args.locust:

@@ -6,6 +6,8 @@ import argparse
 import ipaddress
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -15,9 +17,10 @@ from harness.errors import UsageError
 from harness.network import NETWORK_KEYS, NetworkOptions, resolve_network
 
 if TYPE_CHECKING:
-    from harness.catalog import Catalog
+    from harness.catalog import Catalog, Provider
 
 __all__ = [
+    "CommandInputs",
     "MAX_EVENTS",
     "MAX_SPAN",
     "MAX_TIMEOUT",
@@ -25,6 +28,7 @@ __all__ = [
     "add_catalog_options",
     "add_network_options",
     "add_probe_options",
+    "add_shared_options",
     "catalog_from_args",
     "config_from_args",
     "credentials_from_args",
@@ -35,7 +39,9 @@ __all__ = [
     "fraction",
     "http_url",
     "non_negative_int",
+    "number",
     "port_number",
+    "positive_int",
     "positive_number",
 ]
 
@@ -65,6 +71,11 @@ def non_negative_int(text: str) -> int:
     return _integer(text, 0, MAX_COUNT)
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (and below a billion)."""
+    return _integer(text, 1, MAX_COUNT)
+
+
 def bounded_int(high: int, low: int = 0) -> Callable[[str], int]:
     """argparse type: an integer in ``low..high``."""
 
@@ -79,14 +90,19 @@ def port_number(text: str) -> int:
     return _integer(text, 0, 65535, sep="")
 
 
+def number(text: str) -> float:
+    """argparse type: any number; the command judges its range."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+
+
 def positive_number(high: float) -> Callable[[str], float]:
     """argparse type: a finite number > 0 and <= ``high`` (no nan, inf or 1e300)."""
 
     def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+        value = number(text)
         if not math.isfinite(value) or not 0 < value <= high:
             raise argparse.ArgumentTypeError(f"must be positive and at most {high:g}, got {text}")
         return value
@@ -96,10 +112,7 @@ def positive_number(high: float) -> Callable[[str], float]:
 
 def fraction(text: str) -> float:
     """argparse type: a number from 0 up to (not including) 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    value = number(text)
     if not 0 <= value < 1:  # also false for nan
         raise argparse.ArgumentTypeError(f"must be from 0 up to 1 (not 1), got {text}")
     return value
@@ -213,6 +226,16 @@ def add_probe_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--probe-sql", metavar="QUERY", help="SQL returning the count; binds :event_id")
 
 
+def add_shared_options(parser: argparse.ArgumentParser, *, probe: bool = False, network: bool = False) -> None:
+    """The shared option groups a command takes, always in this order: auth, [probe], [network], catalog."""
+    add_auth_options(parser)
+    if probe:
+        add_probe_options(parser)
+    if network:
+        add_network_options(parser)
+    add_catalog_options(parser)
+
+
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The config file named by --config, or the one discovered in the working directory."""
     return load_config(getattr(args, "config", None))
@@ -232,6 +255,31 @@ def credentials_from_args(args: argparse.Namespace, config: dict[str, Any] | Non
     config = config_from_args(args) if config is None else config
     options = {name: getattr(args, name, None) for name in CREDENTIAL_FIELDS}
     return Credentials.resolve(options, config)
+
+
+@dataclass
+class CommandInputs:
+    """What a command reads besides its own options: one config file, and the catalog and credentials it yields."""
+
+    args: argparse.Namespace
+    config: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.config = config_from_args(self.args)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The catalog (``--schemas`` or the config file's, with its profile overrides), loaded on first use."""
+        return catalog_from_args(self.args, self.config)
+
+    @cached_property
+    def credentials(self) -> Credentials:
+        """The credentials (options, then environment, then config file), resolved on first use."""
+        return credentials_from_args(self.args, self.config)
+
+    def provider(self, name: str) -> Provider:
+        """A provider of the catalog, by id (an unknown one is the user's error)."""
+        return self.catalog.get(name)
 
 
 def add_network_options(parser: argparse.ArgumentParser) -> None:

@@ -9,10 +9,8 @@ import threading
 from typing import Any
 
 from harness.cli._options import (
-    add_auth_options,
-    add_catalog_options,
-    catalog_from_args,
-    credentials_from_args,
+    CommandInputs,
+    add_shared_options,
     port_number,
 )
 
@@ -37,8 +35,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--db", metavar="URL", help="SQLAlchemy URL to store events in (default: a temp SQLite file)")
     parser.add_argument("--list-bugs", action="store_true", help="list the deliberate bugs and the checks they fail")
-    add_auth_options(parser)
-    add_catalog_options(parser)
+    add_shared_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -47,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from harness.errors import UsageError
     from harness.receiver import BUGS, ReferenceReceiver
 
-    catalog = catalog_from_args(args)
+    inputs = CommandInputs(args)
+    catalog = inputs.catalog
     if args.list_bugs:
         chosen_provider = catalog.get(args.provider) if args.provider else None
         for bug in BUGS.values():
@@ -69,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.provider:
         raise UsageError("Name a provider, e.g. webhook-harness receiver sendgrid (or --list-bugs).")
     provider = catalog.get(args.provider)
-    given = credentials_from_args(args)
+    given = inputs.credentials
     chosen = given if given.secrets() or given.signing_key else None  # none given: the receiver makes fresh ones
     receiver = ReferenceReceiver(
         provider, credentials=chosen, bug=args.bug, db_url=args.db, host=args.host, port=args.port, mode=args.mode

@@ -6,11 +6,8 @@ import argparse
 from typing import Any
 
 from harness.cli._options import (
-    add_auth_options,
-    add_catalog_options,
-    catalog_from_args,
-    config_from_args,
-    credentials_from_args,
+    CommandInputs,
+    add_shared_options,
     non_negative_int,
 )
 
@@ -35,8 +32,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--keep-auth", action="store_true", help="store Authorization, signature and cookie headers as received"
     )
-    add_auth_options(parser)
-    add_catalog_options(parser)
+    add_shared_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -48,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from harness.recording import Recorder
     from harness.report import redact_url
 
-    config = config_from_args(args)
-    provider = catalog_from_args(args, config).get(args.provider)
-    creds = credentials_from_args(args, config)
+    inputs = CommandInputs(args)
+    provider = inputs.provider(args.provider)
+    creds = inputs.credentials
     if args.forward and urlsplit(args.forward).scheme not in ("http", "https"):
         raise UsageError(f"--forward must be an http(s) URL, got {args.forward!r}.")
     out = args.out or f"{provider.id}-recording.jsonl"

@@ -7,45 +7,17 @@ import sys
 from typing import Any
 
 from harness.cli._options import (
-    add_auth_options,
-    add_catalog_options,
-    add_probe_options,
-    catalog_from_args,
-    config_from_args,
-    credentials_from_args,
+    MAX_COUNT,
+    MAX_TIMEOUT,
+    CommandInputs,
+    add_shared_options,
+    duration,
     non_negative_int,
+    positive_int,
+    positive_number,
 )
 
 __all__ = ["register", "run"]
-
-
-def _positive_int(text: str) -> int:
-    value = non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _seconds(text: str) -> float:
-    from harness.core.durations import parse_duration
-
-    try:
-        value = float(text) if text.replace(".", "", 1).isdigit() else parse_duration(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return value
 
 
 def register(sub: Any) -> None:
@@ -59,42 +31,44 @@ def register(sub: Any) -> None:
     parser.add_argument("paths", nargs="+", metavar="FILE... URL", help="recordings (JSON Lines or HAR 1.2), then URL")
     parser.add_argument("--provider", metavar="ID", help="provider (default: the one named in the records)")
     parser.add_argument("--order", choices=("original", "reverse", "shuffle"), default="original")
-    parser.add_argument("--duplicates", type=_positive_int, default=1, metavar="N", help="send each N times")
-    parser.add_argument("--rate", type=_rate, default=None, metavar="N", help="at most N deliveries per second")
+    parser.add_argument("--duplicates", type=positive_int, default=1, metavar="N", help="send each N times")
+    parser.add_argument(
+        "--rate", type=positive_number(MAX_COUNT), default=None, metavar="N", help="at most N deliveries per second"
+    )
     parser.add_argument("--filter", action="append", default=[], metavar="EVENT", help="only this event type (repeat)")
     parser.add_argument("--new-ids", action="store_true", help="fresh idempotency keys, so a capture replays again")
     parser.add_argument(
         "--include-failed", action="store_true", help="also replay deliveries that failed verification when recorded"
     )
     parser.add_argument("--seed", type=non_negative_int, default=None, help="seed for --order shuffle and --new-ids")
-    parser.add_argument("--settle", type=_seconds, default=1.0, metavar="SECONDS", help="wait before probing (1s)")
-    parser.add_argument("--timeout", type=_rate, default=None, help="receiver timeout (default: the provider's)")
+    parser.add_argument(
+        "--settle", type=duration("--settle"), default=1.0, metavar="SECONDS", help="wait before probing (1s)"
+    )
+    parser.add_argument(
+        "--timeout", type=positive_number(MAX_TIMEOUT), default=None, help="receiver timeout (default: the provider's)"
+    )
     parser.add_argument("--report", metavar="PATH", help="write a JSON report")
-    add_auth_options(parser)
-    add_probe_options(parser)
-    add_catalog_options(parser)
+    add_shared_options(parser, probe=True)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Read, plan, re-sign, send, probe; print one line per send and a summary."""
     import json
-    from pathlib import Path
 
     from harness.credentials import Redactor
-    from harness.errors import ConfigError, UsageError
+    from harness.errors import UsageError
     from harness.probes import make_probe
     from harness.recording import ReplayOptions, read_records, replay, require_credentials
-    from harness.report import ensure_writable, redact_url
+    from harness.report import ensure_writable, redact_url, write_text
 
     if len(args.paths) < 2:
         raise UsageError("replay needs at least one recording and then the receiver URL.")
     *files, url = args.paths
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"The last argument must be the receiver's http(s) URL, got {url!r}.")
-    config = config_from_args(args)
-    catalog = catalog_from_args(args, config)
-    creds = credentials_from_args(args, config)
+    inputs = CommandInputs(args)
+    catalog, creds = inputs.catalog, inputs.credentials
     records = [record for path in files for record in read_records(path)]
     named = {r.provider for r in records if r.provider}
     provider_id = args.provider or (named.pop() if len(named) == 1 else None)
@@ -104,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
     provider = catalog.get(provider_id)
     require_credentials(provider, creds)
     probe = make_probe(
-        args.probe_url or config.get("probe_url"),
-        args.probe_db or config.get("probe_db"),
-        args.probe_sql or config.get("probe_sql"),
+        args.probe_url or inputs.config.get("probe_url"),
+        args.probe_db or inputs.config.get("probe_db"),
+        args.probe_sql or inputs.config.get("probe_sql"),
     )
     if args.report:
         ensure_writable(args.report)
@@ -152,10 +126,7 @@ def run(args: argparse.Namespace) -> int:
         f"{result.duration:.2f}s (seed {result.seed})"
     )
     if args.report:
-        try:
-            Path(args.report).write_text(json.dumps(result.to_json(redact), indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"Cannot write the report to {args.report}: {exc.strerror or exc}.") from None
+        write_text(json.dumps(result.to_json(redact), indent=2) + "\n", args.report)
         print(f"Report written to {args.report}")
     if result.exit_code:
         print(f"Replay again with: webhook-harness replay ... --seed {result.seed}", file=sys.stderr)

@@ -6,12 +6,8 @@ import argparse
 from typing import Any
 
 from harness.cli._options import (
-    add_auth_options,
-    add_catalog_options,
-    add_network_options,
-    catalog_from_args,
-    config_from_args,
-    credentials_from_args,
+    CommandInputs,
+    add_shared_options,
     network_from_args,
     non_negative_int,
 )
@@ -36,9 +32,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--variant", help="send a forgery instead: missing, wrong-key, tampered-body, ...")
     parser.add_argument("--seed", type=non_negative_int, default=None, help="payload seed")
     parser.add_argument("--timeout", type=float, default=None, help="seconds to wait (default: the provider's)")
-    add_auth_options(parser)
-    add_network_options(parser)
-    add_catalog_options(parser)
+    add_shared_options(parser, network=True)
     parser.set_defaults(run=run)
 
 
@@ -60,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
     from harness.transport import RequestsTransport, with_userinfo
     from harness.volume import VolumeGenerator
 
-    config = config_from_args(args)
-    provider = catalog_from_args(args, config).get(args.provider)
-    creds = credentials_from_args(args, config)
-    network = network_from_args(args, config)
+    inputs = CommandInputs(args)
+    provider = inputs.provider(args.provider)
+    creds = inputs.credentials
+    network = network_from_args(args, inputs.config)
     use_network(network)
     for secret in url_secrets(args.url):
         register_secret(secret)

@@ -6,16 +6,12 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from harness.cli._options import (
     MAX_EVENTS,
     MAX_SPAN,
-    add_auth_options,
-    add_catalog_options,
-    add_network_options,
-    add_probe_options,
+    add_shared_options,
     bounded_int,
     duration,
     duration_list,
@@ -118,10 +114,7 @@ def register(sub: Any) -> None:
     )
     policy.add_argument("--max-delay", type=duration("--max-delay"), metavar="DURATION", help="cap on a single wait")
     policy.add_argument("--jitter", type=fraction, help="± fraction applied to each wait (0.1)")
-    add_auth_options(parser)
-    add_probe_options(parser)
-    add_network_options(parser)
-    add_catalog_options(parser)
+    add_shared_options(parser, probe=True, network=True)
     parser.set_defaults(run=run)
 
 
@@ -194,7 +187,8 @@ def _probe_bar(args: argparse.Namespace) -> tuple[Callable[[int, int], None] | N
 def run(args: argparse.Namespace) -> int:
     """Resolve options, then run ``harness.simulate.simulate()`` (the one API), print and write the results."""
     from harness.core.durations import parse_duration
-    from harness.errors import ConfigError, UsageError
+    from harness.errors import UsageError
+    from harness.report import write_text
     from harness.settings import resolve_run_config
     from harness.simulate import load_scenario, simulate
     from harness.simulate.timeline import write_timeline
@@ -251,12 +245,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.dry_run and result.requests == 0:
         print("note: no request reached the receiver", file=sys.stderr)
     if args.report:
-        target = Path(args.report)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"Cannot write the report to {target}: {exc.strerror or exc}.") from None
+        target = write_text(json.dumps(result.to_json(), indent=2) + "\n", args.report)
         print(f"Report written to {target}")
     if args.timeline:
         print(f"Timeline written to {write_timeline(result, args.timeline)}")

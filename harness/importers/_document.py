@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from harness.core.files import read_text
 from harness.errors import SchemaLoadError
 
 __all__ = ["Documents", "pointer_get"]
@@ -65,12 +66,7 @@ class Documents:
                 path = Path(urlsplit(location).path or "remote.json")
             else:
                 path = Path(location)
-                try:
-                    text = path.read_text(encoding="utf-8")
-                except FileNotFoundError:
-                    raise SchemaLoadError(f"{path}: file not found.") from None
-                except (OSError, UnicodeDecodeError) as exc:
-                    raise SchemaLoadError(f"{path}: cannot be read ({exc}).") from None
+                text = read_text(path, SchemaLoadError)
             self._cache[location] = _parse(path, text)
         return self._cache[location]
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
 from harness.load.slo import GateResult
 from harness.load.stats import ERROR_CLASSES, LoadStats
+from harness.report import write_text
 
 __all__ = ["LoadResult", "ProbeOutcome", "render_html", "write_html", "write_json"]
 
@@ -158,22 +158,12 @@ class LoadResult:
 
 def write_json(result: LoadResult, path: str | Path) -> Path:
     """Write the JSON report; a clear error when the path cannot be written."""
-    return _write(path, json.dumps(result.to_json(), indent=2) + "\n")
+    return write_text(json.dumps(result.to_json(), indent=2) + "\n", path, "load report")
 
 
 def write_html(result: LoadResult, path: str | Path) -> Path:
     """Write the HTML page."""
-    return _write(path, render_html(result))
-
-
-def _write(path: str | Path, text: str) -> Path:
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"Cannot write {target}: {exc.strerror or exc}.") from None
-    return target
+    return write_text(render_html(result), path, "load report")
 
 
 _W, _H, _L, _R, _T, _B = 1000, 220, 60, 20, 20, 30

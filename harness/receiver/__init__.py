@@ -13,21 +13,16 @@ JSON and shape, no schema validation); ``queue-first`` answers 2xx at once and s
 
 from __future__ import annotations
 
-from harness.receiver._bugs import BUGS, CHECK_IDS, MODES, Behaviour, Bug, Facts, rejected_event
+from harness.receiver import _bugs, _server
+from harness.receiver._bugs import *  # noqa: F403
 from harness.receiver._handshake import confirm_subscription, confirmation_url, is_handshake, loopback_only
-from harness.receiver._server import ReferenceReceiver
+from harness.receiver._server import *  # noqa: F403
 
 __all__ = [
-    "BUGS",
-    "CHECK_IDS",
-    "MODES",
-    "Behaviour",
-    "Bug",
-    "Facts",
-    "ReferenceReceiver",
+    *_bugs.__all__,
+    *_server.__all__,
     "confirm_subscription",
     "confirmation_url",
     "is_handshake",
     "loopback_only",
-    "rejected_event",
 ]

@@ -17,8 +17,6 @@ __all__ = [
     "Behaviour",
     "Bug",
     "Facts",
-    "active_scheme_names",
-    "proving_bugs",
     "rejected_event",
 ]
 

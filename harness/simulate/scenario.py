@@ -12,6 +12,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from harness.catalog import Catalog, Provider
+from harness.core.files import read_text
 from harness.errors import ScenarioError, UsageError
 from harness.simulate.outages import parse_span
 from harness.simulate.policy import RetryPolicy
@@ -176,13 +177,9 @@ def load_scenario(path: str | Path, catalog: Catalog | None = None) -> Scenario:
     from harness.catalog import load_catalog
 
     target = Path(path)
+    text = read_text(target, ScenarioError, what="scenario file")
     try:
-        text = target.read_text("utf-8")
         data = tomllib.loads(text)
-    except FileNotFoundError:
-        raise ScenarioError(f"{target}: scenario file not found.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{target}: cannot be read ({exc}).") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{target}: invalid TOML: {exc}.") from None
     errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(e.absolute_path))

@@ -6,6 +6,7 @@ import html
 from pathlib import Path
 
 from harness.core.durations import format_duration
+from harness.core.files import write_file
 from harness.errors import ConfigError
 from harness.simulate.results import SimResult
 
@@ -109,10 +110,4 @@ def render_timeline(result: SimResult) -> str:
 
 def write_timeline(result: SimResult, path: str | Path) -> Path:
     """Write the page; an unwritable path is a configuration error."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render_timeline(result), encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"Cannot write the timeline to {target}: {exc.strerror or exc}.") from None
-    return target
+    return write_file(path, render_timeline(result), ConfigError, what="timeline")

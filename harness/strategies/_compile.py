@@ -15,15 +15,12 @@ from hypothesis import strategies as st
 from referencing._core import Resolver
 
 from harness.errors import SchemaLoadError
+from harness.generation.compiler import SchemaCompiler
 from harness.generation.schema import (
-    ANNOTATIONS,
     array_bounds,
-    branches,
     integer_bounds,
-    kinds,
     length_bounds,
     number_bounds,
-    resolve,
 )
 from harness.generation.values import TIME_WINDOW, extra_key_pool, format_time, string_pool
 from harness.strategies._regex import regex_strategy
@@ -62,45 +59,35 @@ def _copying(value: Any) -> st.SearchStrategy[Any]:
     return st.just(value)
 
 
-class _Compiler:
+class _Compiler(SchemaCompiler[st.SearchStrategy[Any]]):
     """One compilation: remembers each ``$ref`` target so shared and recursive definitions compile once."""
 
     def __init__(self, now: float | None) -> None:
+        super().__init__()
         self.now = now
-        self.refs: dict[int, st.SearchStrategy[Any]] = {}
 
-    def compile(self, schema: Any, resolver: Resolver) -> st.SearchStrategy[Any]:
-        """The strategy for one schema node."""
-        if schema is True:
-            return any_json()
-        if schema is False or not isinstance(schema, Mapping):
-            raise SchemaLoadError(f"Cannot generate a value for the schema {schema!r}.")
-        if "$ref" in schema:
-            return self._ref(schema, resolver)
-        if "const" in schema:
-            return _copying(schema["const"])
-        if "enum" in schema:
-            return st.sampled_from(list(schema["enum"])).map(copy.deepcopy)
-        if "anyOf" in schema:
-            return st.one_of([self.compile(branch, resolver) for branch in branches(schema)])
-        types = kinds(schema)
-        if len(types) == 1:
-            return self._typed(schema, types[0], resolver)
-        return st.one_of([self._typed(schema, kind, resolver) for kind in types])
+    def anything(self) -> st.SearchStrategy[Any]:
+        """Any small JSON value."""
+        return any_json()
 
-    def _ref(self, schema: Mapping[str, Any], resolver: Resolver) -> st.SearchStrategy[Any]:
-        target, sub_resolver = resolve(schema, resolver)
-        if any(k != "$ref" and k not in ANNOTATIONS for k in schema):
-            return self.compile(target, sub_resolver)  # merged with siblings: a fresh node
-        key = id(target)
-        if key not in self.refs:
-            done: list[st.SearchStrategy[Any]] = []
-            self.refs[key] = st.deferred(lambda: done[0])  # a recursive reference sees this while compiling
-            done.append(self.compile(target, sub_resolver))
-            self.refs[key] = done[0]
-        return self.refs[key]
+    def constant(self, value: Any) -> st.SearchStrategy[Any]:
+        """``value``, copied at each draw."""
+        return _copying(value)
 
-    def _typed(self, schema: Mapping[str, Any], kind: str, resolver: Resolver) -> st.SearchStrategy[Any]:
+    def one_of_values(self, values: list[Any]) -> st.SearchStrategy[Any]:
+        """One of ``values``, copied at each draw."""
+        return st.sampled_from(values).map(copy.deepcopy)
+
+    def choice(self, options: list[st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+        """``st.one_of`` (which is the strategy itself for one)."""
+        return st.one_of(options)
+
+    def forward(self, cell: list[st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+        """A deferred strategy."""
+        return st.deferred(lambda: cell[0])
+
+    def typed(self, schema: Mapping[str, Any], kind: str, resolver: Resolver) -> st.SearchStrategy[Any]:
+        """The strategy for one JSON type."""
         if kind == "object":
             return self._object(schema, resolver)
         if kind == "array":
