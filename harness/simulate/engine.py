@@ -6,6 +6,7 @@ import asyncio
 import bisect
 import concurrent.futures
 import contextlib
+import functools
 import heapq
 import itertools
 import math
@@ -231,7 +232,7 @@ class _Run:
         heap: list[tuple[float, int, int]] = []
         exhausted, expired = Outcome.EXHAUSTED, Outcome.WINDOW
 
-        def retry_or_give_up(t: float, u: int, k: int) -> None:
+        def retry_or_give_up(t: float, u: int, k: int, add: Callable[[tuple[float, int, int]], None]) -> None:
             if k > ndelays:
                 state[u] = exhausted
                 return
@@ -239,15 +240,15 @@ class _Run:
             if window is not None and nt - newest[u] > window:
                 state[u] = expired
                 return
-            heap.append((nt, u, k + 1))
+            add((nt, u, k + 1))
 
         for s, e in zip(starts, ends, strict=True):
             lo, hi = bisect.bisect_left(arrivals, s), bisect.bisect_left(arrivals, e)
             for u in range(lo, hi):
                 delivered_at[u] = -1.0
-                retry_or_give_up(arrivals[u], u, 1)
+                retry_or_give_up(arrivals[u], u, 1, heap.append)  # heapified once below
         heapq.heapify(heap)
-        pop, push = heapq.heappop, heapq.heappush
+        pop, push = heapq.heappop, functools.partial(heapq.heappush, heap)
         single = len(starts) == 1
         s0, e0 = (starts[0], ends[0]) if single else (0.0, 0.0)
         bisect_right = bisect.bisect_right
@@ -270,14 +271,7 @@ class _Run:
                     delivered_at[u] = t
                     state[u] = Outcome.DELIVERED
                     continue
-                if k > ndelays:
-                    state[u] = exhausted
-                    continue
-                nt = t + (delays[k - 1] * (low + span * rand()) if jitter else delays[k - 1])
-                if window is not None and nt - newest[u] > window:
-                    state[u] = expired
-                    continue
-                push(heap, (nt, u, k + 1))
+                retry_or_give_up(t, u, k, push)
             if progress is not None:
                 progress(t, self.horizon)
         for u in range(0, n, mask + 1):
