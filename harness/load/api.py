@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from harness.credentials import Redactor
@@ -97,20 +97,19 @@ def run_load(
         )
     else:
         schemas, overrides = catalog_source
+        # the config's picklable part; each child rebuilds the provider from its folder (a Provider does not pickle)
+        shared = {f.name: getattr(config, f.name) for f in fields(LoadConfig) if f.name not in ("provider", "progress")}
         specs = [
             ChildSpec(
                 provider=config.provider.id,
                 schemas=schemas,
                 overrides=overrides,
-                url=config.url,
-                schedule=schedule.share(index, processes),
-                credentials=config.credentials,
-                events=config.events,
-                concurrency=max(1, config.concurrency // processes),
-                timeout=config.timeout,
-                seed=config.seed * 1_000_003 + index,
-                resend_reason=config.resend_reason,
-                grace=config.grace,
+                settings={
+                    **shared,
+                    "schedule": schedule.share(index, processes),
+                    "concurrency": max(1, config.concurrency // processes),
+                    "seed": config.seed * 1_000_003 + index,
+                },
                 index=index,
             )
             for index in range(processes)

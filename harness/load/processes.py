@@ -9,9 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.credentials import Credentials
 from harness.errors import HarnessError
-from harness.load.schedule import Schedule
 from harness.load.stats import LoadStats
 
 __all__ = ["ChildSpec", "Merged", "run_processes"]
@@ -26,15 +24,7 @@ class ChildSpec:
     provider: str
     schemas: str | None
     overrides: dict[str, Any] | None
-    url: str
-    schedule: Schedule
-    credentials: Credentials
-    events: tuple[str, ...]
-    concurrency: int
-    timeout: float | None
-    seed: int
-    resend_reason: str
-    grace: float
+    settings: dict[str, Any]  # its share of the run: the ``LoadConfig`` fields but the provider and the progress
     index: int
 
 
@@ -62,19 +52,7 @@ def _child(spec: ChildSpec, barrier: Any, results: Any) -> None:
             lat = stats.latency_ms()
             results.put(("tick", spec.index, stats.sent, stats.answered - stats.succeeded, stats.dropped, lat["p99"]))
 
-        config = LoadConfig(
-            provider=provider,
-            url=spec.url,
-            schedule=spec.schedule,
-            credentials=spec.credentials,
-            events=spec.events,
-            concurrency=spec.concurrency,
-            timeout=spec.timeout,
-            seed=spec.seed,
-            resend_reason=spec.resend_reason,
-            grace=spec.grace,
-            progress=tick,
-        )
+        config = LoadConfig(provider=provider, progress=tick, **spec.settings)
         run = play(config, ready=lambda: barrier.wait(_READY_TIMEOUT))
         results.put(
             ("done", spec.index, run.stats.to_wire(), run.delivered_keys(), run.wall, run.cpu, run.prepare_s, run.late)
