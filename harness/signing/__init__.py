@@ -146,8 +146,8 @@ def sign_delivery(
     last = _LAST
     if last[0] is provider.auth and last[1] is creds:  # the same provider and credentials as last call
         scheme = last[2]
-        if url is not None and scheme.needs_url:
-            delivery = _at(delivery, url)
+        if url is not None and scheme.needs_url and isinstance(scheme, HmacScheme):
+            return scheme.sign(provider, delivery, creds, now, url)  # the URL set with the signed headers
         return scheme.sign(provider, delivery, creds, now)
     schemes = _active(provider, creds)
     if url is not None and any(s.needs_url for s in schemes):

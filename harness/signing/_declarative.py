@@ -182,8 +182,13 @@ class HmacScheme(SigningScheme):
 
     # -- signer -----------------------------------------------------------------------------------------------
 
-    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
-        """Sign the exact body bytes (with timestamp, id and headers as the content template says)."""
+    def sign(
+        self, provider: Provider, delivery: Delivery, creds: Credentials, now: float, url: str | None = None
+    ) -> Delivery:
+        """Sign the exact body bytes (with timestamp, id, URL and headers as the content template says).
+
+        ``url`` is the target, for a template with ``{url}`` (default: ``delivery.url``); it is kept on the result.
+        """
         last = self._last
         if last[0] is creds.secret:
             mac = last[1]
@@ -200,11 +205,11 @@ class HmacScheme(SigningScheme):
             msg_id = headers.get(id_header) or delivery.header(id_header) or ""
             if not msg_id:
                 msg_id = new_id = f"msg_{secrets.token_hex(12)}"
-        url = self._url(provider, delivery.url) if self.needs_url else ""
+        target = self._url(provider, delivery.url if url is None else url) if self.needs_url else ""
         # The MAC, inlined (this is the signing hot path): the keyed object copied, then the rendered content.
         before, after, body = self._before, self._after, delivery.body
-        prefix = before if isinstance(before, bytes) else before(stamp, msg_id, headers, url)
-        suffix = after if isinstance(after, bytes) else after(stamp, msg_id, headers, url)
+        prefix = before if isinstance(before, bytes) else before(stamp, msg_id, headers, target)
+        suffix = after if isinstance(after, bytes) else after(stamp, msg_id, headers, target)
         inner = mac.copy()
         if len(body) <= _JOIN_BELOW:  # one update of the joined bytes is cheaper than three calls
             inner.update(prefix + body + suffix if suffix else prefix + body)
@@ -219,7 +224,8 @@ class HmacScheme(SigningScheme):
             value = value.replace("{timestamp}", stamp)
         if headers is not self._clean and not self._names.isdisjoint(map(str.lower, headers)):
             updates = self._updates(value, stamp, new_id)  # one of ours is there: with_headers replaces it
-            return self._set_headers(delivery, updates, seconds if self.timestamped else None)
+            signed = self._set_headers(delivery, updates, seconds if self.timestamped else None)
+            return signed.replace(url=target) if self.needs_url and target != signed.url else signed
         self._clean = headers
         out = dict(headers)  # the common case: none of our headers is there yet, in any case
         out[self._header] = value
@@ -228,7 +234,11 @@ class HmacScheme(SigningScheme):
         if new_id is not None:
             out[id_header] = new_id  # type: ignore[index]
         if self.timestamped:
+            if self.needs_url:
+                return delivery.replace(headers=out, timestamp=seconds, url=target)
             return delivery.replace(headers=out, timestamp=seconds)
+        if self.needs_url:
+            return delivery.replace(headers=out, url=target)
         return delivery.replace(headers=out)
 
     @property
