@@ -42,7 +42,9 @@ CASES = {
     "slack": Credentials(secret="8f742231b10e8888abcd99yyyzzz85a5"),
     "shopify": Credentials(secret="shpss_secret"),
     "standard": Credentials(secret="whsec_" + base64.b64encode(b"s" * 32).decode()),
+    "square": Credentials(secret="sq-signature-key"),
 }
+URL = "https://hooks.example.com/webhooks/square"  # Square signs the notification URL before the body
 
 
 def primitive(pid: str, creds: Credentials, body: bytes, key: ec.EllipticCurvePrivateKey) -> Callable[[], object]:
@@ -63,6 +65,8 @@ def primitive(pid: str, creds: Credentials, body: bytes, key: ec.EllipticCurvePr
         return lambda: base64.b64encode(hmac.new(raw_key, b"msg_1.1700000000." + body, hashlib.sha256).digest())
     if pid == "shopify":
         return lambda: base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest())
+    if pid == "square":
+        return lambda: base64.b64encode(hmac.new(secret, URL.encode() + body, hashlib.sha256).digest())
     return lambda: hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
@@ -75,7 +79,8 @@ def keyed_primitive(pid: str, creds: Credentials, body: bytes) -> Callable[[], o
     key = base64.b64decode(secret) if pid == "teams" else secret
     if pid == "standard":
         key = base64.b64decode(secret.removeprefix(b"whsec_"))
-    prefix = {"stripe": b"1700000000.", "slack": b"v0:1700000000:", "standard": b"msg_1.1700000000."}.get(pid, b"")
+    prefixes = {"stripe": b"1700000000.", "slack": b"v0:1700000000:", "standard": b"msg_1.1700000000."}
+    prefix = prefixes.get(pid, URL.encode() if pid == "square" else b"")
     keyed = hmac.new(key, digestmod=hashlib.sha256)
 
     def mac() -> object:
@@ -128,7 +133,7 @@ def main() -> int:
         body = delivery.body
         fns: list[Callable[[], object]] = [
             primitive(pid, creds, body, key),
-            functools.partial(sign_delivery, provider, delivery, creds),
+            functools.partial(sign_delivery, provider, delivery, creds, url=URL if pid == "square" else None),
         ]
         keyed = keyed_primitive(pid, creds, body)
         if keyed is not None:

@@ -167,7 +167,7 @@ class WebhookUser(FastHttpUser):
     def send_delivery(self) -> None:
         """Sign the next delivery now and post it under ``provider:event``."""
         provider, path, creds, duplicates, _, pool = self.settings()
-        delivery = sign_delivery(provider, pool.next(duplicates), creds)
+        delivery = sign_delivery(provider, pool.next(duplicates), creds, url=f"{self.host or ''}{path}")
         name = f"{provider.id}:{delivery.event_types[0] if delivery.event_types else 'event'}"
         with self.client.request(
             delivery.method,

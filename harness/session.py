@@ -122,7 +122,7 @@ def _sign_probe(provider: Any, creds: Credentials, *, local: bool) -> None:
     from harness.core.models import Delivery
     from harness.signing import active_schemes
 
-    probe = Delivery(provider.id, provider.method, {}, b"{}", (), ())
+    probe = Delivery(provider.id, provider.method, {}, b"{}", (), (), url="https://probe.invalid/")  # {url} schemes
     for scheme in active_schemes(provider, creds):
         if scheme.signs_body == local:
             scheme.sign(provider, probe, creds, time.time())

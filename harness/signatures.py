@@ -37,12 +37,14 @@ def sign(
     *,
     timestamp: float | None = None,
     headers: Mapping[str, str] | None = None,
+    url: str | None = None,
 ) -> dict[str, str]:
     """The headers the provider sends with ``body``: ``headers`` plus its signature, timestamp and id headers.
 
     ``body`` is sent byte for byte (a dict or list is serialised as the provider does). ``timestamp`` defaults to
     now; a Standard Webhooks message id is made when ``headers`` has none. Basic credentials become an
-    ``Authorization`` header (OCI sends them in the URL).
+    ``Authorization`` header (OCI sends them in the URL). ``url`` is where the request goes: Square signs it
+    (user-info and fragment left out, the query string kept), and it is ignored by providers that do not.
 
     Example::
 
@@ -60,7 +62,8 @@ def sign(
     except ValueError:
         payload = None
     delivery = Delivery(chosen.id, chosen.method, dict(headers or {}), data, (), (), payload=payload)
-    signed = sign_delivery(chosen, delivery, credentials, now=time.time() if timestamp is None else timestamp)
+    at = time.time() if timestamp is None else timestamp
+    signed = sign_delivery(chosen, delivery, credentials, now=at, url=url)
     out = dict(signed.headers)
     if signed.url_userinfo:
         pair = f"{signed.url_userinfo[0]}:{signed.url_userinfo[1]}".encode()
@@ -75,15 +78,19 @@ def verify_reason(
     credentials: Credentials,
     *,
     now: float | None = None,
+    url: str = "",
 ) -> str | None:
-    """Why a correct receiver would refuse this request (bad or missing signature, stale timestamp), or None."""
+    """Why a correct receiver would refuse this request (bad or missing signature, stale timestamp), or None.
+
+    ``url`` is the URL the request was sent to, as the provider has it registered (Square signs it).
+    """
     from harness.signing import verifiers
 
     chosen = _provider(provider)
     data = body.encode("utf-8") if isinstance(body, str) else body
     at = time.time() if now is None else now
     for verifier in verifiers(chosen, credentials, lambda token: False):
-        reason = verifier.check(headers, data) or verifier.stale(headers, at, chosen.auth.tolerance)
+        reason = verifier.reason(headers, data, url) or verifier.stale(headers, at, chosen.auth.tolerance)
         if reason:
             return f"{verifier.name}: {reason}"
     return None
@@ -96,6 +103,8 @@ def verify(
     credentials: Credentials,
     *,
     now: float | None = None,
+    url: str = "",
 ) -> bool:
-    """True when a correct receiver, holding ``credentials``, would accept these exact bytes and headers."""
-    return verify_reason(provider, body, headers, credentials, now=now) is None
+    """True when a correct receiver, holding ``credentials``, would accept these exact bytes and headers (sent to
+    ``url``, for a provider that signs it)."""
+    return verify_reason(provider, body, headers, credentials, now=now, url=url) is None

@@ -27,6 +27,7 @@ EXPECTED_PROVIDERS = {
     "zoom",
     "paddle",
     "pagerduty",
+    "square",
 }
 
 

@@ -94,3 +94,20 @@ def test_sendgrid_signs_with_a_pem_key_and_oci_basic_becomes_an_authorization_he
     headers = sign("sendgrid", body, creds)
     assert verify("sendgrid", body, headers, creds)
     assert sign("oci", b"{}", Credentials(basic=("user", "pass")))["Authorization"] == "Basic dXNlcjpwYXNz"
+
+
+def test_square_signs_the_url_through_the_public_helpers() -> None:
+    from harness.errors import ConfigError
+
+    creds = Credentials(secret="sq-signature-key")
+    body = b'{"type":"payment.created","event_id":"e1"}'
+    url = "https://hooks.example.com/square?shop=1"
+    headers = sign("square", body, creds, url=url)
+    assert verify("square", body, headers, creds, url=url)
+    assert verify_reason("square", body, headers, creds, url=url + "2") == (
+        "square: x-square-hmacsha256-signature does not match"
+    )
+    with pytest.raises(ConfigError, match="no URL was given"):
+        sign("square", body, creds)
+    with pytest.raises(ConfigError, match="no URL was given"):
+        verify("square", body, headers, creds)

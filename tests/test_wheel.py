@@ -58,7 +58,7 @@ def test_wheel_ships_the_catalog_and_works_outside_the_tree(tmp_path: Path) -> N
     assert data["providers"] == sorted(
         [
             *("sendgrid", "jira", "teams", "oci", "github", "stripe", "slack", "shopify", "standard"),
-            *("zoom", "paddle", "pagerduty"),
+            *("zoom", "paddle", "pagerduty", "square"),
         ]
     )
     assert data["payload"]["event"] == "click"

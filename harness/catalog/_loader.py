@@ -262,7 +262,7 @@ def _retry(block: Mapping[str, Any], profile_path: Path) -> RetrySpec:
         raise SchemaLoadError(f"{profile_path}: {exc}") from None
 
 
-_CONTENT_FIELDS = ("body", "timestamp", "id")
+_CONTENT_FIELDS = ("body", "timestamp", "id", "url")
 _FIELD = re.compile(r"\{([^{}]*)\}")
 
 
@@ -272,7 +272,7 @@ def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
     content = raw.get("content", "{body}")
     for field_name in _FIELD.findall(content):
         if field_name not in _CONTENT_FIELDS and not (field_name.startswith("header:") and len(field_name) > 7):
-            known = "{body}, {timestamp}, {id}, {header:NAME}"
+            known = "{body}, {timestamp}, {id}, {url}, {header:NAME}"
             raise SchemaLoadError(f"{where}.content: unknown field {{{field_name}}} (known: {known}).")
     if "{body}" not in content:
         raise SchemaLoadError(f"{where}.content: the signed content must include {{body}}.")

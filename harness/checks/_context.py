@@ -116,8 +116,8 @@ class CheckContext:
         return self.sign(self.unsigned(event))
 
     def sign(self, delivery: Delivery, *, now: float | None = None) -> Delivery:
-        """Authenticate with every configured scheme."""
-        return sign_delivery(self.provider, delivery, self.credentials, now=now)
+        """Authenticate with every configured scheme, for the URL under test."""
+        return sign_delivery(self.provider, delivery, self.credentials, now=now, url=self.url)
 
     def send(self, delivery: Delivery, label: str = "", *, timeout: float | None = None) -> Reply:
         """Send and remember the exchange."""

@@ -58,7 +58,7 @@ def requires_signed_body(ctx: CheckContext) -> str | None:
 def rejects_missing_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Send a valid delivery with every auth header removed."""
     notes: list[str] = []
-    forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, "missing")
+    forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, "missing", url=ctx.url)
     assert forged is not None
     found = _judge(ctx, "rejects-missing-auth", "A delivery without credentials", forged, ctx.send(forged), notes)
     return [found] if found else [], notes
@@ -82,7 +82,7 @@ def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[s
         ("malformed-header", "A delivery with a malformed auth header"),
         ("expired-token", "A delivery with an expired or revoked token"),
     ):
-        forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, variant)
+        forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, variant, url=ctx.url)
         if forged is None:
             continue
         found = _judge(ctx, "rejects-bad-auth", what, forged, ctx.send(forged), notes)
@@ -124,7 +124,7 @@ def rejects_tampered_body(ctx: CheckContext) -> tuple[list[ContractViolation], l
 def rejects_stale_timestamp(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """A correct signature over a timestamp older than the provider's tolerance."""
     notes: list[str] = []
-    forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, "stale-timestamp")
+    forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, "stale-timestamp", url=ctx.url)
     assert forged is not None
     tolerance = ctx.provider.auth.tolerance
     what = f"A replay signed {int((tolerance or 0) + 600)} s ago (tolerance {tolerance:g} s)"

@@ -6,7 +6,7 @@ import time
 
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
-from harness.signing import HmacScheme, active_schemes
+from harness.signing import HmacScheme, active_schemes, signing_url
 from harness.violations import ContractViolation
 
 __all__ = ["rotating_scheme"]
@@ -46,7 +46,7 @@ def accepts_rotated_secret(ctx: CheckContext) -> tuple[list[ContractViolation], 
     other = scheme.wrong_credentials(ctx.credentials).secret or ""
     out = []
     for first, where in ((True, "first"), (False, "last")):
-        delivery = ctx.unsigned()
+        delivery = ctx.unsigned().replace(url=signing_url(ctx.url))
         now = time.time()
         signed = scheme.sign_rotated(
             ctx.provider, delivery, ctx.credentials, now, extra_keys=[other], extra_first=first

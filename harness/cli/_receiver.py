@@ -34,6 +34,12 @@ def register(sub: Any) -> None:
         "(answers 2xx, stores a moment later)",
     )
     parser.add_argument("--db", metavar="URL", help="SQLAlchemy URL to store events in (default: a temp SQLite file)")
+    parser.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the URL providers post to, as registered with them, for schemes that sign it (Square) when this "
+        "receiver sits behind a proxy or tunnel (default: the URL each request names)",
+    )
     parser.add_argument("--list-bugs", action="store_true", help="list the deliberate bugs and the checks they fail")
     add_shared_options(parser)
     parser.set_defaults(run=run)
@@ -70,7 +76,14 @@ def run(args: argparse.Namespace) -> int:
     given = inputs.credentials
     chosen = given if given.secrets() or given.signing_key else None  # none given: the receiver makes fresh ones
     receiver = ReferenceReceiver(
-        provider, credentials=chosen, bug=args.bug, db_url=args.db, host=args.host, port=args.port, mode=args.mode
+        provider,
+        credentials=chosen,
+        bug=args.bug,
+        db_url=args.db,
+        host=args.host,
+        port=args.port,
+        mode=args.mode,
+        public_url=args.public_url,
     )
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())  # SIGTERM cleans up as Ctrl-C does

@@ -68,12 +68,12 @@ def run(args: argparse.Namespace) -> int:
     if args.variant:
         if args.variant not in VARIANTS:
             raise UsageError(f"Unknown variant {args.variant!r}. Known: {', '.join(VARIANTS)}.")
-        forged = forge_delivery(provider, unsigned, creds, args.variant)
+        forged = forge_delivery(provider, unsigned, creds, args.variant, url=args.url)
         if forged is None:
             raise UsageError(f"The variant {args.variant!r} does not apply to {provider.id} with these credentials.")
         delivery = forged
     else:
-        delivery = sign_delivery(provider, unsigned, creds)
+        delivery = sign_delivery(provider, unsigned, creds, url=args.url)
     redact = Redactor(creds.secrets())
     for carried in _carried_credentials(delivery):
         redact.add(carried)  # an OAuth access token is a secret too, and a receiver may echo it back

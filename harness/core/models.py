@@ -35,6 +35,7 @@ class Delivery:
     timestamp: int = 0
     label: str = "valid"
     url_userinfo: tuple[str, str] | None = None
+    url: str = ""  # the target URL, without user-info, for a scheme that signs it (Square's ``{url}{body}``)
 
     def header(self, name: str) -> str | None:
         """Return a header value, matching the name case-insensitively."""

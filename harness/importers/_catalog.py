@@ -31,6 +31,7 @@ _SIGNATURE_HINTS = {
     "paddle-signature": "paddle",
     "x-zm-signature": "zoom",
     "x-pagerduty-signature": "pagerduty",
+    "x-square-hmacsha256-signature": "square",
 }
 _ID_POINTERS = ("/event_id", "/id", "/event/id", "/data/id", "/webhook_id", "/eventId")
 _POINTER_GUESSES = ("/type", "/event_type", "/eventType", "/event", "/event/type")

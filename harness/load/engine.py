@@ -105,6 +105,7 @@ def play(
         events=config.events,
         seed=config.seed,
         resend_reason=config.resend_reason,
+        url=config.url,
     )
     order = list(dict.fromkeys(config.schedule.units))
     source.plan(order, _PREPARE)

@@ -43,6 +43,7 @@ class DeliverySource:
         seed: int = 0,
         resend_reason: str = "http_timeout",
         clock: Callable[[], float] = time.time,
+        url: str | None = None,
     ) -> None:
         self.provider = provider
         self.credentials = credentials
@@ -51,6 +52,7 @@ class DeliverySource:
         self.generator = VolumeGenerator(provider, seed=seed)
         self.rng = random.Random(seed ^ 0x10AD)
         self.clock = clock
+        self.url = url  # where the run posts: a scheme that signs the URL needs it
         self.built: dict[int, Delivery] = {}
         self._order: list[int] = []  # the units in the order the run first sends them (to build ahead in chunks)
         self._next = 0
@@ -110,7 +112,7 @@ class DeliverySource:
                     for name, kind in self.retry_headers.items()
                 }
             )
-        return sign_delivery(self.provider, delivery, self.credentials, now=self.clock())
+        return sign_delivery(self.provider, delivery, self.credentials, now=self.clock(), url=self.url)
 
     def keys(self, units: Sequence[int] | None = None) -> list[str]:
         """The idempotency keys of the deliveries built so far (or of ``units``)."""

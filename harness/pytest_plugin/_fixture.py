@@ -98,11 +98,11 @@ class Webhook:
         generator = VolumeGenerator(provider, seed=self.seed + self._sent)
         unsigned = next(iter(generator.deliveries(1, event=event)))
         if variant is not None:
-            forged = forge_delivery(provider, unsigned, self.credentials, variant)
+            forged = forge_delivery(provider, unsigned, self.credentials, variant, url=self.url or None)
             if forged is None:
                 pytest.skip(f"variant {variant!r} does not apply to {provider.id} with these credentials")
             return forged
-        return sign_delivery(provider, unsigned, self.credentials) if signed else unsigned
+        return sign_delivery(provider, unsigned, self.credentials, url=self.url or None) if signed else unsigned
 
     def send(self, event: str | None = None, *, variant: str | None = None, delivery: Delivery | None = None) -> Reply:
         """Send one delivery to the receiver and return its reply."""

@@ -26,11 +26,14 @@ class ReplayCase:
     record: Record
     number: int
 
-    def delivery(self, provider: Provider, credentials: Credentials, *, now: float | None = None) -> Delivery:
-        """The recorded bytes and key, with a fresh timestamp and signature."""
+    def delivery(
+        self, provider: Provider, credentials: Credentials, *, now: float | None = None, url: str | None = None
+    ) -> Delivery:
+        """The recorded bytes and key, with a fresh timestamp and signature (for ``url``, where a scheme signs it)."""
         from harness.recording import resign, to_delivery
 
-        return resign(provider, to_delivery(provider, self.record), credentials, time.time() if now is None else now)
+        at = time.time() if now is None else now
+        return resign(provider, to_delivery(provider, self.record), credentials, at, url)
 
     def send(self, webhook: Webhook) -> Reply:
         """Replay through the ``webhook`` fixture (its provider, or the one the record names)."""
@@ -40,7 +43,7 @@ class ReplayCase:
             webhook.configure(provider=self.record.provider)
         provider = webhook.provider
         require_credentials(provider, webhook.credentials)
-        return webhook.send(delivery=self.delivery(provider, webhook.credentials))
+        return webhook.send(delivery=self.delivery(provider, webhook.credentials, url=webhook.url))
 
 
 def _label(record: Record, number: int) -> str:

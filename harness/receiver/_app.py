@@ -43,8 +43,13 @@ class ReceiverApp:
     delay: float
     issuer: TokenIssuer | None = None
     confirm_allowed: Callable[[str], bool] = harness_callback
+    public_url: str | None = None  # the URL providers post to, as registered with them (behind a proxy)
     _memo: set[tuple[Any, ...]] = field(default_factory=set)
     _queued: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def _signs_url(self) -> bool:
+        return any(scheme.check_url is not None for scheme in self.schemes)
 
     @property
     def path(self) -> str:
@@ -67,7 +72,11 @@ class ReceiverApp:
         """``{"count": n}``: how many rows carry the idempotency key."""
         return web.json_response({"count": await self._db(self.store.count, request.match_info["event_id"])})
 
-    def authenticate(self, headers: Mapping[str, str], body: bytes) -> str | None:
+    def target_url(self, request: web.Request) -> str:
+        """The URL a request was sent to: ``public_url``, else as its request line and Host header give it."""
+        return self.public_url or f"{request.scheme}://{request.host}{request.raw_path}"
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes, url: str = "") -> str | None:
         """Why the request fails authentication, or ``None``; every configured scheme must pass."""
         mode = self.behaviour.auth
         for scheme in self.schemes:
@@ -79,7 +88,7 @@ class ReceiverApp:
             else:
                 memo = (scheme.name, tuple(headers.get(h) for h in scheme.headers), body[:32])
                 if not (mode == "memo" and scheme.signs_body and memo in self._memo):
-                    reason = scheme.check(headers, body)
+                    reason = scheme.reason(headers, body, url)
                     if reason:
                         return f"{scheme.name}: {reason}"
                     if mode == "memo" and scheme.signs_body:
@@ -103,7 +112,8 @@ class ReceiverApp:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _json(413, {"error": f"body over {cap} bytes"})
-        reason = self.authenticate(self._signature_headers(request.headers), self._signed_bytes(body))
+        url = self.target_url(request) if self._signs_url else ""
+        reason = self.authenticate(self._signature_headers(request.headers), self._signed_bytes(body), url)
         if reason:
             log.info("401 %s", reason)
             response = _json(401, {"error": "unauthorized"})

@@ -61,9 +61,12 @@ class ReferenceReceiver:
         queue_delay: float | None = None,
         ssl_context: ssl.SSLContext | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
+        public_url: str | None = None,
     ) -> None:
         if mode not in MODES:
             raise UsageError(f"Unknown receiver mode {mode!r}. Known: {', '.join(MODES)}.")
+        if public_url is not None and not public_url.startswith(("http://", "https://")):
+            raise UsageError(f"The public URL (--public-url) must start with http:// or https://, got {public_url!r}.")
         self.mode = mode
         self._queue_delay = queue_delay  # queue-first: seconds between the 2xx and the store (default 0.5)
         if isinstance(provider, str):
@@ -80,6 +83,7 @@ class ReferenceReceiver:
         self._confirm_allowed = confirm_allowed
         self._ssl_context = ssl_context  # serve HTTPS (tests of --ca-bundle, --client-cert)
         self.idle_timeout = idle_timeout
+        self.public_url = public_url  # a scheme that signs the URL checks this one, not the one the request names
         self._fd_warned = False
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -216,6 +220,7 @@ class ReferenceReceiver:
             delay=self.delay,
             issuer=issuer,
             confirm_allowed=self._confirm_allowed,
+            public_url=self.public_url,
         )
 
     def _serve(self) -> None:

@@ -249,7 +249,7 @@ class Recorder:
             return web.json_response({"error": f"body over {self.max_body} bytes"}, status=413)
         headers = _joined(request.headers)
         now = self.clock()
-        verified, reason = self._verify(headers, body, now)
+        verified, reason = self._verify(headers, body, now, f"{request.scheme}://{request.host}{request.raw_path}")
         payload = parse_body(body)
         if self.forward:
             response, reply = await self._relay(request, headers, body)

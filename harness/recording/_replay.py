@@ -254,11 +254,12 @@ def _is_handshake(provider: Provider, delivery: Delivery) -> bool:
     return is_handshake(provider, delivery.headers, delivery.payload, first)
 
 
-def resign(provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
-    """The recorded delivery authenticated for ``now``: same bytes and key, fresh timestamp, signature and token."""
+def resign(provider: Provider, delivery: Delivery, creds: Credentials, now: float, url: str | None = None) -> Delivery:
+    """The recorded delivery authenticated for ``now`` (and the replay target ``url``): same bytes and key, fresh
+    timestamp, signature and token."""
     from harness.signing import sign_delivery
 
-    return sign_delivery(provider, _strip_auth(provider, delivery), creds, now=now)
+    return sign_delivery(provider, _strip_auth(provider, delivery), creds, now=now, url=url)
 
 
 def require_credentials(provider: Provider, creds: Credentials) -> None:
@@ -309,7 +310,7 @@ def replay(
             if wait > 0:
                 sleep(wait)
             next_at = max(next_at, monotonic()) + interval
-        signed = resign(provider, planned.delivery, creds, clock())
+        signed = resign(provider, planned.delivery, creds, clock(), url)
         reply = transport.send(signed, url, timeout=timeout)
         if index == 0 and reply.status == 0 and reply.error and ("refused" in reply.error or "resolve" in reply.error):
             from harness.credentials import redact_url

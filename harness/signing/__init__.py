@@ -23,7 +23,7 @@ from harness.signing._base import VARIANTS, SigningScheme, tamper
 from harness.signing._declarative import HmacScheme
 from harness.signing._ecdsa import SendGridEcdsa
 from harness.signing._static import Basic, Bearer, OAuth
-from harness.signing._verifier import Verifier
+from harness.signing._verifier import Verifier, signing_url
 from harness.signing.oauth import TokenClient
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "fresh_credentials",
     "scheme_for",
     "sign_delivery",
+    "signing_url",
     "tamper",
     "verifiers",
 ]
@@ -127,14 +128,30 @@ def _remember(auth: AuthSpec, creds: Credentials, scheme: SigningScheme) -> None
     _LAST = (auth, creds, scheme)  # one atomic assignment: readers see the old or the new triple, never a mix
 
 
-def sign_delivery(provider: Provider, delivery: Delivery, creds: Credentials, *, now: float | None = None) -> Delivery:
-    """Authenticate a delivery with every active scheme; each call takes a fresh timestamp."""
+def _at(delivery: Delivery, url: str) -> Delivery:
+    """The delivery bound for ``url`` (as a scheme signs it); kept when it already is."""
+    signed = signing_url(url)
+    return delivery if signed == delivery.url else delivery.replace(url=signed)
+
+
+def sign_delivery(
+    provider: Provider, delivery: Delivery, creds: Credentials, *, now: float | None = None, url: str | None = None
+) -> Delivery:
+    """Authenticate a delivery with every active scheme; each call takes a fresh timestamp.
+
+    ``url`` is where it will be posted: a scheme that signs the URL (``{url}``) needs it, here or in ``delivery.url``.
+    """
     if now is None:
         now = time.time()
     last = _LAST
     if last[0] is provider.auth and last[1] is creds:  # the same provider and credentials as last call
-        return last[2].sign(provider, delivery, creds, now)
+        scheme = last[2]
+        if url is not None and scheme.needs_url and isinstance(scheme, HmacScheme):
+            return scheme.sign(provider, delivery, creds, now, url)  # the URL set with the signed headers
+        return scheme.sign(provider, delivery, creds, now)
     schemes = _active(provider, creds)
+    if url is not None and any(s.needs_url for s in schemes):
+        delivery = _at(delivery, url)
     if len(schemes) == 1:
         _remember(provider.auth, creds, schemes[0])
         return schemes[0].sign(provider, delivery, creds, now)
@@ -150,16 +167,25 @@ def applicable_variants(provider: Provider, creds: Credentials) -> list[str]:
 
 
 def forge_delivery(
-    provider: Provider, delivery: Delivery, creds: Credentials, variant: str, *, now: float | None = None
+    provider: Provider,
+    delivery: Delivery,
+    creds: Credentials,
+    variant: str,
+    *,
+    now: float | None = None,
+    url: str | None = None,
 ) -> Delivery | None:
     """One negative variant: every other active scheme signs correctly, the first that can forge it does.
 
-    ``missing`` strips every scheme's credentials. Returns None when no active scheme has the variant.
+    ``missing`` strips every scheme's credentials. Returns None when no active scheme has the variant. ``url`` is
+    where it will be posted, as for ``sign_delivery``.
     """
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
     now = time.time() if now is None else now
     schemes = active_schemes(provider, creds)
+    if url is not None and any(s.needs_url for s in schemes):
+        delivery = _at(delivery, url)
     if variant == "missing":
         out = delivery
         for scheme in schemes:

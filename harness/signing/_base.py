@@ -29,6 +29,7 @@ class SigningScheme:
     headers: tuple[str, ...] = ()
     timestamped: bool = False
     signs_body: bool = True
+    needs_url: bool = False  # the signature covers the target URL (``Delivery.url``)
     secret_field: str = "secret"
     _lowered_names: frozenset[str] | None = None
     _clean: object = None

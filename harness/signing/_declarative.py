@@ -2,10 +2,10 @@
 
 The description names the signature header, the algorithm (sha1, sha256, sha512), the encoding (hex, base64,
 base64url), the header value's format (``sha256={signature}``, ``t={timestamp},v1={signature}``), the separator
-between several signatures, the signed content as a template over ``{body}``, ``{timestamp}``, ``{id}`` and
-``{header:NAME}``, where the timestamp and id travel, and how the secret becomes the key (raw UTF-8, base64, or
-Standard Webhooks' ``whsec_<base64>``). The MAC is the standard library's: one keyed ``hmac`` object per key, copied
-per message, so the key schedule is hashed once.
+between several signatures, the signed content as a template over ``{body}``, ``{timestamp}``, ``{id}``, ``{url}``
+(the target URL, as ``signing_url`` gives it) and ``{header:NAME}``, where the timestamp and id travel, and how
+the secret becomes the key (raw UTF-8, base64, or Standard Webhooks' ``whsec_<base64>``). The MAC is the standard
+library's: one keyed ``hmac`` object per key, copied per message, so the key schedule is hashed once.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from harness.core.models import Delivery
 from harness.credentials import Credentials
 from harness.errors import ConfigError
 from harness.signing._base import SigningScheme
-from harness.signing._verifier import Headers, Verifier, get_header, parse_int
+from harness.signing._verifier import Headers, Verifier, get_header, parse_int, signing_url
 
 __all__ = ["HmacScheme"]
 
@@ -89,6 +89,7 @@ class HmacScheme(SigningScheme):
         self._base64 = spec.encoding == "base64"
         before, _, after = spec.content.partition("{body}")
         self._header_fields = sorted({f for f in _FIELD.findall(spec.content) if f.startswith("header:")})
+        self.needs_url = "{url}" in spec.content
         self._before = self._compile(before)
         self._after = self._compile(after)
         self._millis = spec.timestamp_format == "unix-ms"
@@ -130,35 +131,50 @@ class HmacScheme(SigningScheme):
 
     # -- the signed content ---------------------------------------------------------------------------------
 
-    def _compile(self, template: str) -> bytes | Callable[[str, str, Headers], bytes]:
-        """Constant bytes, or a function of (timestamp, id, headers) that renders the template part."""
+    def _compile(self, template: str) -> bytes | Callable[[str, str, Headers, str], bytes]:
+        """Constant bytes, or a function of (timestamp, id, headers, url) that renders the template part."""
         pieces = _FIELD.split(template)  # literal, field, literal, field, ..., literal
         if len(pieces) == 1:
             return template.encode()
         text = "%s".join(piece.replace("%", "%%") for piece in pieces[0::2])
         fields = tuple(pieces[1::2])
         if fields == ("timestamp",):  # the common shapes get a direct form: Slack, Stripe, Standard Webhooks
-            return lambda stamp, msg_id, headers: (text % stamp).encode()
+            return lambda stamp, msg_id, headers, url: (text % stamp).encode()
         if fields == ("id", "timestamp"):
-            return lambda stamp, msg_id, headers: (text % (msg_id, stamp)).encode()
+            return lambda stamp, msg_id, headers, url: (text % (msg_id, stamp)).encode()
+        if fields == ("url",):  # Square
+            return lambda stamp, msg_id, headers, url: (text % url).encode()
 
-        def fill(stamp: str, msg_id: str, headers: Headers) -> bytes:
+        def fill(stamp: str, msg_id: str, headers: Headers, url: str) -> bytes:
             values = tuple(
-                stamp if f == "timestamp" else msg_id if f == "id" else get_header(headers, f[7:]) or "" for f in fields
+                stamp
+                if f == "timestamp"
+                else msg_id
+                if f == "id"
+                else url
+                if f == "url"
+                else get_header(headers, f[7:]) or ""
+                for f in fields
             )
             return (text % values).encode()
 
         return fill
 
-    def _digest_of(self, mac: Any, body: bytes, stamp: str, msg_id: str, headers: Headers) -> bytes:
+    def _digest_of(self, mac: Any, body: bytes, stamp: str, msg_id: str, headers: Headers, url: str) -> bytes:
         inner = mac.copy()
         before, after = self._before, self._after
         if before:
-            inner.update(before if isinstance(before, bytes) else before(stamp, msg_id, headers))
+            inner.update(before if isinstance(before, bytes) else before(stamp, msg_id, headers, url))
         inner.update(body)
         if after:
-            inner.update(after if isinstance(after, bytes) else after(stamp, msg_id, headers))
+            inner.update(after if isinstance(after, bytes) else after(stamp, msg_id, headers, url))
         return inner.digest()  # type: ignore[no-any-return]
+
+    def _url(self, provider: Provider, url: str) -> str:
+        """The URL to sign or check: a scheme that signs it cannot do without it."""
+        if not url:
+            raise ConfigError(f"{provider.id} signs the URL each request is posted to, and no URL was given (url=).")
+        return signing_url(url)
 
     def _value(self, signature: str, stamp: str) -> str:
         value = self._head + signature + self._tail
@@ -166,8 +182,13 @@ class HmacScheme(SigningScheme):
 
     # -- signer -----------------------------------------------------------------------------------------------
 
-    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
-        """Sign the exact body bytes (with timestamp, id and headers as the content template says)."""
+    def sign(
+        self, provider: Provider, delivery: Delivery, creds: Credentials, now: float, url: str | None = None
+    ) -> Delivery:
+        """Sign the exact body bytes (with timestamp, id, URL and headers as the content template says).
+
+        ``url`` is the target, for a template with ``{url}`` (default: ``delivery.url``); it is kept on the result.
+        """
         last = self._last
         if last[0] is creds.secret:
             mac = last[1]
@@ -184,10 +205,11 @@ class HmacScheme(SigningScheme):
             msg_id = headers.get(id_header) or delivery.header(id_header) or ""
             if not msg_id:
                 msg_id = new_id = f"msg_{secrets.token_hex(12)}"
+        target = self._url(provider, delivery.url if url is None else url) if self.needs_url else ""
         # The MAC, inlined (this is the signing hot path): the keyed object copied, then the rendered content.
         before, after, body = self._before, self._after, delivery.body
-        prefix = before if isinstance(before, bytes) else before(stamp, msg_id, headers)
-        suffix = after if isinstance(after, bytes) else after(stamp, msg_id, headers)
+        prefix = before if isinstance(before, bytes) else before(stamp, msg_id, headers, target)
+        suffix = after if isinstance(after, bytes) else after(stamp, msg_id, headers, target)
         inner = mac.copy()
         if len(body) <= _JOIN_BELOW:  # one update of the joined bytes is cheaper than three calls
             inner.update(prefix + body + suffix if suffix else prefix + body)
@@ -202,7 +224,8 @@ class HmacScheme(SigningScheme):
             value = value.replace("{timestamp}", stamp)
         if headers is not self._clean and not self._names.isdisjoint(map(str.lower, headers)):
             updates = self._updates(value, stamp, new_id)  # one of ours is there: with_headers replaces it
-            return self._set_headers(delivery, updates, seconds if self.timestamped else None)
+            signed = self._set_headers(delivery, updates, seconds if self.timestamped else None)
+            return signed.replace(url=target) if self.needs_url and target != signed.url else signed
         self._clean = headers
         out = dict(headers)  # the common case: none of our headers is there yet, in any case
         out[self._header] = value
@@ -211,7 +234,11 @@ class HmacScheme(SigningScheme):
         if new_id is not None:
             out[id_header] = new_id  # type: ignore[index]
         if self.timestamped:
+            if self.needs_url:
+                return delivery.replace(headers=out, timestamp=seconds, url=target)
             return delivery.replace(headers=out, timestamp=seconds)
+        if self.needs_url:
+            return delivery.replace(headers=out, url=target)
         return delivery.replace(headers=out)
 
     @property
@@ -236,10 +263,11 @@ class HmacScheme(SigningScheme):
             return signed
         stamp = str(int(now * 1000)) if self._millis else str(int(now))
         msg_id = (signed.header(self._id_header) or "") if self._id_header else ""
+        url = self._url(provider, signed.url) if self.needs_url else ""
         item = next(i for i in self.spec.format.split(separator) if "{signature}" in i)
         extras = []
         for key in extra_keys:
-            digest = self._digest_of(self._mac(provider, key), signed.body, stamp, msg_id, signed.headers)
+            digest = self._digest_of(self._mac(provider, key), signed.body, stamp, msg_id, signed.headers, url)
             extras.append(item.replace("{signature}", self._encode(digest)).replace("{timestamp}", stamp))
         items = (signed.header(self.spec.header) or "").split(separator)
         prefix = item.split("{signature}")[0].replace("{timestamp}", stamp)
@@ -305,7 +333,9 @@ class HmacScheme(SigningScheme):
             stamp = parse_int(stamp_text(headers))
             return stamp // 1000 if stamp is not None and spec.timestamp_format == "unix-ms" else stamp
 
-        def check(headers: Headers, body: bytes) -> str | None:
+        def check(headers: Headers, body: bytes, url: str = "") -> str | None:
+            if self.needs_url:
+                url = self._url(provider, url)
             value = get_header(headers, spec.header)
             if not value:
                 return f"missing {spec.header}"
@@ -324,12 +354,20 @@ class HmacScheme(SigningScheme):
             decoded = [d for d in (_decode(spec.encoding, g, self._size) for g in given) if d is not None]
             if not decoded:
                 return f"malformed {spec.header}"
-            expected = self._digest_of(mac, body, stamp or "", msg_id, headers)
+            expected = self._digest_of(mac, body, stamp or "", msg_id, headers, url)
             if any(hmac.compare_digest(expected, d) for d in decoded):
                 return None
             return f"{spec.header} does not match"
 
-        return Verifier(self.name, self.headers, True, check, timestamp, future_ok=not spec.reject_future)
+        return Verifier(
+            self.name,
+            self.headers,
+            True,
+            check,
+            timestamp,
+            future_ok=not spec.reject_future,
+            check_url=check if self.needs_url else None,
+        )
 
 
 def _random_secret(form: str, prefix: str) -> str:

@@ -6,8 +6,9 @@ import base64
 import binascii
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["Headers", "Verifier", "get_header", "parse_int", "unb64"]
+__all__ = ["Headers", "Verifier", "get_header", "parse_int", "signing_url", "unb64"]
 
 Headers = Mapping[str, str]
 
@@ -36,6 +37,17 @@ def parse_int(text: str | None) -> int | None:
     return int(text)
 
 
+def signing_url(url: str) -> str:
+    """The URL as a scheme signs it: exactly as given, query string included, without user-info or fragment."""
+    if "@" not in url and "#" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.partition("#")[0]
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], fragment=""))
+
+
 def _no_stamp(headers: Headers) -> int | None:
     return None
 
@@ -50,6 +62,13 @@ class Verifier:
     check: Callable[[Headers, bytes], str | None]
     timestamp: Callable[[Headers], int | None] = _no_stamp
     future_ok: bool = False
+    check_url: Callable[[Headers, bytes, str], str | None] | None = None  # set when the scheme signs the URL
+
+    def reason(self, headers: Headers, body: bytes, url: str = "") -> str | None:
+        """Why the request fails this scheme (not counting freshness), or None; ``url`` is where it was sent."""
+        if self.check_url is not None:
+            return self.check_url(headers, body, url)
+        return self.check(headers, body)
 
     def present(self, headers: Headers) -> bool:
         """Any of this scheme's headers is on the request."""

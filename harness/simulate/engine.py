@@ -684,7 +684,9 @@ class DeliveryFactory:
         delivery = self.base(uid)
         if headers:
             delivery = delivery.with_headers(headers)
-        signed = sign_delivery(self.config.provider, delivery, self.config.credentials, now=self.config.clock())
+        signed = sign_delivery(
+            self.config.provider, delivery, self.config.credentials, now=self.config.clock(), url=self.config.url
+        )
         if attempt == 1 and not self.policy.resign_each_attempt:
             self.first_signed[uid] = signed
         return signed

@@ -39,13 +39,13 @@ def send(rx: ReferenceReceiver, delivery: Delivery, *, body: bytes | None = None
 
 
 def signed(rx: ReferenceReceiver, delivery: Delivery, *, now: float | None = None) -> Delivery:
-    """The delivery authenticated with the receiver's credentials (harness.signing, tested separately)."""
-    return sign_delivery(rx.provider, delivery, rx.credentials, now=now)
+    """The delivery authenticated with the receiver's credentials for its URL (harness.signing, tested separately)."""
+    return sign_delivery(rx.provider, delivery, rx.credentials, now=now, url=rx.url)
 
 
 def forged(rx: ReferenceReceiver, delivery: Delivery, variant: str) -> Delivery:
     """A negative variant of the delivery."""
-    out = forge_delivery(rx.provider, delivery, rx.credentials, variant)
+    out = forge_delivery(rx.provider, delivery, rx.credentials, variant, url=rx.url)
     assert out is not None, variant
     return out
 

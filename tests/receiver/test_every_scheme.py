@@ -45,7 +45,7 @@ def test_reference_receiver_accepts_the_signed_delivery_and_rejects_every_varian
         variants = applicable_variants(rx.provider, rx.credentials)
         assert {"missing", "wrong-key", "malformed-header"} <= set(variants)
         for variant in variants:
-            forged = forge_delivery(rx.provider, delivery(rx.provider, seed=42), rx.credentials, variant)
+            forged = forge_delivery(rx.provider, delivery(rx.provider, seed=42), rx.credentials, variant, url=rx.url)
             assert forged is not None
             assert send(rx, forged).status_code in (400, 401, 403), variant
 

@@ -31,7 +31,7 @@ def send_all(
     transport = RequestsTransport()
     out = []
     for delivery in deliveries:
-        signed = sign_delivery(provider, delivery, creds, now=now)
+        signed = sign_delivery(provider, delivery, creds, now=now, url=url)
         out.append((signed, transport.send(signed, url, timeout=TIMEOUT)))
     return out
 

@@ -1,5 +1,5 @@
-"""Providers added as pure data (Zoom, Paddle, PagerDuty): their signatures pass the official or an independent
-verifier, and every negative variant fails it."""
+"""Providers added as pure data (Zoom, Paddle, PagerDuty, Square): their signatures pass the official or an
+independent verifier, and every negative variant fails it."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from harness.deliveries import build_delivery
 from harness.signing import SCHEMES, applicable_variants, forge_delivery, sign_delivery
 
 Verify = Callable[[Delivery], bool]
+NOTIFICATION_URL = "https://hooks.example.com/webhooks/square?shop=7"  # as registered with Square (query included)
 
 
 def _paddle(secret: str) -> Verify:
@@ -65,10 +66,26 @@ def _pagerduty(secret: str) -> Verify:
     return verify
 
 
+def _square(secret: str, url: str = NOTIFICATION_URL) -> Verify:
+    """Square's official check: squareup's ``verify_signature`` (base64 HMAC-SHA256 of notification URL + body)."""
+    from square.utils.webhooks_helper import verify_signature
+
+    def verify(d: Delivery) -> bool:
+        return verify_signature(
+            request_body=d.body.decode("utf-8"),
+            signature_header=d.header("x-square-hmacsha256-signature") or "",
+            signature_key=secret,
+            notification_url=url,
+        )
+
+    return verify
+
+
 CASES: dict[str, tuple[str, Callable[[str], Verify]]] = {
     "paddle": ("pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI", _paddle),
     "zoom": ("mDz7sPbZRa6ZqBz8y0uQZw", _zoom),
     "pagerduty": ("ChEkWPmBqhkvbzbK0SAOcTmPAaRuBQIhAL6o3hr5jV6XnVHHm7gd3iMmh9E5ywb0", _pagerduty),
+    "square": ("9AtJ3Pa6Rr1HhVIg1IXs3Q", _square),
 }
 
 
@@ -94,12 +111,12 @@ def test_signed_deliveries_pass_the_verifier_and_every_variant_fails_it(pid: str
     secret, make = CASES[pid]
     verify, creds = make(secret), Credentials(secret=secret)
     for d in _deliveries(provider):
-        assert verify(sign_delivery(provider, d, creds)), d.event_types
+        assert verify(sign_delivery(provider, d, creds, url=NOTIFICATION_URL)), d.event_types
     variants = applicable_variants(provider, creds)
     expected = {"missing", "wrong-key", "malformed-header", "tampered-body"}
     assert expected | ({"stale-timestamp"} if provider.auth.tolerance else set()) == set(variants)
     for variant in variants:
-        forged = forge_delivery(provider, _deliveries(provider)[0], creds, variant)
+        forged = forge_delivery(provider, _deliveries(provider)[0], creds, variant, url=NOTIFICATION_URL)
         assert forged is not None and not verify(forged), variant
 
 
@@ -110,3 +127,22 @@ def test_paddle_rotation_header_with_two_h1_values_is_accepted() -> None:
     header = signed.header("Paddle-Signature") or ""
     rotated = signed.with_headers({"Paddle-Signature": header + ";h1=" + "0" * 64})
     assert make(secret)(rotated)
+
+
+def test_square_signatures_are_bound_to_the_notification_url() -> None:
+    """Signed for one URL, squareup refuses it for another: a different path, query, scheme or host."""
+    provider = load_catalog().get("square")
+    secret = CASES["square"][0]
+    signed = sign_delivery(provider, _deliveries(provider)[0], Credentials(secret=secret), url=NOTIFICATION_URL)
+    assert _square(secret)(signed)
+    for other in (
+        "https://hooks.example.com/webhooks/square",
+        "https://hooks.example.com/webhooks/square?shop=8",
+        "http://hooks.example.com/webhooks/square?shop=7",
+        "https://hooks.example.org/webhooks/square?shop=7",
+    ):
+        assert not _square(secret, other)(signed), other
+    assert not _square("another-signature-key")(signed)
+    # user-info in the target is not part of what Square signs
+    with_userinfo = NOTIFICATION_URL.replace("https://", "https://user:pw@")
+    assert _square(secret)(sign_delivery(provider, signed, Credentials(secret=secret), url=with_userinfo))

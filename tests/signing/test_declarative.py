@@ -144,7 +144,7 @@ def test_several_signatures_any_matching_one_is_accepted(tmp_path: Path) -> None
     ("change", "needle"),
     [
         ({"content": "{timestamp}.{bodyy}"}, "auth.hmac.custom.content: unknown field {bodyy}"),
-        ({"content": "{url}{body}"}, "auth.hmac.custom.content: unknown field {url}"),
+        ({"content": "{uri}{body}"}, "auth.hmac.custom.content: unknown field {uri}"),
         ({"algorithm": "md5"}, "auth/hmac/custom/algorithm: 'md5' is not one of"),
         ({"encoding": "base32"}, "auth/hmac/custom/encoding: 'base32' is not one of"),
         ({"format": "sig={sig}"}, "auth.hmac.custom.format: unknown field {sig}"),
