@@ -178,7 +178,6 @@ def build_delivery(
     )
 
 
-
 class Rekeyer:
     """Fresh idempotency keys for one provider that keys deliveries by a header (the simulator's body pool)."""
 
