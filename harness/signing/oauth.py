@@ -18,7 +18,7 @@ from harness.core.models import Delivery
 from harness.core.text import printable
 from harness.credentials import Credentials, Redactor, register_secret
 from harness.errors import TokenError
-from harness.fetch import FetchError, bounded_session, fetch
+from harness.fetch import bounded_session, fetch_answer
 from harness.network import NetworkOptions
 from harness.signing._base import SigningScheme
 
@@ -92,24 +92,18 @@ class TokenClient:
         if self.scope:
             data["scope"] = self.scope
         where = f"token endpoint {printable(Redactor()(self.token_url), newlines=False)}"
-        try:
-            response = fetch(
-                self._session,
-                "POST",
-                self.token_url,
-                timeout=self._timeout,
-                max_body=MAX_TOKEN_RESPONSE,
-                network=self.network,
-                data=data,
-                auth=auth,
-                headers=dict(self.network.headers),
-            )
-        except FetchError as exc:
-            if exc.kind == "timeout":
-                raise TokenError(f"The {where} did not answer within {self._timeout:g}s.") from None
-            raise TokenError(f"The {where} cannot be reached ({exc.reason}).") from None
-        if response.timed_out:
-            raise TokenError(f"The {where} did not answer within {self._timeout:g}s.")
+        response = fetch_answer(
+            TokenError,
+            where,
+            self._session,
+            "POST",
+            self.token_url,
+            timeout=self._timeout,
+            max_body=MAX_TOKEN_RESPONSE,
+            network=self.network,
+            data=data,
+            auth=auth,
+        )
         self.fetches += 1
         if response.truncated:
             raise TokenError(f"The {where} answered more than {MAX_TOKEN_RESPONSE // 1024} KiB; not a token response.")
