@@ -7,6 +7,7 @@ import bisect
 import concurrent.futures
 import contextlib
 import functools
+import gc
 import heapq
 import itertools
 import math
@@ -48,7 +49,8 @@ class Submitter(Protocol):
 
 
 _CHUNK = 8192
-_BODIES = 256  # distinct generated bodies per event type for providers that key deliveries by a header
+_PREFETCH = 64  # first attempts whose deliveries are built in one go (virtual time)
+_BODIES = 64  # distinct generated bodies per event type for providers that key deliveries by a header
 _MAX_ATTEMPTS = 10_000
 
 
@@ -344,7 +346,13 @@ class _Run:
 
         stream = _Stream(self, factory)
         if isinstance(transport, AioTransport):
-            transport.run_on_loop(self._streamed_async(transport, stream))
+            # what exists now (catalog, compiled generators, the run's arrays) lives for the whole run: frozen, the
+            # collections the requests trigger do not walk it again and again
+            gc.freeze()
+            try:
+                transport.run_on_loop(self._streamed_async(transport, stream))
+            finally:
+                gc.unfreeze()
         else:
             finished: queue.SimpleQueue[concurrent.futures.Future[Reply]] = queue.SimpleQueue()  # O(1) per answer
 
@@ -498,6 +506,8 @@ class _Stream:
         self.i = 0
         self.last_progress = 0.0
         self.filling = True
+        self.built_to = 0  # first attempts below this unit have their deliveries built
+        self.scaled = bool(config.time_scale)
 
     def take(self) -> tuple[float, int, int, Delivery] | None:
         """The next attempt to start now (time, unit, attempt, delivery); None when none is due or the run stops."""
@@ -517,6 +527,11 @@ class _Stream:
                 heapq.heappop(heap)
             else:
                 self.i += 1
+                if u >= self.built_to and not self.scaled:
+                    # the next deliveries' bodies and keys in one tight run, not one between every two requests
+                    # (the same units in the same order: the seeded output does not change)
+                    self.built_to = min(n, u + _PREFETCH)
+                    self.factory.prefetch(range(u, self.built_to))
             if run._start(t, u, k, heap, self.reasons):
                 continue
             delivery = self.factory.attempt(u, k, self.reasons.get(u))
@@ -669,6 +684,12 @@ class DeliveryFactory:
             return delivery
         assert self.rekey is not None
         return self.rekey(pool[int(rng.random() * _BODIES)], rng)
+
+    def prefetch(self, uids: range) -> None:
+        """Build these units' deliveries now (in order), ahead of their first attempts."""
+        base = self.base
+        for uid in uids:
+            base(uid)
 
     def attempt(self, uid: int, attempt: int, reason: str | None = None) -> Delivery:
         """Attempt ``attempt``: same idempotency key, retry headers, a fresh signature where the provider re-signs."""
