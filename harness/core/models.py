@@ -82,6 +82,17 @@ class Delivery:
         object.__setattr__(new, "__dict__", state)
         return new
 
+    def _with_signed(self, headers: dict[str, str], timestamp: int | None = None) -> Delivery:
+        """A copy carrying exactly ``headers`` (and ``timestamp``): the signing hot path, no field checks."""
+        new = object.__new__(Delivery)
+        state = new.__dict__
+        state.update(self.__dict__)
+        state["headers"] = headers
+        if timestamp is not None:
+            state["timestamp"] = timestamp
+        state.pop("_lower", None)
+        return new
+
     def without_headers(self, names: Iterable[str]) -> Delivery:
         """Return a copy without the named headers."""
         lowered = {n.lower() for n in names}

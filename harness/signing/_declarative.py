@@ -233,13 +233,11 @@ class HmacScheme(SigningScheme):
             out[self._stamp_header] = stamp
         if new_id is not None:
             out[id_header] = new_id  # type: ignore[index]
-        if self.timestamped:
-            if self.needs_url:
-                return delivery.replace(headers=out, timestamp=seconds, url=target)
-            return delivery.replace(headers=out, timestamp=seconds)
         if self.needs_url:
+            if self.timestamped:
+                return delivery.replace(headers=out, timestamp=seconds, url=target)
             return delivery.replace(headers=out, url=target)
-        return delivery.replace(headers=out)
+        return delivery._with_signed(out, seconds if self.timestamped else None)
 
     @property
     def extra_keys_supported(self) -> bool:
