@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from harness.deliveries import build_delivery
 from harness.errors import SchemaLoadError
 from harness.signing import VARIANTS, forge_delivery, sign_delivery, verifiers
 from tests.signing import _coded_schemes as coded
+from tests.signing._custom import provider_with
 
 NOW = 1_700_000_000.0
 WHSEC = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
@@ -79,16 +78,6 @@ def test_the_schemes_own_verifier_accepts_valid_and_rejects_every_variant(pid: s
     assert rejected >= 4
 
 
-def _provider_with(tmp_path: Path, description: dict[str, Any], tolerance: str | None = None) -> Provider:
-    """The github provider copied, with its scheme replaced by a description (as a user's --schemes folder)."""
-    folder = tmp_path / "github"
-    shutil.copytree(load_catalog().get("github").root, folder)
-    profile = json.loads((folder / "profile.json").read_text())
-    profile["auth"] = {"schemes": ["custom"], "tolerance": tolerance, "hmac": {"custom": description}}
-    (folder / "profile.json").write_text(json.dumps(profile))
-    return load_catalog(tmp_path).get("github")
-
-
 @pytest.mark.parametrize(
     ("algorithm", "encoding", "expected"),
     [
@@ -112,7 +101,7 @@ def test_algorithms_encodings_and_named_headers_match_the_standard_library(
         "content": "{timestamp}|{header:X-GitHub-Event}|{body}",
         "timestamp": {"header": "X-Stamp", "format": "unix-ms"},
     }
-    provider = _provider_with(tmp_path, description, tolerance="5m")
+    provider = provider_with(tmp_path, description, tolerance="5m")
     creds = Credentials(secret="k3y")
     delivery = _deliveries(provider)[0]
     signed = sign_delivery(provider, delivery, creds, now=NOW)
@@ -130,7 +119,7 @@ def test_algorithms_encodings_and_named_headers_match_the_standard_library(
 
 def test_several_signatures_any_matching_one_is_accepted(tmp_path: Path) -> None:
     description = {"header": "X-Sig", "format": "v1={signature}", "separator": ","}
-    provider = _provider_with(tmp_path, description)
+    provider = provider_with(tmp_path, description)
     creds = Credentials(secret="k3y")
     signed = sign_delivery(provider, _deliveries(provider)[0], creds, now=NOW)
     (check,) = verifiers(provider, creds, lambda token: False)
@@ -156,7 +145,7 @@ def test_a_bad_description_is_one_line_naming_the_file_and_the_place(
     tmp_path: Path, change: dict[str, Any], needle: str
 ) -> None:
     with pytest.raises(SchemaLoadError) as info:
-        _provider_with(tmp_path, {"header": "X-Sig", **change})
+        provider_with(tmp_path, {"header": "X-Sig", **change})
     message = str(info.value)
     assert needle in message and "profile.json" in message and "\n" not in message
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,18 +15,10 @@ from harness.credentials import Credentials
 from harness.deliveries import build_delivery
 from harness.errors import ConfigError, HarnessError
 from harness.signing import forge_delivery, sign_delivery, signing_url, verifiers
+from tests.signing._custom import provider_with
 
 NOW = 1_700_000_000.0
 URL = "https://hooks.example.com/square/webhook?tenant=42"
-
-
-def _provider_with(tmp_path: Path, description: dict[str, Any], tolerance: str | None = None) -> Provider:
-    folder = tmp_path / "github"
-    shutil.copytree(load_catalog().get("github").root, folder)
-    profile = json.loads((folder / "profile.json").read_text())
-    profile["auth"] = {"schemes": ["custom"], "tolerance": tolerance, "hmac": {"custom": description}}
-    (folder / "profile.json").write_text(json.dumps(profile))
-    return load_catalog(tmp_path).get("github")
 
 
 def _delivery(provider: Provider) -> Delivery:
@@ -42,7 +31,7 @@ def _mac(key: str, message: bytes) -> bytes:
 
 
 def test_url_then_body_signs_the_url_bytes_before_the_body_and_verifies_only_for_that_url(tmp_path: Path) -> None:
-    provider = _provider_with(tmp_path, {"header": "X-Sig", "encoding": "base64", "content": "{url}{body}"})
+    provider = provider_with(tmp_path, {"header": "X-Sig", "encoding": "base64", "content": "{url}{body}"})
     creds = Credentials(secret="k3y")
     delivery = _delivery(provider)
     signed = sign_delivery(provider, delivery, creds, now=NOW, url=URL)
@@ -61,7 +50,7 @@ def test_url_with_timestamp_and_a_header_takes_the_general_template_path(tmp_pat
         "content": "{timestamp}.{url}.{header:X-GitHub-Event}.{body}",
         "timestamp": {"header": "X-Stamp"},
     }
-    provider = _provider_with(tmp_path, description, tolerance="5m")
+    provider = provider_with(tmp_path, description, tolerance="5m")
     creds = Credentials(secret="k3y")
     delivery = _delivery(provider)
     signed = sign_delivery(provider, delivery, creds, now=NOW, url=URL)
