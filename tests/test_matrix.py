@@ -138,3 +138,18 @@ def test_postgres_backed_receiver_passes_and_catches_duplicates() -> None:
     assert not _with(result, *CAUGHT) and "single-effect" in _with(result, "passed")
     result, _ = _run("sendgrid", "stores-duplicates", db_url=url)
     assert _with(result, *CAUGHT) == {"single-effect"}
+
+
+def test_a_receiver_that_verifies_only_githubs_legacy_sha1_signature_passes() -> None:
+    """GitHub sends X-Hub-Signature (SHA-1) with every delivery, so a SHA-1-only verifier is correct; every forgery
+    forges the SHA-1 header too, so it still refuses them all."""
+    result, _ = _run("github", None, "legacy-signature")
+    assert _with(result, *CAUGHT) == set() and result.exit_code == 0
+    assert {"accepts-valid", "rejects-bad-auth", "rejects-tampered-body"} <= _with(result, "passed")
+
+
+def test_without_the_sha1_header_a_sha1_only_receiver_refuses_everything() -> None:
+    """What the harness did before it sent GitHub's legacy header: every valid delivery refused, the run blocked."""
+    no_legacy = {"github": {"auth": {"hmac": {"github": {"also": []}}}}}
+    result, _ = _run("github", None, "legacy-signature", overrides=no_legacy, checks=["accepts-valid", "single-effect"])
+    assert result.exit_code == 1 and _with(result, "failed", "blocked") == {"accepts-valid", "single-effect"}

@@ -307,6 +307,22 @@ def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
         timestamp_format=stamp.get("format", "unix"),
         reject_future=stamp.get("future", "reject") == "reject",
         id_header=raw.get("id", {}).get("header"),
+        also=tuple(_companion(where, raw, item) for item in raw.get("also", ())),
+    )
+
+
+def _companion(where: str, parent: Mapping[str, Any], raw: Mapping[str, Any]) -> HmacSpec:
+    """One more signature of the parent's content with its secret, in its own header (no separator, no timestamp)."""
+    if parent.get("separator") is not None or "{timestamp}" in parent.get("content", "{body}"):
+        raise SchemaLoadError(f"{where}.also: only for a scheme that signs the body alone, one signature per header.")
+    return HmacSpec(
+        header=raw["header"],
+        algorithm=raw.get("algorithm", "sha256"),
+        encoding=raw.get("encoding", "hex"),
+        format=raw.get("prefix", "") + "{signature}",
+        content=parent.get("content", "{body}"),
+        secret=parent.get("secret", "raw"),
+        secret_prefix=parent.get("secret_prefix", ""),
     )
 
 

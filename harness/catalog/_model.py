@@ -98,6 +98,7 @@ class HmacSpec:
     timestamp_format: str = "unix"
     reject_future: bool = True
     id_header: str | None = None
+    also: tuple[HmacSpec, ...] = ()  # more signatures of the same content with the same secret (GitHub's SHA-1)
 
     @property
     def timestamped(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.checks._context import CheckContext, is_4xx
 from harness.checks._registry import check
 from harness.core.models import Delivery, Reply
-from harness.signing import forge_delivery, tamper
+from harness.signing import forge_delivery, fuzz_deliveries, tamper
 from harness.violations import ContractViolation
 
 EXPECT_REJECT = "a 4xx (401 or 403): the request must be refused, not processed and not crash"
@@ -70,7 +70,7 @@ def rejects_missing_auth(ctx: CheckContext) -> tuple[list[ContractViolation], li
     30,
     _no_auth,
     category="auth",
-    bugs=("presence-only-auth",),
+    bugs=("presence-only-auth", "crashes-on-malformed-timestamp"),
     gated=True,
 )
 def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
@@ -88,7 +88,41 @@ def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[s
         found = _judge(ctx, "rejects-bad-auth", what, forged, ctx.send(forged), notes)
         if found:
             out.append(found)
-    return out, notes
+    fuzzed = _fuzzed(ctx, notes)
+    return out + ([fuzzed] if fuzzed else []), notes
+
+
+def _fuzzed(ctx: CheckContext, notes: list[str]) -> ContractViolation | None:
+    """Forgeries a fuzzer would try (malformed timestamps and signature headers): one finding for all that got through.
+
+    Anyone can send these, so each must get a 4xx; a 5xx means the receiver parsed a header before verifying it.
+    """
+    failed: list[tuple[Delivery, Reply]] = []
+    fuzz_notes: list[str] = []
+    for forged in fuzz_deliveries(ctx.provider, ctx.unsigned(), ctx.credentials, url=ctx.url):
+        if ctx.budget_spent:
+            break
+        reply = ctx.send(forged)
+        if reply.status in (401, 403):
+            continue
+        if is_4xx(reply):
+            fuzz_notes.append(f"{forged.label}: HTTP {reply.status}")
+            continue
+        failed.append((forged, reply))
+    if fuzz_notes:
+        notes.append(f"{len(fuzz_notes)} fuzzed forgeries got a 4xx other than 401/403 (fine): {fuzz_notes[0]}")
+    if not failed:
+        return None
+    delivery, reply = next(((d, r) for d, r in failed if r.status >= 500), failed[0])
+    labels = "; ".join(d.label.removeprefix("fuzzed ") for d, _ in failed[:6]) + ("; ..." if len(failed) > 6 else "")
+    crashed = sum(1 for _, r in failed if r.status >= 500)
+    if crashed:
+        title = f"{crashed} of {len(failed)} malformed forgeries caused a server error ({labels})"
+        hint = "verify the signature (and parse headers defensively) before reading the body: anyone can send these"
+    else:
+        title = f"{len(failed)} malformed forgeries were not refused ({labels})"
+        hint = "treat a header you cannot parse as a failed verification: answer 401 or 403"
+    return ctx.violation("rejects-bad-auth", title, EXPECT_REJECT, delivery, reply, hint)
 
 
 @check(

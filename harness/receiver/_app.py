@@ -79,6 +79,11 @@ class ReceiverApp:
     def authenticate(self, headers: Mapping[str, str], body: bytes, url: str = "") -> str | None:
         """Why the request fails authentication, or ``None``; every configured scheme must pass."""
         mode = self.behaviour.auth
+        if self.behaviour.int_timestamp_first:
+            for scheme in self.schemes:
+                text = scheme.timestamp_text(headers)
+                if text is not None:
+                    int(text)  # the bug: raises ValueError on a malformed timestamp, before any verification
         for scheme in self.schemes:
             if mode == "optional" and not scheme.present(headers):
                 continue

@@ -48,6 +48,7 @@ class Facts:
     several_events: bool
     rotation: bool = False
     batch: bool = False
+    timestamped: bool = False
 
     @classmethod
     def of(cls, provider: Provider, credentials: Credentials | None = None) -> Facts:
@@ -62,6 +63,7 @@ class Facts:
             several_events=len(provider.ordinary_events) >= 2,
             rotation=any(getattr(scheme_for(provider, s), "extra_keys_supported", False) for s in active),
             batch=provider.body.shape == "batch",
+            timestamped=any(scheme_for(provider, s).timestamped for s in active),
         )
 
     def applicable_checks(self) -> frozenset[str]:
@@ -96,12 +98,16 @@ class Behaviour:
     all_signatures: bool = True  # False: compare only the first signature of a multi-signature header
     all_events: bool = True  # False: handle only body[0] of a batch
     queue_delay: float = 0.0  # > 0: answer 2xx at once and store this many seconds later (queue-first)
+    int_timestamp_first: bool = False  # True: int() the signed timestamp before verifying; ValueError escapes: 500
+    legacy_signature: bool = False  # True: verify only a legacy companion signature (GitHub's SHA-1 X-Hub-Signature)
 
 
 MODES: dict[str, Behaviour] = {
     "strict": Behaviour(),  # validates every event against its schema
     "lenient": Behaviour(schema=False),  # a tolerant reader: parses strictly, reads only the fields it needs
     "queue-first": Behaviour(queue_delay=0.5),  # verify, enqueue, answer 2xx; a worker stores a moment later
+    # Verifies GitHub's legacy SHA-1 X-Hub-Signature only, as older libraries do; correct because GitHub sends it.
+    "legacy-signature": Behaviour(legacy_signature=True),
 }
 
 
@@ -173,6 +179,14 @@ _BUG_LIST = [
         frozenset({"stripe", "slack", "standard"}),
         Behaviour(timestamps=False),
         lambda f: f.stale_checked,
+    ),
+    Bug(
+        "crashes-on-malformed-timestamp",
+        "the signed timestamp header is passed to int() before the signature is verified: a non-numeric or float "
+        "timestamp, which anyone can send, raises and answers 500",
+        None,
+        Behaviour(int_timestamp_first=True),
+        lambda f: f.timestamped,
     ),
     Bug(
         "accepts-invalid",

@@ -208,7 +208,12 @@ class ReferenceReceiver:
         issuer = None
         if creds.client_id and creds.client_secret and OAUTH_SCHEME in self.provider.auth.schemes:
             issuer = TokenIssuer(creds.client_id, creds.client_secret, self._clock)
-        schemes = build_schemes(self.provider, creds, issuer.valid if issuer else lambda token: False)
+        schemes = build_schemes(
+            self.provider,
+            creds,
+            issuer.valid if issuer else lambda token: False,
+            legacy=self.behaviour.legacy_signature,
+        )
         assert self._store is not None and self._executor is not None
         return ReceiverApp(
             provider=self.provider,

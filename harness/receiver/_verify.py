@@ -18,6 +18,11 @@ __all__ = ["Scheme", "build_schemes"]
 Scheme = Verifier
 
 
-def build_schemes(provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> list[Verifier]:
-    """The provider's schemes that the credentials configure; a request must pass every one."""
-    return verifiers(provider, creds, token_ok)
+def build_schemes(
+    provider: Provider, creds: Credentials, token_ok: Callable[[str], bool], *, legacy: bool = False
+) -> list[Verifier]:
+    """The provider's schemes that the credentials configure; a request must pass every one.
+
+    ``legacy`` verifies a legacy companion signature instead (GitHub's SHA-1 ``X-Hub-Signature``).
+    """
+    return verifiers(provider, creds, token_ok, legacy=legacy)

@@ -38,6 +38,7 @@ __all__ = [
     "applicable_variants",
     "forge_delivery",
     "fresh_credentials",
+    "fuzz_deliveries",
     "scheme_for",
     "sign_delivery",
     "signing_url",
@@ -72,9 +73,20 @@ def scheme_for(provider: Provider, name: str) -> SigningScheme:
     return found
 
 
-def verifiers(provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> list[Verifier]:
-    """A receiver's checks: one per scheme the credentials configure; a request must pass every one."""
-    out = [scheme.verifier(provider, creds, token_ok) for scheme in active_schemes(provider, creds)]
+def verifiers(
+    provider: Provider, creds: Credentials, token_ok: Callable[[str], bool], *, legacy: bool = False
+) -> list[Verifier]:
+    """A receiver's checks: one per scheme the credentials configure; a request must pass every one.
+
+    ``legacy``: where a scheme sends companion signatures (GitHub's SHA-1), check only the last companion, as
+    older libraries do.
+    """
+    out = [
+        (scheme.companions[-1] if legacy and isinstance(scheme, HmacScheme) and scheme.companions else scheme).verifier(
+            provider, creds, token_ok
+        )
+        for scheme in active_schemes(provider, creds)
+    ]
     if not out:
         wanted = ", ".join(provider.auth.schemes)
         raise ConfigError(f"No credentials for any auth scheme of {provider.id!r} ({wanted}); refusing to run open.")
@@ -211,3 +223,26 @@ def forge_delivery(
             forged = other.sign(provider, forged, creds, now)
         return forged.replace(label=variant)
     return None
+
+
+def fuzz_deliveries(
+    provider: Provider, delivery: Delivery, creds: Credentials, *, now: float | None = None, url: str | None = None
+) -> list[Delivery]:
+    """Forgeries a fuzzer would try, scheme by scheme: the others sign correctly, this one's headers are mangled.
+
+    None carries a valid signature (each starts from a stranger's key), so anyone can send them: each must get a 4xx.
+    """
+    now = time.time() if now is None else now
+    schemes = active_schemes(provider, creds)
+    if url is not None and any(s.needs_url for s in schemes):
+        delivery = _at(delivery, url)
+    out: list[Delivery] = []
+    for index, scheme in enumerate(schemes):
+        before = delivery
+        for other in schemes[:index]:
+            before = other.sign(provider, before, creds, now)
+        for forged in scheme.fuzz(provider, before, creds, now):
+            for other in schemes[index + 1 :]:
+                forged = other.sign(provider, forged, creds, now)
+            out.append(forged)
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -13,9 +14,46 @@ from harness.core.models import Delivery
 from harness.credentials import Credentials
 from harness.signing._verifier import Verifier
 
-__all__ = ["VARIANTS", "SigningScheme", "tamper"]
+__all__ = ["VARIANTS", "SigningScheme", "signature_fuzz", "tamper", "timestamp_fuzz"]
 
 VARIANTS = ("missing", "wrong-key", "tampered-body", "stale-timestamp", "malformed-header", "expired-token")
+_TAG = re.compile(r"^([A-Za-z][A-Za-z0-9]*)([=, ])")
+FUZZ_LONG = 8192  # the "8 KiB long" signature: past many servers' header line limit, which must answer 4xx
+
+
+def timestamp_fuzz(stamp: str) -> list[tuple[str, str]]:
+    """What a fuzzer puts in a timestamp: non-numeric, empty, negative, huge and float (label, value)."""
+    return [
+        ("non-numeric timestamp", "yesterday"),
+        ("empty timestamp", ""),
+        ("negative timestamp", "-" + (stamp or "1")),
+        ("huge timestamp", "9" * 40),
+        ("float timestamp", (stamp or "1") + ".5"),
+    ]
+
+
+def signature_fuzz(value: str, tag: tuple[str, str] | None = None) -> list[tuple[str, str]]:
+    """What a fuzzer does to a signature header value (``tag``: its version prefix and separator, e.g. v1 and =).
+
+    Every result is still a forgery: ``value`` itself carries no valid signature.
+    """
+    if tag is not None and tag[0] + tag[1] in value:
+        unknown = value.replace(tag[0] + tag[1], "v999" + tag[1], 1)
+    else:
+        unknown = "v999=" + value
+    half = len(value) // 2
+    out = [
+        ("signature header without '='", value.replace("=", "") if "=" in value else value.replace(",", "")),
+        ("unknown version prefix", unknown),
+        ("extra commas and spaces", f",{value},, , "),
+        ("non-ASCII characters", value[:half] + "\u00e9\u00ff" + value[half:]),
+        ("signature duplicated", f"{value}, {value}"),
+        ("empty signature header", ""),
+        ("8 KiB signature header", value + "A" * FUZZ_LONG),
+    ]
+    if value.endswith("="):
+        out.insert(1, ("base64 padding removed", value.rstrip("=")))
+    return out
 
 
 class SigningScheme:
@@ -81,6 +119,55 @@ class SigningScheme:
         name = self.headers[0]
         value = delivery.header(name) or ""
         return delivery.with_headers({name: value[: max(1, len(value) // 3)] + "!!not-a-signature"})
+
+    @property
+    def signature_headers(self) -> tuple[str, ...]:
+        """The headers that carry a signature or credential (a fuzzer mangles each)."""
+        return self.headers[:1]
+
+    @property
+    def timestamp_header(self) -> str | None:
+        """The header that carries a signed timestamp on its own, if any."""
+        return None
+
+    def version_tag(self, value: str) -> tuple[str, str] | None:
+        """The version prefix and its separator in a signature header value (``v1`` and ``=``), if it has one."""
+        match = _TAG.match(value)
+        return (match.group(1), match.group(2)) if match else None
+
+    def fuzz_base(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """The delivery signed with a stranger's key: what every fuzzed forgery starts from."""
+        return self.sign(provider, delivery, self.wrong_credentials(creds), now)
+
+    def with_timestamp(self, delivery: Delivery, stamp: str) -> Delivery | None:
+        """The delivery with its signed timestamp text replaced, or None when the scheme has none."""
+        if self.timestamp_header is None:
+            return None
+        return delivery.with_headers({self.timestamp_header: stamp})
+
+    def stamp_text(self, delivery: Delivery) -> str:
+        """The signed timestamp as the delivery carries it."""
+        return (delivery.header(self.timestamp_header) or "") if self.timestamp_header else str(delivery.timestamp)
+
+    def fuzz(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> list[Delivery]:
+        """Forgeries a fuzzer would try: malformed timestamps and signature headers, none carrying a valid signature.
+
+        A scheme with several signatures derived from one secret forges them all: the base is signed with a
+        stranger's key, then one header at a time is mangled.
+        """
+        base = self.fuzz_base(provider, delivery, creds, now)
+        out = []
+        if self.timestamped:
+            for label, stamp in timestamp_fuzz(self.stamp_text(base)):
+                forged = self.with_timestamp(base, stamp)
+                if forged is not None:
+                    where = self.timestamp_header or self.signature_headers[0]
+                    out.append(forged.replace(label=f"fuzzed {where}: {label}"))
+        for name in self.signature_headers:
+            value = base.header(name) or ""
+            for label, mangled in signature_fuzz(value, self.version_tag(value)):
+                out.append(base.with_headers({name: mangled}).replace(label=f"fuzzed {name}: {label}"))
+        return out
 
     def variants(self, provider: Provider) -> tuple[str, ...]:
         """The negative variants that make sense for this scheme on this provider."""

@@ -81,7 +81,14 @@ class HmacScheme(SigningScheme):
     def __init__(self, name: str, spec: HmacSpec) -> None:
         self.name = name
         self.spec = spec
-        self.headers = (spec.header,) + ((spec.timestamp_header,) if spec.timestamp_header else ())
+        # More signatures of the same content with the same secret, one per header (GitHub's legacy SHA-1): every
+        # delivery carries them all, and every forgery forges them all.
+        self.companions = tuple(HmacScheme(f"{name}:{extra.header}", extra) for extra in spec.also)
+        self.headers = (
+            (spec.header,)
+            + ((spec.timestamp_header,) if spec.timestamp_header else ())
+            + tuple(c.spec.header for c in self.companions)
+        )
         self.timestamped = spec.timestamped
         self._digest = getattr(hashlib, spec.algorithm)
         self._size: int = self._digest().digest_size
@@ -188,7 +195,17 @@ class HmacScheme(SigningScheme):
         """Sign the exact body bytes (with timestamp, id, URL and headers as the content template says).
 
         ``url`` is the target, for a template with ``{url}`` (default: ``delivery.url``); it is kept on the result.
+        Companion signatures (``also``) are added with the same secret.
         """
+        signed = self._sign_own(provider, delivery, creds, now, url)
+        for companion in self.companions:
+            signed = companion._sign_own(provider, signed, creds, now, url)
+        return signed
+
+    def _sign_own(
+        self, provider: Provider, delivery: Delivery, creds: Credentials, now: float, url: str | None = None
+    ) -> Delivery:
+        """This description's own signature header (and timestamp and id), without the companions."""
         last = self._last
         if last[0] is creds.secret:
             mac = last[1]
@@ -282,11 +299,46 @@ class HmacScheme(SigningScheme):
         return updates
 
     def malformed(self, delivery: Delivery) -> Delivery:
-        """The header in its format, but the signature is not in the scheme's encoding."""
+        """The header in its format, but the signature is not in the scheme's encoding (companions likewise)."""
         stamp = str(delivery.timestamp) if self.spec.timestamp_format == "unix" else str(delivery.timestamp * 1000)
-        return delivery.with_headers(
-            {self.spec.header: self._value("%" * len(self._encode(b"\0" * self._size)), stamp)}
-        )
+        out = delivery.with_headers({self.spec.header: self._value("%" * len(self._encode(b"\0" * self._size)), stamp)})
+        for companion in self.companions:
+            out = companion.malformed(out)
+        return out
+
+    @property
+    def signature_headers(self) -> tuple[str, ...]:
+        """The signature header and each companion's."""
+        return (self.spec.header, *(c.spec.header for c in self.companions))
+
+    @property
+    def timestamp_header(self) -> str | None:
+        """The header that carries the signed timestamp on its own (Slack's), if any."""
+        return self.spec.timestamp_header
+
+    def version_tag(self, value: str) -> tuple[str, str] | None:
+        """The version tag the format puts before the signature (``v1`` and ``=``), whichever header it is in."""
+        for spec in (self.spec, *(c.spec for c in self.companions)):
+            head = spec.format.partition("{signature}")[0]
+            match = re.search(r"([A-Za-z][A-Za-z0-9]*)([=,:])$", head)
+            if match is not None and match.group(1) + match.group(2) in value:
+                return match.group(1), match.group(2)
+        return None
+
+    def stamp_text(self, delivery: Delivery) -> str:
+        """The signed timestamp as the delivery carries it, in its own header or in the signature header."""
+        if self.spec.timestamp_header is not None:
+            return delivery.header(self.spec.timestamp_header) or ""
+        return self._parse(delivery.header(self.spec.header) or "")[0] or ""
+
+    def with_timestamp(self, delivery: Delivery, stamp: str) -> Delivery | None:
+        """The timestamp text replaced where it travels (its header, or the signature header's ``t=``)."""
+        if self.spec.timestamp_header is not None:
+            return delivery.with_headers({self.spec.timestamp_header: stamp})
+        if not self._stamp_in_value:
+            return None
+        value, old = delivery.header(self.spec.header) or "", self.stamp_text(delivery)
+        return delivery.with_headers({self.spec.header: value.replace(old, stamp, 1)}) if old else None
 
     def wrong_credentials(self, creds: Credentials) -> Credentials:
         """A random secret of the same form."""
@@ -365,7 +417,12 @@ class HmacScheme(SigningScheme):
             timestamp,
             future_ok=not spec.reject_future,
             check_url=check if self.needs_url else None,
+            timestamp_text=stamp_text if self.timestamped else _no_text,
         )
+
+
+def _no_text(headers: Headers) -> str | None:
+    return None
 
 
 def _random_secret(form: str, prefix: str) -> str:

@@ -72,7 +72,14 @@ class SendGridEcdsa(SigningScheme):
                 return "SendGrid signature does not verify"
             return None
 
-        return Verifier(self.name, self.headers, True, check, lambda h: parse_int(get_header(h, TIMESTAMP)))
+        return Verifier(
+            self.name,
+            self.headers,
+            True,
+            check,
+            lambda h: parse_int(get_header(h, TIMESTAMP)),
+            timestamp_text=lambda h: get_header(h, TIMESTAMP),
+        )
 
     def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
         """A new P-256 key written (mode 0600) into the folder."""
@@ -85,6 +92,11 @@ class SendGridEcdsa(SigningScheme):
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
         return Credentials(signing_key=str(path))
+
+    @property
+    def timestamp_header(self) -> str | None:
+        """The timestamp travels on its own."""
+        return TIMESTAMP
 
     def wrong_credentials(self, creds: Credentials) -> Credentials:
         """Another P-256 key."""

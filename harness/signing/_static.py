@@ -65,6 +65,12 @@ class Basic(SigningScheme):
             return delivery.replace(url_userinfo=None).with_headers({"Authorization": "Basic %%%not-base64"})
         return None
 
+    def fuzz_base(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """A wrong password in the Authorization header itself (no user-info to rebuild it)."""
+        user = creds.basic[0] if creds.basic else "harness"
+        token = base64.b64encode(f"{user}:{secrets.token_urlsafe(12)}".encode()).decode()
+        return delivery.replace(url_userinfo=None).with_headers({"Authorization": f"Basic {token}"})
+
     def verifier(self, provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> Verifier:
         """Compare the Authorization header with the expected user and password."""
         user, password = creds.basic or ("", "")
@@ -115,6 +121,10 @@ class Bearer(SigningScheme):
 
 class OAuth(OAuthClientCredentials):
     """The OAuth client-credentials scheme with its receiver side: tokens the receiver's own issuer handed out."""
+
+    def fuzz_base(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """A token no issuer handed out."""
+        return self._set_headers(delivery, {"Authorization": f"Bearer {secrets.token_urlsafe(32)}"})
 
     def verifier(self, provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> Verifier:
         """Accept a bearer token the issuer recognises as live."""

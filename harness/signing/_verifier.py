@@ -52,6 +52,10 @@ def _no_stamp(headers: Headers) -> int | None:
     return None
 
 
+def _no_text(headers: Headers) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Verifier:
     """One configured scheme as a receiver checks it: which headers it reads, and why a request fails it."""
@@ -63,6 +67,7 @@ class Verifier:
     timestamp: Callable[[Headers], int | None] = _no_stamp
     future_ok: bool = False
     check_url: Callable[[Headers, bytes, str], str | None] | None = None  # set when the scheme signs the URL
+    timestamp_text: Callable[[Headers], str | None] = _no_text  # the signed timestamp as sent, unparsed
 
     def reason(self, headers: Headers, body: bytes, url: str = "") -> str | None:
         """Why the request fails this scheme (not counting freshness), or None; ``url`` is where it was sent."""

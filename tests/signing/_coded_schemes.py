@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import replace
@@ -141,11 +142,17 @@ class Jira(_Hub):
 
 
 class GitHub(_Hub):
-    """GitHub's ``X-Hub-Signature-256: sha256=<hex>``."""
+    """GitHub's ``X-Hub-Signature-256: sha256=<hex>`` and the legacy ``X-Hub-Signature: sha1=<hex>`` beside it."""
 
     name = "github"
     header = "X-Hub-Signature-256"
-    headers = ("X-Hub-Signature-256",)
+    headers = ("X-Hub-Signature-256", "X-Hub-Signature")
+
+    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Both signatures of the raw body, with the same secret."""
+        signed = super().sign(provider, delivery, creds, now)
+        legacy = hmac.new((creds.secret or "").encode(), delivery.body, hashlib.sha1).hexdigest()
+        return signed.with_headers({"X-Hub-Signature": f"sha1={legacy}"})
 
 
 class Shopify(SigningScheme):
