@@ -20,6 +20,7 @@ from harness.core.errors import HarnessError, UsageError
 
 __all__ = [
     "ConfigError",
+    "HarnessWarning",
     "HarnessError",
     "ScenarioError",
     "SchemaLoadError",
@@ -27,6 +28,10 @@ __all__ = [
     "TransportError",
     "UsageError",
 ]
+
+
+class HarnessWarning(UserWarning):
+    """Something in the user's inputs that does not stop the run (an unknown event type given to --event)."""
 
 
 class ConfigError(HarnessError):

@@ -43,8 +43,9 @@ def check_credentials(provider: Provider, creds: Credentials) -> None:
             needs.append(option)
     given = [_OPTION_FOR[f] for f in ("secret", "signing_key", "basic", "bearer") if getattr(creds, f)]
     extra = f" ({', '.join(given)} does not apply to {provider.id})" if given else ""
+    wanted = needs[0] if len(needs) == 1 else "one of " + "; ".join(needs)
     raise UsageError(
-        f"No credentials for {provider.id}: it needs {' or '.join(needs)}, or the matching environment variable{extra}."
+        f"No credentials for {provider.id}: it needs {wanted}, or the matching environment variable{extra}."
     )
 
 

@@ -7,11 +7,12 @@ and runs its checks through it, so inputs are validated and the receiver is reac
 from __future__ import annotations
 
 import time
+import warnings
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from harness.credentials import Credentials, Redactor, register_secret, url_secrets
-from harness.errors import UsageError
+from harness.errors import HarnessWarning, UsageError
 from harness.preflight import check_credentials, preflight
 from harness.settings import RunConfig, run_budget, validate_url
 
@@ -30,6 +31,7 @@ class Session:
 
         self.config = config
         self._context: CheckContext | None = None
+        self._provider: Provider | None = None
         for secret in url_secrets(config.url):
             register_secret(secret)  # a receiver may echo the Basic header the URL's user-info becomes
         use_network(config.network)
@@ -48,8 +50,23 @@ class Session:
 
     @property
     def provider(self) -> Provider:
-        """The provider profile."""
-        return self.catalog.get(self.config.provider)
+        """The provider profile, as the endpoint sees it: its subscribed event types, its delivery encoding."""
+        if self._provider is None:
+            provider = self.catalog.get(self.config.provider)
+            if self.config.events:
+                provider, unknown = provider.subscribed(self.config.events)
+                if unknown:
+                    known = ", ".join(self.catalog.get(self.config.provider).ordinary_events)
+                    warnings.warn(
+                        f"Unknown event type(s) for {provider.id} given to --event: {', '.join(unknown)} "
+                        f"(ignored; known: {known}).",
+                        HarnessWarning,
+                        stacklevel=2,
+                    )
+            if self.config.content_type:
+                provider = provider.encoded_as(self.config.content_type)
+            self._provider = provider
+        return self._provider
 
     @property
     def seed(self) -> int:

@@ -59,6 +59,8 @@ RUN_KEYS: tuple[str, ...] = (
     "settle_timeout",
     "strict",
     "fail_fast",
+    "events",
+    "content_type",
 )
 
 
@@ -89,6 +91,8 @@ class RunConfig:
     fail_fast: bool = False  # stop at the first failed or blocked check
     settle_timeout: float = DEFAULT_SETTLE_TIMEOUT  # how long a probe read may wait for the count to settle
     network: NetworkOptions = field(default_factory=NetworkOptions)
+    events: Sequence[str] = ()  # the event types the endpoint subscribes to (--event); () for every type
+    content_type: str | None = None  # a delivery encoding the profile declares (GitHub's "form"); None: the default
 
     def resolved_catalog(self) -> Catalog:
         """The catalog to use (loaded once)."""
@@ -280,6 +284,8 @@ def resolve_run_config(
         fail_fast=bool(_pick("fail_fast", options, file, env)),
         settle_timeout=DEFAULT_SETTLE_TIMEOUT if settle is None else resolve_seconds(settle, where("settle_timeout")),
         network=network,
+        events=_as_list(options.get("events"), "events") or _as_list(file.get("events"), "events"),
+        content_type=_pick("content_type", options, file, env),
     )
 
 

@@ -443,6 +443,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
         handshake=HandshakeSpec(kind=handshake["kind"], event=handshake["event"]) if handshake else None,
         reply_schema=_read_json(_inside(folder, reply["schema"], "reply schema", profile_path)) if reply else None,
         assumptions=raw["assumptions"],
+        encodings={name: dict(spec) for name, spec in raw.get("encodings", {}).items()},
         root=folder,
         registry=registry,
         raw=raw,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlencode
 from typing import TYPE_CHECKING, Any
 
 from referencing import Registry
@@ -77,6 +78,7 @@ class BodySpec:
     sort_keys: bool = False
     suffix: str = ""
     layout: str = "flat"  # flat | ruby-pretty
+    form_field: str | None = None  # set: the JSON travels form-encoded as this field (GitHub's payload=<json>)
     batch_max_events: int | None = None
     batch_max_bytes: int | None = None
     flush_interval: float | None = None
@@ -259,6 +261,8 @@ class Provider:
     root: Path
     registry: Registry = field(repr=False)
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    subscription: tuple[str, ...] = ()  # the event types the endpoint subscribes to (--event); () for all
+    encodings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> content_type, form_field
 
     @property
     def ordinary_events(self) -> list[str]:
@@ -269,6 +273,30 @@ class Provider:
     def handshake_event(self) -> EventType | None:
         """The handshake message's event type, if the provider has one."""
         return self.events[self.handshake.event] if self.handshake else None
+
+    def subscribed(self, names: Sequence[str]) -> tuple[Provider, list[str]]:
+        """The provider as an endpoint subscribed to ``names`` sees it (handshakes kept), and the unknown names.
+
+        Providers deliver only the event types an endpoint subscribes to, so every check draws from those. Unknown
+        names are returned for a warning; when none is known the profile is returned as it is.
+        """
+        known = [name for name in dict.fromkeys(names) if name in self.ordinary_events]
+        unknown = [name for name in dict.fromkeys(names) if name not in self.events]
+        if not known:
+            return self, unknown
+        kept = {name: ev for name, ev in self.events.items() if ev.role != "event" or name in known}
+        return dataclasses.replace(self, events=kept, subscription=tuple(known)), unknown
+
+    def encoded_as(self, name: str) -> Provider:
+        """The provider sending in one of the delivery encodings its profile declares (``json`` is the default)."""
+        if name == "json" and "json" not in self.encodings:
+            return self
+        spec = self.encodings.get(name)
+        if spec is None:
+            known = ", ".join(["json", *self.encodings])
+            raise UsageError(f"{self.id} has no delivery encoding {name!r} (--content-type). Known: {known}.")
+        body = dataclasses.replace(self.body, form_field=spec.get("form_field"))
+        return dataclasses.replace(self, content_type=spec["content_type"], body=body)
 
     def event(self, name: str) -> EventType:
         """Return an event type, or a usage error listing the known ones."""
@@ -314,6 +342,8 @@ class Provider:
             )
         else:
             text = json.dumps(value, separators=spec.separators, sort_keys=spec.sort_keys, ensure_ascii=ascii_only)
+        if spec.form_field is not None:
+            return urlencode({spec.form_field: text + spec.suffix}).encode("ascii")
         return (text + spec.suffix).encode("utf-8")
 
 

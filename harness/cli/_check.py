@@ -72,6 +72,18 @@ def register(sub: Any) -> None:
     run_group.add_argument("--check", action="append", default=[], metavar="ID", help="run only this check (repeat)")
     run_group.add_argument("--exclude-check", action="append", default=[], metavar="ID", help="skip this check")
     run_group.add_argument(
+        "--event",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="an event type the endpoint subscribes to (repeat); every check draws from these (default: all)",
+    )
+    run_group.add_argument(
+        "--content-type",
+        metavar="NAME",
+        help="a delivery encoding the profile declares, e.g. github's 'form' (payload=<json>); default: JSON",
+    )
+    run_group.add_argument(
         "--callback-host", default=None, help="host the receiver can reach us on, for OCI's confirmation URL"
     )
     verdicts = parser.add_argument_group("verdicts (see docs/severities.md)")
@@ -111,6 +123,8 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         max_time=args.max_time,
         checks=args.check,
         exclude_checks=args.exclude_check,
+        events=args.event,
+        content_type=args.content_type,
         callback_host=args.callback_host,
         report=args.report,
         severities=severity_overrides(args.warn, args.error),

@@ -34,6 +34,8 @@ OPTIONS: tuple[tuple[str, str, bool], ...] = (
     ("probe-sql", "side-effect probe SQL, binds :event_id", False),
     ("check", "run only this check id (repeatable)", True),
     ("exclude-check", "skip this check id (repeatable)", True),
+    ("event", "an event type the endpoint subscribes to (repeatable; default: every type)", True),
+    ("content-type", "a delivery encoding the profile declares, e.g. github's 'form'", False),
     ("max-examples", "Hypothesis examples per fuzzing check", False),
     ("timeout", "receiver timeout, seconds or a duration such as 10s (default: the provider's)", False),
     ("schemas", "a folder of provider folders that add to or replace the built-in catalog", False),
@@ -51,7 +53,7 @@ OPTIONS: tuple[tuple[str, str, bool], ...] = (
 # Flags without a value.
 FLAGS: tuple[tuple[str, str], ...] = (("strict", "every warn-severity check fails (warned items become failures)"),)
 # Plugin option name -> the resolver's (and config file's) key.
-_KEYS = {"check": "checks", "exclude-check": "exclude_checks", "header": "headers"}
+_KEYS = {"check": "checks", "exclude-check": "exclude_checks", "header": "headers", "event": "events"}
 
 Settings = RunConfig  # the plugin's settings are the engine's run configuration
 

@@ -175,6 +175,7 @@ class OAuthClientCredentials(SigningScheme):
     name = "oauth2-client-credentials"
     headers = ("Authorization",)
     signs_body = False
+    secret_field = "client_secret"  # for messages: configured() needs the token URL and client id too
 
     def configured(self, creds: Credentials) -> bool:
         """A token URL and a client id are given."""

@@ -274,7 +274,10 @@ class _ASGIRunner:
     async def _request(self, method: str, host: str, path: str, headers: Headers, body: bytes) -> _Answer:
         import httpx
 
-        request = httpx.Request(method, f"http://{host}{path}", headers=headers, content=body)
+        # Header values go as bytes, Latin-1 as on the wire: httpx would encode str values as ASCII and fail on bytes a
+        # real client can send (an obs-text byte in a forged signature), which is not the app's error.
+        raw = [(name.encode("latin-1", "replace"), value.encode("latin-1", "replace")) for name, value in headers]
+        request = httpx.Request(method, f"http://{host}{path}", headers=raw, content=body)
         response = await self._transport.handle_async_request(request)
         data = await response.aread()
         return response.status_code, list(response.headers.multi_items()), data

@@ -1,0 +1,70 @@
+"""django-anymail's SendGrid tracking webhook with HTTP Basic auth *and* the ECDSA signature, as anymail's docs set it
+up: ``ANYMAIL["WEBHOOK_SECRET"]`` is the ``user:pass`` put in the Event Webhook's POST URL, and
+``SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY`` is the public key SendGrid shows.
+
+Both are required on every request, so the harness must send the URL's user-info as Basic together with the
+signature (the profile lists ``basic`` among SendGrid's schemes).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import django
+import pytest
+from django.conf import settings
+
+from harness.credentials import Credentials
+from harness.signing.keys import generate_keypair, public_key_b64
+from harness.transport.inprocess import InProcessTransport
+from tests.interop._run import CountingProbe, failures, run
+
+PEM, _ = generate_keypair()
+PRIVATE_PEM = PEM.decode()
+WEBHOOK_SECRET = "random:interop-anymail-password"
+stored: dict[str, int] = {}
+
+
+def _public_key() -> str:
+    from harness.signing.keys import load_private_key
+
+    return public_key_b64(load_private_key(PRIVATE_PEM).public_key())
+
+
+@pytest.fixture(scope="module")
+def anymail_app():  # type: ignore[no-untyped-def]
+    if not settings.configured:
+        settings.configure(
+            DEBUG=False,
+            SECRET_KEY="interop-only",
+            ALLOWED_HOSTS=["testserver"],
+            ROOT_URLCONF="tests.interop._anymail_urls",
+            INSTALLED_APPS=["anymail"],
+            MIDDLEWARE=[],
+            ANYMAIL={
+                "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": _public_key(),
+            },
+        )
+        django.setup()
+    from anymail.signals import tracking
+    from django.core.wsgi import get_wsgi_application
+
+    def handle(sender, event, esp_name, **kwargs):  # type: ignore[no-untyped-def]
+        stored[event.event_id] = stored.get(event.event_id, 0) + 1
+
+    tracking.connect(handle, weak=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # anymail warns that it no longer supports SendGrid officially
+        yield get_wsgi_application()
+    tracking.disconnect(handle)
+
+
+def test_anymail_sendgrid_with_basic_and_ecdsa(anymail_app) -> None:  # type: ignore[no-untyped-def]
+    user, password = WEBHOOK_SECRET.split(":")
+    creds = Credentials(signing_key=PRIVATE_PEM, basic=(user, password))
+    with InProcessTransport.for_wsgi(anymail_app) as transport:
+        statuses, result = run(
+            "sendgrid", "http://testserver/anymail/sendgrid/tracking/", transport, creds, probe=CountingProbe(stored)
+        )
+    print(statuses, failures(result))
