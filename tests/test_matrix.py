@@ -26,7 +26,7 @@ CAUGHT = ("failed", "warned", "blocked")
 def _run(
     provider: str, bug: str | None, mode: str = "strict", **options: object
 ) -> tuple[RunResult, ReferenceReceiver]:
-    slow = bug == "slow"
+    slow = bug in ("slow", "slow-one-in-ten")
     db_url, lag = options.pop("db_url", None), options.pop("queue_delay", None)
     delay = 1.0 if slow else None
     with ReferenceReceiver(provider, bug=bug, mode=mode, delay=delay, db_url=db_url, queue_delay=lag) as rx:  # type: ignore[arg-type]

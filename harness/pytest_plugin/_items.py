@@ -115,6 +115,7 @@ class ContractItem(pytest.Item):
         context = state.context()
         outcome = run_check(state.settings, self.check_id, context=context)
         redact = state.session.redactor
+        self.user_properties.append(("class", outcome.input_class))  # pytest --junitxml writes these as properties
         if outcome.status == "skipped":
             pytest.skip(redact("; ".join(outcome.notes) or "not applicable"))
         if outcome.status == "blocked":
@@ -122,6 +123,7 @@ class ContractItem(pytest.Item):
         if outcome.status == "failed":
             raise ContractFailed(redact(render_failure(self, outcome)))
         if outcome.status == "warned":
+            self.user_properties.append(("warning", redact(outcome.violations[0].title if outcome.violations else "")))
             warnings.warn(WebhookContractWarning(redact(render_failure(self, outcome))), stacklevel=1)
 
     def repr_failure(self, excinfo: ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
