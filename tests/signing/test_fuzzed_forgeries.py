@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,27 @@ def test_a_github_forgery_forges_both_signatures(variant: str) -> None:
     for fuzzed in fuzz_deliveries(provider, delivery, creds, now=NOW):
         (check,) = verifiers(provider, creds, lambda token: False, legacy=True)
         assert check.check(dict(fuzzed.headers), fuzzed.body), fuzzed.label
+
+
+def test_a_form_encoded_github_delivery_is_signed_over_the_form_bytes() -> None:
+    provider = CATALOG.get("github").encoded_as("form")
+    creds = Credentials(secret="It's a Secret to Everybody")
+    payload = {"zen": "Keep it logically awesome & simple = fine", "hook_id": 1}
+    delivery = build_delivery(provider, payload, event_types=["ping"], now=NOW)
+    assert delivery.header("Content-Type") == "application/x-www-form-urlencoded"
+    from urllib.parse import parse_qs
+
+    assert json.loads(parse_qs(delivery.body.decode())["payload"][0]) == payload
+    signed = sign_delivery(provider, delivery, creds, now=NOW)
+    mac = hmac.new(b"It's a Secret to Everybody", delivery.body, hashlib.sha256).hexdigest()
+    assert signed.header("X-Hub-Signature-256") == f"sha256={mac}"
+
+
+def test_an_unknown_encoding_is_a_one_line_usage_error() -> None:
+    from harness.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"github has no delivery encoding 'xml'.*Known: json, form"):
+        CATALOG.get("github").encoded_as("xml")
+    with pytest.raises(UsageError, match="stripe has no delivery encoding 'form'"):
+        CATALOG.get("stripe").encoded_as("form")
+    assert CATALOG.get("stripe").encoded_as("json") is CATALOG.get("stripe")
