@@ -86,7 +86,10 @@ def run_check(config: RunConfig, check_id: str, *, context: CheckContext | None 
             violations, notes, same_as = collapsed
         else:
             (violations, notes), same_as = registered.run(ctx), None
-    status = "passed" if not violations and same_as is None else "warned" if severity == "warn" else "failed"
+    advisory = bool(violations) and all(v.advisory for v in violations) and not config.strict
+    status = (
+        "passed" if not violations and same_as is None else "warned" if severity == "warn" or advisory else "failed"
+    )
     for violation in violations:
         violation.input_class = registered.input_class
     outcome = done(status, violations, notes)

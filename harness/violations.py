@@ -23,6 +23,7 @@ class ContractViolation(AssertionError):
     notes: list[str] = field(default_factory=list)
     input_class: str = ""  # who could have sent the request: provider-sends, anyone-can-send, secret-holder-only
     shrunk: bool = False  # the payload is Hypothesis' minimised failing example
+    advisory: bool = False  # a warning whatever the check's severity (unless --strict): e.g. unsubscribed event types
 
     def __post_init__(self) -> None:
         self.received = printable(self.received)  # what a peer sent: terminal escapes shown, not obeyed

@@ -153,3 +153,24 @@ def test_without_the_sha1_header_a_sha1_only_receiver_refuses_everything() -> No
     no_legacy = {"github": {"auth": {"hmac": {"github": {"also": []}}}}}
     result, _ = _run("github", None, "legacy-signature", overrides=no_legacy, checks=["accepts-valid", "single-effect"])
     assert result.exit_code == 1 and _with(result, "failed", "blocked") == {"accepts-valid", "single-effect"}
+
+
+def test_a_receiver_that_404s_unsubscribed_types_warns_until_the_subscription_is_given() -> None:
+    """Slack, GitHub, Stripe deliver only subscribed event types: a 404 to the others is a warning naming them and
+    the option, not a failure; given with events (--event), every check draws from them and all pass."""
+    result, _ = _run("github", None, "subscribed-only")
+    assert _with(result, "failed", "blocked") == set() and result.exit_code == 0
+    assert _with(result, "warned") == {"accepts-valid", "accepts-unknown-fields"}
+    outcome = next(o for o in result.outcomes if o.check == "accepts-valid")
+    (finding,) = outcome.violations
+    assert "push (HTTP 404)" in finding.title and "--event" in finding.hint and finding.advisory
+    result, _ = _run("github", None, "subscribed-only", events=["issues", "ping", "pull_request"])
+    assert _with(result, "failed", "blocked") == set() and result.exit_code == 0
+    assert _with(result, "warned") == {"accepts-unknown-fields"}  # a new, unknown type: still a warning
+    result, _ = _run("github", None, "subscribed-only", events=["push", "ping"], checks=["accepts-valid"])
+    assert _with(result, "failed") == {"accepts-valid"}  # a subscribed type refused is a failure
+
+
+def test_strict_turns_the_unsubscribed_warning_into_a_failure() -> None:
+    result, _ = _run("github", None, "subscribed-only", checks=["accepts-valid"], strict=True)
+    assert _with(result, "failed") == {"accepts-valid"}

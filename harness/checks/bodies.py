@@ -45,10 +45,15 @@ def accepts_valid(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]
     cases = [(ctx.signed(event), event) for event in ctx.provider.ordinary_events]
     pair = non_ascii_delivery(ctx)
     if pair is not None:
-        cases.append((ctx.sign(pair[1]), f"{ctx.baseline_event} (non-ASCII text)"))
+        cases.append((ctx.sign(pair[1]), f"{(pair[1].event_types or (ctx.baseline_event,))[0]} (non-ASCII text)"))
     replies = [(delivery, event, ctx.send(delivery, f"valid {event}")) for delivery, event in cases]
     refused_all = all(not reply.ok for _, _, reply in replies)
+    unsubscribed = {} if refused_all else _unsubscribed(ctx, replies)
+    if unsubscribed:
+        out.append(_unsubscribed_finding(ctx, unsubscribed, replies))
     for delivery, event, reply in replies:
+        if event.split(" ")[0] in unsubscribed:
+            continue
         if not reply.ok:
             if refused_all:
                 hint = f"every valid delivery was refused; {blocked_cause(reply)}"
@@ -67,6 +72,50 @@ def accepts_valid(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]
                 )
             )
     return out, []
+
+
+def _unsubscribed(ctx: CheckContext, replies: list[tuple[Delivery, str, Reply]]) -> dict[str, int]:
+    """Event types refused with the same 4xx twice while others got a 2xx: an endpoint that subscribes to fewer types.
+
+    Only without ``--event``: once the subscription is given, every refused type is a failure.
+    """
+    if ctx.provider.subscription:
+        return {}
+    accepted = {event.split(" ")[0] for _, event, reply in replies if reply.ok}
+    refused = {
+        event: reply.status
+        for _, event, reply in replies
+        if " " not in event and 400 <= reply.status < 500 and event not in accepted
+    }
+    if not accepted or not refused:
+        return {}
+    out = {}
+    for event, status in refused.items():
+        again = ctx.send(ctx.signed(event), f"valid {event} (again)")
+        if again.status == status:
+            out[event] = status
+    return out
+
+
+def _unsubscribed_finding(
+    ctx: CheckContext, refused: dict[str, int], replies: list[tuple[Delivery, str, Reply]]
+) -> ContractViolation:
+    """One warning naming the refused types and the option that says which types the endpoint subscribes to."""
+    names = ", ".join(f"{event} (HTTP {status})" for event, status in sorted(refused.items()))
+    accepted = sorted({event.split(" ")[0] for _, event, reply in replies if reply.ok})
+    delivery, _, reply = next(r for r in replies if r[1] in refused)
+    events = " ".join(f"--event {e}" for e in accepted)
+    finding = ctx.violation(
+        "accepts-valid",
+        f"Event types refused every time while others were accepted: {names}; is the endpoint subscribed to them?",
+        "a 2xx for every event type the endpoint subscribes to",
+        delivery,
+        reply,
+        f"if the endpoint subscribes only to some event types, say which ({events}, or events = [...] in the "
+        "config, or --webhook-event): every check then draws from them; otherwise acknowledge these types too",
+    )
+    finding.advisory = True
+    return finding
 
 
 def _invalid_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
@@ -439,14 +488,18 @@ def accepts_unknown_fields(ctx: CheckContext) -> tuple[list[ContractViolation], 
         signed = ctx.sign(delivery)
         reply = ctx.send(signed, what)
         if not reply.ok:
-            out.append(
-                ctx.violation(
-                    "accepts-unknown-fields",
-                    f"A delivery with {what} was refused",
-                    "a 2xx: providers add fields and event types without notice",
-                    signed,
-                    reply,
-                    "ignore what you don't know instead of rejecting it",
-                )
+            found = ctx.violation(
+                "accepts-unknown-fields",
+                f"A delivery with {what} was refused",
+                "a 2xx: providers add fields and event types without notice",
+                signed,
+                reply,
+                "ignore what you don't know instead of rejecting it",
             )
+            if delivery.label == "unknown event type" and 400 <= reply.status < 500:
+                # Providers deliver only the types an endpoint subscribes to, so a refused new type is a warning;
+                # unknown fields on a subscribed type stay an error.
+                found.advisory = True
+                found.hint = "acknowledge event types you do not handle, or they fail once you subscribe to them"
+            out.append(found)
     return out, []

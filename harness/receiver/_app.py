@@ -196,6 +196,7 @@ class ReceiverApp:
     def _events(self, headers: Mapping[str, str], payload: Any) -> list[Event]:
         strict, check_schema = self.behaviour.strict_fields, self.behaviour.schema
         refused = rejected_event(self.provider) if self.behaviour.reject_event else None
+        unhandled = rejected_event(self.provider) if self.behaviour.subscribed_only else None
         out = []
         items = event_items(self.provider, payload)
         if not self.behaviour.all_events:
@@ -210,6 +211,8 @@ class ReceiverApp:
                 if check_schema:
                     raise Rejected(400, f"no event type at {self.provider.event_type.describe()}")
                 continue
+            if self.behaviour.subscribed_only and (not event.known or event.event_type == unhandled):
+                raise Rejected(404, f"no handler for event type {event.event_type!r}")
             if event.known:
                 if event.event_type == refused:
                     raise Rejected(400, f"unsupported event type {event.event_type!r}")

@@ -102,6 +102,7 @@ class Behaviour:
     queue_delay: float = 0.0  # > 0: answer 2xx at once and store this many seconds later (queue-first)
     int_timestamp_first: bool = False  # True: int() the signed timestamp before verifying; ValueError escapes: 500
     legacy_signature: bool = False  # True: verify only a legacy companion signature (GitHub's SHA-1 X-Hub-Signature)
+    subscribed_only: bool = False  # True: 404 to event types it has no handler for (Bolt's "unhandled request")
 
 
 MODES: dict[str, Behaviour] = {
@@ -110,6 +111,9 @@ MODES: dict[str, Behaviour] = {
     "queue-first": Behaviour(queue_delay=0.5),  # verify, enqueue, answer 2xx; a worker stores a moment later
     # Verifies GitHub's legacy SHA-1 X-Hub-Signature only, as older libraries do; correct because GitHub sends it.
     "legacy-signature": Behaviour(legacy_signature=True),
+    # Handles only the event types it subscribes to (all but the last ordinary one by name) and answers 404 to the
+    # others and to unknown types, as Slack Bolt does: correct for providers that deliver only subscribed types.
+    "subscribed-only": Behaviour(subscribed_only=True),
 }
 
 
