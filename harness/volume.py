@@ -20,6 +20,7 @@ from harness.catalog import Catalog, Provider, load_catalog
 from harness.core.models import Delivery
 from harness.deliveries import build_delivery
 from harness.errors import SchemaLoadError
+from harness.generation import passthrough
 from harness.generation.compiler import SchemaCompiler
 from harness.generation.regex import UnsupportedPattern, seeded_regex
 from harness.generation.schema import (
@@ -53,11 +54,23 @@ _EXTRA_CHANCE = 0.25  # how often an object whose additionalProperties is a sche
 class VolumeGenerator:
     """Valid payloads and deliveries for one provider at tens of thousands per second, reproducible from a seed."""
 
-    def __init__(self, provider: str | Provider, seed: int = 0, *, catalog: Catalog | None = None) -> None:
+    def __init__(
+        self,
+        provider: str | Provider,
+        seed: int = 0,
+        *,
+        catalog: Catalog | None = None,
+        pass_through_rate: float = 0.0,
+    ) -> None:
         self.provider = provider if isinstance(provider, Provider) else (catalog or load_catalog()).get(provider)
         self.rng = random.Random(seed)
         self._makers: dict[str, Maker] = {}
         self._events = self.provider.ordinary_events
+        # The share of events carrying one unusual value a person typed (NUL, emoji, RTL marks, 10 KB, 2^53+1) in a
+        # free-text field the profile names; 0 turns it off.
+        self.pass_through_rate = pass_through_rate
+        self._pass_fields = passthrough.fields_of(self.provider.pass_through)
+        self._pass_valid: dict[tuple[str, str, str], bool] = {}
 
     def _maker(self, event: str) -> Maker:
         maker = self._makers.get(event)
@@ -68,6 +81,8 @@ class VolumeGenerator:
             fix = compile_invariants(schema)
             if fix is not None:
                 maker = _fixed(maker, fix)  # the provider's cross-field facts (x-invariants)
+            if self.pass_through_rate > 0 and self._pass_fields:
+                maker = self._passing(event, maker)
             self._makers[event] = maker
         return maker
 
@@ -111,6 +126,27 @@ class VolumeGenerator:
             pairs = list(self.events(per, event, now=clock))
             payload: Any = [p for _, p in pairs] if batch else pairs[0][1]
             yield build_delivery(self.provider, payload, event_types=[t for t, _ in pairs], rng=self.rng, now=clock)
+
+    def _passing(self, event: str, make: Maker) -> Maker:
+        """``make`` with one pass-through value put in at the configured rate, where it keeps the event valid."""
+        rate, fields, valid = self.pass_through_rate, self._pass_fields, self._pass_valid
+
+        def made(rng: random.Random, now: float) -> Any:
+            value = make(rng, now)
+            if rng.random() >= rate:
+                return value
+            chosen = passthrough.pick(fields, value, rng)
+            if chosen is None:
+                return value
+            field, kind = chosen
+            candidate = passthrough.with_value(value, field, kind)
+            key = (event, field.pointer, kind)
+            ok = valid.get(key)
+            if ok is None:
+                ok = valid[key] = not self.provider.schema_errors(event, candidate)
+            return candidate if ok else value
+
+        return made
 
 
 _mixed_batch_size = batch_size  # the parameter of deliveries() shadows the name

@@ -444,6 +444,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
         reply_schema=_read_json(_inside(folder, reply["schema"], "reply schema", profile_path)) if reply else None,
         assumptions=raw["assumptions"],
         encodings={name: dict(spec) for name, spec in raw.get("encodings", {}).items()},
+        pass_through=tuple(dict(item) for item in raw.get("pass_through", ())),
         root=folder,
         registry=registry,
         raw=raw,

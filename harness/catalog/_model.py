@@ -263,6 +263,7 @@ class Provider:
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
     subscription: tuple[str, ...] = ()  # the event types the endpoint subscribes to (--event); () for all
     encodings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> content_type, form_field
+    pass_through: tuple[Mapping[str, Any], ...] = ()  # free-text fields copied from end users (pointer, add, numbers)
 
     @property
     def ordinary_events(self) -> list[str]:

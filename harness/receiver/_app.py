@@ -226,6 +226,8 @@ class ReceiverApp:
                         raise Rejected(400, f"unknown field {extra}")
             elif strict:
                 raise Rejected(400, f"unknown event type {event.event_type!r}")
+            if self.behaviour.refuse_nul and "\\u0000" in json.dumps(item):
+                raise Rejected(400, 'invalid byte sequence for encoding "UTF8": 0x00 (the whole delivery refused)')
             if event.key is None:
                 if check_schema:
                     raise Rejected(400, f"no usable idempotency key at {self.provider.idempotency_key.describe()}")

@@ -49,6 +49,7 @@ class Facts:
     rotation: bool = False
     batch: bool = False
     timestamped: bool = False
+    pass_through: bool = False
 
     @classmethod
     def of(cls, provider: Provider, credentials: Credentials | None = None) -> Facts:
@@ -64,6 +65,7 @@ class Facts:
             rotation=any(getattr(scheme_for(provider, s), "extra_keys_supported", False) for s in active),
             batch=provider.body.shape == "batch",
             timestamped=any(scheme_for(provider, s).timestamped for s in active),
+            pass_through=bool(provider.pass_through),
         )
 
     def applicable_checks(self) -> frozenset[str]:
@@ -75,6 +77,7 @@ class Facts:
             "reply-format": not self.reply,
             "verifies-raw-body": not self.signs_body,
             "accepts-rotated-secret": not self.rotation,
+            "accepts-pass-through-content": not self.pass_through,
         }
         return frozenset(c for c in CHECK_IDS if not skipped.get(c, False))
 
@@ -103,6 +106,7 @@ class Behaviour:
     int_timestamp_first: bool = False  # True: int() the signed timestamp before verifying; ValueError escapes: 500
     legacy_signature: bool = False  # True: verify only a legacy companion signature (GitHub's SHA-1 X-Hub-Signature)
     subscribed_only: bool = False  # True: 404 to event types it has no handler for (Bolt's "unhandled request")
+    refuse_nul: bool = False  # True: text with U+0000 fails the insert (as PostgreSQL's text does): 400, whole batch
 
 
 MODES: dict[str, Behaviour] = {
@@ -206,6 +210,14 @@ _BUG_LIST = [
         None,
         Behaviour(int_timestamp_first=True),
         lambda f: f.timestamped,
+    ),
+    Bug(
+        "refuses-nul-text",
+        "each event is inserted as PostgreSQL text, which refuses U+0000; the exception answers 400 for the whole "
+        "delivery, so one event with a NUL a person typed refuses the batch it came in",
+        frozenset({"sendgrid", "github", "slack"}),
+        Behaviour(refuse_nul=True),
+        lambda f: f.pass_through,
     ),
     Bug(
         "accepts-invalid",
