@@ -22,6 +22,7 @@ from harness.cli._options import (
     positive_number,
 )
 from harness.credentials import CREDENTIAL_FIELDS
+from harness.generation.passthrough import DEFAULT_RATE as PASS_THROUGH_RATE
 
 __all__ = ["register", "run"]
 
@@ -98,6 +99,14 @@ def register(sub: Any) -> None:
         default=2000,
         metavar="N",
         help="look up at most N delivered events with the probe, a seeded sample (default 2000; 0: every one)",
+    )
+    parser.add_argument(
+        "--pass-through-rate",
+        type=fraction,
+        default=None,
+        metavar="FRACTION",
+        help="share of events carrying one unusual value a person typed (NUL, emoji, RTL marks, 10 KB, 2^53+1) in a "
+        "field the profile names (default 0.01; 0: off)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     policy = parser.add_argument_group("retry policy overrides (default: the provider's profile)")
@@ -235,6 +244,7 @@ def run(args: argparse.Namespace) -> int:
             probe_sample=args.probe_sample,
             probe_progress=probe_progress,
             network=settings.network,
+            pass_through_rate=PASS_THROUGH_RATE if args.pass_through_rate is None else args.pass_through_rate,
         )
     finally:
         close_bar()

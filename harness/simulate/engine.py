@@ -82,6 +82,7 @@ class SimConfig:
     monotonic: Callable[[], float] = time.monotonic  # the real-time budget and --time-scale read this
     workload: Workload | None = None
     batch: bool = True  # batch providers (SendGrid) batch the ``event_count`` events per flush interval
+    pass_through_rate: float = 0.0  # share of events with one unusual user-typed value (NUL, emoji, ...); 0: none
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -642,7 +643,7 @@ class DeliveryFactory:
         self.config = config
         self.policy = policy
         self.workload = workload
-        self.generator = VolumeGenerator(config.provider, seed=config.seed)
+        self.generator = VolumeGenerator(config.provider, seed=config.seed, pass_through_rate=config.pass_through_rate)
         self.built: dict[int, Delivery] = {}
         self.first_signed: dict[int, Delivery] = {}
         provider = config.provider
