@@ -23,7 +23,8 @@ def _verify(msg_id: str, timestamp: str, body: bytes, signatures: str) -> bool:
     signed = f"{msg_id}.{timestamp}.".encode() + body
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
     candidates = [part.partition(",")[2] for part in signatures.split() if part.startswith("v1,")]
-    return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
+    # bytes, not str: compare_digest raises on a non-ASCII str, and anyone can send one in a header
+    return any(hmac.compare_digest(expected.encode(), candidate.encode()) for candidate in candidates)
 
 
 @app.post("/webhooks/standard")

@@ -23,7 +23,8 @@ def github() -> tuple[str, int]:
     """Verify, parse, de-duplicate on X-GitHub-Delivery, then acknowledge."""
     body = request.get_data()
     expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(request.headers.get("X-Hub-Signature-256", ""), expected):
+    given = request.headers.get("X-Hub-Signature-256", "").encode()  # bytes: a forged header may be any text
+    if not hmac.compare_digest(given, expected.encode()):
         abort(401)
     try:
         payload = json.loads(body)

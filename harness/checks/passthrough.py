@@ -59,7 +59,7 @@ def _one(
 
 
 @check(
-    "accepts-pass-through-content",
+    "accepts-pass-through",
     "Text people typed (NUL, emoji, right-to-left marks, 10 KB, integers beyond 2^53) gets a 2xx",
     12,
     _applies,
@@ -85,7 +85,7 @@ def accepts_pass_through_content(ctx: CheckContext) -> tuple[list[ContractViolat
         )
         out.append(
             ctx.violation(
-                "accepts-pass-through-content",
+                "accepts-pass-through",
                 f"A valid {delivery.event_types[0]!r} delivery with {kind} in {pointer} was refused",
                 "a 2xx: the provider forwards what people typed, unchanged",
                 signed,

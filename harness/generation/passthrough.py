@@ -3,7 +3,7 @@
 A provider forwards it as it came, so it is provider-sends like any other delivery: NUL characters, emoji,
 right-to-left marks, 10 KB strings and, where the field takes numbers, integers beyond 2^53. Profiles name the fields
 (``pass_through``); the volume generator puts one such value into a valid event at a realistic rate, and the
-``accepts-pass-through-content`` check sends one of each kind.
+``accepts-pass-through`` check sends one of each kind.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ class Facts:
             "reply-format": not self.reply,
             "verifies-raw-body": not self.signs_body,
             "accepts-rotated-secret": not self.rotation,
-            "accepts-pass-through-content": not self.pass_through,
+            "accepts-pass-through": not self.pass_through,
         }
         return frozenset(c for c in CHECK_IDS if not skipped.get(c, False))
 
