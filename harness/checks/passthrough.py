@@ -64,7 +64,7 @@ def _one(
     12,
     _applies,
     category="acceptance",
-    bugs=("refuses-nul-text",),
+    bugs=("refuses-nul-text", "reserialised-signature"),
     sends=PROVIDER_SENDS,
     gated=True,
 )
