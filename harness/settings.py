@@ -12,6 +12,7 @@ import os
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -77,9 +78,12 @@ class RunConfig:
             object.__setattr__(self, "seed", random.SystemRandom().randrange(2**32))
 
     def resolved_catalog(self) -> Catalog:
-        """The given catalog, or the one ``schemas_dir`` and the file's overrides make (a Session loads it once)."""
-        if self.catalog is not None:
-            return self.catalog
+        """The given catalog, or the one ``schemas_dir`` and the file's overrides make (loaded once)."""
+        return self.catalog if self.catalog is not None else self._loaded_catalog
+
+    @cached_property
+    def _loaded_catalog(self) -> Catalog:
+        """A value derived from the settings, computed on first use (the settings themselves never change)."""
         from harness.catalog import load_catalog
         from harness.errors import SchemaLoadError
 

@@ -30,6 +30,7 @@ __all__ = [
     "env_text",
     "for_command",
     "for_pytest",
+    "markdown_table",
     "parse_header",
     "resolve_values",
 ]
@@ -505,6 +506,26 @@ def config_schema() -> dict[str, Any]:
         "oneOf": [{k: v for k, v in properties["checks"].items() if k != "description"}, severities],
     }
     return properties
+
+
+def markdown_table() -> str:
+    """The key table of ``docs/config.md``: every setting, how each front end spells it, and where it applies."""
+    rows = [
+        "| key | type | option | environment variable | commands | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        key = f"`{s.name}`" if s.config else f"({s.name}: no key)"
+        spellings = [f"argument ({', '.join(sorted(s.positional))})"] if s.positional else []
+        spellings += [f"`{s.option}`"] if s.commands else []
+        option = " or ".join(spellings)
+        if s.pytest:
+            option += f"{', ' if option else ''}`{s.pytest_option}`, ini `{s.ini}`"
+        commands = ", ".join(sorted(s.commands | s.positional))
+        default = f" Default: {s.default}." if s.default not in (None, False) else ""
+        meaning = f"{s.help[:1].upper()}{s.help[1:].rstrip('.')}.{default}" + (f" {s.doc}" if s.doc else "")
+        rows.append(f"| {key} | {s.type.doc} | {option} | `{s.env_var}` | {commands} | {meaning} |")
+    return "\n".join(rows)
 
 
 def env_text(value: Any) -> str:
