@@ -124,13 +124,16 @@ def fraction(text: str) -> float:
 
 
 def seconds(text: str, *, what: str, high: float, positive: bool = False) -> float:
-    """A duration (``250ms``, ``90s``, ``2h30m`` or bare seconds) checked to be finite and within ``0..high``."""
-    from harness.simulate.outages import parse_span  # here: the simulate package is not needed to start the CLI
+    """A duration (``250ms``, ``90s``, ``2h30m`` or bare seconds) checked to be finite and within ``0..high``.
+
+    The one duration parser (``harness.core.durations``) reads it, as it reads every setting's duration.
+    """
+    from harness.core.durations import parse_duration
 
     if positive and text.strip().startswith("-"):
         raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must be positive")
     try:
-        value = parse_span(text, what=what)
+        value = parse_duration(text, what=what)
     except UsageError as exc:
         raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
     if positive and value == 0:
