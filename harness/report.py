@@ -32,6 +32,7 @@ __all__ = [
     "render_blocked",
     "render_check_failure",
     "render_failures",
+    "library_warnings",
     "render_library_warnings",
     "render_outcome",
     "render_summary",
