@@ -1,0 +1,99 @@
+"""A provider's event types as a V4 pact of asynchronous messages, built with pact-python."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.catalog import Provider
+from harness.errors import UsageError
+from harness.pact._metadata import ThrowawaySigner, header_pattern
+from harness.pact._rules import body_contract
+from harness.pact._support import pact_python
+
+__all__ = ["EVENT_TYPE_COMMENT", "build_pact", "example_payload", "export_pact", "provider_states"]
+
+EVENT_TYPE_COMMENT = "eventType"  # the interaction's comment naming the provider's event type
+
+
+def example_payload(provider: Provider, event: str) -> Any:
+    """A realistic payload of ``event``: its first valid catalog sample, else a generated one."""
+    for sample in provider.event(event).samples:
+        if not provider.schema_errors(event, sample):
+            return sample
+    from harness.volume import VolumeGenerator
+
+    return VolumeGenerator(provider, seed=0).payload(event)
+
+
+def provider_states(provider: Provider, event: str) -> list[str]:
+    """Provider states named after the profile's lifecycle steps that send ``event`` (none when it has none)."""
+    lifecycles = getattr(provider, "lifecycles", None) or provider.raw.get("lifecycles") or {}
+    states: list[str] = []
+    items = lifecycles.items() if isinstance(lifecycles, Mapping) else enumerate(lifecycles)
+    for name, lifecycle in items:
+        steps = lifecycle.get("steps", []) if isinstance(lifecycle, Mapping) else lifecycle
+        label = lifecycle.get("name", name) if isinstance(lifecycle, Mapping) else name
+        for number, step in enumerate(steps if isinstance(steps, list) else [], start=1):
+            sent = step.get("event") if isinstance(step, Mapping) else step
+            if sent == event:
+                state = step.get("state") if isinstance(step, Mapping) else None
+                states.append(str(state or f"{label} lifecycle, step {number}: {event}"))
+    return states
+
+
+def _events(provider: Provider, events: Sequence[str] | None) -> list[str]:
+    if not events:
+        return provider.ordinary_events
+    for name in events:
+        provider.event(name)  # an unknown one is a usage error listing the known ones
+    return list(dict.fromkeys(events))
+
+
+def build_pact(provider: Provider, consumer: str, events: Sequence[str] | None = None) -> Any:
+    """A pact-python ``Pact`` (V4) with one asynchronous message interaction per event type of ``provider``."""
+    if not consumer.strip():
+        raise UsageError("The consumer name is empty: give --consumer NAME.")
+    pact = pact_python()
+    from pact import match
+
+    built = pact.Pact(consumer, provider.id).with_specification("V4")
+    with ThrowawaySigner(provider) as signer:
+        for event in _events(provider, events):
+            payload = example_payload(provider, event)
+            contract = body_contract(provider, event, payload)
+            interaction = built.upon_receiving(f"a {provider.id} {event} webhook", "Async")
+            for state in provider_states(provider, event):
+                interaction.given(state)
+            interaction.with_body(json.dumps(contract.body), provider.content_type)
+            if contract.rules:
+                interaction.with_matching_rules({"body": contract.rules})
+            metadata: dict[str, Any] = {"contentType": provider.content_type}
+            if provider.event_type.where == "header":
+                metadata[provider.event_type.name] = event
+            batch = [payload] if provider.body.shape == "batch" else payload
+            for name, value in signer.auth_headers(batch, [event]).items():
+                metadata[name] = match.regex(value, regex=header_pattern(provider, name, value))
+            interaction.with_metadata(metadata)
+            interaction.set_comment(EVENT_TYPE_COMMENT, event)
+            if provider.event(event).description:
+                interaction.add_text_comment(provider.event(event).description)
+            if provider.sources:
+                interaction.add_external_reference("docs", provider.title or provider.id, provider.sources[0])
+    return built
+
+
+def export_pact(provider: Provider, consumer: str, out: str | Path, events: Sequence[str] | None = None) -> Path:
+    """Write the pact for ``consumer`` of ``provider`` into the folder ``out``; return the file's path."""
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--out {folder} is a file; give a folder for the pact.")
+    pact = build_pact(provider, consumer, events)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        pact.write_file(folder, overwrite=True)
+    except (OSError, RuntimeError) as exc:
+        raise UsageError(f"Cannot write the pact to {folder}: {getattr(exc, 'strerror', None) or exc}.") from None
+    return folder / f"{consumer}-{provider.id}.json"
