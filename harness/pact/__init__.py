@@ -5,7 +5,7 @@ pact-python (the ``[pact]`` extra) is imported only when one of these runs; noth
 
 from __future__ import annotations
 
-from harness.pact._export import build_pact, example_payload, export_pact, provider_states
+from harness.pact._export import build_pact, example_payload, export_pact, load_pact, provider_states
 from harness.pact._report import render_result, to_json, to_junit
 from harness.pact._rules import BodyContract, body_contract, required_only
 from harness.pact._support import INSTALL_HINT, PactUnavailable, pact_python
@@ -22,6 +22,7 @@ __all__ = [
     "build_pact",
     "example_payload",
     "export_pact",
+    "load_pact",
     "pact_files",
     "pact_python",
     "provider_states",

@@ -13,7 +13,7 @@ from harness.pact._metadata import ThrowawaySigner, header_pattern
 from harness.pact._rules import body_contract
 from harness.pact._support import pact_python
 
-__all__ = ["EVENT_TYPE_COMMENT", "build_pact", "example_payload", "export_pact", "provider_states"]
+__all__ = ["EVENT_TYPE_COMMENT", "build_pact", "example_payload", "export_pact", "load_pact", "provider_states"]
 
 EVENT_TYPE_COMMENT = "eventType"  # the interaction's comment naming the provider's event type
 
@@ -97,3 +97,44 @@ def export_pact(provider: Provider, consumer: str, out: str | Path, events: Sequ
     except (OSError, RuntimeError) as exc:
         raise UsageError(f"Cannot write the pact to {folder}: {getattr(exc, 'strerror', None) or exc}.") from None
     return folder / f"{consumer}-{provider.id}.json"
+
+
+def load_pact(path: str | Path) -> Any:
+    """A pact-python ``Pact`` rebuilt from a V4 message pact file (an exported one, perhaps edited by its consumer).
+
+    A consumer test feeds its messages to the handler with ``pact.verify(handler, "Async")`` and writes the pact it
+    publishes with ``pact.write_file``.
+    """
+    pact = pact_python()
+    source = Path(path)
+    try:
+        doc = json.loads(source.read_text(encoding="utf-8"))
+        consumer, provider = doc["consumer"]["name"], doc["provider"]["name"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{source} is not a readable pact file ({exc}).") from None
+    built = pact.Pact(consumer, provider).with_specification("V4")
+    for entry in doc.get("interactions", []):
+        if entry.get("type") != "Asynchronous/Messages":
+            continue
+        interaction = built.upon_receiving(entry["description"], "Async")
+        for state in entry.get("providerStates", []):
+            interaction.given(state["name"], state.get("params") or None)
+        contents = entry.get("contents", {})
+        body = contents.get("content")
+        interaction.with_body(body if isinstance(body, str) else json.dumps(body), contents.get("contentType"))
+        rules = {k: v for k, v in (entry.get("matchingRules") or {}).items() if k in ("body", "metadata")}
+        if rules:
+            interaction.with_matching_rules(rules)
+        metadata = entry.get("metadata") or {}
+        if metadata:
+            interaction.with_metadata(dict(metadata))
+        comments = entry.get("comments") or {}
+        for group, refs in (comments.get("references") or {}).items():
+            for name, value in refs.items():
+                interaction.add_external_reference(group, name, value)
+        for text in comments.get("text") or []:
+            interaction.add_text_comment(text)
+        for key, value in comments.items():
+            if key not in ("references", "text", "testname"):
+                interaction.set_comment(key, value)
+    return built

@@ -24,7 +24,13 @@ __all__ = ["DATE", "ISO_8601", "BodyContract", "body_contract", "pact_path", "re
 ISO_8601 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$"
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 _FORMATS = {"date-time": ISO_8601, "date": DATE}
-_EXAMPLES = {"date-time": "2024-01-01T00:00:00Z", "date": "2024-01-01"}
+_EXAMPLES = {
+    "date-time": "2024-01-01T00:00:00Z",
+    "date": "2024-01-01",
+    "email": "someone@example.com",
+    "uri": "https://example.com/",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NOT_IN_RUST = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")  # lookaround and back references: Pact's engine lacks them
 _META = re.compile(r"[\\.^$|?*+()\[\]{}]")
@@ -232,7 +238,7 @@ def _scalar(schema: Mapping[str, Any], kind: str) -> tuple[dict[str, Any] | None
         form = schema.get("format")
         if form in _FORMATS:
             return {"match": "regex", "regex": _FORMATS[form]}, _EXAMPLES[form]
-        return {"match": "type"}, "text"
+        return {"match": "type"}, _EXAMPLES.get(str(form), "text")
     if kind == "integer":
         return {"match": "integer"}, int(schema.get("minimum", 0))
     if kind == "number":
