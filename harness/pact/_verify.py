@@ -336,7 +336,8 @@ def _judge(planned: list[_Planned], outcome: Mapping[str, Any]) -> None:
     for index, counts in tallies.items():
         result = planned[index].result
         result.status = "failed"
-        result.findings.extend(Finding(place, reason, n) for place, (reason, n) in counts.items())
+        found = [Finding(place, reason, n) for place, (reason, n) in counts.items()]
+        result.findings.extend(sorted(found, key=lambda f: (-f.examples, f.field)))  # Pact's order is a hash map's
 
 
 def _tally(counts: dict[str, tuple[str, int]], place: str, reason: str) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _pacts import signature, type_rule, write
 
 from harness import Credentials, sign, verify
 from harness.cli import main
 from harness.pact import load_pact
+from tests.pact_bridge._pacts import signature, type_rule, write
 
 SECRET = "whsec_round_trip_secret"
 ROUND_TRIP = {"stripe": ["invoice.paid", "customer.created"], "github": ["push", "issues"], "sendgrid": ["bounce"]}
