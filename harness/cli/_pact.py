@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from harness.cli._options import add_catalog_options, catalog_from_args, non_negative_int, positive_int
+from harness.cli._options import add_catalog_options, bounded_int, catalog_from_args, non_negative_int
 
 __all__ = ["register", "run"]
 
@@ -43,7 +43,10 @@ def register(sub: Any) -> None:
         "--provider", metavar="ID", help="catalog provider to verify against (default: the pact's provider name)"
     )
     verify.add_argument(
-        "--examples", type=positive_int, default=20, help="provider examples per interaction (default 20)"
+        "--examples",
+        type=bounded_int(1000, 1),
+        default=20,
+        help="provider examples per interaction (1..1000, default 20)",
     )
     verify.add_argument("--seed", type=non_negative_int, default=None, help="seed (printed on every run)")
     verify.add_argument("--report", metavar="PATH", help="write a JSON report")

@@ -3,8 +3,9 @@
 Pact has no optional keys (every key of the expected body must be in the actual one) and extra actual keys are
 fine, so the body keeps only what the schema requires; a value that may be an object or null, a value of several
 shapes, or any value at all is left out, since Pact can express none of them. The rules: a regex for a ``pattern``
-or an ``enum`` of strings, ISO 8601 for ``date-time``, type matchers for open values, ``min``/``max`` for arrays, and
-``null`` joined with OR where the schema allows it.
+(Pact matches a regex against the whole string, JSON Schema anywhere in it) or an ``enum`` of strings, ISO 8601
+for ``date-time``, type matchers for open values, ``min``/``max`` for arrays, and ``null`` joined with OR where the
+schema allows it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from referencing._core import Resolver
 from harness.catalog import Provider
 from harness.generation.schema import branches, kinds, resolve
 
-__all__ = ["DATE", "ISO_8601", "BodyContract", "body_contract", "pact_path", "required_only"]
+__all__ = ["DATE", "ISO_8601", "BodyContract", "body_contract", "full_match", "pact_path", "required_only"]
 
 ISO_8601 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$"
 DATE = r"^\d{4}-\d{2}-\d{2}$"
@@ -32,7 +33,6 @@ _EXAMPLES = {
     "uuid": "00000000-0000-4000-8000-000000000000",
 }
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_NOT_IN_RUST = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P=")  # lookaround and back references: Pact's engine lacks them
 _META = re.compile(r"[\\.^$|?*+()\[\]{}]")
 _DROP = object()
 
@@ -119,6 +119,13 @@ def _json_kind(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     return "array" if isinstance(value, list) else "object"
+
+
+def full_match(pattern: str) -> str:
+    """A JSON Schema ``pattern`` (found anywhere in the string) as a Pact regex (Pact matches the whole string)."""
+    head = "" if pattern.startswith("^") else r"[\s\S]*"
+    tail = "" if pattern.endswith("$") and not pattern.endswith("\\$") else r"[\s\S]*"
+    return f"{head}(?:{pattern}){tail}" if head or tail else pattern
 
 
 def _escape(text: str) -> str:
@@ -233,8 +240,8 @@ def _scalar(schema: Mapping[str, Any], kind: str) -> tuple[dict[str, Any] | None
     """The matcher for a string, number or boolean node, and an example it accepts (for a null example)."""
     if kind == "string":
         pattern = schema.get("pattern")
-        if isinstance(pattern, str) and not _NOT_IN_RUST.search(pattern):
-            return {"match": "regex", "regex": pattern}, _example_of(pattern)
+        if isinstance(pattern, str):
+            return {"match": "regex", "regex": full_match(pattern)}, _example_of(pattern)
         form = schema.get("format")
         if form in _FORMATS:
             return {"match": "regex", "regex": _FORMATS[form]}, _EXAMPLES[form]

@@ -100,8 +100,12 @@ def _load(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path} is not JSON: {exc}.") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("provider"), Mapping):
         raise UsageError(f"{path} is not a pact file: it names no provider.")
-    if not isinstance(doc.get("interactions", doc.get("messages")), list):
+    interactions = doc.get("interactions", doc.get("messages"))
+    if not isinstance(interactions, list):
         raise UsageError(f"{path} is not a pact file: it has no interactions.")
+    for number, interaction in enumerate(interactions, start=1):
+        if not isinstance(interaction, dict):
+            raise UsageError(f"{path}: interaction {number} is not a JSON object.")
     return doc
 
 
@@ -116,7 +120,7 @@ def _contents(interaction: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
     if isinstance(body, str):
         with contextlib.suppress(ValueError):
             body = json.loads(body)
-    metadata = interaction.get("metadata") or {}
+    metadata = interaction.get("metadata") or interaction.get("metaData") or {}
     return body, dict(metadata) if isinstance(metadata, Mapping) else {}
 
 
@@ -266,6 +270,19 @@ def _quiet() -> Iterator[None]:
             os.close(copy)
 
 
+def _as_v4(interaction: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a message interaction in V4's form (a V3 message pact's ``messages`` entry converted)."""
+    copy = {k: v for k, v in interaction.items() if k not in ("key", "_id", "interactionMarkup")}
+    if "type" in copy:
+        return copy
+    metadata = copy.get("metadata") or copy.pop("metaData", None) or {}
+    copy["type"] = _ASYNC
+    copy["metadata"] = metadata
+    content_type = _header(metadata, "contentType") or "application/json"
+    copy["contents"] = {"content": copy.get("contents"), "contentType": content_type, "encoded": False}
+    return copy
+
+
 def _run_verifier(planned: list[_Planned], folder: Path) -> dict[str, Any]:
     """One Pact verification over every example of every verifiable interaction; its JSON results."""
     pact = pact_python()
@@ -276,7 +293,7 @@ def _run_verifier(planned: list[_Planned], folder: Path) -> dict[str, Any]:
             continue
         result = item.result
         for number, (body, metadata) in enumerate(item.bodies):
-            copy = {k: v for k, v in item.interaction.items() if k not in ("key", "_id", "interactionMarkup")}
+            copy = _as_v4(item.interaction)
             name = f"{index}:{result.description}{_SEP}{number}]"
             copy["description"] = name
             copy["pending"] = False

@@ -41,6 +41,7 @@ def _heavy_modules_after(*argv: str) -> list[str]:
         ("receiver", "--help"),
         ("generate", "--help"),
         ("keygen", "--help"),
+        ("pact", "verify", "--help"),
     ],
     ids=" ".join,
 )

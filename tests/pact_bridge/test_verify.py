@@ -216,3 +216,44 @@ def test_without_the_extra_pact_commands_exit_2_naming_it(
     code, out, err = run(capsys, *argv)
     assert (code, out) == (2, "")
     assert err == "webhook-harness: error: Pact support needs pact-python 4: pip install 'webhook-harness[pact]'\n"
+
+
+def test_a_v3_message_pact_is_verified_and_a_fixed_signature_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pact import Pact
+
+    pact = Pact("legacy", "stripe").with_specification("V3")
+    (
+        pact.upon_receiving("an invoice was paid", "Async")
+        .with_body(json.dumps({"type": "invoice.paid"}), "application/json")
+        .with_metadata({"Stripe-Signature": "t=1,v1=00"})
+    )  # fmt: skip
+    pact.write_file(tmp_path)
+    assert "messages" in json.loads((tmp_path / "legacy-stripe.json").read_text())
+    code, out, _ = run(capsys, "verify", str(tmp_path), "--examples", "3", "--seed", "4")
+    assert code == 1
+    assert "  - metadata Stripe-Signature: a fixed value; stripe signs each delivery afresh (match it by regex)" in out
+
+
+def test_pacts_judge_patterns_on_the_whole_value_as_json_schema_does_anywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exported = tmp_path / "teams"  # Teams' mention pattern (<at>...</at>) is not anchored
+    assert run(capsys, "export", "teams", "--consumer", "bot", "--out", str(exported))[0] == 0
+    rules = json.dumps(json.loads((exported / "bot-teams.json").read_text())["interactions"])
+    assert r"[\\s\\S]*(?:<at>" in rules
+    code, out, _ = run(capsys, "verify", str(exported), "--examples", "5", "--seed", "2")
+    assert code == 0, out
+
+
+def test_an_interaction_that_is_not_an_object_or_too_many_examples_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pact.json"
+    path.write_text(json.dumps({"provider": {"name": "stripe"}, "interactions": [None]}))
+    code, _, err = run(capsys, "verify", str(path))
+    assert code == 2 and "interaction 1 is not a JSON object" in err and err.count("\n") == 1
+    with pytest.raises(SystemExit) as exit_info:
+        main(["pact", "verify", str(path), "--examples", "1001"])
+    assert exit_info.value.code == 2 and "--examples" in capsys.readouterr().err
