@@ -28,20 +28,33 @@ def example_payload(provider: Provider, event: str) -> Any:
     return VolumeGenerator(provider, seed=0).payload(event)
 
 
-def provider_states(provider: Provider, event: str) -> list[str]:
-    """Provider states named after the profile's lifecycle steps that send ``event`` (none when it has none)."""
-    lifecycles = getattr(provider, "lifecycles", None) or provider.raw.get("lifecycles") or {}
-    states: list[str] = []
-    items = lifecycles.items() if isinstance(lifecycles, Mapping) else enumerate(lifecycles)
-    for name, lifecycle in items:
-        steps = lifecycle.get("steps", []) if isinstance(lifecycle, Mapping) else lifecycle
-        label = lifecycle.get("name", name) if isinstance(lifecycle, Mapping) else name
-        for number, step in enumerate(steps if isinstance(steps, list) else [], start=1):
-            sent = step.get("event") if isinstance(step, Mapping) else step
+def provider_states(provider: Provider, event: str) -> list[tuple[str, dict[str, Any]]]:
+    """Provider states named after the profile's lifecycle steps that send ``event``, each with the state it expects."""
+    found = []
+    for name, steps in _lifecycles(provider):
+        for number, (sent, expect) in enumerate(steps, start=1):
             if sent == event:
-                state = step.get("state") if isinstance(step, Mapping) else None
-                states.append(str(state or f"{label} lifecycle, step {number}: {event}"))
-    return states
+                state = f"{name} lifecycle, step {number} of {len(steps)}: {event}"
+                found.append((state, dict(expect) if isinstance(expect, Mapping) else {}))
+    return found
+
+
+def _lifecycles(provider: Provider) -> list[tuple[str, list[tuple[Any, Any]]]]:
+    """Each lifecycle's name and its steps' (event, expected state), from the profile's ``lifecycles``."""
+    raw = provider.raw.get("lifecycles")
+    if isinstance(raw, Mapping):
+        return [
+            (str(name), [(s.get("event"), s.get("expect")) for s in body.get("steps", []) if isinstance(s, Mapping)])
+            for name, body in raw.items()
+            if isinstance(body, Mapping)
+        ]
+    model = getattr(provider, "lifecycles", None)  # the catalog's parsed lifecycles, where it has them
+    if isinstance(model, Mapping):
+        return [
+            (str(getattr(body, "name", name)), [(s.event, s.expect) for s in getattr(body, "steps", ())])
+            for name, body in model.items()
+        ]
+    return []
 
 
 def _events(provider: Provider, events: Sequence[str] | None) -> list[str]:
@@ -65,8 +78,8 @@ def build_pact(provider: Provider, consumer: str, events: Sequence[str] | None =
             payload = example_payload(provider, event)
             contract = body_contract(provider, event, payload)
             interaction = built.upon_receiving(f"a {provider.id} {event} webhook", "Async")
-            for state in provider_states(provider, event):
-                interaction.given(state)
+            for state, expect in provider_states(provider, event):
+                interaction.given(state, expect or None)
             interaction.with_body(json.dumps(contract.body), provider.content_type)
             if contract.rules:
                 interaction.with_matching_rules({"body": contract.rules})

@@ -320,7 +320,6 @@ def _run_verifier(planned: list[_Planned], folder: Path) -> dict[str, Any]:
         for number, key in enumerate(by_pact):
             if key[1] == provider:
                 verifier.add_source(folder / f"pact-{number}.json")
-        os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
         with _quiet():
             try:
                 verifier.verify()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -12,7 +13,7 @@ import pytest
 
 from harness.catalog import load_catalog
 from harness.cli import main
-from harness.pact import body_contract, provider_states, required_only
+from harness.pact import body_contract, export_pact, provider_states, required_only
 from harness.pact._metadata import ThrowawaySigner, header_pattern
 from harness.pact._rules import ISO_8601
 
@@ -128,12 +129,23 @@ def test_signature_patterns_accept_real_signatures_and_reject_fixed_text(provide
         assert not re.fullmatch(pattern, "not a signature!"), (name, pattern)
 
 
-def test_provider_states_come_from_lifecycle_steps() -> None:
+def test_provider_states_come_from_lifecycle_steps(tmp_path: Path) -> None:
     stripe = CATALOG.get("stripe")
-    assert provider_states(stripe, "invoice.paid") == []
-    lifecycles = {"subscription": {"steps": [{"event": "customer.created"}, {"event": "invoice.paid"}]}}
-    with_life = dataclasses.replace(stripe, raw={**stripe.raw, "lifecycles": lifecycles})
-    assert provider_states(with_life, "invoice.paid") == ["subscription lifecycle, step 2: invoice.paid"]
+    steps = [{"event": "customer.created"}, {"event": "invoice.paid", "expect": {"status": "paid"}}]
+    with_life = dataclasses.replace(stripe, raw={**stripe.raw, "lifecycles": {"billing": {"steps": steps}}})
+    assert provider_states(with_life, "invoice.paid") == [
+        ("billing lifecycle, step 2 of 2: invoice.paid", {"status": "paid"})
+    ]
+    without = dataclasses.replace(stripe, raw={k: v for k, v in stripe.raw.items() if k != "lifecycles"})
+    if not getattr(without, "lifecycles", None):
+        assert provider_states(without, "invoice.paid") == []
+    export_pact(with_life, "shop", tmp_path, ["invoice.paid", "customer.created"])
+    doc = json.loads((tmp_path / "shop-stripe.json").read_text())
+    states = {i["comments"]["eventType"]: i["providerStates"] for i in doc["interactions"]}
+    assert states == {
+        "customer.created": [{"name": "billing lifecycle, step 1 of 2: customer.created"}],
+        "invoice.paid": [{"name": "billing lifecycle, step 2 of 2: invoice.paid", "params": {"status": "paid"}}],
+    }
 
 
 def test_unknown_event_type_or_provider_is_a_one_line_usage_error(
@@ -149,3 +161,60 @@ def test_unknown_event_type_or_provider_is_a_one_line_usage_error(
     assert "is a file" in capsys.readouterr().err
     assert main(["pact", "export", "stripe", "--consumer", " ", "--out", str(tmp_path)]) == 2
     assert "consumer name is empty" in capsys.readouterr().err
+
+
+def _judge(pact_file: Path, bodies: dict[str, Any]) -> dict[str, list[str]]:
+    """For each named body, the body paths Pact's own engine rejects when it is sent for the pact's one interaction.
+
+    One verification: the interaction is copied once per body, each copy answered with its body.
+    """
+    from pact import Verifier
+
+    from harness.pact._verify import _quiet
+
+    doc = json.loads(pact_file.read_text())
+    (interaction,) = doc["interactions"]
+    doc["interactions"] = [{**interaction, "description": name} for name in bodies]
+    many = pact_file.with_name("many.json")
+    many.write_text(json.dumps(doc))
+    kind = CATALOG.get("stripe").content_type
+
+    def produce(name: str) -> dict[str, Any]:
+        return {"contents": json.dumps(bodies[name]).encode(), "metadata": {"contentType": kind}, "content_type": kind}
+
+    verifier = Verifier("stripe", host="127.0.0.1").message_handler(produce).add_source(many)
+    with _quiet(), contextlib.suppress(RuntimeError):
+        verifier.verify()
+    judged = {}
+    for result in verifier.results["interactionResults"]:
+        found = (result.get("mismatch") or {}).get("mismatches", [])
+        assert all(m["type"] in ("BodyMismatch", "MetadataMismatch") for m in found), found
+        judged[result["description"]] = sorted({m["path"] for m in found if m["type"] == "BodyMismatch"})
+    return judged
+
+
+def test_the_exported_pact_accepts_what_stripe_may_send_and_nothing_it_never_sends(tmp_path: Path) -> None:
+    export(tmp_path, "stripe", "invoice.paid")
+    stripe = CATALOG.get("stripe")
+    sample = stripe.event("invoice.paid").samples[0]
+
+    def changed(pointer: str, value: Any) -> Any:
+        body = json.loads(json.dumps(sample))
+        *parents, last = pointer.strip("/").split("/")
+        target = body
+        for key in parents:
+            target = target[key]
+        target[last] = value
+        return body
+
+    bodies = {
+        "sample": sample,
+        "required only": required_only(stripe, "invoice.paid", sample),
+        "$.api_version": changed("/api_version", "1999-01-01"),  # not in the enum
+        "$.id": changed("/id", "evt_short"),  # breaks the pattern
+        "$.created": changed("/created", "1700000000"),  # a string for an integer
+        "$.data.object.currency": changed("/data/object/currency", "doubloons"),
+        "$.data.object.status": changed("/data/object/status", "open"),  # const paid
+    }
+    judged = _judge(tmp_path / "shop-stripe.json", bodies)
+    assert judged == {name: [] if name[0] != "$" else [name] for name in bodies}
