@@ -5,7 +5,7 @@ fine, so the body keeps only what the schema requires; a value that may be an ob
 shapes, or any value at all is left out, since Pact can express none of them. The rules: a regex for a ``pattern``
 (Pact matches a regex against the whole string, JSON Schema anywhere in it) or an ``enum`` of strings, ISO 8601
 for ``date-time``, type matchers for open values, ``min``/``max`` for arrays, and ``null`` joined with OR where the
-schema allows it.
+schema allows it. A batch (SendGrid) is an array that contains an event of the type among any others.
 """
 
 from __future__ import annotations
@@ -58,15 +58,18 @@ def pact_path(parent: str, key: str | int | None) -> str:
 
 
 def body_contract(provider: Provider, event: str, example: Any) -> BodyContract:
-    """The Pact body of one event type from a valid ``example`` of it (a one-event batch for a batch provider)."""
+    """The Pact body of one event type from a valid ``example`` of it (for a batch provider: a batch holding it)."""
     schema = provider.event(event).schema
     resolver = provider.registry.resolver(base_uri=schema.get("$id", ""))
     contract = BodyContract(None)
     walker = _Walker(contract.rules)
     if provider.body.shape == "batch":
-        item = walker.walk(schema, resolver, example, "$[*]")
-        contract.body = [] if item is _DROP else [item]
-        contract.rules["$"] = _rule({"match": "type", "min": 1})
+        # A batch mixes event types: the pact asks for at least one event of this type among any others.
+        item_rules: dict[str, dict[str, Any]] = {}
+        item = _Walker(item_rules).walk(schema, resolver, example, "$")
+        contract.body = [{} if item is _DROP else item]
+        variant = {"index": 0, "rules": item_rules, "generators": {}}
+        contract.rules["$"] = _rule({"match": "arrayContains", "variants": [variant]})
     else:
         body = walker.walk(schema, resolver, example, "$")
         contract.body = {} if body is _DROP else body

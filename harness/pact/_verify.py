@@ -143,7 +143,7 @@ def _event_of(provider: Provider, interaction: Mapping[str, Any]) -> tuple[str |
         item = body[0] if provider.body.shape == "batch" and isinstance(body, list) and body else body
         value = resolve_pointer(item, where.pointer) if isinstance(item, dict) else MISSING
         if isinstance(value, str):
-            prefix = "$[*]" if provider.body.shape == "batch" else "$"
+            prefix = "$[0]" if provider.body.shape == "batch" else "$"
             return value, prefix + where.pointer.replace("/", ".")
     description = str(interaction.get("description", ""))
     named = [e for e in provider.events if e in description.split() or e == description]
@@ -230,9 +230,11 @@ def _sign_all(planned: list[_Planned], count: int, rng: random.Random) -> None:
             signer = signers.get(provider.id) or signers.setdefault(provider.id, ThrowawaySigner(provider))
             _, expected = _contents(item.interaction)
             for number, payload in enumerate(_examples(provider, event, count, rng)):
-                batch = provider.body.shape == "batch"
-                events = [payload] * (number % 3 + 1) if batch else payload
-                delivery = signer.delivery(events, [event] * (number % 3 + 1) if batch else [event])
+                if provider.body.shape == "batch":
+                    pairs = _batch(provider, event, payload, number, rng)
+                    delivery = signer.delivery([p for _, p in pairs], [e for e, _ in pairs])
+                else:
+                    delivery = signer.delivery(payload, [event])
                 metadata = {"contentType": provider.content_type, **delivery.headers}
                 for key in expected:  # the consumer's spelling of each header the provider sends
                     value = _header(delivery.headers, key)
@@ -243,6 +245,19 @@ def _sign_all(planned: list[_Planned], count: int, rng: random.Random) -> None:
     finally:
         for signer in signers.values():
             signer.close()
+
+
+def _batch(provider: Provider, event: str, payload: Any, number: int, rng: random.Random) -> list[tuple[str, Any]]:
+    """A batch holding ``payload``: alone every third time, else among up to three events of other types."""
+    if number % 3 == 0:
+        return [(event, payload)]
+    from harness.volume import VolumeGenerator
+
+    others = [e for e in provider.ordinary_events if e != event] or [event]
+    generator = VolumeGenerator(provider, seed=rng.randrange(2**32))
+    pairs = [(name, generator.payload(name)) for name in rng.sample(others, min(len(others), rng.randint(1, 3)))]
+    pairs.insert(rng.randint(0, len(pairs)), (event, payload))
+    return pairs
 
 
 @contextlib.contextmanager

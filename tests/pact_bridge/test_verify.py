@@ -257,3 +257,20 @@ def test_an_interaction_that_is_not_an_object_or_too_many_examples_is_a_usage_er
     with pytest.raises(SystemExit) as exit_info:
         main(["pact", "verify", str(path), "--examples", "1001"])
     assert exit_info.value.code == 2 and "--examples" in capsys.readouterr().err
+
+
+def test_a_sendgrid_pact_that_expects_every_event_of_a_batch_alike_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    message = {
+        "description": "a batch of bounces",
+        "body": [{"event": "bounce", "email": "a@example.com", "reason": "550 no such user"}],
+        "rules": {"$": {"matchers": [{"match": "type", "min": 1}]}, "$[*].reason": type_rule()},
+    }
+    write(tmp_path, "mailer", "sendgrid", message)
+    report = tmp_path / "report.json"
+    code, _, _ = run(capsys, "verify", str(tmp_path), "--examples", "6", "--seed", "3", "--report", str(report))
+    assert code == 1  # SendGrid mixes event types in one batch
+    (interaction,) = json.loads(report.read_text())["interactions"]
+    assert interaction["event_type"] == "bounce"
+    assert any(f["field"].startswith("$[") and f["field"].endswith("].reason") for f in interaction["findings"])
