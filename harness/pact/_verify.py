@@ -350,11 +350,13 @@ def _run_verifier(planned: list[_Planned], folder: Path) -> dict[str, Any]:
 def _judge(planned: list[_Planned], outcome: Mapping[str, Any]) -> None:
     """Turn Pact's per-example mismatches into findings per interaction and field."""
     tallies: dict[int, dict[str, tuple[str, int]]] = {}  # interaction -> field -> (first reason, examples)
+    judged: dict[int, int] = {}
     for entry in outcome.get("interactionResults", []):
         name = str(entry.get("description", ""))
-        index = int(name.split(":", 1)[0]) if ":" in name else -1
+        index = int(name.split(":", 1)[0]) if name.split(":", 1)[0].isdigit() else -1
         if not 0 <= index < len(planned):
             continue
+        judged[index] = judged.get(index, 0) + 1
         mismatch = entry.get("mismatch") or {}
         item = planned[index]
         if item.provider is None:
@@ -364,6 +366,11 @@ def _judge(planned: list[_Planned], outcome: Mapping[str, Any]) -> None:
                 _tally(tallies.setdefault(index, {}), place, reason)
         if mismatch and not mismatch.get("mismatches"):
             _tally(tallies.setdefault(index, {}), "message", str(mismatch.get("message") or mismatch))
+    for index, item in enumerate(planned):
+        if item.result.status == "passed" and judged.get(index, 0) < len(item.bodies):
+            seen = judged.get(index, 0)
+            text = f"Pact's verifier judged {seen} of {len(item.bodies)} examples: not verified"
+            _tally(tallies.setdefault(index, {}), "verification", text)
     for index, counts in tallies.items():
         result = planned[index].result
         result.status = "failed"

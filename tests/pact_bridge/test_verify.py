@@ -274,3 +274,15 @@ def test_a_sendgrid_pact_that_expects_every_event_of_a_batch_alike_fails(
     (interaction,) = json.loads(report.read_text())["interactions"]
     assert interaction["event_type"] == "bounce"
     assert any(f["field"].startswith("$[") and f["field"].endswith("].reason") for f in interaction["findings"])
+
+
+def test_an_interaction_pact_never_judged_is_not_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import harness.pact._verify as engine
+
+    write(tmp_path, "shop", "stripe", {"description": "a paid invoice", "body": {"type": "invoice.paid"}})
+    monkeypatch.setattr(engine, "_run_verifier", lambda planned, folder: {"interactionResults": []})
+    code, out, _ = run(capsys, "verify", str(tmp_path), "--examples", "3")
+    assert code == 1
+    assert "FAIL shop -> stripe: a paid invoice\n  - verification: Pact's verifier judged 0 of 3 examples" in out
