@@ -261,9 +261,9 @@ def _scalar(schema: Mapping[str, Any], kind: str) -> tuple[dict[str, Any] | None
 def _example_of(pattern: str) -> str:
     import random
 
-    from harness.generation.regex import seeded_regex
+    from harness.generation.regex import UnsupportedPattern, seeded_regex
 
     try:
         return seeded_regex(pattern)(random.Random(0))
-    except Exception:  # a pattern the generator refuses: any text; the sample normally supplies the value
+    except (UnsupportedPattern, re.error):  # one the generator refuses: any text (the sample normally has a value)
         return "text"
