@@ -2,9 +2,9 @@
 
 Each message interaction whose provider is in the catalog is copied once per generated example into one pact that
 pact-python's ``Verifier`` replays through a message handler; the handler answers each copy with one body the
-provider may send for that event type (catalog samples, the same with only the required fields, and the seeded
-volume generator's payloads), signed with throw-away credentials. Pact's mismatches come back per interaction and
-field, with the reason in the provider's terms where its schema says why.
+provider may send for that event type (catalog samples, the same with only the required fields, Hypothesis draws
+and the seeded volume generator's payloads), signed with throw-away credentials. Pact's mismatches come back per
+interaction and field, with the reason in the provider's terms where its schema says why.
 """
 
 from __future__ import annotations
@@ -163,6 +163,8 @@ def _examples(provider: Provider, event: str, count: int, rng: random.Random) ->
             minimal = required_only(provider, event, sample)
             if not provider.schema_errors(event, minimal):
                 found.append(minimal)
+    wanted = max(0, count - len(found))
+    found.extend(_drawn(provider, event, wanted // 3, rng.randrange(2**32)))  # Hypothesis: edge cases, boundaries
     generator = VolumeGenerator(provider, seed=rng.randrange(2**32))
     while len(found) < count:
         payload = generator.payload(event)
@@ -172,6 +174,29 @@ def _examples(provider: Provider, event: str, count: int, rng: random.Random) ->
             if not provider.schema_errors(event, minimal):
                 found.append(minimal)
     return found[: max(count, 1)]
+
+
+def _drawn(provider: Provider, event: str, count: int, seed: int) -> list[Any]:
+    """Up to ``count`` payloads of ``event`` drawn by the catalog's Hypothesis strategy, reproducibly from ``seed``."""
+    if count <= 0:
+        return []
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    from harness.strategies import payloads
+
+    out: list[Any] = []
+    quiet = list(HealthCheck)
+
+    @settings(max_examples=count, phases=[Phase.generate], database=None, suppress_health_check=quiet, deadline=None)
+    @hypothesis_seed(seed)
+    @given(payloads(provider, event))
+    def collect(value: Any) -> None:
+        if len(out) < count:
+            out.append(value)
+
+    collect()
+    return [p for p in out if not provider.schema_errors(event, p)]
 
 
 @dataclass
