@@ -14,6 +14,7 @@ from harness.pact._rules import pact_path
 __all__ = ["describe_mismatch", "parse_path", "schema_at"]
 
 _SEGMENT = re.compile(r"\.([^.\[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(\d+|\*)\]")
+_VARIANT = re.compile(r"^Variant at index \d+ ")
 _MISSING_KEYS = re.compile(r"missing the following keys: (.+)$")
 
 
@@ -92,6 +93,8 @@ def describe_mismatch(provider: Provider, event: str, mismatch: Mapping[str, Any
             return [(f"metadata {key}", f"a fixed value; {provider.id} signs each delivery afresh (match it by regex)")]
         return [(f"metadata {key}", text)]
     path = str(mismatch.get("path", "$"))
+    if _VARIANT.match(text):  # arrayContains: Pact names no field, only the expected item it did not find
+        return [(path, f"no event in the {provider.id} batch matched the consumer's expected {event} event")]
     missing = _MISSING_KEYS.search(text)
     if missing:
         parent = schema_at(provider, event, path)

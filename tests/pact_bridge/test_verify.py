@@ -286,3 +286,18 @@ def test_an_interaction_pact_never_judged_is_not_passed(
     code, out, _ = run(capsys, "verify", str(tmp_path), "--examples", "3")
     assert code == 1
     assert "FAIL shop -> stripe: a paid invoice\n  - verification: Pact's verifier judged 0 of 3 examples" in out
+
+
+def test_an_edited_export_that_expects_a_field_sendgrid_may_leave_out_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        run(capsys, "export", "sendgrid", "--consumer", "mailer", "--event", "bounce", "--out", str(tmp_path))[0] == 0
+    )
+    path = tmp_path / "mailer-sendgrid.json"
+    doc = json.loads(path.read_text())
+    doc["interactions"][0]["contents"]["content"][0]["bounce_classification"] = "Invalid Address"
+    path.write_text(json.dumps(doc))
+    code, out, _ = run(capsys, "verify", str(path), "--examples", "3", "--seed", "1")
+    assert code == 1
+    assert "  - $: no event in the sendgrid batch matched the consumer's expected bounce event (" in out
