@@ -9,6 +9,7 @@ publishes to its broker, and what `webhook-harness pact verify` checks against t
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from collections.abc import Callable
@@ -16,16 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 from pact import Pact
 from pact_handlers import Rejected, handle_github, handle_sendgrid, handle_stripe
 
 from harness import Credentials, load_catalog, sign
 from harness.pact import build_pact
-from harness.signing.keys import generate_keypair
 
 STRIPE_SECRET = "whsec_example_consumer_secret"
 GITHUB_SECRET = "example-github-secret"
-PRIVATE_PEM, PUBLIC_KEY = generate_keypair()
+_KEY = ec.generate_private_key(ec.SECP256R1())  # SendGrid's signed webhook: P-256; the receiver holds the public half
+PRIVATE_PEM = _KEY.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+PUBLIC_KEY = base64.b64encode(_KEY.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)).decode()
 
 Handler = Callable[[bytes, dict[str, str]], Any]
 CASES: dict[str, tuple[Credentials, Handler, list[str]]] = {
