@@ -69,6 +69,10 @@ def build_pact(provider: Provider, consumer: str, events: Sequence[str] | None =
     """A pact-python ``Pact`` (V4) with one asynchronous message interaction per event type of ``provider``."""
     if not consumer.strip():
         raise UsageError("The consumer name is empty: give --consumer NAME.")
+    if any(c in consumer for c in "/\\") or not consumer.isprintable():
+        raise UsageError(
+            f"Invalid consumer name {consumer!r}: it names the pact file, so no slashes or control characters."
+        )
     pact = pact_python()
     from pact import match
 

@@ -162,6 +162,9 @@ def test_unknown_event_type_or_provider_is_a_one_line_usage_error(
     assert "is a file" in capsys.readouterr().err
     assert main(["pact", "export", "stripe", "--consumer", " ", "--out", str(tmp_path)]) == 2
     assert "consumer name is empty" in capsys.readouterr().err
+    assert main(["pact", "export", "stripe", "--consumer", "../up", "--out", str(tmp_path)]) == 2
+    assert "Invalid consumer name '../up'" in capsys.readouterr().err
+    assert not (tmp_path.parent / "up-stripe.json").exists()
 
 
 def _judge(pact_file: Path, bodies: dict[str, Any]) -> dict[str, list[str]]:
