@@ -21,7 +21,8 @@ def render_result(result: VerifyResult) -> str:
     lines = []
     for r in result.results:
         detail = f" ({r.examples} examples)" if r.status == "passed" else f" ({r.note})" if r.note else ""
-        lines.append(f"{_MARK[r.status]} {_name(r)}{detail}")
+        pending = " (pending: does not fail the run)" if r.pending and r.status == "failed" else ""
+        lines.append(f"{_MARK[r.status]} {_name(r)}{detail}{pending}")
         lines.extend(f"  - {f.render()}" for f in r.findings)
     counts = {s: sum(r.status == s for r in result.results) for s in _MARK}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
@@ -48,6 +49,7 @@ def to_json(result: VerifyResult) -> dict[str, Any]:
                 "interaction": r.description,
                 "event_type": r.event_type,
                 "status": r.status,
+                "pending": r.pending,
                 "examples": r.examples,
                 "note": r.note or None,
                 "findings": [{"field": f.field, "reason": f.reason, "examples": f.examples} for f in r.findings],
@@ -66,9 +68,9 @@ def to_junit(result: VerifyResult) -> str:
         "testsuite",
         name="pact-verify",
         tests=str(len(result.results)),
-        failures=str(counts["failed"]),
+        failures=str(sum(r.status == "failed" and not r.pending for r in result.results)),
         errors="0",
-        skipped=str(counts["skipped"]),
+        skipped=str(counts["skipped"] + sum(r.status == "failed" and r.pending for r in result.results)),
         time=f"{result.duration:.3f}",
     )
     properties = ET.SubElement(suite, "properties")
@@ -77,7 +79,9 @@ def to_junit(result: VerifyResult) -> str:
         case = ET.SubElement(
             suite, "testcase", classname=f"pact-verify.{r.consumer}.{r.provider}", name=r.description, time="0.000"
         )
-        if r.status == "failed":
+        if r.status == "failed" and r.pending:
+            ET.SubElement(case, "skipped", message="pending: " + "; ".join(f.render() for f in r.findings))
+        elif r.status == "failed":
             failure = ET.SubElement(case, "failure", message=r.findings[0].render() if r.findings else "failed")
             failure.text = "\n".join(f.render() for f in r.findings)
         elif r.status == "skipped":

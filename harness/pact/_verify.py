@@ -64,6 +64,7 @@ class InteractionResult:
     examples: int = 0
     findings: list[Finding] = field(default_factory=list)
     note: str = ""
+    pending: bool = False  # the consumer marked it pending: its findings are reported, the run does not fail on them
 
 
 @dataclass
@@ -76,8 +77,8 @@ class VerifyResult:
 
     @property
     def exit_code(self) -> int:
-        """1 when an expectation is unmet, else 0."""
-        return 1 if any(r.status == "failed" for r in self.results) else 0
+        """1 when an expectation is unmet (outside interactions the consumer marked pending), else 0."""
+        return 1 if any(r.status == "failed" and not r.pending for r in self.results) else 0
 
 
 def pact_files(target: str | Path) -> list[Path]:
@@ -217,7 +218,7 @@ def _plan(path: Path, doc: Mapping[str, Any], catalog: Catalog, provider_id: str
     planned: list[_Planned] = []
     for interaction in _messages(doc):
         description = str(interaction.get("description", ""))
-        result = InteractionResult(str(path), consumer, named, description)
+        result = InteractionResult(str(path), consumer, named, description, pending=interaction.get("pending") is True)
         planned.append(_Planned(result, interaction, provider))
         if provider is None:
             result.status, result.note = "skipped", f"provider {named!r} is not in the catalog (see --provider)"

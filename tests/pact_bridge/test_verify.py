@@ -301,3 +301,20 @@ def test_an_edited_export_that_expects_a_field_sendgrid_may_leave_out_fails(
     code, out, _ = run(capsys, "verify", str(path), "--examples", "3", "--seed", "1")
     assert code == 1
     assert "  - $: no event in the sendgrid batch matched the consumer's expected bounce event (" in out
+
+
+def test_a_pending_interaction_reports_its_findings_without_failing_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pact import Pact
+
+    pact = Pact("shop", "stripe").with_specification("V4")
+    interaction = pact.upon_receiving("a future event", "Async").set_pending(pending=True)
+    interaction.with_body(json.dumps({"type": "invoice.overdue"}), "application/json")
+    pact.write_file(tmp_path)
+    report = tmp_path / "report.json"
+    code, out, _ = run(capsys, "verify", str(tmp_path), "--report", str(report))
+    assert code == 0
+    assert "FAIL shop -> stripe: a future event (pending: does not fail the run)" in out
+    (entry,) = json.loads(report.read_text())["interactions"]
+    assert entry["pending"] is True and entry["status"] == "failed" and entry["findings"]
