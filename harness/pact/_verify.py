@@ -10,13 +10,11 @@ interaction and field, with the reason in the provider's terms where its schema 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
-import os
 import random
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +23,11 @@ from harness.catalog import Catalog, Provider
 from harness.core.files import read_text
 from harness.core.pointers import MISSING, resolve_pointer
 from harness.errors import HarnessError, UsageError
+from harness.pact._examples import batch_with, provider_examples
 from harness.pact._export import EVENT_TYPE_COMMENT
 from harness.pact._metadata import ThrowawaySigner
-from harness.pact._rules import required_only
 from harness.pact._schema import describe_mismatch
-from harness.pact._support import pact_python
+from harness.pact._support import pact_python, quiet
 
 __all__ = ["Finding", "InteractionResult", "VerifyResult", "pact_files", "verify_pacts"]
 
@@ -153,53 +151,6 @@ def _event_of(provider: Provider, interaction: Mapping[str, Any]) -> tuple[str |
     return None, where.describe()
 
 
-def _examples(provider: Provider, event: str, count: int, rng: random.Random) -> list[Any]:
-    """Up to ``count`` payloads the provider may send for ``event``: samples, their required-only forms, generated."""
-    from harness.volume import VolumeGenerator
-
-    found: list[Any] = []
-    for sample in provider.event(event).samples:
-        if not provider.schema_errors(event, sample):
-            found.append(sample)
-            minimal = required_only(provider, event, sample)
-            if not provider.schema_errors(event, minimal):
-                found.append(minimal)
-    wanted = max(0, count - len(found))
-    found.extend(_drawn(provider, event, wanted // 3, rng.randrange(2**32)))  # Hypothesis: edge cases, boundaries
-    generator = VolumeGenerator(provider, seed=rng.randrange(2**32))
-    while len(found) < count:
-        payload = generator.payload(event)
-        found.append(payload)
-        if len(found) < count and rng.random() < 0.3:
-            minimal = required_only(provider, event, payload)
-            if not provider.schema_errors(event, minimal):
-                found.append(minimal)
-    return found[: max(count, 1)]
-
-
-def _drawn(provider: Provider, event: str, count: int, seed: int) -> list[Any]:
-    """Up to ``count`` payloads of ``event`` drawn by the catalog's Hypothesis strategy, reproducibly from ``seed``."""
-    if count <= 0:
-        return []
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import seed as hypothesis_seed
-
-    from harness.strategies import payloads
-
-    out: list[Any] = []
-    quiet = list(HealthCheck)
-
-    @settings(max_examples=count, phases=[Phase.generate], database=None, suppress_health_check=quiet, deadline=None)
-    @hypothesis_seed(seed)
-    @given(payloads(provider, event))
-    def collect(value: Any) -> None:
-        if len(out) < count:
-            out.append(value)
-
-    collect()
-    return [p for p in out if not provider.schema_errors(event, p)]
-
-
 @dataclass
 class _Planned:
     result: InteractionResult
@@ -254,9 +205,9 @@ def _sign_all(planned: list[_Planned], count: int, rng: random.Random) -> None:
             item.content_type = provider.content_type
             signer = signers.get(provider.id) or signers.setdefault(provider.id, ThrowawaySigner(provider))
             _, expected = _contents(item.interaction)
-            for number, payload in enumerate(_examples(provider, event, count, rng)):
+            for number, payload in enumerate(provider_examples(provider, event, count, rng)):
                 if provider.body.shape == "batch":
-                    pairs = _batch(provider, event, payload, number, rng)
+                    pairs = batch_with(provider, event, payload, number, rng)
                     delivery = signer.delivery([p for _, p in pairs], [e for e, _ in pairs])
                 else:
                     delivery = signer.delivery(payload, [event])
@@ -270,44 +221,6 @@ def _sign_all(planned: list[_Planned], count: int, rng: random.Random) -> None:
     finally:
         for signer in signers.values():
             signer.close()
-
-
-def _batch(provider: Provider, event: str, payload: Any, number: int, rng: random.Random) -> list[tuple[str, Any]]:
-    """A batch holding ``payload``: alone every third time, else among up to three events of other types."""
-    if number % 3 == 0:
-        return [(event, payload)]
-    from harness.volume import VolumeGenerator
-
-    others = [e for e in provider.ordinary_events if e != event] or [event]
-    generator = VolumeGenerator(provider, seed=rng.randrange(2**32))
-    pairs = [(name, generator.payload(name)) for name in rng.sample(others, min(len(others), rng.randint(1, 3)))]
-    pairs.insert(rng.randint(0, len(pairs)), (event, payload))
-    return pairs
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Pact's verifier prints its own report and its message server logs each request: keep both off the output."""
-    import sys
-
-    saved: list[int] = []
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(AttributeError, OSError, ValueError, io.UnsupportedOperation):
-                stream.flush()
-        for fd in (1, 2):
-            with contextlib.suppress(OSError):
-                saved.append(os.dup(fd))
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        for fd in (1, 2)[: len(saved)]:
-            os.dup2(devnull, fd)
-        os.close(devnull)
-        with contextlib.redirect_stderr(io.StringIO()):
-            yield
-    finally:
-        for fd, copy in zip((1, 2), saved, strict=False):
-            os.dup2(copy, fd)
-            os.close(copy)
 
 
 def _as_v4(interaction: Mapping[str, Any]) -> dict[str, Any]:
@@ -360,7 +273,7 @@ def _run_verifier(planned: list[_Planned], folder: Path) -> dict[str, Any]:
         for number, key in enumerate(by_pact):
             if key[1] == provider:
                 verifier.add_source(folder / f"pact-{number}.json")
-        with _quiet():
+        with quiet():
             try:
                 verifier.verify()
             except RuntimeError:

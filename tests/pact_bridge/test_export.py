@@ -174,7 +174,7 @@ def _judge(pact_file: Path, bodies: dict[str, Any]) -> dict[str, list[str]]:
     """
     from pact import Verifier
 
-    from harness.pact._verify import _quiet
+    from harness.pact._support import quiet
 
     doc = json.loads(pact_file.read_text())
     (interaction,) = doc["interactions"]
@@ -187,7 +187,7 @@ def _judge(pact_file: Path, bodies: dict[str, Any]) -> dict[str, list[str]]:
         return {"contents": json.dumps(bodies[name]).encode(), "metadata": {"contentType": kind}, "content_type": kind}
 
     verifier = Verifier("stripe", host="127.0.0.1").message_handler(produce).add_source(many)
-    with _quiet(), contextlib.suppress(RuntimeError):
+    with quiet(), contextlib.suppress(RuntimeError):
         verifier.verify()
     judged = {}
     for result in verifier.results["interactionResults"]:
