@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-HEAVY = ("hypothesis", "aiohttp", "sqlalchemy", "cryptography", "requests", "tqdm")
+HEAVY = ("hypothesis", "aiohttp", "sqlalchemy", "cryptography", "requests", "tqdm", "pact")  # pact: the [pact] extra
 
 _PROBE = """
 import json, sys
