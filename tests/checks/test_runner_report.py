@@ -25,10 +25,9 @@ from tests.checks._fakes import CATALOG, SECRET, FakeReceiver
 
 
 def test_plan_is_stable_and_honours_check_and_exclude() -> None:
-    config = FakeReceiver("github").config()
-    assert plan(config) == ordered_ids()
-    config = dataclasses.replace(
-        config, checks=["single-effect", "accepts-valid", "handshake"], exclude_checks=["handshake"]
+    assert plan(FakeReceiver("github").config()) == ordered_ids()
+    config = FakeReceiver("github").config(
+        checks=["single-effect", "accepts-valid", "handshake"], exclude_checks=["handshake"]
     )
     assert plan(config) == ["accepts-valid", "single-effect"]  # run order, not the order given
 
@@ -67,7 +66,7 @@ def test_exit_code_and_report_of_a_failing_run_without_secrets(tmp_path: Path) -
     assert result.exit_code == 1
     report = to_json(result)
     assert report["provider"] == "github" and report["seed"] == 11 and report["exit_code"] == 1
-    assert report["summary"] == {"passed": 9, "failed": 3, "warned": 0, "skipped": 4, "blocked": 0}
+    assert report["summary"] == {"passed": 10, "failed": 3, "warned": 0, "skipped": 4, "blocked": 0}
     by_id = {c["id"]: c for c in report["checks"]}
     assert list(by_id) == ordered_ids()
     failed = by_id["rejects-missing-auth"]
