@@ -25,6 +25,7 @@ def register(sub: Any) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="recordings (JSON Lines or HAR 1.2)")
     parser.add_argument("--report", metavar="PATH", help="write a JSON report")
     parser.add_argument("--propose", metavar="DIR", help="write widened schemas as a catalog overlay (--schemas DIR)")
+    parser.add_argument("--force", action="store_true", help="with --propose: replace an existing DIR/PROVIDER")
     parser.add_argument("--strict", action="store_true", help="added fields and unknown event types fail too")
     add_shared_options(parser)
     parser.set_defaults(run=run)
@@ -52,6 +53,6 @@ def run(args: argparse.Namespace) -> int:
         write_text(redact(json.dumps(report.to_json(), indent=2)) + "\n", args.report)
         print(f"Report written to {args.report}")
     if args.propose:
-        changed = write_overlay(provider, report, args.propose, redact)
+        changed = write_overlay(provider, report, args.propose, redact, force=args.force)
         print(f"Proposed {len(changed)} widened files under {Path(args.propose) / provider.id} (load with --schemas)")
     return report.exit_code
