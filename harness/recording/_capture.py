@@ -32,6 +32,9 @@ from harness.recording._verify import make_verifier
 __all__ = ["CaptureSummary", "Limits", "Recorder", "oci_hosts", "oci_or_loopback"]
 
 log = logging.getLogger("harness.recording")
+_PEERS = logging.getLogger("harness.recording.peers")  # aiohttp's per-request errors: a peer's malformed request
+_PEERS.propagate = False  # is answered 400 by aiohttp; a traceback per request on stderr would be a flood
+_PEERS.addHandler(logging.NullHandler())
 
 MAX_REPLY = 1 << 20
 REPLY_EXCERPT = 2000
@@ -53,7 +56,9 @@ class Limits:
 
     read_deadline: float = 10.0  # seconds to receive one body once its headers arrived
     idle_timeout: float = 15.0  # an open connection that sends no complete request is closed after this long
-    max_bodies: int = 256  # bodies being received at once; more are answered 503
+    max_bodies: int = 64  # large bodies (over 256 KiB, or of unknown length) being received at once; more get 503
+    max_small_bodies: int = 512  # small bodies being received at once (real deliveries are small): kept apart, so
+    # stalled large uploads cannot lock a real delivery out
     max_in_flight: int = 64 << 20  # bytes of bodies held in memory at once; a large body over it is answered 503
     max_bytes: int = 1 << 30  # bytes written to the recording; then deliveries are answered 503, not stored
     max_records: int = 100_000  # records written; likewise
@@ -145,7 +150,7 @@ class Recorder:
         self.max_body = max_body or provider.body.max_bytes
         self.limits = limits
         self.accept_unverified = accept_unverified
-        self._bodies = 0
+        self._bodies = self._small_bodies = 0
         self._in_flight = 0
         self._shown_refusals = 0
         self._fd_warned = False
@@ -199,6 +204,7 @@ class Recorder:
             access_log=None,
             shutdown_timeout=1.0,
             keepalive_timeout=self.limits.idle_timeout,  # also closes a connection that never completes a request
+            logger=_PEERS,
         )
         await runner.setup()
         self._runner = runner
@@ -316,11 +322,17 @@ class Recorder:
         declared = request.content_length
         if declared is not None and declared > self.max_body:
             raise _Refused(413, f"body over {self.max_body} bytes")
-        if self._bodies >= limits.max_bodies:
-            raise _Refused(503, f"over {limits.max_bodies} deliveries arriving at once")
-        if declared is not None and declared > _SMALL_BODY and self._in_flight + declared > limits.max_in_flight:
+        small = declared is not None and declared <= _SMALL_BODY
+        if small and self._small_bodies >= limits.max_small_bodies:
+            raise _Refused(503, f"over {limits.max_small_bodies} small deliveries arriving at once")
+        if not small and self._bodies >= limits.max_bodies:
+            raise _Refused(503, f"over {limits.max_bodies} large deliveries arriving at once")
+        if not small and declared is not None and self._in_flight + declared > limits.max_in_flight:
             raise _Refused(503, f"over {limits.max_in_flight} bytes of bodies arriving at once")
-        self._bodies += 1
+        if small:
+            self._small_bodies += 1
+        else:
+            self._bodies += 1
         body = bytearray()
         try:
             async with asyncio.timeout(limits.read_deadline):
@@ -337,7 +349,10 @@ class Recorder:
         except (aiohttp.ClientError, ValueError, ConnectionError) as exc:
             raise _Refused(400, f"body not readable ({type(exc).__name__})") from None
         finally:
-            self._bodies -= 1
+            if small:
+                self._small_bodies -= 1
+            else:
+                self._bodies -= 1
             self._in_flight -= len(body)
         return bytes(body)
 
