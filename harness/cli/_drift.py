@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from itertools import chain
     from pathlib import Path
 
+    from harness.core.text import printable
     from harness.credentials import Redactor
     from harness.recording import analyse_drift, read_records, write_overlay
     from harness.report import ensure_writable, write_text
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         ensure_writable(args.report)
     records = chain.from_iterable(read_records(path) for path in args.files)
     report = analyse_drift(provider, records, redact=redact, strict=args.strict)
-    print(redact(report.render()))
+    print(printable(redact(report.render())))  # event names, fields and values come from the recorded peers
     if args.report:
         write_text(redact(json.dumps(report.to_json(), indent=2)) + "\n", args.report)
         print(f"Report written to {args.report}")

@@ -17,6 +17,8 @@ from harness.errors import ConfigError, UsageError
 __all__ = ["REQUIRED_KEYS", "Record", "RecordWriter", "RecordingError", "is_auth_header", "read_records", "rfc3339"]
 
 REQUIRED_KEYS = ("method", "path", "headers")
+MAX_HAR_BYTES = 256 << 20  # a HAR file is one JSON document, read whole
+MAX_LINE_BYTES = 64 << 20  # one JSON Lines record (a 25 MiB body in base64 is 34 MiB)
 REDACTED = "***"
 _ESCAPED_SHORT = b'\t\n\r\x08\x0c"\\'  # written as two characters in JSON
 _ESCAPED_LONG = bytes(b for b in range(0x20) if b not in b"\t\n\r\x08\x0c")  # written as six (\u00XX)
@@ -173,10 +175,12 @@ class Record:
 
 
 def _read_jsonl(path: Path, stream: IO[bytes]) -> Iterator[Record]:
-    for number, raw in enumerate(stream, 1):
+    for number, raw in enumerate(iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b""), 1):
+        where = f"{path}:{number}"
+        if len(raw) > MAX_LINE_BYTES:
+            raise RecordingError(f"{where}: a line over {MAX_LINE_BYTES >> 20} MiB is not a record.")
         if not raw.strip():
             continue
-        where = f"{path}:{number}"
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -186,6 +190,8 @@ def _read_jsonl(path: Path, stream: IO[bytes]) -> Iterator[Record]:
         except ValueError as exc:
             reason = f"{exc.msg}: column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
             raise RecordingError(f"{where}: not JSON ({reason}).") from None
+        except RecursionError:
+            raise RecordingError(f"{where}: nested too deeply to be a record.") from None
         yield Record.from_json(value, where)
 
 
@@ -202,8 +208,11 @@ def read_records(path: str | Path) -> Iterator[Record]:
         head = stream.read(4096).decode("utf-8", "replace")
         stream.seek(0)
         if target.suffix.lower() == ".har" or looks_like_har(head):
+            data = stream.read(MAX_HAR_BYTES + 1)
+            if len(data) > MAX_HAR_BYTES:
+                raise RecordingError(f"{target}: a HAR file over {MAX_HAR_BYTES >> 20} MiB; export fewer entries.")
             try:
-                text = stream.read().decode("utf-8-sig")
+                text = data.decode("utf-8-sig")
             except UnicodeDecodeError:
                 raise RecordingError(f"{target}: not a HAR 1.2 file (not UTF-8 text).") from None
             yield from read_har(target, text)

@@ -8,8 +8,6 @@ import json
 import os
 import socket
 import stat
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
