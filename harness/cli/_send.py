@@ -6,10 +6,12 @@ import argparse
 from typing import Any
 
 from harness.cli._options import (
+    MAX_TIMEOUT,
     CommandInputs,
     add_shared_options,
     network_from_args,
     non_negative_int,
+    positive_number,
 )
 from harness.core.models import Delivery
 from harness.core.text import printable
@@ -31,7 +33,12 @@ def register(sub: Any) -> None:
     parser.add_argument("--event", metavar="TYPE", help="event type (default: a random one)")
     parser.add_argument("--variant", help="send a forgery instead: missing, wrong-key, tampered-body, ...")
     parser.add_argument("--seed", type=non_negative_int, default=None, help="payload seed")
-    parser.add_argument("--timeout", type=float, default=None, help="seconds to wait (default: the provider's)")
+    parser.add_argument(
+        "--timeout",
+        type=positive_number(MAX_TIMEOUT),
+        default=None,
+        help="seconds to wait (default: the provider's)",
+    )
     add_shared_options(parser, network=True)
     parser.set_defaults(run=run)
 
