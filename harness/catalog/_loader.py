@@ -292,7 +292,7 @@ def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
     if "{id}" in content and "id" not in raw:
         raise SchemaLoadError(f"{where}: the content signs {{id}}, so id.header must name the header that carries it.")
     if str(raw.get("secret_prefix", "")).startswith("-"):
-        raise SchemaLoadError(f"{where}.secret_prefix: must not start with '-' (a secret is passed as an option value).")
+        raise SchemaLoadError(f"{where}.secret_prefix: must not start with '-' (secrets are option values).")
     separator = raw.get("separator")
     if separator is not None and any(separator in part for part in _FIELD.split(form)[1::2]):
         raise SchemaLoadError(f"{where}.separator: must not occur inside a field name.")
