@@ -79,9 +79,7 @@ def test_with_accept_unverified_a_delivery_that_fails_verification_is_stored_and
         forged = forge_delivery(provider, bad, creds, "wrong-key")
         assert forged is not None
         lines: list[str] = []
-        with Recorder(
-            provider, out, credentials=creds, on_record=lines.append, accept_unverified=True
-        ) as recorder:
+        with Recorder(provider, out, credentials=creds, on_record=lines.append, accept_unverified=True) as recorder:
             transport = RequestsTransport()
             assert transport.send(sign_delivery(provider, good, creds), recorder.url, timeout=TIMEOUT).ok
             assert transport.send(forged, recorder.url, timeout=TIMEOUT).ok
