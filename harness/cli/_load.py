@@ -182,6 +182,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.time_scale != 1.0 or args.backlog_rate is not None:
             raise UsageError("--time-scale and --backlog-rate belong to --after-outage.")
+        if args.servers != 1 and provider.body.shape != "batch":
+            raise UsageError(f"--servers shapes batches; {provider.id} posts one event per request.")
         schedule = open_schedule(
             provider,
             rate=args.rate,
@@ -255,6 +257,8 @@ def _run_locust(args: argparse.Namespace, provider: str, creds: Any, duration: f
             ("--ramp", args.ramp),
             ("--max-p99", args.max_p99),
             ("--min-rate-achieved", args.min_rate_achieved),
+            ("--servers", args.servers != 1),
+            ("--probe-sample", args.probe_sample != 1000),
             ("--report", args.report),
             ("--html", args.html),
             ("--probe-url", args.probe_url),
@@ -290,6 +294,8 @@ def _run_locust(args: argparse.Namespace, provider: str, creds: Any, duration: f
     from harness.load.slo import DEFAULT_GATES, parse_percent
 
     limit = parse_percent(args.max_error_rate, "--max-error-rate") if args.max_error_rate else DEFAULT_GATES.error_rate
+    if args.no_gates and not args.max_error_rate:
+        limit = 100.0  # only "no request succeeded" still fails
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="webhook-harness-locust-") as scratch:

@@ -404,6 +404,9 @@ class Recorder:
         try:
             self.summary.bytes_written += self._writer.write(line)
         except OSError as exc:  # disk full, file gone: refuse, so the provider retries later and nothing is lost
+            if self.forward:  # relayed already: the receiver's answer stands (a 503 would make it a duplicate)
+                self._say(f"could not store {request.method} {request.path}: {exc.strerror or exc}")
+                return response
             self._say(f"could not store {request.method} {request.path}: {exc.strerror or exc}; answered 503")
             return web.json_response({"error": "the recorder could not store this delivery"}, status=503)
         try:

@@ -195,3 +195,18 @@ def github_stored(rx: ReferenceReceiver) -> bool:
     from tests.load._helpers import stored
 
     return stored(rx) > 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [(["--servers", "3"], "--servers shapes batches"), (["--locust", "--servers", "3"], "--servers")],
+)
+def test_an_option_that_would_not_take_effect_is_refused(
+    extra: list[str], needle: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.cli import _load
+
+    monkeypatch.setattr(_load, "_locust_installed", lambda: True)
+    assert main(["load", "github", "http://127.0.0.1:9/", "--secret", "s" * 20, *extra]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and len(err.strip().splitlines()) == 1
