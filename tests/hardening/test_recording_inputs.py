@@ -188,8 +188,8 @@ def test_drift_output_escapes_peer_strings_and_propose_keeps_an_existing_folder(
 def test_ctrl_c_on_replay_prints_the_partial_summary_and_writes_the_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import harness.transport
     from harness.core.models import Reply
-    from harness.recording import _replay as replay_module
 
     class Interrupted:
         calls = 0
@@ -200,7 +200,10 @@ def test_ctrl_c_on_replay_prints_the_partial_summary_and_writes_the_report(
                 raise KeyboardInterrupt
             return Reply(200, {}, b"{}", 0.01)
 
-    monkeypatch.setattr(replay_module, "RequestsTransport", Interrupted)
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(harness.transport, "RequestsTransport", lambda **kwargs: Interrupted())
     path = _file(tmp_path, _record())
     report = tmp_path / "r.json"
     code = main(_replay(path, "http://127.0.0.1:9/", "--duplicates", "5", "--report", str(report)))
