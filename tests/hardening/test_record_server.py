@@ -7,6 +7,8 @@ import gzip
 import json
 import os
 import socket
+import subprocess
+import sys
 import stat
 import threading
 import time
@@ -222,3 +224,61 @@ def test_record_malformed_forward_url_is_one_line(url: str, tmp_path: Path, caps
     assert main(["record", "github", "--port", "0", "--forward", url, "--out", str(tmp_path / "r.jsonl")]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_record_command_under_stalls_and_a_flood_stays_small_and_answers(tmp_path: Path) -> None:
+    """The command as users run it, with its default limits: 100 stalled uploads and 24 unsigned 8 MiB bodies."""
+    out = tmp_path / "rec.jsonl"
+    argv = [
+        "record",
+        "github",
+        "--port",
+        "0",
+        "--out",
+        str(out),
+        "--secret",
+        CREDS.secret or "",
+        "--max-bytes",
+        "1000000",
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness", *argv],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split(" at ", 1)[1].split(" ", 1)[0]
+        with ExitStack() as stack:
+            for sock in _stalled(url, 100, 20 << 20):
+                stack.callback(sock.close)
+            codes: list[int] = []
+
+            def flood() -> None:
+                for _ in range(6):
+                    try:
+                        codes.append(requests.post(url, data=b"\x00" * (8 << 20), timeout=20).status_code)
+                    except requests.RequestException:
+                        codes.append(0)
+
+            threads = [threading.Thread(target=flood) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            started = time.monotonic()
+            reply = RequestsTransport().send(_signed()[0], url, timeout=5)  # type: ignore[arg-type]
+            took = time.monotonic() - started
+            for thread in threads:
+                thread.join(60)
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        peak_kb = int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1])
+    finally:
+        process.send_signal(2)
+        _, err = process.communicate(timeout=20)
+    assert reply.status == 200 and took < 5
+    assert codes and set(codes) <= {401, 503, 0}  # unsigned (401) or over the limits (503): never stored
+    assert peak_kb < 300 * 1024, peak_kb
+    assert out.stat().st_size <= 1_000_000 and "Traceback" not in err
