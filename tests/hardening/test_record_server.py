@@ -7,9 +7,9 @@ import gzip
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
-import stat
 import threading
 import time
 from collections.abc import Iterator
