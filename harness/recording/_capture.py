@@ -64,6 +64,14 @@ class Limits:
     max_records: int = 100_000  # records written; likewise
 
 
+@dataclass
+class _Hold:
+    """What one request holds of the recorder's limits: a small or a large body slot, and bytes in flight."""
+
+    small: bool | None = None
+    size: int = 0
+
+
 class _Refused(Exception):
     """A delivery answered without being stored: its status and the reason."""
 
@@ -316,8 +324,11 @@ class Recorder:
         self.stop()
 
     # -- one delivery -----------------------------------------------------------------------------------------
-    async def _read(self, request: web.Request) -> bytes:
-        """The body, within the read deadline, the size cap and the in-flight budget (or ``_Refused``)."""
+    async def _read(self, request: web.Request, hold: _Hold) -> bytes:
+        """The body, within the read deadline, the size cap and the in-flight budget (or ``_Refused``).
+
+        The slot and the bytes stay charged to ``hold`` until the handler ends (a relay keeps the body meanwhile).
+        """
         limits = self.limits
         declared = request.content_length
         if declared is not None and declared > self.max_body:
@@ -329,6 +340,7 @@ class Recorder:
             raise _Refused(503, f"over {limits.max_bodies} large deliveries arriving at once")
         if not small and declared is not None and self._in_flight + declared > limits.max_in_flight:
             raise _Refused(503, f"over {limits.max_in_flight} bytes of bodies arriving at once")
+        hold.small = small
         if small:
             self._small_bodies += 1
         else:
@@ -344,30 +356,35 @@ class Recorder:
                         raise _Refused(503, f"over {limits.max_in_flight} bytes of bodies arriving at once")
                     body += chunk
                     self._in_flight += len(chunk)
+                    hold.size += len(chunk)
         except TimeoutError:
             raise _Refused(408, f"body not received within {limits.read_deadline:g}s") from None
         except (aiohttp.ClientError, ValueError, ConnectionError) as exc:
             raise _Refused(400, f"body not readable ({type(exc).__name__})") from None
-        finally:
-            if small:
-                self._small_bodies -= 1
-            else:
-                self._bodies -= 1
-            self._in_flight -= len(body)
         return bytes(body)
 
+    def _release(self, hold: _Hold) -> None:
+        if hold.small is True:
+            self._small_bodies -= 1
+        elif hold.small is False:
+            self._bodies -= 1
+        self._in_flight -= hold.size
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        hold = _Hold()
         try:
-            return await self._deliver(request)
+            return await self._deliver(request, hold)
         except _Refused as refused:
             self.summary.refused += 1
             self._refusal(f"refused {request.method} {request.path}: {refused.reason} -> {refused.status}")
             response = web.json_response({"error": refused.reason}, status=refused.status)
             response.force_close()  # the rest of an unread body is not waited for
             return response
+        finally:
+            self._release(hold)
 
-    async def _deliver(self, request: web.Request) -> web.StreamResponse:
-        body = await self._read(request)
+    async def _deliver(self, request: web.Request, hold: _Hold) -> web.StreamResponse:
+        body = await self._read(request, hold)
         headers = _joined(request.headers)
         now = self.clock()
         verified, reason = self._verify(headers, body, now, f"{request.scheme}://{request.host}{request.raw_path}")

@@ -112,7 +112,9 @@ def test_stalled_uploads_and_a_flood_of_large_bodies_do_not_lock_out_a_real_deli
 def test_the_record_bound_stops_storing_with_a_clear_message(tmp_path: Path) -> None:
     with _recorder(tmp_path, limits=Limits(max_records=2)) as (recorder, lines):
         codes = [requests.post(recorder.url, json={"n": n}, timeout=5).status_code for n in range(4)]
-    assert codes == [200, 200, 503, 503]
+        codes.append(requests.post(recorder.url, data=b"x" * (1 << 20), timeout=5).status_code)
+        held = (recorder._bodies, recorder._small_bodies, recorder._in_flight)
+    assert codes == [200, 200, 503, 503, 503] and held == (0, 0, 0)  # every slot and byte given back
     assert len(list(read_records(tmp_path / "rec.jsonl"))) == 2
     assert sum("answered 503 and not stored" in line for line in lines) == 1
 
