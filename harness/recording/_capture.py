@@ -413,10 +413,10 @@ class Recorder:
         line = self._writer.line(record)
         size = len(line.encode("utf-8"))
         if self.summary.bytes_written + size > self.limits.max_bytes:
+            self.summary.full = f"{self.limits.max_bytes} bytes (--max-bytes)"
+            self._say(f"the recording reached {self.summary.full}: further deliveries are answered 503, not stored")
             if self.forward:  # relayed already: the receiver's answer stands, the record is not kept
-                self._say(f"not stored (the recording would pass {self.limits.max_bytes} bytes, --max-bytes)")
                 return response
-            self.summary.full = self.summary.full or f"{self.limits.max_bytes} bytes (--max-bytes)"
             raise _Refused(503, "the recorder's storage bound is reached")
         try:
             self.summary.bytes_written += self._writer.write(line)
@@ -435,6 +435,8 @@ class Recorder:
     def _room(self, body: bytes) -> None:
         """Refuse (503, so the provider retries later) once the recording reached its byte or record bound."""
         limits, summary = self.limits, self.summary
+        if summary.full:  # stopped: every later delivery too, so the file stays as it was at the bound
+            raise _Refused(503, "the recorder's storage bound is reached")
         full = ""
         if summary.recorded >= limits.max_records:
             full = f"{limits.max_records} records (--max-records)"
