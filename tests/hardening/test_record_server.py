@@ -79,8 +79,11 @@ def test_a_dripping_body_is_cut_at_the_read_deadline(tmp_path: Path) -> None:
 
 def test_stalled_uploads_and_a_flood_of_large_bodies_do_not_lock_out_a_real_delivery(tmp_path: Path) -> None:
     """Scaled down from 300 stalled connections and 25 MiB bodies; the budgets are scaled the same way."""
-    limits = Limits(max_in_flight=4 << 20, max_bytes=1 << 20)
-    with _recorder(tmp_path, limits=limits, max_body=3 << 20) as (recorder, _), ExitStack() as stack:
+    limits = Limits(max_in_flight=4 << 20, max_bodies=8)
+    with (
+        _recorder(tmp_path, credentials=CREDS, limits=limits, max_body=3 << 20) as (recorder, _),
+        ExitStack() as stack,
+    ):
         stalled = _stalled(recorder.url, 60, 3 << 20)
         for sock in stalled:
             stack.callback(sock.close)
@@ -89,9 +92,8 @@ def test_stalled_uploads_and_a_flood_of_large_bodies_do_not_lock_out_a_real_deli
         def flood() -> None:
             for _ in range(6):
                 try:
-                    flood_codes.append(
-                        requests.post(recorder.url, data=b"\x00" * (3 << 20 - 1), timeout=10).status_code
-                    )
+                    answer = requests.post(recorder.url, data=b"\x00" * ((3 << 20) - 1), timeout=10)
+                    flood_codes.append(answer.status_code)
                 except requests.RequestException:
                     flood_codes.append(0)
 
@@ -104,9 +106,17 @@ def test_stalled_uploads_and_a_flood_of_large_bodies_do_not_lock_out_a_real_deli
         for thread in threads:
             thread.join(30)
     assert reply.status == 200 and took < 5
-    assert set(flood_codes) <= {200, 503, 0} and 503 in flood_codes  # the storage bound stopped the flood
-    assert (tmp_path / "rec.jsonl").stat().st_size <= limits.max_bytes
-    assert recorder.summary.full
+    assert flood_codes and set(flood_codes) <= {401, 503, 0}  # unsigned, or over the limits: never stored
+    assert [r.verified for r in read_records(tmp_path / "rec.jsonl")] == [True]
+
+
+def test_the_byte_bound_stops_storing_and_the_file_stays_under_it(tmp_path: Path) -> None:
+    with _recorder(tmp_path, limits=Limits(max_bytes=1 << 20)) as (recorder, lines):
+        codes = [requests.post(recorder.url, data=b"a" * 400_000, timeout=5).status_code for _ in range(3)]
+        codes.append(requests.post(recorder.url, json={"small": 1}, timeout=5).status_code)
+    assert codes == [200, 200, 503, 503]
+    assert (tmp_path / "rec.jsonl").stat().st_size <= 1 << 20
+    assert sum("answered 503 and not stored" in line for line in lines) == 1
 
 
 def test_the_record_bound_stops_storing_with_a_clear_message(tmp_path: Path) -> None:
