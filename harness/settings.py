@@ -71,7 +71,8 @@ class RunConfig:
     fail_fast: bool = False  # stop at the first failed or blocked check
     settle_timeout: float = DEFAULT_SETTLE_TIMEOUT  # how long a probe read may wait for the count to settle
     network: NetworkOptions = field(default_factory=NetworkOptions)
-    given: Mapping[str, Any] = field(default_factory=dict)  # the settings not at their defaults (the replay line's)
+    given: Mapping[str, Any] = field(default_factory=dict)  # the settings not at their defaults
+    sources: Mapping[str, str] = field(default_factory=dict)  # where each came from: "option", "env" or "config"
 
     def __post_init__(self) -> None:
         if self.seed is None:  # drawn once, as the config is made: every line that prints it agrees
@@ -104,8 +105,13 @@ class RunConfig:
         return self.seed
 
     def non_default(self) -> dict[str, Any]:
-        """The settings that differ from their defaults, secrets left out: what a "Replay with:" line must carry."""
-        return {name: value for name, value in self.given.items() if not by_name(name).secret}
+        """Settings given as options or environment variables, at other than their defaults, secrets left out: what
+        a "Replay with:" line carries besides the config file."""
+        return {
+            name: value
+            for name, value in self.given.items()
+            if not by_name(name).secret and self.sources.get(name) != "config"  # naming the file reproduces those
+        }
 
 
 def run_budget(config: RunConfig, provider_timeout: float) -> float:
@@ -186,8 +192,9 @@ def resolve_run_config(
         config_path = config_path or options.get("config") or env.get(by_name("config").env_var or "") or None
     file = config if config is not None else load_config(config_path)
     source = str(file.path) if isinstance(file, ConfigFile) and file.path else None
+    sources: dict[str, str] = {}
     values = resolve_values(
-        _RUN_SETTINGS, options, env=env, config=file, source=source, label=label or (lambda s: s.what)
+        _RUN_SETTINGS, options, env=env, config=file, source=source, label=label or (lambda s: s.what), sources=sources
     )
     if require_target and not values["provider"]:
         raise UsageError(
@@ -207,8 +214,6 @@ def resolve_run_config(
     network = NetworkOptions(**{name: values[name] for name in NETWORK_KEYS})
     defaults = {s.name: s.default for s in _RUN_SETTINGS}
     given = {name: value for name, value in values.items() if value not in (None, (), defaults[name])}
-    if source:
-        given["config"] = source
     return RunConfig(
         provider=values["provider"] or "",
         url=url,
@@ -234,6 +239,7 @@ def resolve_run_config(
         settle_timeout=values["settle_timeout"],
         network=network,
         given=given,
+        sources=sources,
     )
 
 

@@ -119,6 +119,7 @@ _PUBLIC_MODULES = {
     "harness.strategies": "harness.strategies",
     "harness.simulate": "harness.simulate",
     "harness.pytest_plugin": "harness.pytest_plugin",
+    "harness.pact": "harness.pact",  # the Pact bridge (docs/pact.md; the [pact] extra)
 }
 _LOCUST = ("WebhookUser",)  # harness.locust is not imported here: importing Locust monkey-patches the process
 

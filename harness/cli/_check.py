@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             live.close()
     if result.interrupted:
         print("\ninterrupted: the results so far follow", file=sys.stderr)
-    failures = render_failures([o for o in result.outcomes if o.status in ("failed", "blocked", "warned")], seed)
+    failures = render_failures(result.outcomes, seed)  # blocked, failed, warned, then library warnings once
     if failures:
         title = " FAILURES " if result.exit_code else " WARNINGS "
         print("\n" + "=" * 30 + title + "=" * 30)

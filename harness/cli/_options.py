@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from harness.config import load_config
-from harness.core.settings_table import SETTINGS, for_command
+from harness.core.settings_table import SETTINGS, by_name, for_command, resolve_values
 from harness.credentials import CREDENTIAL_FIELDS, Credentials
 from harness.errors import UsageError
 from harness.network import NETWORK_KEYS, NetworkOptions, resolve_network
@@ -127,13 +127,16 @@ def fraction(text: str) -> float:
 
 
 def seconds(text: str, *, what: str, high: float, positive: bool = False) -> float:
-    """A duration (``250ms``, ``90s``, ``2h30m`` or bare seconds) checked to be finite and within ``0..high``."""
-    from harness.simulate.outages import parse_span  # here: the simulate package is not needed to start the CLI
+    """A duration (``250ms``, ``90s``, ``2h30m`` or bare seconds) checked to be finite and within ``0..high``.
+
+    The one duration parser (``harness.core.durations``) reads it, as it reads every setting's duration.
+    """
+    from harness.core.durations import parse_duration
 
     if positive and text.strip().startswith("-"):
         raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must be positive")
     try:
-        value = parse_span(text, what=what)
+        value = parse_duration(text, what=what)
     except UsageError as exc:
         raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
     if positive and value == 0:
@@ -262,16 +265,20 @@ def add_shared_options(parser: argparse.ArgumentParser, *, probe: bool = False, 
 
 
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The config file named by --config, or the one discovered in the working directory."""
-    return load_config(getattr(args, "config", None))
+    """The config file named by --config (or WEBHOOK_HARNESS_CONFIG), or the one discovered in the working directory."""
+    import os
+
+    return load_config(getattr(args, "config", None) or os.environ.get(by_name("config").env_var or "") or None)
 
 
 def catalog_from_args(args: argparse.Namespace, config: dict[str, Any] | None = None) -> Catalog:
-    """The catalog, with the user's --schemas folder and config-file profile overrides."""
+    """The catalog, with the --schemas folder (option > environment > config file) and the file's profile overrides."""
+    import os
+
     from harness.catalog import load_catalog
 
     config = config_from_args(args) if config is None else config
-    schemas = getattr(args, "schemas", None) or config.get("schemas")
+    schemas = resolve_values([by_name("schemas")], vars(args), env=os.environ, config=config)["schemas"]
     return load_catalog(schemas, overrides=config.get("providers"))
 
 

@@ -549,22 +549,30 @@ def resolve_values(
     config: Mapping[str, Any],
     source: str | None = None,
     label: Callable[[Setting], str] = lambda s: s.what,
+    sources: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Each setting's typed value: the option (``None``: not given) > environment > config file > default.
 
     A bad value is a one-line UsageError naming where it came from: the option, the variable or the file's key.
-    Header lists merge across sources by name, the higher source winning.
+    Header lists merge across sources by name, the higher source winning. ``sources``, if given, receives where each
+    value found came from: ``"option"``, ``"env"`` or ``"config"``.
     """
     values: dict[str, Any] = {}
     for s in settings:
         found: list[tuple[Any, str]] = []
+        kinds: list[str] = []
         if options.get(s.name) not in _UNSET:
             found.append((options[s.name], label(s)))
+            kinds.append("option")
         if s.env_var and env.get(s.env_var) not in _UNSET:
             found.append((env[s.env_var], s.env_var))
+            kinds.append("env")
         in_file = config.get(s.name) if s.config else None
         if in_file not in _UNSET and (s.type is HEADERS or not isinstance(in_file, Mapping)):  # a table: severities
             found.append((in_file, f"{s.name} (from {source})" if source else s.name))
+            kinds.append("config")
+        if sources is not None and kinds:
+            sources[s.name] = kinds[0]
         if s.type is HEADERS:
             merged: dict[str, tuple[str, str]] = {}
             for value, where in reversed(found):

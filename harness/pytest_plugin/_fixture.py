@@ -79,6 +79,8 @@ class Webhook:
 
     def run_config(self) -> RunConfig:
         """The run configuration this fixture stands for (its settings with the test's changes)."""
+        from harness.settings import RunConfig
+
         base = self._settings or RunConfig(provider=self.provider_id or "", url=self.url or "")
         return dataclasses.replace(
             base,
