@@ -81,6 +81,7 @@ class Lifecycle:
     source: str
     state: Mapping[str, str]  # field -> JSON Pointer into the event body
     steps: tuple[LifecycleStep, ...]
+    view: Mapping[str, str] = field(default_factory=dict)  # field -> JSON Pointer into the receiver's view
 
     @property
     def final(self) -> Mapping[str, Any] | None:
@@ -118,6 +119,7 @@ class Lifecycle:
                 *raw["object_id"].get("also", ()),
                 raw["version"]["pointer"],
                 *raw["state"].values(),
+                *raw.get("view", {}).values(),
             ]:
                 parse_pointer(pointer)
             state = dict(raw["state"])
@@ -160,4 +162,5 @@ class Lifecycle:
             source=raw["ordering"]["source"],
             state=state,
             steps=tuple(steps),
+            view=dict(raw.get("view", {})),
         )

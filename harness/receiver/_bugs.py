@@ -96,6 +96,7 @@ class Behaviour:
     all_signatures: bool = True  # False: compare only the first signature of a multi-signature header
     all_events: bool = True  # False: handle only body[0] of a batch
     queue_delay: float = 0.0  # > 0: answer 2xx at once and store this many seconds later (queue-first)
+    ordering: str = "versioned"  # how lifecycle events update an object's state (harness/receiver/_state.py)
 
 
 MODES: dict[str, Behaviour] = {

@@ -27,6 +27,7 @@ from harness.receiver._bugs import BUGS, MODES, Behaviour, Bug
 from harness.receiver._handshake import harness_callback
 from harness.receiver._keys import OAUTH_SCHEME, generate_credentials, load_public_key, public_key_b64
 from harness.receiver._oauth import TokenIssuer, token_path
+from harness.receiver._state import ORDERING_BUGS, ObjectStates
 from harness.receiver._store import EventStore
 from harness.receiver._verify import build_schemes
 
@@ -72,8 +73,8 @@ class ReferenceReceiver:
         if isinstance(provider, str):
             provider = (catalog or load_catalog()).get(provider)
         self.provider: Provider = provider
-        if bug is not None and bug not in BUGS:
-            raise UsageError(f"Unknown bug {bug!r}. Known: {', '.join(BUGS)}.")
+        if bug is not None and bug not in BUGS and bug not in ORDERING_BUGS:
+            raise UsageError(f"Unknown bug {bug!r}. Known: {', '.join([*BUGS, *ORDERING_BUGS])}.")
         self.bug: str | None = bug
         self.host, self._port = host, port
         self.delay = provider.timeout + 1.0 if delay is None else delay
@@ -117,6 +118,11 @@ class ReferenceReceiver:
         return f"{self.base_url}/probe/{{event_id}}"
 
     @property
+    def state_url(self) -> str:
+        """``GET`` template answering the receiver's view of ``{object_id}`` (404: unknown or deleted)."""
+        return f"{self.base_url}/state/{{object_id}}"
+
+    @property
     def token_url(self) -> str | None:
         """The ORDS-style token endpoint, when OAuth is configured."""
         return f"{self.base_url}{token_path()}" if self.credentials.has_oauth else None
@@ -135,6 +141,8 @@ class ReferenceReceiver:
             base = replace(base, queue_delay=self._queue_delay)
         if not self.bug:
             return base
+        if self.bug in ORDERING_BUGS:
+            return replace(base, ordering=ORDERING_BUGS[self.bug].ordering)
         changed = {
             f.name: getattr(base, f.name)
             for f in fields(Behaviour)
@@ -145,7 +153,7 @@ class ReferenceReceiver:
     @property
     def bug_info(self) -> Bug | None:
         """The chosen bug."""
-        return BUGS[self.bug] if self.bug else None
+        return BUGS.get(self.bug) if self.bug else None
 
     def count(self, event_id: str) -> int:
         """How many rows carry this idempotency key (direct, without HTTP)."""
@@ -221,6 +229,7 @@ class ReferenceReceiver:
             issuer=issuer,
             confirm_allowed=self._confirm_allowed,
             public_url=self.public_url,
+            states=ObjectStates(self.provider, self.behaviour.ordering),
         )
 
     def _serve(self) -> None:
