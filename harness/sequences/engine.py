@@ -19,6 +19,7 @@ from harness.sequences.schedules import Schedule, in_order, schedules
 from harness.sequences.state import StateProbe, field_pointers, project
 from harness.signing import sign_delivery
 from harness.transport import Transport
+from harness.volume import VolumeGenerator
 
 __all__ = ["LifecycleResult", "SequenceOptions", "SequenceRunner", "Sent", "Trial"]
 
@@ -129,6 +130,7 @@ class SequenceRunner:
         self.state_fields = state_fields
         self.clock, self.sleep, self.wall = clock, sleep, wall
         self.rng = random.Random(options.seed)
+        self.generator = VolumeGenerator(provider, seed=options.seed)
         self._pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="sequences")
         self._lock = threading.Lock()
 
@@ -147,7 +149,7 @@ class SequenceRunner:
         """A fresh object for ``lifecycle``: its steps stamped over the last few minutes."""
         with self._lock:
             start = self.wall() - 3600.0 + self.rng.random() * 60.0
-            return build_instance(self.provider, lifecycle, self.rng, start)
+            return build_instance(self.provider, lifecycle, self.rng, start, self.generator)
 
     def _send(self, event: Delivery, wait: float) -> tuple[float, Delivery, Reply]:
         if wait > 0:

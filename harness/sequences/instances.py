@@ -12,6 +12,7 @@ from harness.catalog import Lifecycle, Provider, format_time
 from harness.core.models import Delivery
 from harness.core.pointers import MISSING, resolve_pointer, set_pointer
 from harness.deliveries import build_delivery
+from harness.volume import VolumeGenerator
 
 __all__ = ["STEP_GAP", "Instance", "build_instance"]
 
@@ -32,28 +33,17 @@ class Instance:
         return self.lifecycle.steps[step].label
 
 
-def _fresh_like(value: Any, rng: random.Random, prefix: str = "") -> Any:
-    """A new id shaped like ``value``: an integer, a digit string, a UUID, or a prefix plus random characters."""
-    if isinstance(value, int) and not isinstance(value, bool):
+def _fresh(generated: Any, pointer: str, fallback: Any, rng: random.Random) -> Any:
+    """A new id: what a freshly generated valid body has at ``pointer`` (so it fits the schema's pattern), else
+    random characters after the fallback's ``prefix_``."""
+    value = resolve_pointer(generated, pointer)
+    if value is not MISSING and value is not None and value != fallback:
+        return value
+    if isinstance(fallback, int) and not isinstance(fallback, bool):
         return rng.randrange(10**11, 10**12)
-    text = value if isinstance(value, str) else ""
-    if prefix:
-        return prefix + "".join(rng.choices(_ALNUM, k=max(8, min(24, len(text) - len(prefix)))))
-    if text.isdigit():
-        return str(rng.randrange(10 ** (max(len(text), 6) - 1), 10 ** max(len(text), 6)))
-    if len(text) == 36 and text.count("-") == 4:
-        hexes = "".join(rng.choices("0123456789abcdef", k=32))
-        return f"{hexes[:8]}-{hexes[8:12]}-4{hexes[13:16]}-a{hexes[17:20]}-{hexes[20:]}"
-    head = text[: text.rfind("_") + 1] if "_" in text else ""
+    text = fallback if isinstance(fallback, str) else ""
+    head = text[: text.rfind("_") + 1]
     return head + "".join(rng.choices(_ALNUM, k=max(8, len(text) - len(head))))
-
-
-def _object_id(provider: Provider, lifecycle: Lifecycle, rng: random.Random) -> Any:
-    sample = _sample(provider, lifecycle.steps[0].like)
-    current = resolve_pointer(sample, lifecycle.object_pointer)
-    if lifecycle.object_kind == "integer":
-        return rng.randrange(10**11, 10**12)
-    return _fresh_like(current if current is not MISSING else "", rng, lifecycle.object_prefix)
 
 
 def _sample(provider: Provider, event: str) -> Any:
@@ -63,9 +53,16 @@ def _sample(provider: Provider, event: str) -> Any:
     return sample
 
 
-def build_instance(provider: Provider, lifecycle: Lifecycle, rng: random.Random, start: float) -> Instance:
+def build_instance(
+    provider: Provider, lifecycle: Lifecycle, rng: random.Random, start: float, generator: VolumeGenerator | None = None
+) -> Instance:
     """Fresh object id and event ids; step ``i`` is stamped ``start + i * STEP_GAP`` in the provider's format."""
-    object_id = _object_id(provider, lifecycle, rng)
+    generator = generator or VolumeGenerator(provider, seed=rng.randrange(2**32))
+    first = lifecycle.steps[0].like
+    known = resolve_pointer(_sample(provider, first), lifecycle.object_pointer)
+    object_id = _fresh(generator.payload(first), lifecycle.object_pointer, known, rng)
+    if lifecycle.object_kind == "integer" and not isinstance(object_id, int):
+        object_id = rng.randrange(10**11, 10**12)
     events = []
     for index, step in enumerate(lifecycle.steps):
         body = copy.deepcopy(_sample(provider, step.like))
@@ -79,7 +76,8 @@ def build_instance(provider: Provider, lifecycle: Lifecycle, rng: random.Random,
         set_pointer(body, lifecycle.version_pointer, format_time(when, lifecycle.version_format))
         key = provider.idempotency_key
         if key.where == "body":
-            set_pointer(body, key.pointer, _fresh_like(resolve_pointer(body, key.pointer), rng))
+            fresh = _fresh(generator.payload(step.like), key.pointer, resolve_pointer(body, key.pointer), rng)
+            set_pointer(body, key.pointer, fresh)
         payload = [body] if provider.body.shape == "batch" else body
         events.append(build_delivery(provider, payload, event_types=[step.event], rng=rng, now=when, label=step.label))
     return Instance(lifecycle, str(object_id), tuple(events))
