@@ -108,8 +108,13 @@ def run(args: argparse.Namespace) -> int:
 
     options = {name: getattr(args, name, None) for name in CREDENTIAL_FIELDS}
     options.update(
-        provider=args.provider, url=args.url, schemas=args.schemas, seed=args.seed, timeout=args.timeout,
-        report=args.report, **network_options_from_args(args),
+        provider=args.provider,
+        url=args.url,
+        schemas=args.schemas,
+        seed=args.seed,
+        timeout=args.timeout,
+        report=args.report,
+        **network_options_from_args(args),
     )
     config = resolve_run_config(options, config_path=args.config)
     probe = make_state_probe(args.state_url, args.state_db, args.state_sql, network=config.network)
@@ -151,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
         print(printable(failures))
     passed = sum(o.status == "passed" for o in outcomes)
     requests = sum(o.requests for o in outcomes)
-    print(f"\n{passed} of {len(outcomes)} lifecycles converged in {result.duration:.2f}s ({requests} requests, seed {seed})")
+    took = f"{result.duration:.2f}s ({requests} requests, seed {seed})"
+    print(f"\n{passed} of {len(outcomes)} lifecycles converged in {took}")
     replay = f"webhook-harness sequences {provider.id} {redact_url(config.url)} --seed {seed}"
     if result.exit_code:
         print(redact("Replay with: " + replay), file=sys.stdout)

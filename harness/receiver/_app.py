@@ -18,8 +18,8 @@ from harness.catalog import Provider
 from harness.receiver._bugs import Behaviour, rejected_event
 from harness.receiver._handshake import confirm_subscription, confirmation_url, harness_callback, is_handshake
 from harness.receiver._oauth import TokenIssuer, token_path
-from harness.receiver._state import ObjectStates
 from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_json, read_event, unknown_field
+from harness.receiver._state import ObjectStates
 from harness.receiver._store import EventStore, StoredEvent
 from harness.receiver._verify import Scheme
 

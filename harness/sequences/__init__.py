@@ -6,7 +6,7 @@ to a new object, and checks that every delivery gets a 2xx and the receiver's st
 
 from __future__ import annotations
 
-from harness.sequences.engine import LifecycleResult, SequenceOptions, SequenceRunner, Sent, Trial
+from harness.sequences.engine import LifecycleResult, Sent, SequenceOptions, SequenceRunner, Trial
 from harness.sequences.instances import Instance, build_instance
 from harness.sequences.schedules import Schedule, Send, in_order, schedules
 from harness.sequences.state import (

@@ -173,8 +173,17 @@ class SequenceRunner:
                 answers = [f.result() for f in futures]
             for send, (at, delivery, reply) in zip(group, answers, strict=True):
                 out.append(
-                    Sent(len(out) + 1, at - began, send.step, instance.label(send.step), send.copy, number, len(group),
-                         delivery, reply)
+                    Sent(
+                        len(out) + 1,
+                        at - began,
+                        send.step,
+                        instance.label(send.step),
+                        send.copy,
+                        number,
+                        len(group),
+                        delivery,
+                        reply,
+                    )
                 )
         return out
 

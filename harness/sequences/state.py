@@ -55,7 +55,13 @@ class HttpStateProbe:
         url = self.template.replace("{object_id}", quote(object_id, safe=""))
         where = f"state probe {self.describe()}"
         got = fetch_answer(
-            ConfigError, where, session, "GET", url, timeout=self.timeout, max_body=MAX_STATE_RESPONSE,
+            ConfigError,
+            where,
+            session,
+            "GET",
+            url,
+            timeout=self.timeout,
+            max_body=MAX_STATE_RESPONSE,
             network=self.network,
         )
         if got.status in (404, 410):
@@ -81,7 +87,7 @@ class SqlStateProbe:
 
     def __init__(self, db_url: str, sql: str) -> None:
         if ":object_id" not in sql:
-            raise UsageError("--state-sql must bind :object_id, e.g. SELECT status FROM subscriptions WHERE id = :object_id.")
+            raise UsageError("--state-sql must bind :object_id, e.g. SELECT status FROM subs WHERE id = :object_id.")
         from sqlalchemy import create_engine
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
