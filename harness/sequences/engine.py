@@ -25,6 +25,7 @@ __all__ = ["LifecycleResult", "SequenceOptions", "SequenceRunner", "Sent", "Tria
 
 POLL = 0.05  # seconds between two state reads while waiting for the state to settle
 MAX_SHRINK_CALLS = 150  # schedules tried after the first failure; the smallest failure so far is then reported
+SHRINK_SETTLE = 0.25  # while shrinking, a schedule's state is read this long at most; the result is then confirmed
 
 
 @dataclass(frozen=True)
@@ -187,23 +188,32 @@ class SequenceRunner:
                 )
         return out
 
-    def settle(self, object_id: str, want: Mapping[str, Any] | None, pointers: Mapping[str, str]) -> tuple[Any, float]:
-        """The projected state once it equals ``want``, or as it stands when the settle timeout runs out."""
+    def settle(
+        self, object_id: str, want: Mapping[str, Any] | None, pointers: Mapping[str, str], timeout: float
+    ) -> tuple[Any, float]:
+        """The projected state once it equals ``want``, or as it stands when ``timeout`` runs out."""
         began = self.clock()
-        deadline = began + self.options.settle_timeout
+        deadline = began + timeout
         while True:
             got = project(self.probe.view(object_id), pointers)
             if _matches(got, want) or self.clock() >= deadline:
                 return got, self.clock() - began
             self.sleep(POLL)
 
-    def trial(self, lifecycle: Lifecycle, schedule: Schedule, expected: Mapping[str, Any] | None) -> Trial:
+    def trial(
+        self,
+        lifecycle: Lifecycle,
+        schedule: Schedule,
+        expected: Mapping[str, Any] | None,
+        settle: float | None = None,
+    ) -> Trial:
         """Play one schedule to a fresh object and judge it: every reply 2xx, the settled state as expected."""
         pointers = field_pointers(lifecycle, self.state_fields)
         instance = self.instance(lifecycle)
         sent = self.play(instance, schedule)
         refused = next((s for s in sent if not 200 <= s.reply.status < 300), None)
-        state, waited = self.settle(instance.object_id, expected, pointers)
+        timeout = self.options.settle_timeout if settle is None else min(settle, self.options.settle_timeout)
+        state, waited = self.settle(instance.object_id, expected, pointers, timeout)
         trial = Trial(instance, schedule, sent, state, expected, settled_after=waited)
         if refused is not None:
             kind = "a 5xx" if refused.reply.status >= 500 else "no 2xx"
@@ -233,6 +243,7 @@ class SequenceRunner:
         from hypothesis import seed as seeded
 
         failures: dict[tuple[tuple[int, int, int], ...], Trial] = {}
+        confirmed: list[Trial] = []  # failures seen with the full settle timeout
         calls = [0]
 
         def key(schedule: Schedule) -> tuple[tuple[int, int, int], ...]:
@@ -255,12 +266,14 @@ class SequenceRunner:
                 if failures and calls[0] >= MAX_SHRINK_CALLS:
                     return  # the shrink budget is spent: the smallest failure so far stands
                 calls[0] += 1 if failures else 0
-                trial = self.trial(lifecycle, schedule, reference)
+                trial = self.trial(lifecycle, schedule, reference, SHRINK_SETTLE if confirmed else None)
                 result.examples += 1
                 result.requests += len(trial.sent)
                 if trial.reason is None:
                     return
                 failures[key(schedule)] = trial
+                if not confirmed:
+                    confirmed.append(trial)
             raise _Diverged(trial.reason)  # one raise for new and known failures: Hypothesis sees one cause
 
         try:
@@ -272,7 +285,12 @@ class SequenceRunner:
                 raise
             result.notes.append("the receiver did not fail the same schedule twice (flaky); the smallest failure seen")
         if failures:
-            result.failure = min(failures.values(), key=lambda t: (len(t.schedule), len(t.schedule.groups)))
+            smallest = min(failures.values(), key=lambda t: (len(t.schedule), len(t.schedule.groups)))
+            if smallest not in confirmed:  # shrunk with a short settle: replay it with the full one
+                again = self.trial(lifecycle, smallest.schedule, reference)
+                result.requests += len(again.sent)
+                smallest = again if again.reason is not None else confirmed[0]
+            result.failure = smallest
 
 
 def _show(state: Mapping[str, Any] | None) -> str:
