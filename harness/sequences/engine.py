@@ -15,7 +15,7 @@ from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials
 from harness.errors import UsageError
 from harness.sequences.instances import Instance, build_instance
-from harness.sequences.schedules import Schedule, in_order, schedules
+from harness.sequences.schedules import Schedule, first_tries, in_order, schedules
 from harness.sequences.state import StateProbe, field_pointers, project
 from harness.signing import sign_delivery
 from harness.transport import Transport
@@ -239,7 +239,7 @@ class SequenceRunner:
         return result
 
     def _explore(self, lifecycle: Lifecycle, reference: Mapping[str, Any] | None, result: LifecycleResult) -> None:
-        from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+        from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
         from hypothesis import seed as seeded
 
         failures: dict[tuple[tuple[int, int, int], ...], Trial] = {}
@@ -257,7 +257,7 @@ class SequenceRunner:
             verbosity=Verbosity.quiet,
             suppress_health_check=list(HealthCheck),
             report_multiple_bugs=False,
-            phases=(Phase.generate, Phase.shrink),
+            phases=(Phase.explicit, Phase.generate, Phase.shrink),
         )
         @given(schedules(lifecycle, concurrency=self.options.concurrency))
         def converges(schedule: Schedule) -> None:
@@ -276,8 +276,11 @@ class SequenceRunner:
                     confirmed.append(trial)
             raise _Diverged(trial.reason)  # one raise for new and known failures: Hypothesis sees one cause
 
+        test = converges
+        for schedule in reversed(first_tries(lifecycle, concurrency=self.options.concurrency)):
+            test = example(schedule)(test)  # innermost first: the reversed lifecycle is tried first
         try:
-            converges()
+            test()
         except _Diverged:
             pass
         except Exception:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from harness.catalog import Lifecycle
 
-__all__ = ["MAX_EXTRA_COPIES", "Schedule", "Send", "in_order", "schedules"]
+__all__ = ["MAX_EXTRA_COPIES", "Schedule", "Send", "first_tries", "in_order", "schedules"]
 
 MAX_EXTRA_COPIES = 3  # duplicates and late retries per schedule
 
@@ -39,6 +39,19 @@ class Schedule:
 def in_order(lifecycle: Lifecycle) -> Schedule:
     """Each step once, one after the other: the reference run."""
     return Schedule(tuple((Send(i, 1),) for i in range(len(lifecycle.steps))))
+
+
+def first_tries(lifecycle: Lifecycle, *, concurrency: int = 2) -> list[Schedule]:
+    """Schedules tried before any drawn one, each as short as a schedule can be: the whole lifecycle backwards
+    (where no order is promised), and the last two steps in flight together, the newer dispatched first."""
+    n = len(lifecycle.steps)
+    out = []
+    if lifecycle.guarantee == "none":
+        out.append(Schedule(tuple((Send(i, 1),) for i in reversed(range(n)))))
+    if concurrency > 1:
+        head = tuple((Send(i, 1),) for i in range(n - 2))
+        out.append(Schedule((*head, (Send(n - 1, 1), Send(n - 2, 1)))))
+    return out
 
 
 def _build(order: list[int], extras: list[tuple[int, int]], joins: list[bool], concurrency: int) -> Schedule:

@@ -114,7 +114,7 @@ def test_the_correct_receiver_converges_for_every_lifecycle(provider_id: str) ->
         ("last-arrival-wins", 1, 10),
         ("resurrects-deleted", 1, 10),
         ("dedupe-by-event-type", 1, 5),
-        ("lost-update", 6, 40),
+        ("lost-update", 6, 8),
     ],
 )
 def test_each_ordering_bug_fails_and_shrinks_to_at_most_three_deliveries(bug: str, seed: int, examples: int) -> None:
