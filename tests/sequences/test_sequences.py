@@ -102,7 +102,7 @@ def test_the_correct_receiver_converges_for_every_lifecycle(provider_id: str) ->
         for lifecycle in rx.provider.lifecycles.values():
             result = runner.run(lifecycle)
             assert result.passed, result.failure and result.failure.reason
-            assert result.examples == 6
+            assert result.examples >= 6  # the drawn schedules, after the ones always tried first
             assert project(runner.probe.view(result.reference.instance.object_id), field_pointers(lifecycle)) == (
                 lifecycle.final
             )
