@@ -24,6 +24,7 @@ from harness.network import NETWORK_KEYS, NetworkOptions, resolve_network
 if TYPE_CHECKING:
     from harness.catalog import Catalog
     from harness.probes import Probe
+    from harness.state_probes import StateProbe
     from harness.transport import Transport
 
 __all__ = [
@@ -48,6 +49,10 @@ RUN_KEYS: tuple[str, ...] = (
     "probe_url",
     "probe_db",
     "probe_sql",
+    "state_url",
+    "state_db",
+    "state_sql",
+    "state_fields",
     "timeout",
     "seed",
     "max_examples",
@@ -89,6 +94,8 @@ class RunConfig:
     fail_fast: bool = False  # stop at the first failed or blocked check
     settle_timeout: float = DEFAULT_SETTLE_TIMEOUT  # how long a probe read may wait for the count to settle
     network: NetworkOptions = field(default_factory=NetworkOptions)
+    state_probe: StateProbe | None = None  # the receiver's view of one object: enables the converges check
+    state_fields: Sequence[str] = ()  # FIELD=/pointer: where a lifecycle field sits in that view
 
     def resolved_catalog(self) -> Catalog:
         """The catalog to use (loaded once)."""
@@ -256,6 +263,7 @@ def resolve_run_config(
             credentials = dataclasses.replace(credentials, basic=userinfo)  # as OCI sends it: in the URL
     network = resolve_network({k: options.get(k) for k in NETWORK_KEYS}, file)
     probe = _probe(options, file, env, network)
+    state_probe = _state_probe(options, file, env, network)
     return RunConfig(
         provider=str(provider or ""),
         url=str(url or ""),
@@ -280,7 +288,25 @@ def resolve_run_config(
         fail_fast=bool(_pick("fail_fast", options, file, env)),
         settle_timeout=DEFAULT_SETTLE_TIMEOUT if settle is None else resolve_seconds(settle, where("settle_timeout")),
         network=network,
+        state_probe=state_probe,
+        state_fields=tuple(options.get("state_fields") or file.get("state_fields") or ()),
     )
+
+
+def _state_probe(
+    options: Mapping[str, Any], file: Mapping[str, Any], env: Mapping[str, str], network: NetworkOptions
+) -> StateProbe | None:
+    from harness.state_probes import make_state_probe
+
+    values = [_pick(name, options, file, env) for name in ("state_url", "state_db", "state_sql")]
+    if values[0]:
+        validate_url(str(values[0]).replace("{object_id}", "x"), "state URL")
+    try:
+        return make_state_probe(*values, network=network)
+    except HarnessError:
+        raise
+    except (ImportError, ValueError) as exc:
+        raise ConfigError(f"Cannot use the state probe: {exc}.") from None
 
 
 def _probe(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.checks import auth, bodies, encoding, handshake, idempotency, rotation, timing
+from harness.checks import auth, bodies, encoding, handshake, idempotency, rotation, sequences, timing
 from harness.checks._context import Check, CheckContext, CheckOutcome, Exchange
 from harness.checks._registry import (
     CHECKS,
@@ -27,7 +27,7 @@ __all__ = [
     "validate_settle_timeout",
 ]
 
-del auth, bodies, encoding, handshake, idempotency, rotation, timing
+del auth, bodies, encoding, handshake, idempotency, rotation, sequences, timing
 
 
 def categories() -> dict[str, str]:

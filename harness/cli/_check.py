@@ -55,6 +55,13 @@ def register(sub: Any) -> None:
     parser.add_argument("provider", metavar="PROVIDER")
     parser.add_argument("url", metavar="URL", nargs="?", help="receiver URL (default: url in the config file)")
     add_shared_options(parser, probe=True, network=True)
+    state = parser.add_argument_group("state probe (turns the converges check on; see docs/sequences.md)")
+    state.add_argument("--state-url", metavar="TEMPLATE", help="GET, {object_id} substituted; JSON view, 404: none")
+    state.add_argument("--state-db", metavar="URL", help="SQLAlchemy database URL for a SQL state probe")
+    state.add_argument("--state-sql", metavar="QUERY", help="SQL returning the object's one row; binds :object_id")
+    state.add_argument(
+        "--state-field", action="append", default=[], metavar="FIELD=/POINTER", help="where a field sits in your view"
+    )
     run_group = parser.add_argument_group("run")
     run_group.add_argument("--report", metavar="PATH", help="write a JSON report")
     run_group.add_argument("--quiet", action="store_true", help="no live progress line on a terminal")
@@ -105,6 +112,10 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         probe_url=args.probe_url,
         probe_db=args.probe_db,
         probe_sql=args.probe_sql,
+        state_url=args.state_url,
+        state_db=args.state_db,
+        state_sql=args.state_sql,
+        state_fields=args.state_field,
         seed=args.seed,
         max_examples=args.max_examples,
         timeout=args.timeout,

@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; print the URL, the probe and the credentials to use."""
     from harness.errors import UsageError
-    from harness.receiver import BUGS, ORDERING_BUGS, ReferenceReceiver
+    from harness.receiver import BUGS, ReferenceReceiver
 
     inputs = CommandInputs(args)
     catalog = inputs.catalog
@@ -65,9 +65,6 @@ def run(args: argparse.Namespace) -> int:
             where = ", ".join(sorted(bug.providers)) if bug.providers else "all providers"
             print(f"{bug.name:<22} {bug.description}")
             print(f"{'':<22} fails: {', '.join(sorted(bug.fails))}  ({where})")
-        for ordering in ORDERING_BUGS.values():
-            print(f"{ordering.name:<22} {ordering.description}")
-            print(f"{'':<22} fails: webhook-harness sequences (providers with lifecycles)")
         print(
             "Correct receivers (--mode): strict validates every event; lenient reads only what it needs; "
             "queue-first answers 2xx and stores a moment later."

@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.errors import UsageError
     from harness.report import ensure_writable, render_failures, render_outcome, to_junit, write_json, write_text
     from harness.runner import RunResult
-    from harness.sequences import SequenceOptions, SequenceRunner, field_pointers, make_state_probe
+    from harness.sequences import SequenceOptions, SequenceRunner, field_pointers
     from harness.session import Session
     from harness.settings import resolve_run_config
 
@@ -114,10 +114,14 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         timeout=args.timeout,
         report=args.report,
+        state_url=args.state_url,
+        state_db=args.state_db,
+        state_sql=args.state_sql,
+        state_fields=args.state_field,
         **network_options_from_args(args),
     )
     config = resolve_run_config(options, config_path=args.config)
-    probe = make_state_probe(args.state_url, args.state_db, args.state_sql, network=config.network)
+    probe = config.state_probe
     if probe is None:
         raise UsageError("sequences needs a state probe: --state-url URL/{object_id}, or --state-db with --state-sql.")
     for path in (config.report, args.junitxml):
@@ -130,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"Provider {provider.id!r} declares no lifecycles (see docs/sequences.md to add one).")
         chosen = [provider.lifecycle(name) for name in args.lifecycle] or list(provider.lifecycles.values())
         for lifecycle in chosen:
-            field_pointers(lifecycle, args.state_field)  # a malformed --state-field is reported before sending
+            field_pointers(lifecycle, config.state_fields)  # a malformed --state-field is reported before sending
         ctx = session.context()
         redact, seed = session.redactor, session.seed
         print(printable(redact(f"webhook-harness sequences: {provider.id} at {redact_url(config.url)} (seed {seed})")))
@@ -143,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         )
         outcomes = []
         with SequenceRunner(
-            provider, ctx.url, ctx.credentials, ctx.transport, probe, opts, state_fields=args.state_field
+            provider, ctx.url, ctx.credentials, ctx.transport, probe, opts, state_fields=config.state_fields
         ) as runner:
             for lifecycle in chosen:
                 outcome = _outcome(runner.run(lifecycle), seed, probe.describe(), ctx.url, redact)

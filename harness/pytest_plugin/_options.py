@@ -32,6 +32,10 @@ OPTIONS: tuple[tuple[str, str, bool], ...] = (
     ("probe-url", "side-effect probe URL template with {event_id}", False),
     ("probe-db", "side-effect probe database URL (SQLAlchemy)", False),
     ("probe-sql", "side-effect probe SQL, binds :event_id", False),
+    ("state-url", "state probe URL template with {object_id}: turns the converges check on", False),
+    ("state-db", "state probe database URL (SQLAlchemy)", False),
+    ("state-sql", "state probe SQL returning the object's one row, binds :object_id", False),
+    ("state-field", "FIELD=/pointer: where a lifecycle field sits in the state view (repeatable)", True),
     ("check", "run only this check id (repeatable)", True),
     ("exclude-check", "skip this check id (repeatable)", True),
     ("max-examples", "Hypothesis examples per fuzzing check", False),
@@ -51,7 +55,7 @@ OPTIONS: tuple[tuple[str, str, bool], ...] = (
 # Flags without a value.
 FLAGS: tuple[tuple[str, str], ...] = (("strict", "every warn-severity check fails (warned items become failures)"),)
 # Plugin option name -> the resolver's (and config file's) key.
-_KEYS = {"check": "checks", "exclude-check": "exclude_checks", "header": "headers"}
+_KEYS = {"check": "checks", "exclude-check": "exclude_checks", "header": "headers", "state-field": "state_fields"}
 
 Settings = RunConfig  # the plugin's settings are the engine's run configuration
 

@@ -27,7 +27,7 @@ from harness.receiver._bugs import BUGS, MODES, Behaviour, Bug
 from harness.receiver._handshake import harness_callback
 from harness.receiver._keys import OAUTH_SCHEME, generate_credentials, load_public_key, public_key_b64
 from harness.receiver._oauth import TokenIssuer, token_path
-from harness.receiver._state import ORDERING_BUGS, ObjectStates
+from harness.receiver._state import ObjectStates
 from harness.receiver._store import EventStore
 from harness.receiver._verify import build_schemes
 
@@ -73,8 +73,8 @@ class ReferenceReceiver:
         if isinstance(provider, str):
             provider = (catalog or load_catalog()).get(provider)
         self.provider: Provider = provider
-        if bug is not None and bug not in BUGS and bug not in ORDERING_BUGS:
-            raise UsageError(f"Unknown bug {bug!r}. Known: {', '.join([*BUGS, *ORDERING_BUGS])}.")
+        if bug is not None and bug not in BUGS:
+            raise UsageError(f"Unknown bug {bug!r}. Known: {', '.join(BUGS)}.")
         self.bug: str | None = bug
         self.host, self._port = host, port
         self.delay = provider.timeout + 1.0 if delay is None else delay
@@ -141,8 +141,6 @@ class ReferenceReceiver:
             base = replace(base, queue_delay=self._queue_delay)
         if not self.bug:
             return base
-        if self.bug in ORDERING_BUGS:
-            return replace(base, ordering=ORDERING_BUGS[self.bug].ordering)
         changed = {
             f.name: getattr(base, f.name)
             for f in fields(Behaviour)
@@ -153,7 +151,7 @@ class ReferenceReceiver:
     @property
     def bug_info(self) -> Bug | None:
         """The chosen bug."""
-        return BUGS.get(self.bug) if self.bug else None
+        return BUGS[self.bug] if self.bug else None
 
     def count(self, event_id: str) -> int:
         """How many rows carry this idempotency key (direct, without HTTP)."""

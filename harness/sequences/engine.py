@@ -130,8 +130,8 @@ class SequenceRunner:
         self.options = options
         self.state_fields = state_fields
         self.clock, self.sleep, self.wall = clock, sleep, wall
-        self.rng = random.Random(options.seed)
-        self.generator = VolumeGenerator(provider, seed=options.seed)
+        self.rng = random.Random(f"sequences-{options.seed}")  # its own stream: other checks' ids never recur here
+        self.generator = VolumeGenerator(provider, seed=self.rng.randrange(2**32))
         self._pool = ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="sequences")
         self._lock = threading.Lock()
 
