@@ -100,6 +100,18 @@ def register(sub: Any) -> None:
         help="look up at most N delivered events with the probe, a seeded sample (default 2000; 0: every one)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    objects = parser.add_argument_group("lifecycle objects (docs/sequences.md)")
+    objects.add_argument("--lifecycle", metavar="NAME", help="send this lifecycle's objects (--events // steps)")
+    objects.add_argument(
+        "--out-of-order", type=fraction, default=0.0, help="fraction of their events delivered late (default 0)"
+    )
+    objects.add_argument(
+        "--reorder-by", type=duration("--reorder-by"), default=300.0, metavar="DURATION", help="up to how late (5m)"
+    )
+    objects.add_argument("--state-url", metavar="TEMPLATE", help="GET {object_id}: count objects left in a wrong state")
+    objects.add_argument("--state-db", metavar="URL", help="SQLAlchemy URL for a SQL state probe")
+    objects.add_argument("--state-sql", metavar="QUERY", help="SQL returning the object's one row; binds :object_id")
+    objects.add_argument("--state-field", action="append", default=[], metavar="FIELD=/POINTER")
     policy = parser.add_argument_group("retry policy overrides (default: the provider's profile)")
     policy.add_argument("--window", type=_window, metavar="DURATION", help="rolling retry window per event, or 'none'")
     policy.add_argument("--max-attempts", type=non_negative_int, help="total attempts including the first (0: no cap)")
@@ -203,6 +215,10 @@ def run(args: argparse.Namespace) -> int:
         probe_url=None if args.dry_run else args.probe_url,
         probe_db=None if args.dry_run else args.probe_db,
         probe_sql=None if args.dry_run else args.probe_sql,
+        state_url=None if args.dry_run else args.state_url,
+        state_db=None if args.dry_run else args.state_db,
+        state_sql=None if args.dry_run else args.state_sql,
+        state_fields=args.state_field,
         **network_options_from_args(args),
     )
     settings = resolve_run_config(options, config_path=args.config, require_target=False)
@@ -235,6 +251,11 @@ def run(args: argparse.Namespace) -> int:
             probe_sample=args.probe_sample,
             probe_progress=probe_progress,
             network=settings.network,
+            lifecycle=args.lifecycle,
+            out_of_order=args.out_of_order,
+            reorder_by=args.reorder_by,
+            state_probe=settings.state_probe,
+            state_fields=settings.state_fields,
         )
     finally:
         close_bar()
