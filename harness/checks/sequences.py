@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.checks._classes import PROVIDER_SENDS
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
 from harness.core.models import Delivery, Reply
@@ -36,6 +37,7 @@ def _applies(ctx: CheckContext) -> str | None:
     _applies,
     category="idempotency",
     bugs=CONVERGES_BUGS,
+    sends=PROVIDER_SENDS,
     gated=True,
 )
 def converges(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:

@@ -29,6 +29,7 @@ COMMANDS = (
     "drift",
     "import",
     "load",
+    "pact",
     "sequences",
 )
 

@@ -7,10 +7,9 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from harness.cli._check import settle_duration
-from harness.cli._options import add_shared_options, bounded_int, network_options_from_args, non_negative_int
+from harness.cli._options import add_settings, bounded_int, duration, run_config_from_args
 from harness.core.text import printable
-from harness.credentials import CREDENTIAL_FIELDS, redact_url
+from harness.credentials import redact_url
 
 if TYPE_CHECKING:
     from harness.checks import CheckOutcome
@@ -31,29 +30,15 @@ def register(sub: Any) -> None:
         description="Exit 0: every lifecycle converged; 1: a schedule left the wrong state or got no 2xx; 2: usage "
         "or configuration error. See docs/sequences.md.",
     )
-    parser.add_argument("provider", metavar="PROVIDER")
-    parser.add_argument("url", metavar="URL", nargs="?", help="receiver URL (default: url in the config file)")
-    state = parser.add_argument_group("state probe (the receiver's view of one object)")
-    state.add_argument("--state-url", metavar="TEMPLATE", help="GET, {object_id} substituted; JSON view, 404: none")
-    state.add_argument("--state-db", metavar="URL", help="SQLAlchemy database URL for a SQL state probe")
-    state.add_argument("--state-sql", metavar="QUERY", help="SQL returning the object's one row; binds :object_id")
-    state.add_argument(
-        "--state-field",
-        action="append",
-        default=[],
-        metavar="FIELD=/POINTER",
-        help="where a lifecycle field sits in your view (default /FIELD; repeat)",
-    )
-    add_shared_options(parser, network=True)
+    add_settings(parser)  # PROVIDER [URL], credentials, the state probe, network, --seed, --timeout, --report
     run_group = parser.add_argument_group("run")
     run_group.add_argument("--lifecycle", action="append", default=[], metavar="NAME", help="only this one (repeat)")
     run_group.add_argument(
         "--max-examples", type=bounded_int(10_000, 1), default=DEFAULT_EXAMPLES, help="schedules per lifecycle (50)"
     )
-    run_group.add_argument("--seed", type=non_negative_int, help="Hypothesis seed (printed on every run)")
     run_group.add_argument(
         "--settle-timeout",
-        type=settle_duration,
+        type=duration("--settle-timeout", 3600.0, positive=True),
         default=DEFAULT_SETTLE,
         metavar="DURATION",
         help="how long the state may take to reach the expected one after a schedule (default 2s)",
@@ -61,8 +46,6 @@ def register(sub: Any) -> None:
     run_group.add_argument(
         "--concurrency", type=bounded_int(8, 1), default=2, help="deliveries in flight together, at most (default 2)"
     )
-    run_group.add_argument("--timeout", help="per-delivery timeout: seconds or 10s (default: the provider's)")
-    run_group.add_argument("--report", metavar="PATH", help="write a JSON report")
     run_group.add_argument("--junitxml", metavar="PATH", help="write JUnit XML for a CI gate")
     parser.set_defaults(run=run)
 
@@ -104,23 +87,8 @@ def run(args: argparse.Namespace) -> int:
     from harness.runner import RunResult
     from harness.sequences import SequenceOptions, SequenceRunner, field_pointers
     from harness.session import Session
-    from harness.settings import resolve_run_config
 
-    options = {name: getattr(args, name, None) for name in CREDENTIAL_FIELDS}
-    options.update(
-        provider=args.provider,
-        url=args.url,
-        schemas=args.schemas,
-        seed=args.seed,
-        timeout=args.timeout,
-        report=args.report,
-        state_url=args.state_url,
-        state_db=args.state_db,
-        state_sql=args.state_sql,
-        state_fields=args.state_field,
-        **network_options_from_args(args),
-    )
-    config = resolve_run_config(options, config_path=args.config)
+    config = run_config_from_args(args, "sequences")
     probe = config.state_probe
     if probe is None:
         raise UsageError("sequences needs a state probe: --state-url URL/{object_id}, or --state-db with --state-sql.")

@@ -74,7 +74,7 @@ def run_load(
         raise UsageError(f"--processes must be at least 1, got {processes}.")
     if config.concurrency < processes:
         raise UsageError(f"--concurrency ({config.concurrency}) must be at least --processes ({processes}).")
-    if check_receiver:
+    if check_receiver and not (config.network.proxy or config.network.trust_env):  # a proxy decides what it reaches
         check_reachable(config.url)
     schedule = config.schedule
     if processes == 1:

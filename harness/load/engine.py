@@ -23,6 +23,7 @@ from harness.errors import TransportError, UsageError
 from harness.load.schedule import Schedule
 from harness.load.source import DeliverySource
 from harness.load.stats import LoadStats, error_class
+from harness.network import NetworkOptions
 from harness.transport import with_userinfo
 
 __all__ = ["LoadConfig", "SenderRun", "check_reachable", "play"]
@@ -48,6 +49,7 @@ class LoadConfig:
     resend_reason: str = "http_timeout"
     progress: Callable[[LoadStats, float], None] | None = None  # about once a second: (stats so far, seconds)
     grace: float = 2.0  # after the last start, how long past the request timeout to wait for answers
+    network: NetworkOptions = field(default_factory=NetworkOptions)  # TLS trust, client cert, proxy, gateway headers
 
     @property
     def request_timeout(self) -> float:
@@ -154,9 +156,14 @@ class _Player:
     async def run(self) -> None:
         config = self.config
         timeout = config.request_timeout
-        connector = aiohttp.TCPConnector(limit=config.concurrency, limit_per_host=0)
+        network = config.network
+        tls = network.ssl_context() if network != NetworkOptions() else True
+        connector = aiohttp.TCPConnector(limit=config.concurrency, limit_per_host=0, ssl=tls)
         session = aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=timeout), auto_decompress=False
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+            auto_decompress=False,
+            trust_env=network.trust_env,
         )
         self.session = session
         loop = asyncio.get_running_loop()
@@ -232,9 +239,11 @@ class _Player:
         status = 0
         kind: str | None
         started = time.perf_counter()
+        network = self.config.network
+        headers = network.with_headers(delivery.headers) if network.headers else delivery.headers
         try:
             async with session.request(
-                delivery.method, url, data=delivery.body, headers=delivery.headers, allow_redirects=False
+                delivery.method, url, data=delivery.body, headers=headers, allow_redirects=False, proxy=network.proxy
             ) as response:
                 status = response.status
                 content, size = response.content, 0

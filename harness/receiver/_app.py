@@ -47,6 +47,7 @@ class ReceiverApp:
     public_url: str | None = None  # the URL providers post to, as registered with them (behind a proxy)
     states: ObjectStates | None = None
     _memo: set[tuple[Any, ...]] = field(default_factory=set)
+    _accepted: int = 0  # authenticated, well-formed deliveries handled so far (slow-one-in-ten counts them)
     _queued: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
@@ -92,6 +93,8 @@ class ReceiverApp:
     def authenticate(self, headers: Mapping[str, str], body: bytes, url: str = "") -> str | None:
         """Why the request fails authentication, or ``None``; every configured scheme must pass."""
         mode = self.behaviour.auth
+        if mode == "none":
+            return None
         for scheme in self.schemes:
             if mode == "optional" and not scheme.present(headers):
                 continue
@@ -125,6 +128,8 @@ class ReceiverApp:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _json(413, {"error": f"body over {cap} bytes"})
+        if self.behaviour.parse_first:
+            json.loads(body)  # the bug: parsed before the signature is verified, with no error handling
         url = self.target_url(request) if self._signs_url else ""
         reason = self.authenticate(self._signature_headers(request.headers), self._signed_bytes(body), url)
         if reason:
@@ -183,7 +188,9 @@ class ReceiverApp:
             return self._reply(0, 0, events)
         stored, duplicates = await self._store(events)
         await self._apply_states(events)
-        if self.behaviour.slow:
+        self._accepted += 1
+        every = self.behaviour.slow_every
+        if self.behaviour.slow or (every and self._accepted % every == 0):
             await asyncio.sleep(self.delay)
         return self._reply(stored, duplicates, events)
 

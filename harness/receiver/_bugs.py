@@ -85,14 +85,16 @@ class Facts:
 class Behaviour:
     """Switches the receiver consults; the defaults are the correct receiver."""
 
-    auth: str = "strict"  # strict | optional | presence | memo
+    auth: str = "strict"  # strict | optional | presence | memo | none
     timestamps: bool = True
     schema: bool = True
     bad_json: str = "reject"  # reject | crash
+    parse_first: bool = False  # parse the body as JSON before verifying (a parse error escapes: 500)
     strict_fields: bool = False
     reject_event: bool = False
     dedupe: str = "unique"  # unique | reject | crash | none | racy
     slow: bool = False
+    slow_every: int = 0  # > 0: every n-th authenticated, well-formed delivery is answered after `delay`
     handshake: bool = True
     reply: str = "message"  # message | bad
     always_500: bool = False
@@ -158,6 +160,19 @@ _BUG_LIST = [
         "requests without any auth header are accepted (auth is verified only when present)",
         None,
         Behaviour(auth="optional"),
+    ),
+    Bug(
+        "accept-all-forgeries",
+        "the signature is never checked: every request is accepted, with or without credentials",
+        None,
+        Behaviour(auth="none"),
+    ),
+    Bug(
+        "parse-before-verify",
+        "the body is parsed as JSON before the signature is verified, and a parse error escapes: unsigned garbage "
+        "gets 500 (anyone can trigger it)",
+        None,
+        Behaviour(parse_first=True),
     ),
     Bug(
         "presence-only-auth",
@@ -255,6 +270,12 @@ _BUG_LIST = [
         "each authenticated, well-formed delivery is answered only after `delay` (default: the provider timeout + 1 s)",
         None,
         Behaviour(slow=True),
+    ),
+    Bug(
+        "slow-one-in-ten",
+        "every tenth authenticated, well-formed delivery is answered only after `delay` (a cold cache, a slow query)",
+        None,
+        Behaviour(slow_every=10),
     ),
     Bug(
         "ignores-handshake",

@@ -268,9 +268,11 @@ def require_credentials(provider: Provider, creds: Credentials) -> None:
 
     if provider.auth.schemes and not active_schemes(provider, creds):
         wanted = ", ".join(provider.auth.schemes)
+        from harness.preflight import scheme_hint
+
+        hints = dict.fromkeys(scheme_hint(provider, name) for name in provider.auth.schemes)
         raise ConfigError(
-            f"Replaying {provider.id} needs credentials to sign with ({wanted}): give --secret, --signing-key, "
-            "--basic, --bearer or --token-url/--client-id."
+            f"Replaying {provider.id} needs credentials to sign with ({wanted}): give {' or '.join(hints)}."
         )
 
 

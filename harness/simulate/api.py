@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -77,9 +78,10 @@ def simulate(
     credentials = credentials or Credentials()
     if not dry and send is None and url:
         from harness.preflight import check_credentials, preflight
-        from harness.signing.oauth import use_network
+        from harness.signing.oauth import TokenClients
 
-        use_network(network or NetworkOptions())
+        if not isinstance(credentials.tokens, TokenClients):  # token requests take the run's network options
+            credentials = dataclasses.replace(credentials, tokens=TokenClients(network))
         check_credentials(chosen, credentials)
         preflight(url, network=network)
     objects: dict[str, Any] = {}
