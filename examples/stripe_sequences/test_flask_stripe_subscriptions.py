@@ -8,10 +8,8 @@ from typing import Any
 from flask import Flask
 from flask_stripe_subscriptions import SECRET, make_app
 
-from harness.catalog import load_catalog
-from harness.credentials import Credentials
+from harness import Credentials, InProcessTransport, load_catalog
 from harness.sequences import SequenceOptions, SequenceRunner, render_failure
-from harness.transport.inprocess import InProcessTransport
 
 URL = "http://testserver/webhooks/stripe"
 STRIPE = load_catalog().get("stripe")
