@@ -16,6 +16,7 @@ from harness.credentials import Credentials, Redactor
 from harness.probes import Probe
 from harness.settle import DEFAULT_TIMEOUT, settle_counts
 from harness.signing import active_schemes, sign_delivery
+from harness.state_probes import StateProbe
 from harness.transport import Transport
 from harness.violations import ContractViolation
 from harness.volume import VolumeGenerator
@@ -87,6 +88,8 @@ class CheckContext:
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     slowest_settle: float = 0.0
+    state_probe: StateProbe | None = None  # the receiver's view of one object (the converges check)
+    state_fields: Sequence[str] = ()
     sender: str = PROVIDER_SENDS  # the input class of what ``send`` sends unless told: the running check's
     _gate: tuple[str | None] | None = field(default=None, repr=False)
     _forgeries: tuple[list[Forgery] | None] | None = field(default=None, repr=False)
