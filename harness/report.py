@@ -32,6 +32,7 @@ __all__ = [
     "render_blocked",
     "render_check_failure",
     "render_failures",
+    "library_warnings",
     "render_library_warnings",
     "render_outcome",
     "render_summary",
@@ -164,27 +165,48 @@ def render_failures(outcomes: Iterable[CheckOutcome], seed: int | None = None) -
     return "\n\n".join(b for b in blocks if b)
 
 
+def _option_words(option: str, value: Any) -> list[str]:
+    """One setting as command-line words: a flag alone, a list as one option per item, a value after its option."""
+    from harness.core.settings_table import env_text
+
+    if value is True:
+        return [option]
+    if isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):  # headers
+        return [w for name, text in value for w in (option, f"{name}: {text}")]
+    if isinstance(value, tuple):
+        return [w for item in value for w in (option, str(item))]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return [option, redact_url(env_text(value)) if isinstance(value, str) else env_text(value)]
+
+
 def replay_command(config: RunConfig, *, check_id: str | None = None, front_end: str = "cli") -> str:
-    """A command that runs the same checks again with the same seed; secrets stay in their env vars or config."""
+    """A command that runs the same checks again: the seed, the config file, and every setting given as an option or
+    environment variable at other than its default; secrets (and secret-looking headers) stay where they were."""
+    from harness.core.settings_table import by_name
+    from harness.credentials import looks_secret
+
     seed = config.resolved_seed()
     url = redact_url(config.url)
-    if front_end == "pytest":
+    pytest = front_end == "pytest"
+    if pytest:
         words = ["pytest", "--webhook-url", url, "--webhook-provider", config.provider, f"--hypothesis-seed={seed}"]
         if check_id:
             words += ["-k", f"{config.provider}-{check_id}"]
-        prefix = "--webhook-"
     else:
         words = ["webhook-harness", "check", config.provider, url, "--seed", str(seed)]
         if check_id:
             words += ["--check", check_id]
-        prefix = "--"
-    if config.schemas_dir:
-        words += [f"{prefix}schemas", str(config.schemas_dir)]
-    if config.config_path and front_end == "cli":
-        words += ["--config", config.config_path]
-    probe_url = getattr(config.probe, "template", None)
-    if isinstance(probe_url, str):
-        words += [f"{prefix}probe-url", redact_url(probe_url)]
+    if config.config_path:
+        words += ["--webhook-config" if pytest else "--config", config.config_path]
+    skip = {"provider", "url", "seed", "config"} | ({"checks"} if check_id else set())
+    for name, value in config.non_default().items():
+        setting = by_name(name)
+        if name in skip or (pytest and not setting.pytest):
+            continue
+        if name == "headers":
+            value = tuple((n, v) for n, v in value if not looks_secret(n))
+        words += _option_words(setting.pytest_option if pytest else setting.option, value)
     return shlex.join(words)
 
 

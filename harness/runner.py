@@ -7,7 +7,15 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.checks import CHECKS, CheckContext, CheckOutcome, ordered_ids, resolve_severities, validate_settle_timeout
+from harness.checks import (
+    CHECKS,
+    PROVIDER_SENDS,
+    CheckContext,
+    CheckOutcome,
+    ordered_ids,
+    resolve_severities,
+    validate_settle_timeout,
+)
 from harness.checks.forgeries import every_forgery_accepted
 from harness.credentials import Redactor
 from harness.errors import UsageError
@@ -82,10 +90,13 @@ def run_check(config: RunConfig, check_id: str, *, context: CheckContext | None 
             return done("blocked", [], [cause])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")  # each distinct library warning once, kept off the results table
-        if registered.forgery and (collapsed := every_forgery_accepted(ctx, check_id)) is not None:
-            violations, notes, same_as = collapsed
-        else:
-            (violations, notes), same_as = registered.run(ctx), None
+        try:
+            if registered.forgery and (collapsed := every_forgery_accepted(ctx, check_id)) is not None:
+                violations, notes, same_as = collapsed
+            else:
+                (violations, notes), same_as = registered.run(ctx), None
+        finally:
+            ctx.sender = PROVIDER_SENDS  # what the context sends between checks (the gate, a fixture) is the provider's
     advisory = bool(violations) and all(v.advisory for v in violations) and not config.strict
     status = (
         "passed" if not violations and same_as is None else "warned" if severity == "warn" or advisory else "failed"

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from referencing import Registry
 
+from harness.catalog._lifecycle import Lifecycle
 from harness.catalog._patterns import safe_validator
 from harness.core.durations import parse_duration
 from harness.errors import UsageError
@@ -28,6 +29,7 @@ __all__ = [
     "EventType",
     "HandshakeSpec",
     "HmacSpec",
+    "Lifecycle",
     "Location",
     "Provider",
     "RetrySpec",
@@ -264,6 +266,15 @@ class Provider:
     subscription: tuple[str, ...] = ()  # the event types the endpoint subscribes to (--event); () for all
     encodings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> content_type, form_field
     pass_through: tuple[Mapping[str, Any], ...] = ()  # free-text fields copied from end users (pointer, add, numbers)
+    lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
+
+    def lifecycle(self, name: str) -> Lifecycle:
+        """Return a lifecycle, or a usage error listing the known ones."""
+        try:
+            return self.lifecycles[name]
+        except KeyError:
+            known = ", ".join(self.lifecycles) or "none"
+            raise UsageError(f"Unknown lifecycle {name!r} for provider {self.id!r}. Known: {known}.") from None
 
     @property
     def ordinary_events(self) -> list[str]:

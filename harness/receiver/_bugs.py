@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from harness.catalog import Provider
 from harness.checks import CHECKS, ordered_ids
 from harness.credentials import Credentials
+from harness.receiver._state import ORDERING_BUGS
 from harness.signing import OAUTH_SCHEME, scheme_for
 
 __all__ = [
@@ -50,6 +51,7 @@ class Facts:
     batch: bool = False
     timestamped: bool = False
     pass_through: bool = False
+    lifecycles: bool = False
 
     @classmethod
     def of(cls, provider: Provider, credentials: Credentials | None = None) -> Facts:
@@ -66,6 +68,7 @@ class Facts:
             batch=provider.body.shape == "batch",
             timestamped=any(scheme_for(provider, s).timestamped for s in active),
             pass_through=bool(provider.pass_through),
+            lifecycles=bool(provider.lifecycles),
         )
 
     def applicable_checks(self) -> frozenset[str]:
@@ -78,6 +81,7 @@ class Facts:
             "verifies-raw-body": not self.signs_body,
             "accepts-rotated-secret": not self.rotation,
             "accepts-pass-through": not self.pass_through,
+            "converges": not self.lifecycles,
         }
         return frozenset(c for c in CHECK_IDS if not skipped.get(c, False))
 
@@ -107,6 +111,7 @@ class Behaviour:
     legacy_signature: bool = False  # True: verify only a legacy companion signature (GitHub's SHA-1 X-Hub-Signature)
     subscribed_only: bool = False  # True: 404 to event types it has no handler for (Bolt's "unhandled request")
     refuse_nul: bool = False  # True: text with U+0000 fails the insert (as PostgreSQL's text does): 400, whole batch
+    ordering: str = "versioned"  # how lifecycle events update an object's state (harness/receiver/_state.py)
 
 
 MODES: dict[str, Behaviour] = {
@@ -321,8 +326,22 @@ _BUG_LIST = [
         "the webhook endpoint answers 500 to every request (the probe and token endpoints still work)",
         None,
         Behaviour(always_500=True),
-        generic_fails=frozenset(CHECK_IDS) - {"responds-in-time"},
+        # responds-in-time too (a 500 in time is no acknowledgement); converges runs only with a state probe
+        generic_fails=frozenset(CHECK_IDS) - {"converges"},
     ),
+]
+
+# Issue 22: the ordering bugs (harness/receiver/_state.py), caught by the converges check and `sequences`. Their
+# matrix cases run on Stripe only: each runs its lifecycles, and Stripe's subscription has every kind of step.
+_BUG_LIST += [
+    Bug(
+        ordering.name,
+        ordering.description,
+        frozenset({"stripe"}),
+        Behaviour(ordering=ordering.ordering),
+        lambda f: f.lifecycles,
+    )
+    for ordering in ORDERING_BUGS.values()
 ]
 
 BUGS: dict[str, Bug] = {bug.name: bug for bug in _BUG_LIST}

@@ -25,6 +25,7 @@ STABLE_IDS = [
     "single-effect",
     "handshake",
     "reply-format",
+    "converges",
     "no-server-error",  # judges every provider-sends request of the run: after the others
     "responds-in-time",
 ]
@@ -49,7 +50,7 @@ def test_a_correct_github_receiver_passes_and_the_rest_is_skipped_with_a_reason(
     result = run_checks(fake.config(probe=fake))
     statuses = _statuses(result)
     skipped = {name for name, status in statuses.items() if status == "skipped"}
-    assert skipped == {"accepts-rotated-secret", "rejects-stale-timestamp", "handshake", "reply-format"}
+    assert skipped == {"accepts-rotated-secret", "rejects-stale-timestamp", "handshake", "reply-format", "converges"}
     assert set(statuses.values()) == {"passed", "skipped"} and result.exit_code == 0
     assert all(o.notes for o in result.outcomes if o.status == "skipped")
     assert all(o.requests > 0 for o in result.outcomes if o.status == "passed")
@@ -154,14 +155,14 @@ def test_no_server_error_is_reproducible_for_a_seed() -> None:
 
 def test_no_server_error_stays_within_its_request_budget() -> None:
     fake = FakeReceiver("github", "push", "issues", "skip-auth")
-    outcome = run_check(fake.config(max_examples=30), "no-server-error")
-    assert outcome.status == "failed" and outcome.requests <= 1 + 30 + 60  # gate, examples, shrinking
+    outcome = run_check(fake.config(max_examples=10), "no-server-error")
+    assert outcome.status == "failed" and outcome.requests <= 1 + 10 + 60  # gate, examples, shrinking
 
 
 def test_the_signed_garbage_fuzz_stays_within_its_request_budget() -> None:
     fake = FakeReceiver("github", "skip-auth", "no-validation")
-    outcome = run_check(fake.config(max_examples=30), "handles-signed-malformed")
-    assert outcome.status == "passed" and outcome.requests <= 1 + 6 + 2 + 30  # gate, fixed, explicit, examples
+    outcome = run_check(fake.config(max_examples=10), "handles-signed-malformed")
+    assert outcome.status == "passed" and outcome.requests <= 1 + 6 + 2 + 10  # gate, fixed, explicit, examples
 
 
 def test_no_server_error_stops_at_its_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
