@@ -83,14 +83,20 @@ def accepts_pass_through_content(ctx: CheckContext) -> tuple[list[ContractViolat
             "refuses \\u0000: strip or escape it, or keep the raw JSON as jsonb/bytea); one refused event makes the "
             "provider retry, then drop, the whole delivery"
         )
-        out.append(
-            ctx.violation(
-                "accepts-pass-through",
-                f"A valid {delivery.event_types[0]!r} delivery with {kind} in {pointer} was refused",
-                "a 2xx: the provider forwards what people typed, unchanged",
-                signed,
-                reply,
-                hint,
-            )
+        found = ctx.violation(
+            "accepts-pass-through",
+            f"A valid {delivery.event_types[0]!r} delivery with {kind} in {pointer} was refused",
+            "a 2xx: the provider forwards what people typed, unchanged",
+            signed,
+            reply,
+            hint,
         )
+        if 400 <= reply.status < 500:
+            plain = ctx.send(ctx.signed(delivery.event_types[0]), f"valid {delivery.event_types[0]} (plain text)")
+            if plain.status == reply.status:  # the event type itself is refused (unsubscribed?): accepts-valid says so
+                found.advisory = True
+                found.hint = (
+                    f"a plain {delivery.event_types[0]!r} delivery got HTTP {plain.status} too: see accepts-valid"
+                )
+        out.append(found)
     return out, [f"sent: {', '.join(sent)}"] if sent else []
