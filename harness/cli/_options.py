@@ -96,11 +96,14 @@ def port_number(text: str) -> int:
 
 
 def number(text: str) -> float:
-    """argparse type: any number; the command judges its range."""
+    """argparse type: any finite number (no nan or inf); the command judges its range."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
 
 
 def positive_number(high: float) -> Callable[[str], float]:
@@ -189,6 +192,7 @@ _GROUPS = {
     "target": None,
     "auth": "authentication (also from WEBHOOK_HARNESS_* environment variables or the config file)",
     "probe": "side-effect probe",
+    "state": "state probe (the receiver's view of one object; docs/sequences.md)",
     "network": "network (HTTPS, proxies, gateways; for deliveries, token requests and HTTP probes alike)",
     "run": "run",
     "verdicts": "verdicts (see docs/severities.md)",
