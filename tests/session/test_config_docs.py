@@ -50,5 +50,6 @@ def test_every_setting_is_one_entry_that_every_front_end_derives() -> None:
     assert {s.name for s in for_command("send")} >= {"timeout", "ca_bundle", "proxy", "headers", "seed", "secret"}
     from harness.core.settings_table import for_pytest
 
-    network = {"--webhook-insecure", "--webhook-trust-env", "--webhook-ca-bundle", "--webhook-proxy", "--webhook-header"}
+    network = {"--webhook-insecure", "--webhook-trust-env", "--webhook-ca-bundle", "--webhook-proxy"}
+    network |= {"--webhook-header", "--webhook-client-cert"}
     assert {s.pytest_option for s in for_pytest()} >= network
