@@ -131,6 +131,8 @@ class Session:
             callback_host=config.callback_host,
             redactor=self.redactor,
             deadline=time.monotonic() + run_budget(config, provider.timeout),
+            state_probe=config.state_probe,
+            state_fields=tuple(config.state_fields),
         )
 
     def preflight(self) -> None:

@@ -25,6 +25,7 @@ from harness.network import NETWORK_KEYS, NetworkOptions
 if TYPE_CHECKING:
     from harness.catalog import Catalog
     from harness.probes import Probe
+    from harness.state_probes import StateProbe
     from harness.transport import Transport
 
 __all__ = [
@@ -73,6 +74,8 @@ class RunConfig:
     network: NetworkOptions = field(default_factory=NetworkOptions)
     given: Mapping[str, Any] = field(default_factory=dict)  # the settings not at their defaults
     sources: Mapping[str, str] = field(default_factory=dict)  # where each came from: "option", "env" or "config"
+    state_probe: StateProbe | None = None  # the receiver's view of one object: turns the converges check on
+    state_fields: Sequence[str] = ()  # FIELD=/pointer: where a lifecycle field sits in that view
 
     def __post_init__(self) -> None:
         if self.seed is None:  # drawn once, as the config is made: every line that prints it agrees
@@ -240,6 +243,8 @@ def resolve_run_config(
         network=network,
         given=given,
         sources=sources,
+        state_probe=_state_probe(values, network),
+        state_fields=values["state_fields"] or (),
     )
 
 
@@ -269,3 +274,14 @@ def _probe(values: Mapping[str, Any], network: NetworkOptions) -> Probe | None:
         raise
     except (ImportError, ValueError) as exc:
         raise ConfigError(f"Cannot use the probe: {exc}.") from None
+
+
+def _state_probe(values: Mapping[str, Any], network: NetworkOptions) -> StateProbe | None:
+    from harness.state_probes import make_state_probe
+
+    try:
+        return make_state_probe(values["state_url"], values["state_db"], values["state_sql"], network=network)
+    except HarnessError:
+        raise
+    except (ImportError, ValueError) as exc:
+        raise ConfigError(f"Cannot use the state probe: {exc}.") from None

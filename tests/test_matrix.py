@@ -13,14 +13,16 @@ import pytest
 from harness.catalog import load_catalog
 from harness.checks import CHECKS, ordered_ids
 from harness.probes import make_probe
-from harness.receiver import BUGS, ReferenceReceiver
+from harness.receiver import BUGS, ORDERING_BUGS, ReferenceReceiver
 from harness.runner import RunConfig, RunResult, run_checks
+from harness.state_probes import make_state_probe
 
 CATALOG = load_catalog()
 PROVIDERS = [p.id for p in CATALOG]
 FAST_TIMEOUT = 0.3  # the slow bugs answer after SLOW_DELAY; the provider timeouts themselves are tested elsewhere
 SLOW_DELAY = 0.6
 SETTLE = 3.0  # the queue-first receiver stores 0.5 s after its answer
+ORDERING_SETTLE = 0.3  # the reference receiver's lifecycle state is written before it answers
 CAUGHT = ("failed", "warned", "blocked")
 
 
@@ -31,6 +33,9 @@ def _run(
     db_url, lag = options.pop("db_url", None), options.pop("queue_delay", None)
     delay = SLOW_DELAY if slow else None
     with ReferenceReceiver(provider, bug=bug, mode=mode, delay=delay, db_url=db_url, queue_delay=lag) as rx:  # type: ignore[arg-type]
+        ordering = bug in ORDERING_BUGS
+        # converges runs where lifecycles are judged: the strict receiver, and the ordering bugs it must catch
+        state = make_state_probe(rx.state_url) if ordering or (bug is None and mode == "strict") else None
         config = RunConfig(
             provider=provider,
             url=rx.url,
@@ -39,7 +44,8 @@ def _run(
             seed=1234,
             max_examples=8,
             timeout=FAST_TIMEOUT if slow else None,
-            settle_timeout=SETTLE,
+            settle_timeout=ORDERING_SETTLE if ordering else SETTLE,
+            state_probe=state,
             **options,  # type: ignore[arg-type]
         )
         result = run_checks(config)

@@ -120,6 +120,7 @@ _PUBLIC_MODULES = {
     "harness.simulate": "harness.simulate",
     "harness.pytest_plugin": "harness.pytest_plugin",
     "harness.pact": "harness.pact",  # the Pact bridge (docs/pact.md; the [pact] extra)
+    "harness.sequences": "harness.sequences",  # event sequences (docs/sequences.md)
 }
 _LOCUST = ("WebhookUser",)  # harness.locust is not imported here: importing Locust monkey-patches the process
 

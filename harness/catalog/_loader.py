@@ -24,6 +24,7 @@ from harness.catalog._model import (
     EventType,
     HandshakeSpec,
     HmacSpec,
+    Lifecycle,
     Location,
     Provider,
     RetrySpec,
@@ -432,6 +433,10 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
         root=folder,
         registry=registry,
         raw=raw,
+        lifecycles={
+            name: Lifecycle.parse(name, entry, events, str(profile_path))
+            for name, entry in raw.get("lifecycles", {}).items()
+        },
     )
 
 

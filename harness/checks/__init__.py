@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.checks import auth, bodies, encoding, handshake, idempotency, rotation, timing
+from harness.checks import auth, bodies, encoding, handshake, idempotency, rotation, sequences, timing
 from harness.checks._classes import ANYONE, INPUT_CLASSES, PROVIDER_SENDS, SECRET_HOLDER, InputClass
 from harness.checks._context import Check, CheckContext, CheckOutcome, Exchange
 from harness.checks._registry import (
@@ -35,7 +35,7 @@ __all__ = [
     "validate_settle_timeout",
 ]
 
-del auth, bodies, encoding, handshake, idempotency, rotation, timing
+del auth, bodies, encoding, handshake, idempotency, rotation, sequences, timing
 
 
 def categories() -> dict[str, str]:

@@ -30,6 +30,7 @@ COMMANDS = (
     "import",
     "load",
     "pact",
+    "sequences",
 )
 
 

@@ -192,6 +192,7 @@ _GROUPS = {
     "target": None,
     "auth": "authentication (also from WEBHOOK_HARNESS_* environment variables or the config file)",
     "probe": "side-effect probe",
+    "state": "state probe (the receiver's view of one object; docs/sequences.md)",
     "network": "network (HTTPS, proxies, gateways; for deliveries, token requests and HTTP probes alike)",
     "run": "run",
     "verdicts": "verdicts (see docs/severities.md)",

@@ -106,6 +106,7 @@ def _banner(rx: Any, provider_id: str, bug: str | None, *, given: bool) -> None:
     print(f"Reference {provider_id} receiver{f' with bug {bug!r}' if bug else ''} listening.")
     print(f"  URL:   {rx.url}")
     print(f"  probe: {rx.probe_url}")
+    print(f"  state: {rx.state_url}  (for webhook-harness sequences --state-url)")
     if rx.public_key:
         print(f"  public key (base64 SPKI): {rx.public_key}")
     flags = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -95,6 +96,14 @@ def register(sub: Any) -> None:
         help="look up at most N delivered events with the probe, a seeded sample (default 2000; 0: every one)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    objects = parser.add_argument_group("lifecycle objects (with a state probe: how many end in the wrong state)")
+    objects.add_argument("--lifecycle", metavar="NAME", help="send this lifecycle's objects (--events // steps)")
+    objects.add_argument(
+        "--out-of-order", type=fraction, default=0.0, help="fraction of their events delivered late (default 0)"
+    )
+    objects.add_argument(
+        "--reorder-by", type=duration("--reorder-by"), default=300.0, metavar="DURATION", help="up to how late (5m)"
+    )
     policy = parser.add_argument_group("retry policy overrides (default: the provider's profile)")
     policy.add_argument("--window", type=_window, metavar="DURATION", help="rolling retry window per event, or 'none'")
     policy.add_argument("--max-attempts", type=non_negative_int, help="total attempts including the first (0: no cap)")
@@ -198,6 +207,8 @@ def run(args: argparse.Namespace) -> int:
     session = Session(settings)
     catalog = session.catalog
     provider = session.provider
+    if settings.timeout is not None:  # how long the simulated provider waits for an answer
+        provider = dataclasses.replace(provider, timeout=settings.timeout)
     scenario = load_scenario(args.scenario, catalog) if args.scenario else None
     if scenario and scenario.provider != provider.id:
         raise UsageError(f"The scenario {args.scenario} is for {scenario.provider}, not {provider.id}.")
@@ -225,6 +236,11 @@ def run(args: argparse.Namespace) -> int:
             probe_sample=args.probe_sample,
             probe_progress=probe_progress,
             network=settings.network,
+            lifecycle=args.lifecycle,
+            out_of_order=args.out_of_order,
+            reorder_by=args.reorder_by,
+            state_probe=None if args.dry_run else settings.state_probe,
+            state_fields=settings.state_fields,
         )
     finally:
         close_bar()

@@ -125,6 +125,18 @@ def _ids(value: Any, where: str) -> tuple[str, ...]:
     raise UsageError(f"Invalid {where} {value!r}: give check ids.")
 
 
+def _fields(value: Any, where: str) -> tuple[str, ...]:
+    """``FIELD=/json/pointer`` items: one per option, or whitespace-separated in a variable."""
+    items = value.split() if isinstance(value, str) else value
+    if not isinstance(items, Sequence) or not all(isinstance(v, str) for v in items):
+        raise UsageError(f"Invalid {where} {value!r}: give FIELD=/json/pointer, e.g. status=/subscription/status.")
+    for item in items:
+        name, sep, pointer = item.partition("=")
+        if not sep or not name or not (pointer == "" or pointer.startswith("/")):
+            raise UsageError(f"Invalid {where} {item!r}: give FIELD=/json/pointer, e.g. status=/subscription/status.")
+    return tuple(items)
+
+
 def parse_header(text: str, where: str = "--header") -> tuple[str, str]:
     """``'Name: value'`` as a pair; a malformed header is a usage error (its value never echoed)."""
     name, sep, value = str(text).partition(":")
@@ -190,6 +202,14 @@ HEADERS = Type(
     "'NAME: VALUE'",
     repeat=True,
 )
+FIELDS = Type(
+    "fields",
+    _fields,
+    {"type": "array", "items": {"type": "string", "pattern": "^[^=]+=(/.*)?$"}},
+    "list of `FIELD=/json/pointer`",
+    "FIELD=/POINTER",
+    repeat=True,
+)
 BASIC = Type(
     "basic",
     _basic,
@@ -218,12 +238,13 @@ def choice(*choices: str) -> Type:
 
 # -- where settings apply ------------------------------------------------------------------------------------------
 
-COMMANDS_THAT_SEND = frozenset({"check", "send", "replay", "load", "simulate"})
+COMMANDS_THAT_SEND = frozenset({"check", "send", "replay", "load", "simulate", "sequences"})
 """Commands that send deliveries: they share credentials, network options, the seed and the timeout."""
 _CATALOG = frozenset({"providers", "generate", "receiver", "record", "drift"}) | COMMANDS_THAT_SEND
 _CREDENTIALS = frozenset({"receiver", "record", "drift"}) | COMMANDS_THAT_SEND
 _PROBE = frozenset({"check", "replay", "load", "simulate"})
-_REPORT = frozenset({"check", "replay", "load", "simulate"})
+_REPORT = frozenset({"check", "replay", "load", "simulate", "sequences"})
+_STATE = frozenset({"check", "simulate", "sequences"})  # the state probe: converges, objects, sequences
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,14 +309,14 @@ SETTINGS: tuple[Setting, ...] = (
         TEXT,
         "provider id (sendgrid, stripe, github, ...)",
         commands=frozenset({"replay"}),
-        positional=frozenset({"check", "send", "load", "simulate"}),
+        positional=frozenset({"check", "send", "load", "simulate", "sequences"}),
         group="target",
     ),
     Setting(
         "url",
         URL,
         "receiver URL (http:// or https://)",
-        positional=frozenset({"check", "send", "load", "simulate"}),
+        positional=frozenset({"check", "send", "load", "simulate", "sequences"}),
         group="target",
         label="receiver URL",
         doc="With it, `check PROVIDER` needs no URL argument and the pytest plugin turns its contract suite on. "
@@ -357,6 +378,27 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("probe_db", TEXT, "SQLAlchemy database URL for a SQL probe", commands=_PROBE, secret=True, group="probe"),
     Setting("probe_sql", TEXT, "SQL returning the count; binds :event_id", commands=_PROBE, group="probe"),
+    # -- state probe: the receiver's view of one lifecycle object (docs/sequences.md)
+    Setting(
+        "state_url",
+        URL,
+        "GET, {object_id} substituted; answers the object as JSON, 404 when there is none",
+        commands=_STATE,
+        group="state",
+        doc="Turns on the `converges` check; `sequences` needs it (or `state_db` with `state_sql`).",
+    ),
+    Setting(
+        "state_db", TEXT, "SQLAlchemy database URL for a SQL state probe", commands=_STATE, secret=True, group="state"
+    ),
+    Setting("state_sql", TEXT, "SQL returning the object's one row; binds :object_id", commands=_STATE, group="state"),
+    Setting(
+        "state_fields",
+        FIELDS,
+        "where a lifecycle field sits in the state view, FIELD=/pointer (repeat; default /FIELD)",
+        commands=_STATE,
+        group="state",
+        flag_name="state-field",
+    ),
     # -- network: every request a command makes (deliveries, token requests, HTTP probes)
     Setting("ca_bundle", PATH, "trust the CA certificates in this PEM file", commands=_SENDS, group="network"),
     Setting("client_cert", PATH, "client certificate PEM for mutual TLS", commands=_SENDS, group="network"),
@@ -395,8 +437,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "timeout",
         DURATION,
-        "receiver timeout: seconds or 10s, 1m30s (default: the provider's)",
-        commands=_SENDS - {"simulate"},
+        "receiver timeout: seconds or 10s, 1m30s (default: the provider's; simulate: how long the provider waits)",
+        commands=_SENDS,
     ),
     Setting(
         "max_examples",

@@ -19,6 +19,7 @@ from harness.receiver._bugs import Behaviour, rejected_event
 from harness.receiver._handshake import confirm_subscription, confirmation_url, harness_callback, is_handshake
 from harness.receiver._oauth import TokenIssuer, token_path
 from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_json, read_event, unknown_field
+from harness.receiver._state import ObjectStates
 from harness.receiver._store import EventStore, StoredEvent
 from harness.receiver._verify import Scheme
 
@@ -44,6 +45,7 @@ class ReceiverApp:
     issuer: TokenIssuer | None = None
     confirm_allowed: Callable[[str], bool] = harness_callback
     public_url: str | None = None  # the URL providers post to, as registered with them (behind a proxy)
+    states: ObjectStates | None = None
     _memo: set[tuple[Any, ...]] = field(default_factory=set)
     _accepted: int = 0  # authenticated, well-formed deliveries handled so far (slow-one-in-ten counts them)
     _queued: set[asyncio.Task[None]] = field(default_factory=set)
@@ -62,6 +64,7 @@ class ReceiverApp:
         app = web.Application(client_max_size=self.provider.body.max_bytes, middlewares=[_errors])
         app.router.add_route("*", self.path, self.webhook)
         app.router.add_get("/probe/{event_id:.+}", self.probe)
+        app.router.add_get("/state/{object_id:.+}", self.state)
         if self.issuer is not None:
             app.router.add_post(token_path(), self.issuer.handle)
         return app
@@ -72,6 +75,16 @@ class ReceiverApp:
     async def probe(self, request: web.Request) -> web.Response:
         """``{"count": n}``: how many rows carry the idempotency key."""
         return web.json_response({"count": await self._db(self.store.count, request.match_info["event_id"])})
+
+    async def state(self, request: web.Request) -> web.Response:
+        """The receiver's view of one lifecycle object: its state fields, or 404 when unknown or deleted."""
+        view = self.states.view(request.match_info["object_id"]) if self.states is not None else None
+        return web.json_response(view) if view is not None else _json(404, {"error": "no such object"})
+
+    async def _apply_states(self, events: list[Event]) -> None:
+        if self.states is not None:
+            for event in events:
+                await self.states.apply(event.event_type, event.value)
 
     def target_url(self, request: web.Request) -> str:
         """The URL a request was sent to: ``public_url``, else as its request line and Host header give it."""
@@ -174,6 +187,7 @@ class ReceiverApp:
             task.add_done_callback(self._queued.discard)
             return self._reply(0, 0, events)
         stored, duplicates = await self._store(events)
+        await self._apply_states(events)
         self._accepted += 1
         every = self.behaviour.slow_every
         if self.behaviour.slow or (every and self._accepted % every == 0):
@@ -185,6 +199,7 @@ class ReceiverApp:
         await asyncio.sleep(self.behaviour.queue_delay)
         try:
             await self._store(events)
+            await self._apply_states(events)
         except Exception as exc:  # a worker's failure is logged, never an unhandled task error
             log.warning("queued store failed: %s: %s", type(exc).__name__, exc)
 

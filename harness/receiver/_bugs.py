@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from harness.catalog import Provider
 from harness.checks import CHECKS, ordered_ids
 from harness.credentials import Credentials
+from harness.receiver._state import ORDERING_BUGS
 from harness.signing import OAUTH_SCHEME, scheme_for
 
 __all__ = [
@@ -48,6 +49,7 @@ class Facts:
     several_events: bool
     rotation: bool = False
     batch: bool = False
+    lifecycles: bool = False
 
     @classmethod
     def of(cls, provider: Provider, credentials: Credentials | None = None) -> Facts:
@@ -62,6 +64,7 @@ class Facts:
             several_events=len(provider.ordinary_events) >= 2,
             rotation=any(getattr(scheme_for(provider, s), "extra_keys_supported", False) for s in active),
             batch=provider.body.shape == "batch",
+            lifecycles=bool(provider.lifecycles),
         )
 
     def applicable_checks(self) -> frozenset[str]:
@@ -73,6 +76,7 @@ class Facts:
             "reply-format": not self.reply,
             "verifies-raw-body": not self.signs_body,
             "accepts-rotated-secret": not self.rotation,
+            "converges": not self.lifecycles,
         }
         return frozenset(c for c in CHECK_IDS if not skipped.get(c, False))
 
@@ -98,6 +102,7 @@ class Behaviour:
     all_signatures: bool = True  # False: compare only the first signature of a multi-signature header
     all_events: bool = True  # False: handle only body[0] of a batch
     queue_delay: float = 0.0  # > 0: answer 2xx at once and store this many seconds later (queue-first)
+    ordering: str = "versioned"  # how lifecycle events update an object's state (harness/receiver/_state.py)
 
 
 MODES: dict[str, Behaviour] = {
@@ -291,8 +296,22 @@ _BUG_LIST = [
         "the webhook endpoint answers 500 to every request (the probe and token endpoints still work)",
         None,
         Behaviour(always_500=True),
-        generic_fails=frozenset(CHECK_IDS),  # responds-in-time too: a 500 in time is no acknowledgement
+        # responds-in-time too (a 500 in time is no acknowledgement); converges runs only with a state probe
+        generic_fails=frozenset(CHECK_IDS) - {"converges"},
     ),
+]
+
+# Issue 22: the ordering bugs (harness/receiver/_state.py), caught by the converges check and `sequences`. Their
+# matrix cases run on Stripe only: each runs its lifecycles, and Stripe's subscription has every kind of step.
+_BUG_LIST += [
+    Bug(
+        ordering.name,
+        ordering.description,
+        frozenset({"stripe"}),
+        Behaviour(ordering=ordering.ordering),
+        lambda f: f.lifecycles,
+    )
+    for ordering in ORDERING_BUGS.values()
 ]
 
 BUGS: dict[str, Bug] = {bug.name: bug for bug in _BUG_LIST}
