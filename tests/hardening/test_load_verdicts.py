@@ -212,3 +212,19 @@ def test_an_option_that_would_not_take_effect_is_refused(
     assert main(["load", "github", "http://127.0.0.1:9/", "--secret", "s" * 20, *extra]) == 2
     err = capsys.readouterr().err
     assert needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_batch_planned_over_the_cap_is_cut_to_fit_and_the_cut_counted() -> None:
+    from array import array
+
+    from harness.load.source import DeliverySource
+    from harness.load.stats import LoadStats
+
+    sendgrid = CATALOG.get("sendgrid")
+    source = DeliverySource(sendgrid, Credentials(), array("l", [5000]), seed=1)  # ~3.7 MB if sent whole
+    delivery = source.base(0)
+    assert len(delivery.body) <= 786_432 and 0 < len(delivery.event_types) < 5000
+    stats = LoadStats()
+    stats.trimmed(5000 - len(delivery.event_types))
+    stats.finished(0.0, 0.01, 200, None, len(delivery.event_types))
+    assert stats.events["delivered"] + stats.events["trimmed"] == 5000
