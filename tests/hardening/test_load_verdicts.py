@@ -228,3 +228,15 @@ def test_a_batch_planned_over_the_cap_is_cut_to_fit_and_the_cut_counted() -> Non
     stats.trimmed(5000 - len(delivery.event_types))
     stats.finished(0.0, 0.01, 200, None, len(delivery.event_types))
     assert stats.events["delivered"] + stats.events["trimmed"] == 5000
+
+
+def test_locust_totals_are_read_from_its_csv(tmp_path: Path) -> None:
+    from harness.cli._load import _locust_totals
+
+    stats = tmp_path / "run_stats.csv"
+    stats.write_text(
+        "Type,Name,Request Count,Failure Count,Median Response Time\nPOST,/hook,12,3,5\n,Aggregated,12,3,5\n",
+        encoding="utf-8",
+    )
+    assert _locust_totals(stats) == (12, 3)
+    assert _locust_totals(tmp_path / "missing.csv") == (0, 0)  # no file: nothing completed, which fails the run
