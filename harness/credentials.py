@@ -133,7 +133,7 @@ class Redactor:
         """Headers with secret-bearing values redacted (Authorization credentials, any known secret)."""
         out = {}
         for name, value in headers.items():
-            if name.lower() in ("authorization", "proxy-authorization", "cookie"):
+            if name.strip().lower() in ("authorization", "proxy-authorization", "cookie"):
                 scheme, _, rest = value.partition(" ")
                 value = f"{scheme} {REDACTED}" if rest and scheme.lower() in ("bearer", "basic") else value
             out[name] = self(value)

@@ -130,10 +130,17 @@ class WebhookUser(FastHttpUser):
     _sessions: ClassVar[dict[type, Session]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        network = self.session().network  # the same TLS, proxy and header settings as every other front end
+        session = self.session()
+        network = session.network  # the same TLS, proxy and header settings as every other front end
         self.insecure = network.insecure
-        if network.ca_bundle or network.client_cert or (network.trust_env and not network.insecure):
-            self.ssl_context_factory = network.ssl_context
+        if session.config.timeout is not None:
+            self.network_timeout = self.connection_timeout = session.config.timeout
+        if not network.insecure and (network.ca_bundle or network.client_cert or network.trust_env):
+
+            def context(**_: Any) -> Any:  # geventhttpclient passes cafile=None: the network options decide
+                return network.ssl_context()
+
+            self.ssl_context_factory = context
         if network.proxy:
             proxy = urlsplit(network.proxy)
             self.proxy_host, self.proxy_port = proxy.hostname, proxy.port or 80

@@ -92,7 +92,8 @@ class CheckContext:
     state_fields: Sequence[str] = ()
     sender: str = PROVIDER_SENDS  # the input class of what ``send`` sends unless told: the running check's
     _gate: tuple[str | None] | None = field(default=None, repr=False)
-    _forgeries: tuple[list[Forgery] | None, str | None] | None = field(default=None, repr=False)
+    _forgeries: tuple[list[Forgery] | None] | None = field(default=None, repr=False)
+    _forgery_owner: str | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -194,11 +195,10 @@ class CheckContext:
             self._gate = (cause,)
         return self._gate[0]
 
-    def forged_all(self) -> tuple[list[Forgery] | None, str | None]:
-        """The forgeries sent once per run and, when every one got a 2xx, them with the check that reports it.
+    def forged_all(self) -> list[Forgery] | None:
+        """The forgeries sent once per run when every one got a 2xx (the signature is not checked), else ``None``.
 
-        Only credential forgeries on well-formed bodies count (no credentials, a wrong key, a changed body): a
-        receiver that accepts all of them does not check the signature, which is one finding, not one per check.
+        Only credential forgeries on well-formed bodies count: no credentials, a wrong key, a changed body.
         """
         from harness.signing import forge_delivery, tamper
 
@@ -214,16 +214,14 @@ class CheckContext:
                 forged = original.replace(body=tamper(self.provider, original.body), label="tampered-body")
                 sent.append(Forgery("a valid signature over a changed body", forged, self.send(forged, sender=ANYONE)))
             every = len(sent) >= 2 and all(f.reply.ok for f in sent)
-            self._forgeries = (sent if every else None, None)
-        return self._forgeries
+            self._forgeries = (sent if every else None,)
+        return self._forgeries[0]
 
     def claim_forgery_finding(self, check_id: str) -> str:
         """The check that reports "every forgery was accepted": the first to ask."""
         with self._lock:
-            assert self._forgeries is not None
-            owner = self._forgeries[1] or check_id
-            self._forgeries = (self._forgeries[0], owner)
-            return owner
+            self._forgery_owner = self._forgery_owner or check_id
+            return self._forgery_owner
 
     def settled_counts(self, keys: Sequence[str]) -> dict[str, int]:
         """The probe's counts once they have settled (a queue-first receiver stores a moment after its 2xx)."""

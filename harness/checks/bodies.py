@@ -383,12 +383,13 @@ def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[st
     else:
         worst = min(bad, key=lambda e: len(e.delivery.body))
         delivery, reply, label = worst.delivery, worst.reply, worst.label
-    kinds = sorted({e.reply.describe().split(" (")[0].split(":")[0] for e in bad})
+    kinds = sorted({f"HTTP {e.reply.status}" if e.reply.status else "no answer" for e in bad})
     where = "; ".join(dict.fromkeys(e.label for e in bad))
     finding = ctx.violation(
         "no-server-error",
         f"{len(bad)} of {len(judged)} requests the provider sends got a 5xx or no answer (smallest: {label})",
-        "a 2xx: the provider sends this, and retries anything else with the same input",
+        "no 5xx, no reset connection, no timeout: the provider sends this, and retries a server error with the "
+        "same input",
         delivery,
         reply,
         f"{', '.join(kinds)} on: {where[:300]}; the provider retries the same input, so the error repeats until "

@@ -14,9 +14,8 @@ ALL_ACCEPTED = "every forged request was accepted: the signature is not checked"
 def every_forgery_accepted(
     ctx: CheckContext, check_id: str
 ) -> tuple[list[ContractViolation], list[str], str | None] | None:
-    """``None`` when the receiver refuses some forgery (the check runs as usual); else this check's share of the one
-    finding: the finding itself for the first check to ask, a pointer to it for the others."""
-    forged, _ = ctx.forged_all()
+    """``None`` when some forgery is refused; else the one finding (first check to ask) or a pointer to it (others)."""
+    forged = ctx.forged_all()
     if forged is None:
         return None
     owner = ctx.claim_forgery_finding(check_id)

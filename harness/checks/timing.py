@@ -33,6 +33,20 @@ def responds_in_time(ctx: CheckContext) -> tuple[list[ContractViolation], list[s
     slowest = max(judged, key=lambda e: e.reply.elapsed)
     late = [e for e in judged if _late(e, ctx.timeout)]
     summary = f"slowest {slowest.reply.elapsed * 1000:.0f} ms ({slowest.label}) of {len(judged)} provider-sends"
+    tried = [e for e in judged if "not sent" not in (e.reply.error or "")]  # the run budget may stop sends
+    if not late and tried and not any(e.reply.ok for e in tried):  # resets or 5xx: nothing was acknowledged
+        last = tried[-1]
+        why = last.reply.error or f"HTTP {last.reply.status}"
+        return [
+            ctx.violation(
+                "responds-in-time",
+                f"None of {len(tried)} requests the provider sends was acknowledged within {ctx.timeout:g} s ({why})",
+                f"a 2xx within {ctx.timeout:g} s; without one the provider counts each delivery as failed and retries",
+                last.delivery,
+                last.reply,
+                "answer 2xx quickly, then do the slow work in the background",
+            )
+        ], [summary]
     if not late:
         return [], [f"{summary} (limit {ctx.timeout:g} s)"]
     worst = max(late, key=lambda e: e.reply.elapsed)

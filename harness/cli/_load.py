@@ -61,10 +61,15 @@ def register(sub: Any) -> None:
         "--backlog-rate", type=number, metavar="N", help="events per second during the outage (default --rate)"
     )
     storm.add_argument("--time-scale", type=number, default=1.0, metavar="X", help="X virtual seconds per second")
-    gates = parser.add_argument_group("SLO gates (exit 1 when one is violated)")
-    gates.add_argument("--max-p99", metavar="D", help="p99 latency at most this (250ms)")
-    gates.add_argument("--max-error-rate", metavar="PCT", help="failed requests at most this share (1%%)")
-    gates.add_argument("--min-rate-achieved", metavar="PCT", help="achieved rate at least this share of target (95%%)")
+    gates = parser.add_argument_group(
+        "SLO gates (exit 1 when one is violated; by default at most 1%% failed requests and at least 95%% of the rate)"
+    )
+    gates.add_argument("--max-p99", metavar="D", help="p99 latency at most this (e.g. 250ms; no default)")
+    gates.add_argument("--max-error-rate", metavar="PCT", help="failed requests at most this share (default 1%%)")
+    gates.add_argument(
+        "--min-rate-achieved", metavar="PCT", help="achieved rate at least this share of target (default 95%%)"
+    )
+    gates.add_argument("--no-gates", action="store_true", help="no default gates: exit 1 only for the gates given")
     out = parser.add_argument_group("reports")
     out.add_argument("--html", metavar="PATH", help="write an HTML page with rate and latency over time")
     probe = parser.add_argument_group("probe scope")
@@ -126,7 +131,14 @@ def run(args: argparse.Namespace) -> int:
     if ramp is None and args.rate <= 0:
         raise UsageError(f"--rate must be above 0, got {args.rate:g}.")
     settle = parse_duration(args.settle, what="--settle")
-    gates = parse_gates(args.max_p99, args.max_error_rate, args.min_rate_achieved)
+    if args.time_scale <= 0:
+        raise UsageError(f"--time-scale must be positive, got {args.time_scale:g}.")
+    gates = parse_gates(
+        args.max_p99,
+        args.max_error_rate,
+        args.min_rate_achieved,
+        defaults=not args.no_gates and not args.after_outage and not args.locust,
+    )
     settings = run_config_from_args(args, "load")
     seed = settings.resolved_seed() if "seed" in settings.given else 0
     session = Session(settings)
@@ -164,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.time_scale != 1.0 or args.backlog_rate is not None:
             raise UsageError("--time-scale and --backlog-rate belong to --after-outage.")
+        if args.servers != 1 and provider.body.shape != "batch":
+            raise UsageError(f"--servers shapes batches; {provider.id} posts one event per request.")
         schedule = open_schedule(
             provider,
             rate=args.rate,
@@ -239,8 +253,9 @@ def _run_locust(args: argparse.Namespace, settings: RunConfig, duration: float) 
             ("--after-outage", args.after_outage),
             ("--ramp", args.ramp),
             ("--max-p99", args.max_p99),
-            ("--max-error-rate", args.max_error_rate),
             ("--min-rate-achieved", args.min_rate_achieved),
+            ("--servers", args.servers != 1),
+            ("--probe-sample", args.probe_sample != 1000),
             ("--report", settings.report),
             ("--html", args.html),
             ("--probe-url", settings.given.get("probe_url")),
@@ -267,9 +282,48 @@ def _run_locust(args: argparse.Namespace, settings: RunConfig, duration: float) 
     command += ["--host", f"{parts.scheme}://{parts.netloc}", "--stop-timeout", "30", "--only-summary"]
     if args.processes > 1:
         command += ["--processes", str(args.processes)]
+    from harness.load.slo import DEFAULT_GATES, parse_percent
+
+    limit = parse_percent(args.max_error_rate, "--max-error-rate") if args.max_error_rate else DEFAULT_GATES.error_rate
+    if args.no_gates and not args.max_error_rate:
+        limit = 100.0  # only "no request succeeded" still fails
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="webhook-harness-locust-") as scratch:
+        command += ["--csv", str(Path(scratch) / "run")]
+        try:
+            done = subprocess.run(command, env=env, timeout=duration + 600, check=False)
+        except subprocess.TimeoutExpired:
+            print("webhook-harness: Locust did not finish in time", file=sys.stderr)
+            return 1
+        requests, failures = _locust_totals(Path(scratch) / "run_stats.csv")
+    return _locust_verdict(done.returncode, requests, failures, limit)
+
+
+def _locust_totals(path: Any) -> tuple[int, int]:
+    """The Aggregated row of Locust's ``--csv`` statistics: (requests, failures); (0, 0) when there is none."""
+    import csv
+
     try:
-        done = subprocess.run(command, env=env, timeout=duration + 600, check=False)
-    except subprocess.TimeoutExpired:
-        print("webhook-harness: Locust did not finish in time", file=sys.stderr)
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row.get("Name") == "Aggregated":
+                    return int(row.get("Request Count") or 0), int(row.get("Failure Count") or 0)
+    except (OSError, ValueError):
+        pass
+    return 0, 0
+
+
+def _locust_verdict(returncode: int, requests: int, failures: int, limit_pct: float) -> int:
+    """Exit 1 when Locust failed, no request succeeded, or the failure ratio is over the gate; one line says why."""
+    succeeded = requests - failures
+    ratio = 100.0 * failures / requests if requests else 0.0
+    if succeeded <= 0:
+        print(f"FAIL: no request succeeded ({requests} completed, {failures} failed)", file=sys.stderr)
         return 1
-    return 0 if done.returncode == 0 else 1
+    if ratio > limit_pct:
+        print(
+            f"FAIL: {ratio:.2f}% of {requests} requests failed (over --max-error-rate {limit_pct:g}%)", file=sys.stderr
+        )
+        return 1
+    return 0 if returncode == 0 else 1

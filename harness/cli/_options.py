@@ -96,11 +96,14 @@ def port_number(text: str) -> int:
 
 
 def number(text: str) -> float:
-    """argparse type: any number; the command judges its range."""
+    """argparse type: any finite number (no nan or inf); the command judges its range."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
 
 
 def positive_number(high: float) -> Callable[[str], float]:

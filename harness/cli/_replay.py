@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
     import json
 
+    from harness.core.text import printable
     from harness.errors import UsageError
     from harness.recording import ReplayOptions, read_records, replay, require_credentials
     from harness.report import ensure_writable, redact_url, write_text
@@ -82,7 +83,11 @@ def run(args: argparse.Namespace) -> int:
         timeout=config.timeout,
         include_failed=args.include_failed,
     )
-    redact = session.redactor
+    redactor = session.redactor
+
+    def redact(text: str) -> str:  # secrets hidden, and a peer's terminal escapes and odd code points shown escaped
+        return printable(redactor(text))
+
     print(redact(f"webhook-harness replay: {len(records)} recorded deliveries of {provider.id} to {redact_url(url)}"))
 
     def show(sent: Any) -> None:
@@ -97,27 +102,34 @@ def run(args: argparse.Namespace) -> int:
         result = replay(
             provider, records, url, creds, options, probe=probe, transport=session.transport(), on_send=show
         )
+    if result.interrupted:
+        print("\nInterrupted: partial results (no probe round).", flush=True)
     for note in result.skipped:
         print(redact(f"skipped {note}"))
     if result.violations:
-        print("\n" + "=" * 30 + " FAILURES " + "=" * 30)
+        more = (
+            f" (the first {len(result.violations)} of {result.findings})"
+            if result.findings > len(result.violations)
+            else ""
+        )
+        print("\n" + "=" * 30 + " FAILURES " + "=" * 30 + more)
         for v in result.violations:
             print(redact(f"__ {v.check} __\n{v.title}\n  Expected: {v.expected}\n  Received: {v.received}"))
             if v.repro:
                 print(f"  Reproduce:\n    {redact(v.repro)}")
-    acknowledged = sum(s.reply.ok for s in result.sent)
+    acknowledged = result.acknowledged
     probed = (
         f", {sum(n == 1 for n in result.counts.values())}/{len(result.counts)} keys stored once"
         if result.probed
         else " (no probe: stored-once not checked)"
     )
     print(
-        f"\n{acknowledged}/{len(result.sent)} acknowledged{probed}, {len(result.skipped)} skipped in "
+        f"\n{acknowledged}/{result.total} acknowledged{probed}, {len(result.skipped)} skipped in "
         f"{result.duration:.2f}s (seed {result.seed})"
     )
     if config.report:
-        write_text(json.dumps(result.to_json(redact), indent=2) + "\n", config.report)
+        write_text(json.dumps(result.to_json(redactor), indent=2) + "\n", config.report)
         print(f"Report written to {config.report}")
-    if result.exit_code:
+    if result.exit_code == 1:
         print(f"Replay again with: webhook-harness replay ... --seed {result.seed}", file=sys.stderr)
     return result.exit_code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -206,6 +207,8 @@ def run(args: argparse.Namespace) -> int:
     session = Session(settings)
     catalog = session.catalog
     provider = session.provider
+    if settings.timeout is not None:  # how long the simulated provider waits for an answer
+        provider = dataclasses.replace(provider, timeout=settings.timeout)
     scenario = load_scenario(args.scenario, catalog) if args.scenario else None
     if scenario and scenario.provider != provider.id:
         raise UsageError(f"The scenario {args.scenario} is for {scenario.provider}, not {provider.id}.")

@@ -437,8 +437,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "timeout",
         DURATION,
-        "receiver timeout: seconds or 10s, 1m30s (default: the provider's)",
-        commands=_SENDS - {"simulate"},
+        "receiver timeout: seconds or 10s, 1m30s (default: the provider's; simulate: how long the provider waits)",
+        commands=_SENDS,
     ),
     Setting(
         "max_examples",

@@ -68,6 +68,7 @@ class SenderRun:
     cpu: float
     prepare_s: float
     late: int = 0
+    interrupted: bool = False  # Ctrl-C (or SIGINT from the parent) stopped it: the counts are partial
 
     def delivered_keys(self) -> list[str]:
         """Idempotency keys of every delivery that got at least one 2xx."""
@@ -122,8 +123,11 @@ def play(
     gc.collect()
     gc.freeze()
     cpu0, wall0 = time.process_time(), time.perf_counter()
+    interrupted = False
     try:
         asyncio.run(player.run())
+    except KeyboardInterrupt:
+        interrupted = True  # keep what was counted: the caller prints the partial summary and writes the report
     finally:
         gc.unfreeze()
     return SenderRun(
@@ -134,6 +138,7 @@ def play(
         cpu=time.process_time() - cpu0,
         prepare_s=prepare_s,
         late=player.late,
+        interrupted=interrupted,
     )
 
 
@@ -214,7 +219,7 @@ class _Player:
             while i < n and times[i] <= now:
                 at = times[i]
                 if self.inflight >= cap:
-                    stats.drop(at)
+                    stats.drop(at, sizes[units[i]])
                 else:
                     self.inflight += 1
                     lag = now - at
@@ -230,6 +235,10 @@ class _Player:
 
     async def _one(self, at: float, unit: int, attempt: int) -> None:
         delivery = self.source.signed(unit, attempt)
+        events = len(delivery.event_types) or 1
+        scheduled = self.config.schedule.unit_sizes[unit]
+        if events < scheduled:  # the batch was cut to fit the provider's size cap
+            self.stats.trimmed(scheduled - events)
         userinfo = delivery.url_userinfo
         url = self.urls.get(userinfo)
         if url is None:
@@ -259,6 +268,6 @@ class _Player:
             kind = error_class(0, exc)
         finally:
             self.inflight -= 1
-        self.stats.finished(at, time.perf_counter() - started, status, kind)
+        self.stats.finished(at, time.perf_counter() - started, status, kind, events)
         if kind is None:
             self.delivered[unit] = 1

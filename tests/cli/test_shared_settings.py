@@ -65,7 +65,7 @@ def test_config_file_keys_apply_to_every_command_that_sends(
         assert b"\r\nx-hub-signature-256: sha256=" in head, command
 
 
-@pytest.mark.parametrize("command", ("check", "send", "replay", "load"))
+@pytest.mark.parametrize("command", SENDERS)
 @pytest.mark.parametrize("value", ["nan", "-1", "0", "inf", "1e300", "soon"])
 def test_a_bad_timeout_is_one_line_exit_2_for_every_command(
     command: str, value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -85,14 +85,12 @@ def test_every_command_reads_durations_and_network_options_alike(
     bundle.write_text("not read until a TLS connection is made")
     argv = [*_argv(command, "http://127.0.0.1:9/hook", tmp_path), "--ca-bundle", str(bundle)]
     argv += ["--proxy", "http://127.0.0.1:3128", "--header", "X-Api-Key: gateway", "--trust-env"]
-    if command != "simulate":
-        argv += ["--timeout", text]
+    argv += ["--timeout", text]
     args = build_parser().parse_args(argv)
     config = resolve_run_config(options_from_args(args, command), config={}, env={}, require_target=False)
     assert config.network.ca_bundle == str(bundle) and config.network.proxy == "http://127.0.0.1:3128"
     assert config.network.headers == (("X-Api-Key", "gateway"),) and config.network.trust_env
-    if command != "simulate":
-        assert config.timeout == seconds
+    assert config.timeout == seconds
     env = {"WEBHOOK_HARNESS_TIMEOUT": text, "WEBHOOK_HARNESS_PROXY": "http://127.0.0.1:8080"}
     from_env = resolve_run_config({}, config={}, env=env, require_target=False)
     assert from_env.timeout == seconds and from_env.network.proxy == "http://127.0.0.1:8080"
