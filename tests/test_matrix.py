@@ -12,15 +12,46 @@ import pytest
 
 from harness.catalog import load_catalog
 from harness.checks import CHECKS, ordered_ids
+from harness.core.models import Delivery, Reply
 from harness.probes import make_probe
 from harness.receiver import BUGS, ReferenceReceiver
 from harness.runner import RunConfig, RunResult, run_checks
+from harness.session import Session
+from harness.transport import Transport
 
 CATALOG = load_catalog()
 PROVIDERS = [p.id for p in CATALOG]
-FAST_TIMEOUT = 0.5  # the slow bug answers after 1 s; the provider timeouts themselves are tested in responds-in-time
+FAST_TIMEOUT = 0.01  # the slow bug answers after SLOW_DELAY; the provider timeouts are tested in responds-in-time
+SLOW_DELAY = 0.05
 SETTLE = 3.0  # the queue-first receiver stores 0.5 s after its answer
 CAUGHT = ("failed", "warned", "blocked")
+
+
+class _Patient:
+    """Waits for the slow bug's answers as the transport does at real timeouts (twice the provider's): scaled down to
+    FAST_TIMEOUT, twice the timeout would leave a busy machine no margin above the receiver's delay."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def send(self, delivery: Delivery, url: str, *, timeout: float) -> Reply:
+        return self.transport.send(delivery, url, timeout=max(timeout, 5.0))
+
+    def close(self) -> None:
+        getattr(self.transport, "close", lambda: None)()
+
+
+class _VirtualClock:
+    """Settle-waits on a virtual clock: a receiver that stores before it answers has final counts by then."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def _run(
@@ -28,7 +59,7 @@ def _run(
 ) -> tuple[RunResult, ReferenceReceiver]:
     slow = bug == "slow"
     db_url, lag = options.pop("db_url", None), options.pop("queue_delay", None)
-    delay = 1.0 if slow else None
+    delay = SLOW_DELAY if slow else None
     with ReferenceReceiver(provider, bug=bug, mode=mode, delay=delay, db_url=db_url, queue_delay=lag) as rx:  # type: ignore[arg-type]
         config = RunConfig(
             provider=provider,
@@ -41,7 +72,13 @@ def _run(
             settle_timeout=SETTLE,
             **options,  # type: ignore[arg-type]
         )
-        result = run_checks(config)
+        with Session(config) as session:
+            if slow:
+                session.context().transport = _Patient(session.context().transport)
+            if mode != "queue-first":  # only the queue-first receiver stores after its answer: real time for it
+                ctx, virtual = session.context(), _VirtualClock()
+                ctx.clock, ctx.sleep = virtual.clock, virtual.sleep
+            result = run_checks(config, session=session)
     return result, rx
 
 
