@@ -51,16 +51,6 @@ class RetryPolicy(RetrySpec):
         """The policy in the provider's profile, with ``overrides`` (keys of the ``retry`` block) merged over it."""
         return cls.from_spec(RetrySpec.parse(overrides or {}, base=provider.retry))
 
-    @classmethod
-    def from_provider(cls, provider: Provider, overrides: Mapping[str, Any] | None = None) -> RetryPolicy:
-        """Alias of ``from_profile``."""
-        return cls.from_profile(provider, overrides)
-
-    @classmethod
-    def from_mapping(cls, retry: Mapping[str, Any]) -> RetryPolicy:
-        """Build from a profile's ``retry`` block; a bad value is a usage error naming the key."""
-        return cls.from_spec(RetrySpec.parse(retry))
-
     def base_delay(self, attempt: int) -> float | None:
         """The wait after failed attempt ``attempt`` (1-based), before jitter; None when retries stop."""
         if self.max_attempts is not None and attempt >= self.max_attempts:
