@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from harness.errors import ConfigError, UsageError
 
-__all__ = ["REQUIRED_KEYS", "Record", "RecordWriter", "RecordingError", "is_auth_header", "read_records", "rfc3339"]
+__all__ = ["REQUIRED_KEYS", "Record", "RecordWriter", "RecordingError", "is_auth_header", "read_jsonl", "rfc3339"]
 
 REQUIRED_KEYS = ("method", "path", "headers")
 SECRET_HEADER_NAMES = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
@@ -134,7 +134,8 @@ class Record:
         )
 
 
-def _read_jsonl(path: Path, stream: IO[bytes]) -> Iterator[Record]:
+def read_jsonl(path: Path, stream: IO[bytes]) -> Iterator[Record]:
+    """Records from a stream of our JSON Lines format; a bad line is one error naming the file and the line."""
     for number, raw in enumerate(stream, 1):
         if not raw.strip():
             continue
@@ -149,28 +150,6 @@ def _read_jsonl(path: Path, stream: IO[bytes]) -> Iterator[Record]:
             reason = f"{exc.msg}: column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
             raise RecordingError(f"{where}: not JSON ({reason}).") from None
         yield Record.from_json(value, where)
-
-
-def read_records(path: str | Path) -> Iterator[Record]:
-    """Records from our JSON Lines format or a HAR 1.2 file, streamed (HAR is one document, read whole)."""
-    from harness.recording._har import looks_like_har, read_har
-
-    target = Path(path)
-    try:
-        stream = target.open("rb")
-    except OSError as exc:
-        raise RecordingError(f"Cannot read the recording {target}: {exc.strerror or exc}.") from None
-    with stream:
-        head = stream.read(4096).decode("utf-8", "replace")
-        stream.seek(0)
-        if target.suffix.lower() == ".har" or looks_like_har(head):
-            try:
-                text = stream.read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise RecordingError(f"{target}: not a HAR 1.2 file (not UTF-8 text).") from None
-            yield from read_har(target, text)
-            return
-        yield from _read_jsonl(target, stream)
 
 
 class RecordWriter:
