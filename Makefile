@@ -2,6 +2,7 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+DEMO_STAMP := $(VENV)/.demo-installed-stamp
 PYTEST_ARGS ?= -n 2 --durations=20
 
 .PHONY: install lint typecheck test bench-smoke demo bench clean
@@ -13,6 +14,13 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The demo needs only the package itself, not the test toolchain (a [test] install, if current, already has it).
+$(DEMO_STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then :; else \
+		$(PY) -m pip install --quiet --upgrade pip && $(PY) -m pip install --quiet -e . ; fi
+	@touch $(DEMO_STAMP)
 
 # ruff, then the import-layer contracts in pyproject.toml [tool.importlinter] (the order ARCHITECTURE.md states).
 lint: install
@@ -32,7 +40,7 @@ bench-smoke: install
 	$(PY) benchmarks/run_all.py --quick
 
 # The main job: the reference SendGrid receiver, checked clean and then with one injected bug.
-demo: install
+demo: $(DEMO_STAMP)
 	$(PY) -m harness.demo
 
 bench: install

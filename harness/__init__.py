@@ -15,10 +15,12 @@ if TYPE_CHECKING:
     from harness.core.registry import Registry
     from harness.credentials import Credentials
     from harness.deliveries import build_delivery
+    from harness.network import NetworkOptions
+    from harness.probes import HttpProbe, Probe, SqlProbe
     from harness.runner import RunResult, run_check, run_checks
     from harness.session import Session
     from harness.settings import RunConfig, resolve_run_config
-    from harness.signatures import sign, verify, verify_reason
+    from harness.signatures import sign, signed_deliveries, verify, verify_reason
     from harness.strategies import invalid_payloads, malformed_bodies, novel_deliveries, payloads
     from harness.transport import RequestsTransport, Transport
     from harness.transport.aio import AioTransport
@@ -39,6 +41,7 @@ __all__ = [
     "Reply",
     "build_delivery",
     "sign",
+    "signed_deliveries",
     "verify",
     "verify_reason",
     # Generation: Hypothesis strategies (valid and hostile) and the fast seeded generator
@@ -50,6 +53,7 @@ __all__ = [
     # The engine: configuration, session, checks
     "CheckContext",
     "CheckOutcome",
+    "NetworkOptions",
     "RunConfig",
     "RunResult",
     "Session",
@@ -57,6 +61,10 @@ __all__ = [
     "resolve_run_config",
     "run_check",
     "run_checks",
+    # Side-effect probes: how single-effect counts what the receiver stored (any object with count/describe)
+    "Probe",
+    "HttpProbe",
+    "SqlProbe",
     # Transports
     "AioTransport",
     "InProcessTransport",
@@ -84,6 +92,11 @@ _HOMES = {
     "build_delivery": "harness.deliveries",
     "ContractViolation": "harness.violations",
     "sign": "harness.signatures",
+    "signed_deliveries": "harness.signatures",
+    "NetworkOptions": "harness.network",
+    "Probe": "harness.probes",
+    "HttpProbe": "harness.probes",
+    "SqlProbe": "harness.probes",
     "verify": "harness.signatures",
     "verify_reason": "harness.signatures",
     "invalid_payloads": "harness.strategies",

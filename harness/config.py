@@ -26,10 +26,38 @@ class ConfigFile(dict[str, Any]):
     path: Path | None = None
 
 
+_PROVIDERS_KEY = {
+    "description": "Profile overrides per provider: [providers.<id>] with any profile key "
+    "(see docs/catalog-format.md).",
+    "type": "object",
+    "additionalProperties": {"type": "object"},
+}
+
+
+def schema_document() -> dict[str, Any]:
+    """The config file's JSON Schema, derived from the settings table (``config.schema.json`` is this, written out)."""
+    from harness.core.settings_table import config_schema
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://webhook-harness.invalid/config.schema.json",
+        "title": "webhook-harness config file",
+        "description": "webhook-harness.toml, or [tool.webhook-harness] in pyproject.toml. Every key is optional; "
+        "a command-line option or environment variable given for the same setting wins.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {**config_schema(), "providers": _PROVIDERS_KEY},
+    }
+
+
+def schema_text() -> str:
+    """``config.schema.json`` as it must read."""
+    return json.dumps(schema_document(), indent=2, ensure_ascii=False) + "\n"
+
+
 @cache
 def _schema() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(CONFIG_SCHEMA_PATH.read_text("utf-8"))
-    return data
+    return schema_document()
 
 
 @cache

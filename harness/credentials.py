@@ -5,13 +5,10 @@ from __future__ import annotations
 import base64
 import os
 import re
-import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
-
-from harness.errors import UsageError
 
 __all__ = [
     "CREDENTIAL_FIELDS",
@@ -20,7 +17,6 @@ __all__ = [
     "Redactor",
     "looks_secret",
     "redact_url",
-    "register_secret",
     "url_secrets",
 ]
 
@@ -39,22 +35,11 @@ ENV_VARS = {
 }
 REDACTED = "***"
 _SECRET_NAME = re.compile(r"(?i)auth|token|secret|passw|key|credential|cookie|session|private")
-_REGISTERED: list[str] = []  # secrets met at run time (fetched tokens, URL passwords): every Redactor hides them
-_REGISTERED_LOCK = threading.Lock()
 
 
 def looks_secret(header_name: str) -> bool:
     """A header whose name suggests it carries a credential (``X-Api-Key``, ``Set-Cookie``, ``X-Auth-Token``)."""
     return bool(_SECRET_NAME.search(header_name))
-
-
-def register_secret(secret: str | None) -> None:
-    """Hide ``secret`` (and its base64 form) in the output of every ``Redactor``, present and future."""
-    if not secret or len(secret) < 3:
-        return
-    forms = _forms(secret)
-    with _REGISTERED_LOCK:
-        _REGISTERED.extend(sorted(forms - set(_REGISTERED), key=len, reverse=True))
 
 
 def url_secrets(url: str | None) -> list[str]:
@@ -91,6 +76,7 @@ class Credentials:
     oauth_credentials_in: str | None = None
     basic: tuple[str, str] | None = None
     bearer: str | None = None
+    tokens: Any = field(default=None, compare=False, repr=False)  # the session's OAuth token clients (not a setting)
 
     @classmethod
     def resolve(
@@ -99,27 +85,11 @@ class Credentials:
         config: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> Credentials:
-        """Merge option > environment variable > config file, per field."""
+        """Merge option > environment variable > config file, per field, with the settings table's parsers."""
+        from harness.core.settings_table import by_name, resolve_values
+
         env = os.environ if env is None else env
-        config = config or {}
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            value = options.get(f.name)
-            if value in (None, "") and f.name in ENV_VARS:
-                value = env.get(ENV_VARS[f.name]) or None
-            if value in (None, ""):
-                value = config.get(f.name)
-            values[f.name] = value if value not in ("",) else None
-        basic = values.get("basic")
-        if isinstance(basic, str):
-            if ":" not in basic:
-                raise UsageError("Invalid --basic value: write USER:PASS.")
-            user, _, password = basic.partition(":")
-            values["basic"] = (user, password)
-        elif isinstance(basic, list | tuple):
-            values["basic"] = (str(basic[0]), str(basic[1]))
-        if values.get("oauth_credentials_in") not in (None, "basic", "form"):
-            raise UsageError("Invalid OAuth credentials placement: use 'basic' or 'form'.")
+        values = resolve_values([by_name(name) for name in CREDENTIAL_FIELDS], options, env=env, config=config or {})
         return cls(**values)
 
     @property
@@ -152,14 +122,10 @@ class Redactor:
         """Also redact ``secret`` and its base64 forms (Basic auth, Teams tokens)."""
         if not secret or len(secret) < 3:
             return
-        forms = _forms(secret)
-        self._needles.extend(sorted(forms - set(self._needles), key=len, reverse=True))
-        self._needles.sort(key=len, reverse=True)
+        self._needles = sorted({*self._needles, *_forms(secret)}, key=len, reverse=True)  # one atomic swap
 
     def __call__(self, text: str) -> str:
-        with _REGISTERED_LOCK:
-            registered = list(_REGISTERED)
-        for needle in sorted({*self._needles, *registered}, key=len, reverse=True):
+        for needle in self._needles:
             text = text.replace(needle, REDACTED)
         return self._AUTH.sub(lambda m: f"{m.group(1)}{m.group(2)} {REDACTED}", text)
 
@@ -167,7 +133,7 @@ class Redactor:
         """Headers with secret-bearing values redacted (Authorization credentials, any known secret)."""
         out = {}
         for name, value in headers.items():
-            if name.lower() in ("authorization", "proxy-authorization", "cookie"):
+            if name.strip().lower() in ("authorization", "proxy-authorization", "cookie"):
                 scheme, _, rest = value.partition(" ")
                 value = f"{scheme} {REDACTED}" if rest and scheme.lower() in ("bearer", "basic") else value
             out[name] = self(value)
@@ -191,5 +157,5 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{name}:***@{host}"))
 
 
-CREDENTIAL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Credentials))
+CREDENTIAL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Credentials) if f.name != "tokens")
 """The credential option names, shared by the CLI, the pytest plugin and the config file."""

@@ -16,12 +16,14 @@ them unset and set the environment::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import sys
 from collections import deque
 from collections.abc import Sequence
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from harness.errors import UsageError
 
@@ -31,11 +33,13 @@ try:
 except ImportError:  # pragma: no cover - exercised in a subprocess without Locust
     raise UsageError("Locust is not installed: pip install 'webhook-harness[locust]'.") from None
 
-from harness.catalog import Provider, load_catalog
-from harness.config import load_config
+from harness.catalog import Provider
 from harness.core.models import Delivery
-from harness.credentials import CREDENTIAL_FIELDS, Credentials
-from harness.signing import active_schemes, sign_delivery
+from harness.credentials import Credentials
+from harness.preflight import check_credentials
+from harness.session import Session
+from harness.settings import resolve_run_config
+from harness.signing import sign_delivery
 from harness.simulate.policy import RetryPolicy
 from harness.volume import VolumeGenerator
 
@@ -151,6 +155,33 @@ class WebhookUser(FastHttpUser):
 
     _pools: ClassVar[dict[tuple[str, tuple[str, ...], int | None], DeliveryPool]] = {}
     _settings: ClassVar[dict[type, tuple[Provider, str, Credentials, float, float, DeliveryPool]]] = {}
+    _sessions: ClassVar[dict[type, Session]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        session = self.session()
+        network = session.network  # the same TLS, proxy and header settings as every other front end
+        self.insecure = network.insecure
+        if session.config.timeout is not None:
+            self.network_timeout = self.connection_timeout = session.config.timeout
+        if not network.insecure and (network.ca_bundle or network.client_cert or network.trust_env):
+
+            def context(**_: Any) -> Any:  # geventhttpclient passes cafile=None: the network options decide
+                return network.ssl_context()
+
+            self.ssl_context_factory = context
+        if network.proxy:
+            proxy = urlsplit(network.proxy)
+            self.proxy_host, self.proxy_port = proxy.hostname, proxy.port or 80
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def session(cls) -> Session:
+        """This user class's engine session: settings resolved once (option attributes > environment > config file)."""
+        found = cls._sessions.get(cls)
+        if found is None:
+            options = {"provider": cls.provider, "seed": cls.seed}
+            found = cls._sessions[cls] = Session(resolve_run_config(options, require_target=False))
+        return found
 
     @classmethod
     def settings(cls) -> tuple[Provider, str, Credentials, float, float, DeliveryPool]:
@@ -158,19 +189,19 @@ class WebhookUser(FastHttpUser):
         found = cls._settings.get(cls)
         if found is not None:
             return found
-        provider_id = cls.provider or _env("PROVIDER")
-        if not provider_id:
+        session = cls.session()
+        if not session.config.provider:
             raise UsageError("WebhookUser needs a provider: set the class attribute or WEBHOOK_HARNESS_PROVIDER.")
-        config = load_config()
-        provider = load_catalog(config.get("schemas"), overrides=config.get("providers")).get(provider_id)
+        provider = session.provider
         path = cls.path or _env("PATH") or "/"
         events = tuple(cls.events) or tuple(e.strip() for e in (_env("EVENTS") or "").split(",") if e.strip())
         for name in events:
             if name not in provider.ordinary_events:
                 raise UsageError(f"{provider.id} has no event type {name!r}.")
-        creds = cls.credentials or Credentials.resolve({name: _env(name.upper()) for name in CREDENTIAL_FIELDS}, config)
-        if not active_schemes(provider, creds):
-            raise UsageError(f"No credentials for {provider.id}: set WEBHOOK_HARNESS_SECRET (or the scheme's).")
+        creds = session.credentials
+        if cls.credentials is not None:
+            creds = dataclasses.replace(cls.credentials, tokens=session.tokens)
+        check_credentials(provider, creds)
         duplicates = cls.duplicates if cls.duplicates is not None else float(_env("DUPLICATES") or 0.0)
         rate = cls.user_rate if cls.user_rate is not None else float(_env("USER_RATE") or 0.0)
         key = (provider.id, events, cls.seed)
@@ -202,7 +233,7 @@ class WebhookUser(FastHttpUser):
             delivery.method,
             path,
             data=delivery.body,  # type: ignore[arg-type]  # bytes go out as they are
-            headers=dict(delivery.headers),
+            headers=self.session().network.with_headers(delivery.headers),
             auth=delivery.url_userinfo,
             allow_redirects=False,
             name=name,

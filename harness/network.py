@@ -17,22 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.credentials import looks_secret, register_secret, url_secrets
-from harness.errors import ConfigError, UsageError
+from harness.core.settings_table import parse_header
+from harness.credentials import looks_secret, url_secrets
+from harness.errors import UsageError
 
 __all__ = ["NETWORK_KEYS", "NetworkOptions", "parse_header", "resolve_network", "tls_handshake", "tls_reason"]
 
 NETWORK_KEYS = ("ca_bundle", "client_cert", "client_key", "insecure", "proxy", "trust_env", "headers")
 """The network settings' names, shared by the CLI options (``--ca-bundle``...) and the config file."""
-
-
-def parse_header(text: str) -> tuple[str, str]:
-    """``'Name: value'`` as a pair; a malformed header is a usage error."""
-    name, sep, value = text.partition(":")
-    name, value = name.strip(), value.strip()
-    if not sep or not name or any(c in name for c in " \t\r\n") or any(c in value for c in "\r\n"):
-        raise UsageError(f"Invalid --header {text.split(':')[0][:40]!r}: write 'Name: value' on one line.")
-    return name, value
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,38 +103,19 @@ class NetworkOptions:
         return context
 
 
-def resolve_network(options: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> NetworkOptions:
-    """Network options: an explicit option wins, then the config file; secret-looking header values are registered.
+def resolve_network(
+    options: Mapping[str, Any], config: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> NetworkOptions:
+    """Network options by the settings table's precedence: an explicit option, then the environment, then the file.
 
     ``options["headers"]`` is a list of ``'Name: value'`` texts (``--header``); the config file's ``headers`` is a
-    table of names to values. Values from the command line and the file are merged, the command line winning per name.
+    table of names to values. Headers merge across sources by name, the higher source winning.
     """
-    config = config or {}
-    values: dict[str, Any] = {}
-    for key in ("ca_bundle", "client_cert", "client_key", "proxy"):
-        value = options.get(key)
-        if value in (None, ""):
-            value = config.get(key)
-            if value is not None and not isinstance(value, str):
-                raise ConfigError(f"Config key {key!r} must be a string.")
-        values[key] = value or None
-    for key in ("insecure", "trust_env"):
-        value = options.get(key)
-        if value is None:
-            value = config.get(key, False)
-            if not isinstance(value, bool):
-                raise ConfigError(f"Config key {key!r} must be true or false.")
-        values[key] = bool(value)
-    headers = [parse_header(text) for text in options.get("headers") or ()]
-    configured = config.get("headers") or {}
-    if not isinstance(configured, Mapping) or not all(isinstance(v, str) for v in configured.values()):
-        raise ConfigError("Config key 'headers' must be a table of header names to string values.")
-    given = {name.lower() for name, _ in headers}
-    headers += [parse_header(f"{name}: {value}") for name, value in configured.items() if name.lower() not in given]
-    network = NetworkOptions(**values, headers=tuple(headers))
-    for secret in network.secrets():
-        register_secret(secret)
-    return network
+    from harness.core.settings_table import by_name, resolve_values
+
+    env = os.environ if env is None else env
+    values = resolve_values([by_name(k) for k in NETWORK_KEYS], options, env=env, config=config or {})
+    return NetworkOptions(**values)
 
 
 def tls_handshake(sock: socket.socket, network: NetworkOptions, host: str, timeout: float) -> ssl.SSLSocket:

@@ -7,45 +7,16 @@ import ssl
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from harness.credentials import Credentials, redact_url
-from harness.errors import TransportError, UsageError
+from harness.credentials import redact_url
+from harness.errors import TransportError
 from harness.network import NetworkOptions, tls_handshake, tls_reason
 from harness.settings import validate_url
+from harness.signing.requirements import check_credentials, credential_hint, scheme_hint
 
 if TYPE_CHECKING:
-    from harness.catalog import Provider
+    pass
 
-__all__ = ["check_credentials", "preflight"]
-
-# Which option gives each credential field a scheme needs, for messages.
-_OPTION_FOR = {
-    "secret": "--secret",
-    "signing_key": "--signing-key",
-    "client_secret": "--token-url, --client-id and --client-secret",
-    "basic": "--basic USER:PASS",
-    "bearer": "--bearer",
-}
-
-
-def check_credentials(provider: Provider, creds: Credentials) -> None:
-    """Credentials that can sign for this provider; ones it does not use are ignored (a stray env var is harmless)."""
-    from harness.signing import active_schemes, scheme_for
-
-    if "oauth2-client-credentials" in provider.auth.schemes and (creds.token_url or creds.client_id):
-        if not (creds.token_url and creds.client_id and creds.client_secret):
-            raise UsageError("OAuth needs --token-url, --client-id and a client secret together.")
-    if active_schemes(provider, creds):
-        return
-    needs = []
-    for name in provider.auth.schemes:
-        option = _OPTION_FOR.get(scheme_for(provider, name).secret_field, "--secret")
-        if option not in needs:
-            needs.append(option)
-    given = [_OPTION_FOR[f] for f in ("secret", "signing_key", "basic", "bearer") if getattr(creds, f)]
-    extra = f" ({', '.join(given)} does not apply to {provider.id})" if given else ""
-    raise UsageError(
-        f"No credentials for {provider.id}: it needs {' or '.join(needs)}, or the matching environment variable{extra}."
-    )
+__all__ = ["check_credentials", "credential_hint", "preflight", "scheme_hint"]
 
 
 def preflight(url: str, *, timeout: float = 5.0, network: NetworkOptions | None = None) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.checks import categories
+from harness.checks import INPUT_CLASSES, categories
 from harness.core.files import write_file
 from harness.credentials import redact_url
 from harness.errors import ConfigError
@@ -32,6 +32,8 @@ __all__ = [
     "render_blocked",
     "render_check_failure",
     "render_failures",
+    "library_warnings",
+    "render_library_warnings",
     "render_outcome",
     "render_summary",
     "render_violation",
@@ -46,10 +48,41 @@ STATUSES = ("passed", "failed", "warned", "skipped", "blocked")
 
 
 def render_outcome(outcome: CheckOutcome) -> str:
-    """One line per check, like Schemathesis: id, verdict, time (and why it was skipped or blocked)."""
+    """One line per check, like Schemathesis: id, verdict, time, input class (and why it was skipped or blocked)."""
     verdict = outcome.status.upper()
     extra = f"  ({outcome.notes[0]})" if outcome.status in ("skipped", "blocked") and outcome.notes else ""
-    return f"{outcome.check:<26} {verdict:<8} {outcome.duration:6.2f}s  {outcome.requests:>3} requests{extra}"
+    if outcome.same_cause_as:
+        extra = f"  (same cause as {outcome.same_cause_as})"
+    line = f"{outcome.check:<26} {verdict:<8} {outcome.duration:6.2f}s  {outcome.requests:>3} requests"
+    return f"{line}  {outcome.input_class:<18}{extra}".rstrip()
+
+
+_DEVELOPER_ONLY = ("DeprecationWarning", "PendingDeprecationWarning", "HypothesisDeprecationWarning")
+
+
+def library_warnings(outcomes: Iterable[CheckOutcome]) -> list[str]:
+    """What libraries warned during the run, each once; deprecations concern our dependencies, not the receiver."""
+    seen = dict.fromkeys(w for o in outcomes for w in o.library_warnings)
+    return [w for w in seen if not w.startswith(_DEVELOPER_ONLY)]
+
+
+def render_library_warnings(outcomes: Iterable[CheckOutcome]) -> str:
+    """The library warnings of the run, once, below the results table (never inside it)."""
+    shown = library_warnings(outcomes)
+    if not shown:
+        return ""
+    return "__ library warnings __\n" + "\n".join(f"  {w}" for w in shown)
+
+
+def by_class(outcomes: Iterable[CheckOutcome]) -> dict[str, dict[str, int]]:
+    """Status counts per input class, in the model's order; a class with no check is left out."""
+    out: dict[str, dict[str, int]] = {}
+    outcomes = list(outcomes)
+    for name in INPUT_CLASSES:
+        mine = [o for o in outcomes if o.input_class == name]
+        if mine:
+            out[name] = {s: n for s in STATUSES if (n := sum(o.status == s for o in mine))}
+    return out
 
 
 def render_violation(v: ContractViolation) -> str:
@@ -85,6 +118,8 @@ def _render_group(group: list[ContractViolation]) -> str:
 
 def render_check_failure(outcome: CheckOutcome, seed: int | None = None, replay: str | None = None) -> str:
     """Every finding of one failed check (a warned check: its first, the rest named), its notes, how to rerun it."""
+    if outcome.same_cause_as:
+        return "\n".join(f"note [{outcome.check}]: {note}" for note in outcome.notes)
     if outcome.status == "warned":
         blocks = [render_violation(v).replace(" __\n", " (warning) __\n", 1) for v in outcome.violations[:1]]
         more = [v.title for v in outcome.violations[1:]]
@@ -126,30 +161,52 @@ def render_failures(outcomes: Iterable[CheckOutcome], seed: int | None = None) -
     order = {"failed": 0, "warned": 1}
     shown = sorted((o for o in outcomes if o.status in order), key=lambda o: order[o.status])
     blocks += [render_check_failure(o, seed) for o in shown]
+    blocks.append(render_library_warnings(outcomes))
     return "\n\n".join(b for b in blocks if b)
 
 
+def _option_words(option: str, value: Any) -> list[str]:
+    """One setting as command-line words: a flag alone, a list as one option per item, a value after its option."""
+    from harness.core.settings_table import env_text
+
+    if value is True:
+        return [option]
+    if isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):  # headers
+        return [w for name, text in value for w in (option, f"{name}: {text}")]
+    if isinstance(value, tuple):
+        return [w for item in value for w in (option, str(item))]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return [option, redact_url(env_text(value)) if isinstance(value, str) else env_text(value)]
+
+
 def replay_command(config: RunConfig, *, check_id: str | None = None, front_end: str = "cli") -> str:
-    """A command that runs the same checks again with the same seed; secrets stay in their env vars or config."""
+    """A command that runs the same checks again: the seed, the config file, and every setting given as an option or
+    environment variable at other than its default; secrets (and secret-looking headers) stay where they were."""
+    from harness.core.settings_table import by_name
+    from harness.credentials import looks_secret
+
     seed = config.resolved_seed()
     url = redact_url(config.url)
-    if front_end == "pytest":
+    pytest = front_end == "pytest"
+    if pytest:
         words = ["pytest", "--webhook-url", url, "--webhook-provider", config.provider, f"--hypothesis-seed={seed}"]
         if check_id:
             words += ["-k", f"{config.provider}-{check_id}"]
-        prefix = "--webhook-"
     else:
         words = ["webhook-harness", "check", config.provider, url, "--seed", str(seed)]
         if check_id:
             words += ["--check", check_id]
-        prefix = "--"
-    if config.schemas_dir:
-        words += [f"{prefix}schemas", str(config.schemas_dir)]
-    if config.config_path and front_end == "cli":
-        words += ["--config", config.config_path]
-    probe_url = getattr(config.probe, "template", None)
-    if isinstance(probe_url, str):
-        words += [f"{prefix}probe-url", redact_url(probe_url)]
+    if config.config_path:
+        words += ["--webhook-config" if pytest else "--config", config.config_path]
+    skip = {"provider", "url", "seed", "config"} | ({"checks"} if check_id else set())
+    for name, value in config.non_default().items():
+        setting = by_name(name)
+        if name in skip or (pytest and not setting.pytest):
+            continue
+        if name == "headers":
+            value = tuple((n, v) for n, v in value if not looks_secret(n))
+        words += _option_words(setting.pytest_option if pytest else setting.option, value)
     return shlex.join(words)
 
 
@@ -160,7 +217,12 @@ def render_summary(result: RunResult) -> str:
     requests = sum(o.requests for o in result.outcomes)
     extra = f", slowest settle {result.slowest_settle:.2f}s" if result.slowest_settle else ""
     stopped = "; stopped at the first failure (--fail-fast)" if result.stopped_early else ""
-    return f"{', '.join(parts)} in {result.duration:.2f}s ({requests} requests, seed {result.seed}{extra}){stopped}"
+    line = f"{', '.join(parts)} in {result.duration:.2f}s ({requests} requests, seed {result.seed}{extra}){stopped}"
+    classes = [
+        f"{name}: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+        for name, counts in by_class(result.outcomes).items()
+    ]
+    return "\n".join([line, *(f"  {c}" for c in classes)])
 
 
 def to_json(result: RunResult) -> dict[str, Any]:
@@ -176,6 +238,8 @@ def to_json(result: RunResult) -> dict[str, Any]:
         "exit_code": result.exit_code,
         "duration": round(result.duration, 3),
         "summary": {s: sum(o.status == s for o in result.outcomes) for s in STATUSES},
+        "summary_by_class": by_class(result.outcomes),
+        "library_warnings": [redact(w) for w in library_warnings(result.outcomes)],
         "interrupted": result.interrupted,
         "blocked_cause": redact(result.blocked_cause) if result.blocked_cause else None,
         "stopped_early": result.stopped_early,
@@ -184,6 +248,8 @@ def to_json(result: RunResult) -> dict[str, Any]:
             {
                 "id": o.check,
                 "category": categories().get(o.check, "other"),
+                "class": o.input_class,
+                "same_cause_as": o.same_cause_as,
                 "title": o.title,
                 "status": o.status,
                 "severity": o.severity,
@@ -198,6 +264,7 @@ def to_json(result: RunResult) -> dict[str, Any]:
                 "violations": [
                     {
                         "title": redact(v.title),
+                        "class": v.input_class or o.input_class,
                         "expected": v.expected,
                         "received": redact(v.received),
                         "hint": redact(v.hint),
@@ -254,12 +321,24 @@ def to_junit(result: RunResult, replay: str | None = None) -> str:
             name=f"test_contract[{result.provider}-{outcome.check}]",
             time=f"{outcome.duration:.3f}",
         )
+        props = ET.SubElement(case, "properties")
+        facts = [("class", outcome.input_class), ("severity", outcome.severity), ("status", outcome.status)]
+        if outcome.status == "warned":
+            facts.append(("warning", outcome.violations[0].title if outcome.violations else outcome.title))
+        for name, value in facts:
+            ET.SubElement(props, "property", name=name, value=redact(value))
         if outcome.status in ("failed", "blocked"):
             title = outcome.violations[0].title if outcome.violations else "; ".join(outcome.notes) or outcome.title
             failure = ET.SubElement(case, "failure", message=redact(title))
             failure.text = redact(render_check_failure(outcome, result.seed, replay))
         elif outcome.status == "skipped":
             ET.SubElement(case, "skipped", message=redact("; ".join(outcome.notes) or "not applicable"))
+        elif outcome.status == "warned":  # a passing testcase that dashboards show with its output (the convention)
+            out = ET.SubElement(case, "system-out")
+            out.text = redact("WARNING: " + render_check_failure(outcome, result.seed, replay))
+    shown = library_warnings(result.outcomes)
+    if shown:
+        ET.SubElement(suite, "system-err").text = redact("\n".join(shown))
     root = ET.Element("testsuites")
     root.append(suite)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -6,7 +6,7 @@ import shlex
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.core.models import Delivery
-from harness.credentials import Redactor, redact_url
+from harness.credentials import Redactor, looks_secret, redact_url
 
 __all__ = ["curl_command"]
 
@@ -44,8 +44,11 @@ def curl_command(delivery: Delivery, url: str, redactor: Redactor | None = None,
         target = urlunsplit(parts._replace(netloc=f"{delivery.url_userinfo[0]}:***@{parts.netloc.rpartition('@')[2]}"))
     words = ["curl", "-sS", "-i", "-X", delivery.method, redact(redact_url(target))]
     for name, value in redact.headers(delivery.headers).items():
-        if name.lower() in _SECRET_HEADERS and " " not in value:
+        lowered = name.strip().lower()
+        if lowered in _SECRET_HEADERS and " " not in value:
             value = "***"
+        elif lowered not in _SECRET_HEADERS and looks_secret(lowered) and "idempotency" not in lowered:
+            value = "***"  # X-Api-Key, X-Auth-Token, Private-Token: the one looks_secret rule
         words += ["-H", f"{name}: {value}"]
     command = shlex.join(words)
     if len(delivery.body) > max_body:

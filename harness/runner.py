@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.checks import CHECKS, CheckContext, CheckOutcome, ordered_ids, resolve_severities, validate_settle_timeout
+from harness.checks import (
+    CHECKS,
+    PROVIDER_SENDS,
+    CheckContext,
+    CheckOutcome,
+    ordered_ids,
+    resolve_severities,
+    validate_settle_timeout,
+)
+from harness.checks.forgeries import every_forgery_accepted
 from harness.credentials import Redactor
 from harness.errors import UsageError
 from harness.session import Session
@@ -60,6 +70,7 @@ def run_check(config: RunConfig, check_id: str, *, context: CheckContext | None 
 
     def done(status: str, violations: list[ContractViolation], notes: list[str]) -> CheckOutcome:
         outcome = CheckOutcome(check_id, registered.title, status, violations, notes, severity=severity)
+        outcome.input_class = registered.input_class
         outcome.requests = len(ctx.exchanges) - before
         outcome.duration = time.perf_counter() - started
         return outcome
@@ -72,13 +83,27 @@ def run_check(config: RunConfig, check_id: str, *, context: CheckContext | None 
     skip = registered.applies(ctx)
     if skip:
         return done("skipped", [], [skip])
+    ctx.sender = registered.input_class
     if registered.gated:
         cause = ctx.gate()
         if cause:
             return done("blocked", [], [cause])
-    violations, notes = registered.run(ctx)
-    status = "passed" if not violations else "warned" if severity == "warn" else "failed"
-    return done(status, violations, notes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # each distinct library warning once, kept off the results table
+        try:
+            if registered.forgery and (collapsed := every_forgery_accepted(ctx, check_id)) is not None:
+                violations, notes, same_as = collapsed
+            else:
+                (violations, notes), same_as = registered.run(ctx), None
+        finally:
+            ctx.sender = PROVIDER_SENDS  # what the context sends between checks (the gate, a fixture) is the provider's
+    status = "passed" if not violations and same_as is None else "warned" if severity == "warn" else "failed"
+    for violation in violations:
+        violation.input_class = registered.input_class
+    outcome = done(status, violations, notes)
+    outcome.same_cause_as = same_as
+    outcome.library_warnings = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    return outcome
 
 
 def run_checks(

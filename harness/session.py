@@ -6,11 +6,12 @@ and runs its checks through it, so inputs are validated and the receiver is reac
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from harness.credentials import Credentials, Redactor, register_secret, url_secrets
+from harness.credentials import Credentials, Redactor, url_secrets
 from harness.errors import UsageError
 from harness.preflight import check_credentials, preflight
 from harness.settings import RunConfig, run_budget, validate_url
@@ -18,22 +19,30 @@ from harness.settings import RunConfig, run_budget, validate_url
 if TYPE_CHECKING:
     from harness.catalog import Catalog, Provider
     from harness.checks import CheckContext
+    from harness.transport import Transport
 
 __all__ = ["Session"]
 
 
 class Session:
-    """One contract run's engine: built once from a ``RunConfig``; ``context()`` preflights on first use."""
+    """One run's engine, built from a ``RunConfig``: it owns the catalog, the redactor, the network options, the
+    transports, the OAuth token clients and the probe, so two sessions in one process never share any of them.
+
+    ``context()`` preflights on first use; ``close()`` (or leaving the ``with`` block) releases what it opened.
+    """
 
     def __init__(self, config: RunConfig) -> None:
-        from harness.signing.oauth import use_network
+        from harness.signing.oauth import TokenClients
 
         self.config = config
         self._context: CheckContext | None = None
-        for secret in url_secrets(config.url):
-            register_secret(secret)  # a receiver may echo the Basic header the URL's user-info becomes
-        use_network(config.network)
-        self.redactor = Redactor(config.credentials.secrets())
+        self._catalog: Catalog | None = config.catalog
+        self._transports: list[Transport] = []
+        self.network = config.network
+        self.probe = config.probe
+        self.redactor = Redactor([*config.credentials.secrets(), *config.network.secrets(), *url_secrets(config.url)])
+        self.tokens = TokenClients(config.network, on_token=self.redactor.add)  # fetched tokens are secrets too
+        self.credentials = dataclasses.replace(config.credentials, tokens=self.tokens)
 
     def __enter__(self) -> Session:
         return self
@@ -44,17 +53,38 @@ class Session:
     @property
     def catalog(self) -> Catalog:
         """The catalog, loaded once."""
-        return self.config.resolved_catalog()
+        if self._catalog is None:
+            self._catalog = self.config.resolved_catalog()
+        return self._catalog
 
     @property
     def provider(self) -> Provider:
         """The provider profile."""
+        if not self.config.provider:
+            raise UsageError(
+                "No provider: name one (the PROVIDER argument, WEBHOOK_HARNESS_PROVIDER, "
+                "or provider in the config file)."
+            )
         return self.catalog.get(self.config.provider)
 
     @property
     def seed(self) -> int:
-        """The run's seed, drawn once."""
+        """The run's seed (drawn once, when the config was resolved)."""
         return self.config.resolved_seed()
+
+    def check_credentials(self) -> None:
+        """Credentials that can sign for the provider, or a one-line error naming the options and variables."""
+        check_credentials(self.provider, self.credentials)
+
+    def transport(self) -> Transport:
+        """The given transport, or a requests transport with the session's network options (closed with the session)."""
+        if self.config.transport is not None:
+            return self.config.transport
+        from harness.transport import RequestsTransport
+
+        transport = RequestsTransport(network=self.network)
+        self._transports.append(transport)
+        return transport
 
     def plan(self) -> list[str]:
         """The selected check ids, in stable order; an unknown id is a usage error."""
@@ -78,30 +108,31 @@ class Session:
 
     def _open(self) -> CheckContext:
         from harness.checks import CheckContext
-        from harness.transport import RequestsTransport
 
         config = self.config
         provider = self.provider
-        check_credentials(provider, config.credentials)
+        self.check_credentials()
         if config.transport is None:
             validate_url(config.url)
-        _sign_probe(provider, config.credentials, local=True)
+        _sign_probe(provider, self.credentials, local=True)
         self.preflight()
-        _sign_probe(provider, config.credentials, local=False)
+        _sign_probe(provider, self.credentials, local=False)
         timeout = config.timeout if config.timeout is not None else provider.timeout
         return CheckContext(
             provider=provider,
             catalog=self.catalog,
             url=config.url,
-            credentials=config.credentials,
-            transport=config.transport or RequestsTransport(network=config.network),
+            credentials=self.credentials,
+            transport=self.transport(),
             timeout=timeout,
-            probe=config.probe,
+            probe=self.probe,
             seed=self.seed,
             max_examples=config.max_examples,
             callback_host=config.callback_host,
             redactor=self.redactor,
             deadline=time.monotonic() + run_budget(config, provider.timeout),
+            state_probe=config.state_probe,
+            state_fields=tuple(config.state_fields),
         )
 
     def preflight(self) -> None:
@@ -110,9 +141,10 @@ class Session:
             preflight(self.config.url, network=self.config.network)
 
     def close(self) -> None:
-        """Release the transport this session created."""
-        if self._context is not None and self.config.transport is None:
-            close = getattr(self._context.transport, "close", None)
+        """Release the transports this session created."""
+        transports, self._transports = self._transports, []
+        for transport in transports:
+            close = getattr(transport, "close", None)
             if callable(close):
                 close()
 

@@ -8,63 +8,46 @@ Every value is checked once, here, where it enters: a bad one is a one-line ``Ha
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from harness.config import ConfigFile, load_config
+from harness.core.settings_table import DURATION, SETTINGS, Setting, by_name, resolve_values
 from harness.credentials import CREDENTIAL_FIELDS, Credentials, redact_url
 from harness.errors import ConfigError, HarnessError, UsageError
-from harness.network import NETWORK_KEYS, NetworkOptions, resolve_network
+from harness.network import NETWORK_KEYS, NetworkOptions
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog
     from harness.probes import Probe
+    from harness.state_probes import StateProbe
     from harness.transport import Transport
 
 __all__ = [
     "DEFAULT_MAX_EXAMPLES",
-    "RUN_KEYS",
     "RunConfig",
     "resolve_run_config",
     "resolve_seconds",
     "run_budget",
+    "settings_env",
     "validate_url",
 ]
 
-DEFAULT_MAX_EXAMPLES = 20
-DEFAULT_SETTLE_TIMEOUT = 5.0  # harness.settle.DEFAULT_TIMEOUT, restated so this layer imports no probe machinery
-MAX_SECONDS = 7 * 86400.0
+DEFAULT_MAX_EXAMPLES = int(by_name("max_examples").default)
+DEFAULT_SETTLE_TIMEOUT = float(by_name("settle_timeout").default)
 SEVERITIES = ("error", "warn", "off")
-# The run settings every front end shares (besides the credential fields); the config file uses the same names.
-RUN_KEYS: tuple[str, ...] = (
-    "provider",
-    "url",
-    "schemas",
-    "probe_url",
-    "probe_db",
-    "probe_sql",
-    "timeout",
-    "seed",
-    "max_examples",
-    "callback_host",
-    "report",
-    "checks",
-    "exclude_checks",
-    "max_time",
-    "settle_timeout",
-    "strict",
-    "fail_fast",
-)
+# The settings a contract run resolves: every entry of the table but the config file's own path.
+_RUN_SETTINGS = tuple(s for s in SETTINGS if s.name != "config")
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunConfig:
-    """Everything a contract run needs, typed and validated; every front end builds one with ``resolve_run_config``."""
+    """Everything a run needs, typed, validated, immutable; every front end builds one with ``resolve_run_config``."""
 
     provider: str
     url: str
@@ -89,30 +72,49 @@ class RunConfig:
     fail_fast: bool = False  # stop at the first failed or blocked check
     settle_timeout: float = DEFAULT_SETTLE_TIMEOUT  # how long a probe read may wait for the count to settle
     network: NetworkOptions = field(default_factory=NetworkOptions)
+    given: Mapping[str, Any] = field(default_factory=dict)  # the settings not at their defaults
+    sources: Mapping[str, str] = field(default_factory=dict)  # where each came from: "option", "env" or "config"
+    state_probe: StateProbe | None = None  # the receiver's view of one object: turns the converges check on
+    state_fields: Sequence[str] = ()  # FIELD=/pointer: where a lifecycle field sits in that view
+
+    def __post_init__(self) -> None:
+        if self.seed is None:  # drawn once, as the config is made: every line that prints it agrees
+            object.__setattr__(self, "seed", random.SystemRandom().randrange(2**32))
 
     def resolved_catalog(self) -> Catalog:
-        """The catalog to use (loaded once)."""
-        if self.catalog is None:
-            from harness.catalog import load_catalog
-            from harness.errors import SchemaLoadError
+        """The given catalog, or the one ``schemas_dir`` and the file's overrides make (loaded once)."""
+        return self.catalog if self.catalog is not None else self._loaded_catalog
 
-            try:
-                self.catalog = load_catalog(self.schemas_dir, overrides=self.overrides)
-            except SchemaLoadError as exc:
-                if not self.overrides:
-                    raise
-                load_catalog(self.schemas_dir)  # a catalog broken without the overrides reports itself
-                detail = str(exc).split(": ", 1)[-1]
-                sections = ", ".join(f"[providers.{name}]" for name in self.overrides)
-                source = self.config_path or "the config file"
-                raise ConfigError(f"{source}: {sections} does not fit the profile: {detail}") from None
-        return self.catalog
+    @cached_property
+    def _loaded_catalog(self) -> Catalog:
+        """A value derived from the settings, computed on first use (the settings themselves never change)."""
+        from harness.catalog import load_catalog
+        from harness.errors import SchemaLoadError
+
+        try:
+            return load_catalog(self.schemas_dir, overrides=self.overrides)
+        except SchemaLoadError as exc:
+            if not self.overrides:
+                raise
+            load_catalog(self.schemas_dir)  # a catalog broken without the overrides reports itself
+            detail = str(exc).split(": ", 1)[-1]
+            sections = ", ".join(f"[providers.{name}]" for name in self.overrides)
+            source = self.config_path or "the config file"
+            raise ConfigError(f"{source}: {sections} does not fit the profile: {detail}") from None
 
     def resolved_seed(self) -> int:
-        """The seed, drawn once if none was given."""
-        if self.seed is None:
-            self.seed = random.SystemRandom().randrange(2**32)
+        """The seed (drawn when the config was made, if none was given)."""
+        assert self.seed is not None  # set by __post_init__
         return self.seed
+
+    def non_default(self) -> dict[str, Any]:
+        """Settings given as options or environment variables, at other than their defaults, secrets left out: what
+        a "Replay with:" line carries besides the config file."""
+        return {
+            name: value
+            for name, value in self.given.items()
+            if not by_name(name).secret and self.sources.get(name) != "config"  # naming the file reproduces those
+        }
 
 
 def run_budget(config: RunConfig, provider_timeout: float) -> float:
@@ -124,31 +126,9 @@ def run_budget(config: RunConfig, provider_timeout: float) -> float:
 
 
 def resolve_seconds(value: Any, what: str) -> float:
-    """A positive, finite number of seconds from a number or a duration string ("10s", "1m30s")."""
-    from harness.core.durations import parse_duration
-
-    if isinstance(value, bool):
-        raise UsageError(f"Invalid {what} {value!r}: give seconds or a duration such as 10s.")
-    try:
-        seconds = parse_duration(value if isinstance(value, int | float) else str(value), what=what)
-    except (TypeError, ValueError, OverflowError):
-        raise UsageError(f"Invalid {what} {value!r}: give seconds or a duration such as 10s.") from None
-    if not math.isfinite(seconds) or seconds <= 0 or seconds > MAX_SECONDS:
-        raise UsageError(f"Invalid {what} {value!r}: must be a positive duration of at most 7 days.")
+    """A positive, finite number of seconds (at most 7 days) from a number or a duration ("10s", "1m30s")."""
+    seconds: float = DURATION.parse(value, what)
     return seconds
-
-
-def _int(value: Any, what: str, *, minimum: int, maximum: int | None = None) -> int:
-    if isinstance(value, bool):
-        raise UsageError(f"Invalid {what} {value!r}: must be a whole number.")
-    try:
-        number = int(str(value).strip()) if not isinstance(value, int) else value
-    except ValueError:
-        raise UsageError(f"Invalid {what} {value!r}: must be a whole number.") from None
-    if number < minimum or (maximum is not None and number > maximum):
-        bound = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
-        raise UsageError(f"Invalid {what} {value!r}: must be {bound}.")
-    return number
 
 
 def validate_url(url: str, what: str = "receiver URL") -> str:
@@ -174,34 +154,24 @@ def _split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
     return urlunsplit(parts._replace(netloc=host)), (unquote(parts.username), unquote(parts.password or ""))
 
 
-def _as_list(value: Any, what: str) -> tuple[str, ...]:
-    if value in (None, ""):
-        return ()
-    if isinstance(value, str):
-        return tuple(v.strip() for v in value.replace(",", " ").split() if v.strip())
-    if isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
-        return tuple(v for v in value if v)
-    raise UsageError(f"Invalid {what} {value!r}: give check ids.")
-
-
-def _checks_from_file(config: Mapping[str, Any]) -> tuple[tuple[str, ...], dict[str, str]]:
-    """The config file's ``checks``: a list selects checks; a table sets per-check severities."""
-    value = config.get("checks")
-    if isinstance(value, Mapping):
-        return (), {name: str(entry.get("severity", "error")) for name, entry in value.items()}
-    return _as_list(value, "checks"), {}
-
-
-def _pick(name: str, options: Mapping[str, Any], config: Mapping[str, Any], env: Mapping[str, str]) -> Any:
-    value = options.get(name)
-    if value in (None, "", [], ()):
-        value = env.get(f"WEBHOOK_HARNESS_{name.upper()}") if name in _ENV_RUN_KEYS else None
-    if value in (None, "", [], ()):
-        value = config.get(name)
-    return None if value in ("", [], ()) else value
-
-
-_ENV_RUN_KEYS = frozenset({"url", "provider", "probe_url", "probe_db", "probe_sql", "seed", "timeout"})
+def _severities(values: Mapping[str, Any], options: Mapping[str, Any], file: Mapping[str, Any]) -> dict[str, str]:
+    """Per-check severities: the file's ``[checks.<id>]`` table, then ``--warn``/``--error`` (never both for one id)."""
+    table = file.get("checks")
+    severities = (
+        {name: str(entry.get("severity", "error")) for name, entry in table.items()}
+        if isinstance(table, Mapping)
+        else {}
+    )
+    warn, error = values.get("warn") or (), values.get("error") or ()
+    both = sorted(set(warn) & set(error))
+    if both:
+        raise UsageError(f"Check {both[0]!r} is given both --warn and --error; choose one.")
+    severities.update({**dict.fromkeys(warn, "warn"), **dict.fromkeys(error, "error")})
+    severities.update(options.get("severities") or {})
+    for name, level in severities.items():
+        if level not in SEVERITIES:
+            raise UsageError(f"Invalid severity {level!r} for {name}: use error, warn or off.")
+    return severities
 
 
 def resolve_run_config(
@@ -211,89 +181,107 @@ def resolve_run_config(
     config_path: str | None = None,
     env: Mapping[str, str] | None = None,
     require_target: bool = True,
+    label: Callable[[Setting], str] | None = None,
 ) -> RunConfig:
     """The validated run configuration for these explicit ``options`` (None: not given), env and config file.
 
-    ``options`` uses the config file's key names plus the credential fields. With ``require_target`` a provider and a
-    receiver URL must be known; the ``webhook`` fixture resolves without them.
+    ``options`` is keyed by the settings table's names (``harness.core.settings_table``); ``catalog``, ``transport``,
+    ``severities`` and ``preflight`` may be given as objects too. With ``require_target`` a provider and a receiver URL
+    must be known; the ``webhook`` fixture resolves without them. ``label`` names an option in errors (the pytest
+    plugin's are ``--webhook-*``).
     """
     env = os.environ if env is None else env
+    if config is None:
+        config_path = config_path or options.get("config") or env.get(by_name("config").env_var or "") or None
     file = config if config is not None else load_config(config_path)
     source = str(file.path) if isinstance(file, ConfigFile) and file.path else None
-
-    def where(key: str) -> str:
-        """The setting's name as the user wrote it: the option (``--max-time``), or the key and its file."""
-        if options.get(key) in (None, "", [], ()):
-            return f"{key} (from {source})" if source else key
-        return "--" + key.replace("_", "-")
-
-    provider = _pick("provider", options, file, env)
-    url = _pick("url", options, file, env)
-    if require_target and not provider:
-        raise UsageError("No provider: name one (--webhook-provider, or provider in the config file).")
-    if require_target and not url:
-        raise UsageError("No receiver URL: give one (http://... or https://...), or url in the config file.")
-    if url:
-        validate_url(str(url))
-    timeout = _pick("timeout", options, file, env)
-    max_time = _pick("max_time", options, file, env)
-    settle = _pick("settle_timeout", options, file, env)
-    seed = _pick("seed", options, file, env)
-    max_examples = _pick("max_examples", options, file, env)
-    file_checks, severities = _checks_from_file(file)
-    checks = _as_list(options.get("checks"), "checks") or file_checks
-    exclude = _as_list(options.get("exclude_checks"), "exclude_checks") or _as_list(
-        file.get("exclude_checks"), "exclude_checks"
+    sources: dict[str, str] = {}
+    values = resolve_values(
+        _RUN_SETTINGS, options, env=env, config=file, source=source, label=label or (lambda s: s.what), sources=sources
     )
-    for name, level in {**severities, **dict(options.get("severities") or {})}.items():
-        if level not in SEVERITIES:
-            raise UsageError(f"Invalid severity {level!r} for {name}: use error, warn or off.")
-    severities.update(options.get("severities") or {})
-    credentials = Credentials.resolve({k: options.get(k) for k in CREDENTIAL_FIELDS}, file, env)
+    if require_target and not values["provider"]:
+        raise UsageError(
+            "No provider: name one (the PROVIDER argument, --webhook-provider, "
+            "WEBHOOK_HARNESS_PROVIDER, or provider in the config file)."
+        )
+    if require_target and not values["url"]:
+        raise UsageError(
+            "No receiver URL: give one (http://... or https://...), WEBHOOK_HARNESS_URL, or url in the config file."
+        )
+    credentials = Credentials(**{name: values[name] for name in CREDENTIAL_FIELDS})
+    url = values["url"] or ""
     if url:
-        url, userinfo = _split_userinfo(str(url))
+        url, userinfo = _split_userinfo(url)
         if userinfo and credentials.basic is None:
             credentials = dataclasses.replace(credentials, basic=userinfo)  # as OCI sends it: in the URL
-    network = resolve_network({k: options.get(k) for k in NETWORK_KEYS}, file)
-    probe = _probe(options, file, env, network)
+    network = NetworkOptions(**{name: values[name] for name in NETWORK_KEYS})
+    defaults = {s.name: s.default for s in _RUN_SETTINGS}
+    given = {name: value for name, value in values.items() if value not in (None, (), defaults[name])}
     return RunConfig(
-        provider=str(provider or ""),
-        url=str(url or ""),
+        provider=values["provider"] or "",
+        url=url,
         credentials=credentials,
         catalog=options.get("catalog"),
-        schemas_dir=_pick("schemas", options, file, env),
-        probe=probe,
-        seed=None if seed is None else _int(seed, where("seed"), minimum=0, maximum=2**32 - 1),
-        max_examples=DEFAULT_MAX_EXAMPLES
-        if max_examples is None
-        else _int(max_examples, where("max_examples"), minimum=1, maximum=100_000),
-        timeout=None if timeout is None else resolve_seconds(timeout, where("timeout")),
-        checks=checks,
-        exclude_checks=exclude,
-        callback_host=str(_pick("callback_host", options, file, env) or "127.0.0.1"),
+        schemas_dir=values["schemas"],
+        probe=_probe(values, network),
+        seed=values["seed"],
+        max_examples=values["max_examples"],
+        timeout=values["timeout"],
+        checks=values["checks"] or (),
+        exclude_checks=values["exclude_checks"] or (),
+        callback_host=values["callback_host"],
+        transport=options.get("transport"),
         overrides=file.get("providers") or None,
-        report=_pick("report", options, file, env),
-        severities=severities,
+        preflight=options.get("preflight", True) is not False,
+        report=values["report"],
+        severities=_severities(values, options, file),
         config_path=source,
-        max_time=None if max_time is None else resolve_seconds(max_time, where("max_time")),
-        strict=bool(_pick("strict", options, file, env)),
-        fail_fast=bool(_pick("fail_fast", options, file, env)),
-        settle_timeout=DEFAULT_SETTLE_TIMEOUT if settle is None else resolve_seconds(settle, where("settle_timeout")),
+        max_time=values["max_time"],
+        strict=bool(values["strict"]),
+        fail_fast=bool(values["fail_fast"]),
+        settle_timeout=values["settle_timeout"],
         network=network,
+        given=given,
+        sources=sources,
+        state_probe=_state_probe(values, network),
+        state_fields=values["state_fields"] or (),
     )
 
 
-def _probe(
-    options: Mapping[str, Any], file: Mapping[str, Any], env: Mapping[str, str], network: NetworkOptions
-) -> Probe | None:
+def settings_env(config: RunConfig) -> dict[str, str]:
+    """The credential and network settings as environment variables, for a front end in another process (Locust)."""
+    from harness.core.settings_table import env_text
+
+    values: dict[str, Any] = {name: getattr(config.credentials, name) for name in CREDENTIAL_FIELDS}
+    values.update({name: getattr(config.network, name) for name in NETWORK_KEYS})
+    if config.schemas_dir:
+        values["schemas"] = config.schemas_dir
+    if config.config_path:
+        values["config"] = config.config_path
+    return {
+        env: env_text(value)
+        for name, value in values.items()
+        if value not in (None, False, ()) and (env := by_name(name).env_var)
+    }
+
+
+def _probe(values: Mapping[str, Any], network: NetworkOptions) -> Probe | None:
     from harness.probes import make_probe
 
-    values = [_pick(name, options, file, env) for name in ("probe_url", "probe_db", "probe_sql")]
-    if values[0]:
-        validate_url(str(values[0]).replace("{event_id}", "x"), "probe URL")
     try:
-        return make_probe(*values, network=network)
+        return make_probe(values["probe_url"], values["probe_db"], values["probe_sql"], network=network)
     except HarnessError:
         raise
     except (ImportError, ValueError) as exc:
         raise ConfigError(f"Cannot use the probe: {exc}.") from None
+
+
+def _state_probe(values: Mapping[str, Any], network: NetworkOptions) -> StateProbe | None:
+    from harness.state_probes import make_state_probe
+
+    try:
+        return make_state_probe(values["state_url"], values["state_db"], values["state_sql"], network=network)
+    except HarnessError:
+        raise
+    except (ImportError, ValueError) as exc:
+        raise ConfigError(f"Cannot use the state probe: {exc}.") from None

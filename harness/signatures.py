@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.catalog import Provider, load_catalog
+from harness.catalog import Catalog, Provider, load_catalog
 from harness.core.models import Delivery
 from harness.credentials import Credentials
 
-__all__ = ["sign", "verify", "verify_reason"]
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+__all__ = ["sign", "signed_deliveries", "verify", "verify_reason"]
 
 
 def _provider(provider: str | Provider) -> Provider:
@@ -54,8 +57,10 @@ def sign(
     import base64
 
     from harness.signing import sign_delivery
+    from harness.signing.requirements import check_credentials
 
     chosen = _provider(provider)
+    check_credentials(chosen, credentials)  # never silently unsigned: as the CLI, name what is missing
     data = _body(chosen, body)
     try:
         payload: Any = json.loads(data)
@@ -69,6 +74,33 @@ def sign(
         pair = f"{signed.url_userinfo[0]}:{signed.url_userinfo[1]}".encode()
         out["Authorization"] = "Basic " + base64.b64encode(pair).decode()
     return out
+
+
+def signed_deliveries(
+    provider: str | Provider,
+    credentials: Credentials,
+    event: str | None = None,
+    *,
+    url: str | None = None,
+    catalog: Catalog | None = None,
+) -> SearchStrategy[Delivery]:
+    """A Hypothesis strategy of valid deliveries signed as the provider signs them, each at the moment it is drawn.
+
+    The same deliveries as ``harness.strategies.deliveries`` (one event, or a SendGrid batch), with the provider's
+    auth headers; ``url`` is where they will be posted (Square signs it). Credentials the provider cannot use are a
+    one-line ``UsageError``, not unsigned deliveries. Example::
+
+        @given(signed_deliveries("github", Credentials(secret="s3cret")))
+        def test_handler_acknowledges(delivery: Delivery) -> None:
+            assert client.post("/hook", content=delivery.body, headers=dict(delivery.headers)).status_code == 204
+    """
+    from harness.signing import sign_delivery
+    from harness.signing.requirements import check_credentials
+    from harness.strategies import deliveries
+
+    chosen = provider if isinstance(provider, Provider) else (catalog or load_catalog()).get(provider)
+    check_credentials(chosen, credentials)
+    return deliveries(chosen, event, catalog=catalog).map(lambda d: sign_delivery(chosen, d, credentials, url=url))
 
 
 def verify_reason(

@@ -13,3 +13,14 @@ def test_demo_behaves(capsys: pytest.CaptureFixture[str]) -> None:
     assert "sendgrid" in out and "single-effect              FAILED" in out
     assert out.count("exit code 0") == 1 and out.count("exit code 1") == 1
     assert "Demo behaved as expected" in out
+
+
+def test_make_demo_installs_the_package_without_the_test_toolchain() -> None:
+    import re
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text(encoding="utf-8")
+    prerequisites = re.search(r"^demo:(.*)$", makefile, re.MULTILINE)
+    assert prerequisites is not None and prerequisites.group(1).split() == ["$(DEMO_STAMP)"]
+    recipe = re.search(r"^\$\(DEMO_STAMP\):.*\n((?:\t.*\n|.*\\\n)+)", makefile, re.MULTILINE)
+    assert recipe is not None and "pip install --quiet -e . " in recipe.group(1) and "[test]" not in recipe.group(1)

@@ -16,10 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 PINNED = [
     "Catalog", "Provider", "load_catalog",
-    "Credentials", "Delivery", "Reply", "build_delivery", "sign", "verify", "verify_reason",
+    "Credentials", "Delivery", "Reply", "build_delivery", "sign", "signed_deliveries", "verify", "verify_reason",
     "invalid_payloads", "malformed_bodies", "novel_deliveries", "payloads", "VolumeGenerator",
-    "CheckContext", "CheckOutcome", "RunConfig", "RunResult", "Session", "check", "resolve_run_config",
-    "run_check", "run_checks",
+    "CheckContext", "CheckOutcome", "NetworkOptions", "RunConfig", "RunResult", "Session", "check",
+    "resolve_run_config", "run_check", "run_checks",
+    "Probe", "HttpProbe", "SqlProbe",
     "AioTransport", "InProcessTransport", "RequestsTransport", "Transport",
     "Registry",
     "ConfigError", "HarnessError", "ScenarioError", "SchemaLoadError", "TokenError", "TransportError", "UsageError",
@@ -111,3 +112,43 @@ def test_square_signs_the_url_through_the_public_helpers() -> None:
         sign("square", body, creds)
     with pytest.raises(ConfigError, match="no URL was given"):
         verify("square", body, headers, creds)
+
+
+# Modules documented as public entry points besides the package root, and the names they offer.
+_PUBLIC_MODULES = {
+    "harness.strategies": "harness.strategies",
+    "harness.simulate": "harness.simulate",
+    "harness.pytest_plugin": "harness.pytest_plugin",
+    "harness.pact": "harness.pact",  # the Pact bridge (docs/pact.md; the [pact] extra)
+    "harness.sequences": "harness.sequences",  # event sequences (docs/sequences.md)
+}
+_LOCUST = ("WebhookUser",)  # harness.locust is not imported here: importing Locust monkey-patches the process
+
+
+def test_docs_and_examples_import_only_public_names() -> None:
+    """``from harness import X`` with X in ``harness.__all__``, or a name a documented public module exports."""
+    import importlib
+    import re
+
+    importer = re.compile(r"^[ \t]*from (harness(?:\.[\w.]+)?) import (?:\(([^)]*)\)|([\w \t,]+))", re.MULTILINE)
+    bare = re.compile(r"^\s*import (harness\.[\w.]+)", re.MULTILINE)
+    files = [*ROOT.glob("docs/**/*.md"), *ROOT.glob("examples/**/*.py"), *ROOT.glob("examples/**/*.md")]
+    files += [ROOT / "README.md", ROOT / "CONTRIBUTING.md"]
+    wrong = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        wrong += [f"{path.name}: import {m}" for m in bare.findall(text)]
+        for module, grouped, inline in importer.findall(text):
+            names = grouped or inline
+            for name in (n.strip() for n in names.replace("\n", ",").split(",") if n.strip()):
+                if module == "harness":
+                    public = name in harness.__all__
+                elif module == "harness.locust":
+                    public = name in _LOCUST
+                elif module in _PUBLIC_MODULES:
+                    public = name in getattr(importlib.import_module(module), "__all__", ())
+                else:
+                    public = False
+                if not public:
+                    wrong.append(f"{path.relative_to(ROOT)}: from {module} import {name}")
+    assert not wrong, wrong

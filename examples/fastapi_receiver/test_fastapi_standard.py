@@ -6,18 +6,11 @@ import pytest
 from fastapi_standard import SECRET, app
 from hypothesis import HealthCheck, given, settings
 
-from harness.catalog import load_catalog
-from harness.core.models import Delivery
-from harness.credentials import Credentials
-from harness.runner import RunConfig, run_check
-from harness.signing import sign_delivery
-from harness.strategies import deliveries
-from harness.transport.inprocess import InProcessTransport
+from harness import Credentials, Delivery, InProcessTransport, RunConfig, run_check, signed_deliveries
 
 URL = "http://testserver/webhooks/standard"
 TRANSPORT = InProcessTransport.for_asgi(app)
 CREDS = Credentials(secret=SECRET)
-STANDARD = load_catalog().get("standard")
 
 
 @pytest.mark.parametrize(
@@ -41,7 +34,7 @@ def test_contract(check_id: str) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(deliveries("standard"))
+@given(signed_deliveries("standard", CREDS, url=URL))
 def test_handler_acknowledges_every_signed_delivery(delivery: Delivery) -> None:
-    reply = TRANSPORT.send(sign_delivery(STANDARD, delivery, CREDS), URL, timeout=10)
+    reply = TRANSPORT.send(delivery, URL, timeout=10)
     assert reply.status == 204

@@ -6,22 +6,15 @@ import pytest
 from flask_github import SECRET, app, stored
 from hypothesis import HealthCheck, given, settings
 
-from harness.catalog import load_catalog
-from harness.core.models import Delivery
-from harness.credentials import Credentials
-from harness.runner import RunConfig, run_check
-from harness.signing import sign_delivery
-from harness.strategies import deliveries
-from harness.transport.inprocess import InProcessTransport
+from harness import Credentials, Delivery, InProcessTransport, Probe, RunConfig, run_check, signed_deliveries
 
 URL = "http://testserver/webhooks/github"
 TRANSPORT = InProcessTransport.for_wsgi(app)
 CREDS = Credentials(secret=SECRET)
-GITHUB = load_catalog().get("github")
 
 
-class StoredProbe:
-    """Counts what the handler stored, for the single-effect check."""
+class StoredProbe(Probe):
+    """Counts what the handler stored, for the single-effect check (``harness.Probe``: count and describe)."""
 
     def count(self, event_id: str) -> int:
         return stored.get(event_id, 0)
@@ -53,9 +46,9 @@ def test_contract(check_id: str) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(deliveries("github"))
+@given(signed_deliveries("github", CREDS, url=URL))
 def test_handler_acknowledges_every_signed_delivery(delivery: Delivery) -> None:
-    reply = TRANSPORT.send(sign_delivery(GITHUB, delivery, CREDS), URL, timeout=10)
+    reply = TRANSPORT.send(delivery, URL, timeout=10)
     assert reply.status == 204
 
 

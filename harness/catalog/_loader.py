@@ -24,6 +24,7 @@ from harness.catalog._model import (
     EventType,
     HandshakeSpec,
     HmacSpec,
+    Lifecycle,
     Location,
     Provider,
     RetrySpec,
@@ -291,6 +292,8 @@ def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
         raise SchemaLoadError(f"{where}: the content signs {{timestamp}}, so timestamp.header or a format with it.")
     if "{id}" in content and "id" not in raw:
         raise SchemaLoadError(f"{where}: the content signs {{id}}, so id.header must name the header that carries it.")
+    if str(raw.get("secret_prefix", "")).startswith("-"):
+        raise SchemaLoadError(f"{where}.secret_prefix: must not start with '-' (secrets are option values).")
     separator = raw.get("separator")
     if separator is not None and any(separator in part for part in _FIELD.split(form)[1::2]):
         raise SchemaLoadError(f"{where}.separator: must not occur inside a field name.")
@@ -430,6 +433,10 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
         root=folder,
         registry=registry,
         raw=raw,
+        lifecycles={
+            name: Lifecycle.parse(name, entry, events, str(profile_path))
+            for name, entry in raw.get("lifecycles", {}).items()
+        },
     )
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from referencing import Registry
 
+from harness.catalog._lifecycle import Lifecycle
 from harness.catalog._patterns import safe_validator
 from harness.core.durations import parse_duration
 from harness.errors import UsageError
@@ -27,6 +28,7 @@ __all__ = [
     "EventType",
     "HandshakeSpec",
     "HmacSpec",
+    "Lifecycle",
     "Location",
     "Provider",
     "RetrySpec",
@@ -258,6 +260,15 @@ class Provider:
     root: Path
     registry: Registry = field(repr=False)
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
+
+    def lifecycle(self, name: str) -> Lifecycle:
+        """Return a lifecycle, or a usage error listing the known ones."""
+        try:
+            return self.lifecycles[name]
+        except KeyError:
+            known = ", ".join(self.lifecycles) or "none"
+            raise UsageError(f"Unknown lifecycle {name!r} for provider {self.id!r}. Known: {known}.") from None
 
     @property
     def ordinary_events(self) -> list[str]:

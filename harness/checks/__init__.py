@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from harness.checks import auth, bodies, encoding, handshake, idempotency, rotation, timing
+from harness.checks import auth, bodies, encoding, handshake, idempotency, rotation, sequences, timing
+from harness.checks._classes import ANYONE, INPUT_CLASSES, PROVIDER_SENDS, SECRET_HOLDER, InputClass
 from harness.checks._context import Check, CheckContext, CheckOutcome, Exchange
 from harness.checks._registry import (
     CHECKS,
     SEVERITIES,
     check,
+    input_class,
     ordered_ids,
     resolve_severities,
     validate_settle_timeout,
 )
 
 __all__ = [
+    "ANYONE",
     "CHECKS",
+    "INPUT_CLASSES",
+    "PROVIDER_SENDS",
+    "SECRET_HOLDER",
+    "InputClass",
     "SEVERITIES",
     "Check",
     "CheckContext",
@@ -22,12 +29,13 @@ __all__ = [
     "Exchange",
     "categories",
     "check",
+    "input_class",
     "ordered_ids",
     "resolve_severities",
     "validate_settle_timeout",
 ]
 
-del auth, bodies, encoding, handshake, idempotency, rotation, timing
+del auth, bodies, encoding, handshake, idempotency, rotation, sequences, timing
 
 
 def categories() -> dict[str, str]:

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from harness.catalog import Catalog, Provider
+from harness.checks._classes import ANYONE, PROVIDER_SENDS
 from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials, Redactor
 from harness.probes import Probe
 from harness.settle import DEFAULT_TIMEOUT, settle_counts
 from harness.signing import active_schemes, sign_delivery
+from harness.state_probes import StateProbe
 from harness.transport import Transport
 from harness.violations import ContractViolation
 from harness.volume import VolumeGenerator
 
-__all__ = ["Check", "CheckContext", "CheckOutcome", "Exchange"]
+__all__ = ["Check", "CheckContext", "CheckOutcome", "Exchange", "Forgery"]
 
 _GATE_TRIES = 4  # event types tried before a run is declared blocked (one refused type is accepts-valid's finding)
 
@@ -28,6 +31,16 @@ class Exchange:
     """One request the check sent and what came back."""
 
     label: str
+    delivery: Delivery
+    reply: Reply
+    sender: str = PROVIDER_SENDS  # the input class: who could have sent this request
+
+
+@dataclass(frozen=True, slots=True)
+class Forgery:
+    """A forged request the run sent once, to see whether the receiver checks credentials at all."""
+
+    what: str
     delivery: Delivery
     reply: Reply
 
@@ -44,6 +57,9 @@ class CheckOutcome:
     requests: int = 0
     duration: float = 0.0
     severity: str = "error"
+    input_class: str = PROVIDER_SENDS
+    same_cause_as: str | None = None  # its finding is reported once, under this check
+    library_warnings: list[str] = field(default_factory=list)  # what libraries warned while it ran
 
     @property
     def failed(self) -> bool:
@@ -72,7 +88,12 @@ class CheckContext:
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     slowest_settle: float = 0.0
+    state_probe: StateProbe | None = None  # the receiver's view of one object (the converges check)
+    state_fields: Sequence[str] = ()
+    sender: str = PROVIDER_SENDS  # the input class of what ``send`` sends unless told: the running check's
     _gate: tuple[str | None] | None = field(default=None, repr=False)
+    _forgeries: tuple[list[Forgery] | None] | None = field(default=None, repr=False)
+    _forgery_owner: str | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -119,8 +140,10 @@ class CheckContext:
         """Authenticate with every configured scheme, for the URL under test."""
         return sign_delivery(self.provider, delivery, self.credentials, now=now, url=self.url)
 
-    def send(self, delivery: Delivery, label: str = "", *, timeout: float | None = None) -> Reply:
-        """Send and remember the exchange."""
+    def send(
+        self, delivery: Delivery, label: str = "", *, timeout: float | None = None, sender: str | None = None
+    ) -> Reply:
+        """Send and remember the exchange, tagged with who could have sent it (default: the running check's class)."""
         wait = timeout or self.http_timeout
         remaining = None if self.deadline is None else self.deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
@@ -128,8 +151,13 @@ class CheckContext:
         else:
             reply = self.transport.send(delivery, self.url, timeout=wait if remaining is None else min(wait, remaining))
         with self._lock:
-            self.exchanges.append(Exchange(label or delivery.label, delivery, reply))
+            self.exchanges.append(Exchange(label or delivery.label, delivery, reply, sender or self.sender))
         return reply
+
+    def sent(self, sender: str) -> list[Exchange]:
+        """Every request of the run so far of one input class, wherever it was sent."""
+        with self._lock:
+            return [e for e in self.exchanges if e.sender == sender]
 
     def violation(
         self, check: str, title: str, expected: str, delivery: Delivery | None, reply: Reply | None, hint: str = ""
@@ -155,16 +183,45 @@ class CheckContext:
         if self._gate is None:
             cause: str | None = "no event type to send"
             for event in [self.baseline_event, *self.provider.ordinary_events][:_GATE_TRIES]:
-                reply = self.send(self.sign(self._plain(self.unsigned(event))), f"valid {event} (gate)")
+                delivery = self.sign(self._plain(self.unsigned(event)))
+                reply = self.send(delivery, f"valid {event} (gate)", sender=PROVIDER_SENDS)
                 if reply.ok:
                     cause = None
                     break
                 if cause == "no event type to send":
                     cause = blocked_cause(reply)
-                if reply.status in (0, 401, 403, 404, 405):  # the URL or the credentials: no other event helps
+                if reply.status in (0, 404, 405) or refused_as_unauthenticated(reply):  # no other event type helps
                     break
             self._gate = (cause,)
         return self._gate[0]
+
+    def forged_all(self) -> list[Forgery] | None:
+        """The forgeries sent once per run when every one got a 2xx (the signature is not checked), else ``None``.
+
+        Only credential forgeries on well-formed bodies count: no credentials, a wrong key, a changed body.
+        """
+        from harness.signing import forge_delivery, tamper
+
+        if self._forgeries is None:
+            sent: list[Forgery] = []
+            for variant, what in (("missing", "no credentials"), ("wrong-key", "signed with the wrong key")):
+                forged = forge_delivery(self.provider, self.unsigned(), self.credentials, variant, url=self.url)
+                if forged is not None:
+                    sent.append(Forgery(what, forged, self.send(forged, f"forgery: {what}", sender=ANYONE)))
+            if self.signs_body and sent and all(f.reply.ok for f in sent):
+                original = self.signed()
+                self.send(original, "valid (before a tampered copy)", sender=PROVIDER_SENDS)
+                forged = original.replace(body=tamper(self.provider, original.body), label="tampered-body")
+                sent.append(Forgery("a valid signature over a changed body", forged, self.send(forged, sender=ANYONE)))
+            every = len(sent) >= 2 and all(f.reply.ok for f in sent)
+            self._forgeries = (sent if every else None,)
+        return self._forgeries[0]
+
+    def claim_forgery_finding(self, check_id: str) -> str:
+        """The check that reports "every forgery was accepted": the first to ask."""
+        with self._lock:
+            self._forgery_owner = self._forgery_owner or check_id
+            return self._forgery_owner
 
     def settled_counts(self, keys: Sequence[str]) -> dict[str, int]:
         """The probe's counts once they have settled (a queue-first receiver stores a moment after its 2xx)."""
@@ -192,6 +249,18 @@ class Check:
     severity: str = "error"
     bugs: tuple[str, ...] = ()
     gated: bool = False
+    input_class: str = PROVIDER_SENDS
+    forgery: bool = False
+
+
+_AUTH_WORDS = re.compile(rb"signature|unauthori[sz]ed|credential|hmac|forbidden|not authenticated|verif", re.I)
+
+
+def refused_as_unauthenticated(reply: Reply) -> bool:
+    """A 401/403, or a 400 whose body says authentication failed ("invalid signature"): the secret or key is wrong."""
+    if reply.status in (401, 403):
+        return True
+    return reply.status == 400 and bool(_AUTH_WORDS.search(reply.body[:2048]))
 
 
 def blocked_cause(reply: Reply) -> str:
@@ -199,7 +268,10 @@ def blocked_cause(reply: Reply) -> str:
     if reply.status == 0:
         return f"the valid delivery itself got {reply.describe()}: is the receiver up and the URL right?"
     got = f"the valid delivery itself got HTTP {reply.status}"
-    guesses = {404: "wrong URL?", 405: "wrong URL or method?", 401: "wrong secret or key?", 403: "wrong secret or key?"}
+    if refused_as_unauthenticated(reply):
+        said = "" if reply.status in (401, 403) else " saying authentication failed"
+        return f"{got}{said}: wrong secret or key?"
+    guesses = {404: "wrong URL?", 405: "wrong URL or method?"}
     if reply.status in guesses:
         return f"{got}: {guesses[reply.status]}"
     if reply.status >= 500:

@@ -1,16 +1,25 @@
-"""The check registry: each check's id, title, category, default severity and proving bugs, declared once."""
+"""The check registry: each check's id, title, category, input class (hence default severity) and proving bugs."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
 
+from harness.checks._classes import INPUT_CLASSES
 from harness.checks._context import Check, CheckContext
 from harness.core.registry import Registry
 from harness.errors import UsageError
 from harness.violations import ContractViolation
 
-__all__ = ["CHECKS", "SEVERITIES", "check", "ordered_ids", "resolve_severities", "validate_settle_timeout"]
+__all__ = [
+    "CHECKS",
+    "SEVERITIES",
+    "check",
+    "input_class",
+    "ordered_ids",
+    "resolve_severities",
+    "validate_settle_timeout",
+]
 
 CHECKS: Registry[Check] = Registry("check")
 SEVERITIES = ("error", "warn", "off")
@@ -25,15 +34,23 @@ def check(
     *,
     category: str,
     bugs: Iterable[str],
-    severity: str = "error",
+    sends: str,
     gated: bool = False,
+    forgery: bool = False,
 ) -> Callable[[Run], Run]:
-    """Register a check under a stable id with its facts; ``gated`` checks need a valid delivery to get through."""
-    if severity not in SEVERITIES[:2]:
-        raise ValueError(f"default severity of {check_id} must be error or warn")
+    """Register a check under a stable id with its facts.
+
+    ``sends`` is the input class of the requests the check judges; it decides the default severity. ``gated`` checks
+    need a valid delivery to get through first; ``forgery`` checks judge forged credentials, so a receiver that
+    accepts every forgery gets one finding for all of them.
+    """
+    if sends not in INPUT_CLASSES:
+        raise ValueError(f"input class of {check_id} must be one of {', '.join(INPUT_CLASSES)}")
+    severity = INPUT_CLASSES[sends].severity
 
     def register(run: Run) -> Run:
-        CHECKS.register(check_id, Check(check_id, title, order, applies, run, category, severity, tuple(bugs), gated))
+        registered = Check(check_id, title, order, applies, run, category, severity, tuple(bugs), gated, sends, forgery)
+        CHECKS.register(check_id, registered)
         return run
 
     return register
@@ -42,6 +59,11 @@ def check(
 def ordered_ids() -> list[str]:
     """Every registered check id, in run order."""
     return sorted(CHECKS.names(), key=lambda name: CHECKS.get(name).order)
+
+
+def input_class(check_id: str) -> str:
+    """The input class a check judges (``provider-sends``, ``anyone-can-send`` or ``secret-holder-only``)."""
+    return CHECKS.get(check_id).input_class
 
 
 def resolve_severities(overrides: Mapping[str, str] | None = None, strict: bool = False) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.checks._classes import ANYONE, PROVIDER_SENDS
 from harness.checks._context import CheckContext, is_4xx
 from harness.checks._registry import check
 from harness.core.models import Delivery, Reply
@@ -9,6 +10,7 @@ from harness.signing import forge_delivery, tamper
 from harness.violations import ContractViolation
 
 EXPECT_REJECT = "a 4xx (401 or 403): the request must be refused, not processed and not crash"
+CRASH_HINT = "verify the signature (and parse headers defensively) before reading the body"
 
 
 HINTS = {
@@ -31,7 +33,7 @@ def _judge(
     if reply.ok:
         title, hint = f"{what} was accepted", HINTS[check_id]
     elif reply.status >= 500:
-        title, hint = f"{what} caused a server error", "refuse bad credentials with 401, before parsing"
+        title, hint = f"{what} caused a server error: anyone can trigger it", CRASH_HINT
     else:
         title, hint = f"{what} was not refused", "answer 401 or 403"
     return ctx.violation(check_id, title, EXPECT_REJECT, delivery, reply, hint)
@@ -52,8 +54,10 @@ def requires_signed_body(ctx: CheckContext) -> str | None:
     20,
     _no_auth,
     category="auth",
-    bugs=("auth-optional",),
+    bugs=("auth-optional", "accept-all-forgeries"),
+    sends=ANYONE,
     gated=True,
+    forgery=True,
 )
 def rejects_missing_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Send a valid delivery with every auth header removed."""
@@ -70,8 +74,10 @@ def rejects_missing_auth(ctx: CheckContext) -> tuple[list[ContractViolation], li
     30,
     _no_auth,
     category="auth",
-    bugs=("presence-only-auth",),
+    bugs=("presence-only-auth", "accept-all-forgeries"),
+    sends=ANYONE,
     gated=True,
+    forgery=True,
 )
 def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Wrong key, malformed header and (OAuth) expired token."""
@@ -97,14 +103,16 @@ def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[s
     40,
     requires_signed_body,
     category="auth",
-    bugs=("presence-only-auth", "prefix-signature"),
+    bugs=("presence-only-auth", "prefix-signature", "accept-all-forgeries"),
+    sends=ANYONE,
     gated=True,
+    forgery=True,
 )
 def rejects_tampered_body(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Send a signed delivery, then the same headers with the body changed near its end."""
     notes: list[str] = []
     original = ctx.signed()
-    first = ctx.send(original, "valid")
+    first = ctx.send(original, "valid", sender=PROVIDER_SENDS)
     if not first.ok:
         notes.append(f"the untampered delivery itself got {first.describe()}")
     forged = original.replace(body=tamper(ctx.provider, original.body), label="tampered-body")
@@ -118,8 +126,10 @@ def rejects_tampered_body(ctx: CheckContext) -> tuple[list[ContractViolation], l
     50,
     lambda ctx: None if ctx.timestamped else f"{ctx.provider.id} documents no replay tolerance for a signed timestamp",
     category="auth",
-    bugs=("no-timestamp-check",),
+    bugs=("no-timestamp-check", "accept-all-forgeries"),
+    sends=ANYONE,
     gated=True,
+    forgery=True,
 )
 def rejects_stale_timestamp(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """A correct signature over a timestamp older than the provider's tolerance."""

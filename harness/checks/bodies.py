@@ -5,14 +5,17 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from harness.checks._classes import ANYONE, PROVIDER_SENDS, SECRET_HOLDER
 from harness.checks._context import CheckContext, blocked_cause, is_4xx
 from harness.checks._registry import check
+from harness.checks.auth import CRASH_HINT
 from harness.checks.encoding import non_ascii_delivery
 from harness.core.models import Delivery, Reply
 from harness.core.pointers import set_pointer
@@ -34,6 +37,7 @@ _FUZZ_SECONDS = 60.0
     10,
     category="acceptance",
     bugs=("rejects-some-event", "reserialised-signature"),
+    sends=PROVIDER_SENDS,
 )
 def accepts_valid(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """One realistic delivery per event type, and one whose bytes do not survive a JSON round trip."""
@@ -121,34 +125,94 @@ def _malformed_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
     return out
 
 
+def _refusal_failure(reply: Reply) -> bool:
+    """A 5xx, no answer, or a redirect: what a robust receiver never gives, whatever the input."""
+    return reply.status >= 500 or reply.status == 0 or 300 <= reply.status < 400
+
+
 @check(
     "rejects-malformed",
-    "Authenticated bodies that no provider sends (not JSON, empty, wrong type or size) get a 4xx",
+    "Bodies without credentials that no provider sends (not JSON, empty, wrong type or size) get a 4xx",
     60,
     category="validation",
-    bugs=("crashes-on-bad-json",),
+    bugs=("parse-before-verify",),
+    sends=ANYONE,
     gated=True,
 )
 def rejects_malformed(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
-    """Each bad body is correctly signed, so only the body is at fault."""
+    """Unsigned garbage: anyone can send it, so a 2xx is a forgery accepted and a 5xx a crash before authenticating."""
     out = []
     for delivery, reason in _malformed_variants(ctx):
-        signed = ctx.sign(delivery)
-        reply = ctx.send(signed, reason)
-        if not is_4xx(reply):
-            verdict = "accepted" if reply.ok else "not refused with a 4xx"
-            out.append(
-                ctx.violation(
-                    "rejects-malformed",
-                    f"{reason[0].upper()}{reason[1:]} was {verdict}",
-                    "a 4xx (400, 413 or 415): the body is at fault, so the provider must not retry it",
-                    signed,
-                    reply,
-                    "parse the body strictly (JSON of the provider's shape, its content type, its size cap) and "
-                    "answer 400/413/415 when it fails",
-                )
+        reply = ctx.send(delivery, f"unsigned: {reason}")
+        if is_4xx(reply):
+            continue
+        if reply.ok:
+            verdict, hint = "was accepted", "authenticate every request before accepting it, whatever its body"
+        else:
+            verdict = "caused a server error" if reply.status >= 500 else "was not refused with a 4xx"
+            hint = CRASH_HINT
+        out.append(
+            ctx.violation(
+                "rejects-malformed",
+                f"{reason[0].upper()}{reason[1:]} without credentials {verdict}",
+                "a 4xx (401, or 400/413/415): anyone can send this, so it must be refused before it is parsed",
+                delivery,
+                reply,
+                hint,
             )
+        )
     return out, []
+
+
+@check(
+    "handles-signed-malformed",
+    "Correctly signed bodies no provider sends (not JSON, empty, wrong type or size) never cause a 5xx",
+    62,
+    category="robustness",
+    bugs=("crashes-on-bad-json", "parse-before-verify"),
+    sends=SECRET_HOLDER,
+    gated=True,
+)
+def handles_signed_malformed(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """Fixed bad bodies, then Hypothesis' malformed and schema-invalid ones, all signed; a 2xx is not a finding."""
+    notes: list[str] = []
+    failing: list[tuple[Delivery, Reply, str]] = []
+    accepted = []
+    for delivery, reason in _malformed_variants(ctx):
+        signed = ctx.sign(delivery)
+        reply = ctx.send(signed, f"signed: {reason}")
+        if _refusal_failure(reply):
+            failing.append((signed, reply, reason))
+        elif reply.ok:
+            accepted.append(reason)
+    if accepted:
+        notes.append(f"acknowledged with a 2xx (fine: the provider never sends them): {', '.join(accepted)}")
+    if not failing:
+        base = ctx.unsigned()
+        found, sent, cut = _fuzz(ctx, _garbage_strategy(ctx, base), _garbage_examples(base), _refusal_failure)
+        notes.append(f"{sent} fuzzed signed bodies{cut}, seed {ctx.seed}")
+        if found is not None:
+            delivery, reply = found
+            if delivery.label.startswith("invalid") and not still_invalid(ctx, delivery):
+                delivery = delivery.replace(label="valid after shrinking")  # never call a body invalid that is not
+            failing.append((delivery, reply, f"a fuzzed body ({delivery.label})"))
+    if not failing:
+        return [], notes
+    delivery, reply, reason = failing[0]
+    kind = "a server error" if reply.status >= 500 else "no answer" if reply.status == 0 else "a redirect"
+    also = f" (and {len(failing) - 1} more: {', '.join(r for _, _, r in failing[1:])})" if failing[1:] else ""
+    finding = ctx.violation(
+        "handles-signed-malformed",
+        f"{reason[0].upper()}{reason[1:]}, correctly signed, caused {kind}{also}",
+        "a 4xx (400, 413 or 415; a 2xx is fine too): only the secret holder can send it, but a crash on bad "
+        "input is a crash waiting for a provider bug",
+        delivery,
+        reply,
+        f"parse the body strictly once the signature is verified and answer 400/413/415 when it fails; "
+        f"replay with --seed {ctx.seed}",
+    )
+    finding.shrunk = reason.startswith("a fuzzed body")
+    return [finding], notes
 
 
 def still_invalid(ctx: CheckContext, delivery: Delivery) -> bool:
@@ -173,7 +237,7 @@ def still_invalid(ctx: CheckContext, delivery: Delivery) -> bool:
     65,
     category="validation",
     bugs=("accepts-invalid",),
-    severity="warn",
+    sends=SECRET_HOLDER,
     gated=True,
 )
 def rejects_schema_violations(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
@@ -213,8 +277,8 @@ def rejects_schema_violations(ctx: CheckContext) -> tuple[list[ContractViolation
     return out, notes
 
 
-def _fuzz_strategy(ctx: CheckContext, base: Delivery) -> st.SearchStrategy[Delivery]:
-    """Everything Hypothesis draws is a function of its choices alone, so a failure replays and shrinks."""
+def _garbage_strategy(ctx: CheckContext, base: Delivery) -> st.SearchStrategy[Delivery]:
+    """Malformed and schema-invalid deliveries; everything drawn is a function of Hypothesis' choices alone."""
     prov = ctx.provider
 
     def from_invalid(bad: Any) -> Delivery:
@@ -225,32 +289,29 @@ def _fuzz_strategy(ctx: CheckContext, base: Delivery) -> st.SearchStrategy[Deliv
         return base.replace(body=bad.body, label=bad.reason).with_headers({"Content-Type": bad.content_type})
 
     small_malformed = malformed_bodies(prov).filter(lambda b: len(b.body) <= 2 * 1024 * 1024)
-    return st.one_of(
-        invalid_payloads(prov).map(from_invalid),
-        small_malformed.map(from_malformed),
-        novel_deliveries(prov),
-        deliveries(prov),
-    )
+    return st.one_of(invalid_payloads(prov).map(from_invalid), small_malformed.map(from_malformed))
+
+
+def _garbage_examples(base: Delivery) -> list[Delivery]:
+    """The explicit examples Hypothesis tries first."""
+    return [base.replace(body=b'{"truncated": ', label="malformed JSON"), base.replace(body=b"", label="empty body")]
 
 
 class _OutOfBudget(BaseException):
     """Raised inside the Hypothesis test to end the run: Hypothesis lets non-Exception errors through untouched."""
 
 
-@check(
-    "no-server-error",
-    "Fuzzed bodies never cause a 5xx, a reset connection or a timeout",
-    70,
-    category="robustness",
-    bugs=("crashes-on-bad-json",),
-    gated=True,
-)
-def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
-    """Hypothesis drives the negative strategies; a failure shrinks to a minimal delivery."""
-    failing: list[tuple[Delivery, Any]] = []
+def _fuzz(
+    ctx: CheckContext,
+    strategy: st.SearchStrategy[Delivery],
+    examples: list[Delivery],
+    fails: Callable[[Reply], bool],
+) -> tuple[tuple[Delivery, Reply] | None, int, str]:
+    """Send signed draws of ``strategy``; the smallest failing (delivery, reply) after shrinking, the count sent, and
+    why the run stopped early (if it did)."""
+    failing: list[tuple[Delivery, Reply]] = []
     calls = {"after_failure": 0, "sent": 0}
     started = time.monotonic()
-    base = ctx.unsigned()
 
     @settings(
         max_examples=ctx.max_examples,
@@ -262,9 +323,7 @@ def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[st
         derandomize=False,
     )
     @hypothesis_seed(ctx.seed)
-    @given(_fuzz_strategy(ctx, base))
-    @example(base.replace(body=b'{"truncated": ', label="malformed JSON"))
-    @example(base.replace(body=b"", label="empty body"))
+    @given(strategy)
     def never_crashes(delivery: Delivery) -> None:
         if time.monotonic() - started > _FUZZ_SECONDS or (failing and calls["after_failure"] >= _SHRINK_BUDGET):
             raise _OutOfBudget  # stops Hypothesis at once; the smallest failure so far stands
@@ -273,10 +332,12 @@ def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[st
         calls["sent"] += 1
         if failing:
             calls["after_failure"] += 1
-        if reply.status >= 500 or reply.status == 0:
+        if fails(reply):
             failing.append((signed, reply))
             raise AssertionError(reply.describe())
 
+    for explicit in reversed(examples):
+        never_crashes = example(explicit)(never_crashes)
     try:
         never_crashes()
     except _OutOfBudget:
@@ -286,23 +347,56 @@ def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[st
     except Exception:  # the failure itself (or Hypothesis' report of it)
         if not failing:
             raise
-    if not failing:
-        cut = f" (stopped after {_FUZZ_SECONDS:g} s)" if time.monotonic() - started > _FUZZ_SECONDS else ""
-        return [], [f"{calls['sent']} fuzzed deliveries{cut}, seed {ctx.seed}"]
-    delivery, reply = min(failing, key=lambda pair: len(pair[0].body))
-    if delivery.label.startswith("invalid") and not still_invalid(ctx, delivery):
-        delivery = delivery.replace(label="valid after shrinking")  # never call a body invalid that is not
-    kind = "a server error" if reply.status >= 500 else "no answer"
-    return [
-        ctx.violation(
-            "no-server-error",
-            f"A fuzzed delivery ({delivery.label}) caused {kind}",
-            "no 5xx, no reset connection, no timeout: bad input gets a 4xx, odd-but-valid input a 2xx",
-            delivery,
-            reply,
-            f"replay with --seed {ctx.seed}; handle parse and validation errors explicitly",
-        )
-    ], [f"seed {ctx.seed}"]
+    cut = f" (stopped after {_FUZZ_SECONDS:g} s)" if time.monotonic() - started > _FUZZ_SECONDS else ""
+    smallest = min(failing, key=lambda pair: len(pair[0].body)) if failing else None
+    return smallest, calls["sent"], cut
+
+
+def _no_answer(reply: Reply) -> bool:
+    """A 5xx or no answer at all (a request the run budget kept from being sent does not count)."""
+    return reply.status >= 500 or (reply.status == 0 and "not sent" not in (reply.error or ""))
+
+
+@check(
+    "no-server-error",
+    "No request the provider sends, in this check or anywhere in the run, gets a 5xx, a reset or a timeout",
+    190,
+    category="robustness",
+    bugs=("duplicate-500",),
+    sends=PROVIDER_SENDS,
+    gated=True,
+)
+def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """Hypothesis draws valid deliveries and ones with what providers add; then every provider-sends request of the run
+    is judged."""
+    prov = ctx.provider
+    found, sent, cut = _fuzz(ctx, st.one_of(novel_deliveries(prov), deliveries(prov)), [], _no_answer)
+    notes = [f"{sent} fuzzed valid deliveries{cut}, seed {ctx.seed}"]
+    judged = ctx.sent(PROVIDER_SENDS)
+    bad = [e for e in judged if _no_answer(e.reply)]
+    notes.append(f"{len(judged)} provider-sends requests of the run judged")
+    if not bad:
+        return [], notes
+    if found is not None:
+        delivery, reply = found
+        label = f"a fuzzed delivery, shrunk: {delivery.label or 'valid'}"
+    else:
+        worst = min(bad, key=lambda e: len(e.delivery.body))
+        delivery, reply, label = worst.delivery, worst.reply, worst.label
+    kinds = sorted({f"HTTP {e.reply.status}" if e.reply.status else "no answer" for e in bad})
+    where = "; ".join(dict.fromkeys(e.label for e in bad))
+    finding = ctx.violation(
+        "no-server-error",
+        f"{len(bad)} of {len(judged)} requests the provider sends got a 5xx or no answer (smallest: {label})",
+        "no 5xx, no reset connection, no timeout: the provider sends this, and retries a server error with the "
+        "same input",
+        delivery,
+        reply,
+        f"{', '.join(kinds)} on: {where[:300]}; the provider retries the same input, so the error repeats until "
+        f"the event is dropped (replay with --seed {ctx.seed})",
+    )
+    finding.shrunk = found is not None
+    return [finding], notes
 
 
 @check(
@@ -311,6 +405,8 @@ def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[st
     80,
     category="acceptance",
     bugs=("strict-fields",),
+    sends=PROVIDER_SENDS,
+    gated=True,
 )
 def accepts_unknown_fields(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Providers add both without notice."""

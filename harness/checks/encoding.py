@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from harness.checks._classes import PROVIDER_SENDS
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
 from harness.checks.auth import requires_signed_body
@@ -98,6 +99,7 @@ def non_ascii_delivery(ctx: CheckContext, event: str | None = None) -> tuple[Del
     requires_signed_body,
     category="auth",
     bugs=("reserialised-signature",),
+    sends=PROVIDER_SENDS,
     gated=True,
 )
 def verifies_raw_body(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:

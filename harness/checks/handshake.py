@@ -8,6 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from harness.checks._classes import PROVIDER_SENDS
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
 from harness.deliveries import build_delivery
@@ -27,6 +28,7 @@ def _handshake_applies(ctx: CheckContext) -> str | None:
     _handshake_applies,
     category="protocol",
     bugs=("ignores-handshake",),
+    sends=PROVIDER_SENDS,
 )
 def handshake(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Slack: echo the challenge. OCI: GET the ConfirmationURL."""
@@ -137,6 +139,7 @@ def _oci(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     lambda ctx: None if ctx.provider.reply_validator is not None else "the provider reads no reply body",
     category="protocol",
     bugs=("bad-reply",),
+    sends=PROVIDER_SENDS,
 )
 def reply_format(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Teams shows the reply in the thread: it must be a Bot Framework message."""

@@ -6,9 +6,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from harness.checks._classes import PROVIDER_SENDS
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
-from harness.core.models import Delivery
+from harness.core.models import Delivery, Reply
 from harness.violations import ContractViolation
 
 CONCURRENT_COPIES = 6
@@ -24,12 +25,20 @@ def retry_of(ctx: CheckContext, delivery: Delivery, attempt: int) -> Delivery:
     return ctx.sign(again, now=time.time() + attempt).replace(label=f"retry {attempt}")
 
 
+def _refused(replies: list[Reply]) -> str:
+    """How every copy was refused: "all 3 copies were refused with HTTP 400"."""
+    answers = sorted({f"HTTP {r.status}" if r.status else r.describe() for r in replies})
+    return f"all {len(replies)} copies were refused with {' or '.join(answers)}"
+
+
 @check(
     "redelivery-accepted",
     "A retry of the same delivery gets a 2xx",
     90,
     category="idempotency",
     bugs=("rejects-duplicates", "duplicate-500"),
+    sends=PROVIDER_SENDS,
+    gated=True,
 )
 def redelivery_accepted(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Send, then send again the way a retry does."""
@@ -61,6 +70,8 @@ def redelivery_accepted(ctx: CheckContext) -> tuple[list[ContractViolation], lis
     lambda ctx: None if ctx.probe else "no probe given (--probe-url or --probe-db with --probe-sql)",
     category="idempotency",
     bugs=("stores-duplicates", "racy-dedupe", "first-event-only"),
+    sends=PROVIDER_SENDS,
+    gated=True,
 )
 def single_effect(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Duplicates one after another, then at the same moment; the probe counts each key."""
@@ -71,18 +82,22 @@ def single_effect(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]
     sent_sequential = [
         retry_of(ctx, sequential, attempt) if attempt else ctx.sign(sequential) for attempt in range(SEQUENTIAL_COPIES)
     ]
+    replies: dict[str, list[Reply]] = {"sequential": [], "concurrent": []}
     for attempt, delivery in enumerate(sent_sequential):
-        ctx.send(delivery, f"sequential copy {attempt}")
+        replies["sequential"].append(ctx.send(delivery, f"sequential copy {attempt}"))
     concurrent = ctx.unsigned(batch=3 if batch else None)
     copies = [retry_of(ctx, concurrent, attempt) for attempt in range(CONCURRENT_COPIES)]
     barrier = threading.Barrier(CONCURRENT_COPIES, timeout=30)
+    lock = threading.Lock()
 
     def fire(delivery: Delivery) -> None:
         try:
             barrier.wait()
         except threading.BrokenBarrierError:
             pass
-        ctx.send(delivery, "concurrent copy")
+        reply = ctx.send(delivery, "concurrent copy")
+        with lock:
+            replies["concurrent"].append(reply)
 
     with ThreadPoolExecutor(max_workers=CONCURRENT_COPIES) as pool:
         list(pool.map(fire, copies))
@@ -103,6 +118,8 @@ def single_effect(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]
                 f"only some events of the {len(counts)}-event batch were stored: handle every element of the "
                 "array, not just body[0]"
             )
+        elif not any(r.ok for r in replies[how]):
+            hint = f"nothing was stored because {_refused(replies[how])}: see accepts-valid and redelivery-accepted"
         else:
             hint = "the delivery was acknowledged but nothing was stored (within the settle timeout)"
         violation = ctx.violation(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from harness.checks._classes import PROVIDER_SENDS
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
 from harness.signing import HmacScheme, active_schemes, signing_url
@@ -37,6 +38,7 @@ def _applies(ctx: CheckContext) -> str | None:
     _applies,
     category="auth",
     bugs=("first-signature-only",),
+    sends=PROVIDER_SENDS,
     gated=True,
 )
 def accepts_rotated_secret(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:

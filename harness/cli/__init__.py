@@ -29,6 +29,8 @@ COMMANDS = (
     "drift",
     "import",
     "load",
+    "pact",
+    "sequences",
 )
 
 

@@ -25,6 +25,7 @@ def register(sub: Any) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="recordings (JSON Lines or HAR 1.2)")
     parser.add_argument("--report", metavar="PATH", help="write a JSON report")
     parser.add_argument("--propose", metavar="DIR", help="write widened schemas as a catalog overlay (--schemas DIR)")
+    parser.add_argument("--force", action="store_true", help="with --propose: replace an existing DIR/PROVIDER")
     parser.add_argument("--strict", action="store_true", help="added fields and unknown event types fail too")
     add_shared_options(parser)
     parser.set_defaults(run=run)
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from itertools import chain
     from pathlib import Path
 
+    from harness.core.text import printable
     from harness.credentials import Redactor
     from harness.recording import analyse_drift, read_records, write_overlay
     from harness.report import ensure_writable, write_text
@@ -47,11 +49,11 @@ def run(args: argparse.Namespace) -> int:
         ensure_writable(args.report)
     records = chain.from_iterable(read_records(path) for path in args.files)
     report = analyse_drift(provider, records, redact=redact, strict=args.strict)
-    print(redact(report.render()))
+    print(printable(redact(report.render())))  # event names, fields and values come from the recorded peers
     if args.report:
         write_text(redact(json.dumps(report.to_json(), indent=2)) + "\n", args.report)
         print(f"Report written to {args.report}")
     if args.propose:
-        changed = write_overlay(provider, report, args.propose, redact)
+        changed = write_overlay(provider, report, args.propose, redact, force=args.force)
         print(f"Proposed {len(changed)} widened files under {Path(args.propose) / provider.id} (load with --schemas)")
     return report.exit_code

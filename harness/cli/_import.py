@@ -32,7 +32,15 @@ def register(sub: Any) -> None:
     parser.add_argument("--event-header", metavar="H", help="the header that names the event type")
     parser.add_argument("--event-pointer", metavar="P", help="the body field (JSON Pointer) that names the event type")
     parser.add_argument("--allow-remote-refs", action="store_true", help="fetch $refs to http(s) URLs")
-    parser.add_argument("--force", action="store_true", help="write into a folder that already has files")
+    parser.add_argument(
+        "--allow-local-refs",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="also read local $refs under DIR (default: only files under the spec's own folder; repeat)",
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing provider folder")
     parser.set_defaults(run=run)
 
 
@@ -54,7 +62,13 @@ def run(args: argparse.Namespace) -> int:
         event_pointer=args.event_pointer,
         force=args.force,
     )
-    result = import_spec(args.kind, args.spec, options, allow_remote_refs=args.allow_remote_refs)
+    result = import_spec(
+        args.kind,
+        args.spec,
+        options,
+        allow_remote_refs=args.allow_remote_refs,
+        allow_local_refs=args.allow_local_refs,
+    )
     total = sum(result.events.values())
     print(f"Wrote {result.folder}: {len(result.events)} event types, {total} samples, signed with {result.scheme!r}.")
     print(f"Event type: {result.event_type}.")

@@ -92,5 +92,5 @@ def run(args: argparse.Namespace) -> int:
             handle.write(text)
     except OSError as exc:
         raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-    print(f"Wrote {path}: edit it, then run `webhook-harness check {args.provider} URL`.")
+    print(f"Wrote {path}: edit it, then run `webhook-harness check URL` (or set url in it: `webhook-harness check`).")
     return 0

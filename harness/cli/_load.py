@@ -6,15 +6,18 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.cli._options import (
-    CommandInputs,
-    add_shared_options,
+    add_settings,
     non_negative_int,
     number,
     positive_int,
+    run_config_from_args,
 )
+
+if TYPE_CHECKING:
+    from harness.settings import RunConfig
 
 __all__ = ["register", "run"]
 
@@ -28,8 +31,7 @@ def register(sub: Any) -> None:
         "is counted as dropped. Exit 0: every SLO held (and, with a probe, each delivered event stored once); "
         "1: one did not; 2: bad input or an unreachable receiver.",
     )
-    parser.add_argument("provider", metavar="PROVIDER")
-    parser.add_argument("url", metavar="URL", help="the receiver's webhook URL")
+    add_settings(parser)  # [PROVIDER] [URL], --seed (default 0 here), --timeout, --report, credentials, probe, network
     shape = parser.add_argument_group("what is sent, and when")
     shape.add_argument("--rate", type=number, default=10.0, help="events per second (default 10)")
     shape.add_argument("--duration", default="30s", metavar="D", help="how long to send (default 30s)")
@@ -41,11 +43,9 @@ def register(sub: Any) -> None:
         "--duplicates", type=number, default=0.0, metavar="F", help="fraction re-sent as provider retries (0.05)"
     )
     shape.add_argument("--servers", type=positive_int, default=1, metavar="K", help="sendgrid: sending servers")
-    shape.add_argument("--seed", type=non_negative_int, default=0, help="seed for payloads and resends (default 0)")
     send = parser.add_argument_group("sender")
     send.add_argument("--concurrency", type=positive_int, default=256, help="in-flight cap (default 256)")
     send.add_argument("--processes", type=positive_int, default=1, metavar="P", help="sender processes (default 1)")
-    send.add_argument("--timeout", metavar="D", help="per-request timeout (default: the provider's)")
     send.add_argument("--quiet", action="store_true", help="no live progress line")
     send.add_argument(
         "--locust",
@@ -61,19 +61,22 @@ def register(sub: Any) -> None:
         "--backlog-rate", type=number, metavar="N", help="events per second during the outage (default --rate)"
     )
     storm.add_argument("--time-scale", type=number, default=1.0, metavar="X", help="X virtual seconds per second")
-    gates = parser.add_argument_group("SLO gates (exit 1 when one is violated)")
-    gates.add_argument("--max-p99", metavar="D", help="p99 latency at most this (250ms)")
-    gates.add_argument("--max-error-rate", metavar="PCT", help="failed requests at most this share (1%%)")
-    gates.add_argument("--min-rate-achieved", metavar="PCT", help="achieved rate at least this share of target (95%%)")
+    gates = parser.add_argument_group(
+        "SLO gates (exit 1 when one is violated; by default at most 1%% failed requests and at least 95%% of the rate)"
+    )
+    gates.add_argument("--max-p99", metavar="D", help="p99 latency at most this (e.g. 250ms; no default)")
+    gates.add_argument("--max-error-rate", metavar="PCT", help="failed requests at most this share (default 1%%)")
+    gates.add_argument(
+        "--min-rate-achieved", metavar="PCT", help="achieved rate at least this share of target (default 95%%)"
+    )
+    gates.add_argument("--no-gates", action="store_true", help="no default gates: exit 1 only for the gates given")
     out = parser.add_argument_group("reports")
-    out.add_argument("--report", metavar="PATH", help="write the JSON report here")
     out.add_argument("--html", metavar="PATH", help="write an HTML page with rate and latency over time")
     probe = parser.add_argument_group("probe scope")
     probe.add_argument(
         "--probe-sample", type=non_negative_int, default=1000, metavar="N", help="keys probed (default 1000; 0: all)"
     )
     probe.add_argument("--settle", default="2s", metavar="D", help="wait before probing (default 2s)")
-    add_shared_options(parser, probe=True)
     parser.set_defaults(run=run)
 
 
@@ -116,8 +119,7 @@ def run(args: argparse.Namespace) -> int:
         write_json,
     )
     from harness.load.source import check_events
-    from harness.probes import make_probe
-    from harness.signing import active_schemes
+    from harness.session import Session
 
     limit = (os.cpu_count() or 1) * 4
     if args.processes > limit:
@@ -128,22 +130,26 @@ def run(args: argparse.Namespace) -> int:
     ramp = parse_ramp(args.ramp) if args.ramp else None
     if ramp is None and args.rate <= 0:
         raise UsageError(f"--rate must be above 0, got {args.rate:g}.")
-    timeout = parse_duration(args.timeout, what="--timeout") if args.timeout else None
-    if timeout is not None and timeout <= 0:
-        raise UsageError("--timeout must be positive.")
     settle = parse_duration(args.settle, what="--settle")
-    gates = parse_gates(args.max_p99, args.max_error_rate, args.min_rate_achieved)
-    inputs = CommandInputs(args)
-    config_file = inputs.config
-    provider = inputs.provider(args.provider)
+    if args.time_scale <= 0:
+        raise UsageError(f"--time-scale must be positive, got {args.time_scale:g}.")
+    gates = parse_gates(
+        args.max_p99,
+        args.max_error_rate,
+        args.min_rate_achieved,
+        defaults=not args.no_gates and not args.after_outage and not args.locust,
+    )
+    settings = run_config_from_args(args, "load")
+    seed = settings.resolved_seed() if "seed" in settings.given else 0
+    session = Session(settings)
+    provider = session.provider
     events = check_events(provider, args.event)
-    creds = inputs.credentials
-    if not active_schemes(provider, creds):
-        raise UsageError(f"No credentials for {provider.id}: give the same auth options as for check.")
+    creds = session.credentials
+    session.check_credentials()
     if args.locust:
-        return _run_locust(args, provider.id, creds, duration)
-    probe = make_probe(args.probe_url, args.probe_db, args.probe_sql)
-    details: dict[str, Any] = {"seed": args.seed}
+        return _run_locust(args, settings, duration)
+    probe = session.probe
+    details: dict[str, Any] = {"seed": seed}
     if args.after_outage:
         if ramp is not None:
             raise UsageError("--ramp and --after-outage do not go together: the storm's shape is the provider's.")
@@ -161,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
             backlog_rate=backlog,
             duration=duration,
             time_scale=args.time_scale,
-            seed=args.seed,
+            seed=seed,
         )
         details.update(outage_s=outage, backlog_rate=backlog, new_rate=args.rate, time_scale=args.time_scale)
         if not gates:  # "will our receiver survive coming back?": the provider's own patience is the default gate
@@ -170,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.time_scale != 1.0 or args.backlog_rate is not None:
             raise UsageError("--time-scale and --backlog-rate belong to --after-outage.")
+        if args.servers != 1 and provider.body.shape != "batch":
+            raise UsageError(f"--servers shapes batches; {provider.id} posts one event per request.")
         schedule = open_schedule(
             provider,
             rate=args.rate,
@@ -177,20 +185,21 @@ def run(args: argparse.Namespace) -> int:
             ramp=ramp,
             duplicates=args.duplicates,
             servers=args.servers,
-            seed=args.seed,
+            seed=seed,
         )
         details.update(ramp=list(ramp) if ramp else None, duplicates=args.duplicates, servers=args.servers)
         reason = "http_timeout"
     details["resends"] = sum(1 for k in schedule.attempts if k > 1)
     config = LoadConfig(
         provider=provider,
-        url=args.url,
+        url=settings.url,
         schedule=schedule,
         credentials=creds,
         events=events,
         concurrency=args.concurrency,
-        timeout=timeout,
-        seed=args.seed,
+        timeout=settings.timeout,
+        network=settings.network,
+        seed=seed,
         resend_reason=reason,
     )
     progress, close = _progress_line(args)
@@ -202,15 +211,15 @@ def run(args: argparse.Namespace) -> int:
             probe=probe,
             probe_sample=args.probe_sample,
             settle=settle if probe is not None else 0.0,
-            catalog_source=(getattr(args, "schemas", None) or config_file.get("schemas"), config_file.get("providers")),
+            catalog_source=(settings.schemas_dir, dict(settings.overrides) if settings.overrides else None),
             progress=progress,
             details=details,
         )
     finally:
         close()
     print(result.render())
-    if args.report:
-        print(f"Report written to {write_json(result, args.report)}")
+    if settings.report:
+        print(f"Report written to {write_json(result, settings.report)}")
     if args.html:
         print(f"HTML written to {write_html(result, args.html)}")
     return result.exit_code
@@ -225,14 +234,16 @@ def _locust_installed() -> bool:
         return False
 
 
-def _run_locust(args: argparse.Namespace, provider: str, creds: Any, duration: float) -> int:
+def _run_locust(args: argparse.Namespace, settings: RunConfig, duration: float) -> int:
     """``--locust``: the bundled WebhookUser, headless on this machine, in a Locust process of its own."""
     import math
     import subprocess
     from pathlib import Path
     from urllib.parse import urlsplit
 
+    from harness.core.settings_table import ENV_PREFIX
     from harness.errors import UsageError
+    from harness.settings import settings_env
 
     if not _locust_installed():
         raise UsageError("Locust is not installed: pip install 'webhook-harness[locust]'.")
@@ -242,30 +253,25 @@ def _run_locust(args: argparse.Namespace, provider: str, creds: Any, duration: f
             ("--after-outage", args.after_outage),
             ("--ramp", args.ramp),
             ("--max-p99", args.max_p99),
-            ("--max-error-rate", args.max_error_rate),
             ("--min-rate-achieved", args.min_rate_achieved),
-            ("--report", args.report),
+            ("--servers", args.servers != 1),
+            ("--probe-sample", args.probe_sample != 1000),
+            ("--report", settings.report),
             ("--html", args.html),
-            ("--probe-url", args.probe_url),
-            ("--probe-db", args.probe_db),
+            ("--probe-url", settings.given.get("probe_url")),
+            ("--probe-db", settings.given.get("probe_db")),
         )
         if given
     ]
     if unsupported:
         raise UsageError(f"{', '.join(unsupported)} do not go with --locust: use Locust's own options for that.")
-    parts = urlsplit(args.url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"The receiver URL must be http:// or https://, got {args.url!r}.")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOK_HARNESS_")}
-    for name in ("secret", "signing_key", "client_secret", "token_url", "client_id", "bearer", "oauth_credentials_in"):
-        value = getattr(creds, name, None)
-        if value:
-            env[f"WEBHOOK_HARNESS_{name.upper()}"] = str(value)
-    if creds.basic:
-        env["WEBHOOK_HARNESS_BASIC"] = f"{creds.basic[0]}:{creds.basic[1]}"
+    parts = urlsplit(settings.url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    # every resolved credential and network setting travels in its table variable; the user resolves them alike
+    env.update(settings_env(settings))
     users = args.concurrency
     env.update(
-        WEBHOOK_HARNESS_PROVIDER=provider,
+        WEBHOOK_HARNESS_PROVIDER=settings.provider,
         WEBHOOK_HARNESS_PATH=parts.path or "/",
         WEBHOOK_HARNESS_EVENTS=",".join(args.event),
         WEBHOOK_HARNESS_DUPLICATES=str(args.duplicates),
@@ -276,9 +282,48 @@ def _run_locust(args: argparse.Namespace, provider: str, creds: Any, duration: f
     command += ["--host", f"{parts.scheme}://{parts.netloc}", "--stop-timeout", "30", "--only-summary"]
     if args.processes > 1:
         command += ["--processes", str(args.processes)]
+    from harness.load.slo import DEFAULT_GATES, parse_percent
+
+    limit = parse_percent(args.max_error_rate, "--max-error-rate") if args.max_error_rate else DEFAULT_GATES.error_rate
+    if args.no_gates and not args.max_error_rate:
+        limit = 100.0  # only "no request succeeded" still fails
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="webhook-harness-locust-") as scratch:
+        command += ["--csv", str(Path(scratch) / "run")]
+        try:
+            done = subprocess.run(command, env=env, timeout=duration + 600, check=False)
+        except subprocess.TimeoutExpired:
+            print("webhook-harness: Locust did not finish in time", file=sys.stderr)
+            return 1
+        requests, failures = _locust_totals(Path(scratch) / "run_stats.csv")
+    return _locust_verdict(done.returncode, requests, failures, limit)
+
+
+def _locust_totals(path: Any) -> tuple[int, int]:
+    """The Aggregated row of Locust's ``--csv`` statistics: (requests, failures); (0, 0) when there is none."""
+    import csv
+
     try:
-        done = subprocess.run(command, env=env, timeout=duration + 600, check=False)
-    except subprocess.TimeoutExpired:
-        print("webhook-harness: Locust did not finish in time", file=sys.stderr)
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row.get("Name") == "Aggregated":
+                    return int(row.get("Request Count") or 0), int(row.get("Failure Count") or 0)
+    except (OSError, ValueError):
+        pass
+    return 0, 0
+
+
+def _locust_verdict(returncode: int, requests: int, failures: int, limit_pct: float) -> int:
+    """Exit 1 when Locust failed, no request succeeded, or the failure ratio is over the gate; one line says why."""
+    succeeded = requests - failures
+    ratio = 100.0 * failures / requests if requests else 0.0
+    if succeeded <= 0:
+        print(f"FAIL: no request succeeded ({requests} completed, {failures} failed)", file=sys.stderr)
         return 1
-    return 0 if done.returncode == 0 else 1
+    if ratio > limit_pct:
+        print(
+            f"FAIL: {ratio:.2f}% of {requests} requests failed (over --max-error-rate {limit_pct:g}%)", file=sys.stderr
+        )
+        return 1
+    return 0 if returncode == 0 else 1

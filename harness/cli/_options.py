@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from harness.config import load_config
-from harness.credentials import CREDENTIAL_FIELDS, ENV_VARS, Credentials
+from harness.core.settings_table import SETTINGS, by_name, for_command, resolve_values
+from harness.credentials import CREDENTIAL_FIELDS, Credentials
 from harness.errors import UsageError
 from harness.network import NETWORK_KEYS, NetworkOptions, resolve_network
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog, Provider
+    from harness.settings import RunConfig
 
 __all__ = [
     "CommandInputs",
@@ -28,12 +30,15 @@ __all__ = [
     "add_catalog_options",
     "add_network_options",
     "add_probe_options",
+    "add_settings",
     "add_shared_options",
     "catalog_from_args",
     "config_from_args",
     "credentials_from_args",
     "network_from_args",
     "network_options_from_args",
+    "options_from_args",
+    "run_config_from_args",
     "duration",
     "duration_list",
     "fraction",
@@ -91,11 +96,14 @@ def port_number(text: str) -> int:
 
 
 def number(text: str) -> float:
-    """argparse type: any number; the command judges its range."""
+    """argparse type: any finite number (no nan or inf); the command judges its range."""
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
 
 
 def positive_number(high: float) -> Callable[[str], float]:
@@ -119,13 +127,16 @@ def fraction(text: str) -> float:
 
 
 def seconds(text: str, *, what: str, high: float, positive: bool = False) -> float:
-    """A duration (``250ms``, ``90s``, ``2h30m`` or bare seconds) checked to be finite and within ``0..high``."""
-    from harness.simulate.outages import parse_span  # here: the simulate package is not needed to start the CLI
+    """A duration (``250ms``, ``90s``, ``2h30m`` or bare seconds) checked to be finite and within ``0..high``.
+
+    The one duration parser (``harness.core.durations``) reads it, as it reads every setting's duration.
+    """
+    from harness.core.durations import parse_duration
 
     if positive and text.strip().startswith("-"):
         raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must be positive")
     try:
-        value = parse_span(text, what=what)
+        value = parse_duration(text, what=what)
     except UsageError as exc:
         raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
     if positive and value == 0:
@@ -177,76 +188,98 @@ def http_url(text: str) -> str:
     return text
 
 
+_GROUPS = {
+    "target": None,
+    "auth": "authentication (also from WEBHOOK_HARNESS_* environment variables or the config file)",
+    "probe": "side-effect probe",
+    "state": "state probe (the receiver's view of one object; docs/sequences.md)",
+    "network": "network (HTTPS, proxies, gateways; for deliveries, token requests and HTTP probes alike)",
+    "run": "run",
+    "verdicts": "verdicts (see docs/severities.md)",
+    "catalog": "catalog and config file",
+}
+
+
+def _command_of(parser: argparse.ArgumentParser) -> str:
+    return parser.prog.split()[-1]
+
+
+def add_settings(
+    parser: argparse.ArgumentParser, command: str | None = None, *, groups: tuple[str, ...] | None = None
+) -> None:
+    """Add the options the settings table gives ``command`` (default: the parser's), grouped as in --help.
+
+    Values stay text here (``None``: not given); the resolver parses them with the one parser of their type, so an
+    option, its environment variable and its config key are judged alike.
+    """
+    command = command or _command_of(parser)
+    chosen = [s for s in for_command(command) if groups is None or s.group in groups]
+    for s in chosen:
+        if command in s.positional:
+            parser.add_argument(s.name, metavar=s.name.upper(), nargs="?", help=s.usage_help())
+    sections: dict[str, Any] = {}
+    for s in chosen:
+        if command not in s.commands:
+            continue
+        title = _GROUPS.get(s.group)
+        if s.group not in sections:
+            sections[s.group] = parser.add_argument_group(title) if title else parser
+        target = sections[s.group]
+        if s.type.flag:
+            target.add_argument(s.option, dest=s.name, action="store_true", default=None, help=s.usage_help())
+        elif s.type.repeat:
+            target.add_argument(
+                s.option, dest=s.name, action="append", default=None, metavar=s.type.metavar, help=s.usage_help()
+            )
+        else:
+            target.add_argument(s.option, dest=s.name, default=None, metavar=s.type.metavar, help=s.usage_help())
+
+
+def options_from_args(args: argparse.Namespace, command: str | None = None) -> dict[str, Any]:
+    """The table's settings as given on the command line (``None``: not given), keyed by setting name."""
+    names = [s.name for s in (for_command(command) if command else SETTINGS)]
+    options = {name: getattr(args, name, None) for name in names}
+    provider, url = options.get("provider"), options.get("url")
+    if provider and "://" in str(provider) and not url and "provider" in names and "url" in names:
+        options["provider"], options["url"] = None, provider  # `check URL`: the provider comes from elsewhere
+    return options
+
+
 def add_catalog_options(parser: argparse.ArgumentParser) -> None:
     """--schemas and --config."""
-    parser.add_argument(
-        "--schemas", metavar="DIR", help="a folder of provider folders that add to or replace the built-in catalog"
-    )
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="config file (default: ./webhook-harness.toml or [tool.webhook-harness] in ./pyproject.toml)",
-    )
+    add_settings(parser, groups=("catalog",))
 
 
 def add_auth_options(parser: argparse.ArgumentParser) -> None:
     """The credential options; which ones are given chooses the auth mode."""
-    group = parser.add_argument_group("authentication (secrets also from environment variables or the config file)")
-    group.add_argument(
-        "--secret",
-        metavar="TEXT",
-        help=f"shared secret (env {ENV_VARS['secret']}); teams: the base64 security token; stripe/standard: whsec_...",
-    )
-    group.add_argument(
-        "--signing-key",
-        metavar="PATH",
-        help=f"ECDSA P-256 private key PEM for the SendGrid signed webhook (env {ENV_VARS['signing_key']})",
-    )
-    group.add_argument("--token-url", metavar="URL", help="OAuth2 client-credentials token endpoint (sendgrid)")
-    group.add_argument("--client-id", metavar="ID", help="OAuth2 client id")
-    group.add_argument(
-        "--client-secret", metavar="TEXT", help=f"OAuth2 client secret (env {ENV_VARS['client_secret']})"
-    )
-    group.add_argument(
-        "--oauth-credentials-in",
-        choices=("basic", "form"),
-        help="send the OAuth client credentials as HTTP Basic (default) or as form fields",
-    )
-    group.add_argument("--basic", metavar="USER:PASS", help="HTTP Basic credentials (oci)")
-    group.add_argument("--bearer", metavar="TOKEN", help="a static bearer token")
+    add_settings(parser, groups=("auth",))
 
 
 def add_probe_options(parser: argparse.ArgumentParser) -> None:
     """--probe-url, --probe-db and --probe-sql."""
-    group = parser.add_argument_group("side-effect probe")
-    group.add_argument(
-        "--probe-url", metavar="TEMPLATE", help='GET, {event_id} substituted; answers a JSON number or {"count": n}'
-    )
-    group.add_argument("--probe-db", metavar="URL", help="SQLAlchemy database URL for a SQL probe")
-    group.add_argument("--probe-sql", metavar="QUERY", help="SQL returning the count; binds :event_id")
+    add_settings(parser, groups=("probe",))
 
 
 def add_shared_options(parser: argparse.ArgumentParser, *, probe: bool = False, network: bool = False) -> None:
-    """The shared option groups a command takes, always in this order: auth, [probe], [network], catalog."""
-    add_auth_options(parser)
-    if probe:
-        add_probe_options(parser)
-    if network:
-        add_network_options(parser)
-    add_catalog_options(parser)
+    """The shared option groups the settings table gives the parser's command: auth, probe, network, catalog."""
+    add_settings(parser, groups=("auth", "probe", "network", "catalog"))
 
 
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The config file named by --config, or the one discovered in the working directory."""
-    return load_config(getattr(args, "config", None))
+    """The config file named by --config (or WEBHOOK_HARNESS_CONFIG), or the one discovered in the working directory."""
+    import os
+
+    return load_config(getattr(args, "config", None) or os.environ.get(by_name("config").env_var or "") or None)
 
 
 def catalog_from_args(args: argparse.Namespace, config: dict[str, Any] | None = None) -> Catalog:
-    """The catalog, with the user's --schemas folder and config-file profile overrides."""
+    """The catalog, with the --schemas folder (option > environment > config file) and the file's profile overrides."""
+    import os
+
     from harness.catalog import load_catalog
 
     config = config_from_args(args) if config is None else config
-    schemas = getattr(args, "schemas", None) or config.get("schemas")
+    schemas = resolve_values([by_name("schemas")], vars(args), env=os.environ, config=config)["schemas"]
     return load_catalog(schemas, overrides=config.get("providers"))
 
 
@@ -255,6 +288,17 @@ def credentials_from_args(args: argparse.Namespace, config: dict[str, Any] | Non
     config = config_from_args(args) if config is None else config
     options = {name: getattr(args, name, None) for name in CREDENTIAL_FIELDS}
     return Credentials.resolve(options, config)
+
+
+def run_config_from_args(
+    args: argparse.Namespace, command: str | None = None, *, require_target: bool = True, **extra: Any
+) -> RunConfig:
+    """The command's ``RunConfig``: its options, the environment and the config file through the one resolver."""
+    from harness.settings import resolve_run_config
+
+    options = options_from_args(args, command or args.command)
+    options.update(extra)
+    return resolve_run_config(options, require_target=require_target)
 
 
 @dataclass
@@ -284,31 +328,7 @@ class CommandInputs:
 
 def add_network_options(parser: argparse.ArgumentParser) -> None:
     """TLS trust, client certificates, the proxy policy and gateway headers (the same keys in the config file)."""
-    group = parser.add_argument_group(
-        "network (HTTPS, proxies, gateways; for deliveries, token requests and HTTP probes alike)"
-    )
-    group.add_argument("--ca-bundle", metavar="PATH", help="trust the CA certificates in this PEM file")
-    group.add_argument("--client-cert", metavar="PATH", help="client certificate PEM for mutual TLS")
-    group.add_argument("--client-key", metavar="PATH", help="its private key PEM (if not in --client-cert)")
-    group.add_argument(
-        "--insecure", action="store_true", default=None, help="do not verify TLS certificates (test setups only)"
-    )
-    group.add_argument("--proxy", metavar="URL", help="send all traffic through this HTTP(S) proxy")
-    group.add_argument(
-        "--trust-env",
-        action="store_true",
-        default=None,
-        help="honour HTTP(S)_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE from the environment (off by default)",
-    )
-    group.add_argument(
-        "--header",
-        action="append",
-        default=None,
-        dest="headers",
-        metavar="'NAME: VALUE'",
-        help="an extra, unsigned header on every request, for API gateways and WAFs (repeat); "
-        "hidden in output when its name looks secret",
-    )
+    add_settings(parser, groups=("network",))
 
 
 def network_options_from_args(args: argparse.Namespace) -> dict[str, Any]:

@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{bug.name:<22} {bug.description}")
                 print(f"{'':<22} fails on {chosen_provider.id}: {', '.join(sorted(expected))}")
                 continue
-            where = "every provider it applies to" + (f" but {', '.join(sorted(bug.excluded))}" if bug.excluded else "")
+            where = ", ".join(sorted(bug.only)) if bug.only else "every provider it applies to"
+            where += f" but {', '.join(sorted(bug.excluded))}" if bug.excluded else ""
             print(f"{bug.name:<22} {bug.description}")
             print(f"{'':<22} fails: {', '.join(sorted(bug.fails))}  ({where})")
         print(
@@ -106,6 +107,7 @@ def _banner(rx: Any, provider_id: str, bug: str | None, *, given: bool) -> None:
     print(f"Reference {provider_id} receiver{f' with bug {bug!r}' if bug else ''} listening.")
     print(f"  URL:   {rx.url}")
     print(f"  probe: {rx.probe_url}")
+    print(f"  state: {rx.state_url}  (for webhook-harness sequences --state-url)")
     if rx.public_key:
         print(f"  public key (base64 SPKI): {rx.public_key}")
     flags = []

@@ -8,13 +8,11 @@ from typing import Any
 
 from harness.cli._options import (
     MAX_COUNT,
-    MAX_TIMEOUT,
-    CommandInputs,
-    add_shared_options,
+    add_settings,
     duration,
-    non_negative_int,
     positive_int,
     positive_number,
+    run_config_from_args,
 )
 
 __all__ = ["register", "run"]
@@ -29,7 +27,6 @@ def register(sub: Any) -> None:
         "signature. Exit 0: all acknowledged (and, with a probe, each key stored once); 1: not; 2: usage error.",
     )
     parser.add_argument("paths", nargs="+", metavar="FILE... URL", help="recordings (JSON Lines or HAR 1.2), then URL")
-    parser.add_argument("--provider", metavar="ID", help="provider (default: the one named in the records)")
     parser.add_argument("--order", choices=("original", "reverse", "shuffle"), default="original")
     parser.add_argument("--duplicates", type=positive_int, default=1, metavar="N", help="send each N times")
     parser.add_argument(
@@ -40,62 +37,57 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--include-failed", action="store_true", help="also replay deliveries that failed verification when recorded"
     )
-    parser.add_argument("--seed", type=non_negative_int, default=None, help="seed for --order shuffle and --new-ids")
     parser.add_argument(
         "--settle", type=duration("--settle"), default=1.0, metavar="SECONDS", help="wait before probing (1s)"
     )
-    parser.add_argument(
-        "--timeout", type=positive_number(MAX_TIMEOUT), default=None, help="receiver timeout (default: the provider's)"
-    )
-    parser.add_argument("--report", metavar="PATH", help="write a JSON report")
-    add_shared_options(parser, probe=True)
+    add_settings(parser)  # --provider (default: the one named in the records), --seed, --timeout, --report, ...
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Read, plan, re-sign, send, probe; print one line per send and a summary."""
+    import dataclasses
     import json
 
-    from harness.credentials import Redactor
+    from harness.core.text import printable
     from harness.errors import UsageError
-    from harness.probes import make_probe
     from harness.recording import ReplayOptions, read_records, replay, require_credentials
     from harness.report import ensure_writable, redact_url, write_text
+    from harness.session import Session
 
     if len(args.paths) < 2:
         raise UsageError("replay needs at least one recording and then the receiver URL.")
     *files, url = args.paths
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"The last argument must be the receiver's http(s) URL, got {url!r}.")
-    inputs = CommandInputs(args)
-    catalog, creds = inputs.catalog, inputs.credentials
+    config = run_config_from_args(args, "replay", require_target=False, url=url)
     records = [record for path in files for record in read_records(path)]
     named = {r.provider for r in records if r.provider}
-    provider_id = args.provider or (named.pop() if len(named) == 1 else None)
+    provider_id = config.provider or (named.pop() if len(named) == 1 else None)
     if provider_id is None:
         why = "the records name several providers" if named else "the records do not name one (HAR files never do)"
         raise UsageError(f"Give --provider: {why}.")
-    provider = catalog.get(provider_id)
+    session = Session(dataclasses.replace(config, provider=provider_id))
+    provider, creds, probe, url = session.provider, session.credentials, session.probe, config.url
     require_credentials(provider, creds)
-    probe = make_probe(
-        args.probe_url or inputs.config.get("probe_url"),
-        args.probe_db or inputs.config.get("probe_db"),
-        args.probe_sql or inputs.config.get("probe_sql"),
-    )
-    if args.report:
-        ensure_writable(args.report)
+    if config.report:
+        ensure_writable(config.report)
     options = ReplayOptions(
         order=args.order,
         duplicates=args.duplicates,
         rate=args.rate,
         events=tuple(args.filter),
         new_ids=args.new_ids,
-        seed=args.seed,
+        seed=config.seed if "seed" in config.given else None,
         settle=args.settle,
-        timeout=args.timeout,
+        timeout=config.timeout,
         include_failed=args.include_failed,
     )
-    redact = Redactor(creds.secrets())
+    redactor = session.redactor
+
+    def redact(text: str) -> str:  # secrets hidden, and a peer's terminal escapes and odd code points shown escaped
+        return printable(redactor(text))
+
     print(redact(f"webhook-harness replay: {len(records)} recorded deliveries of {provider.id} to {redact_url(url)}"))
 
     def show(sent: Any) -> None:
@@ -106,28 +98,38 @@ def run(args: argparse.Namespace) -> int:
         line = f"#{planned.number}.{planned.copy} {types} key {key} -> {reply.describe(80)} {verdict}"
         print(redact(line), flush=True)
 
-    result = replay(provider, records, url, creds, options, probe=probe, on_send=show)
+    with session:
+        result = replay(
+            provider, records, url, creds, options, probe=probe, transport=session.transport(), on_send=show
+        )
+    if result.interrupted:
+        print("\nInterrupted: partial results (no probe round).", flush=True)
     for note in result.skipped:
         print(redact(f"skipped {note}"))
     if result.violations:
-        print("\n" + "=" * 30 + " FAILURES " + "=" * 30)
+        more = (
+            f" (the first {len(result.violations)} of {result.findings})"
+            if result.findings > len(result.violations)
+            else ""
+        )
+        print("\n" + "=" * 30 + " FAILURES " + "=" * 30 + more)
         for v in result.violations:
             print(redact(f"__ {v.check} __\n{v.title}\n  Expected: {v.expected}\n  Received: {v.received}"))
             if v.repro:
                 print(f"  Reproduce:\n    {redact(v.repro)}")
-    acknowledged = sum(s.reply.ok for s in result.sent)
+    acknowledged = result.acknowledged
     probed = (
         f", {sum(n == 1 for n in result.counts.values())}/{len(result.counts)} keys stored once"
         if result.probed
         else " (no probe: stored-once not checked)"
     )
     print(
-        f"\n{acknowledged}/{len(result.sent)} acknowledged{probed}, {len(result.skipped)} skipped in "
+        f"\n{acknowledged}/{result.total} acknowledged{probed}, {len(result.skipped)} skipped in "
         f"{result.duration:.2f}s (seed {result.seed})"
     )
-    if args.report:
-        write_text(json.dumps(result.to_json(redact), indent=2) + "\n", args.report)
-        print(f"Report written to {args.report}")
-    if result.exit_code:
+    if config.report:
+        write_text(json.dumps(result.to_json(redactor), indent=2) + "\n", config.report)
+        print(f"Report written to {config.report}")
+    if result.exit_code == 1:
         print(f"Replay again with: webhook-harness replay ... --seed {result.seed}", file=sys.stderr)
     return result.exit_code

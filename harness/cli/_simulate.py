@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -11,17 +12,15 @@ from typing import Any
 from harness.cli._options import (
     MAX_EVENTS,
     MAX_SPAN,
-    add_shared_options,
+    add_settings,
     bounded_int,
     duration,
     duration_list,
     fraction,
-    http_url,
-    network_options_from_args,
     non_negative_int,
     positive_number,
+    run_config_from_args,
 )
-from harness.credentials import CREDENTIAL_FIELDS
 
 __all__ = ["register", "run"]
 
@@ -50,8 +49,7 @@ def register(sub: Any) -> None:
         description="Every attempt is a real request (unless --dry-run); the time between attempts is virtual. "
         "Exit 0: nothing lost (and, with a probe, every event stored once); 1: otherwise; 2: usage error.",
     )
-    parser.add_argument("provider", metavar="PROVIDER")
-    parser.add_argument("url", metavar="URL", nargs="?", type=http_url, help="receiver URL (not needed with --dry-run)")
+    add_settings(parser)  # [PROVIDER] [URL] (not needed with --dry-run), --seed, --report, credentials, probe, network
     parser.add_argument(
         "--events",
         type=bounded_int(MAX_EVENTS),
@@ -76,8 +74,6 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--time-scale", type=positive_number(1e9), metavar="X", help="scaled real time for soak runs: X virtual s per s"
     )
-    parser.add_argument("--seed", type=non_negative_int, help="seed for arrivals, payloads and jitter (default 0)")
-    parser.add_argument("--report", metavar="PATH", help="write the JSON report here")
     parser.add_argument("--timeline", metavar="PATH", help="write a self-contained HTML/SVG timeline of attempts")
     parser.add_argument(
         "--concurrency", type=bounded_int(1024, low=1), default=64, help="parallel requests (default 64, at most 1024)"
@@ -100,6 +96,14 @@ def register(sub: Any) -> None:
         help="look up at most N delivered events with the probe, a seeded sample (default 2000; 0: every one)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    objects = parser.add_argument_group("lifecycle objects (with a state probe: how many end in the wrong state)")
+    objects.add_argument("--lifecycle", metavar="NAME", help="send this lifecycle's objects (--events // steps)")
+    objects.add_argument(
+        "--out-of-order", type=fraction, default=0.0, help="fraction of their events delivered late (default 0)"
+    )
+    objects.add_argument(
+        "--reorder-by", type=duration("--reorder-by"), default=300.0, metavar="DURATION", help="up to how late (5m)"
+    )
     policy = parser.add_argument_group("retry policy overrides (default: the provider's profile)")
     policy.add_argument("--window", type=_window, metavar="DURATION", help="rolling retry window per event, or 'none'")
     policy.add_argument("--max-attempts", type=non_negative_int, help="total attempts including the first (0: no cap)")
@@ -114,7 +118,6 @@ def register(sub: Any) -> None:
     )
     policy.add_argument("--max-delay", type=duration("--max-delay"), metavar="DURATION", help="cap on a single wait")
     policy.add_argument("--jitter", type=fraction, help="± fraction applied to each wait (0.1)")
-    add_shared_options(parser, probe=True, network=True)
     parser.set_defaults(run=run)
 
 
@@ -189,25 +192,23 @@ def run(args: argparse.Namespace) -> int:
     from harness.core.durations import parse_duration
     from harness.errors import UsageError
     from harness.report import write_text
-    from harness.settings import resolve_run_config
+    from harness.session import Session
     from harness.simulate import load_scenario, simulate
     from harness.simulate.timeline import write_timeline
 
-    if not args.dry_run and not args.url:
+    settings = run_config_from_args(args, "simulate", require_target=False)
+    if not settings.provider:
+        raise UsageError(
+            "No provider: name one (the PROVIDER argument, WEBHOOK_HARNESS_PROVIDER, or provider in the config file)."
+        )
+    url = None if args.dry_run else settings.url or None
+    if not args.dry_run and not url:
         raise UsageError("Give the receiver URL, or --dry-run to send nothing.")
-    options = {name: getattr(args, name, None) for name in CREDENTIAL_FIELDS}
-    options.update(
-        provider=args.provider,
-        url=args.url,
-        schemas=args.schemas,
-        probe_url=None if args.dry_run else args.probe_url,
-        probe_db=None if args.dry_run else args.probe_db,
-        probe_sql=None if args.dry_run else args.probe_sql,
-        **network_options_from_args(args),
-    )
-    settings = resolve_run_config(options, config_path=args.config, require_target=False)
-    catalog = settings.resolved_catalog()
-    provider = catalog.get(args.provider)
+    session = Session(settings)
+    catalog = session.catalog
+    provider = session.provider
+    if settings.timeout is not None:  # how long the simulated provider waits for an answer
+        provider = dataclasses.replace(provider, timeout=settings.timeout)
     scenario = load_scenario(args.scenario, catalog) if args.scenario else None
     if scenario and scenario.provider != provider.id:
         raise UsageError(f"The scenario {args.scenario} is for {scenario.provider}, not {provider.id}.")
@@ -216,15 +217,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = simulate(
             provider,
-            None if args.dry_run else args.url,
+            url,
             events=args.events,
             spread=parse_duration(args.spread, what="--spread"),
             outages=args.outage,
             scenario=scenario,
-            credentials=settings.credentials,
-            probe=settings.probe,
+            credentials=session.credentials,
+            probe=None if args.dry_run else session.probe,
             retry=_retry_overrides(args),
-            seed=args.seed,
+            seed=settings.seed if "seed" in settings.given else None,
             dry_run=args.dry_run,
             catalog=catalog,
             concurrency=max(1, args.concurrency),
@@ -235,6 +236,11 @@ def run(args: argparse.Namespace) -> int:
             probe_sample=args.probe_sample,
             probe_progress=probe_progress,
             network=settings.network,
+            lifecycle=args.lifecycle,
+            out_of_order=args.out_of_order,
+            reorder_by=args.reorder_by,
+            state_probe=None if args.dry_run else settings.state_probe,
+            state_fields=settings.state_fields,
         )
     finally:
         close_bar()
@@ -244,8 +250,8 @@ def run(args: argparse.Namespace) -> int:
     print(result.render())
     if not args.dry_run and result.requests == 0:
         print("note: no request reached the receiver", file=sys.stderr)
-    if args.report:
-        target = write_text(json.dumps(result.to_json(), indent=2) + "\n", args.report)
+    if settings.report:
+        target = write_text(json.dumps(result.to_json(), indent=2) + "\n", settings.report)
         print(f"Report written to {target}")
     if args.timeline:
         print(f"Timeline written to {write_timeline(result, args.timeline)}")

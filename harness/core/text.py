@@ -6,8 +6,9 @@ import re
 
 __all__ = ["printable"]
 
-# C0 controls except tab and newline, DEL, C1 controls, and the Unicode bidi overrides that reorder a line.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 controls except tab and newline, DEL, C1 controls, the Unicode bidi overrides that reorder a line, and lone
+# surrogates (a JSON "\ud800" from a peer), which no terminal encoding can write.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def printable(text: str, *, newlines: bool = True) -> str:

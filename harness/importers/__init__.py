@@ -7,10 +7,11 @@ A spec describes events, headers and bodies; signing, retries and batching it do
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.errors import SchemaLoadError
 from harness.importers._asyncapi import read_asyncapi
 from harness.importers._catalog import ImportOptions, ImportResult, Webhook, write_catalog
 from harness.importers._document import Documents
@@ -25,12 +26,25 @@ _READERS: dict[str, Callable[[Documents, str, SchemaConverter], tuple[list[Webho
 }
 
 
-def import_spec(kind: str, spec: Path, options: ImportOptions, *, allow_remote_refs: bool = False) -> ImportResult:
-    """Read an ``openapi`` or ``asyncapi`` document and write its provider folder under ``options.out``."""
+def import_spec(
+    kind: str,
+    spec: Path,
+    options: ImportOptions,
+    *,
+    allow_remote_refs: bool = False,
+    allow_local_refs: Sequence[Path] = (),
+) -> ImportResult:
+    """Read an ``openapi`` or ``asyncapi`` document and write its provider folder under ``options.out``.
+
+    Local ``$ref``s are read only under the spec's folder and the ``allow_local_refs`` folders.
+    """
     location = str(spec.resolve())
-    docs = Documents(spec, allow_remote=allow_remote_refs)
+    docs = Documents(spec, allow_remote=allow_remote_refs, allow_local=allow_local_refs)
     converter = SchemaConverter(docs)
-    webhooks, info = _READERS[kind](docs, location, converter)
+    try:
+        webhooks, info = _READERS[kind](docs, location, converter)
+    except RecursionError:
+        raise SchemaLoadError(f"{spec}: schemas nested or referencing each other too deeply to import.") from None
     title = str(info.get("title") or options.provider_id)
     version = f" {info['version']}" if info.get("version") else ""
     sources = [f"{spec.name}: {title}{version} ({kind}, imported by webhook-harness)"]

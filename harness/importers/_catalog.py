@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from harness.catalog import builtin_schemas_dir, load_catalog
+from harness.catalog import builtin_schemas_dir, load_catalog, safe_validator
 from harness.errors import SchemaLoadError, UsageError
 from harness.importers._schema import SchemaConverter
 
@@ -393,13 +394,35 @@ def write_catalog(
     files["profile.json"] = profile
     if converter.defs:
         files["defs.schema.json"] = registry_defs
-    folder.mkdir(parents=True, exist_ok=True)
-    for relative, content in files.items():
-        target = folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    load_catalog(options.out, cached=False).get(options.provider_id)  # the proof: it loads and passes validation
+    _write_folder(folder, files, options.provider_id)
     return result
+
+
+def _write_folder(folder: Path, files: Mapping[str, Any], provider_id: str) -> None:
+    """Write the files to a scratch folder beside ``folder``, prove they load, then move them into place.
+
+    A failure at any step leaves ``folder`` as it was (absent, or the previous import's files).
+    """
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{provider_id}-import-", dir=folder.parent))
+    except OSError as exc:
+        raise UsageError(f"Cannot write the catalog folder {folder}: {exc.strerror or exc}.") from None
+    try:
+        staged = scratch / provider_id
+        for relative, content in files.items():
+            target = staged / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        load_catalog(scratch, cached=False).get(provider_id)  # the proof: it loads and passes validation
+        old = scratch / f"{provider_id}.old"
+        if folder.exists():
+            folder.rename(old)
+        staged.rename(folder)
+    except OSError as exc:
+        raise UsageError(f"Cannot write the catalog folder {folder}: {exc.strerror or exc}.") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _samples(
@@ -412,7 +435,7 @@ def _samples(
             (schema["$id"], Resource.from_contents(schema, default_specification=DRAFT202012)),
         ]
     )
-    validator = Draft202012Validator(schema, registry=registry)
+    validator = safe_validator()(schema, registry=registry)  # a backtracking pattern fails in time, not hangs
     kept, dropped = [], 0
     for hook in hooks:
         for example in hook.examples:

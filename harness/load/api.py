@@ -74,7 +74,7 @@ def run_load(
         raise UsageError(f"--processes must be at least 1, got {processes}.")
     if config.concurrency < processes:
         raise UsageError(f"--concurrency ({config.concurrency}) must be at least --processes ({processes}).")
-    if check_receiver:
+    if check_receiver and not (config.network.proxy or config.network.trust_env):  # a proxy decides what it reaches
         check_reachable(config.url)
     schedule = config.schedule
     if processes == 1:
@@ -87,6 +87,7 @@ def run_load(
 
             config = replace(config, progress=tick)
         run = play(config)
+        interrupted = run.interrupted
         stats, keys, wall, cpu, prepare_s, late = (
             run.stats,
             run.delivered_keys(),
@@ -117,6 +118,7 @@ def run_load(
         merged = run_processes(
             specs, deadline_s=schedule.duration + config.request_timeout + config.grace + 60.0, progress=progress
         )
+        interrupted = merged.interrupted
         stats, keys, wall, cpu, prepare_s, late = (
             merged.stats,
             merged.delivered_keys,
@@ -142,8 +144,9 @@ def run_load(
         concurrency=config.concurrency,
         late=late,
         details=details or {},
+        interrupted=interrupted,
     )
-    if probe is not None:
+    if probe is not None and not interrupted:  # after Ctrl-C the user wants out now: no probe round
         result.probe = probe_keys(probe, keys, sample=probe_sample, seed=config.seed, settle=settle, sleep=sleep)
     result.slo = evaluate(
         gates or [],

@@ -23,6 +23,7 @@ from harness.errors import TransportError, UsageError
 from harness.load.schedule import Schedule
 from harness.load.source import DeliverySource
 from harness.load.stats import LoadStats, error_class
+from harness.network import NetworkOptions
 from harness.transport import with_userinfo
 
 __all__ = ["LoadConfig", "SenderRun", "check_reachable", "play"]
@@ -48,6 +49,7 @@ class LoadConfig:
     resend_reason: str = "http_timeout"
     progress: Callable[[LoadStats, float], None] | None = None  # about once a second: (stats so far, seconds)
     grace: float = 2.0  # after the last start, how long past the request timeout to wait for answers
+    network: NetworkOptions = field(default_factory=NetworkOptions)  # TLS trust, client cert, proxy, gateway headers
 
     @property
     def request_timeout(self) -> float:
@@ -66,6 +68,7 @@ class SenderRun:
     cpu: float
     prepare_s: float
     late: int = 0
+    interrupted: bool = False  # Ctrl-C (or SIGINT from the parent) stopped it: the counts are partial
 
     def delivered_keys(self) -> list[str]:
         """Idempotency keys of every delivery that got at least one 2xx."""
@@ -120,8 +123,11 @@ def play(
     gc.collect()
     gc.freeze()
     cpu0, wall0 = time.process_time(), time.perf_counter()
+    interrupted = False
     try:
         asyncio.run(player.run())
+    except KeyboardInterrupt:
+        interrupted = True  # keep what was counted: the caller prints the partial summary and writes the report
     finally:
         gc.unfreeze()
     return SenderRun(
@@ -132,6 +138,7 @@ def play(
         cpu=time.process_time() - cpu0,
         prepare_s=prepare_s,
         late=player.late,
+        interrupted=interrupted,
     )
 
 
@@ -154,9 +161,14 @@ class _Player:
     async def run(self) -> None:
         config = self.config
         timeout = config.request_timeout
-        connector = aiohttp.TCPConnector(limit=config.concurrency, limit_per_host=0)
+        network = config.network
+        tls = network.ssl_context() if network != NetworkOptions() else True
+        connector = aiohttp.TCPConnector(limit=config.concurrency, limit_per_host=0, ssl=tls)
         session = aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=timeout), auto_decompress=False
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+            auto_decompress=False,
+            trust_env=network.trust_env,
         )
         self.session = session
         loop = asyncio.get_running_loop()
@@ -207,7 +219,7 @@ class _Player:
             while i < n and times[i] <= now:
                 at = times[i]
                 if self.inflight >= cap:
-                    stats.drop(at)
+                    stats.drop(at, sizes[units[i]])
                 else:
                     self.inflight += 1
                     lag = now - at
@@ -223,6 +235,10 @@ class _Player:
 
     async def _one(self, at: float, unit: int, attempt: int) -> None:
         delivery = self.source.signed(unit, attempt)
+        events = len(delivery.event_types) or 1
+        scheduled = self.config.schedule.unit_sizes[unit]
+        if events < scheduled:  # the batch was cut to fit the provider's size cap
+            self.stats.trimmed(scheduled - events)
         userinfo = delivery.url_userinfo
         url = self.urls.get(userinfo)
         if url is None:
@@ -232,9 +248,11 @@ class _Player:
         status = 0
         kind: str | None
         started = time.perf_counter()
+        network = self.config.network
+        headers = network.with_headers(delivery.headers) if network.headers else delivery.headers
         try:
             async with session.request(
-                delivery.method, url, data=delivery.body, headers=delivery.headers, allow_redirects=False
+                delivery.method, url, data=delivery.body, headers=headers, allow_redirects=False, proxy=network.proxy
             ) as response:
                 status = response.status
                 content, size = response.content, 0
@@ -250,6 +268,6 @@ class _Player:
             kind = error_class(0, exc)
         finally:
             self.inflight -= 1
-        self.stats.finished(at, time.perf_counter() - started, status, kind)
+        self.stats.finished(at, time.perf_counter() - started, status, kind, events)
         if kind is None:
             self.delivered[unit] = 1

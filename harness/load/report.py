@@ -70,6 +70,7 @@ class LoadResult:
     slo: list[GateResult] = field(default_factory=list)
     probe: ProbeOutcome | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    interrupted: bool = False  # Ctrl-C stopped the run: the figures are partial
 
     @property
     def achieved_rate(self) -> float:
@@ -89,7 +90,9 @@ class LoadResult:
 
     @property
     def exit_code(self) -> int:
-        """1 when a gate was violated or the probe found a key stored other than once; else 0."""
+        """130 when interrupted; 1 when a gate was violated or the probe found a key stored other than once; else 0."""
+        if self.interrupted:
+            return 130
         failed = any(not gate.passed for gate in self.slo) or (self.probe is not None and not self.probe.passed)
         return 1 if failed else 0
 
@@ -107,6 +110,7 @@ class LoadResult:
             "scheduled": self.scheduled,
             "sent": stats.sent,
             "succeeded": stats.succeeded,
+            "events": {"scheduled": stats.events_started + stats.events["dropped"], **stats.events},
             "dropped": stats.dropped,
             "late": self.late,
             "max_start_lag_ms": round(stats.max_lag * 1000.0, 3),
@@ -125,6 +129,7 @@ class LoadResult:
             "series": stats.series(),
             "target_series": self.target_series,
             "exit_code": self.exit_code,
+            "interrupted": self.interrupted,
         }
 
     def render(self) -> str:
@@ -138,6 +143,11 @@ class LoadResult:
             f"  rate      target {self.target_rate:,.1f}/s, achieved {self.achieved_rate:,.1f}/s "
             f"({self.achieved_pct:.1f}%); dropped starts {stats.dropped}, late starts {self.late}",
             f"  requests  sent {stats.sent:,}, succeeded {stats.succeeded:,}, error rate {self.error_rate_pct:.2f}%",
+            "  events    "
+            + ", ".join(
+                f"{name} {stats.events[name]:,}" for name in ("delivered", "refused", "lost", "dropped", "trimmed")
+            )
+            + " (refused and lost: inside requests answered non-2xx, or not at all)",
             f"  latency   p50 {lat['p50']:.2f}ms  p90 {lat['p90']:.2f}ms  p99 {lat['p99']:.2f}ms  "
             f"p99.9 {lat['p999']:.2f}ms  max {lat['max']:.2f}ms",
             f"  status    {codes}",
@@ -152,7 +162,10 @@ class LoadResult:
             )
         for gate in self.slo:
             lines.append(f"  slo       {gate.describe()}")
-        lines.append("PASS" if self.exit_code == 0 else "FAIL")
+        if self.interrupted:
+            lines.append("INTERRUPTED: partial results (Ctrl-C), no probe round")
+        else:
+            lines.append("PASS" if self.exit_code == 0 else "FAIL")
         return "\n".join(lines)
 
 

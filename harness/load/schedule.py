@@ -146,7 +146,7 @@ def _batched(
     plan: BatchPlan | None,
 ) -> tuple[array[float], array[int]]:
     """Posts of a batch provider: events spread over ``servers`` buffers, each flushing on its own phase."""
-    chosen = plan or BatchPlan.for_provider(provider, seed=rng.randrange(1 << 30))
+    chosen = plan or _within_cap(provider, BatchPlan.for_provider(provider, seed=rng.randrange(1 << 30)))
     posts: list[tuple[float, int]] = []
     for server in range(servers):
         phase = rng.random() * chosen.interval  # servers do not flush in step
@@ -161,16 +161,34 @@ def _batched(
     return array("d", [t for t, _ in posts]), array("l", [n for _, n in posts])
 
 
+def _within_cap(provider: Provider, plan: BatchPlan, samples: int = 256) -> BatchPlan:
+    """The plan with an event count sized on the largest sampled event, not the mean, plus a tenth: the batches a
+    run posts stay under the provider's byte cap (the sender still cuts a batch that would not)."""
+    import json
+    from dataclasses import replace
+
+    from harness.volume import VolumeGenerator
+
+    body = provider.body
+    largest = max(
+        len(json.dumps(payload, separators=body.separators, sort_keys=body.sort_keys, ensure_ascii=False).encode())
+        for _, payload in VolumeGenerator(provider, seed=1).events(samples)
+    )
+    fits = max(1, int((plan.max_bytes - len(body.suffix) - 2) // ((largest + 1) * 1.1)))
+    return replace(plan, max_events=min(plan.max_events, fits))
+
+
 def _with_resends(
     times: Sequence[float], sizes: array[int], duration: float, fraction: float, rng: random.Random
 ) -> Schedule:
     """Add a resend (same delivery, later) for ``fraction`` of the deliveries, within the run."""
     starts = [(t, u, 1) for u, t in enumerate(times)]
-    if fraction > 0:
+    if fraction > 0 and times:
+        # exactly round(fraction x deliveries) resends, at least one: a few large batches still get their share
+        count = min(len(times), max(1, round(fraction * len(times))))
         rand = rng.random
-        for u, t in enumerate(times):
-            if rand() < fraction:
-                starts.append((min(duration, t + rand() * _RESEND_DELAY), u, 2))
+        for u in sorted(rng.sample(range(len(times)), count)):
+            starts.append((min(duration, times[u] + rand() * _RESEND_DELAY), u, 2))
         starts.sort()
     _check_size(len(starts))
     scheduled = sum(sizes[u] for _, u, _ in starts)

@@ -8,7 +8,7 @@ from typing import Any
 from harness.core.durations import parse_duration
 from harness.errors import UsageError
 
-__all__ = ["Gate", "GateResult", "evaluate", "parse_gates", "parse_percent"]
+__all__ = ["DEFAULT_GATES", "Gate", "GateResult", "evaluate", "parse_gates", "parse_percent"]
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,29 @@ def parse_percent(text: str, option: str) -> float:
     return value
 
 
-def parse_gates(max_p99: str | None, max_error_rate: str | None, min_rate_achieved: str | None) -> list[Gate]:
-    """The gates the options ask for (p99 as a duration such as 250ms)."""
+@dataclass(frozen=True)
+class _Defaults:
+    error_rate: float = 1.0
+    rate_achieved: float = 95.0
+
+
+DEFAULT_GATES = _Defaults()
+"""The gates every open-model run has unless ``--no-gates``: at most 1% failed requests, at least 95% of the rate."""
+
+
+def parse_gates(
+    max_p99: str | None,
+    max_error_rate: str | None,
+    min_rate_achieved: str | None,
+    *,
+    defaults: bool = False,
+) -> list[Gate]:
+    """The gates the options ask for (p99 as a duration such as 250ms); with ``defaults``, the error-rate and
+    achieved-rate gates the options leave out are added at their default limits."""
+    if defaults:
+        max_error_rate = max_error_rate if max_error_rate is not None else f"{DEFAULT_GATES.error_rate:g}"
+        if min_rate_achieved is None:
+            min_rate_achieved = f"{DEFAULT_GATES.rate_achieved:g}"
     gates: list[Gate] = []
     if max_p99 is not None:
         gates.append(Gate("max-p99", parse_duration(max_p99, what="--max-p99") * 1000.0))

@@ -71,6 +71,7 @@ class LoadStats:
         self.dropped = 0
         self.max_lag = 0.0
         self.events_started = 0
+        self.events = {"delivered": 0, "refused": 0, "lost": 0, "dropped": 0, "trimmed": 0}
         self.seconds: dict[int, _Second] = {}
 
     def _second(self, at: float) -> _Second:
@@ -88,13 +89,20 @@ class LoadStats:
         if lag > self.max_lag:
             self.max_lag = lag
 
-    def drop(self, at: float) -> None:
-        """A scheduled start that the concurrency cap refused."""
+    def drop(self, at: float, events: int = 1) -> None:
+        """A scheduled start (carrying ``events``) that the concurrency cap refused."""
         self.dropped += 1
+        self.events["dropped"] += events
         self._second(at).dropped += 1
 
-    def finished(self, at: float, elapsed: float, status: int, kind: str | None) -> None:
-        """A request that started at ``at`` ended after ``elapsed`` seconds with ``status`` (0: none) and class."""
+    def trimmed(self, events: int) -> None:
+        """Events a batch left out to stay under the provider's size cap (counted so the events add up)."""
+        self.events["trimmed"] += events
+
+    def finished(self, at: float, elapsed: float, status: int, kind: str | None, events: int = 1) -> None:
+        """A request carrying ``events`` that started at ``at`` ended after ``elapsed`` seconds with ``status``
+        (0: none) and class: its events are delivered (2xx), refused (another answer) or lost (no answer)."""
+        self.events["delivered" if kind is None else "refused" if status else "lost"] += events
         self.histogram.record_value(max(_LOWEST_US, min(_HIGHEST_US, int(elapsed * 1_000_000))))
         second = self._second(at)
         second.latencies.append(elapsed * 1000.0)
@@ -156,6 +164,7 @@ class LoadStats:
             "dropped": self.dropped,
             "max_lag": self.max_lag,
             "events_started": self.events_started,
+            "events": dict(self.events),
             "seconds": {k: (s.sent, s.ok, s.errors, s.dropped, s.latencies.tobytes()) for k, s in self.seconds.items()},
         }
 
@@ -173,6 +182,8 @@ class LoadStats:
             out.dropped += part["dropped"]
             out.max_lag = max(out.max_lag, part["max_lag"])
             out.events_started += part["events_started"]
+            for name, count in part["events"].items():
+                out.events[name] += count
             for key, (sent, ok, errors, dropped, raw) in part["seconds"].items():
                 second = out._second(float(key))
                 second.sent += sent

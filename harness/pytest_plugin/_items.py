@@ -109,12 +109,16 @@ class ContractItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the check through the session's engine; skip, pass, or fail with the rendered violations."""
+        from harness.report import library_warnings
         from harness.runner import run_check
 
         state = self.config.stash[SESSION_KEY]
         context = state.context()
         outcome = run_check(state.settings, self.check_id, context=context)
         redact = state.session.redactor
+        self.user_properties.append(("class", outcome.input_class))  # pytest --junitxml writes these as properties
+        for text in library_warnings([outcome]):  # kept out of the check; pytest's warnings summary shows each once
+            warnings.warn(UserWarning(redact(f"while checking {self.check_id}: {text}")), stacklevel=1)
         if outcome.status == "skipped":
             pytest.skip(redact("; ".join(outcome.notes) or "not applicable"))
         if outcome.status == "blocked":
@@ -122,6 +126,7 @@ class ContractItem(pytest.Item):
         if outcome.status == "failed":
             raise ContractFailed(redact(render_failure(self, outcome)))
         if outcome.status == "warned":
+            self.user_properties.append(("warning", redact(outcome.violations[0].title if outcome.violations else "")))
             warnings.warn(WebhookContractWarning(redact(render_failure(self, outcome))), stacklevel=1)
 
     def repr_failure(self, excinfo: ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:

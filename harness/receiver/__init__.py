@@ -17,10 +17,13 @@ from harness.receiver import _bugs, _server
 from harness.receiver._bugs import *  # noqa: F403
 from harness.receiver._handshake import confirm_subscription, confirmation_url, is_handshake, loopback_only
 from harness.receiver._server import *  # noqa: F403
+from harness.receiver._state import ORDERING_BUGS, OrderingBug
 
 __all__ = [
     *_bugs.__all__,
     *_server.__all__,
+    "ORDERING_BUGS",
+    "OrderingBug",
     "confirm_subscription",
     "confirmation_url",
     "is_handshake",

@@ -19,6 +19,7 @@ from harness.receiver._bugs import Behaviour, rejected_event
 from harness.receiver._handshake import confirm_subscription, confirmation_url, harness_callback, is_handshake
 from harness.receiver._oauth import TokenIssuer, token_path
 from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_json, read_event, unknown_field
+from harness.receiver._state import ObjectStates
 from harness.receiver._store import EventStore, StoredEvent
 from harness.receiver._verify import Scheme
 
@@ -44,7 +45,9 @@ class ReceiverApp:
     issuer: TokenIssuer | None = None
     confirm_allowed: Callable[[str], bool] = harness_callback
     public_url: str | None = None  # the URL providers post to, as registered with them (behind a proxy)
+    states: ObjectStates | None = None
     _memo: set[tuple[Any, ...]] = field(default_factory=set)
+    _accepted: int = 0  # authenticated, well-formed deliveries handled so far (slow-one-in-ten counts them)
     _queued: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
@@ -61,6 +64,7 @@ class ReceiverApp:
         app = web.Application(client_max_size=self.provider.body.max_bytes, middlewares=[_errors])
         app.router.add_route("*", self.path, self.webhook)
         app.router.add_get("/probe/{event_id:.+}", self.probe)
+        app.router.add_get("/state/{object_id:.+}", self.state)
         if self.issuer is not None:
             app.router.add_post(token_path(), self.issuer.handle)
         return app
@@ -72,6 +76,16 @@ class ReceiverApp:
         """``{"count": n}``: how many rows carry the idempotency key."""
         return web.json_response({"count": await self._db(self.store.count, request.match_info["event_id"])})
 
+    async def state(self, request: web.Request) -> web.Response:
+        """The receiver's view of one lifecycle object: its state fields, or 404 when unknown or deleted."""
+        view = self.states.view(request.match_info["object_id"]) if self.states is not None else None
+        return web.json_response(view) if view is not None else _json(404, {"error": "no such object"})
+
+    async def _apply_states(self, events: list[Event]) -> None:
+        if self.states is not None:
+            for event in events:
+                await self.states.apply(event.event_type, event.value)
+
     def target_url(self, request: web.Request) -> str:
         """The URL a request was sent to: ``public_url``, else as its request line and Host header give it."""
         return self.public_url or f"{request.scheme}://{request.host}{request.raw_path}"
@@ -79,6 +93,8 @@ class ReceiverApp:
     def authenticate(self, headers: Mapping[str, str], body: bytes, url: str = "") -> str | None:
         """Why the request fails authentication, or ``None``; every configured scheme must pass."""
         mode = self.behaviour.auth
+        if mode == "none":
+            return None
         for scheme in self.schemes:
             if mode == "optional" and not scheme.present(headers):
                 continue
@@ -112,6 +128,8 @@ class ReceiverApp:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _json(413, {"error": f"body over {cap} bytes"})
+        if self.behaviour.parse_first:
+            json.loads(body)  # the bug: parsed before the signature is verified, with no error handling
         url = self.target_url(request) if self._signs_url else ""
         reason = self.authenticate(self._signature_headers(request.headers), self._signed_bytes(body), url)
         if reason:
@@ -171,7 +189,10 @@ class ReceiverApp:
             task.add_done_callback(self._queued.discard)
             return self._reply(0, 0, events)
         stored, duplicates = await self._store(events)
-        if self.behaviour.slow:
+        await self._apply_states(events)
+        self._accepted += 1
+        every = self.behaviour.slow_every
+        if self.behaviour.slow or (every and self._accepted % every == 0):
             await asyncio.sleep(self.delay)
         return self._reply(stored, duplicates, events)
 
@@ -180,6 +201,7 @@ class ReceiverApp:
         await asyncio.sleep(self.behaviour.queue_delay)
         try:
             await self._store(events)
+            await self._apply_states(events)
         except Exception as exc:  # a worker's failure is logged, never an unhandled task error
             log.warning("queued store failed: %s: %s", type(exc).__name__, exc)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from harness.catalog import Provider
 from harness.checks import CHECKS, ordered_ids
 from harness.credentials import Credentials
+from harness.receiver._state import ORDERING_BUGS
 from harness.signing import OAUTH_SCHEME, scheme_for
 
 __all__ = [
@@ -48,6 +49,7 @@ class Facts:
     several_events: bool
     rotation: bool = False
     batch: bool = False
+    lifecycles: bool = False
 
     @classmethod
     def of(cls, provider: Provider, credentials: Credentials | None = None) -> Facts:
@@ -62,6 +64,7 @@ class Facts:
             several_events=len(provider.ordinary_events) >= 2,
             rotation=any(getattr(scheme_for(provider, s), "extra_keys_supported", False) for s in active),
             batch=provider.body.shape == "batch",
+            lifecycles=bool(provider.lifecycles),
         )
 
     def applicable_checks(self) -> frozenset[str]:
@@ -73,6 +76,7 @@ class Facts:
             "reply-format": not self.reply,
             "verifies-raw-body": not self.signs_body,
             "accepts-rotated-secret": not self.rotation,
+            "converges": not self.lifecycles,
         }
         return frozenset(c for c in CHECK_IDS if not skipped.get(c, False))
 
@@ -81,14 +85,16 @@ class Facts:
 class Behaviour:
     """Switches the receiver consults; the defaults are the correct receiver."""
 
-    auth: str = "strict"  # strict | optional | presence | memo
+    auth: str = "strict"  # strict | optional | presence | memo | none
     timestamps: bool = True
     schema: bool = True
     bad_json: str = "reject"  # reject | crash
+    parse_first: bool = False  # parse the body as JSON before verifying (a parse error escapes: 500)
     strict_fields: bool = False
     reject_event: bool = False
     dedupe: str = "unique"  # unique | reject | crash | none | racy
     slow: bool = False
+    slow_every: int = 0  # > 0: every n-th authenticated, well-formed delivery is answered after `delay`
     handshake: bool = True
     reply: str = "message"  # message | bad
     always_500: bool = False
@@ -96,6 +102,7 @@ class Behaviour:
     all_signatures: bool = True  # False: compare only the first signature of a multi-signature header
     all_events: bool = True  # False: handle only body[0] of a batch
     queue_delay: float = 0.0  # > 0: answer 2xx at once and store this many seconds later (queue-first)
+    ordering: str = "versioned"  # how lifecycle events update an object's state (harness/receiver/_state.py)
 
 
 MODES: dict[str, Behaviour] = {
@@ -123,6 +130,7 @@ class Bug:
     applies: Callable[[Facts], bool] = field(repr=False, default=lambda facts: True)
     generic_fails: frozenset[str] | None = None  # a bug that breaks everything: not proof for any one check
     excluded: frozenset[str] = frozenset()  # providers where it breaks more than its checks (said why, where set)
+    only: frozenset[str] | None = None  # the providers it is proven on, where the facts do not yet say enough
 
     @property
     def generic(self) -> bool:
@@ -137,8 +145,8 @@ class Bug:
         return frozenset(c for c in CHECK_IDS if self.name in proving_bugs(c))
 
     def runs_on(self, provider_id: str) -> bool:
-        """The bug is meant for this provider: every one but the excluded."""
-        return provider_id not in self.excluded
+        """The bug is meant for this provider: every one (or the ``only`` ones) but the excluded."""
+        return (self.only is None or provider_id in self.only) and provider_id not in self.excluded
 
     def applies_to(self, provider: Provider, credentials: Credentials | None = None) -> bool:
         """The defect is observable on this provider (e.g. timestamp bugs need a documented tolerance)."""
@@ -157,6 +165,17 @@ _BUG_LIST = [
         "auth-optional",
         "requests without any auth header are accepted (auth is verified only when present)",
         Behaviour(auth="optional"),
+    ),
+    Bug(
+        "accept-all-forgeries",
+        "the signature is never checked: every request is accepted, with or without credentials",
+        Behaviour(auth="none"),
+    ),
+    Bug(
+        "parse-before-verify",
+        "the body is parsed as JSON before the signature is verified, and a parse error escapes: unsigned garbage "
+        "gets 500 (anyone can trigger it)",
+        Behaviour(parse_first=True),
     ),
     Bug(
         "presence-only-auth",
@@ -242,6 +261,11 @@ _BUG_LIST = [
         Behaviour(slow=True),
     ),
     Bug(
+        "slow-one-in-ten",
+        "every tenth authenticated, well-formed delivery is answered only after `delay` (a cold cache, a slow query)",
+        Behaviour(slow_every=10),
+    ),
+    Bug(
         "ignores-handshake",
         "the handshake is acknowledged like any event: no challenge echoed (Slack), no ConfirmationURL fetched (OCI)",
         Behaviour(handshake=False),
@@ -257,8 +281,22 @@ _BUG_LIST = [
         "plain-500",
         "the webhook endpoint answers 500 to every request (the probe and token endpoints still work)",
         Behaviour(always_500=True),
-        generic_fails=frozenset(CHECK_IDS) - {"responds-in-time"},
+        # responds-in-time too (a 500 in time is no acknowledgement); converges runs only with a state probe
+        generic_fails=frozenset(CHECK_IDS) - {"converges"},
     ),
+]
+
+# Issue 22: the ordering bugs (harness/receiver/_state.py), caught by the converges check and `sequences`. Their
+# matrix cases run on Stripe only: each runs its lifecycles, and Stripe's subscription has every kind of step.
+_BUG_LIST += [
+    Bug(
+        ordering.name,
+        ordering.description,
+        Behaviour(ordering=ordering.ordering),
+        lambda f: f.lifecycles,
+        only=frozenset({"stripe"}),  # the lifecycle facts do not yet tell which orderings each provider can show
+    )
+    for ordering in ORDERING_BUGS.values()
 ]
 
 BUGS: dict[str, Bug] = {bug.name: bug for bug in _BUG_LIST}

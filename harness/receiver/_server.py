@@ -27,6 +27,7 @@ from harness.receiver._bugs import BUGS, MODES, Behaviour
 from harness.receiver._handshake import harness_callback
 from harness.receiver._keys import OAUTH_SCHEME, generate_credentials, load_public_key, public_key_b64
 from harness.receiver._oauth import TokenIssuer, token_path
+from harness.receiver._state import ObjectStates
 from harness.receiver._store import EventStore
 from harness.receiver._verify import build_schemes
 
@@ -115,6 +116,11 @@ class ReferenceReceiver:
     def probe_url(self) -> str:
         """``GET`` template answering ``{"count": n}`` for ``{event_id}``."""
         return f"{self.base_url}/probe/{{event_id}}"
+
+    @property
+    def state_url(self) -> str:
+        """``GET`` template answering the receiver's view of ``{object_id}`` (404: unknown or deleted)."""
+        return f"{self.base_url}/state/{{object_id}}"
 
     @property
     def token_url(self) -> str | None:
@@ -216,6 +222,7 @@ class ReferenceReceiver:
             issuer=issuer,
             confirm_allowed=self._confirm_allowed,
             public_url=self.public_url,
+            states=ObjectStates(self.provider, self.behaviour.ordering),
         )
 
     def _serve(self) -> None:

@@ -7,7 +7,7 @@ schemas as a catalog overlay.
 
 from __future__ import annotations
 
-from harness.recording._capture import CaptureSummary, Recorder
+from harness.recording._capture import CaptureSummary, Limits, Recorder, oci_hosts, oci_or_loopback
 from harness.recording._convert import event_types_of, parse_body, record_of, to_delivery
 from harness.recording._drift import DriftReport, analyse_drift
 from harness.recording._format import Record, RecordingError, RecordWriter, rfc3339
@@ -19,6 +19,7 @@ from harness.recording._verify import make_verifier
 __all__ = [
     "CaptureSummary",
     "DriftReport",
+    "Limits",
     "Record",
     "RecordWriter",
     "Recorder",
@@ -28,6 +29,8 @@ __all__ = [
     "analyse_drift",
     "event_types_of",
     "make_verifier",
+    "oci_hosts",
+    "oci_or_loopback",
     "parse_body",
     "plan_replay",
     "read_records",

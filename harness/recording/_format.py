@@ -17,8 +17,11 @@ from harness.errors import ConfigError, UsageError
 __all__ = ["REQUIRED_KEYS", "Record", "RecordWriter", "RecordingError", "is_auth_header", "read_jsonl", "rfc3339"]
 
 REQUIRED_KEYS = ("method", "path", "headers")
-SECRET_HEADER_NAMES = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+MAX_HAR_BYTES = 256 << 20  # a HAR file is one JSON document, read whole
+MAX_LINE_BYTES = 64 << 20  # one JSON Lines record (a 25 MiB body in base64 is 34 MiB)
 REDACTED = "***"
+_ESCAPED_SHORT = b'\t\n\r\x08\x0c"\\'  # written as two characters in JSON
+_ESCAPED_LONG = bytes(b for b in range(0x20) if b not in b"\t\n\r\x08\x0c")  # written as six (\u00XX)
 
 
 class RecordingError(UsageError):
@@ -31,9 +34,38 @@ def rfc3339(when: float) -> str:
 
 
 def is_auth_header(name: str) -> bool:
-    """Authorization, cookies and every signature header: redacted on disk unless ``--keep-auth``."""
-    lowered = name.lower()
-    return lowered in SECRET_HEADER_NAMES or "signature" in lowered or "hmac" in lowered
+    """Credentials (the one ``looks_secret`` rule) and every signature header: redacted on disk unless
+    ``--keep-auth``, and never forwarded by ``replay`` (it signs afresh)."""
+    from harness.credentials import looks_secret
+
+    lowered = name.strip().lower()
+    return looks_secret(lowered) or "signature" in lowered or "hmac" in lowered
+
+
+def redact_query(query: str) -> str:
+    """A query string with the values of secret-looking parameters (``token``, ``api_key``) as ``***``."""
+    if not query:
+        return query
+    from urllib.parse import unquote_plus
+
+    from harness.credentials import looks_secret
+
+    parts = []
+    for pair in query.split("&"):
+        name, eq, _ = pair.partition("=")
+        parts.append(f"{name}={REDACTED}" if eq and looks_secret(unquote_plus(name)) else pair)
+    return "&".join(parts)
+
+
+def _json_text(body: bytes) -> str | None:
+    """The body as JSON string content when it is UTF-8 text that escaping does not blow up; else None (base64)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    long = len(body) - len(body.translate(None, _ESCAPED_LONG))
+    short = len(body) - len(body.translate(None, _ESCAPED_SHORT))
+    return text if 5 * long + short <= len(body) // 2 + 16 else None  # JSON text grows by half at most
 
 
 @dataclass(frozen=True)
@@ -62,20 +94,23 @@ class Record:
         return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
 
     def redacted(self) -> Record:
-        """The record with auth headers replaced by ``***``."""
+        """The record with auth headers and secret query values replaced by ``***``."""
         from dataclasses import replace
 
-        return replace(self, headers={k: REDACTED if is_auth_header(k) else v for k, v in self.headers.items()})
+        headers = {k: REDACTED if is_auth_header(k) else v for k, v in self.headers.items()}
+        return replace(self, headers=headers, query=redact_query(self.query))
 
     def to_json(self) -> dict[str, Any]:
-        """The record as a JSON object (``body`` when the bytes are UTF-8, else ``body_base64``)."""
+        """The record as a JSON object: ``body`` for UTF-8 text, ``body_base64`` for other bytes or for text that
+        JSON escaping would grow by more than half (control bytes take six characters each)."""
         out: dict[str, Any] = {}
         if self.provider:
             out["provider"] = self.provider
         out.update(method=self.method, path=self.path, query=self.query, headers=dict(self.headers))
-        try:
-            out["body"] = self.body.decode("utf-8")
-        except UnicodeDecodeError:
+        text = _json_text(self.body)
+        if text is not None:
+            out["body"] = text
+        else:
             out["body_base64"] = base64.b64encode(self.body).decode("ascii")
         out.update(received_at=self.received_at, size=self.size, verified=self.verified)
         if self.reply is not None:
@@ -83,8 +118,13 @@ class Record:
         return out
 
     def to_line(self) -> str:
-        """One JSON Lines line, without the newline."""
-        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+        """One JSON Lines line, without the newline (code points UTF-8 cannot carry, as from a peer, escaped)."""
+        line = json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in a header: JSON's \udXXX escape keeps it readable
+            line = json.dumps(self.to_json(), ensure_ascii=True, separators=(",", ":"))
+        return line
 
     @classmethod
     def from_json(cls, value: Any, where: str) -> Record:
@@ -136,10 +176,12 @@ class Record:
 
 def read_jsonl(path: Path, stream: IO[bytes]) -> Iterator[Record]:
     """Records from a stream of our JSON Lines format; a bad line is one error naming the file and the line."""
-    for number, raw in enumerate(stream, 1):
+    for number, raw in enumerate(iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b""), 1):
+        where = f"{path}:{number}"
+        if len(raw) > MAX_LINE_BYTES:
+            raise RecordingError(f"{where}: a line over {MAX_LINE_BYTES >> 20} MiB is not a record.")
         if not raw.strip():
             continue
-        where = f"{path}:{number}"
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -149,11 +191,16 @@ def read_jsonl(path: Path, stream: IO[bytes]) -> Iterator[Record]:
         except ValueError as exc:
             reason = f"{exc.msg}: column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
             raise RecordingError(f"{where}: not JSON ({reason}).") from None
+        except RecursionError:
+            raise RecordingError(f"{where}: nested too deeply to be a record.") from None
         yield Record.from_json(value, where)
 
 
 class RecordWriter:
-    """Appends records to a JSON Lines file, flushed after each one so an interrupted capture keeps them all."""
+    """Appends records to a JSON Lines file, flushed after each one so an interrupted capture keeps them all.
+
+    A new file is created readable by its owner only (0600): recordings hold real traffic.
+    """
 
     def __init__(self, path: str | Path, *, keep_auth: bool = False) -> None:
         self.path = Path(path)
@@ -162,21 +209,28 @@ class RecordWriter:
         try:
             if self.path.parent and not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._stream: IO[str] | None = self.path.open("a", encoding="utf-8")
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._stream: IO[str] | None = os.fdopen(fd, "a", encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"Cannot write the recording to {self.path}: {exc.strerror or exc}.") from None
         if not os.access(self.path, os.W_OK):
             self.close()
             raise ConfigError(f"Cannot write the recording to {self.path}: not writable.")
 
-    def write(self, record: Record) -> None:
-        """Append one record (auth headers redacted unless ``keep_auth``) and flush it to disk."""
+    def line(self, record: Record) -> str:
+        """The line ``write`` appends for ``record`` (auth headers redacted unless ``keep_auth``), newline included."""
+        shown = record if self.keep_auth else record.redacted()
+        return shown.to_line() + "\n"
+
+    def write(self, record: Record | str) -> int:
+        """Append one record (or its ``line``) and flush it to disk; returns the bytes written."""
         if self._stream is None:
             raise ValueError("the writer is closed")
-        shown = record if self.keep_auth else record.redacted()
-        self._stream.write(shown.to_line() + "\n")
+        line = record if isinstance(record, str) else self.line(record)
+        self._stream.write(line)
         self._stream.flush()
         self.count += 1
+        return len(line.encode("utf-8"))
 
     def close(self) -> None:
         """Flush and close; idempotent."""

@@ -68,6 +68,8 @@ def read_har(path: Path, text: str) -> Iterator[Record]:
         document = json.loads(text)
     except ValueError:
         raise _not_har(path, "not JSON") from None
+    except RecursionError:
+        raise _not_har(path, "nested too deeply") from None
     log = document.get("log") if isinstance(document, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
@@ -79,7 +81,11 @@ def read_har(path: Path, text: str) -> Iterator[Record]:
         url = request.get("url")
         if not isinstance(url, str):
             raise _not_har(path, f"entry {index}: request.url is not a string")
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  # a malformed IPv6 address or port raises here
+        except ValueError as exc:
+            raise _not_har(path, f"entry {index}: request.url is not a URL ({exc})") from None
         started = entry.get("startedDateTime")
         yield Record(
             method=request["method"].upper(),

@@ -15,7 +15,7 @@ from referencing.exceptions import Unresolvable
 
 from harness.catalog import Provider
 from harness.credentials import Redactor
-from harness.errors import ConfigError
+from harness.errors import ConfigError, UsageError
 from harness.generation.schema import json_type
 from harness.recording._drift import DriftReport, infer_schema, mask
 
@@ -190,12 +190,17 @@ def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def write_overlay(provider: Provider, report: DriftReport, folder: str | Path, redact: Redactor) -> list[Path]:
+def write_overlay(
+    provider: Provider, report: DriftReport, folder: str | Path, redact: Redactor, *, force: bool = False
+) -> list[Path]:
     """Copy the provider's folder into ``folder/<id>`` and widen it for what the report saw; returns changed files.
 
-    ``--schemas folder`` then loads the widened provider in place of the built-in one.
+    ``--schemas folder`` then loads the widened provider in place of the built-in one. An existing ``folder/<id>``
+    is replaced only with ``force``.
     """
     target = Path(folder) / provider.id
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists; pass --force to replace it with the proposed schemas.")
     try:
         with tempfile.TemporaryDirectory() as scratch:  # the source may be the target (a second round of --propose)
             staged = Path(scratch) / provider.id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from harness.recording._format import Record, RecordingError, read_jsonl
+from harness.recording._format import MAX_HAR_BYTES, Record, RecordingError, read_jsonl
 from harness.recording._har import looks_like_har, read_har
 
 __all__ = ["read_records"]
@@ -22,8 +22,11 @@ def read_records(path: str | Path) -> Iterator[Record]:
         head = stream.read(4096).decode("utf-8", "replace")
         stream.seek(0)
         if target.suffix.lower() == ".har" or looks_like_har(head):
+            data = stream.read(MAX_HAR_BYTES + 1)
+            if len(data) > MAX_HAR_BYTES:
+                raise RecordingError(f"{target}: a HAR file over {MAX_HAR_BYTES >> 20} MiB; export fewer entries.")
             try:
-                text = stream.read().decode("utf-8-sig")
+                text = data.decode("utf-8-sig")
             except UnicodeDecodeError:
                 raise RecordingError(f"{target}: not a HAR 1.2 file (not UTF-8 text).") from None
             yield from read_har(target, text)

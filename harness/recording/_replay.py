@@ -7,7 +7,7 @@ import random
 import secrets
 import string
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,9 @@ from harness.violations import ContractViolation
 __all__ = ["ORDERS", "PlannedSend", "ReplayOptions", "ReplayResult", "plan_replay", "replay", "resign"]
 
 ORDERS = ("original", "reverse", "shuffle")
+MAX_SHUFFLED = 1_000_000  # sends a shuffled plan holds in memory; original and reverse order are streamed
+MAX_KEPT = 10_000  # sends kept for the report's per-delivery list; every send is counted
+MAX_FINDINGS = 100  # findings kept; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -81,18 +84,40 @@ class ReplayResult:
     counts: dict[str, int] = field(default_factory=dict)
     probed: bool = False
     duration: float = 0.0
+    total: int = 0  # sends made (``sent`` keeps the first ``MAX_KEPT``)
+    acknowledged: int = 0
+    findings: int = 0  # findings (``violations`` keeps the first ``MAX_FINDINGS``)
+    interrupted: bool = False
+    keys: dict[str, None] = field(default_factory=dict)  # the acknowledged idempotency keys, in order
 
     @property
     def exit_code(self) -> int:
-        """1 when a delivery was refused or a key was not stored exactly once."""
-        return 1 if self.violations else 0
+        """130 when interrupted; 1 when a delivery was refused or a key was not stored exactly once."""
+        if self.interrupted:
+            return 130
+        return 1 if self.findings or self.violations else 0
+
+    def record(self, sent: SentDelivery) -> None:
+        """Count one send (and keep it while under ``MAX_KEPT``)."""
+        self.total += 1
+        self.acknowledged += sent.reply.ok
+        if sent.reply.ok:
+            self.keys.update(dict.fromkeys(sent.signed.idempotency_keys))
+        if len(self.sent) < MAX_KEPT:
+            self.sent.append(sent)
+
+    def finding(self, violation: ContractViolation) -> None:
+        """Count one finding (and keep it while under ``MAX_FINDINGS``)."""
+        self.findings += 1
+        if len(self.violations) < MAX_FINDINGS:
+            self.violations.append(violation)
 
     def to_json(self, redact: Redactor) -> dict[str, Any]:
         """The JSON report (redacted)."""
         from harness import __version__
         from harness.credentials import redact_url
 
-        acknowledged = sum(s.reply.ok for s in self.sent)
+        acknowledged = self.acknowledged
         return {
             "tool": {"name": "webhook-harness", "version": __version__},
             "command": "replay",
@@ -100,11 +125,13 @@ class ReplayResult:
             "url": redact(redact_url(self.url)),
             "seed": self.seed,
             "exit_code": self.exit_code,
+            "interrupted": self.interrupted,
             "duration": round(self.duration, 3),
             "summary": {
-                "sent": len(self.sent),
+                "sent": self.total,
                 "acknowledged": acknowledged,
-                "refused": len(self.sent) - acknowledged,
+                "refused": self.total - acknowledged,
+                "findings": self.findings,
                 "skipped": len(self.skipped),
                 "keys_probed": len(self.counts) if self.probed else None,
                 "keys_stored_once": sum(n == 1 for n in self.counts.values()) if self.probed else None,
@@ -143,10 +170,11 @@ def _strip_auth(provider: Provider, delivery: Delivery) -> Delivery:
 
     names = {n.lower() for scheme in provider.auth.schemes for n in scheme_for(provider, scheme).headers}
     idempotency = provider.idempotency_key.name.lower() if provider.idempotency_key.where == "header" else ""
-    drop = [
+    drop = [  # every credential-like header goes: replay sends only what it signs itself
         k
         for k in delivery.headers
-        if is_auth_header(k) or (k.lower() in names and k.lower() != idempotency and not k.lower().endswith("-id"))
+        if k.strip().lower() != idempotency
+        and (is_auth_header(k) or (k.lower() in names and not k.lower().endswith("-id")))
     ]
     return delivery.without_headers(drop) if drop else delivery
 
@@ -207,6 +235,17 @@ def plan_replay(
     provider: Provider, records: Iterable[Record], options: ReplayOptions, *, seed: int = 0
 ) -> tuple[list[PlannedSend], list[str]]:
     """The sends in order, and why any recorded delivery is left out (handshakes, the event filter)."""
+    sends, skipped, _ = stream_plan(provider, records, options, seed=seed)
+    return list(sends), skipped
+
+
+def stream_plan(
+    provider: Provider, records: Iterable[Record], options: ReplayOptions, *, seed: int = 0
+) -> tuple[Iterator[PlannedSend], list[str], int]:
+    """The sends as a stream (copies are not materialised), the skipped notes, and how many sends there will be.
+
+    A shuffled plan is held in memory, so it is refused over ``MAX_SHUFFLED`` sends.
+    """
     rng = random.Random(seed)
     renamed: dict[str, str] = {}
 
@@ -219,8 +258,9 @@ def plan_replay(
     skipped: list[str] = []
     handshake = provider.handshake
     for number, record in enumerate(records, 1):
-        delivery = _strip_auth(provider, to_delivery(provider, record))
         where = record.source or f"delivery {number}"
+        _require_sendable(record, where)
+        delivery = _strip_auth(provider, to_delivery(provider, record))
         if record.method != provider.method:
             skipped.append(f"{where}: a {record.method} request, not a {provider.id} delivery ({provider.method})")
             continue
@@ -237,14 +277,36 @@ def plan_replay(
         chosen.append((number, where, delivery))
     if options.order == "reverse":
         chosen.reverse()
+    total = len(chosen) * options.duplicates
+    if options.order != "shuffle":
+        return (PlannedSend(n, c, w, d) for n, w, d in chosen for c in range(1, options.duplicates + 1)), skipped, total
+    if total > MAX_SHUFFLED:
+        raise UsageError(
+            f"--order shuffle with --duplicates {options.duplicates} would plan {total:,} sends (over"
+            f" {MAX_SHUFFLED:,}); use fewer copies, or original or reverse order (streamed)."
+        )
     plan = [PlannedSend(n, c, w, d) for n, w, d in chosen for c in range(1, options.duplicates + 1)]
-    if options.order == "shuffle":
-        rng.shuffle(plan)
-        seen: dict[int, int] = {}
-        for index, send in enumerate(plan):  # copies numbered in the order they go out
-            seen[send.number] = seen.get(send.number, 0) + 1
-            plan[index] = PlannedSend(send.number, seen[send.number], send.source, send.delivery)
-    return plan, skipped
+    rng.shuffle(plan)
+    seen: dict[int, int] = {}
+    for index, send in enumerate(plan):  # copies numbered in the order they go out
+        seen[send.number] = seen.get(send.number, 0) + 1
+        plan[index] = PlannedSend(send.number, seen[send.number], send.source, send.delivery)
+    return iter(plan), skipped, total
+
+
+def _require_sendable(record: Record, where: str) -> None:
+    """HTTP carries header names and values as Latin-1 text: a recorded header that is not is a one-line error."""
+    for name, value in record.headers.items():
+        try:
+            name.encode("latin-1")
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            from harness.core.text import printable
+
+            raise UsageError(
+                f"{where}: the header {printable(name, newlines=False)!r} is not Latin-1 text, so HTTP cannot send"
+                " it as recorded; edit or drop that record."
+            ) from None
 
 
 def _is_handshake(provider: Provider, delivery: Delivery) -> bool:
@@ -268,9 +330,11 @@ def require_credentials(provider: Provider, creds: Credentials) -> None:
 
     if provider.auth.schemes and not active_schemes(provider, creds):
         wanted = ", ".join(provider.auth.schemes)
+        from harness.preflight import scheme_hint
+
+        hints = dict.fromkeys(scheme_hint(provider, name) for name in provider.auth.schemes)
         raise ConfigError(
-            f"Replaying {provider.id} needs credentials to sign with ({wanted}): give --secret, --signing-key, "
-            "--basic, --bearer or --token-url/--client-id."
+            f"Replaying {provider.id} needs credentials to sign with ({wanted}): give {' or '.join(hints)}."
         )
 
 
@@ -296,48 +360,64 @@ def replay(
 
     require_credentials(provider, creds)
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**32)
-    plan, skipped = plan_replay(provider, records, options, seed=seed)
+    plan, skipped, total = stream_plan(provider, records, options, seed=seed)
+    if total == 0:
+        why = f"every recorded delivery was left out ({len(skipped)} skipped" if skipped else "no recorded delivery"
+        why += ", or none matches --filter)" if skipped else " matches (an empty recording, or --filter)"
+        raise UsageError(f"Nothing to replay: {why}.")
     result = ReplayResult(provider.id, url, seed, skipped=skipped)
     transport = transport or RequestsTransport()
     timeout = options.timeout or provider.timeout
     redact = Redactor(creds.secrets())
     started = time.perf_counter()
     interval = 1.0 / options.rate if options.rate else 0.0
-    next_at = monotonic()
-    for index, planned in enumerate(plan):
-        if interval:
-            wait = next_at - monotonic()
-            if wait > 0:
-                sleep(wait)
-            next_at = max(next_at, monotonic()) + interval
-        signed = resign(provider, planned.delivery, creds, clock(), url)
-        reply = transport.send(signed, url, timeout=timeout)
-        if index == 0 and reply.status == 0 and reply.error and ("refused" in reply.error or "resolve" in reply.error):
-            from harness.credentials import redact_url
 
-            raise TransportError(f"Cannot reach the receiver at {redact_url(url)}: {reply.error}.")
-        sent = SentDelivery(planned, signed, reply)
-        result.sent.append(sent)
-        if on_send is not None:
-            on_send(sent)
-        if not reply.ok:
-            result.violations.append(
-                ContractViolation(
-                    check="replay-acknowledged",
-                    title=f"Replayed delivery {planned.number} (copy {planned.copy}) was not acknowledged",
-                    expected="a 2xx: the delivery is re-signed for now with its recorded bytes and key",
-                    received=reply.describe(),
-                    repro=curl_command(signed, url, redact),
+    def send_all() -> None:
+        next_at = monotonic()
+        for index, planned in enumerate(plan):
+            if interval:
+                wait = next_at - monotonic()
+                if wait > 0:
+                    sleep(wait)
+                next_at = max(next_at, monotonic()) + interval
+            signed = resign(provider, planned.delivery, creds, clock(), url)
+            reply = transport.send(signed, url, timeout=timeout)
+            if (
+                index == 0
+                and reply.status == 0
+                and reply.error
+                and ("refused" in reply.error or "resolve" in reply.error)
+            ):
+                from harness.credentials import redact_url
+
+                raise TransportError(f"Cannot reach the receiver at {redact_url(url)}: {reply.error}.")
+            sent = SentDelivery(planned, signed, reply)
+            result.record(sent)
+            if on_send is not None:
+                on_send(sent)
+            if not reply.ok:
+                result.finding(
+                    ContractViolation(
+                        check="replay-acknowledged",
+                        title=f"Replayed delivery {planned.number} (copy {planned.copy}) was not acknowledged",
+                        expected="a 2xx: the delivery is re-signed for now with its recorded bytes and key",
+                        received=reply.describe(),
+                        repro=curl_command(signed, url, redact),
+                    )
                 )
-            )
-    if probe is not None and result.sent:
+
+    try:
+        send_all()
+    except KeyboardInterrupt:
+        result.interrupted = True  # keep what was sent: the caller prints and writes it, then exits 130
+    if probe is not None and result.total and not result.interrupted:
         if options.settle > 0:
             sleep(options.settle)
         result.probed = True
-        for key in dict.fromkeys(k for s in result.sent if s.reply.ok for k in s.signed.idempotency_keys):
+        for key in result.keys:
             result.counts[key] = count = probe.count(key)
             if count != 1:
-                result.violations.append(
+                result.finding(
                     ContractViolation(
                         check="replay-single-effect",
                         title=f"Idempotency key {key} was stored {count} times",

@@ -66,10 +66,12 @@ def _decode(encoding: str, text: str, size: int) -> bytes | None:
 
 def _pattern(template: str) -> re.Pattern[str]:
     """A regular expression matching one rendering of a header format, capturing its fields."""
-    out, last = [], 0
+    out, last, seen = [], 0, set()
     for match in _FIELD.finditer(template):
         out.append(re.escape(template[last : match.start()]))
-        out.append(f"(?P<{match.group(1)}>.+?)")
+        name = match.group(1)
+        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")  # a field given twice holds one value
+        seen.add(name)
         last = match.end()
     out.append(re.escape(template[last:]))
     return re.compile("".join(out))
@@ -374,6 +376,8 @@ def _random_secret(form: str, prefix: str) -> str:
     if form == "base64":
         return _b64(secrets.token_bytes(32))
     value = prefix + secrets.token_urlsafe(32)
-    while value.startswith("-"):  # pastes into any command line as an option value
+    for _ in range(64):  # pastes into any command line as an option value (a prefix with "-" is refused on load)
+        if not value.startswith("-"):
+            break
         value = prefix + secrets.token_urlsafe(32)
     return value

@@ -16,18 +16,17 @@ import requests
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.core.text import printable
-from harness.credentials import Credentials, Redactor, register_secret
+from harness.credentials import Credentials, Redactor
 from harness.errors import TokenError
 from harness.fetch import bounded_session, fetch_answer
 from harness.network import NetworkOptions
 from harness.signing._base import SigningScheme
 
-__all__ = ["OAuthClientCredentials", "TokenClient", "token_client_for", "use_network"]
+__all__ = ["OAuthClientCredentials", "TokenClient", "TokenClients", "token_client_for"]
 
 _EXPIRY_MARGIN = 30.0  # refresh this many seconds before expires_in runs out
 MAX_TOKEN_RESPONSE = 64 * 1024  # a token response is a few hundred bytes; anything past this is not one
 _TOKEN_FIELD = re.compile(r'(?i)("(?:access|refresh|id)_token"\s*:\s*")[^"]*(")')
-_NETWORK = NetworkOptions()
 
 
 class TokenClient:
@@ -45,6 +44,7 @@ class TokenClient:
         clock: Callable[[], float] = time.time,
         timeout: float = 10.0,
         network: NetworkOptions | None = None,
+        on_token: Callable[[str], None] | None = None,
     ) -> None:
         self.token_url = token_url
         self.client_id = client_id
@@ -59,6 +59,7 @@ class TokenClient:
         self._expires_at = 0.0
         self._expired: list[str] = []
         self._lock = threading.Lock()
+        self._on_token = on_token
         self.fetches = 0
 
     def token(self) -> str:
@@ -114,7 +115,8 @@ class TokenClient:
             raise TokenError(f"The {where} answered HTTP 200 with a body that is not JSON: {excerpt!r}.") from None
         token = body.get("access_token") if isinstance(body, dict) else None
         if isinstance(token, str) and token:
-            register_secret(token)  # a receiver may echo it: every output channel must hide it
+            if self._on_token is not None:
+                self._on_token(token)  # a receiver may echo it: the session's redactor must hide it
         if not isinstance(token, str) or not token:
             raise TokenError(f"The {where} answered without an access_token: {excerpt!r}.")
         if not token.isascii() or not token.isprintable():
@@ -132,36 +134,52 @@ class TokenClient:
         return token, lifetime
 
 
-_CLIENTS: dict[tuple[str, ...], TokenClient] = {}
-_CLIENTS_LOCK = threading.Lock()
+class TokenClients:
+    """One session's token clients: one per token URL, client, secret and placement, all with its network options."""
 
+    def __init__(self, network: NetworkOptions | None = None, *, on_token: Callable[[str], None] | None = None) -> None:
+        self.network = network or NetworkOptions()
+        self._on_token = on_token
+        self._clients: dict[tuple[str, ...], TokenClient] = {}
+        self._lock = threading.Lock()
 
-def use_network(network: NetworkOptions) -> None:
-    """Make token requests with these TLS, proxy and header settings (the front ends call this once)."""
-    global _NETWORK
-    _NETWORK = network
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (for a sender process) as empty clients with the same network: each process fetches its own."""
+        return (TokenClients, (self.network,))
+
+    def client_for(self, creds: Credentials, provider: Provider | None = None) -> TokenClient:
+        """The token client for these credentials, made on first use."""
+        placement = creds.oauth_credentials_in or (provider.auth.oauth_credentials_in if provider else "basic")
+        scope = provider.auth.oauth_scope if provider else None
+        secret_digest = hashlib.sha256((creds.client_secret or "").encode()).hexdigest()
+        key = (creds.token_url or "", creds.client_id or "", secret_digest, placement, scope or "")
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = TokenClient(
+                    creds.token_url or "",
+                    creds.client_id or "",
+                    creds.client_secret or "",
+                    credentials_in=placement,
+                    scope=scope,
+                    network=self.network,
+                    on_token=self._on_token,
+                )
+                self._clients[key] = client
+            return client
 
 
 def token_client_for(creds: Credentials, provider: Provider | None = None) -> TokenClient:
-    """The shared token client for these credentials (one token cache per token URL, client and network)."""
-    placement = creds.oauth_credentials_in or (provider.auth.oauth_credentials_in if provider else "basic")
-    scope = provider.auth.oauth_scope if provider else None
-    secret_digest = hashlib.sha256((creds.client_secret or "").encode()).hexdigest()
-    network = _NETWORK
-    key = (creds.token_url or "", creds.client_id or "", secret_digest, placement, scope or "", repr(network))
-    with _CLIENTS_LOCK:
-        client = _CLIENTS.get(key)
-        if client is None:
-            client = TokenClient(
-                creds.token_url or "",
-                creds.client_id or "",
-                creds.client_secret or "",
-                credentials_in=placement,
-                scope=scope,
-                network=network,
-            )
-            _CLIENTS[key] = client
-        return client
+    """The token client of the session these credentials belong to (``Session.credentials``).
+
+    Credentials made outside a session get token clients of their own (default network options) on first use, kept
+    with that ``Credentials`` object, so nothing is shared between callers.
+    """
+    clients = creds.tokens
+    if not isinstance(clients, TokenClients):
+        clients = TokenClients()
+        object.__setattr__(creds, "tokens", clients)  # a cache that travels with this frozen value, not a setting
+    return clients.client_for(creds, provider)
 
 
 class OAuthClientCredentials(SigningScheme):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +16,12 @@ from harness.errors import UsageError
 from harness.network import NetworkOptions
 from harness.probes import Probe
 from harness.simulate.engine import Sender, SimConfig, run_simulation
+from harness.simulate.objects import ObjectPlan, lifecycle_units
 from harness.simulate.outages import Outages, parse_outage
 from harness.simulate.policy import RetryPolicy
 from harness.simulate.results import SimResult
 from harness.simulate.scenario import Scenario, load_scenario
+from harness.state_probes import StateProbe
 
 __all__ = ["simulate"]
 
@@ -38,6 +42,11 @@ def simulate(
     catalog: Catalog | None = None,
     send: Sender | None = None,
     network: NetworkOptions | None = None,
+    lifecycle: str | None = None,
+    out_of_order: float = 0.0,
+    reorder_by: str | float = "5m",
+    state_probe: StateProbe | None = None,
+    state_fields: Sequence[str] = (),
     **options: Any,
 ) -> SimResult:
     """Simulate ``events`` deliveries (or a scenario) through the provider's retry policy.
@@ -45,6 +54,10 @@ def simulate(
     Without ``url`` (or with ``dry_run=True``) nothing is sent and the receiver is up outside the outages; with a
     ``url`` every attempt is a real request through the aiohttp volume transport. ``retry`` overrides keys of the
     profile's ``retry`` block; ``options`` go to ``SimConfig`` (``concurrency``, ``max_requests``, ``time_scale``...).
+
+    With ``lifecycle`` the events are that lifecycle's objects (``events`` // steps of them), a fraction
+    ``out_of_order`` of their events delivered up to ``reorder_by`` late; with a ``state_probe`` the report says how
+    many fully delivered objects the receiver ended up holding in the wrong state.
     """
     catalog = catalog or load_catalog()
     loaded = scenario if isinstance(scenario, Scenario) or scenario is None else load_scenario(scenario, catalog)
@@ -65,11 +78,36 @@ def simulate(
     credentials = credentials or Credentials()
     if not dry and send is None and url:
         from harness.preflight import check_credentials, preflight
-        from harness.signing.oauth import use_network
+        from harness.signing.oauth import TokenClients
 
-        use_network(network or NetworkOptions())
+        if not isinstance(credentials.tokens, TokenClients):  # token requests take the run's network options
+            credentials = dataclasses.replace(credentials, tokens=TokenClients(network))
         check_credentials(chosen, credentials)
         preflight(url, network=network)
+    objects: dict[str, Any] = {}
+    if lifecycle is not None:
+        if loaded is not None:
+            raise UsageError("Give either a scenario or a lifecycle, not both.")
+        if not 0.0 <= out_of_order <= 1.0:
+            raise UsageError(f"Invalid out-of-order fraction {out_of_order!r}: from 0 to 1.")
+        chosen_lifecycle = chosen.lifecycle(lifecycle)
+        count = 1000 if events is None else events
+        lag = parse_duration(reorder_by, what="reorder_by") if isinstance(reorder_by, str) else float(reorder_by)
+        the_seed = 0 if seed is None else seed
+        units, plan = lifecycle_units(
+            chosen_lifecycle,
+            max(1, count // len(chosen_lifecycle.steps)),
+            parse_duration(spread, what="spread"),
+            out_of_order,
+            lag,
+            the_seed,
+        )
+        objects = {
+            "units": units,
+            "objects": ObjectPlan(chosen, chosen_lifecycle, plan, the_seed, clock=time.time),
+            "state_probe": None if dry else state_probe,
+            "state_fields": tuple(state_fields),
+        }
     config = SimConfig(
         provider=chosen,
         policy=RetryPolicy.from_profile(chosen, overrides),
@@ -82,6 +120,7 @@ def simulate(
         dry_run=dry,
         seed=(loaded.seed if loaded is not None else 0) if seed is None else seed,
         probe=None if dry else probe,
+        **objects,
         **options,
     )
     if dry:

@@ -27,10 +27,12 @@ from harness.deliveries import Rekeyer
 from harness.errors import UsageError
 from harness.probes import Probe
 from harness.simulate.clock import Clock, ScaledClock, VirtualClock
+from harness.simulate.objects import ObjectPlan, check_objects
 from harness.simulate.outages import Outages
 from harness.simulate.policy import RetryPolicy, retry_after_seconds
 from harness.simulate.results import PROBE_SAMPLE, Outcome, RunFacts, SimResult, summarise
 from harness.simulate.workload import Unit, Workload
+from harness.state_probes import StateProbe
 
 if TYPE_CHECKING:
     from harness.transport.aio import AioTransport
@@ -82,6 +84,9 @@ class SimConfig:
     monotonic: Callable[[], float] = time.monotonic  # the real-time budget and --time-scale read this
     workload: Workload | None = None
     batch: bool = True  # batch providers (SendGrid) batch the ``event_count`` events per flush interval
+    objects: ObjectPlan | None = None  # lifecycle objects: each unit is one object's step (harness.simulate.objects)
+    state_probe: StateProbe | None = None  # with ``objects``: read each object's final state after the run
+    state_fields: Sequence[str] = ()
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -146,6 +151,17 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
         keys=factory.keys if factory is not None else None,
     )
     result.interrupted = interrupted
+    if config.objects is not None and config.state_probe is not None and not config.dry_run and not interrupted:
+        delivered = run.outcome().state
+        found = check_objects(
+            config.objects,
+            lambda u: delivered[u] == Outcome.DELIVERED,
+            config.state_probe,
+            config.state_fields,
+            seed=config.seed,
+        )
+        result.objects, result.objects_checked = found.objects, found.checked
+        result.objects_wrong, result.objects_incomplete = found.wrong, found.incomplete
     return result
 
 
@@ -659,6 +675,10 @@ class DeliveryFactory:
         found = self.built.get(uid)
         if found is not None:
             return found
+        if self.config.objects is not None:  # a lifecycle object's step: its id and version are the object's
+            delivery = self.config.objects.delivery(uid)
+            self.built[uid] = delivery
+            return delivery
         types = self.workload.types_of(uid)
         if self.header_keyed:
             delivery = self._rekeyed(types[0])

@@ -92,13 +92,18 @@ class SimResult:
     failed_attempts: dict[str, int] = field(default_factory=dict)  # real requests that failed, by status or error
     probe_of: int = 0  # delivered events there were to look up (probe_checked is fewer when sampled)
     interrupted: bool = False  # Ctrl-C stopped the run: the figures are partial
+    objects: int = 0  # lifecycle objects whose every step was delivered (with --lifecycle and a state probe)
+    objects_checked: int = 0  # of those, how many the state probe read
+    objects_wrong: list[tuple[str, str]] = field(default_factory=list)  # (object id, the state the receiver holds)
+    objects_incomplete: int = 0  # objects with a step lost: nothing to compare with
 
     @property
     def exit_code(self) -> int:
         """0: nothing lost and (with a probe) every event stored once; 1 otherwise; 130 when Ctrl-C stopped it."""
         if self.interrupted:
             return 130
-        return 1 if self.lost or self.pending or self.probe_mismatches or self.unacknowledged else 0
+        wrong = self.probe_mismatches or self.unacknowledged or self.objects_wrong
+        return 1 if self.lost or self.pending or wrong else 0
 
     @property
     def lost_to_failures(self) -> int:
@@ -133,6 +138,13 @@ class SimResult:
             "max_survivable_outage_applies": not (self.lost and self.lost_to_failures),
             "endpoint_disabled_at": self.disabled_at,
             "probe": {"checked": self.probe_checked, "mismatches": [list(m) for m in self.probe_mismatches]},
+            "objects": {
+                "complete": self.objects,
+                "checked": self.objects_checked,
+                "wrong_state": len(self.objects_wrong),
+                "wrong": [{"id": i, "state": st} for i, st in self.objects_wrong[:100]],
+                "incomplete": self.objects_incomplete,
+            },
             "wall_seconds": round(self.wall, 3),
             "exit_code": self.exit_code,
             "interrupted": self.interrupted,
@@ -195,6 +207,14 @@ class SimResult:
             )
             lines.append(f"probe: {scope}, {verdict}")
             lines.extend(f"  {key}: stored {count} times" for key, count in self.probe_mismatches[:10])
+        if self.objects_checked:
+            wrong = len(self.objects_wrong)
+            verdict = "every one in its final state" if not wrong else f"{wrong:,} ended in the wrong state"
+            lines.append(
+                f"objects: {self.objects_checked:,} of {self.objects:,} fully delivered objects read, {verdict}"
+                + (f"; {self.objects_incomplete:,} lost a step" if self.objects_incomplete else "")
+            )
+            lines.extend(f"  {object_id}: the receiver holds {state}" for object_id, state in self.objects_wrong[:10])
         survivable = "unbounded" if math.isinf(self.survivable_outage) else _dur(self.survivable_outage)
         line = f"longest outage this policy survives with zero loss, wherever it starts: {survivable}"
         if self.lost and self.lost_to_failures:

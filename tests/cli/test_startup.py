@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-HEAVY = ("hypothesis", "aiohttp", "sqlalchemy", "cryptography", "requests", "tqdm")
+HEAVY = ("hypothesis", "aiohttp", "sqlalchemy", "cryptography", "requests", "tqdm", "pact")  # pact: the [pact] extra
 
 _PROBE = """
 import json, sys
@@ -41,6 +41,7 @@ def _heavy_modules_after(*argv: str) -> list[str]:
         ("receiver", "--help"),
         ("generate", "--help"),
         ("keygen", "--help"),
+        ("pact", "verify", "--help"),
     ],
     ids=" ".join,
 )

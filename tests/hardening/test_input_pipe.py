@@ -12,7 +12,7 @@ from harness.receiver import ReferenceReceiver
 
 def test_closed_stdout_keeps_exit_code_and_report(tmp_path: Path) -> None:
     report = tmp_path / "r.json"
-    with ReferenceReceiver("stripe", bug="crashes-on-bad-json") as rx:
+    with ReferenceReceiver("stripe", bug="parse-before-verify") as rx:
         argv = [sys.executable, "-m", "harness", "check", "stripe", rx.url, "--probe-url", rx.probe_url]
         argv += ["--check", "rejects-malformed", "--check", "accepts-valid", "--report", str(report), "--seed", "1"]
         env = {"WEBHOOK_HARNESS_SECRET": rx.credentials.secret or "", "PATH": "/usr/bin:/bin"}

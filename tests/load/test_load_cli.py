@@ -115,7 +115,7 @@ def _free_port() -> int:
         (["--min-rate-achieved", "200%"], "--min-rate-achieved must be a percentage"),
         (["--event", "nosuch"], "has no event type"),
         (["--duplicates", "2"], "--duplicates"),
-        (["--timeout", "0s"], "--timeout must be positive"),
+        (["--timeout", "0s"], "Invalid --timeout '0s': must be a positive duration"),
         (["--concurrency", "1", "--processes", "2"], "must be at least --processes"),
     ],
 )
@@ -164,9 +164,19 @@ def test_load_runs_on_locust_when_asked(github: ReferenceReceiver, capsys: pytes
     assert "do not go with --locust" in capsys.readouterr().err
 
 
-def test_sendgrid_batches_per_server_signed_with_ecdsa_and_a_cached_oauth_token(tmp_path: Path) -> None:
-    from harness.signing.oauth import token_client_for
+def test_sendgrid_batches_per_server_signed_with_ecdsa_and_a_cached_oauth_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.signing.oauth import TokenClient
 
+    fetched: list[str] = []
+    fetch = TokenClient._fetch
+
+    def counted(self: TokenClient) -> tuple[str, float]:
+        fetched.append(self.token_url)
+        return fetch(self)
+
+    monkeypatch.setattr(TokenClient, "_fetch", counted)
     report = tmp_path / "r.json"
     with ReferenceReceiver("sendgrid") as rx:
         creds = rx.credentials
@@ -175,7 +185,7 @@ def test_sendgrid_batches_per_server_signed_with_ecdsa_and_a_cached_oauth_token(
         argv += ["--client-id", creds.client_id, "--client-secret", creds.client_secret, "--servers", "3"]
         argv += ["--rate", "40", "--duration", "2s", "--probe-url", rx.probe_url, "--probe-sample", "0"]
         assert main([*argv, "--settle", "0s", "--report", str(report)]) == 0
-        fetches = token_client_for(creds).fetches
+        fetches = len(fetched)
     data = json.loads(report.read_text())
     # 80 events in 3 servers' buffers, each flushed when the run ends: 3 posts carrying every event
     assert data["sent"] == data["succeeded"] == 3 and data["achieved_rate"] == 40.0

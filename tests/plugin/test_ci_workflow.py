@@ -196,9 +196,9 @@ def test_the_gates_run_the_contract_suite_before_deploying() -> None:
 
 
 def test_every_gate_option_exists_in_the_plugin() -> None:
-    from harness.pytest_plugin._options import OPTIONS
+    from harness.core.settings_table import for_pytest
 
-    known = {f"--webhook-{name}" for name, _, _ in OPTIONS}
+    known = {s.pytest_option for s in for_pytest()}
     for path in (GITHUB, GITLAB):
         used = set(re.findall(r"--webhook-[a-z-]+", path.read_text(encoding="utf-8")))
         assert used <= known, f"{path.name}: unknown options {used - known}"

@@ -105,6 +105,9 @@ def test_junit_xml_names_items_and_keeps_secrets_out(
     assert f"test_contract[{PROVIDER}-rejects-missing-auth]" in cases
     assert cases[f"test_contract[{PROVIDER}-rejects-missing-auth]"].find("failure") is not None
     assert cases[f"test_contract[{PROVIDER}-accepts-valid]"].find("failure") is None
+    classes = {name: {p.get("name"): p.get("value") for p in case.iter("property")} for name, case in cases.items()}
+    assert classes[f"test_contract[{PROVIDER}-rejects-missing-auth]"]["class"] == "anyone-can-send"
+    assert classes[f"test_contract[{PROVIDER}-accepts-valid]"]["class"] == "provider-sends"
 
 
 def test_runs_with_xdist(

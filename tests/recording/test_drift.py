@@ -11,6 +11,7 @@ import pytest
 from harness.catalog import load_catalog
 from harness.cli import main
 from harness.credentials import Redactor
+from harness.errors import UsageError
 from harness.recording import Record, analyse_drift, read_records, record_of, write_overlay
 from tests.recording._helpers import CATALOG, PROVIDERS, unsigned
 
@@ -207,7 +208,9 @@ def test_propose_again_over_its_own_overlay(tmp_path: Path) -> None:
     assert [(f.path, f.kind) for f in second.events["charge.succeeded"].violations.values()] == [
         ("/livemode", "type-changed")
     ]
-    write_overlay(widened, second, tmp_path / "o", Redactor())  # the overlay is both source and target
+    with pytest.raises(UsageError, match="--force"):  # never replaced without asking
+        write_overlay(widened, second, tmp_path / "o", Redactor())
+    write_overlay(widened, second, tmp_path / "o", Redactor(), force=True)  # the overlay is both source and target
     from harness.catalog._loader import _load_cached
 
     _load_cached.cache_clear()  # the same folder again: load what is on disk now

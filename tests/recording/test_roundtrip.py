@@ -14,7 +14,7 @@ import requests
 
 from harness.probes import make_probe
 from harness.receiver import ReferenceReceiver
-from harness.recording import Recorder, ReplayOptions, replay
+from harness.recording import Recorder, ReplayOptions, oci_or_loopback, replay
 from harness.signing import forge_delivery, sign_delivery
 from harness.transport import RequestsTransport
 from tests.recording._helpers import CATALOG, PROVIDERS, TIMEOUT, CapturingTransport, records, send_all, unsigned
@@ -70,7 +70,7 @@ def test_a_recording_made_ten_minutes_ago_is_still_accepted(provider_id: str, tm
         assert result.exit_code == 0 and [s.reply.status for s in result.sent] == [200, 200]
 
 
-def test_a_delivery_that_fails_verification_is_stored_and_marked(tmp_path: Path) -> None:
+def test_with_accept_unverified_a_delivery_that_fails_verification_is_stored_and_marked(tmp_path: Path) -> None:
     provider = CATALOG.get("github")
     out = tmp_path / "gh.jsonl"
     with ReferenceReceiver(provider) as rx:
@@ -79,7 +79,7 @@ def test_a_delivery_that_fails_verification_is_stored_and_marked(tmp_path: Path)
         forged = forge_delivery(provider, bad, creds, "wrong-key")
         assert forged is not None
         lines: list[str] = []
-        with Recorder(provider, out, credentials=creds, on_record=lines.append) as recorder:
+        with Recorder(provider, out, credentials=creds, on_record=lines.append, accept_unverified=True) as recorder:
             transport = RequestsTransport()
             assert transport.send(sign_delivery(provider, good, creds), recorder.url, timeout=TIMEOUT).ok
             assert transport.send(forged, recorder.url, timeout=TIMEOUT).ok
@@ -147,7 +147,7 @@ def test_oci_confirmation_is_fetched_and_the_handshake_is_not_replayed(
     confirm = build_delivery(oci, {**sample, "ConfirmationURL": url}, confirmation_url=url)
     out = tmp_path / "oci.jsonl"
     with ReferenceReceiver(oci) as rx:
-        with Recorder(oci, out, credentials=rx.credentials) as recorder:
+        with Recorder(oci, out, credentials=rx.credentials, confirm_allowed=oci_or_loopback) as recorder:
             send_all(oci, [confirm, *unsigned(oci, 1)], rx.credentials, recorder.url)
         assert hits == ["/confirm?token=abc"]
         result = replay(oci, records(out), rx.url, rx.credentials, ReplayOptions(settle=0))
@@ -165,7 +165,7 @@ def test_tap_relays_unchanged_and_records_the_receivers_answer(provider_id: str,
         good, bad = unsigned(provider, 2, seed=9)
         forged = forge_delivery(provider, bad, creds, "tampered-body")
         assert forged is not None
-        with Recorder(provider, out, credentials=creds, forward=rx.url) as tap:
+        with Recorder(provider, out, credentials=creds, forward=rx.url, accept_unverified=True) as tap:
             transport = RequestsTransport()
             signed = sign_delivery(provider, good, creds)
             accepted = transport.send(signed, tap.url, timeout=TIMEOUT)
@@ -223,7 +223,8 @@ def test_sendgrid_is_verified_with_only_the_public_key(tmp_path: Path) -> None:
         pem = tmp_path / "sendgrid-public.pem"
         pem.write_bytes(public)
         signer = replace(creds, token_url=None, client_id=None, client_secret=None)
-        with Recorder(provider, tmp_path / "sg.jsonl", credentials=Credentials(signing_key=str(pem))) as recorder:
+        public_only = Credentials(signing_key=str(pem))
+        with Recorder(provider, tmp_path / "sg.jsonl", credentials=public_only, accept_unverified=True) as recorder:
             good = send_all(provider, unsigned(provider, 2), signer, recorder.url)
             forged = forge_delivery(provider, unsigned(provider, 1, seed=99)[0], signer, "wrong-key")
             assert forged is not None
