@@ -65,8 +65,7 @@ class DeliveryPool:
         self.ready: deque[Delivery] = deque()
         self.recent: deque[Delivery] = deque(maxlen=_RECENT)
         self.seen: set[str] = set()
-        retry = RetryPolicy.from_profile(provider).retry_headers
-        self.retry_headers = dict(retry)
+        self.retry = RetryPolicy.from_profile(provider)
         self.fill()
 
     def fill(self, count: int | None = None) -> None:
@@ -90,11 +89,8 @@ class DeliveryPool:
         """A new delivery, or (with probability ``duplicates``) a resend of a recent one with retry headers."""
         if duplicates > 0 and self.recent and self.rng.random() < duplicates:
             original = self.recent[int(self.rng.random() * len(self.recent))]
-            if not self.retry_headers:
-                return original
-            return original.with_headers(
-                {name: "1" if kind == "retry_number" else "http_timeout" for name, kind in self.retry_headers.items()}
-            )
+            headers = self.retry.resend_headers(1, "http_timeout")
+            return original.with_headers(headers) if headers else original
         if not self.ready:
             self.fill(min(self.size, _REFILL))  # small steps: a long build would stall gevent (and heartbeats)
         delivery = self.ready.popleft()
