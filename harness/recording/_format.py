@@ -39,6 +39,8 @@ def is_auth_header(name: str) -> bool:
     from harness.credentials import looks_secret
 
     lowered = name.strip().lower()
+    if "idempotency" in lowered:  # Idempotency-Key names the delivery, it authenticates nothing (replay needs it)
+        return False
     return looks_secret(lowered) or "signature" in lowered or "hmac" in lowered
 
 
