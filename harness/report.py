@@ -7,9 +7,9 @@ import os
 import platform
 import re
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from harness.checks import INPUT_CLASSES, categories
 from harness.core.files import write_file
@@ -347,11 +347,3 @@ def to_junit(result: RunResult, replay: str | None = None) -> str:
 def write_text(text: str, path: str | Path, what: str = "report") -> Path:
     """Write a report file, creating its folder; a path we cannot write is the user's error."""
     return write_file(path, text, ConfigError, what=what)
-
-
-Printer = Callable[[str], None]
-
-
-def printer(stream: IO[str]) -> Printer:
-    """print() to a stream, flushed."""
-    return lambda text: print(text, file=stream, flush=True)
