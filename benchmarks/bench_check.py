@@ -20,7 +20,6 @@ from harness.probes import make_probe
 from harness.receiver import ReferenceReceiver
 from harness.runner import RunConfig, run_checks
 
-
 QUICK_PROVIDERS = ("sendgrid", "stripe", "oci")
 
 

@@ -199,7 +199,7 @@ def replay_command(config: RunConfig, *, check_id: str | None = None, front_end:
             words += ["--check", check_id]
     if config.config_path:
         words += ["--webhook-config" if pytest else "--config", config.config_path]
-    skip = {"provider", "url", "seed", "config"} | ({"checks"} if check_id else set())
+    skip = {"provider", "url", "seed", "config", "junitxml", "quiet"} | ({"checks"} if check_id else set())
     for name, value in config.non_default().items():
         setting = by_name(name)
         if name in skip or (pytest and not setting.pytest):
