@@ -116,7 +116,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    examples, repeats, n = (60, 1, 20_000) if args.quick else (args.examples, args.repeats, 200_000)
+    examples, repeats, n = (20, 1, 5_000) if args.quick else (args.examples, args.repeats, 200_000)
     from hypothesis_jsonschema import from_schema
 
     baseline_strategy = from_schema(sendgrid_batch_schema())

@@ -9,13 +9,15 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from harness.core.files import read_text
-from harness.errors import SchemaLoadError
+from harness.core.pointers import parse_pointer
+from harness.errors import SchemaLoadError, UsageError
 
 __all__ = ["MAX_SPEC_BYTES", "MAX_SPEC_DEPTH", "MAX_SPEC_NODES", "Documents", "pointer_get"]
 
 MAX_SPEC_BYTES = 10 * 1024 * 1024  # one spec document, local or remote
 MAX_SPEC_DEPTH = 100  # nesting of objects and arrays in one document
 MAX_SPEC_NODES = 1_000_000  # values in one document once YAML aliases are expanded (a billion laughs is refused)
+MAX_SPEC_TEXT = 64 << 20  # characters of keys and strings once aliases are expanded (one long string, repeated)
 
 
 def _parse(path: Path, text: str) -> Any:
@@ -52,14 +54,19 @@ def _check_shape(path: Path, doc: Any) -> None:
 
     The walk is iterative and stops at the first limit, so a billion laughs costs at most ``MAX_SPEC_NODES`` steps.
     """
-    stack, count = [(doc, 1)], 0
+    stack, count, text = [(doc, 1)], 0, 0
     while stack:
         node, level = stack.pop()
         count += 1
-        if count > MAX_SPEC_NODES:
+        if isinstance(node, str):
+            text += len(node)
+        if count > MAX_SPEC_NODES or text > MAX_SPEC_TEXT:
             raise SchemaLoadError(
-                f"{path}: expands to more than {MAX_SPEC_NODES:,} values (YAML aliases repeated?); refused."
+                f"{path}: expands to more than {MAX_SPEC_NODES:,} values or {MAX_SPEC_TEXT >> 20} MiB of text"
+                " (YAML aliases repeated?); refused."
             )
+        if isinstance(node, dict):
+            text += sum(len(key) for key in node if isinstance(key, str))
         if isinstance(node, dict | list):
             if level > MAX_SPEC_DEPTH:
                 raise SchemaLoadError(f"{path}: nested more than {MAX_SPEC_DEPTH} levels deep.")
@@ -70,10 +77,11 @@ def _check_shape(path: Path, doc: Any) -> None:
 def pointer_get(doc: Any, pointer: str, where: str) -> Any:
     """The value at a JSON Pointer fragment (``/a/b``), or a one-line error naming ``where``."""
     node = doc
-    if pointer in ("", "/"):
-        return doc
-    for raw in pointer.lstrip("/").split("/"):
-        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+    try:
+        parts = parse_pointer(unquote(pointer))  # RFC 6901 section 6: a fragment is percent-decoded first
+    except UsageError as exc:
+        raise SchemaLoadError(f"{where}: cannot resolve #{pointer} ({exc}).") from None
+    for part in parts:
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):

@@ -153,3 +153,14 @@ def test_an_existing_folder_is_kept_without_force_and_a_failed_import_leaves_it_
     assert [p.name for p in out.iterdir()] == ["acme"]
     assert _run([*args, "--force"], capsys)[0] == 0
     assert [p.name for p in out.iterdir()] == ["acme"]
+
+
+def test_one_long_string_repeated_through_aliases_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = ["openapi: 3.1.0", f"s: &s {'x' * 100_000}", "a: &a [" + ", ".join(["*s"] * 1000) + "]"]
+    lines.append("b: [" + ", ".join(["*a"] * 1000) + "]")  # 100 GB of text once expanded, 1 MB on disk
+    spec = _write(tmp_path, "\n".join(lines) + "\n", "long.yaml")
+    started = time.monotonic()
+    err = _one_line(["openapi", str(spec), "--id", "evil", "--out", str(tmp_path / "out")], capsys)
+    assert "MiB of text" in err and time.monotonic() - started < 10

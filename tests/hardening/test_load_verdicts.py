@@ -212,3 +212,31 @@ def test_an_option_that_would_not_take_effect_is_refused(
     assert main(["load", "github", "http://127.0.0.1:9/", "--secret", "s" * 20, *extra]) == 2
     err = capsys.readouterr().err
     assert needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_batch_planned_over_the_cap_is_cut_to_fit_and_the_cut_counted() -> None:
+    from array import array
+
+    from harness.load.source import DeliverySource
+    from harness.load.stats import LoadStats
+
+    sendgrid = CATALOG.get("sendgrid")
+    source = DeliverySource(sendgrid, Credentials(), array("l", [5000]), seed=1)  # ~3.7 MB if sent whole
+    delivery = source.base(0)
+    assert len(delivery.body) <= 786_432 and 0 < len(delivery.event_types) < 5000
+    stats = LoadStats()
+    stats.trimmed(5000 - len(delivery.event_types))
+    stats.finished(0.0, 0.01, 200, None, len(delivery.event_types))
+    assert stats.events["delivered"] + stats.events["trimmed"] == 5000
+
+
+def test_locust_totals_are_read_from_its_csv(tmp_path: Path) -> None:
+    from harness.cli._load import _locust_totals
+
+    stats = tmp_path / "run_stats.csv"
+    stats.write_text(
+        "Type,Name,Request Count,Failure Count,Median Response Time\nPOST,/hook,12,3,5\n,Aggregated,12,3,5\n",
+        encoding="utf-8",
+    )
+    assert _locust_totals(stats) == (12, 3)
+    assert _locust_totals(tmp_path / "missing.csv") == (0, 0)  # no file: nothing completed, which fails the run

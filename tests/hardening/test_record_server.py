@@ -149,10 +149,11 @@ def test_secret_headers_and_query_tokens_are_not_stored(tmp_path: Path) -> None:
         "X-Shopify-Access-Token": "s-5",
     }
     with _recorder(tmp_path) as (recorder, _):
-        requests.post(recorder.url + "?token=q-6&page=2", json={}, headers=secrets, timeout=5)
+        headers = {**secrets, "Idempotency-Key": "idem-7"}
+        requests.post(recorder.url + "?token=q-6&page=2", json={}, headers=headers, timeout=5)
     text = (tmp_path / "rec.jsonl").read_text()
     assert not any(value in text for value in [*secrets.values(), "q-6"]), text
-    assert "page=2" in text
+    assert "page=2" in text and "idem-7" in text  # not credentials: kept
 
 
 def test_malformed_requests_write_no_tracebacks(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
