@@ -22,6 +22,7 @@ from tests.signing._custom import provider_with
 NOW = 1_700_000_000.0
 # What the coded HMAC schemes (harness/signing/_hmac.py and _mac.py at f0b5123, which the declarative profiles
 # replaced) signed: one delivery per provider, its headers at three moments. Known answers, not a second copy.
+# GitHub's answers also carry the legacy X-Hub-Signature (sha1), computed with the standard library's HMAC-SHA1.
 CODED: dict[str, Any] = json.loads((Path(__file__).parent / "coded_scheme_answers.json").read_text(encoding="utf-8"))
 
 
