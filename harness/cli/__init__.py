@@ -7,10 +7,11 @@ import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn, TextIO
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, HarnessWarning
 
 __all__ = ["main"]
 
@@ -120,7 +121,10 @@ def _main(argv: Sequence[str] | None) -> int:
         parser.print_help()
         return 2
     try:
-        code: int = args.run(args)
+        with warnings.catch_warnings():
+            previous = warnings.showwarning
+            warnings.showwarning = _one_line_warning(previous)
+            code: int = args.run(args)
     except HarnessError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -128,6 +132,18 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     return code
+
+
+def _one_line_warning(previous: Callable[..., None]) -> Callable[..., None]:
+    """Print a warning about the user's inputs (``HarnessWarning``) as one line; others as Python does."""
+
+    def show(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+        if issubclass(category, HarnessWarning):
+            print(f"{PROG}: warning: {message}", file=sys.stderr)
+        else:
+            previous(message, category, *args, **kwargs)
+
+    return show
 
 
 def run() -> NoReturn:
