@@ -238,9 +238,9 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--http", type=int, default=5000, help="deliveries per HTTP measurement")
-    parser.add_argument("--quick", action="store_true", help="100,000 events, 1,000 deliveries, one repeat")
+    parser.add_argument("--quick", action="store_true", help="20,000 events, 300 deliveries, one repeat")
     args = parser.parse_args()
-    n, repeats, http_n = (100_000, 1, 1000) if args.quick else (args.events, args.repeats, args.http)
+    n, repeats, http_n = (20_000, 1, 300) if args.quick else (args.events, args.repeats, args.http)
 
     policy = RetryPolicy.from_profile(load_catalog().get("sendgrid"))
     schedule = policy.schedule()

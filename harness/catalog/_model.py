@@ -143,6 +143,10 @@ class RetrySpec:
     resign_each_attempt: bool = True
     on_exhausted: str = "drop"
 
+    def resend_headers(self, retry: int, reason: str = "http_error") -> dict[str, str]:
+        """The headers the provider adds to its ``retry``-th resend (1 for the first): the number, or the reason."""
+        return {name: str(retry) if kind == "retry_number" else reason for name, kind in self.retry_headers.items()}
+
     @classmethod
     def parse(cls, block: Mapping[str, Any], base: RetrySpec | None = None) -> RetrySpec:
         """A ``retry`` block over ``base`` (defaults when None), ``backoff`` and ``retry_on`` key by key."""

@@ -14,7 +14,7 @@ from referencing._core import Resolver
 
 from harness.catalog import Catalog, Provider
 from harness.core.models import Delivery
-from harness.core.pointers import set_pointer
+from harness.core.pointers import parse_pointer, set_pointer
 from harness.deliveries import build_delivery
 from harness.generation.schema import branches, json_type, kinds, resolve
 from harness.strategies._valid import provider_of, typed_payloads
@@ -160,7 +160,7 @@ def _mutate(prov: Provider, event: str, payload: Any, mode: str, start: int) -> 
     resolver = prov.registry.resolver(base_uri=schema.get("$id", ""))
     candidates: list[tuple[Any, str]] = []
     if mode == "outside-enum":
-        skip = tuple(prov.event_type.pointer.strip("/").split("/")) if prov.event_type.where == "body" else None
+        skip = tuple(parse_pointer(prov.event_type.pointer)) if prov.event_type.where == "body" else None
         for path, node in _enum_paths(schema, resolver, payload):
             if path != skip:  # a new event type name is a novelty to accept, not an invalid body
                 value = _outside(node)
