@@ -328,6 +328,12 @@ def main() -> int:
     }
     print(json.dumps(summary))
     targets = Targets(args.quick)
+    targets.figure("simulate dry run per 10^6 events", flat_t * 1e6 / n, "s", better="lower")
+    targets.figure("simulate / heapq baseline", ratio, "x", better="lower")
+    targets.figure("peak RSS", max(rss_flat, rss_batch), "MB", better="lower")
+    targets.figure("transport / bare aiohttp", transport_ratio, "x")
+    targets.figure("receiver deliveries/s", rates["receiver simulate"], "deliveries/s")
+    targets.figure("simulate / bare on the reference receiver", rx_ratio, "x")
     targets.expect(ratio <= 2, "simulate <= 2x the heapq baseline")
     targets.expect(max(rss_flat, rss_batch) <= 1024, "peak RSS <= 1 GB")
     targets.expect(transport_ratio >= 0.5, "transport >= 0.5 of bare aiohttp")

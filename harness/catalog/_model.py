@@ -5,14 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-
-from referencing import Registry
 
 from harness.catalog._lifecycle import Lifecycle
 from harness.catalog._patterns import safe_validator
@@ -21,6 +19,7 @@ from harness.errors import UsageError
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
+    from referencing import Registry
 
 __all__ = [
     "AuthSpec",
@@ -265,12 +264,17 @@ class Provider:
     reply_schema: dict[str, Any] | None
     assumptions: Mapping[str, str]
     root: Path
-    registry: Registry = field(repr=False)
+    load_registry: Callable[[], Registry] = field(repr=False, compare=False)
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
     subscription: tuple[str, ...] = ()  # the event types the endpoint subscribes to (--event); () for all
     encodings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> content_type, form_field
     pass_through: tuple[Mapping[str, Any], ...] = ()  # free-text fields copied from end users (pointer, add, numbers)
     lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
+
+    @cached_property
+    def registry(self) -> Registry:
+        """Every schema of the folder, to resolve ``$ref``s (built on first use: `providers` needs none)."""
+        return self.load_registry()
 
     def lifecycle(self, name: str) -> Lifecycle:
         """Return a lifecycle, or a usage error listing the known ones."""
