@@ -16,6 +16,7 @@ from referencing import Registry
 from harness.catalog._lifecycle import Lifecycle
 from harness.catalog._patterns import safe_validator
 from harness.core.durations import parse_duration
+from harness.core.pointers import resolve_pointer
 from harness.errors import UsageError
 
 if TYPE_CHECKING:
@@ -61,11 +62,12 @@ class Location:
     pointer: str = ""
     name: str = ""
     per_event: bool = False
+    action: str = ""  # a body pointer whose value qualifies a header-named event: ``pull_request`` + ``opened``
 
     def describe(self) -> str:
         """Human form, e.g. ``header X-GitHub-Delivery`` or ``body /sg_event_id (each event)``."""
         if self.where == "header":
-            return f"header {self.name}"
+            return f"header {self.name}" + (f" + body {self.action}" if self.action else "")
         return f"body {self.pointer}" + (" (each event)" if self.per_event else "")
 
 
@@ -279,6 +281,20 @@ class Provider:
     def handshake_event(self) -> EventType | None:
         """The handshake message's event type, if the provider has one."""
         return self.events[self.handshake.event] if self.handshake else None
+
+    def qualified_event_type(self, base: str | None, item: Any) -> str | None:
+        """The event type a header names, qualified by the body's action (``pull_request`` + ``opened``) when known.
+
+        ``None`` when the header names a family of action-qualified types and the body has no action string.
+        """
+        pointer = self.event_type.action
+        if base is None or not pointer:
+            return base
+        action = resolve_pointer(item, pointer)
+        if not isinstance(action, str):  # a family that is told apart by its action, sent without one: untyped
+            return None if any(name.startswith(f"{base}.") for name in self.events) else base
+        qualified = f"{base}.{action}"
+        return qualified if qualified in self.events else base
 
     def event(self, name: str) -> EventType:
         """Return an event type, or a usage error listing the known ones."""
