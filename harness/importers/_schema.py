@@ -2,9 +2,9 @@
 
 Converted: 3.0 ``nullable`` (a type list, or ``anyOf`` with null), ``example`` (``examples``), boolean
 ``exclusiveMinimum``/``exclusiveMaximum`` (the numeric 2020-12 form), ``discriminator``, ``xml``, ``externalDocs``
-and vendor ``x-`` keys (dropped: annotations the generator does not use), ``oneOf`` (``anyOf``: the generator draws
-one branch either way), ``allOf`` (intersected into one schema: properties merged, ``const``/``enum``/``type`` and
-bounds narrowed; parts that contradict are an error naming the pointer).
+and vendor ``x-`` keys (dropped: annotations the generator does not use), ``oneOf`` (kept, and copied to ``anyOf``,
+the branches the generator draws from), ``allOf`` (intersected into one schema: properties merged,
+``const``/``enum``/``type`` and bounds narrowed; parts that contradict are an error naming the pointer).
 """
 
 from __future__ import annotations
@@ -90,10 +90,11 @@ class SchemaConverter:
                 }
             elif key in ("items", "additionalProperties", "not", "contains", "propertyNames", "if", "then", "else"):
                 out[key] = self._convert(value, base, f"{where}/{key}", prefix, depth + 1)
-            elif key in ("anyOf", "oneOf", "prefixItems"):
-                out["anyOf" if key == "oneOf" else key] = self._convert(
-                    value, base, f"{where}/{key}", prefix, depth + 1
-                )
+            elif key in ("anyOf", "prefixItems"):
+                out[key] = self._convert(value, base, f"{where}/{key}", prefix, depth + 1)
+            elif key == "oneOf":  # kept for validation (exactly one branch); anyOf is what the generator draws from
+                out["oneOf"] = self._convert(value, base, f"{where}/{key}", prefix, depth + 1)
+                out.setdefault("anyOf", out["oneOf"])
             elif key == "allOf":
                 continue  # merged below
             elif key == "example":

@@ -85,7 +85,7 @@ def test_one_of_with_discriminator_ref_chains_nullable_and_type_arrays(tmp_path:
         },
     }
     out, defs = _convert(tmp_path, schema, components)
-    assert "discriminator" not in out and len(out["anyOf"]) == 2
+    assert "discriminator" not in out and len(out["oneOf"]) == 2 and out["anyOf"] == out["oneOf"]
     assert defs["Cat"] == {"$ref": "#/$defs/CatBody"}
     assert defs["CatBody"]["properties"]["name"]["type"] == ["string", "null"]  # 3.1 type array kept
     assert defs["Dog"]["properties"]["age"]["type"] == ["integer", "null"]  # 3.0 nullable
