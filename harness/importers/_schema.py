@@ -111,6 +111,7 @@ class SchemaConverter:
                 out.pop(bound, None)
         if "allOf" in node:
             out = self._merge_all_of(out, node["allOf"], base, f"{where}/allOf", prefix, depth)
+        _narrow_branches(out)
         if node.get("nullable") is True:
             out.pop("nullable", None)
             out = _nullable(out)
@@ -148,6 +149,7 @@ class SchemaConverter:
                 part_out = self._convert(part, base, here, prefix, depth + 1)
             if isinstance(part_out, dict):
                 merged = _intersect(merged, part_out, here)
+        _narrow_branches(merged)
         return merged
 
 
@@ -223,7 +225,27 @@ def _intersect(a: dict[str, Any], b: dict[str, Any], where: str) -> dict[str, An
     for low, high in (("minimum", "maximum"), ("minLength", "maxLength"), ("minItems", "maxItems")):
         if low in out and high in out and out[low] > out[high]:
             raise SchemaConflict(f"{where}: allOf parts contradict: {low} {out[low]} > {high} {out[high]}.")
+    _narrow_branches(out)
     return out
+
+
+def _types(schema: Any) -> set[str] | None:
+    kind = schema.get("type") if isinstance(schema, dict) and "$ref" not in schema else None
+    found = {kind} if isinstance(kind, str) else set(kind) if isinstance(kind, list) else None
+    return found | {"integer"} if found is not None and "number" in found else found
+
+
+def _narrow_branches(schema: dict[str, Any]) -> None:
+    """Drop ``anyOf``/``oneOf`` branches whose type the node's own ``type`` excludes (the generator draws branches)."""
+    outer = _types(schema)
+    if outer is None:
+        return
+    for key in ("anyOf", "oneOf"):
+        branches = schema.get(key)
+        if isinstance(branches, list):
+            kept = [b for b in branches if (_types(b) is None) or (_types(b) or set()) & outer]
+            if kept and len(kept) < len(branches):
+                schema[key] = kept
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:

@@ -155,3 +155,12 @@ def test_a_spec_without_a_signature_imports_with_a_warning_and_the_scheme_hint(
     err = capsys.readouterr().err
     assert err.startswith("warning: The spec describes no signature") and "--scheme PROVIDER" in err
     assert "placeholder" in load_catalog(tmp_path / "out").get("p").raw["assumptions"]["auth.hmac"]
+
+
+def test_an_outer_type_narrows_the_branches_samples_are_drawn_from(tmp_path: Path) -> None:
+    # GitHub's fork: {"allOf": [{created_at: {oneOf: [integer, date-time string]}}, {created_at: {type: string}}]}
+    either = {"oneOf": [{"type": "integer"}, {"type": "string", "format": "date-time"}]}
+    schema = {"allOf": [{"properties": {"created_at": either}}, {"properties": {"created_at": {"type": "string"}}}]}
+    out, _ = _convert(tmp_path, schema)
+    narrowed = [{"type": "string", "format": "date-time"}]
+    assert out["properties"]["created_at"] == {"oneOf": narrowed, "anyOf": narrowed, "type": "string"}
