@@ -1,10 +1,14 @@
-"""Small helpers shared by the benchmarks: medians of repeated timings and a table printer."""
+"""Small helpers shared by the benchmarks: medians of repeated timings, a table printer, and the targets and figures
+a benchmark hands to run_all.py (which stores them in benchmarks/results/)."""
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -24,22 +28,42 @@ def table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
 
 
+RESULT_ENV = "BENCH_RESULT_FILE"  # run_all.py names the file each benchmark writes its figures and targets to
+
+
 class Targets:
-    """The targets a benchmark states, checked: the exit code is 1 when one is missed (0 for a --quick smoke run)."""
+    """The targets a benchmark states, checked: the exit code is 1 when one is missed (0 for a --quick smoke run).
+
+    It also collects the benchmark's figures; ``exit_code`` writes figures and targets as JSON to the file named by
+    ``$BENCH_RESULT_FILE`` when run_all.py set it, so every run can be stored and plotted.
+    """
 
     def __init__(self, quick: bool) -> None:
         self.quick = quick
         self.missed: list[str] = []
+        self.targets: list[dict[str, Any]] = []
+        self.figures: dict[str, dict[str, Any]] = {}
+
+    def figure(self, name: str, value: float, unit: str, better: str = "higher") -> None:
+        """Record one figure (``better`` is "higher" or "lower": which way is an improvement)."""
+        self.figures[name] = {"value": float(value), "unit": unit, "better": better}
 
     def expect(self, met: bool, what: str) -> None:
         """Record one target."""
+        self.targets.append({"target": what, "met": bool(met)})
         if not met:
             self.missed.append(what)
 
     def exit_code(self) -> int:
-        """Print the verdict; 1 if a target was missed in a full run."""
+        """Print the verdict (and write the result file); 1 if a target was missed in a full run."""
+        self._write()
         if not self.missed:
             print("targets: all met")
             return 0
         print("targets missed: " + "; ".join(self.missed) + (" (quick run: not a verdict)" if self.quick else ""))
         return 0 if self.quick else 1
+
+    def _write(self) -> None:
+        path = os.environ.get(RESULT_ENV)
+        if path:
+            Path(path).write_text(json.dumps({"figures": self.figures, "targets": self.targets}, indent=1))

@@ -20,6 +20,8 @@ from harness.probes import make_probe
 from harness.receiver import ReferenceReceiver
 from harness.runner import RunConfig, run_checks
 
+QUICK_PROVIDERS = ("sendgrid", "stripe", "oci")
+
 
 def one(provider: str, seed: int) -> tuple[float, int]:
     with ReferenceReceiver(provider) as rx:
@@ -39,7 +41,10 @@ def main() -> int:
     repeats = 1 if args.quick else args.repeats
     rows = [("provider", "median s", "requests", "target")]
     summary = {}
-    for provider in [p.id for p in load_catalog()]:
+    providers = [p.id for p in load_catalog()]
+    if args.quick:  # the smoke run: a batch provider with ECDSA, an HMAC one with a timestamp, one with a handshake
+        providers = [p for p in QUICK_PROVIDERS if p in providers]
+    for provider in providers:
         runs = [one(provider, seed) for seed in range(repeats)]
         med = statistics.median(r[0] for r in runs)
         rows.append((provider, f"{med:.2f}", str(runs[0][1]), "<= 10 s"))
@@ -49,6 +54,8 @@ def main() -> int:
     print(f"slowest: {max(summary.values()):.2f} s (target <= 10 s)")
     print(json.dumps(summary))
     targets = Targets(args.quick)
+    for provider, seconds in summary.items():
+        targets.figure(f"check {provider}", seconds, "s", better="lower")
     targets.expect(max(summary.values()) <= 10, "every provider's check <= 10 s")
     return targets.exit_code()
 

@@ -59,10 +59,11 @@ def main() -> int:
         )
     )
     targets = Targets(args.quick)
+    targets.figure("100 schedules", seconds * 100 / schedules, "s", better="lower")
     targets.expect(passed, "the correct receiver converges")
     scaled = seconds * 100 / schedules
     print(f"100 schedules: {scaled:.1f} s (target < {TARGET_SECONDS:.0f} s)")
-    targets.expect(scaled < TARGET_SECONDS, f"100 schedules in under {TARGET_SECONDS:.0f} s (took {scaled:.1f} s)")
+    targets.expect(scaled < TARGET_SECONDS, f"100 schedules in under {TARGET_SECONDS:.0f} s")
     return targets.exit_code()
 
 

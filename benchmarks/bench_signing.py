@@ -161,6 +161,8 @@ def main() -> int:
     print(json.dumps(summary))
     targets = Targets(args.quick)
     for pid, ratio in summary.items():
+        targets.figure(f"{pid} / primitive", ratio, "x")
+    for pid, ratio in summary.items():
         targets.expect(ratio >= 0.5, f"{pid} >= 0.50 of its primitive")
     return targets.exit_code()
 

@@ -3,17 +3,30 @@
 A full run exits 1 when a benchmark misses a stated target or fails. A quick run judges no target (each benchmark's
 own ``--quick`` prints its targets without a verdict) but still exits 1 when a benchmark crashes or overruns its
 time limit, so a benchmark that no longer runs cannot go unnoticed.
+
+Every run collects the machine, each benchmark's figures and targets into one result (benchmarks/_results.py). A
+full run stores it in benchmarks/results/<date>-<commit>.json and redraws benchmarks/results/index.html; a quick
+run stores it in a temporary folder (printed), so `make test` leaves the repository as it was. ``--results DIR``
+stores either kind in DIR instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import _results  # noqa: E402
+from _common import RESULT_ENV  # noqa: E402
+
+RESULTS = HERE / "results"
 QUICK_LIMIT = 900.0  # seconds one quick benchmark may take on a loaded CI machine before the smoke run fails
 FULL_LIMIT = 3600.0
 
@@ -26,22 +39,41 @@ def benchmarks() -> list[Path]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a fast smoke run of each benchmark; no verdict")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help="store the result here (default: benchmarks/results/, or a temporary folder for --quick)",
+    )
     args, rest = parser.parse_known_args()
     limit = QUICK_LIMIT if args.quick else FULL_LIMIT
     extra = ["--quick", *rest] if args.quick else rest
+    folder = args.results or (Path(tempfile.mkdtemp(prefix="bench-results-")) if args.quick else RESULTS)
+    result = _results.new_result(args.quick)
     failed: list[str] = []
-    for script in benchmarks():
-        print(f"\n=== {script.name} ===", flush=True)
-        started = time.perf_counter()
-        try:
-            code = subprocess.call([sys.executable, str(script), *extra], timeout=limit)
-        except subprocess.TimeoutExpired:
-            print(f"{script.name}: still running after {limit:.0f}s, stopped", flush=True)
-            code = -1
-        print(f"--- {script.name}: exit {code} in {time.perf_counter() - started:.1f}s", flush=True)
-        if code != 0:
-            failed.append(script.name)
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        for script in benchmarks():
+            print(f"\n=== {script.name} ===", flush=True)
+            report_file = Path(scratch) / f"{script.stem}.json"
+            started = time.perf_counter()
+            try:
+                code = subprocess.call(
+                    [sys.executable, str(script), *extra],
+                    timeout=limit,
+                    env={**os.environ, RESULT_ENV: str(report_file)},
+                )
+            except subprocess.TimeoutExpired:
+                print(f"{script.name}: still running after {limit:.0f}s, stopped", flush=True)
+                code = -1
+            seconds = time.perf_counter() - started
+            print(f"--- {script.name}: exit {code} in {seconds:.1f}s", flush=True)
+            report = json.loads(report_file.read_text()) if report_file.is_file() else {}
+            _results.add_benchmark(result, script.stem, code, seconds, report)
+            if code != 0:
+                failed.append(script.name)
+    _results.finish(result)
+    path = _results.write(result, folder)
     print("\n" + (f"failed: {', '.join(failed)}" if failed else f"all {len(benchmarks())} benchmarks ran"))
+    print(f"result: {path}; page: {folder / 'index.html'}")
     return 1 if failed else 0
 
 

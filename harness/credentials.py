@@ -18,6 +18,7 @@ __all__ = [
     "looks_secret",
     "redact_url",
     "url_secrets",
+    "without_userinfo",
 ]
 
 ENV_VARS = {
@@ -142,6 +143,16 @@ class Redactor:
     def peer_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """A peer's headers for printing: values of secret-looking names hidden, known secrets hidden in the rest."""
         return {name: REDACTED if looks_secret(name) else self(value) for name, value in self.headers(headers).items()}
+
+
+def without_userinfo(url: str) -> str:
+    """The URL without ``user:password@`` (text only: a URL too broken to parse still loses it, and an "@" in the
+    path or query is left alone)."""
+    head, sep, tail = url.partition("://")
+    if not sep:
+        return url
+    end = min((i for i in (tail.find(c) for c in "/?#") if i >= 0), default=len(tail))
+    return head + sep + tail[:end].rpartition("@")[2] + tail[end:]
 
 
 def redact_url(url: str) -> str:

@@ -65,8 +65,7 @@ class DeliveryPool:
         self.ready: deque[Delivery] = deque()
         self.recent: deque[Delivery] = deque(maxlen=_RECENT)
         self.seen: set[str] = set()
-        retry = RetryPolicy.from_profile(provider).retry_headers
-        self.retry_headers = dict(retry)
+        self.retry = RetryPolicy.from_profile(provider)
         self.fill()
 
     def fill(self, count: int | None = None) -> None:
@@ -90,11 +89,8 @@ class DeliveryPool:
         """A new delivery, or (with probability ``duplicates``) a resend of a recent one with retry headers."""
         if duplicates > 0 and self.recent and self.rng.random() < duplicates:
             original = self.recent[int(self.rng.random() * len(self.recent))]
-            if not self.retry_headers:
-                return original
-            return original.with_headers(
-                {name: "1" if kind == "retry_number" else "http_timeout" for name, kind in self.retry_headers.items()}
-            )
+            headers = self.retry.resend_headers(1, "http_timeout")
+            return original.with_headers(headers) if headers else original
         if not self.ready:
             self.fill(min(self.size, _REFILL))  # small steps: a long build would stall gevent (and heartbeats)
         delivery = self.ready.popleft()
@@ -104,6 +100,31 @@ class DeliveryPool:
 
 def _env(name: str) -> str | None:
     return os.environ.get(_ENV + name) or None
+
+
+_CONCRETE: list[type[WebhookUser]] = []  # the concrete user classes the locustfile defined
+_FORKS: list[int] = []  # in a forked child: [its ordinal among the parent's forks]; in the parent: [forks so far]
+
+
+def _forks_later() -> bool:
+    """This process is a master, or forks its workers (``--processes``): the workers build their own pools."""
+    return any(arg in ("--master", "--processes") or arg.startswith("--processes=") for arg in sys.argv)
+
+
+def _before_fork() -> None:
+    _FORKS[:] = [_FORKS[0] + 1 if _FORKS else 1]
+
+
+def _after_fork_in_child() -> None:
+    """A forked worker (``--processes``) draws its own deliveries: pools built before the fork would repeat ids.
+
+    An unseeded pool is drawn again from the system's randomness; a seeded one from the seed and the child's ordinal,
+    so each child of one parent is reproducible and distinct. The pools are built here, before the child connects.
+    """
+    WebhookUser._pools.clear()
+    WebhookUser._settings.clear()
+    for user_class in _CONCRETE:
+        user_class.settings()
 
 
 class WebhookUser(FastHttpUser):
@@ -122,7 +143,10 @@ class WebhookUser(FastHttpUser):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Build a concrete subclass's pool as the locustfile loads, before a worker connects to its master."""
         super().__init_subclass__(**kwargs)
-        if not cls.__dict__.get("abstract", False) and "--master" not in sys.argv:
+        if cls.__dict__.get("abstract", False):
+            return
+        _CONCRETE.append(cls)
+        if not _forks_later():
             cls.settings()  # a compile that blocked gevent later would miss the master's heartbeats
 
     _pools: ClassVar[dict[tuple[str, tuple[str, ...], int | None], DeliveryPool]] = {}
@@ -180,7 +204,8 @@ class WebhookUser(FastHttpUser):
         pool = cls._pools.get(key)
         if pool is None:
             size = cls.pool_size if cls.pool_size is not None else int(_env("POOL_SIZE") or _POOL_SIZE)
-            pool = cls._pools[key] = DeliveryPool(provider, events, size=size, seed=cls.seed)
+            seed = cls.seed if cls.seed is None or not _FORKS else hash((cls.seed, _FORKS[0]))
+            pool = cls._pools[key] = DeliveryPool(provider, events, size=size, seed=seed)
         found = (provider, path if path.startswith("/") else "/" + path, creds, duplicates, rate, pool)
         cls._settings[cls] = found
         return found
@@ -258,5 +283,6 @@ def _collect_final_reports(environment: Any, **_: Any) -> None:
     gevent.sleep(WORKER_REPORT_INTERVAL + 0.5)  # the workers' periodic report carries their last requests
 
 
+os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 events.init.add_listener(_prepare)  # type: ignore[no-untyped-call]
 events.test_stop.add_listener(_collect_final_reports)  # type: ignore[no-untyped-call]

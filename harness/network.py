@@ -8,18 +8,19 @@ the environment (``HTTP(S)_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ``.net
 from __future__ import annotations
 
 import os
-import select
-import socket
-import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from harness.core.settings_table import parse_header
 from harness.credentials import looks_secret, url_secrets
 from harness.errors import UsageError
+
+if TYPE_CHECKING:  # ssl, socket and select are imported where used: `--help` and `providers` need none of them
+    import socket
+    import ssl
 
 __all__ = ["NETWORK_KEYS", "NetworkOptions", "parse_header", "resolve_network", "tls_handshake", "tls_reason"]
 
@@ -88,6 +89,8 @@ class NetworkOptions:
 
     def ssl_context(self) -> ssl.SSLContext:
         """An SSL context with these settings (aiohttp, the TLS preflight)."""
+        import ssl
+
         cafile = self.ca_bundle
         if cafile is None and self.trust_env:
             cafile = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or None
@@ -123,6 +126,9 @@ def tls_handshake(sock: socket.socket, network: NetworkOptions, host: str, timeo
 
     Raises ``ssl.SSLError`` for a certificate or protocol failure and ``TimeoutError`` past the deadline.
     """
+    import select
+    import ssl
+
     deadline = time.monotonic() + timeout
     tls = network.ssl_context().wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
     tls.setblocking(False)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from harness.core.text import printable
+from harness.credentials import without_userinfo
 from harness.errors import ConfigError, UsageError
 from harness.fetch import bounded_session, fetch_answer
 from harness.network import NetworkOptions
@@ -94,8 +95,7 @@ class HttpProbe:
 
     def describe(self) -> str:
         """The template without user-info."""
-        head, sep, tail = self.template.partition("://")
-        return head + sep + tail.rpartition("@")[2] if sep else self.template
+        return without_userinfo(self.template)
 
 
 class SqlProbe:

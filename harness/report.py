@@ -7,9 +7,9 @@ import os
 import platform
 import re
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from harness.checks import INPUT_CLASSES, categories
 from harness.core.files import write_file
@@ -199,7 +199,7 @@ def replay_command(config: RunConfig, *, check_id: str | None = None, front_end:
             words += ["--check", check_id]
     if config.config_path:
         words += ["--webhook-config" if pytest else "--config", config.config_path]
-    skip = {"provider", "url", "seed", "config"} | ({"checks"} if check_id else set())
+    skip = {"provider", "url", "seed", "config", "junitxml", "quiet"} | ({"checks"} if check_id else set())
     for name, value in config.non_default().items():
         setting = by_name(name)
         if name in skip or (pytest and not setting.pytest):
@@ -347,11 +347,3 @@ def to_junit(result: RunResult, replay: str | None = None) -> str:
 def write_text(text: str, path: str | Path, what: str = "report") -> Path:
     """Write a report file, creating its folder; a path we cannot write is the user's error."""
     return write_file(path, text, ConfigError, what=what)
-
-
-Printer = Callable[[str], None]
-
-
-def printer(stream: IO[str]) -> Printer:
-    """print() to a stream, flushed."""
-    return lambda text: print(text, file=stream, flush=True)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from harness.core.text import printable
+from harness.credentials import without_userinfo
 from harness.errors import ConfigError, UsageError
 from harness.fetch import bounded_session, fetch_answer
 from harness.network import NetworkOptions
@@ -78,8 +79,7 @@ class HttpStateProbe:
 
     def describe(self) -> str:
         """The template without user-info."""
-        head, sep, tail = self.template.partition("://")
-        return head + sep + tail.rpartition("@")[2] if sep else self.template
+        return without_userinfo(self.template)
 
 
 class SqlStateProbe:
@@ -89,10 +89,18 @@ class SqlStateProbe:
         if ":object_id" not in sql:
             raise UsageError("--state-sql must bind :object_id, e.g. SELECT status FROM subs WHERE id = :object_id.")
         from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
         try:
-            self._engine = create_engine(db_url, pool_pre_ping=True)
+            url = make_url(db_url)
+            connect_args: dict[str, Any] = {}
+            if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2", ""):
+                # the server ends a slow query on its own, as the count probe's does
+                connect_args = {"options": f"-c statement_timeout={int(DEFAULT_TIMEOUT * 1000)}", "connect_timeout": 10}
+            elif url.get_backend_name() == "sqlite":
+                connect_args = {"timeout": DEFAULT_TIMEOUT}
+            self._engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
         except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
             raise UsageError(f"--state-db is not a usable SQLAlchemy URL ({type(exc).__name__}).") from None
         self.sql = sql

@@ -13,6 +13,9 @@ def test_demo_behaves(capsys: pytest.CaptureFixture[str]) -> None:
     assert "sendgrid" in out and "single-effect              FAILED" in out
     assert out.count("exit code 0") == 1 and out.count("exit code 1") == 1
     assert "Demo behaved as expected" in out
+    (replay,) = [line for line in out.splitlines() if line.startswith("Replay with: ")]
+    for kept in ("--seed 2026", "--max-examples 15", "--token-url http://127.0.0.1:", "--client-id ", "--probe-url"):
+        assert kept in replay, replay  # the line reproduces the run (secrets stay in their variables)
 
 
 def test_make_demo_installs_the_package_without_the_test_toolchain() -> None:

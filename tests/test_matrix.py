@@ -12,26 +12,58 @@ import pytest
 
 from harness.catalog import load_catalog
 from harness.checks import CHECKS, ordered_ids
+from harness.core.models import Delivery, Reply
 from harness.probes import make_probe
 from harness.receiver import BUGS, ORDERING_BUGS, ReferenceReceiver
 from harness.runner import RunConfig, RunResult, run_checks
+from harness.session import Session
 from harness.state_probes import make_state_probe
+from harness.transport import Transport
 
 CATALOG = load_catalog()
 PROVIDERS = [p.id for p in CATALOG]
-FAST_TIMEOUT = 0.3  # the slow bugs answer after SLOW_DELAY; the provider timeouts themselves are tested elsewhere
-SLOW_DELAY = 0.6
+# (timeout, the receiver's delay) for the slow bugs; the provider timeouts themselves are tested elsewhere. When every
+# answer is slow the two can be tiny; one-in-ten needs room for the nine prompt answers on a busy machine.
+SLOW = {"slow": (0.01, 0.05), "slow-one-in-ten": (0.3, 0.6)}
+TIMEOUT = 3.0  # every other run (Slack's own timeout): OCI's unanswered handshake waits this long, not 10 s
 SETTLE = 3.0  # the queue-first receiver stores 0.5 s after its answer
 ORDERING_SETTLE = 0.3  # the reference receiver's lifecycle state is written before it answers
 CAUGHT = ("failed", "warned", "blocked")
 
 
+class _Patient:
+    """Waits for the slow bugs' answers as the transport does at real timeouts (twice the provider's): scaled down as in
+    SLOW, twice the timeout would leave a busy machine no margin above the receiver's delay."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def send(self, delivery: Delivery, url: str, *, timeout: float) -> Reply:
+        return self.transport.send(delivery, url, timeout=max(timeout, 5.0))
+
+    def close(self) -> None:
+        getattr(self.transport, "close", lambda: None)()
+
+
+class _VirtualClock:
+    """Settle-waits on a virtual clock: a receiver that stores before it answers has final counts by then."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def _run(
     provider: str, bug: str | None, mode: str = "strict", **options: object
 ) -> tuple[RunResult, ReferenceReceiver]:
-    slow = bug in ("slow", "slow-one-in-ten")
+    slow = bug in SLOW
     db_url, lag = options.pop("db_url", None), options.pop("queue_delay", None)
-    delay = SLOW_DELAY if slow else None
+    delay = SLOW[bug][1] if bug in SLOW else None
     with ReferenceReceiver(provider, bug=bug, mode=mode, delay=delay, db_url=db_url, queue_delay=lag) as rx:  # type: ignore[arg-type]
         ordering = bug in ORDERING_BUGS
         # converges runs where lifecycles are judged: the strict receiver, and the ordering bugs it must catch
@@ -43,12 +75,18 @@ def _run(
             probe=make_probe(rx.probe_url),
             seed=1234,
             max_examples=8,
-            timeout=FAST_TIMEOUT if slow else None,
+            timeout=SLOW[bug][0] if bug in SLOW else TIMEOUT,
             settle_timeout=ORDERING_SETTLE if ordering else SETTLE,
             state_probe=state,
             **options,  # type: ignore[arg-type]
         )
-        result = run_checks(config)
+        with Session(config) as session:
+            if slow:
+                session.context().transport = _Patient(session.context().transport)
+            if mode != "queue-first":  # only the queue-first receiver stores after its answer: real time for it
+                ctx, virtual = session.context(), _VirtualClock()
+                ctx.clock, ctx.sleep = virtual.clock, virtual.sleep
+            result = run_checks(config, session=session)
     return result, rx
 
 
@@ -97,10 +135,7 @@ def test_a_correct_receiver_that_stores_2s_late_passes_single_effect() -> None:
 
 
 CASES = [
-    (provider, name)
-    for provider in PROVIDERS
-    for name, bug in BUGS.items()
-    if (bug.providers is None or provider in bug.providers) and bug.applies_to(CATALOG.get(provider))
+    (provider, name) for provider in PROVIDERS for name, bug in BUGS.items() if bug.applies_to(CATALOG.get(provider))
 ]
 
 
@@ -142,7 +177,7 @@ def test_one_slow_request_in_ten_is_caught_wherever_it_was_sent() -> None:
     (timing,) = [o for o in result.outcomes if o.check == "responds-in-time"]
     (violation,) = timing.violations
     late, judged = (int(n) for n in violation.title.split(" requests")[0].split(" of "))
-    assert 1 <= late < judged and f"{FAST_TIMEOUT:g} s timeout (slowest " in violation.title
+    assert 1 <= late < judged and f"{SLOW['slow-one-in-ten'][0]:g} s timeout (slowest " in violation.title
 
 
 def test_every_registered_check_has_a_dedicated_bug_that_fails_it() -> None:

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from harness.credentials import without_userinfo
 from harness.errors import ConfigError, UsageError
 from harness.probes import HttpProbe, SqlProbe, make_probe
 from harness.receiver import ReferenceReceiver
@@ -55,3 +56,22 @@ def test_bad_probe_answers_are_config_errors() -> None:
         HttpProbe("http://127.0.0.1:9/{event_id}", timeout=1).count("x")
     with pytest.raises(ConfigError, match="query failed"):
         SqlProbe("sqlite://", "select count(*) from missing_table where id = :event_id").count("x")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://u:p@127.0.0.1:9/count/{event_id}", "http://127.0.0.1:9/count/{event_id}"),
+        ("http://127.0.0.1:9/count?who=a@b.example", "http://127.0.0.1:9/count?who=a@b.example"),  # not user-info
+        ("http://u:p@host?who=a@b", "http://host?who=a@b"),
+        ("http://u:p@[::1]:9#a@b", "http://[::1]:9#a@b"),
+        ("not a url @ all", "not a url @ all"),
+    ],
+)
+def test_user_info_is_dropped_from_the_url_and_nothing_else(url: str, shown: str) -> None:
+    assert without_userinfo(url) == shown
+
+
+def test_a_probe_describes_itself_without_user_info_but_with_its_host() -> None:
+    probe = make_probe("http://u:p@127.0.0.1:9/count/{event_id}?who=a@b.example")
+    assert probe.describe() == "http://127.0.0.1:9/count/{event_id}?who=a@b.example"  # once "http://b.example"

@@ -6,16 +6,13 @@ import json
 import math
 import re
 import re._parser as sre_parse  # type: ignore[import-not-found]  # the standard library's own regex parser
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import regex
-from referencing import Registry, Resource
-from referencing.exceptions import Unresolvable
-from referencing.jsonschema import DRAFT202012
 
 from harness.catalog._model import (
     AuthSpec,
@@ -36,6 +33,7 @@ from harness.errors import SchemaLoadError, UsageError
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
+    from referencing import Registry
 
 __all__ = ["builtin_schemas_dir", "load_catalog"]
 
@@ -78,16 +76,15 @@ def _read_json(path: Path) -> Any:
 
 
 def _depth(doc: Any) -> int:
-    """How deeply arrays and objects nest (iterative: a deep document cannot exhaust the stack here)."""
-    deepest, stack = 0, [(doc, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, level)
-            if deepest > MAX_DEPTH:
-                return deepest
-            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
-    return deepest
+    """How deeply arrays and objects nest (level by level: a deep document cannot exhaust the stack here)."""
+    level, containers = 0, [doc] if isinstance(doc, dict | list) else []
+    while containers:
+        level += 1
+        if level > MAX_DEPTH:
+            return level
+        children = [c for node in containers for c in (node.values() if isinstance(node, dict) else node)]
+        containers = [c for c in children if isinstance(c, dict | list)]
+    return level
 
 
 def _inside(folder: Path, relative: str, what: str, profile_path: Path) -> Path:
@@ -112,8 +109,15 @@ def _nodes(doc: Any) -> Iterator[Mapping[str, Any]]:
             stack.extend(node)
 
 
+def _constant(registry: Registry) -> Callable[[], Registry]:
+    """A registry already built, as the loader the provider keeps."""
+    return lambda: registry
+
+
 def _check_schema_doc(path: Path, doc: Any, base_uri: str, registry: Registry) -> None:
     """References that resolve inside the catalog, sizes that can be generated, patterns that compile."""
+    from referencing.exceptions import Unresolvable
+
     resolver = registry.resolver(base_uri=base_uri)
     for node in _nodes(doc):
         ref = node.get("$ref")
@@ -168,6 +172,8 @@ def _finite(schema: Any, resolver: Any) -> bool:
 
 
 def _walk_node(node: Mapping[str, Any], res: Any, walk: Any) -> bool:
+    from referencing.exceptions import Unresolvable
+
     if isinstance(node.get("$ref"), str):
         try:
             target = res.lookup(node["$ref"])
@@ -197,6 +203,8 @@ def _walk_node(node: Mapping[str, Any], res: Any, walk: Any) -> bool:
 
 def _check_ref_chain(path: Path, ref: str, target: Any) -> None:
     """A ``$ref`` that leads only to more ``$ref``s (``a`` -> ``b`` -> ``a``) never reaches a schema."""
+    from referencing.exceptions import Unresolvable
+
     seen = 0
     resolved = target
     while isinstance(resolved.contents, Mapping) and isinstance(resolved.contents.get("$ref"), str):
@@ -337,7 +345,6 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
     if isinstance(raw.get("retry"), Mapping):
         _check_retry(profile_path, raw["retry"])
 
-    resources = []
     docs = []
     for path in sorted(folder.rglob("*.schema.json")):
         _inside(folder, str(path.relative_to(folder)), "schema", profile_path)
@@ -354,12 +361,23 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
         if isinstance(doc, dict) and not doc.get("$id"):
             doc["$id"] = path.resolve().as_uri()  # relative $refs resolve from the file, for every reader alike
         uri = (doc.get("$id") if isinstance(doc, dict) else None) or path.resolve().as_uri()
-        resources.append((uri, Resource.from_contents(doc, default_specification=DRAFT202012)))
         docs.append((path, doc, uri))
-    registry: Registry = Registry().with_resources(resources)
-    if validate:  # references, sizes and patterns of a user's folder (the shipped ones: tests/test_catalog_data.py)
+
+    def make_registry() -> Registry:
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+
+        return Registry().with_resources(
+            (uri, Resource.from_contents(doc, default_specification=DRAFT202012)) for _, doc, uri in docs
+        )
+
+    # A user's folder (or an overridden profile) is checked now; the shipped one by tests/test_catalog_data.py, so
+    # its registry is built on first use (`providers` and `--help` never import referencing).
+    registry = make_registry() if validate or overrides else None
+    if validate and registry is not None:  # references, sizes and patterns
         for path, doc, uri in docs:
             _check_schema_doc(path, doc, uri, registry)
+    load_registry = make_registry if registry is None else _constant(registry)
 
     events: dict[str, EventType] = {}
     for name, entry in raw["events"].items():
@@ -367,7 +385,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
         schema = _read_json(schema_path)
         if isinstance(schema, dict) and not schema.get("$id"):
             schema["$id"] = schema_path.resolve().as_uri()
-        if not _finite(schema, registry.resolver(base_uri=str(schema.get("$id", "")))):
+        if registry is not None and not _finite(schema, registry.resolver(base_uri=str(schema.get("$id", "")))):
             raise SchemaLoadError(
                 f"{schema_path}: no finite value fits this schema: a required field or item refers back to itself."
             )
@@ -432,7 +450,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
         reply_schema=_read_json(_inside(folder, reply["schema"], "reply schema", profile_path)) if reply else None,
         assumptions=raw["assumptions"],
         root=folder,
-        registry=registry,
+        load_registry=load_registry,
         raw=raw,
         lifecycles={
             name: Lifecycle.parse(name, entry, events, str(profile_path))

@@ -5,13 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from referencing import Registry
 
 from harness.catalog._lifecycle import Lifecycle
 from harness.catalog._patterns import safe_validator
@@ -21,6 +19,7 @@ from harness.errors import UsageError
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
+    from referencing import Registry
 
 __all__ = [
     "AuthSpec",
@@ -146,6 +145,10 @@ class RetrySpec:
     resign_each_attempt: bool = True
     on_exhausted: str = "drop"
 
+    def resend_headers(self, retry: int, reason: str = "http_error") -> dict[str, str]:
+        """The headers the provider adds to its ``retry``-th resend (1 for the first): the number, or the reason."""
+        return {name: str(retry) if kind == "retry_number" else reason for name, kind in self.retry_headers.items()}
+
     @classmethod
     def parse(cls, block: Mapping[str, Any], base: RetrySpec | None = None) -> RetrySpec:
         """A ``retry`` block over ``base`` (defaults when None), ``backoff`` and ``retry_on`` key by key."""
@@ -260,9 +263,14 @@ class Provider:
     reply_schema: dict[str, Any] | None
     assumptions: Mapping[str, str]
     root: Path
-    registry: Registry = field(repr=False)
+    load_registry: Callable[[], Registry] = field(repr=False, compare=False)
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
     lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
+
+    @cached_property
+    def registry(self) -> Registry:
+        """Every schema of the folder, to resolve ``$ref``s (built on first use: `providers` needs none)."""
+        return self.load_registry()
 
     def lifecycle(self, name: str) -> Lifecycle:
         """Return a lifecycle, or a usage error listing the known ones."""

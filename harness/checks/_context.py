@@ -102,8 +102,8 @@ class CheckContext:
 
     @property
     def http_timeout(self) -> float:
-        """How long the transport waits: beyond the provider's timeout, so a late answer is still seen."""
-        return max(self.timeout * 2, self.timeout + 5.0)
+        """How long the transport waits: twice the provider's timeout, so a late answer is still seen."""
+        return self.timeout * 2
 
     @property
     def budget_spent(self) -> bool:

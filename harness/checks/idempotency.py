@@ -18,9 +18,7 @@ SEQUENTIAL_COPIES = 3
 
 def retry_of(ctx: CheckContext, delivery: Delivery, attempt: int) -> Delivery:
     """The delivery as the provider's retry ``attempt`` sends it: same key, fresh timestamp and signature."""
-    headers = {}
-    for name, kind in ctx.provider.retry.retry_headers.items():
-        headers[name] = str(attempt) if kind == "retry_number" else "http_error"
+    headers = ctx.provider.retry.resend_headers(attempt)
     again = delivery.with_headers(headers) if headers else delivery
     return ctx.sign(again, now=time.time() + attempt).replace(label=f"retry {attempt}")
 

@@ -26,10 +26,6 @@ def register(sub: Any) -> None:
         "or the receiver is unreachable.",
     )
     add_settings(parser)  # [PROVIDER] [URL] and every option the settings table gives `check`
-    parser.add_argument("--quiet", action="store_true", help="no live progress line on a terminal")
-    parser.add_argument(
-        "--junitxml", metavar="PATH", help="write JUnit XML (the pytest plugin's names and text) for a CI gate"
-    )
     parser.set_defaults(run=run)
 
 
@@ -49,10 +45,11 @@ def run(args: argparse.Namespace) -> int:
     from harness.session import Session
 
     config = run_config_from_args(args, "check")
-    for path in (config.report, args.junitxml):
+    junitxml = config.given.get("junitxml")
+    for path in (config.report, junitxml):
         if path:
             ensure_writable(path)
-    live = LiveLine(sys.stderr, enabled=sys.stderr.isatty() and not args.quiet)
+    live = LiveLine(sys.stderr, enabled=sys.stderr.isatty() and not config.given.get("quiet"))
     with Session(config) as session:
         redact = session.redactor
         seed = session.seed
@@ -90,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if config.report:
         write_json(result, config.report)
         print(f"Report written to {config.report}")
-    if args.junitxml:
-        write_text(to_junit(result, replay_command(config)), args.junitxml, "JUnit XML")
-        print(f"JUnit XML written to {args.junitxml}")
+    if junitxml:
+        write_text(to_junit(result, replay_command(config)), junitxml, "JUnit XML")
+        print(f"JUnit XML written to {junitxml}")
     return result.exit_code

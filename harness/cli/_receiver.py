@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{bug.name:<22} {bug.description}")
                 print(f"{'':<22} fails on {chosen_provider.id}: {', '.join(sorted(expected))}")
                 continue
-            where = ", ".join(sorted(bug.providers)) if bug.providers else "all providers"
+            where = ", ".join(sorted(bug.only)) if bug.only else "every provider it applies to"
+            where += f" but {', '.join(sorted(bug.excluded))}" if bug.excluded else ""
             print(f"{bug.name:<22} {bug.description}")
             print(f"{'':<22} fails: {', '.join(sorted(bug.fails))}  ({where})")
         print(

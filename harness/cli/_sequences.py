@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -130,7 +131,12 @@ def run(args: argparse.Namespace) -> int:
     requests = sum(o.requests for o in outcomes)
     took = f"{result.duration:.2f}s ({requests} requests, seed {seed})"
     print(f"\n{passed} of {len(outcomes)} lifecycles converged in {took}")
-    replay = f"webhook-harness sequences {provider.id} {redact_url(config.url)} --seed {seed}"
+    words = ["webhook-harness", "sequences", provider.id, redact_url(config.url), "--seed", str(seed)]
+    template = getattr(probe, "template", None)
+    if isinstance(template, str):
+        words += ["--state-url", redact_url(template)]
+    words += [f"--lifecycle={name}" for name in args.lifecycle]
+    replay = shlex.join(words)
     if result.exit_code:
         print(redact("Replay with: " + replay), file=sys.stdout)
     if config.report:

@@ -71,17 +71,6 @@ class Delivery:
         fresh.pop("_lower", None)
         return new
 
-    def _plus_headers(self, updates: Mapping[str, str], timestamp: int | None = None) -> Delivery:
-        """``with_headers`` for the signing hot path; the caller has checked that no name exists under another case."""
-        state = self.__dict__.copy()
-        state["headers"] = {**self.headers, **updates}
-        if timestamp is not None:
-            state["timestamp"] = timestamp
-        state.pop("_lower", None)
-        new = object.__new__(Delivery)
-        object.__setattr__(new, "__dict__", state)
-        return new
-
     def _with_signed(self, headers: dict[str, str], timestamp: int | None = None) -> Delivery:
         """A copy carrying exactly ``headers`` (and ``timestamp``): the signing hot path, no field checks."""
         new = object.__new__(Delivery)

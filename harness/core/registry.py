@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 from harness.core.errors import UsageError
@@ -26,18 +26,6 @@ class Registry(Generic[T]):
             raise UsageError(f"A {self.kind} named {name!r} is already registered.")
         self._items[name] = item
         return item
-
-    def decorator(self, name: str) -> Callable[[T], T]:
-        """Register the decorated object under ``name``."""
-
-        def wrap(item: T) -> T:
-            return self.register(name, item)
-
-        return wrap
-
-    def unregister(self, name: str) -> None:
-        """Remove ``name`` (tests use this to clean up throwaway items)."""
-        self._items.pop(name, None)
 
     def get(self, name: str) -> T:
         """Return the item for ``name``, or raise a usage error listing the known names."""

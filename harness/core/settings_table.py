@@ -470,6 +470,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("report", PATH, "write the JSON report here", commands=_REPORT),
     Setting(
+        "junitxml",
+        PATH,
+        "write JUnit XML (the pytest plugin's names and text) for a CI gate",
+        commands=frozenset({"check"}),
+        pytest=False,  # pytest has its own --junitxml
+    ),
+    Setting("quiet", FLAG, "no live progress line on a terminal", False, commands=frozenset({"check"}), pytest=False),
+    Setting(
         "checks",
         IDS,
         "run only this check (repeat)",

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from harness.core.pointers import MISSING, resolve_pointer
+from harness.core.pointers import MISSING, parse_pointer, resolve_pointer
 from harness.errors import SchemaLoadError
 
 __all__ = [
@@ -137,7 +137,7 @@ def _parent(doc: Any, pointer: str) -> tuple[Any, str] | None:
     parent = resolve_pointer(doc, head) if head else doc
     if not isinstance(parent, dict):
         return None
-    return parent, last.replace("~1", "/").replace("~0", "~")
+    return parent, parse_pointer("/" + last)[0]
 
 
 def _setter(pointer: str, value: Any) -> Invariant:

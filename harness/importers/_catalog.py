@@ -15,6 +15,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from harness.catalog import builtin_schemas_dir, load_catalog, safe_validator
+from harness.core.pointers import parse_pointer
 from harness.errors import SchemaLoadError, UsageError
 from harness.importers._schema import SchemaConverter
 
@@ -108,7 +109,7 @@ def _value_at(schema: Any, pointer: str, defs: Mapping[str, Any]) -> Any:
     if isinstance(node, dict) and isinstance(node.get("anyOf"), list) and node["anyOf"] and "properties" not in node:
         found = [_value_at(branch, pointer, defs) for branch in node["anyOf"]]  # oneOf/anyOf: all branches agree
         return found[0] if found[0] is not None and all(v == found[0] for v in found) else None
-    for part in pointer.strip("/").split("/"):
+    for part in parse_pointer(pointer):
         node = _deref(node, defs)
         props = node.get("properties") if isinstance(node, dict) else None
         if not isinstance(props, dict) or part not in props:
@@ -137,7 +138,9 @@ def _deref(node: Any, defs: Mapping[str, Any]) -> Any:
 def _set_const(schema: dict[str, Any], pointer: str, value: Any) -> bool:
     """Pin the event-type field to its value in an inline schema; False where it sits behind a reference."""
     node: Any = schema
-    parts = pointer.strip("/").split("/")
+    parts = parse_pointer(pointer)
+    if not parts:
+        return False
     for part in parts[:-1]:
         node = node.get("properties", {}).get(part) if isinstance(node, dict) else None
         if not isinstance(node, dict) or "$ref" in node:
@@ -172,7 +175,7 @@ def _has(schema: Any, pointer: str, defs: Mapping[str, Any]) -> bool:
     node = _deref(schema, defs)
     if isinstance(node, dict) and isinstance(node.get("anyOf"), list) and "properties" not in node:
         return all(_has(branch, pointer, defs) for branch in node["anyOf"])
-    for part in pointer.strip("/").split("/"):
+    for part in parse_pointer(pointer):
         node = _deref(node, defs)
         if not isinstance(node, dict) or part not in node.get("properties", {}) or part not in node.get("required", []):
             return False

@@ -9,7 +9,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from harness.core.files import read_text
-from harness.errors import SchemaLoadError
+from harness.core.pointers import parse_pointer
+from harness.errors import SchemaLoadError, UsageError
 
 __all__ = ["MAX_SPEC_BYTES", "MAX_SPEC_DEPTH", "MAX_SPEC_NODES", "Documents", "pointer_get"]
 
@@ -76,10 +77,11 @@ def _check_shape(path: Path, doc: Any) -> None:
 def pointer_get(doc: Any, pointer: str, where: str) -> Any:
     """The value at a JSON Pointer fragment (``/a/b``), or a one-line error naming ``where``."""
     node = doc
-    if pointer in ("", "/"):
-        return doc
-    for raw in pointer.lstrip("/").split("/"):
-        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+    try:
+        parts = parse_pointer(unquote(pointer))  # RFC 6901 section 6: a fragment is percent-decoded first
+    except UsageError as exc:
+        raise SchemaLoadError(f"{where}: cannot resolve #{pointer} ({exc}).") from None
+    for part in parts:
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 from typing import Any
 
-from harness.credentials import Redactor
+from harness.credentials import Redactor, without_userinfo
 from harness.errors import UsageError
 from harness.load.engine import LoadConfig, check_reachable, play
 from harness.load.processes import ChildSpec, run_processes
@@ -130,7 +130,7 @@ def run_load(
     redact = Redactor(config.credentials.secrets())
     result = LoadResult(
         provider=config.provider.id,
-        url=redact(_without_userinfo(config.url)),
+        url=redact(without_userinfo(config.url)),
         mode=schedule.label,
         target_rate=schedule.target_rate,
         duration_s=schedule.duration,
@@ -155,11 +155,3 @@ def run_load(
         achieved_pct=result.achieved_pct,
     )
     return result
-
-
-def _without_userinfo(url: str) -> str:
-    head, sep, tail = url.partition("://")
-    if not sep:
-        return url
-    host, slash, rest = tail.partition("/")
-    return head + sep + host.rpartition("@")[2] + slash + rest

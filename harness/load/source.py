@@ -57,8 +57,7 @@ class DeliverySource:
         self._order: list[int] = []  # the units in the order the run first sends them (to build ahead in chunks)
         self._next = 0
         self.seen: set[str] = set()
-        policy = RetryPolicy.from_profile(provider)
-        self.retry_headers = dict(policy.retry_headers)
+        self.retry = RetryPolicy.from_profile(provider)
         self.resend_reason = resend_reason
         self.batch = provider.body.shape == "batch"
         self.cap = min(provider.body.max_bytes, provider.body.batch_max_bytes or provider.body.max_bytes)
@@ -112,13 +111,8 @@ class DeliverySource:
     def signed(self, unit: int, attempt: int = 1) -> Delivery:
         """Delivery ``unit`` signed now; a resend (``attempt`` > 1) carries the provider's retry headers."""
         delivery = self.built.get(unit) or self.base(unit)
-        if attempt > 1 and self.retry_headers:
-            delivery = delivery.with_headers(
-                {
-                    name: str(attempt - 1) if kind == "retry_number" else self.resend_reason
-                    for name, kind in self.retry_headers.items()
-                }
-            )
+        if attempt > 1 and self.retry.retry_headers:
+            delivery = delivery.with_headers(self.retry.resend_headers(attempt - 1, self.resend_reason))
         return sign_delivery(self.provider, delivery, self.credentials, now=self.clock(), url=self.url)
 
     def keys(self, units: Sequence[int] | None = None) -> list[str]:

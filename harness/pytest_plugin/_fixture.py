@@ -158,8 +158,11 @@ class Webhook:
 
         if not self.url or not self.provider_id:
             raise pytest.UsageError("webhook fixture: check() needs a provider and a receiver URL.")
-        config = dataclasses.replace(self.run_config(), catalog=self._catalog(), **options)
-        outcome = run_check(config, check_id)
+        if options:  # other settings for this one check: a session of their own
+            outcome = run_check(dataclasses.replace(self.run_config(), catalog=self._catalog(), **options), check_id)
+        else:  # the fixture's one session: its token clients, redactor and transport serve send() and check() alike
+            session = self.session()
+            outcome = run_check(session.config, check_id, context=session.context())
         if outcome.status == "skipped":
             pytest.skip("; ".join(outcome.notes) or f"{check_id} does not apply")
         if outcome.status == "failed":

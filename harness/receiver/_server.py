@@ -23,7 +23,7 @@ from harness.catalog import Catalog, Provider, load_catalog
 from harness.credentials import Credentials
 from harness.errors import ConfigError, UsageError
 from harness.receiver._app import ReceiverApp
-from harness.receiver._bugs import BUGS, MODES, Behaviour, Bug
+from harness.receiver._bugs import BUGS, MODES, Behaviour
 from harness.receiver._handshake import harness_callback
 from harness.receiver._keys import OAUTH_SCHEME, generate_credentials, load_public_key, public_key_b64
 from harness.receiver._oauth import TokenIssuer, token_path
@@ -147,11 +147,6 @@ class ReferenceReceiver:
             if getattr(base, f.name) != getattr(_CORRECT, f.name)
         }
         return replace(BUGS[self.bug].behaviour, **changed)
-
-    @property
-    def bug_info(self) -> Bug | None:
-        """The chosen bug."""
-        return BUGS[self.bug] if self.bug else None
 
     def count(self, event_id: str) -> int:
         """How many rows carry this idempotency key (direct, without HTTP)."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 from harness.recording._capture import CaptureSummary, Limits, Recorder, oci_hosts, oci_or_loopback
 from harness.recording._convert import event_types_of, parse_body, record_of, to_delivery
 from harness.recording._drift import DriftReport, analyse_drift
-from harness.recording._format import Record, RecordingError, RecordWriter, read_records, rfc3339
+from harness.recording._format import Record, RecordingError, RecordWriter, rfc3339
 from harness.recording._propose import write_overlay
+from harness.recording._read import read_records
 from harness.recording._replay import ReplayOptions, ReplayResult, plan_replay, replay, require_credentials, resign
 from harness.recording._verify import make_verifier
 

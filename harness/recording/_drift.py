@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -361,11 +360,4 @@ def infer_schema(values: Iterable[Any], depth: int = 0) -> dict[str, Any]:
     arrays = [item for v in values if isinstance(v, list) for item in v]
     if arrays and depth < 12:
         out["items"] = infer_schema(arrays, depth + 1)
-    return out
-
-
-def counts_by_type(report: DriftReport) -> Counter[str]:
-    """Events per type, known and unknown."""
-    out: Counter[str] = Counter({name: ev.count for name, ev in report.events.items()})
-    out.update({name: f.count for name, f in report.unknown.items()})
     return out

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from harness.errors import ConfigError, UsageError
 
-__all__ = ["REQUIRED_KEYS", "Record", "RecordWriter", "RecordingError", "is_auth_header", "read_records", "rfc3339"]
+__all__ = ["REQUIRED_KEYS", "Record", "RecordWriter", "RecordingError", "is_auth_header", "read_jsonl", "rfc3339"]
 
 REQUIRED_KEYS = ("method", "path", "headers")
 MAX_HAR_BYTES = 256 << 20  # a HAR file is one JSON document, read whole
@@ -176,7 +176,8 @@ class Record:
         )
 
 
-def _read_jsonl(path: Path, stream: IO[bytes]) -> Iterator[Record]:
+def read_jsonl(path: Path, stream: IO[bytes]) -> Iterator[Record]:
+    """Records from a stream of our JSON Lines format; a bad line is one error naming the file and the line."""
     for number, raw in enumerate(iter(lambda: stream.readline(MAX_LINE_BYTES + 1), b""), 1):
         where = f"{path}:{number}"
         if len(raw) > MAX_LINE_BYTES:
@@ -195,31 +196,6 @@ def _read_jsonl(path: Path, stream: IO[bytes]) -> Iterator[Record]:
         except RecursionError:
             raise RecordingError(f"{where}: nested too deeply to be a record.") from None
         yield Record.from_json(value, where)
-
-
-def read_records(path: str | Path) -> Iterator[Record]:
-    """Records from our JSON Lines format or a HAR 1.2 file, streamed (HAR is one document, read whole)."""
-    from harness.recording._har import looks_like_har, read_har
-
-    target = Path(path)
-    try:
-        stream = target.open("rb")
-    except OSError as exc:
-        raise RecordingError(f"Cannot read the recording {target}: {exc.strerror or exc}.") from None
-    with stream:
-        head = stream.read(4096).decode("utf-8", "replace")
-        stream.seek(0)
-        if target.suffix.lower() == ".har" or looks_like_har(head):
-            data = stream.read(MAX_HAR_BYTES + 1)
-            if len(data) > MAX_HAR_BYTES:
-                raise RecordingError(f"{target}: a HAR file over {MAX_HAR_BYTES >> 20} MiB; export fewer entries.")
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise RecordingError(f"{target}: not a HAR 1.2 file (not UTF-8 text).") from None
-            yield from read_har(target, text)
-            return
-        yield from _read_jsonl(target, stream)
 
 
 class RecordWriter:

@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 from referencing.exceptions import Unresolvable
 
 from harness.catalog import Provider
+from harness.core.pointers import parse_pointer
 from harness.credentials import Redactor
 from harness.errors import ConfigError, UsageError
 from harness.generation.schema import json_type
@@ -25,7 +26,7 @@ NOTE = "proposed by webhook-harness drift from recorded traffic; review before u
 
 
 def _segments(path: str) -> list[str]:
-    return [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]] if path else []
+    return parse_pointer(path)
 
 
 class _Editor:

@@ -76,8 +76,13 @@ def verifiers(provider: Provider, creds: Credentials, token_ok: Callable[[str], 
     """A receiver's checks: one per scheme the credentials configure; a request must pass every one."""
     out = [scheme.verifier(provider, creds, token_ok) for scheme in active_schemes(provider, creds)]
     if not out:
+        from harness.signing.requirements import scheme_hint  # it builds on this module
+
         wanted = ", ".join(provider.auth.schemes)
-        raise ConfigError(f"No credentials for any auth scheme of {provider.id!r} ({wanted}); refusing to run open.")
+        hints = " or ".join(dict.fromkeys(scheme_hint(provider, name) for name in provider.auth.schemes))
+        raise ConfigError(
+            f"No credentials for any auth scheme of {provider.id!r} ({wanted}); refusing to run open: give {hints}."
+        )
     return out
 
 

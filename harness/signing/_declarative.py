@@ -90,7 +90,6 @@ class HmacScheme(SigningScheme):
         self._encode = _ENCODERS[spec.encoding]
         self._base64 = spec.encoding == "base64"
         before, _, after = spec.content.partition("{body}")
-        self._header_fields = sorted({f for f in _FIELD.findall(spec.content) if f.startswith("header:")})
         self.needs_url = "{url}" in spec.content
         self._before = self._compile(before)
         self._after = self._compile(after)

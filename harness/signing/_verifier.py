@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from harness.credentials import without_userinfo
+
 __all__ = ["Headers", "Verifier", "get_header", "parse_int", "signing_url", "unb64"]
 
 Headers = Mapping[str, str]
@@ -45,7 +47,7 @@ def signing_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return url.partition("#")[0]
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], fragment=""))
+    return without_userinfo(urlunsplit(parts._replace(fragment="")))
 
 
 def _no_stamp(headers: Headers) -> int | None:

@@ -77,11 +77,6 @@ class TokenClient:
         """A token this client saw expire, if any."""
         return self._expired[-1] if self._expired else None
 
-    def invalidate(self) -> None:
-        """Forget the cached token (the receiver said 401)."""
-        with self._lock:
-            self._token = None
-
     def _fetch(self) -> tuple[str, float]:
         redact = Redactor([self._secret])
         data: dict[str, str] = {"grant_type": "client_credentials"}

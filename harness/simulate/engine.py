@@ -468,9 +468,7 @@ class _Run:
             if self.policy.on_exhausted == "disable-endpoint" and self.disabled_at is None:
                 self.disabled_at = t
             return
-        delay = self.delays[k - 1]
-        if self.policy.jitter:
-            delay *= 1.0 - self.policy.jitter + 2.0 * self.policy.jitter * self.rng.random()
+        delay = self.policy.next_delay(k, self.rng) or 0.0
         nt = t + max(delay, at_least)
         newest, window = self._deadlines()
         if window is not None and nt - newest[u] > window:
@@ -483,20 +481,18 @@ class _Run:
     ) -> None:
         """Act on the receiver's answer to attempt ``k`` of unit ``u`` as the provider would."""
         policy = self.policy
-        if reply.ok:
+        stop = policy.stop_reason(reply)
+        if stop == "delivered":
             self._deliver(t, u, k)
             return
         self.failures[_failure_class(reply)] += 1
         self._sample(t, u, k, f"HTTP {reply.status}" if reply.status else "no answer")
-        if "410-disables" in policy.honours and reply.status == 410:
+        if stop == "disabled":
             self.state[u] = Outcome.DISABLED
             self.disabled_at = t if self.disabled_at is None else min(t, self.disabled_at)
             return
-        if "x-slack-no-retry" in policy.honours and reply.header("X-Slack-No-Retry") == "1":
-            self.state[u] = Outcome.TOLD_NOT_TO
-            return
-        if not policy.retryable(reply.status, reply.error):
-            self.state[u] = Outcome.NOT_RETRYABLE
+        if stop is not None:
+            self.state[u] = Outcome.TOLD_NOT_TO if stop == "told-not-to" else Outcome.NOT_RETRYABLE
             return
         reasons[u] = _retry_reason(reply)
         wait = 0.0
@@ -715,10 +711,7 @@ class DeliveryFactory:
         """Attempt ``attempt``: same idempotency key, retry headers, a fresh signature where the provider re-signs."""
         from harness.signing import sign_delivery
 
-        headers: dict[str, str] = {}
-        if attempt > 1:
-            for name, kind in self.policy.retry_headers.items():
-                headers[name] = str(attempt - 1) if kind == "retry_number" else (reason or "http_error")
+        headers = self.policy.resend_headers(attempt - 1, reason or "http_error") if attempt > 1 else {}
         if attempt > 1 and not self.policy.resign_each_attempt and uid in self.first_signed:
             first = self.first_signed[uid]
             return first.with_headers(headers) if headers else first

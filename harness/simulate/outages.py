@@ -70,7 +70,3 @@ class Outages:
         """Is the receiver down at virtual time ``t``?"""
         i = bisect.bisect_right(self.starts, t) - 1
         return i >= 0 and t < self.ends[i]
-
-    def longest(self) -> float:
-        """The longest window."""
-        return max((e - s for s, e in self.windows), default=0.0)

@@ -51,16 +51,6 @@ class RetryPolicy(RetrySpec):
         """The policy in the provider's profile, with ``overrides`` (keys of the ``retry`` block) merged over it."""
         return cls.from_spec(RetrySpec.parse(overrides or {}, base=provider.retry))
 
-    @classmethod
-    def from_provider(cls, provider: Provider, overrides: Mapping[str, Any] | None = None) -> RetryPolicy:
-        """Alias of ``from_profile``."""
-        return cls.from_profile(provider, overrides)
-
-    @classmethod
-    def from_mapping(cls, retry: Mapping[str, Any]) -> RetryPolicy:
-        """Build from a profile's ``retry`` block; a bad value is a usage error naming the key."""
-        return cls.from_spec(RetrySpec.parse(retry))
-
     def base_delay(self, attempt: int) -> float | None:
         """The wait after failed attempt ``attempt`` (1-based), before jitter; None when retries stop."""
         if self.max_attempts is not None and attempt >= self.max_attempts:
@@ -105,13 +95,18 @@ class RetryPolicy(RetrySpec):
 
     def is_retryable(self, reply: Reply) -> bool:
         """Would the provider retry after this reply (signals it honours included)?"""
+        return self.stop_reason(reply) is None
+
+    def stop_reason(self, reply: Reply) -> str | None:
+        """Why the provider stops after this reply (``delivered``, ``disabled`` by a 410, ``told-not-to`` by Slack's
+        no-retry header, ``not-retryable``), or None when it retries."""
         if reply.ok:
-            return False
-        if "x-slack-no-retry" in self.honours and reply.header("X-Slack-No-Retry") == "1":
-            return False
+            return "delivered"
         if "410-disables" in self.honours and reply.status == 410:
-            return False
-        return self.retryable(reply.status, reply.error)
+            return "disabled"
+        if "x-slack-no-retry" in self.honours and reply.header("X-Slack-No-Retry") == "1":
+            return "told-not-to"
+        return None if self.retryable(reply.status, reply.error) else "not-retryable"
 
     def schedule(self) -> list[float]:
         """Attempt offsets from the event, without jitter, within the window and attempt cap."""

@@ -14,7 +14,7 @@ from referencing._core import Resolver
 
 from harness.catalog import Catalog, Provider
 from harness.core.models import Delivery
-from harness.core.pointers import set_pointer
+from harness.core.pointers import parse_pointer, set_pointer
 from harness.deliveries import build_delivery
 from harness.generation.schema import branches, json_type, kinds, resolve
 from harness.strategies._valid import provider_of, typed_payloads
@@ -161,7 +161,7 @@ def _mutate(prov: Provider, event: str, payload: Any, mode: str, start: int) -> 
     candidates: list[tuple[Any, str]] = []
     if mode == "outside-enum":
         typing = prov.event_type.pointer if prov.event_type.where == "body" else prov.event_type.action
-        skip = tuple(typing.strip("/").split("/")) if typing else None
+        skip = tuple(parse_pointer(typing)) if typing else None
         for path, node in _enum_paths(schema, resolver, payload):
             if path != skip:  # a new event type name is a novelty to accept, not an invalid body
                 value = _outside(node)

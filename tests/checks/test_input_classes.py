@@ -215,3 +215,10 @@ def test_library_warnings_stay_out_of_the_table_and_show_once(monkeypatch: pytes
     assert to_json(result)["library_warnings"] == ["UserWarning: a health check tripped"]
     suite = ET.fromstring(to_junit(result)).find("testsuite")
     assert suite is not None and "a health check tripped" in (suite.findtext("system-err") or "")
+
+
+def test_the_run_wide_checks_run_after_every_other_check() -> None:
+    """They judge every provider-sends request of the run, so a check registered after them would escape them."""
+    from harness.checks import ordered_ids
+
+    assert ordered_ids()[-2:] == ["no-server-error", "responds-in-time"]

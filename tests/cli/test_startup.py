@@ -8,7 +8,19 @@ import sys
 
 import pytest
 
-HEAVY = ("hypothesis", "aiohttp", "sqlalchemy", "cryptography", "requests", "tqdm", "pact")  # pact: the [pact] extra
+# pact: an extra. referencing, jsonschema: the catalog builds its $ref registry on first use; ssl: used when sending
+HEAVY = (
+    "hypothesis",
+    "aiohttp",
+    "sqlalchemy",
+    "cryptography",
+    "requests",
+    "tqdm",
+    "pact",
+    "referencing",
+    "jsonschema",
+    "ssl",
+)
 
 _PROBE = """
 import json, sys

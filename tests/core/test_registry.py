@@ -11,7 +11,7 @@ from harness.errors import UsageError
 def test_registers_in_order_and_looks_up() -> None:
     registry: Registry[int] = Registry("widget")
     registry.register("b", 2)
-    registry.decorator("a")(1)
+    registry.register("a", 1)
     assert registry.names() == ["b", "a"] and list(registry) == ["b", "a"] and len(registry) == 2
     assert registry.get("a") == 1 and "a" in registry and "c" not in registry
 
@@ -33,11 +33,3 @@ def test_unknown_name_lists_the_known_ones() -> None:
     registry.register("ed25519", 2)
     with pytest.raises(UsageError, match=r"Known: hmac, ed25519\."):
         registry.get("x")
-
-
-def test_unregister() -> None:
-    registry: Registry[int] = Registry("widget")
-    registry.register("a", 1)
-    registry.unregister("a")
-    registry.unregister("never there")
-    assert "a" not in registry and registry.names() == []

@@ -32,7 +32,7 @@ def _gzip_bomb_head() -> tuple[bytes, bytes]:
 
 
 _CHILD = """
-import resource, sys
+import sys
 from harness.errors import HarnessError
 kind, url = sys.argv[1], sys.argv[2]
 try:
@@ -45,7 +45,9 @@ try:
     print("accepted")
 except HarnessError as exc:
     print("error:", exc)
-print("rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# VmHWM is this process's own peak: ru_maxrss survives exec, so it would start at the (large) pytest parent's RSS.
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print("rss_mb", peak_kb // 1024)
 """
 
 

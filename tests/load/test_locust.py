@@ -107,6 +107,21 @@ def test_headless_in_a_subprocess(tmp_path: Path) -> None:
         assert stored(rx) == requests
 
 
+def test_forked_processes_each_draw_their_own_deliveries(tmp_path: Path) -> None:
+    """``--processes 2`` forks after the locustfile built its pool: each child must draw its own ids."""
+    prefix = tmp_path / "forked"
+    with ReferenceReceiver("stripe") as rx:
+        command = _locust("--headless", "--processes", "2", "-u", "4", "-r", "4", "--run-time", "3s")
+        command += ["--stop-timeout", "2", "--host", rx.base_url, "--json-file", str(prefix), "--only-summary"]
+        env = _env(rx, WEBHOOK_HARNESS_USER_RATE="10", WEBHOOK_HARNESS_POOL_SIZE="200")
+        with _processes([command], env) as (proc,):
+            out, _ = proc.communicate(timeout=TIMEOUT)
+        assert proc.returncode == 0, out[-3000:]
+        requests, failures, _ = _aggregated(prefix)
+        assert failures == 0 and requests >= 20, out[-3000:]
+        assert stored(rx) == requests  # every success stored once: no id drawn by both children
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -118,8 +133,8 @@ def test_distributed_master_and_two_workers_on_loopback(tmp_path: Path) -> None:
     prefix, port = tmp_path / "dist", _free_port()
     with ReferenceReceiver("github") as rx:
         master = _locust("--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port))
-        master += ["--expect-workers", "2", "--headless", "-u", "4", "-r", "4", "--run-time", "10s"]
-        master += ["--stop-timeout", "10", "--host", rx.base_url, "--json-file", str(prefix), "--only-summary"]
+        master += ["--expect-workers", "2", "--headless", "-u", "4", "-r", "4", "--run-time", "4s"]
+        master += ["--stop-timeout", "2", "--host", rx.base_url, "--json-file", str(prefix), "--only-summary"]
         worker = _locust("--worker", "--master-host", "127.0.0.1", "--master-port", str(port))
         env = _env(rx, WEBHOOK_HARNESS_USER_RATE="5")
         with _processes([master, worker, worker], env) as procs:

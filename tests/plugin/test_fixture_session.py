@@ -66,3 +66,17 @@ def test_send_takes_the_settings_network_options() -> None:
         finally:
             webhook.close()
     assert b"\r\nX-Gateway: from-settings\r\n" in receiver.requests[0]
+
+
+def test_check_and_send_share_the_fixtures_one_session() -> None:
+    events: list[str] = []
+    transport = InProcessTransport.for_asgi(_lifespan_app(events))
+    webhook = Webhook("github", "http://testserver/hook", Credentials(secret="s3cret"), transport=transport)
+    try:
+        assert webhook.send("push").status == 204
+        session = webhook.session()
+        assert webhook.check("accepts-valid").status == "passed"
+        assert webhook.session() is session and session.context().exchanges  # the check ran in it
+    finally:
+        webhook.close()
+    assert events[0] == "startup" and events[-1] == "shutdown"

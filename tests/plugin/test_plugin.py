@@ -169,7 +169,7 @@ def test_scenario_files_become_parametrized_tests(pytester: pytest.Pytester) -> 
         def test_scenario(path):
             scenario = load_scenario(path)
             provider = load_catalog().get(scenario.provider)
-            result = run_simulation(SimConfig(provider, RetryPolicy.from_provider(provider),
+            result = run_simulation(SimConfig(provider, RetryPolicy.from_profile(provider),
                                               units=scenario.units(provider), outages=Outages(scenario.outages)))
             assert result.exit_code == scenario.expect.get("exit_code", 0)
         """

@@ -212,3 +212,14 @@ def test_the_state_endpoint_answers_404_for_an_unknown_object() -> None:
     with ReferenceReceiver("stripe") as rx:
         reply = requests.get(rx.state_url.replace("{object_id}", "sub_unknown"), timeout=5)
     assert reply.status_code == 404 and json.loads(reply.text) == {"error": "no such object"}
+
+
+def test_a_queue_first_receiver_that_applies_state_late_still_converges() -> None:
+    with ReferenceReceiver("stripe", mode="queue-first", queue_delay=0.2) as rx:
+        options = SequenceOptions(max_examples=3, seed=1, settle_timeout=2.0)
+        probe = make_state_probe(rx.state_url)
+        assert probe is not None
+        with SequenceRunner(rx.provider, rx.url, rx.credentials, RequestsTransport(), probe, options) as runner:
+            result = runner.run(rx.provider.lifecycle("subscription"))
+    assert result.passed, result.failure and result.failure.reason
+    assert result.reference.settled_after >= 0.1  # the state was read until it arrived, not judged at once

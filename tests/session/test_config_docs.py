@@ -48,3 +48,8 @@ def test_every_setting_is_one_entry_that_every_front_end_derives() -> None:
             assert setting.name in known_keys()
         assert setting.env_var == "WEBHOOK_HARNESS_" + setting.name.upper()
     assert {s.name for s in for_command("send")} >= {"timeout", "ca_bundle", "proxy", "headers", "seed", "secret"}
+    from harness.core.settings_table import for_pytest
+
+    network = {"--webhook-insecure", "--webhook-trust-env", "--webhook-ca-bundle", "--webhook-proxy"}
+    network |= {"--webhook-header", "--webhook-client-cert"}
+    assert {s.pytest_option for s in for_pytest()} >= network

@@ -176,6 +176,8 @@ def test_sendgrid_batches_range_from_one_event_to_hundreds() -> None:
 def test_hypothesis_sendgrid_batches_have_distinct_event_ids_and_a_mix_of_sizes() -> None:
     sizes: list[int] = []
 
+    # A statistical property (sizes spread up to SendGrid's batches): a fixed seed keeps it from flaking.
+    @seed(20261206)
     @settings(max_examples=60, database=None, deadline=None)
     @given(deliveries("sendgrid", now=NOW))
     def check(delivery: Delivery) -> None:

@@ -75,6 +75,7 @@ def _user_provider(tmp_path: Path, pattern: str, sample: str) -> Path:
     folder.mkdir(parents=True)
     profile = json.loads((src / "profile.json").read_text())
     profile["id"], profile["title"] = "acme", "Acme"
+    profile.pop("lifecycles", None)  # GitHub's lifecycles name GitHub's events, which this provider does not have
     (folder / "events").mkdir()
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
