@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -289,6 +290,10 @@ class Provider:
     def handshake_event(self) -> EventType | None:
         """The handshake message's event type, if the provider has one."""
         return self.events[self.handshake.event] if self.handshake else None
+
+    def events_matching(self, patterns: Sequence[str]) -> list[str]:
+        """The ordinary event types any of ``patterns`` names: an exact name or a glob (``pull_request.*``)."""
+        return [name for name in self.ordinary_events if any(fnmatchcase(name, p) for p in patterns)]
 
     def qualified_event_type(self, base: str | None, item: Any) -> str | None:
         """The event type a header names, qualified by the body's action (``pull_request`` + ``opened``) when known.
