@@ -36,6 +36,7 @@ except ImportError:  # pragma: no cover - exercised in a subprocess without Locu
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
+from harness.load.source import check_events
 from harness.preflight import check_credentials
 from harness.session import Session
 from harness.settings import resolve_run_config
@@ -191,9 +192,7 @@ class WebhookUser(FastHttpUser):
         provider = session.provider
         path = cls.path or _env("PATH") or "/"
         events = tuple(cls.events) or tuple(e.strip() for e in (_env("EVENTS") or "").split(",") if e.strip())
-        for name in events:
-            if name not in provider.ordinary_events:
-                raise UsageError(f"{provider.id} has no event type {name!r}.")
+        events = check_events(provider, events)  # exact names or globs (invoice.*)
         creds = session.credentials
         if cls.credentials is not None:
             creds = dataclasses.replace(cls.credentials, tokens=session.tokens)

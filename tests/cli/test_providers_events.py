@@ -38,3 +38,13 @@ def test_a_filter_that_matches_nothing_exits_2_in_one_line(
     assert main(args) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1
+
+
+def test_load_event_names_take_globs_and_an_unmatched_glob_is_a_usage_error() -> None:
+    from harness.errors import UsageError
+    from harness.load.source import check_events
+
+    stripe = load_catalog().get("stripe")
+    assert check_events(stripe, ["invoice.*", "invoice.paid"]) == ("invoice.paid", "invoice.payment_failed")
+    with pytest.raises(UsageError, match=r"stripe has no event type matching 'zzz\.\*'"):
+        check_events(stripe, ["zzz.*"])
