@@ -6,7 +6,7 @@ them unset and set the environment::
 
     WEBHOOK_HARNESS_PROVIDER   the provider id (sendgrid, stripe, github, ...)
     WEBHOOK_HARNESS_PATH       the receiver's path under --host (default /)
-    WEBHOOK_HARNESS_EVENTS     comma-separated event types (default: every ordinary type)
+    WEBHOOK_HARNESS_EVENTS     comma-separated event types or globs (default: every ordinary type)
     WEBHOOK_HARNESS_DUPLICATES the fraction of requests that resend an earlier delivery (same key, fresh signature)
     WEBHOOK_HARNESS_USER_RATE  deliveries per second per user (default: as fast as the receiver answers)
     WEBHOOK_HARNESS_POOL_SIZE  deliveries built before the run starts, and per refill (default 2000)
