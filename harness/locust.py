@@ -36,13 +36,12 @@ except ImportError:  # pragma: no cover - exercised in a subprocess without Locu
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
-from harness.load.source import check_events
+from harness.load.source import FreshDeliveries, check_events
 from harness.preflight import check_credentials
 from harness.session import Session
 from harness.settings import resolve_run_config
 from harness.signing import sign_delivery
 from harness.simulate.policy import RetryPolicy
-from harness.volume import VolumeGenerator
 
 __all__ = ["DeliveryPool", "WebhookUser"]
 
@@ -53,38 +52,26 @@ _POOL_SIZE = 2000  # deliveries built ahead: the generator's cost falls before t
 
 
 class DeliveryPool:
-    """Unsigned deliveries built ahead in chunks by the volume generator; each is handed out once as an original."""
+    """Unsigned deliveries built ahead in chunks by ``FreshDeliveries`` (as ``load`` builds them); each sent once."""
 
     def __init__(
         self, provider: Provider, events: Sequence[str], *, size: int = _POOL_SIZE, seed: int | None = None
     ) -> None:
         self.provider = provider
-        self.events = tuple(events) or provider.ordinary_events
         self.size = max(1, size)
         self.rng = random.Random(seed if seed is not None else random.SystemRandom().randrange(1 << 62))
-        self.generator = VolumeGenerator(provider, seed=self.rng.randrange(1 << 62))
+        self.maker = FreshDeliveries(provider, events, seed=self.rng.randrange(1 << 62))
+        self.events = self.maker.events
         self.ready: deque[Delivery] = deque()
         self.recent: deque[Delivery] = deque(maxlen=_RECENT)
-        self.seen: set[str] = set()
         self.retry = RetryPolicy.from_profile(provider)
         self.fill()
 
     def fill(self, count: int | None = None) -> None:
         """Build ``count`` (default ``size``) more deliveries, with keys never handed out before in this process."""
-        from harness.deliveries import build_delivery
-
-        batch = self.provider.body.shape == "batch"
-        pick, payload = self.rng.choice, self.generator.payload
-        target = len(self.ready) + (self.size if count is None else count)
-        while len(self.ready) < target:
-            name = pick(self.events)
-            body: Any = [payload(name)] if batch else payload(name)
-            delivery = build_delivery(self.provider, body, event_types=[name], rng=self.generator.rng)
-            keys = delivery.idempotency_keys
-            if self.seen.intersection(keys):
-                continue
-            self.seen.update(keys)
-            self.ready.append(delivery)
+        fresh, ready = self.maker.fresh, self.ready
+        for _ in range(self.size if count is None else count):
+            ready.append(fresh())
 
     def next(self, duplicates: float = 0.0) -> Delivery:
         """A new delivery, or (with probability ``duplicates``) a resend of a recent one with retry headers."""

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from harness.config import ConfigFile, load_config
-from harness.core.settings_table import DURATION, SETTINGS, Setting, by_name, resolve_values
-from harness.credentials import CREDENTIAL_FIELDS, Credentials, redact_url
+from harness.core.settings_table import DURATION, SETTINGS, Setting, by_name, check_url, resolve_values
+from harness.credentials import CREDENTIAL_FIELDS, Credentials
 from harness.errors import ConfigError, HarnessError, UsageError
 from harness.network import NETWORK_KEYS, NetworkOptions
 
@@ -133,16 +133,7 @@ def resolve_seconds(value: Any, what: str) -> float:
 
 def validate_url(url: str, what: str = "receiver URL") -> str:
     """An http(s) URL with a host and a valid port, or a one-line usage error (the password never echoed)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise UsageError(f"Invalid {what} {redact_url(url)!r}: {exc}.") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"The {what} must start with http:// or https:// and name a host, got {redact_url(url)!r}.")
-    if port == 0:
-        raise UsageError(f"Invalid {what} {redact_url(url)!r}: port 0 cannot be connected to.")
-    return url
+    return check_url(url, what)
 
 
 def _split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:

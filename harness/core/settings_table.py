@@ -26,6 +26,7 @@ __all__ = [
     "Setting",
     "Type",
     "by_name",
+    "check_url",
     "config_schema",
     "env_text",
     "for_command",
@@ -55,7 +56,8 @@ def _redacted(url: str) -> str:
     return re.sub(r"(//[^/@:]*):[^/@]*@", r"\1:***@", url)
 
 
-def _url(value: Any, where: str) -> str:
+def check_url(value: Any, where: str) -> str:
+    """An http(s) URL with a host and a connectable port (``{event_id}`` allowed), or one line naming ``where``."""
     url = _text(value, where)
     try:
         parts = urlsplit(url.replace("{event_id}", "x"))
@@ -182,7 +184,7 @@ class Type:
 
 TEXT = Type("text", _text, {"type": "string"}, "string", "TEXT")
 PATH = Type("path", _text, {"type": "string"}, "string (a path)", "PATH")
-URL = Type("url", _url, {"type": "string"}, "string (http:// or https:// URL)", "URL")
+URL = Type("url", check_url, {"type": "string"}, "string (http:// or https:// URL)", "URL")
 DURATION = Type(
     "duration",
     _duration,

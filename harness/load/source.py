@@ -15,7 +15,7 @@ from harness.signing import sign_delivery
 from harness.simulate.policy import RetryPolicy
 from harness.volume import VolumeGenerator
 
-__all__ = ["DeliverySource", "check_events"]
+__all__ = ["DeliverySource", "FreshDeliveries", "check_events"]
 
 _CHUNK = 2_000  # deliveries built at a time once the prepared ones run out
 _TRIES = 20  # attempts at a delivery whose keys no earlier delivery carries
@@ -39,6 +39,43 @@ def check_events(provider: Provider, events: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(chosen))
 
 
+class FreshDeliveries:
+    """Unsigned deliveries whose idempotency keys no earlier one carried; a batch is cut to the provider's size cap.
+
+    The one rule for fresh deliveries that ``load`` (``DeliverySource``) and Locust (``harness.locust.DeliveryPool``)
+    both follow.
+    """
+
+    def __init__(self, provider: Provider, events: Sequence[str] = (), *, seed: int = 0) -> None:
+        self.provider = provider
+        self.events = tuple(events) or provider.ordinary_events
+        self.generator = VolumeGenerator(provider, seed=seed)
+        self.rng = random.Random(seed ^ 0x10AD)
+        self.seen: set[str] = set()
+        self.batch = provider.body.shape == "batch"
+        self.cap = min(provider.body.max_bytes, provider.body.batch_max_bytes or provider.body.max_bytes)
+
+    def fresh(self, size: int = 1, now: float | None = None) -> Delivery:
+        """A delivery of ``size`` events (one unless the provider batches) with keys never handed out before."""
+        names, pick, payload = self.events, self.rng.choice, self.generator.payload
+        for _ in range(_TRIES):
+            types = [pick(names) for _ in range(size)]
+            payloads = [payload(name, now=now) for name in types]
+            body = payloads if self.batch else payloads[0]
+            delivery = build_delivery(self.provider, body, event_types=types, rng=self.generator.rng, now=now)
+            while self.batch and len(delivery.body) > self.cap and len(payloads) > 1:
+                # the provider never posts a batch over its size cap: leave the last events out (counted as trimmed)
+                excess = len(delivery.body) - self.cap
+                drop = max(1, min(len(payloads) - 1, excess * len(payloads) // len(delivery.body) + 1))
+                del payloads[-drop:], types[-drop:]
+                delivery = build_delivery(self.provider, payloads, event_types=types, rng=self.generator.rng, now=now)
+            keys = delivery.idempotency_keys
+            if not self.seen.intersection(keys) and len(set(keys)) == len(keys):
+                self.seen.update(keys)
+                return delivery
+        raise UsageError(f"The {self.provider.id} schemas give too few distinct idempotency keys for this run.")
+
+
 class DeliverySource:
     """Delivery ``u`` of a run, built once with keys no other delivery carries; each send is signed afresh."""
 
@@ -57,46 +94,22 @@ class DeliverySource:
         self.provider = provider
         self.credentials = credentials
         self.unit_sizes = unit_sizes
-        self.events = tuple(events) or provider.ordinary_events
-        self.generator = VolumeGenerator(provider, seed=seed)
-        self.rng = random.Random(seed ^ 0x10AD)
+        self.maker = FreshDeliveries(provider, events, seed=seed)
         self.clock = clock
         self.url = url  # where the run posts: a scheme that signs the URL needs it
         self.built: dict[int, Delivery] = {}
         self._order: list[int] = []  # the units in the order the run first sends them (to build ahead in chunks)
         self._next = 0
-        self.seen: set[str] = set()
         self.retry = RetryPolicy.from_profile(provider)
         self.resend_reason = resend_reason
-        self.batch = provider.body.shape == "batch"
-        self.cap = min(provider.body.max_bytes, provider.body.batch_max_bytes or provider.body.max_bytes)
 
     def prepare(self, units: Sequence[int]) -> None:
         """Build these deliveries now (in this order), so that sending them later costs only the signature."""
         now = self.clock()
-        built, sizes, fresh = self.built, self.unit_sizes, self._fresh
+        built, sizes, fresh = self.built, self.unit_sizes, self.maker.fresh
         for unit in units:
             if unit not in built:
                 built[unit] = fresh(sizes[unit], now)
-
-    def _fresh(self, size: int, now: float) -> Delivery:
-        names, pick, payload = self.events, self.rng.choice, self.generator.payload
-        for _ in range(_TRIES):
-            types = [pick(names) for _ in range(size)]
-            payloads = [payload(name, now=now) for name in types]
-            body = payloads if self.batch else payloads[0]
-            delivery = build_delivery(self.provider, body, event_types=types, rng=self.generator.rng, now=now)
-            while self.batch and len(delivery.body) > self.cap and len(payloads) > 1:
-                # the provider never posts a batch over its size cap: leave the last events out (counted as trimmed)
-                excess = len(delivery.body) - self.cap
-                drop = max(1, min(len(payloads) - 1, excess * len(payloads) // len(delivery.body) + 1))
-                del payloads[-drop:], types[-drop:]
-                delivery = build_delivery(self.provider, payloads, event_types=types, rng=self.generator.rng, now=now)
-            keys = delivery.idempotency_keys
-            if not self.seen.intersection(keys) and len(set(keys)) == len(keys):
-                self.seen.update(keys)
-                return delivery
-        raise UsageError(f"The {self.provider.id} schemas give too few distinct idempotency keys for this run.")
 
     def plan(self, order: Sequence[int], ahead: int) -> None:
         """The units in the order the run first sends them; build the first ``ahead`` now, the rest in chunks."""

@@ -18,7 +18,7 @@ from typing import Any
 from referencing._core import Resolver
 
 from harness.catalog import Provider
-from harness.generation.schema import branches, kinds, resolve
+from harness.generation.schema import branches, json_type, kinds, resolve
 
 __all__ = ["DATE", "ISO_8601", "BodyContract", "body_contract", "full_match", "pact_path", "required_only"]
 
@@ -88,7 +88,7 @@ def _required_only(schema: Any, resolver: Resolver, value: Any) -> Any:
         return value
     if "anyOf" in schema:
         for branch in branches(schema):
-            if isinstance(branch, Mapping) and _json_kind(value) in _admitted(branch, resolver):
+            if isinstance(branch, Mapping) and json_type(value) in _admitted(branch, resolver):
                 return _required_only(branch, resolver, value)
         return value
     if isinstance(value, dict):
@@ -108,20 +108,6 @@ def _admitted(schema: Mapping[str, Any], resolver: Resolver) -> set[str]:
     if "number" in found:
         found.add("integer")
     return found
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def full_match(pattern: str) -> str:
@@ -207,7 +193,7 @@ class _Walker:
         if matcher is None:
             return _DROP
         self.rules[path] = _rule(matcher, {"match": "null"}, combine="OR") if nullable else _rule(matcher)
-        return value if value is not None and _json_kind(value) in _accepts(kind) else example
+        return value if value is not None and json_type(value) in _accepts(kind) else example
 
     def _object(self, schema: Mapping[str, Any], resolver: Resolver, value: dict[str, Any], path: str) -> Any:
         properties = schema.get("properties", {})
