@@ -111,7 +111,9 @@ def event_type_of(provider: Provider, headers: Mapping[str, str], payload: Any) 
     loc = provider.event_type
     if loc.where == "header":
         lowered = loc.name.lower()
-        return next((v for k, v in headers.items() if k.lower() == lowered), None)
+        named = next((v for k, v in headers.items() if k.lower() == lowered), None)
+        first = payload[0] if provider.body.shape == "batch" and isinstance(payload, list) and payload else payload
+        return provider.qualified_event_type(named, first)
     item = payload[0] if provider.body.shape == "batch" and isinstance(payload, list) and payload else payload
     value = resolve_pointer(item, loc.pointer)
     return value if isinstance(value, str) else None

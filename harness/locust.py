@@ -6,7 +6,7 @@ them unset and set the environment::
 
     WEBHOOK_HARNESS_PROVIDER   the provider id (sendgrid, stripe, github, ...)
     WEBHOOK_HARNESS_PATH       the receiver's path under --host (default /)
-    WEBHOOK_HARNESS_EVENTS     comma-separated event types (default: every ordinary type)
+    WEBHOOK_HARNESS_EVENTS     comma-separated event types or globs (default: every ordinary type)
     WEBHOOK_HARNESS_DUPLICATES the fraction of requests that resend an earlier delivery (same key, fresh signature)
     WEBHOOK_HARNESS_USER_RATE  deliveries per second per user (default: as fast as the receiver answers)
     WEBHOOK_HARNESS_POOL_SIZE  deliveries built before the run starts, and per refill (default 2000)
@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - exercised in a subprocess without Locu
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
-from harness.load.source import FreshDeliveries
+from harness.load.source import FreshDeliveries, check_events
 from harness.preflight import check_credentials
 from harness.session import Session
 from harness.settings import resolve_run_config
@@ -179,9 +179,7 @@ class WebhookUser(FastHttpUser):
         provider = session.provider
         path = cls.path or _env("PATH") or "/"
         events = tuple(cls.events) or tuple(e.strip() for e in (_env("EVENTS") or "").split(",") if e.strip())
-        for name in events:
-            if name not in provider.ordinary_events:
-                raise UsageError(f"{provider.id} has no event type {name!r}.")
+        events = check_events(provider, events)  # exact names or globs (invoice.*)
         creds = session.credentials
         if cls.credentials is not None:
             creds = dataclasses.replace(cls.credentials, tokens=session.tokens)

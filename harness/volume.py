@@ -51,6 +51,11 @@ _SCALAR_MAKERS: tuple[Maker, ...] = (
 _EXTRA_CHANCE = 0.25  # how often an object whose additionalProperties is a schema gets one extra member
 
 
+def compile_payload(schema: Mapping[str, Any], resolver: Resolver) -> Maker:
+    """One schema as a seeded maker ``(rng, now) -> value`` (what the importer drafts samples with)."""
+    return _Compiler().compile(schema, resolver)
+
+
 class VolumeGenerator:
     """Valid payloads and deliveries for one provider at tens of thousands per second, reproducible from a seed."""
 

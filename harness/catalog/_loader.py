@@ -260,6 +260,7 @@ def _location(spec: Mapping[str, Any]) -> Location:
         pointer=spec.get("pointer", ""),
         name=spec.get("name", ""),
         per_event=bool(spec.get("per_event", False)),
+        action=spec.get("action", ""),
     )
 
 

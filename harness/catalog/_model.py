@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 from harness.catalog._lifecycle import Lifecycle
 from harness.catalog._patterns import safe_validator
 from harness.core.durations import parse_duration
+from harness.core.pointers import resolve_pointer
 from harness.errors import UsageError
 
 if TYPE_CHECKING:
@@ -61,11 +63,12 @@ class Location:
     pointer: str = ""
     name: str = ""
     per_event: bool = False
+    action: str = ""  # a body pointer whose value qualifies a header-named event: ``pull_request`` + ``opened``
 
     def describe(self) -> str:
         """Human form, e.g. ``header X-GitHub-Delivery`` or ``body /sg_event_id (each event)``."""
         if self.where == "header":
-            return f"header {self.name}"
+            return f"header {self.name}" + (f" + body {self.action}" if self.action else "")
         return f"body {self.pointer}" + (" (each event)" if self.per_event else "")
 
 
@@ -295,13 +298,15 @@ class Provider:
         return self.events[self.handshake.event] if self.handshake else None
 
     def subscribed(self, names: Sequence[str]) -> tuple[Provider, list[str]]:
-        """The provider as an endpoint subscribed to ``names`` sees it (handshakes kept), and the unknown names.
+        """The provider as an endpoint subscribed to ``names`` (or globs) sees it, and the names it does not know.
 
         Providers deliver only the event types an endpoint subscribes to, so every check draws from those. Unknown
         names are returned for a warning; when none is known the profile is returned as it is.
         """
-        known = [name for name in dict.fromkeys(names) if name in self.ordinary_events]
-        unknown = [name for name in dict.fromkeys(names) if name not in self.events]
+        known = self.events_matching(names)  # exact names and globs (``pull_request.*``)
+        unknown = [
+            name for name in dict.fromkeys(names) if name not in self.events and not self.events_matching([name])
+        ]
         if not known:
             return self, unknown
         kept = {name: ev for name, ev in self.events.items() if ev.role != "event" or name in known}
@@ -317,6 +322,24 @@ class Provider:
             raise UsageError(f"{self.id} has no delivery encoding {name!r} (--content-type). Known: {known}.")
         body = dataclasses.replace(self.body, form_field=spec.get("form_field"))
         return dataclasses.replace(self, content_type=spec["content_type"], body=body)
+
+    def events_matching(self, patterns: Sequence[str]) -> list[str]:
+        """The ordinary event types any of ``patterns`` names: an exact name or a glob (``pull_request.*``)."""
+        return [name for name in self.ordinary_events if any(fnmatchcase(name, p) for p in patterns)]
+
+    def qualified_event_type(self, base: str | None, item: Any) -> str | None:
+        """The event type a header names, qualified by the body's action (``pull_request`` + ``opened``) when known.
+
+        ``None`` when the header names a family of action-qualified types and the body has no action string.
+        """
+        pointer = self.event_type.action
+        if base is None or not pointer:
+            return base
+        action = resolve_pointer(item, pointer)
+        if not isinstance(action, str):  # a family that is told apart by its action, sent without one: untyped
+            return None if any(name.startswith(f"{base}.") for name in self.events) else base
+        qualified = f"{base}.{action}"
+        return qualified if qualified in self.events else base
 
     def event(self, name: str) -> EventType:
         """Return an event type, or a usage error listing the known ones."""

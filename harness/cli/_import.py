@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,11 @@ def register(sub: Any) -> None:
         help="also read local $refs under DIR (default: only files under the spec's own folder; repeat)",
     )
     parser.add_argument("--force", action="store_true", help="replace an existing provider folder")
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="exit 0 even when some webhooks could not be imported (they are still listed)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -69,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         allow_remote_refs=args.allow_remote_refs,
         allow_local_refs=args.allow_local_refs,
     )
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     total = sum(result.events.values())
     print(f"Wrote {result.folder}: {len(result.events)} event types, {total} samples, signed with {result.scheme!r}.")
     print(f"Event type: {result.event_type}.")
@@ -78,4 +86,11 @@ def run(args: argparse.Namespace) -> int:
     for key, text in result.assumptions.items():
         print(f"  {key}: {text}")
     print(f"Use it: webhook-harness check {args.provider_id} URL --schemas {args.out} --secret S")
+    if result.dropped:
+        print(f"Not imported ({len(result.dropped)} webhook{'s' if len(result.dropped) != 1 else ''}):")
+        for key, why in result.dropped.items():
+            print(f"  {key}: {why}")
+        if not args.allow_partial:
+            print("Some webhooks were not imported (exit 1); pass --allow-partial to accept the partial catalog.")
+            return 1
     return 0

@@ -37,7 +37,11 @@ def register(sub: Any) -> None:
     shape.add_argument("--duration", default="30s", metavar="D", help="how long to send (default 30s)")
     shape.add_argument("--ramp", metavar="N..M", help="rate rising (or falling) linearly from N to M over --duration")
     shape.add_argument(
-        "--event", action="append", default=[], metavar="TYPE", help="event type (repeat; default: every type)"
+        "--event",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="event type or glob, e.g. invoice.* (repeat; default: every type)",
     )
     shape.add_argument(
         "--duplicates", type=number, default=0.0, metavar="F", help="fraction re-sent as provider retries (0.05)"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.cli._options import add_catalog_options, catalog_from_args
 from harness.core.durations import format_duration
+from harness.errors import UsageError
 
 if TYPE_CHECKING:
     from harness.catalog import Provider
@@ -21,6 +22,14 @@ def register(sub: Any) -> None:
         "providers", help="list providers: event types, auth scheme, idempotency key, retry policy"
     )
     add_catalog_options(parser)
+    parser.add_argument("provider", nargs="?", metavar="PROVIDER", help="list this provider's event types")
+    parser.add_argument(
+        "--event",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="with PROVIDER: only event types matching GLOB (pull_request.*; repeat)",
+    )
     parser.add_argument("--details", action="store_true", help="also list every event type, header and assumption")
     parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
     parser.set_defaults(run=run)
@@ -51,9 +60,27 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _events(provider: Provider, patterns: list[str]) -> int:
+    """One provider's event types, one a line with its description, filtered by globs."""
+    names = provider.events_matching(patterns) if patterns else provider.ordinary_events
+    if not names:
+        shown = ", ".join(patterns)
+        raise UsageError(f"{provider.id} has no event type matching {shown} ({len(provider.ordinary_events)} types).")
+    width = max(len(name) for name in names)
+    for name in names:
+        print(f"{name.ljust(width)}  {provider.events[name].description[:100]}".rstrip())
+    total = len(provider.ordinary_events)
+    print(f"{len(names)} of {total} event types" + (f" match {', '.join(patterns)}" if patterns else ""))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the provider table."""
     catalog = catalog_from_args(args)
+    if args.provider is not None:
+        return _events(catalog.get(args.provider), args.event)
+    if args.event:
+        raise UsageError("--event GLOB filters one provider's event types: name the PROVIDER too.")
     if args.json:
         print(json.dumps({p.id: dict(p.raw) for p in catalog}, indent=2))
         return 0

@@ -20,7 +20,8 @@ from harness.importers._schema import SchemaConverter
 
 __all__ = ["ImportOptions", "ImportResult", "import_spec"]
 
-_READERS: dict[str, Callable[[Documents, str, SchemaConverter], tuple[list[Webhook], dict[str, Any]]]] = {
+_Reader = Callable[[Documents, str, SchemaConverter], tuple[list[Webhook], dict[str, Any], list[tuple[str, str]]]]
+_READERS: dict[str, _Reader] = {
     "openapi": read_openapi,
     "asyncapi": read_asyncapi,
 }
@@ -42,7 +43,7 @@ def import_spec(
     docs = Documents(spec, allow_remote=allow_remote_refs, allow_local=allow_local_refs)
     converter = SchemaConverter(docs)
     try:
-        webhooks, info = _READERS[kind](docs, location, converter)
+        webhooks, info, dropped = _READERS[kind](docs, location, converter)
     except RecursionError:
         raise SchemaLoadError(f"{spec}: schemas nested or referencing each other too deeply to import.") from None
     title = str(info.get("title") or options.provider_id)
@@ -53,5 +54,11 @@ def import_spec(
         if isinstance(url, str) and url:
             sources.append(url)
     return write_catalog(
-        webhooks, converter, options, title=f"{title} (imported from {spec.name})", sources=sources, spec_name=str(spec)
+        webhooks,
+        converter,
+        options,
+        title=f"{title} (imported from {spec.name})",
+        sources=sources,
+        spec_name=str(spec),
+        dropped=dropped,
     )

@@ -13,7 +13,9 @@ from harness.importers._schema import SchemaConverter
 __all__ = ["read_asyncapi"]
 
 
-def read_asyncapi(docs: Documents, location: str, converter: SchemaConverter) -> tuple[list[Webhook], dict[str, Any]]:
+def read_asyncapi(
+    docs: Documents, location: str, converter: SchemaConverter
+) -> tuple[list[Webhook], dict[str, Any], list[tuple[str, str]]]:
     """The document's messages (every operation of every channel, once each) and its ``info`` object."""
     doc = docs.load(location)
     if not isinstance(doc, dict) or not isinstance(doc.get("asyncapi"), str):
@@ -49,7 +51,7 @@ def read_asyncapi(docs: Documents, location: str, converter: SchemaConverter) ->
                 out.append(_webhook(docs, converter, msg, mbase, here, key, default_type))
     if not out:
         raise SchemaLoadError(f"{location}: AsyncAPI document has no messages under its channels' operations.")
-    return out, doc.get("info") or {}
+    return out, doc.get("info") or {}, []
 
 
 def _webhook(

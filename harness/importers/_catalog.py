@@ -36,6 +36,7 @@ _SIGNATURE_HINTS = {
     "x-square-hmacsha256-signature": "square",
 }
 _ID_POINTERS = ("/event_id", "/id", "/event/id", "/data/id", "/webhook_id", "/eventId")
+_SEEDED_TRIES = 20
 _POINTER_GUESSES = ("/type", "/event_type", "/eventType", "/event", "/event/type")
 _RETRY = {
     "retry_on": {"statuses": ["non-2xx"], "connection_errors": True, "timeouts": True},
@@ -69,6 +70,8 @@ class Webhook:
     examples: Sequence[Any]
     description: str = ""
     where: str = ""
+    operation_id: str = ""
+    category: str = ""  # the event a vendor extension names (GitHub's ``x-github.subcategory``)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ class ImportResult:
     assumptions: dict[str, str] = field(default_factory=dict)
     event_type: str = ""
     scheme: str = ""
+    dropped: dict[str, str] = field(default_factory=dict)  # webhook key -> why it was not imported
+    warnings: list[str] = field(default_factory=list)
 
 
 def _slug(name: str) -> str:
@@ -100,7 +105,10 @@ def _slug(name: str) -> str:
 
 def _value_at(schema: Any, pointer: str, defs: Mapping[str, Any]) -> Any:
     """The const (or single enum, or example) of the property a body pointer names, following local defs."""
-    node = schema
+    node = _deref(schema, defs)
+    if isinstance(node, dict) and isinstance(node.get("anyOf"), list) and node["anyOf"] and "properties" not in node:
+        found = [_value_at(branch, pointer, defs) for branch in node["anyOf"]]  # oneOf/anyOf: all branches agree
+        return found[0] if found[0] is not None and all(v == found[0] for v in found) else None
     for part in parse_pointer(pointer):
         node = _deref(node, defs)
         props = node.get("properties") if isinstance(node, dict) else None
@@ -199,14 +207,21 @@ def _scheme_description(choice: str | None, webhooks: Sequence[Webhook], result:
     if name is None:
         seen = {h.name.lower() for w in webhooks for h in w.headers}
         guesses = [provider for header, provider in _SIGNATURE_HINTS.items() if header in seen]
-        if not guesses:
-            raise UsageError(
-                "The spec names no signature header the importer knows; pass --scheme PROVIDER (a built-in"
-                " provider whose signing to copy, e.g. github or standard) or --scheme FILE.json (an auth.hmac"
-                " description)."
+        if guesses:
+            name = guesses[0]
+            result.assumptions["auth.hmac"] = (
+                f"Guessed from the spec's signature header: signed as the {name} provider."
             )
-        name = guesses[0]
-        result.assumptions["auth.hmac"] = f"Guessed from the spec's signature header: signed as the {name} provider."
+        else:
+            name = "standard"
+            result.warnings.append(
+                "The spec describes no signature the importer knows; signed as Standard Webhooks for now."
+                " Pass --scheme PROVIDER (a built-in provider whose signing to copy, e.g. github) or"
+                " --scheme FILE.json (an auth.hmac description) to sign as the provider does."
+            )
+            result.assumptions["auth.hmac"] = (
+                "The spec describes no signature; Standard Webhooks signing is a placeholder (pass --scheme)."
+            )
     if name.endswith(".json"):
         path = Path(name)
         try:
@@ -238,6 +253,71 @@ def _scheme_description(choice: str | None, webhooks: Sequence[Webhook], result:
     return scheme_name, description, raw.get("tolerance")
 
 
+def _event_type_location(event_header: str | None, pointer: str | None, action: str | None) -> dict[str, str]:
+    if event_header is None:
+        return {"in": "body", "pointer": str(pointer)}
+    return {"in": "header", "name": event_header, **({"action": action} if action else {})}
+
+
+def _header_event(hook: Webhook, event_header: str, trust_example: bool) -> str:
+    """The value a webhook sends in the event header: a const or single enum, else what its operation names."""
+    header = next((h for h in hook.headers if h.name.lower() == event_header.lower()), None)
+    schema = header.schema if header is not None else {}
+    if "const" in schema:
+        return str(schema["const"])
+    if isinstance(schema.get("enum"), list) and len(schema["enum"]) == 1:
+        return str(schema["enum"][0])
+    if hook.category:
+        return hook.category
+    if "/" in hook.operation_id:
+        return hook.operation_id.split("/", 1)[0].replace("-", "_")
+    if trust_example and header is not None and header.example:
+        return header.example
+    return hook.operation_id or hook.key
+
+
+def _identification(
+    webhooks: Sequence[Webhook], converter: SchemaConverter, options: ImportOptions, result: ImportResult, spec: str
+) -> tuple[str | None, str | None, str | None, bool]:
+    """The event header, body pointer, action pointer and whether header examples name events; recorded."""
+    event_header, pointer = options.event_header, options.event_pointer
+    if event_header is None and pointer is None:
+        candidates = [
+            h.name for h in webhooks[0].headers if h.name.lower().endswith("-event") or h.name.lower() == "x-event-type"
+        ]
+        if candidates:
+            event_header = candidates[0]
+    if event_header is None and pointer is None:
+        for guess in _POINTER_GUESSES:
+            if all(_value_at(w.body, guess, converter.defs) is not None for w in webhooks):
+                pointer = guess
+                result.assumptions["event_type"] = f"Identified by the body field {guess} (each event pins its value)."
+                break
+    if event_header is None and pointer is None:
+        raise UsageError(
+            f"{spec}: cannot tell how a receiver identifies the event type; pass --event-header H or --event-pointer P."
+        )
+    if event_header is None:
+        return None, pointer, None, False
+    action = pointer
+    if action is None and any(_value_at(w.body, "/action", converter.defs) is not None for w in webhooks):
+        action = "/action"
+    examples = {h.example for w in webhooks for h in w.headers if h.name.lower() == event_header.lower()}
+    trusted = "" if len(examples) > 1 or len(webhooks) == 1 else f" (every webhook's example says {examples.pop()!r}"
+    trusted += "; not trusted)" if trusted else ""
+    text = (
+        f"Identified by the {event_header} header{trusted}: its value is the header's const or enum, else the"
+        " event the operation names (x-github.subcategory, or the operationId before '/')"
+    )
+    if action:
+        text += (
+            f", qualified by the body field {action} where a webhook pins it: event 'pull_request' with action"
+            " 'opened' is the type 'pull_request.opened'"
+        )
+    result.assumptions["event_type"] = text + "."
+    return event_header, None, action, not trusted
+
+
 def write_catalog(
     webhooks: Sequence[Webhook],
     converter: SchemaConverter,
@@ -246,6 +326,7 @@ def write_catalog(
     title: str,
     sources: Sequence[str],
     spec_name: str,
+    dropped: Sequence[tuple[str, str]] = (),
 ) -> ImportResult:
     """Write the provider folder and prove it loads; return what was written and assumed."""
     if not webhooks:
@@ -257,52 +338,28 @@ def write_catalog(
         raise UsageError(f"{options.provider_id!r} is a built-in provider; import into another --out folder.")
     result = ImportResult(folder=folder)
 
-    event_header = options.event_header
-    if event_header is None and options.event_pointer is None:
-        candidates = [
-            h.name for h in webhooks[0].headers if h.name.lower().endswith("-event") or h.name.lower() == "x-event-type"
-        ]
-        if candidates:
-            event_header = candidates[0]
-            result.assumptions["event_type"] = f"Identified by the {event_header} header (its name says so)."
-    pointer = options.event_pointer
-    if event_header is None and pointer is None:
-        for guess in _POINTER_GUESSES:
-            if all(_value_at(w.body, guess, converter.defs) is not None for w in webhooks):
-                pointer = guess
-                result.assumptions["event_type"] = f"Identified by the body field {guess} (each event pins its value)."
-                break
-    if event_header is None and pointer is None:
-        raise UsageError(
-            f"{spec_name}: cannot tell how a receiver identifies the event type;"
-            " pass --event-header H or --event-pointer P."
-        )
-
-    # event name -> webhooks
-    grouped: dict[str, list[Webhook]] = {}
-    variants: dict[str, list[str]] = {}
+    event_header, pointer, action, trust = _identification(webhooks, converter, options, result, spec_name)
+    grouped: dict[str, Webhook] = {}
+    bases: dict[str, str] = {}  # qualified event type -> the header value it is sent under
+    for key, why in dropped:
+        result.dropped[key] = why
     for hook in webhooks:
         if event_header is not None:
-            header = next((h for h in hook.headers if h.name.lower() == event_header.lower()), None)
-            value = None
-            if header is not None:
-                value = header.schema.get("const") or (header.schema.get("enum") or [None])[0] or header.example
-            name = str(value) if value else hook.key
-            if pointer is not None:
-                variants.setdefault(name, []).append(str(_value_at(hook.body, pointer, converter.defs) or hook.key))
+            base = _header_event(hook, event_header, trust)
+            qualifier = _value_at(hook.body, action, converter.defs) if action else None
+            name = f"{base}.{qualifier}" if isinstance(qualifier, str) and qualifier else base
+            bases[name] = base
         else:
             assert pointer is not None
             value = _value_at(hook.body, pointer, converter.defs)
             name = str(value) if value is not None else hook.key
-        grouped.setdefault(name, []).append(hook)
-
-    if event_header is not None and pointer is not None:
-        listing = "; ".join(f"{name}: {', '.join(v)}" for name, v in variants.items())
-        result.assumptions["event_type"] = (
-            f"Identified by the {event_header} header plus the body field {pointer} ({listing}). The catalog keys"
-            f" events by the header; the body field distinguishes the webhooks merged under each."
-        )
-
+        if name in grouped:
+            result.dropped[hook.key] = (
+                f"{hook.where or hook.key}: the same event type {name!r} as webhook {grouped[name].key!r};"
+                " the spec does not tell them apart (pass --event-header/--event-pointer)"
+            )
+            continue
+        grouped[name] = hook
     events: dict[str, Any] = {}
     files: dict[str, Any] = {}
     registry_defs = {
@@ -310,11 +367,16 @@ def write_catalog(
         "$id": f"{_BASE}/{options.provider_id}/defs.schema.json",
         "$defs": converter.defs,
     }
-    for name, hooks in grouped.items():
+    slugs: set[str] = set()
+    for name, hook in grouped.items():
+        hooks = [hook]
         slug = _slug(name)
-        schema: Any = hooks[0].body if len(hooks) == 1 else {"anyOf": [h.body for h in hooks]}
+        while slug in slugs:
+            slug += "_"
+        slugs.add(slug)
+        schema: Any = hook.body
         schema = dict(schema) if isinstance(schema, dict) else {"type": "object"}
-        if event_header is None and pointer is not None and len(hooks) == 1 and _value_at(schema, pointer, {}) is None:
+        if event_header is None and pointer is not None and _value_at(schema, pointer, {}) is None:
             if _set_const(schema, pointer, name):
                 result.assumptions[f"events.{name}"] = (
                     f"The spec leaves {pointer} open; the importer pins it to {name!r}."
@@ -337,6 +399,8 @@ def write_catalog(
         description = " ".join(dict.fromkeys(h.description.strip() for h in hooks if h.description.strip()))
         if description:
             entry["description"] = description[:300]
+        if bases.get(name, name) != name:
+            entry["headers"] = {event_header: {"value": bases[name]}}
         events[name] = entry
         result.events[name] = len(samples)
 
@@ -375,7 +439,7 @@ def write_catalog(
         "method": webhooks[0].method,
         "content_type": webhooks[0].content_type,
         "body": {"shape": "single", "separators": "compact", "max_bytes": 1048576},
-        "event_type": {"in": "header", "name": event_header} if event_header else {"in": "body", "pointer": pointer},
+        "event_type": _event_type_location(event_header, pointer, action),
         "events": events,
         "headers": headers,
         "idempotency_key": idempotency,
@@ -452,6 +516,17 @@ def _samples(
         )
     if kept:
         return kept
+    import random
+
+    from harness.volume import compile_payload
+
+    make = compile_payload(schema, registry.resolver(base_uri=schema["$id"]))
+    rng = random.Random(0)
+    for _ in range(_SEEDED_TRIES):  # the fast seeded generator first; Hypothesis only where it keeps missing
+        value = make(rng, 1_700_000_000.0)
+        if validator.is_valid(value):
+            result.assumptions[f"samples.{name}"] = "The spec has no valid example; the sample is a generated payload."
+            return [value]
     from hypothesis import HealthCheck, find, settings
 
     from harness.strategies import compile_schema

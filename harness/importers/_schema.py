@@ -2,8 +2,9 @@
 
 Converted: 3.0 ``nullable`` (a type list, or ``anyOf`` with null), ``example`` (``examples``), boolean
 ``exclusiveMinimum``/``exclusiveMaximum`` (the numeric 2020-12 form), ``discriminator``, ``xml``, ``externalDocs``
-and vendor ``x-`` keys (dropped: annotations the generator does not use), ``oneOf`` (``anyOf``: the generator draws
-one branch either way), ``allOf`` (merged into one object schema: the generator does not intersect).
+and vendor ``x-`` keys (dropped: annotations the generator does not use), ``oneOf`` (kept, and copied to ``anyOf``,
+the branches the generator draws from), ``allOf`` (intersected into one schema: properties merged,
+``const``/``enum``/``type`` and bounds narrowed; parts that contradict are an error naming the pointer).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from harness.errors import SchemaLoadError
 from harness.importers._document import Documents
 
-__all__ = ["SchemaConverter"]
+__all__ = ["SchemaConflict", "SchemaConverter"]
 
 _DROPPED = frozenset({"discriminator", "xml", "externalDocs", "deprecated", "readOnly", "writeOnly", "$schema", "$id"})
 _NAME = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -33,8 +34,13 @@ class SchemaConverter:
 
     def event_schema(self, node: Any, base: str, where: str) -> Any:
         """A schema as an event file holds it (references point into ``../defs.schema.json``)."""
-        out = self._convert(node, base, where, "../defs.schema.json#/$defs/", 0)
-        self._drain()
+        defs, names = dict(self.defs), dict(self._names)
+        try:
+            out = self._convert(node, base, where, "../defs.schema.json#/$defs/", 0)
+            self._drain()
+        except SchemaConflict:
+            self.defs, self._names, self._pending = defs, names, []  # as before this schema: nothing half-converted
+            raise
         return out
 
     def _drain(self) -> None:
@@ -76,16 +82,19 @@ class SchemaConverter:
         for key, value in node.items():
             if key in _DROPPED or key.startswith("x-"):
                 continue
-            if key in ("properties", "$defs", "definitions", "patternProperties", "dependentSchemas"):
+            if key == "properties" and isinstance(value, dict):
+                out[key] = self._properties(value, node.get("required"), base, f"{where}/{key}", prefix, depth)
+            elif key in ("$defs", "definitions", "patternProperties", "dependentSchemas"):
                 out[key] = {
                     k: self._convert(v, base, f"{where}/{key}/{k}", prefix, depth + 1) for k, v in value.items()
                 }
             elif key in ("items", "additionalProperties", "not", "contains", "propertyNames", "if", "then", "else"):
                 out[key] = self._convert(value, base, f"{where}/{key}", prefix, depth + 1)
-            elif key in ("anyOf", "oneOf", "prefixItems"):
-                out["anyOf" if key == "oneOf" else key] = self._convert(
-                    value, base, f"{where}/{key}", prefix, depth + 1
-                )
+            elif key in ("anyOf", "prefixItems"):
+                out[key] = self._convert(value, base, f"{where}/{key}", prefix, depth + 1)
+            elif key == "oneOf":  # kept for validation (exactly one branch); anyOf is what the generator draws from
+                out["oneOf"] = self._convert(value, base, f"{where}/{key}", prefix, depth + 1)
+                out.setdefault("anyOf", out["oneOf"])
             elif key == "allOf":
                 continue  # merged below
             elif key == "example":
@@ -102,11 +111,26 @@ class SchemaConverter:
                 out.pop(bound, None)
         if "allOf" in node:
             out = self._merge_all_of(out, node["allOf"], base, f"{where}/allOf", prefix, depth)
+        _narrow_branches(out)
         if node.get("nullable") is True:
             out.pop("nullable", None)
             out = _nullable(out)
         else:
             out.pop("nullable", None)
+        return out
+
+    def _properties(
+        self, props: dict[str, Any], required: Any, base: str, where: str, prefix: str, depth: int
+    ) -> dict[str, Any]:
+        """Converted properties; an optional one whose ``allOf`` contradicts itself can only be absent (``false``)."""
+        out: dict[str, Any] = {}
+        for name, sub in props.items():
+            try:
+                out[name] = self._convert(sub, base, f"{where}/{name}", prefix, depth + 1)
+            except SchemaConflict:
+                if isinstance(required, list) and name in required:
+                    raise
+                out[name] = False
         return out
 
     def _merge_all_of(
@@ -123,16 +147,105 @@ class SchemaConverter:
                 part_out = self._convert(raw, location, here, prefix, depth + 1)
             else:
                 part_out = self._convert(part, base, here, prefix, depth + 1)
-            if not isinstance(part_out, dict):
-                continue
-            for key, value in part_out.items():
-                if key == "properties":
-                    merged["properties"] = {**merged.get("properties", {}), **value}
-                elif key == "required":
-                    merged["required"] = list(dict.fromkeys([*merged.get("required", []), *value]))
-                else:
-                    merged.setdefault(key, value)
+            if isinstance(part_out, dict):
+                merged = _intersect(merged, part_out, here)
+        _narrow_branches(merged)
         return merged
+
+
+_LOWER = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
+_UPPER = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
+
+
+class SchemaConflict(SchemaLoadError):
+    """Parts of an ``allOf`` that no value satisfies together."""
+
+
+def _intersect(a: dict[str, Any], b: dict[str, Any], where: str) -> dict[str, Any]:
+    """What satisfies both schemas, keyword by keyword; constraints that contradict are an error naming ``where``."""
+    if "$ref" in a or "$ref" in b:
+        keep, other = (a, b) if "$ref" not in a else (b, a)
+        if "$ref" in keep:  # two references: keep the first (the generator cannot intersect them)
+            return a
+        # a reference and an inline schema: the inline one's value constraints are the narrower ones
+        return keep if any(k in keep for k in ("const", "enum", "properties")) else {**other, **keep}
+    out = dict(a)
+    for key, value in b.items():
+        if key not in out:
+            out[key] = value
+        elif key == "properties" and isinstance(value, dict):
+            props = dict(out[key])
+            for name, sub in value.items():
+                here = f"{where}/properties/{name}"
+                both = isinstance(props.get(name), dict) and isinstance(sub, dict)
+                try:
+                    props[name] = _intersect(props[name], sub, here) if both else props.get(name, sub)
+                except SchemaConflict:
+                    if name in (*a.get("required", ()), *b.get("required", ())):
+                        raise
+                    props[name] = False  # optional and unsatisfiable: it can only be absent
+            out[key] = props
+        elif key == "required":
+            out[key] = list(dict.fromkeys([*out[key], *value]))
+        elif key == "type":
+            mine = {out[key]} if isinstance(out[key], str) else set(out[key])
+            theirs = {value} if isinstance(value, str) else set(value)
+            if "integer" in mine | theirs and "number" in mine | theirs:
+                mine |= {"integer"} if "number" in mine else set()
+                theirs |= {"integer"} if "number" in theirs else set()
+            common = [t for t in (out[key] if isinstance(out[key], list) else [out[key]]) if t in mine & theirs]
+            common += [t for t in sorted(mine & theirs) if t not in common]
+            if not common:
+                raise SchemaConflict(f"{where}: allOf parts contradict: type {out[key]!r} and {value!r}.")
+            out[key] = common[0] if len(common) == 1 else common
+        elif key == "const":
+            if out[key] != value:
+                raise SchemaConflict(f"{where}: allOf parts contradict: const {out[key]!r} and {value!r}.")
+        elif key == "enum":
+            common_values = [v for v in out[key] if v in value]
+            if not common_values:
+                raise SchemaConflict(f"{where}: allOf parts contradict: enum {out[key]!r} and {value!r}.")
+            out[key] = common_values
+        elif key in _LOWER:
+            out[key] = max(out[key], value)
+        elif key in _UPPER:
+            out[key] = min(out[key], value)
+        elif key == "items" and isinstance(value, dict) and isinstance(out[key], dict):
+            try:
+                out[key] = _intersect(out[key], value, f"{where}/{key}")
+            except SchemaConflict:
+                out["maxItems"] = 0  # no item satisfies both: only the empty array does (GitHub's fork topics)
+        elif key == "additionalProperties" and isinstance(value, dict) and isinstance(out[key], dict):
+            out[key] = _intersect(out[key], value, f"{where}/{key}")
+        # other keywords (description, format, pattern, ...): the first part's stands
+    if "const" in out and "enum" in out:
+        if out["const"] not in out["enum"]:
+            raise SchemaConflict(f"{where}: allOf parts contradict: const {out['const']!r} not in {out['enum']!r}.")
+        del out["enum"]
+    for low, high in (("minimum", "maximum"), ("minLength", "maxLength"), ("minItems", "maxItems")):
+        if low in out and high in out and out[low] > out[high]:
+            raise SchemaConflict(f"{where}: allOf parts contradict: {low} {out[low]} > {high} {out[high]}.")
+    _narrow_branches(out)
+    return out
+
+
+def _types(schema: Any) -> set[str] | None:
+    kind = schema.get("type") if isinstance(schema, dict) and "$ref" not in schema else None
+    found = {kind} if isinstance(kind, str) else set(kind) if isinstance(kind, list) else None
+    return found | {"integer"} if found is not None and "number" in found else found
+
+
+def _narrow_branches(schema: dict[str, Any]) -> None:
+    """Drop ``anyOf``/``oneOf`` branches whose type the node's own ``type`` excludes (the generator draws branches)."""
+    outer = _types(schema)
+    if outer is None:
+        return
+    for key in ("anyOf", "oneOf"):
+        branches = schema.get(key)
+        if isinstance(branches, list):
+            kept = [b for b in branches if (_types(b) is None) or (_types(b) or set()) & outer]
+            if kept and len(kept) < len(branches):
+                schema[key] = kept
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:

@@ -22,12 +22,21 @@ _TRIES = 20  # attempts at a delivery whose keys no earlier delivery carries
 
 
 def check_events(provider: Provider, events: Sequence[str]) -> tuple[str, ...]:
-    """The ``--event`` names, each an ordinary event type of the provider."""
+    """The ``--event`` names, each an ordinary event type of the provider or a glob naming some (``invoice.*``)."""
     known = provider.ordinary_events
+    chosen: list[str] = []
     for name in events:
-        if name not in known:
-            raise UsageError(f"{provider.id} has no event type {name!r}. Known: {', '.join(known)}.")
-    return tuple(dict.fromkeys(events))
+        if any(c in name for c in "*?["):
+            found = provider.events_matching([name])
+            if not found:
+                raise UsageError(f"{provider.id} has no event type matching {name!r} ({len(known)} types).")
+            chosen.extend(found)
+        elif name not in known:
+            shown = ", ".join(known[:20]) + (f", ... ({len(known)} types)" if len(known) > 20 else "")
+            raise UsageError(f"{provider.id} has no event type {name!r}. Known: {shown}.")
+        else:
+            chosen.append(name)
+    return tuple(dict.fromkeys(chosen))
 
 
 class FreshDeliveries:

@@ -93,6 +93,8 @@ def read_event(provider: Provider, headers: Mapping[str, str], item: Any) -> Eve
     loc = provider.event_type
     raw_type = _header(headers, loc.name) if loc.where == "header" else resolve_pointer(item, loc.pointer)
     event_type = raw_type if isinstance(raw_type, str) and raw_type is not MISSING else None
+    if loc.where == "header":
+        event_type = provider.qualified_event_type(event_type, item)
     key_loc = provider.idempotency_key
     raw_key = _header(headers, key_loc.name) if key_loc.where == "header" else resolve_pointer(item, key_loc.pointer)
     key = None if raw_key is MISSING else _usable_key(raw_key)

@@ -160,7 +160,8 @@ def _mutate(prov: Provider, event: str, payload: Any, mode: str, start: int) -> 
     resolver = prov.registry.resolver(base_uri=schema.get("$id", ""))
     candidates: list[tuple[Any, str]] = []
     if mode == "outside-enum":
-        skip = tuple(parse_pointer(prov.event_type.pointer)) if prov.event_type.where == "body" else None
+        typing = prov.event_type.pointer if prov.event_type.where == "body" else prov.event_type.action
+        skip = tuple(parse_pointer(typing)) if typing else None
         for path, node in _enum_paths(schema, resolver, payload):
             if path != skip:  # a new event type name is a novelty to accept, not an invalid body
                 value = _outside(node)

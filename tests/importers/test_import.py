@@ -46,18 +46,19 @@ def _profile(out: Path, pid: str) -> dict[str, Any]:
 
 def test_github_like_spec_becomes_a_catalog_folder(out: Path) -> None:
     provider = load_catalog(out).get("octo")
-    assert set(provider.events) == {"issues", "ping"}
+    assert set(provider.events) == {"issues.opened", "issues.closed", "ping"}  # event + action: distinct types
     assert provider.event_type.where == "header" and provider.event_type.name == "X-Github-Event"
+    assert provider.event_type.action == "/action"
+    assert provider.events["issues.opened"].headers == {"X-Github-Event": {"value": "issues"}}
+    assert provider.events["ping"].headers == {}  # the header sends the type itself
     assert provider.idempotency_key.name == "X-Github-Delivery"
     assert provider.auth.schemes == ("github",) and provider.auth.hmac["github"].header == "X-Hub-Signature-256"
     profile = _profile(out, "octo")
     assert "X-Hub-Signature-256" not in profile["headers"]  # the scheme adds it
     assert profile["headers"]["User-Agent"] == {"value": "GitHub-Hookshot/123abc"}
-    assert "/action (issues: opened, closed; ping: ping)" in profile["assumptions"]["event_type"]
+    assert "qualified by the body field /action" in profile["assumptions"]["event_type"]
     defs = json.loads((out / "octo" / "defs.schema.json").read_text())["$defs"]
     assert {"simple-user", "issue", "repository"} <= set(defs)  # the other file's schema came along
-    issues = json.loads((out / "octo" / "events" / "issues.schema.json").read_text())
-    assert issues["x-event-type"] == "issues" and len(issues["anyOf"]) == 2  # opened and closed, merged
     closed = defs["webhook-issues-closed"]
     assert closed["properties"]["action"] == {"type": "string", "enum": ["closed"]}  # allOf merged, own value wins
     assert set(closed["required"]) == {"action", "issue", "repository", "sender"}
