@@ -19,3 +19,12 @@ def test_event_selects_the_types_and_an_unknown_one_is_a_one_line_warning(capsys
         assert line.startswith("webhook-harness: warning: Unknown event type(s) for slack given to --event: nope")
         assert main(argv) == 0  # without --event: reaction_added gets 404 every time, a warning naming --event
         assert "WARNED" in capsys.readouterr().out
+
+
+def test_event_takes_globs_as_the_other_commands_do() -> None:
+    from harness.catalog import load_catalog
+
+    slack = load_catalog().get("slack")
+    subscribed, unknown = slack.subscribed(["app_*", "nope*"])
+    assert subscribed.subscription == ("app_mention",) and unknown == ["nope*"]
+    assert list(subscribed.ordinary_events) == ["app_mention"]
