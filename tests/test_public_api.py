@@ -23,7 +23,7 @@ PINNED = [
     "Probe", "HttpProbe", "SqlProbe",
     "AioTransport", "InProcessTransport", "RequestsTransport", "Transport",
     "Registry",
-    "ConfigError", "HarnessError", "ScenarioError", "SchemaLoadError", "TokenError", "TransportError", "UsageError",
+    "ConfigError", "HarnessWarning", "HarnessError", "ScenarioError", "SchemaLoadError", "TokenError", "TransportError", "UsageError",
     "ContractViolation", "ViolationGroup",
     "__version__",
 ]  # fmt: skip

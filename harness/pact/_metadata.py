@@ -55,8 +55,9 @@ def _hmac_pattern(spec: HmacSpec) -> str:
 def header_pattern(provider: Provider, name: str, value: str) -> str:
     """A regex for what this auth header may hold: from the profile's HMAC format, else from the value's shape."""
     for spec in provider.auth.hmac.values():
-        if spec.header.lower() == name.lower():
-            return _hmac_pattern(spec)
+        for signature in (spec, *spec.also):  # GitHub's legacy SHA-1 header is one of the "also" signatures
+            if signature.header.lower() == name.lower():
+                return _hmac_pattern(signature)
         if spec.timestamp_header and spec.timestamp_header.lower() == name.lower():
             return r"^\d+$"
     if value.isdigit():
