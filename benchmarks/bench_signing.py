@@ -48,8 +48,8 @@ URL = "https://hooks.example.com/webhooks/square"  # Square signs the notificati
 
 
 def primitive(pid: str, creds: Credentials, body: bytes, key: ec.EllipticCurvePrivateKey) -> Callable[[], object]:
-    """The scheme's cryptographic core and nothing else: one HMAC-SHA256 (or ECDSA) over exactly what it signs,
-    encoded as the header wants it (hex or base64). What a hand-written signer would minimally do."""
+    """The scheme's cryptographic core and nothing else: each HMAC (or the ECDSA signature) the provider sends, over
+    exactly what it signs, encoded as the header wants it (hex or base64). What a hand-written signer minimally does."""
     secret = (creds.secret or "").encode()
     if pid == "sendgrid":
         return lambda: base64.b64encode(key.sign(b"1700000000" + body, ec.ECDSA(hashes.SHA256())))
@@ -67,6 +67,11 @@ def primitive(pid: str, creds: Credentials, body: bytes, key: ec.EllipticCurvePr
         return lambda: base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest())
     if pid == "square":
         return lambda: base64.b64encode(hmac.new(secret, URL.encode() + body, hashlib.sha256).digest())
+    if pid == "github":  # GitHub sends two signatures when a secret is set: X-Hub-Signature-256 and the legacy SHA-1
+        return lambda: (
+            hmac.new(secret, body, hashlib.sha256).hexdigest(),
+            hmac.new(secret, body, hashlib.sha1).hexdigest(),
+        )
     return lambda: hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
@@ -82,11 +87,16 @@ def keyed_primitive(pid: str, creds: Credentials, body: bytes) -> Callable[[], o
     prefixes = {"stripe": b"1700000000.", "slack": b"v0:1700000000:", "standard": b"msg_1.1700000000."}
     prefix = prefixes.get(pid, URL.encode() if pid == "square" else b"")
     keyed = hmac.new(key, digestmod=hashlib.sha256)
+    legacy = hmac.new(key, digestmod=hashlib.sha1) if pid == "github" else None  # GitHub's second signature
 
     def mac() -> object:
         inner = keyed.copy()
         inner.update(prefix)
         inner.update(body)
+        if legacy is not None:
+            second = legacy.copy()
+            second.update(body)
+            second.digest()
         return inner.digest()
 
     assert mac() == hmac.new(key, prefix + body, hashlib.sha256).digest()
