@@ -23,7 +23,8 @@ PINNED = [
     "Probe", "HttpProbe", "SqlProbe",
     "AioTransport", "InProcessTransport", "RequestsTransport", "Transport",
     "Registry",
-    "ConfigError", "HarnessWarning", "HarnessError", "ScenarioError", "SchemaLoadError", "TokenError", "TransportError", "UsageError",
+    "ConfigError", "HarnessWarning", "HarnessError", "ScenarioError", "SchemaLoadError", "TokenError", "TransportError",
+    "UsageError",
     "ContractViolation", "ViolationGroup",
     "__version__",
 ]  # fmt: skip
