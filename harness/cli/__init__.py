@@ -124,6 +124,9 @@ def _main(argv: Sequence[str] | None) -> int:
         with warnings.catch_warnings():
             previous = warnings.showwarning
             warnings.showwarning = _one_line_warning(previous)
+            from harness.cli._options import resolve_command_options
+
+            resolve_command_options(args)
             code: int = args.run(args)
     except HarnessError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from harness.cli._options import (
-    CommandInputs,
-    add_shared_options,
-)
+from harness.cli._options import CommandInputs, add_command_options, add_shared_options
 
 __all__ = ["register", "run"]
 
@@ -23,10 +20,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("provider", metavar="PROVIDER")
     parser.add_argument("files", nargs="+", metavar="FILE", help="recordings (JSON Lines or HAR 1.2)")
-    parser.add_argument("--report", metavar="PATH", help="write a JSON report")
-    parser.add_argument("--propose", metavar="DIR", help="write widened schemas as a catalog overlay (--schemas DIR)")
-    parser.add_argument("--force", action="store_true", help="with --propose: replace an existing DIR/PROVIDER")
-    parser.add_argument("--strict", action="store_true", help="added fields and unknown event types fail too")
+    add_command_options(parser)  # --report, --propose, --force, --strict
     add_shared_options(parser)
     parser.set_defaults(run=run)
 

@@ -7,7 +7,7 @@ import json
 import random
 from typing import Any
 
-from harness.cli._options import add_catalog_options, catalog_from_args, non_negative_int
+from harness.cli._options import add_catalog_options, add_command_options, catalog_from_args
 
 __all__ = ["register", "run"]
 
@@ -16,23 +16,7 @@ def register(sub: Any) -> None:
     """Add the `generate` subcommand."""
     parser: argparse.ArgumentParser = sub.add_parser("generate", help="print generated deliveries")
     parser.add_argument("provider", metavar="PROVIDER")
-    parser.add_argument("--event", metavar="TYPE", help="event type (default: any)")
-    parser.add_argument("-n", "--count", type=non_negative_int, default=1, help="how many (default 1)")
-    parser.add_argument(
-        "--now", type=float, default=None, help="Unix time the timestamps are near (default: today, 00:00 UTC)"
-    )
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed (default 0)")
-    kind = parser.add_mutually_exclusive_group()
-    kind.add_argument("--invalid", action="store_true", help="schema-invalid payloads")
-    kind.add_argument("--malformed", action="store_true", help="malformed bodies")
-    kind.add_argument("--novel", action="store_true", help="unknown fields and event types (still valid)")
-    parser.add_argument(
-        "--format",
-        choices=("jsonl", "record", "http"),
-        default="jsonl",
-        help="jsonl: one delivery body per line (default; a pretty-printed body is put on one line); record: the "
-        "`record` file format (replay reads it); http: raw requests, byte for byte",
-    )
+    add_command_options(parser)  # --event, -n/--count, --now, --seed, --invalid|--malformed|--novel, --format
     add_catalog_options(parser)
     parser.set_defaults(run=run)
 

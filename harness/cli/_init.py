@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from harness.cli._options import add_command_options
 from harness.errors import UsageError
 
 __all__ = ["register", "render_starter", "run"]
@@ -26,8 +27,7 @@ def register(sub: Any) -> None:
         "init", help="write a commented starter webhook-harness.toml for a provider"
     )
     parser.add_argument("provider", metavar="PROVIDER")
-    parser.add_argument("--out", default="webhook-harness.toml", metavar="PATH", help="where to write it")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+    add_command_options(parser)  # --out, --force
     parser.set_defaults(run=run)
 
 

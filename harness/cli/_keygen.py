@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from harness.cli._options import add_command_options
 from harness.errors import UsageError
 
 __all__ = ["register", "run"]
@@ -18,8 +19,7 @@ def register(sub: Any) -> None:
         "keygen", help="write a signing key (private PEM) and print the public key for the receiver"
     )
     parser.add_argument("provider", metavar="PROVIDER", choices=["sendgrid"], help="sendgrid")
-    parser.add_argument("--out", default="sendgrid-signing-key.pem", metavar="PATH", help="private key file")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing key file")
+    add_command_options(parser)  # --out, --force
     parser.set_defaults(run=run)
 
 

@@ -8,13 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from harness.cli._options import (
-    add_settings,
-    non_negative_int,
-    number,
-    positive_int,
-    run_config_from_args,
-)
+from harness.cli._options import add_command_options, add_settings, run_config_from_args
 
 if TYPE_CHECKING:
     from harness.settings.resolve import RunConfig
@@ -32,55 +26,7 @@ def register(sub: Any) -> None:
         "1: one did not; 2: bad input or an unreachable receiver.",
     )
     add_settings(parser)  # [PROVIDER] [URL], --seed (default 0 here), --timeout, --report, credentials, probe, network
-    shape = parser.add_argument_group("what is sent, and when")
-    shape.add_argument("--rate", type=number, default=10.0, help="events per second (default 10)")
-    shape.add_argument("--duration", default="30s", metavar="D", help="how long to send (default 30s)")
-    shape.add_argument("--ramp", metavar="N..M", help="rate rising (or falling) linearly from N to M over --duration")
-    shape.add_argument(
-        "--event",
-        action="append",
-        default=[],
-        metavar="TYPE",
-        help="event type or glob, e.g. invoice.* (repeat; default: every type)",
-    )
-    shape.add_argument(
-        "--duplicates", type=number, default=0.0, metavar="F", help="fraction re-sent as provider retries (0.05)"
-    )
-    shape.add_argument("--servers", type=positive_int, default=1, metavar="K", help="sendgrid: sending servers")
-    send = parser.add_argument_group("sender")
-    send.add_argument("--concurrency", type=positive_int, default=256, help="in-flight cap (default 256)")
-    send.add_argument("--processes", type=positive_int, default=1, metavar="P", help="sender processes (default 1)")
-    send.add_argument("--quiet", action="store_true", help="no live progress line")
-    send.add_argument(
-        "--locust",
-        action="store_true",
-        help="run on Locust instead (extra webhook-harness[locust]): --concurrency users share --rate, "
-        "--processes Locust workers; exit 1 on any failed request",
-    )
-    storm = parser.add_argument_group("the recovery storm")
-    storm.add_argument(
-        "--after-outage", metavar="D", help="play what the provider sends once the receiver is back from an outage"
-    )
-    storm.add_argument(
-        "--backlog-rate", type=number, metavar="N", help="events per second during the outage (default --rate)"
-    )
-    storm.add_argument("--time-scale", type=number, default=1.0, metavar="X", help="X virtual seconds per second")
-    gates = parser.add_argument_group(
-        "SLO gates (exit 1 when one is violated; by default at most 1%% failed requests and at least 95%% of the rate)"
-    )
-    gates.add_argument("--max-p99", metavar="D", help="p99 latency at most this (e.g. 250ms; no default)")
-    gates.add_argument("--max-error-rate", metavar="PCT", help="failed requests at most this share (default 1%%)")
-    gates.add_argument(
-        "--min-rate-achieved", metavar="PCT", help="achieved rate at least this share of target (default 95%%)"
-    )
-    gates.add_argument("--no-gates", action="store_true", help="no default gates: exit 1 only for the gates given")
-    out = parser.add_argument_group("reports")
-    out.add_argument("--html", metavar="PATH", help="write an HTML page with rate and latency over time")
-    probe = parser.add_argument_group("probe scope")
-    probe.add_argument(
-        "--probe-sample", type=non_negative_int, default=1000, metavar="N", help="keys probed (default 1000; 0: all)"
-    )
-    probe.add_argument("--settle", default="2s", metavar="D", help="wait before probing (default 2s)")
+    add_command_options(parser)  # --rate, --duration, ... : the settings table's "load" entries
     parser.set_defaults(run=run)
 
 
@@ -109,7 +55,6 @@ def _progress_line(
 
 def run(args: argparse.Namespace) -> int:
     """Build the schedule from options, run it, print and write the results."""
-    from harness.core.durations import parse_duration
     from harness.engine.session import Session
     from harness.errors import UsageError
     from harness.load import (
@@ -128,13 +73,11 @@ def run(args: argparse.Namespace) -> int:
     limit = (os.cpu_count() or 1) * 4
     if args.processes > limit:
         raise UsageError(f"--processes {args.processes} is more than 4x the {os.cpu_count()} CPUs here ({limit}).")
-    duration = parse_duration(args.duration, what="--duration")
-    if duration <= 0:
-        raise UsageError("--duration must be positive.")
+    duration = args.duration
     ramp = parse_ramp(args.ramp) if args.ramp else None
     if ramp is None and args.rate <= 0:
         raise UsageError(f"--rate must be above 0, got {args.rate:g}.")
-    settle = parse_duration(args.settle, what="--settle")
+    settle = args.settle
     if args.time_scale <= 0:
         raise UsageError(f"--time-scale must be positive, got {args.time_scale:g}.")
     gates = parse_gates(
@@ -162,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
                 "--duplicates and --servers shape the open-model run; with --after-outage the resends are the "
                 "provider's own retries and the batches are one server's."
             )
-        outage = parse_duration(args.after_outage, what="--after-outage")
+        outage = args.after_outage
         backlog = args.rate if args.backlog_rate is None else args.backlog_rate
         schedule = storm_schedule(
             provider,

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from harness.core.settings_table import SETTINGS, by_name, for_command, resolve_values
+from harness.core.settings_table import SETTINGS, by_name, command_settings, for_command, resolve_values
 from harness.credentials import CREDENTIAL_FIELDS, Credentials
 from harness.errors import UsageError
 from harness.net.options import NETWORK_KEYS, NetworkOptions, resolve_network
@@ -27,6 +27,7 @@ __all__ = [
     "MAX_SPAN",
     "MAX_TIMEOUT",
     "add_auth_options",
+    "add_command_options",
     "add_catalog_options",
     "add_network_options",
     "add_probe_options",
@@ -38,6 +39,7 @@ __all__ = [
     "network_from_args",
     "network_options_from_args",
     "options_from_args",
+    "resolve_command_options",
     "run_config_from_args",
     "duration",
     "duration_list",
@@ -233,6 +235,66 @@ def add_settings(
             )
         else:
             target.add_argument(s.option, dest=s.name, default=None, metavar=s.type.metavar, help=s.usage_help())
+
+
+def add_command_options(parser: argparse.ArgumentParser, scope: str | None = None) -> None:
+    """Add the command's own options from the settings table (``scope``: ``"pact export"``; default: the command).
+
+    Values stay text here (``None``: not given); ``resolve_command_options`` reads them, their environment variables
+    and the config file's ``[command]`` table through the one resolver before the command runs.
+    """
+    scope = scope or _command_of(parser)
+    sections: dict[str, Any] = {}
+    exclusive: dict[str, Any] = {}
+    for s in command_settings(scope):
+        title = _GROUPS.get(s.group, s.group)
+        if s.group not in sections:
+            sections[s.group] = parser.add_argument_group(title) if title else parser
+        target = sections[s.group]
+        if s.exclusive:
+            if s.exclusive not in exclusive:
+                exclusive[s.exclusive] = parser.add_mutually_exclusive_group()
+            target = exclusive[s.exclusive]
+        names = [s.short, s.option] if s.short else [s.option]
+        help_text = s.usage_help().replace("%", "%%")
+        if s.type.flag:
+            target.add_argument(*names, dest=s.name, action="store_true", default=None, help=help_text)
+        else:
+            action = "append" if s.type.repeat else "store"
+            metavar = s.metavar or s.type.metavar
+            target.add_argument(*names, dest=s.name, action=action, default=None, metavar=metavar, help=help_text)
+    parser.set_defaults(settings_scope=scope)
+
+
+def resolve_command_options(args: argparse.Namespace) -> None:
+    """Replace the command's own options in ``args`` by their typed values: option > environment > the config file's
+    ``[command]`` table > default, each judged by its type's one parser (a bad value: one line, exit 2)."""
+    import os
+
+    scope: str = getattr(args, "settings_scope", None) or ""
+    settings = command_settings(scope)
+    if not settings:
+        return
+    section: Any = {}
+    source = None
+    if any(s.config for s in settings):
+        file = config_from_args(args)
+        section = file.get(scope) or {}
+        path = getattr(file, "path", None)
+        source = f"{path} [{scope}]" if path else f"[{scope}]"
+    given = {s.name: getattr(args, s.name, None) for s in settings}
+    values = resolve_values(settings, given, env=os.environ, config=section, source=source)
+    chosen: dict[str, list[str]] = {}
+    for s in settings:
+        if s.exclusive and values[s.name]:
+            chosen.setdefault(s.exclusive, []).append(s.option)
+    for options in chosen.values():
+        if len(options) > 1:
+            raise UsageError(f"{' and '.join(options)} do not go together; choose one.")
+    for s in settings:
+        if s.required and values[s.name] in (None, "", ()):
+            raise UsageError(f"{s.option} is required{f' (or {s.env_var})' if s.env_var else ''}.")
+        setattr(args, s.name, values[s.name])
 
 
 def options_from_args(args: argparse.Namespace, command: str | None = None) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from harness.cli._options import add_catalog_options, bounded_int, catalog_from_args, non_negative_int
+from harness.cli._options import add_catalog_options, add_command_options, catalog_from_args
 
 __all__ = ["register", "run"]
 
@@ -25,11 +25,7 @@ def register(sub: Any) -> None:
         description="Exit 0: the pact was written; 2: usage error (unknown provider or event type, no pact-python).",
     )
     export.add_argument("provider", metavar="PROVIDER")
-    export.add_argument("--consumer", required=True, metavar="NAME", help="the consumer's name in the pact")
-    export.add_argument(
-        "--event", action="append", default=[], metavar="TYPE", help="only this event type (repeat; default: all)"
-    )
-    export.add_argument("--out", required=True, metavar="DIR", help="folder the pact file is written to")
+    add_command_options(export, "pact export")  # --consumer, --event, --out
     add_catalog_options(export)
     export.set_defaults(run=run_export)
     verify = actions.add_parser(
@@ -39,18 +35,7 @@ def register(sub: Any) -> None:
         "2: usage error (no pact file, no interaction to verify, no pact-python).",
     )
     verify.add_argument("target", metavar="PACT_FILE_OR_DIR")
-    verify.add_argument(
-        "--provider", metavar="ID", help="catalog provider to verify against (default: the pact's provider name)"
-    )
-    verify.add_argument(
-        "--examples",
-        type=bounded_int(1000, 1),
-        default=20,
-        help="provider examples per interaction (1..1000, default 20)",
-    )
-    verify.add_argument("--seed", type=non_negative_int, default=None, help="seed (printed on every run)")
-    verify.add_argument("--report", metavar="PATH", help="write a JSON report")
-    verify.add_argument("--junitxml", metavar="PATH", help="write JUnit XML for a CI gate")
+    add_command_options(verify, "pact verify")  # --provider, --examples, --seed, --report, --junitxml
     add_catalog_options(verify)
     verify.set_defaults(run=run_verify)
     parser.set_defaults(run=run, pact_parser=parser)

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from harness.cli._options import add_catalog_options, catalog_from_args
+from harness.cli._options import add_catalog_options, add_command_options, catalog_from_args
 from harness.core.durations import format_duration
 from harness.errors import UsageError
 
@@ -23,15 +23,7 @@ def register(sub: Any) -> None:
     )
     add_catalog_options(parser)
     parser.add_argument("provider", nargs="?", metavar="PROVIDER", help="list this provider's event types")
-    parser.add_argument(
-        "--event",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="with PROVIDER: only event types matching GLOB (pull_request.*; repeat)",
-    )
-    parser.add_argument("--details", action="store_true", help="also list every event type, header and assumption")
-    parser.add_argument("--json", action="store_true", help="print the catalog as JSON")
+    add_command_options(parser)  # --event, --details, --json
     parser.set_defaults(run=run)
 
 

@@ -8,11 +8,7 @@ import signal
 import threading
 from typing import Any
 
-from harness.cli._options import (
-    CommandInputs,
-    add_shared_options,
-    port_number,
-)
+from harness.cli._options import CommandInputs, add_command_options, add_shared_options
 
 __all__ = ["register", "run"]
 
@@ -23,24 +19,7 @@ def register(sub: Any) -> None:
         "receiver", help="run the reference receiver for a provider (a correct one, or with --bug)"
     )
     parser.add_argument("provider", metavar="PROVIDER", nargs="?")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=port_number, default=0, help="port (default: any free one)")
-    parser.add_argument("--bug", metavar="NAME", help="inject a deliberate bug (see --list-bugs)")
-    parser.add_argument(
-        "--mode",
-        choices=["strict", "lenient", "queue-first"],
-        default="strict",
-        help="a correct receiver's style: strict (schema-validates), lenient (tolerant reader), queue-first "
-        "(answers 2xx, stores a moment later)",
-    )
-    parser.add_argument("--db", metavar="URL", help="SQLAlchemy URL to store events in (default: a temp SQLite file)")
-    parser.add_argument(
-        "--public-url",
-        metavar="URL",
-        help="the URL providers post to, as registered with them, for schemes that sign it (Square) when this "
-        "receiver sits behind a proxy or tunnel (default: the URL each request names)",
-    )
-    parser.add_argument("--list-bugs", action="store_true", help="list the deliberate bugs and the checks they fail")
+    add_command_options(parser)  # --host, --port, --bug, --mode, --db, --public-url, --list-bugs
     add_shared_options(parser)
     parser.set_defaults(run=run)
 

@@ -6,14 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from harness.cli._options import (
-    MAX_COUNT,
-    add_settings,
-    duration,
-    positive_int,
-    positive_number,
-    run_config_from_args,
-)
+from harness.cli._options import add_command_options, add_settings, run_config_from_args
 
 __all__ = ["register", "run"]
 
@@ -27,19 +20,7 @@ def register(sub: Any) -> None:
         "signature. Exit 0: all acknowledged (and, with a probe, each key stored once); 1: not; 2: usage error.",
     )
     parser.add_argument("paths", nargs="+", metavar="FILE... URL", help="recordings (JSON Lines or HAR 1.2), then URL")
-    parser.add_argument("--order", choices=("original", "reverse", "shuffle"), default="original")
-    parser.add_argument("--duplicates", type=positive_int, default=1, metavar="N", help="send each N times")
-    parser.add_argument(
-        "--rate", type=positive_number(MAX_COUNT), default=None, metavar="N", help="at most N deliveries per second"
-    )
-    parser.add_argument("--filter", action="append", default=[], metavar="EVENT", help="only this event type (repeat)")
-    parser.add_argument("--new-ids", action="store_true", help="fresh idempotency keys, so a capture replays again")
-    parser.add_argument(
-        "--include-failed", action="store_true", help="also replay deliveries that failed verification when recorded"
-    )
-    parser.add_argument(
-        "--settle", type=duration("--settle"), default=1.0, metavar="SECONDS", help="wait before probing (1s)"
-    )
+    add_command_options(parser)  # --order, --duplicates, --rate, ...: the settings table's "replay" entries
     add_settings(parser)  # --provider (default: the one named in the records), --seed, --timeout, --report, ...
     parser.set_defaults(run=run)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from harness.cli._options import add_settings, run_config_from_args
+from harness.cli._options import add_command_options, add_settings, run_config_from_args
 from harness.core.models import Delivery
 from harness.core.text import printable
 
@@ -21,8 +21,7 @@ def register(sub: Any) -> None:
         "2: usage or configuration error, or the receiver is unreachable.",
     )
     add_settings(parser)  # [PROVIDER] [URL], --seed, --timeout, credentials, network, catalog
-    parser.add_argument("--event", metavar="TYPE", help="event type (default: a random one)")
-    parser.add_argument("--variant", help="send a forgery instead: missing, wrong-key, tampered-body, ...")
+    add_command_options(parser)  # --event, --variant
     parser.set_defaults(run=run)
 
 

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from harness.cli._options import add_settings, bounded_int, duration, run_config_from_args
+from harness.cli._options import add_command_options, add_settings, run_config_from_args
 from harness.core.text import printable
 from harness.credentials import redact_url
 
@@ -18,9 +18,6 @@ if TYPE_CHECKING:
     from harness.sequences import LifecycleResult
 
 __all__ = ["register", "run"]
-
-DEFAULT_EXAMPLES = 50
-DEFAULT_SETTLE = 2.0
 
 
 def register(sub: Any) -> None:
@@ -32,22 +29,7 @@ def register(sub: Any) -> None:
         "or configuration error. See docs/sequences.md.",
     )
     add_settings(parser)  # PROVIDER [URL], credentials, the state probe, network, --seed, --timeout, --report
-    run_group = parser.add_argument_group("run")
-    run_group.add_argument("--lifecycle", action="append", default=[], metavar="NAME", help="only this one (repeat)")
-    run_group.add_argument(
-        "--max-examples", type=bounded_int(10_000, 1), default=DEFAULT_EXAMPLES, help="schedules per lifecycle (50)"
-    )
-    run_group.add_argument(
-        "--settle-timeout",
-        type=duration("--settle-timeout", 3600.0, positive=True),
-        default=DEFAULT_SETTLE,
-        metavar="DURATION",
-        help="how long the state may take to reach the expected one after a schedule (default 2s)",
-    )
-    run_group.add_argument(
-        "--concurrency", type=bounded_int(8, 1), default=2, help="deliveries in flight together, at most (default 2)"
-    )
-    run_group.add_argument("--junitxml", metavar="PATH", help="write JUnit XML for a CI gate")
+    add_command_options(parser)  # --lifecycle, --max-examples, ...: the settings table's "sequences" entries
     parser.set_defaults(run=run)
 
 

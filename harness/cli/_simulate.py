@@ -9,37 +9,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from harness.cli._options import (
-    MAX_EVENTS,
-    MAX_SPAN,
-    add_settings,
-    bounded_int,
-    duration,
-    duration_list,
-    fraction,
-    non_negative_int,
-    positive_number,
-    run_config_from_args,
-)
+from harness.cli._options import add_command_options, add_settings, run_config_from_args
 from harness.generation.passthrough import DEFAULT_RATE as PASS_THROUGH_RATE
 
 __all__ = ["register", "run"]
-
-
-def _outage(text: str) -> tuple[float, float]:
-    """argparse type: ``START..END``."""
-    from harness.errors import UsageError
-    from harness.simulate import parse_outage
-
-    try:
-        return parse_outage(text)
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _window(text: str) -> float | str:
-    """argparse type: a duration, or ``none`` for no window."""
-    return "none" if text.strip().lower() == "none" else duration("--window")(text)
 
 
 def register(sub: Any) -> None:
@@ -51,82 +24,7 @@ def register(sub: Any) -> None:
         "Exit 0: nothing lost (and, with a probe, every event stored once); 1: otherwise; 2: usage error.",
     )
     add_settings(parser)  # [PROVIDER] [URL] (not needed with --dry-run), --seed, --report, credentials, probe, network
-    parser.add_argument(
-        "--events",
-        type=bounded_int(MAX_EVENTS),
-        help=f"events to simulate (default 1000, or the scenario's; at most {MAX_EVENTS:,})",
-    )
-    parser.add_argument(
-        "--spread",
-        type=duration("--spread"),
-        default="24h",
-        help="events arrive uniformly over this long (default 24h)",
-    )
-    parser.add_argument(
-        "--outage",
-        type=_outage,
-        action="append",
-        default=[],
-        metavar="START..END",
-        help="receiver down, from t=0: 2h..8h (repeat)",
-    )
-    parser.add_argument("--scenario", metavar="FILE", help="a scenario file (see docs/scenarios.md)")
-    parser.add_argument("--dry-run", action="store_true", help="send nothing; the receiver is up outside outages")
-    parser.add_argument(
-        "--time-scale", type=positive_number(1e9), metavar="X", help="scaled real time for soak runs: X virtual s per s"
-    )
-    parser.add_argument("--timeline", metavar="PATH", help="write a self-contained HTML/SVG timeline of attempts")
-    parser.add_argument(
-        "--concurrency", type=bounded_int(1024, low=1), default=64, help="parallel requests (default 64, at most 1024)"
-    )
-    parser.add_argument(
-        "--max-requests", type=non_negative_int, default=100_000, help="stop after this many requests (100000)"
-    )
-    parser.add_argument(
-        "--max-time",
-        type=duration("--max-time", MAX_SPAN, positive=True),
-        default="10m",
-        metavar="DURATION",
-        help="stop after this long in real time",
-    )
-    parser.add_argument(
-        "--probe-sample",
-        type=non_negative_int,
-        default=2000,
-        metavar="N",
-        help="look up at most N delivered events with the probe, a seeded sample (default 2000; 0: every one)",
-    )
-    parser.add_argument(
-        "--pass-through-rate",
-        type=fraction,
-        default=None,
-        metavar="FRACTION",
-        help="share of events carrying one unusual value a person typed (NUL, emoji, RTL marks, 10 KB, 2^53+1) in a "
-        "field the profile names (default 0.01; 0: off)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    objects = parser.add_argument_group("lifecycle objects (with a state probe: how many end in the wrong state)")
-    objects.add_argument("--lifecycle", metavar="NAME", help="send this lifecycle's objects (--events // steps)")
-    objects.add_argument(
-        "--out-of-order", type=fraction, default=0.0, help="fraction of their events delivered late (default 0)"
-    )
-    objects.add_argument(
-        "--reorder-by", type=duration("--reorder-by"), default=300.0, metavar="DURATION", help="up to how late (5m)"
-    )
-    policy = parser.add_argument_group("retry policy overrides (default: the provider's profile)")
-    policy.add_argument("--window", type=_window, metavar="DURATION", help="rolling retry window per event, or 'none'")
-    policy.add_argument("--max-attempts", type=non_negative_int, help="total attempts including the first (0: no cap)")
-    policy.add_argument(
-        "--delays",
-        type=duration_list("--delays"),
-        metavar="D,D,...",
-        help="waits after the 1st, 2nd, ... failure: 1m,5m,30m",
-    )
-    policy.add_argument(
-        "--factor", type=positive_number(1000), help="multiply the last delay by this once the list ends"
-    )
-    policy.add_argument("--max-delay", type=duration("--max-delay"), metavar="DURATION", help="cap on a single wait")
-    policy.add_argument("--jitter", type=fraction, help="± fraction applied to each wait (0.1)")
+    add_command_options(parser)  # --events, --spread, --outage, ...: the settings table's "simulate" entries
     parser.set_defaults(run=run)
 
 
@@ -139,7 +37,7 @@ def _retry_overrides(args: argparse.Namespace) -> dict[str, Any]:
     if args.max_attempts is not None:
         retry["max_attempts"] = args.max_attempts or None
     if args.delays is not None:
-        backoff["delays"] = args.delays
+        backoff["delays"] = list(args.delays)
     if args.factor is not None:
         backoff["factor"] = args.factor
     if args.max_delay is not None:
@@ -198,13 +96,16 @@ def _probe_bar(args: argparse.Namespace) -> tuple[Callable[[int, int], None] | N
 
 def run(args: argparse.Namespace) -> int:
     """Resolve options, then run ``harness.simulate.simulate()`` (the one API), print and write the results."""
-    from harness.core.durations import parse_duration
     from harness.engine.session import Session
     from harness.errors import UsageError
     from harness.report import write_text
-    from harness.simulate import load_scenario, simulate
+    from harness.simulate import load_scenario, parse_outage, simulate
     from harness.simulate.timeline import write_timeline
 
+    try:
+        outages = [parse_outage(text) for text in args.outage]
+    except UsageError as exc:
+        raise UsageError(f"--outage: {exc}") from None
     settings = run_config_from_args(args, "simulate", require_target=False)
     if not settings.provider:
         raise UsageError(
@@ -228,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
             provider,
             url,
             events=args.events,
-            spread=parse_duration(args.spread, what="--spread"),
-            outages=args.outage,
+            spread=args.spread,
+            outages=outages,
             scenario=scenario,
             credentials=session.credentials,
             probe=None if args.dry_run else session.probe,
@@ -239,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             catalog=catalog,
             concurrency=max(1, args.concurrency),
             max_requests=args.max_requests,
-            max_wall=parse_duration(args.max_time, what="--max-time"),
+            max_wall=args.max_time,
             time_scale=args.time_scale,
             progress=progress,
             probe_sample=args.probe_sample,

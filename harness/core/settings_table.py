@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +20,7 @@ from harness.core.errors import UsageError
 
 __all__ = [
     "COMMANDS_THAT_SEND",
+    "COMMAND_SETTINGS",
     "ENV_PREFIX",
     "MAX_SECONDS",
     "SETTINGS",
@@ -27,6 +28,7 @@ __all__ = [
     "Type",
     "by_name",
     "check_url",
+    "command_settings",
     "config_schema",
     "env_text",
     "for_command",
@@ -38,6 +40,8 @@ __all__ = [
 
 ENV_PREFIX = "WEBHOOK_HARNESS_"
 MAX_SECONDS = 7 * 86400.0  # a timeout or budget longer than a week is a typo
+MAX_SPAN = 366 * 86400.0  # any span of virtual or real time: a year (as harness.simulate.outages.MAX_SPAN)
+MAX_COUNT = 10**9  # any count without a bound of its own (requests, examples, concurrency)
 _UNSET: tuple[Any, ...] = (None, "", [], ())
 
 
@@ -96,6 +100,69 @@ def _count(low: int, high: int) -> Callable[[Any, str], int]:
         return number
 
     return parse
+
+
+def _real(low: float, high: float, *, above: bool, below: bool) -> Callable[[Any, str], float]:
+    def parse(value: Any, where: str) -> float:
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value if isinstance(value, int | float) else str(value).strip())
+        except ValueError:
+            raise UsageError(f"Invalid {where} {value!r}: must be a number.") from None
+        low_ok = number > low if above else number >= low
+        high_ok = number < high if below else number <= high
+        if not math.isfinite(number) or not (low_ok and high_ok):
+            raise UsageError(f"Invalid {where} {value!r}: must be {_range_text(low, high, above, below)}.")
+        return number
+
+    return parse
+
+
+def _range_text(low: float, high: float, above: bool, below: bool) -> str:
+    if math.isinf(low) and math.isinf(high):
+        return "a finite number"
+    if low == 0 and above:
+        return f"positive and at most {high:g}"
+    return f"from {low:g} {'(not included) ' if above else ''}up to {high:g}{' (not included)' if below else ''}"
+
+
+def _span(high: float, positive: bool) -> Callable[[Any, str], float]:
+    """Seconds from a duration or a number, finite, within ``0..high`` (above 0 when ``positive``)."""
+
+    def parse(value: Any, where: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise UsageError(f"Invalid {where} {value!r}: give seconds or a duration such as 10s.")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UsageError(f"Invalid {where} {value!r}: must be a finite duration such as 10s.")
+        if positive and str(value).strip().startswith("-"):
+            raise UsageError(f"Invalid {where} {value!r}: must be positive.")
+        seconds = parse_duration(value, what=where)
+        if seconds < 0 or (positive and seconds == 0):
+            raise UsageError(f"Invalid {where} {value!r}: must be {'positive' if positive else 'zero or more'}.")
+        if seconds > high:
+            raise UsageError(f"Invalid {where} {value!r}: at most {high:g} seconds.")
+        return seconds
+
+    return parse
+
+
+def _span_list(value: Any, where: str) -> tuple[float, ...]:
+    """Comma-separated durations (``1m,5m,30m``), or a list of them."""
+    items = [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+    if not isinstance(items, Sequence) or not items:
+        raise UsageError(f"Invalid {where} {value!r}: give durations such as 1m,5m,30m.")
+    parse = _span(MAX_SPAN, positive=False)
+    return tuple(parse(item, f"{where} entry") for item in items)
+
+
+def _texts(value: Any, where: str) -> tuple[str, ...]:
+    """A list of strings: one per option, or comma-separated in a variable."""
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise UsageError(f"Invalid {where} {value!r}: give a list of strings.")
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -234,6 +301,39 @@ BASIC = Type(
 )
 
 
+TEXTS = Type("texts", _texts, {"type": "array", "items": {"type": "string"}}, "list of strings", "TEXT", repeat=True)
+DURATIONS = Type(
+    "durations",
+    _span_list,
+    {"oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": ["string", "number"]}}]},
+    'durations, comma-separated (`"1m,5m,30m"`)',
+    "D,D,...",
+)
+
+
+def real(
+    low: float = -math.inf, high: float = math.inf, *, above: bool = False, below: bool = False, metavar: str = "X"
+) -> Type:
+    """A finite number from ``low`` to ``high`` (``above``/``below``: the bound itself excluded)."""
+    schema: dict[str, Any] = {"type": "number"}
+    if not math.isinf(low):
+        schema["exclusiveMinimum" if above else "minimum"] = low
+    if not math.isinf(high):
+        schema["exclusiveMaximum" if below else "maximum"] = high
+    doc = "number" if math.isinf(low) and math.isinf(high) else f"number, {_range_text(low, high, above, below)}"
+    return Type("number", _real(low, high, above=above, below=below), schema, doc, metavar)
+
+
+FRACTION = real(0.0, 1.0, below=True, metavar="FRACTION")
+
+
+def span(high: float = MAX_SPAN, *, positive: bool = False) -> Type:
+    """A duration (``250ms``, ``90s``, ``2h30m`` or seconds) within ``0..high``, above 0 when ``positive``."""
+    schema = {"oneOf": [{"type": "number", "minimum": 0, "maximum": high}, {"type": "string", "minLength": 1}]}
+    doc = f'seconds or a duration (`"10s"`, `"1m30s"`), {"above 0 and " if positive else ""}at most {high:g} s'
+    return Type("duration", _span(high, positive), schema, doc, "DURATION")
+
+
 def count(low: int, high: int) -> Type:
     """A whole number from ``low`` to ``high``."""
     schema = {"type": "integer", "minimum": low, "maximum": high}
@@ -276,6 +376,11 @@ class Setting:
     flag_name: str | None = None  # the option's name when it differs from the setting's (--check for checks)
     doc: str = ""  # more words for docs/config.md than the --help line holds
     label: str | None = None  # how errors name it when given on the command line, if not by its option
+    scope: str | None = None  # a command's own setting: key [scope] NAME, variable WEBHOOK_HARNESS_<SCOPE>_<NAME>
+    metavar: str | None = None  # the option's value in --help, if not its type's
+    short: str | None = None  # a one-letter alias (-n)
+    required: bool = False  # the command refuses to run without it (from any source)
+    exclusive: str = ""  # settings sharing this name are mutually exclusive options
 
     @property
     def what(self) -> str:
@@ -300,7 +405,15 @@ class Setting:
     @property
     def env_var(self) -> str | None:
         """The environment variable, if the setting has one."""
-        return ENV_PREFIX + self.name.upper() if self.env else None
+        if not self.env:
+            return None
+        scope = f"{self.scope}_".replace(" ", "_").replace("-", "_").upper() if self.scope else ""
+        return ENV_PREFIX + scope + self.name.upper()
+
+    @property
+    def key(self) -> str:
+        """How docs name its config-file key: ``max_time``, or ``[load] rate`` for a command's own."""
+        return f"[{self.scope}] {self.name}" if self.scope else self.name
 
     def parse(self, value: Any, where: str | None = None) -> Any:
         """The typed value, or a one-line UsageError naming ``where`` (default: the option)."""
@@ -552,6 +665,326 @@ SETTINGS: tuple[Setting, ...] = (
 )
 # The config file's ``checks`` key is also a table of per-check severities; its schema says so (config_schema).
 
+# -- each command's own settings -------------------------------------------------------------------------------------
+# Options only one command takes. Each is read like a shared setting (option > environment > config file > default)
+# under its command's scope: variable WEBHOOK_HARNESS_<COMMAND>_<NAME>, and key NAME in the config file's [command]
+# table for the commands that read the config file.
+
+_READS_CONFIG = _CATALOG - {"providers"}  # `providers` is also the config file's table of profile overrides
+
+
+def _window(value: Any, where: str) -> float | str:
+    """A duration, or ``none`` for no retry window."""
+    if isinstance(value, str) and value.strip().lower() == "none":
+        return "none"
+    return _span(MAX_SPAN, positive=False)(value, where)
+
+
+WINDOW = Type(
+    "window",
+    _window,
+    {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "minLength": 1}]},
+    'a duration, or `"none"`',
+    "DURATION",
+)
+
+
+def _scoped(scope: str, *settings: Setting) -> tuple[Setting, ...]:
+    """``settings`` as ``scope``'s own: an option of that command only, never a pytest option."""
+    reads_config = scope.split()[0] in _READS_CONFIG
+    return tuple(
+        replace(
+            s,
+            scope=scope,
+            commands=frozenset({scope}),
+            pytest=False,
+            config=s.config and reads_config,
+            group="" if s.group == "run" else s.group,  # the command's options, unless the entry names a section
+        )
+        for s in settings
+    )
+
+
+_SENT = "what is sent, and when"
+_STORM = "the recovery storm"
+_GATES = "SLO gates (exit 1 when one is violated; by default at most 1% failed requests and at least 95% of the rate)"
+_OBJECTS = "lifecycle objects (with a state probe: how many end in the wrong state)"
+_POLICY = "retry policy overrides (default: the provider's profile)"
+COMMAND_SETTINGS: tuple[Setting, ...] = (
+    *_scoped(
+        "load",
+        Setting("rate", real(), "events per second (default 10)", 10.0, group=_SENT, metavar="N"),
+        Setting("duration", span(positive=True), "how long to send (default 30s)", 30.0, group=_SENT, metavar="D"),
+        Setting(
+            "ramp", TEXT, "rate rising (or falling) linearly from N to M over --duration", group=_SENT, metavar="N..M"
+        ),
+        Setting(
+            "event",
+            TEXTS,
+            "event type or glob, e.g. invoice.* (repeat; default: every type)",
+            (),
+            group=_SENT,
+            metavar="TYPE",
+        ),
+        Setting("duplicates", real(), "fraction re-sent as provider retries (0.05)", 0.0, group=_SENT, metavar="F"),
+        Setting("servers", count(1, MAX_COUNT), "sendgrid: sending servers", 1, group=_SENT, metavar="K"),
+        Setting("concurrency", count(1, MAX_COUNT), "in-flight cap (default 256)", 256, group="sender"),
+        Setting("processes", count(1, MAX_COUNT), "sender processes (default 1)", 1, group="sender", metavar="P"),
+        Setting("quiet", FLAG, "no live progress line", False, group="sender"),
+        Setting(
+            "locust",
+            FLAG,
+            "run on Locust instead (extra webhook-harness[locust]): --concurrency users share --rate, "
+            "--processes Locust workers; exit 1 on any failed request",
+            False,
+            group="sender",
+        ),
+        Setting(
+            "after_outage",
+            span(positive=True),
+            "play what the provider sends once the receiver is back from an outage",
+            group=_STORM,
+            metavar="D",
+        ),
+        Setting(
+            "backlog_rate", real(), "events per second during the outage (default --rate)", group=_STORM, metavar="N"
+        ),
+        Setting("time_scale", real(), "X virtual seconds per second", 1.0, group=_STORM, metavar="X"),
+        Setting("max_p99", TEXT, "p99 latency at most this (e.g. 250ms; no default)", group=_GATES, metavar="D"),
+        Setting("max_error_rate", TEXT, "failed requests at most this share (default 1%)", group=_GATES, metavar="PCT"),
+        Setting(
+            "min_rate_achieved",
+            TEXT,
+            "achieved rate at least this share of target (default 95%)",
+            group=_GATES,
+            metavar="PCT",
+        ),
+        Setting("no_gates", FLAG, "no default gates: exit 1 only for the gates given", False, group=_GATES),
+        Setting("html", PATH, "write an HTML page with rate and latency over time", group="reports"),
+        Setting(
+            "probe_sample",
+            count(0, MAX_COUNT),
+            "keys probed (default 1000; 0: all)",
+            1000,
+            group="probe scope",
+            metavar="N",
+        ),
+        Setting("settle", span(), "wait before probing (default 2s)", 2.0, group="probe scope", metavar="D"),
+    ),
+    *_scoped(
+        "replay",
+        Setting("order", choice("original", "reverse", "shuffle"), "the order deliveries are sent in", "original"),
+        Setting("duplicates", count(1, MAX_COUNT), "send each N times", 1, metavar="N"),
+        Setting("rate", real(0, MAX_COUNT, above=True), "at most N deliveries per second", metavar="N"),
+        Setting("filter", TEXTS, "only this event type (repeat)", (), metavar="EVENT"),
+        Setting("new_ids", FLAG, "fresh idempotency keys, so a capture replays again", False),
+        Setting("include_failed", FLAG, "also replay deliveries that failed verification when recorded", False),
+        Setting("settle", span(), "wait before probing (1s)", 1.0, metavar="SECONDS"),
+    ),
+    *_scoped(
+        "simulate",
+        Setting(
+            "events", count(0, 1_000_000), "events to simulate (default 1000, or the scenario's; at most 1,000,000)"
+        ),
+        Setting("spread", span(), "events arrive uniformly over this long (default 24h)", 86400.0),
+        Setting("outage", TEXTS, "receiver down, from t=0: 2h..8h (repeat)", (), metavar="START..END"),
+        Setting("scenario", PATH, "a scenario file (see docs/scenarios.md)", metavar="FILE"),
+        Setting("dry_run", FLAG, "send nothing; the receiver is up outside outages", False),
+        Setting("time_scale", real(0, 1e9, above=True), "scaled real time for soak runs: X virtual s per s"),
+        Setting("timeline", PATH, "write a self-contained HTML/SVG timeline of attempts"),
+        Setting("concurrency", count(1, 1024), "parallel requests (default 64, at most 1024)", 64),
+        Setting("max_requests", count(0, MAX_COUNT), "stop after this many requests (100000)", 100_000),
+        Setting("max_time", span(positive=True), "stop after this long in real time (default 10m)", 600.0),
+        Setting(
+            "probe_sample",
+            count(0, MAX_COUNT),
+            "look up at most N delivered events with the probe, a seeded sample (default 2000; 0: every one)",
+            2000,
+        ),
+        Setting(
+            "pass_through_rate",
+            FRACTION,
+            "share of events carrying one unusual value a person typed (NUL, emoji, RTL marks, 10 KB, 2^53+1) in a "
+            "field the profile names (default 0.01; 0: off)",
+        ),
+        Setting("quiet", FLAG, "no progress bar", False),
+        Setting("lifecycle", TEXT, "send this lifecycle's objects (--events // steps)", group=_OBJECTS, metavar="NAME"),
+        Setting("out_of_order", FRACTION, "fraction of their events delivered late (default 0)", 0.0, group=_OBJECTS),
+        Setting("reorder_by", span(), "up to how late (5m)", 300.0, group=_OBJECTS),
+        Setting("window", WINDOW, "rolling retry window per event, or 'none'", group=_POLICY),
+        Setting("max_attempts", count(0, MAX_COUNT), "total attempts including the first (0: no cap)", group=_POLICY),
+        Setting("delays", DURATIONS, "waits after the 1st, 2nd, ... failure: 1m,5m,30m", group=_POLICY),
+        Setting(
+            "factor", real(0, 1000, above=True), "multiply the last delay by this once the list ends", group=_POLICY
+        ),
+        Setting("max_delay", span(), "cap on a single wait", group=_POLICY),
+        Setting("jitter", FRACTION, "± fraction applied to each wait (0.1)", group=_POLICY),
+    ),
+    *_scoped(
+        "sequences",
+        Setting("lifecycle", TEXTS, "only this one (repeat)", (), metavar="NAME"),
+        Setting("max_examples", count(1, 10_000), "schedules per lifecycle (50)", 50),
+        Setting(
+            "settle_timeout",
+            span(3600.0, positive=True),
+            "how long the state may take to reach the expected one after a schedule (default 2s)",
+            2.0,
+        ),
+        Setting("concurrency", count(1, 8), "deliveries in flight together, at most (default 2)", 2),
+        Setting("junitxml", PATH, "write JUnit XML for a CI gate"),
+    ),
+    *_scoped(
+        "send",
+        Setting("event", TEXT, "event type (default: a random one)", metavar="TYPE"),
+        Setting("variant", TEXT, "send a forgery instead: missing, wrong-key, tampered-body, ..."),
+    ),
+    *_scoped(
+        "record",
+        Setting("host", TEXT, "address to bind (default 127.0.0.1)", "127.0.0.1"),
+        Setting("port", count(0, 65535), "port (default 8787; 0 picks one)", 8787),
+        Setting("out", PATH, "JSON Lines file, appended to (default PROVIDER-recording.jsonl)", metavar="FILE"),
+        Setting("forward", URL, "tap mode: relay each delivery unchanged to this receiver"),
+        Setting("keep_auth", FLAG, "store Authorization, signature and cookie headers as received", False),
+        Setting(
+            "max_bytes",
+            count(1, 1 << 50),
+            "stop storing (answer 503) once this session wrote N bytes (default 1,073,741,824, 1 GiB)",
+            1 << 30,
+        ),
+        Setting(
+            "max_records", count(1, MAX_COUNT), "stop storing (answer 503) after N records (default 100,000)", 100_000
+        ),
+        Setting(
+            "accept_unverified",
+            FLAG,
+            "store and answer 2xx deliveries that fail verification (default with credentials: 401, not stored)",
+            False,
+        ),
+        Setting(
+            "allow_local_confirmation",
+            FLAG,
+            "let a handshake's confirmation URL be a loopback address (default: only the provider's own hosts)",
+            False,
+        ),
+    ),
+    *_scoped(
+        "drift",
+        Setting("report", PATH, "write a JSON report"),
+        Setting("propose", PATH, "write widened schemas as a catalog overlay (--schemas DIR)", metavar="DIR"),
+        Setting("force", FLAG, "with --propose: replace an existing DIR/PROVIDER", False, env=False, config=False),
+        Setting("strict", FLAG, "added fields and unknown event types fail too", False),
+    ),
+    *_scoped(
+        "import",
+        Setting("id", TEXT, "the new provider's id", metavar="NAME", required=True),
+        Setting("out", PATH, "the catalog folder to write into", metavar="DIR", required=True),
+        Setting(
+            "scheme",
+            TEXT,
+            "signing: copy a built-in provider's declarative scheme, or read an auth.hmac description (default:"
+            " guessed from the spec's signature header)",
+            metavar="PROVIDER|FILE.json",
+        ),
+        Setting("event_header", TEXT, "the header that names the event type", metavar="H"),
+        Setting("event_pointer", TEXT, "the body field (JSON Pointer) that names the event type", metavar="P"),
+        Setting("allow_remote_refs", FLAG, "fetch $refs to http(s) URLs", False),
+        Setting(
+            "allow_local_refs",
+            TEXTS,
+            "also read local $refs under DIR (default: only files under the spec's own folder; repeat)",
+            (),
+            metavar="DIR",
+        ),
+        Setting("force", FLAG, "replace an existing provider folder", False, env=False, config=False),
+        Setting(
+            "allow_partial", FLAG, "exit 0 even when some webhooks could not be imported (they are still listed)", False
+        ),
+    ),
+    *_scoped(
+        "pact export",
+        Setting("consumer", TEXT, "the consumer's name in the pact", metavar="NAME", required=True),
+        Setting("event", TEXTS, "only this event type (repeat; default: all)", (), metavar="TYPE"),
+        Setting("out", PATH, "folder the pact file is written to", metavar="DIR", required=True),
+    ),
+    *_scoped(
+        "pact verify",
+        Setting(
+            "provider", TEXT, "catalog provider to verify against (default: the pact's provider name)", metavar="ID"
+        ),
+        Setting("examples", count(1, 1000), "provider examples per interaction (1..1000, default 20)", 20),
+        Setting("seed", count(0, MAX_COUNT), "seed (printed on every run)"),
+        Setting("report", PATH, "write a JSON report"),
+        Setting("junitxml", PATH, "write JUnit XML for a CI gate"),
+    ),
+    *_scoped(
+        "generate",
+        Setting("event", TEXT, "event type (default: any)", metavar="TYPE"),
+        Setting("count", count(0, MAX_COUNT), "how many (default 1)", 1, short="-n"),
+        Setting("now", real(), "Unix time the timestamps are near (default: today, 00:00 UTC)", metavar="NOW"),
+        Setting("seed", count(0, MAX_COUNT), "seed (default 0)", 0),
+        Setting("invalid", FLAG, "schema-invalid payloads", False, exclusive="kind"),
+        Setting("malformed", FLAG, "malformed bodies", False, exclusive="kind"),
+        Setting("novel", FLAG, "unknown fields and event types (still valid)", False, exclusive="kind"),
+        Setting(
+            "format",
+            choice("jsonl", "record", "http"),
+            "jsonl: one delivery body per line (default; a pretty-printed body is put on one line); record: the "
+            "`record` file format (replay reads it); http: raw requests, byte for byte",
+            "jsonl",
+        ),
+    ),
+    *_scoped(
+        "keygen",
+        Setting("out", PATH, "private key file", "sendgrid-signing-key.pem"),
+        Setting("force", FLAG, "overwrite an existing key file", False, env=False, config=False),
+    ),
+    *_scoped(
+        "init",
+        Setting("out", PATH, "where to write it", "webhook-harness.toml"),
+        Setting("force", FLAG, "overwrite an existing file", False, env=False, config=False),
+    ),
+    *_scoped(
+        "receiver",
+        Setting("host", TEXT, "address to listen on (default 127.0.0.1)", "127.0.0.1"),
+        Setting("port", count(0, 65535), "port (default: any free one)", 0),
+        Setting("bug", TEXT, "inject a deliberate bug (see --list-bugs)", metavar="NAME"),
+        Setting(
+            "mode",
+            choice("strict", "lenient", "queue-first"),
+            "a correct receiver's style: strict (schema-validates), lenient (tolerant reader), queue-first "
+            "(answers 2xx, stores a moment later)",
+            "strict",
+        ),
+        Setting(
+            "db", TEXT, "SQLAlchemy URL to store events in (default: a temp SQLite file)", metavar="URL", secret=True
+        ),
+        Setting(
+            "public_url",
+            URL,
+            "the URL providers post to, as registered with them, for schemes that sign it (Square) when this "
+            "receiver sits behind a proxy or tunnel (default: the URL each request names)",
+        ),
+        Setting("list_bugs", FLAG, "list the deliberate bugs and the checks they fail", False, env=False, config=False),
+    ),
+    *_scoped(
+        "providers",
+        Setting(
+            "event", TEXTS, "with PROVIDER: only event types matching GLOB (pull_request.*; repeat)", (), metavar="GLOB"
+        ),
+        Setting("details", FLAG, "also list every event type, header and assumption", False),
+        Setting("json", FLAG, "print the catalog as JSON", False),
+    ),
+)
+_BY_SCOPE: dict[str, tuple[Setting, ...]] = {}
+for _setting in COMMAND_SETTINGS:
+    _BY_SCOPE[_setting.scope or ""] = (*_BY_SCOPE.get(_setting.scope or "", ()), _setting)
+
+
+def command_settings(scope: str) -> tuple[Setting, ...]:
+    """A command's own settings (``"load"``, ``"pact export"``), in table order."""
+    return _BY_SCOPE.get(scope, ())
+
+
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 
 
@@ -588,6 +1021,19 @@ def config_schema() -> dict[str, Any]:
         "description": properties["checks"]["description"],
         "oneOf": [{k: v for k, v in properties["checks"].items() if k != "description"}, severities],
     }
+    for scope, settings in _BY_SCOPE.items():
+        keys = {
+            s.name: {**s.type.schema, "description": s.help[:1].upper() + s.help[1:] + "."}
+            for s in settings
+            if s.config
+        }
+        if keys:
+            properties[scope] = {
+                "description": f"The `{scope}` command's own settings (its options of the same names).",
+                "type": "object",
+                "additionalProperties": False,
+                "properties": keys,
+            }
     return properties
 
 
@@ -597,8 +1043,8 @@ def markdown_table() -> str:
         "| key | type | option | environment variable | commands | meaning |",
         "|---|---|---|---|---|---|",
     ]
-    for s in SETTINGS:
-        key = f"`{s.name}`" if s.config else f"({s.name}: no key)"
+    for s in (*SETTINGS, *COMMAND_SETTINGS):
+        key = f"`{s.key}`" if s.config else f"({s.key}: no key)"
         spellings = [f"argument ({', '.join(sorted(s.positional))})"] if s.positional else []
         spellings += [f"`{s.option}`"] if s.commands else []
         option = " or ".join(spellings)
@@ -607,7 +1053,8 @@ def markdown_table() -> str:
         commands = ", ".join(sorted(s.commands | s.positional))
         default = f" Default: {s.default}." if s.default not in (None, False) else ""
         meaning = f"{s.help[:1].upper()}{s.help[1:].rstrip('.')}.{default}" + (f" {s.doc}" if s.doc else "")
-        rows.append(f"| {key} | {s.type.doc} | {option} | `{s.env_var}` | {commands} | {meaning} |")
+        env = f"`{s.env_var}`" if s.env_var else "(none)"
+        rows.append(f"| {key} | {s.type.doc} | {option} | {env} | {commands} | {meaning} |")
     return "\n".join(rows)
 
 

@@ -155,9 +155,7 @@ def test_generate_jsonl_bodies_are_reproducible(capsys: pytest.CaptureFixture[st
     assert len(bodies) == 3 and all(b["object"] == "event" for b in bodies)
     assert main(["generate", "stripe", "-n", "3", "--seed", "5"]) == 0
     assert capsys.readouterr().out != first
-    with pytest.raises(SystemExit) as info:
-        main(["generate", "stripe", "-n", "-1"])
-    assert info.value.code == 2
+    assert main(["generate", "stripe", "-n", "-1"]) == 2  # the table's count type: one line, exit 2
 
 
 def test_providers_lists_all_nine_and_assumptions(capsys: pytest.CaptureFixture[str]) -> None:

@@ -254,9 +254,8 @@ def test_an_interaction_that_is_not_an_object_or_too_many_examples_is_a_usage_er
     path.write_text(json.dumps({"provider": {"name": "stripe"}, "interactions": [None]}))
     code, _, err = run(capsys, "verify", str(path))
     assert code == 2 and "interaction 1 is not a JSON object" in err and err.count("\n") == 1
-    with pytest.raises(SystemExit) as exit_info:
-        main(["pact", "verify", str(path), "--examples", "1001"])
-    assert exit_info.value.code == 2 and "--examples" in capsys.readouterr().err
+    assert main(["pact", "verify", str(path), "--examples", "1001"]) == 2
+    assert "--examples" in capsys.readouterr().err
 
 
 def test_a_sendgrid_pact_that_expects_every_event_of_a_batch_alike_fails(

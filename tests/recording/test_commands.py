@@ -211,7 +211,7 @@ def test_replay_to_an_unreachable_receiver_exits_2(tmp_path: Path, capsys: pytes
 
 def test_record_refuses_a_forward_url_that_is_not_http(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["record", "github", "--port", "0", "--out", str(tmp_path / "x"), "--forward", "ftp://x"]) == 2
-    assert "--forward must be an http(s) URL" in capsys.readouterr().err
+    assert "Invalid --forward 'ftp://x': must start with http:// or https://" in capsys.readouterr().err
 
 
 def test_replay_filter_and_generated_records(

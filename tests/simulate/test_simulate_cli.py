@@ -67,7 +67,7 @@ def test_retry_overrides_from_the_command_line(capsys: pytest.CaptureFixture[str
 def test_usage_errors_exit_2_with_one_line(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
     root = Path(__file__).resolve().parents[2]
     argv = [str(root / a) if a.startswith("scenarios/") else a for a in argv]
-    with pytest.raises(SystemExit) as info:  # option values fail in argparse (SystemExit), the rest return 2
+    with pytest.raises(SystemExit) as info:  # every bad value: one line, exit 2
         raise SystemExit(main(["simulate", *argv]))
     assert info.value.code == 2
     err = capsys.readouterr().err
