@@ -32,9 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from harness.importers import ImportOptions, import_spec
 
     if not _ID.match(args.id):
-        raise UsageError(
-            f"--id {args.id!r}: use lower-case letters, digits, '-' and '_', starting with a letter."
-        )
+        raise UsageError(f"--id {args.id!r}: use lower-case letters, digits, '-' and '_', starting with a letter.")
     if args.event_pointer is not None and not args.event_pointer.startswith("/"):
         raise UsageError(f"--event-pointer {args.event_pointer!r}: a JSON Pointer starts with '/'.")
     options = ImportOptions(

@@ -1,15 +1,11 @@
-"""Options shared by several commands, and turning them into engine inputs."""
+"""Options: the shared ones, each command's own (both from the settings table), and turning them into engine inputs."""
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
-import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from harness.core.settings_table import SETTINGS, by_name, command_settings, for_command, resolve_values
 from harness.credentials import CREDENTIAL_FIELDS, Credentials
@@ -23,9 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CommandInputs",
-    "MAX_EVENTS",
-    "MAX_SPAN",
-    "MAX_TIMEOUT",
     "add_auth_options",
     "add_command_options",
     "add_catalog_options",
@@ -41,154 +34,7 @@ __all__ = [
     "options_from_args",
     "resolve_command_options",
     "run_config_from_args",
-    "duration",
-    "duration_list",
-    "fraction",
-    "http_url",
-    "non_negative_int",
-    "number",
-    "port_number",
-    "positive_int",
-    "positive_number",
 ]
-
-MAX_TIMEOUT = 3600.0  # a receiver timeout: no provider waits an hour for a reply
-MAX_SPAN = 366 * 86400.0  # any span of virtual or real time: a year (as harness.simulate.outages.MAX_SPAN)
-MAX_EVENTS = 1_000_000  # simulated events (or scenario entities): about 15 s and 100 MB in a dry run
-MAX_COUNT = 10**9  # any other count (requests, examples, concurrency)
-
-
-# argparse types: every numeric option is validated here, once, where it enters; each error is one line, exit 2.
-
-
-def _integer(text: str, low: int, high: int, sep: str = ",") -> int:
-    try:
-        value = int(text.strip(), 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
-    if value < low:
-        raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
-    if value > high:
-        raise argparse.ArgumentTypeError(f"must be at most {high:{sep}}, got {value:{sep}}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """argparse type: an integer >= 0 (and below a billion)."""
-    return _integer(text, 0, MAX_COUNT)
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1 (and below a billion)."""
-    return _integer(text, 1, MAX_COUNT)
-
-
-def bounded_int(high: int, low: int = 0) -> Callable[[str], int]:
-    """argparse type: an integer in ``low..high``."""
-
-    def parse(text: str) -> int:
-        return _integer(text, low, high)
-
-    return parse
-
-
-def port_number(text: str) -> int:
-    """argparse type: a TCP port, 0 (any free one) to 65535."""
-    return _integer(text, 0, 65535, sep="")
-
-
-def number(text: str) -> float:
-    """argparse type: any finite number (no nan or inf); the command judges its range."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-    return value
-
-
-def positive_number(high: float) -> Callable[[str], float]:
-    """argparse type: a finite number > 0 and <= ``high`` (no nan, inf or 1e300)."""
-
-    def parse(text: str) -> float:
-        value = number(text)
-        if not math.isfinite(value) or not 0 < value <= high:
-            raise argparse.ArgumentTypeError(f"must be positive and at most {high:g}, got {text}")
-        return value
-
-    return parse
-
-
-def fraction(text: str) -> float:
-    """argparse type: a number from 0 up to (not including) 1."""
-    value = number(text)
-    if not 0 <= value < 1:  # also false for nan
-        raise argparse.ArgumentTypeError(f"must be from 0 up to 1 (not 1), got {text}")
-    return value
-
-
-def seconds(text: str, *, what: str, high: float, positive: bool = False) -> float:
-    """A duration (``250ms``, ``90s``, ``2h30m`` or bare seconds) checked to be finite and within ``0..high``.
-
-    The one duration parser (``harness.core.durations``) reads it, as it reads every setting's duration.
-    """
-    from harness.core.durations import parse_duration
-
-    if positive and text.strip().startswith("-"):
-        raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must be positive")
-    try:
-        value = parse_duration(text, what=what)
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
-    if positive and value == 0:
-        raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: must be positive")
-    if value > high:
-        raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: at most {high:g} seconds")
-    return value
-
-
-def duration(what: str, high: float = MAX_SPAN, *, positive: bool = False) -> Callable[[str], float]:
-    """argparse type: a duration in seconds, finite and at most ``high``."""
-
-    def parse(text: str) -> float:
-        return seconds(text, what=what, high=high, positive=positive)
-
-    return parse
-
-
-def duration_list(what: str, high: float = MAX_SPAN) -> Callable[[str], list[float]]:
-    """argparse type: comma-separated durations, such as ``1m,5m,30m``."""
-
-    def parse(text: str) -> list[float]:
-        items = [item.strip() for item in text.split(",") if item.strip()]
-        if not items:
-            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: give durations such as 1m,5m,30m")
-        return [seconds(item, what=f"{what} entry", high=high) for item in items]
-
-    return parse
-
-
-def http_url(text: str) -> str:
-    """argparse type: an ``http(s)://`` URL with a host and, if given, a port from 1 to 65535."""
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"invalid URL {text!r}: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(f"invalid URL {text!r}: write http:// or https://host[:port]/path")
-    if port == 0:
-        raise argparse.ArgumentTypeError(f"invalid URL {text!r}: port 0 cannot be connected to")
-    if "[" in parts.netloc:
-        try:
-            ipaddress.IPv6Address(parts.hostname.split("%")[0])
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"invalid URL {text!r}: {parts.hostname!r} is not an IPv6 address"
-            ) from None
-    return text
-
 
 _GROUPS = {
     "target": None,

@@ -75,18 +75,6 @@ def check_url(value: Any, where: str) -> str:
     return url
 
 
-def _duration(value: Any, where: str) -> float:
-    """Seconds from ``10s``, ``1.5``, ``2m``, ``1m30s`` or a number; nan, inf, zero, negatives and > 7 days refused."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise UsageError(f"Invalid {where} {value!r}: give seconds or a duration such as 10s.")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise UsageError(f"Invalid {where} {value!r}: must be a positive duration such as 10s.")
-    seconds = parse_duration(value, what=where)
-    if seconds <= 0 or seconds > MAX_SECONDS:
-        raise UsageError(f"Invalid {where} {value!r}: must be a positive duration of at most 7 days.")
-    return seconds
-
-
 def _count(low: int, high: int) -> Callable[[Any, str], int]:
     def parse(value: Any, where: str) -> int:
         if isinstance(value, bool):
@@ -128,23 +116,25 @@ def _range_text(low: float, high: float, above: bool, below: bool) -> str:
 
 
 def _span(high: float, positive: bool) -> Callable[[Any, str], float]:
-    """Seconds from a duration or a number, finite, within ``0..high`` (above 0 when ``positive``)."""
+    """Seconds from ``10s``, ``1.5``, ``2m``, ``1m30s`` or a number, finite, within ``0..high`` (above 0 when
+    ``positive``); nan, inf, negatives and longer spans refused in one line naming ``where``."""
+    kind = "positive" if positive else "non-negative"
+    limit = f"{high / 86400:g} days" if high % 86400 == 0 else f"{high:g} seconds"
 
     def parse(value: Any, where: str) -> float:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise UsageError(f"Invalid {where} {value!r}: give seconds or a duration such as 10s.")
         if isinstance(value, float) and not math.isfinite(value):
-            raise UsageError(f"Invalid {where} {value!r}: must be a finite duration such as 10s.")
-        if positive and str(value).strip().startswith("-"):
-            raise UsageError(f"Invalid {where} {value!r}: must be positive.")
+            raise UsageError(f"Invalid {where} {value!r}: must be a {kind} duration such as 10s.")
         seconds = parse_duration(value, what=where)
-        if seconds < 0 or (positive and seconds == 0):
-            raise UsageError(f"Invalid {where} {value!r}: must be {'positive' if positive else 'zero or more'}.")
-        if seconds > high:
-            raise UsageError(f"Invalid {where} {value!r}: at most {high:g} seconds.")
+        if seconds < 0 or (positive and seconds == 0) or seconds > high:
+            raise UsageError(f"Invalid {where} {value!r}: must be a {kind} duration of at most {limit}.")
         return seconds
 
     return parse
+
+
+_duration = _span(MAX_SECONDS, positive=True)
 
 
 def _span_list(value: Any, where: str) -> tuple[float, ...]:

@@ -145,7 +145,11 @@ def test_option_beats_environment_beats_config_file_beats_default(
     ("argv", "variable", "needle"),
     [
         (LOAD, ("WEBHOOK_HARNESS_LOAD_RATE", "nan"), "WEBHOOK_HARNESS_LOAD_RATE 'nan': must be a finite number"),
-        (LOAD, ("WEBHOOK_HARNESS_LOAD_DURATION", "0s"), "WEBHOOK_HARNESS_LOAD_DURATION '0s': must be positive"),
+        (
+            LOAD,
+            ("WEBHOOK_HARNESS_LOAD_DURATION", "0s"),
+            "WEBHOOK_HARNESS_LOAD_DURATION '0s': must be a positive duration",
+        ),
         (SIMULATE, ("WEBHOOK_HARNESS_SIMULATE_JITTER", "1.5"), "WEBHOOK_HARNESS_SIMULATE_JITTER '1.5'"),
         (SIMULATE, ("WEBHOOK_HARNESS_SIMULATE_DELAYS", "1m,soon"), "WEBHOOK_HARNESS_SIMULATE_DELAYS entry"),
         (["receiver", "stripe"], ("WEBHOOK_HARNESS_RECEIVER_PORT", "70000"), "from 0 to 65535"),

@@ -81,7 +81,7 @@ def test_simulate_accepts_compound_durations_and_none(capsys: pytest.CaptureFixt
 
 
 def test_cli_and_simulator_agree_on_the_longest_span() -> None:
-    from harness.cli._options import MAX_SPAN
+    from harness.core.settings_table import MAX_SPAN
     from harness.simulate.outages import MAX_SPAN as SIMULATOR_SPAN
 
     assert MAX_SPAN == SIMULATOR_SPAN
