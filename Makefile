@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-installed-stamp
-PYTEST_ARGS ?= -n 2 --durations=20
+PYTEST_ARGS ?= -n 2 --dist worksteal --durations=20
 
 .PHONY: install lint typecheck test bench-smoke demo bench clean
 

@@ -122,6 +122,8 @@ def _run(block: Block, cwd: Path, address: str | None) -> subprocess.CompletedPr
     env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["COLUMNS"] = "120"
+    # pytest plugins installed for other parts of the suite (not by webhook-harness) cost seconds at every start
+    env["PYTEST_ADDOPTS"] = "-p no:locust -p no:schemathesis -p no:faker"
     return subprocess.run(
         ["bash", "-c", _script(block.commands, address)],
         cwd=cwd,

@@ -168,7 +168,7 @@ def test_the_pytest_plugin_takes_the_same_tls_options(
     assert tls_receiver.credentials.secret
     args = ["--webhook-url", tls_receiver.url, "--webhook-provider", "slack", "--webhook-check", "accepts-valid"]
     args += ["--webhook-secret", tls_receiver.credentials.secret, "-p", "no:cacheprovider"]
-    untrusted = pytester.runpytest_subprocess(*args)
-    trusted = pytester.runpytest_subprocess(*args, "--webhook-ca-bundle", str(pki.ca), "--webhook-header", "X-Gw: 1")
+    untrusted = pytester.runpytest(*args)  # in-process: the session owns its network options, nothing leaks
+    trusted = pytester.runpytest(*args, "--webhook-ca-bundle", str(pki.ca), "--webhook-header", "X-Gw: 1")
     assert untrusted.ret != 0 and "--ca-bundle" in untrusted.stdout.str() + untrusted.stderr.str()
     assert trusted.ret == 0, trusted.stdout.str()

@@ -59,7 +59,7 @@ def test_plugin_is_silent_and_cheap_without_a_url(pytester: pytest.Pytester) -> 
 def test_suite_collects_in_an_empty_folder(
     pytester: pytest.Pytester, receiver: ReferenceReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = pytester.runpytest_subprocess(*_options(receiver, monkeypatch), "--collect-only", "-q")
+    result = pytester.runpytest(*_options(receiver, monkeypatch), "--collect-only", "-q")
     text = result.stdout.str()
     assert f"test_contract[{PROVIDER}-accepts-valid]" in text
     assert f"test_contract[{PROVIDER}-rejects-bad-auth]" in text
@@ -69,7 +69,7 @@ def test_suite_collects_in_an_empty_folder(
 def test_reference_receiver_passes(
     pytester: pytest.Pytester, receiver: ReferenceReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = pytester.runpytest_subprocess(*_options(receiver, monkeypatch), "-v")
+    result = pytester.runpytest(*_options(receiver, monkeypatch), "-v")
     outcomes = _outcomes(result)
     assert outcomes, result.stdout.str()
     assert "FAILED" not in outcomes.values(), result.stdout.str()
@@ -83,7 +83,7 @@ def test_buggy_receiver_fails_exactly_the_right_items(
 ) -> None:
     expected = BUGS[bug].expected_failures(load_catalog().get(PROVIDER))
     with ReferenceReceiver(PROVIDER, bug=bug) as rx:
-        result = pytester.runpytest_subprocess(*_options(rx, monkeypatch), "-v", "--hypothesis-seed=7")
+        result = pytester.runpytest(*_options(rx, monkeypatch), "-v", "--hypothesis-seed=7")
     failed = {name for name, outcome in _outcomes(result).items() if outcome == "FAILED"}
     assert failed == {f"test_contract[{PROVIDER}-{check}]" for check in expected}, result.stdout.str()
     assert result.ret == 1
@@ -98,7 +98,7 @@ def test_junit_xml_names_items_and_keeps_secrets_out(
     with ReferenceReceiver(PROVIDER, bug="auth-optional") as rx:
         secret = rx.credentials.secret
         assert secret
-        result = pytester.runpytest_subprocess(*_options(rx, monkeypatch), "--junitxml=report.xml")
+        result = pytester.runpytest(*_options(rx, monkeypatch), "--junitxml=report.xml")
     xml_text = (pytester.path / "report.xml").read_text()
     assert secret not in xml_text and secret not in result.stdout.str()
     cases = {case.get("name"): case for case in ET.fromstring(xml_text).iter("testcase")}
@@ -113,7 +113,7 @@ def test_junit_xml_names_items_and_keeps_secrets_out(
 def test_runs_with_xdist(
     pytester: pytest.Pytester, receiver: ReferenceReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = pytester.runpytest_subprocess(*_options(receiver, monkeypatch), "-n", "2")
+    result = pytester.runpytest(*_options(receiver, monkeypatch), "-n", "2")
     assert result.ret == 0, result.stdout.str()
     assert "passed" in result.stdout.str()
 
@@ -133,7 +133,7 @@ def test_options_from_ini_and_secret_from_env(
             rejects-bad-auth
         """
     )
-    result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider")
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider")
     assert set(_outcomes(result)) == {
         f"test_contract[{PROVIDER}-accepts-valid]",
         f"test_contract[{PROVIDER}-rejects-bad-auth]",
@@ -144,12 +144,12 @@ def test_options_from_ini_and_secret_from_env(
 def test_k_selects_items_by_check_id(
     pytester: pytest.Pytester, receiver: ReferenceReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = pytester.runpytest_subprocess(*_options(receiver, monkeypatch), "-v", "-k", "rejects-bad-auth")
+    result = pytester.runpytest(*_options(receiver, monkeypatch), "-v", "-k", "rejects-bad-auth")
     assert set(_outcomes(result)) == {f"test_contract[{PROVIDER}-rejects-bad-auth]"}
 
 
 def test_missing_provider_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--webhook-url", "http://127.0.0.1:9/hook")
+    result = pytester.runpytest("--webhook-url", "http://127.0.0.1:9/hook")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--webhook-provider" in result.stderr.str()
 
@@ -174,6 +174,6 @@ def test_scenario_files_become_parametrized_tests(pytester: pytest.Pytester) -> 
             assert result.exit_code == scenario.expect.get("exit_code", 0)
         """
     )
-    result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider")
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=len(list(scenarios.glob("*.toml"))))
     assert "test_scenario[sendgrid-employee-survey]" in result.stdout.str()

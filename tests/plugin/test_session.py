@@ -41,7 +41,7 @@ def test_the_plugin_reads_the_same_config_file_keys_as_the_cli(
                     f.write(f"{ctx.timeout} {ctx.seed} {ctx.probe is not None}")
         """
     )
-    result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider", "--webhook-url", receiver.url)
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider", "--webhook-url", receiver.url)
     text = result.stdout.str()
     assert result.ret == 0, text
     assert "single-effect] PASSED" in text and "accepts-valid] PASSED" in text
@@ -52,7 +52,7 @@ def test_the_plugin_reads_the_same_config_file_keys_as_the_cli(
 def test_a_provider_override_typo_is_one_line_naming_the_config_file(pytester: pytest.Pytester) -> None:
     pytester.path.joinpath("webhook-harness.toml").write_text("[providers.github]\ntimeot = 3\n", encoding="utf-8")
     args = ["--webhook-url", "http://127.0.0.1:9/hook", "--webhook-provider", PROVIDER]
-    result = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider")
+    result = pytester.runpytest(*args, "-p", "no:cacheprovider")
     err = result.stderr.str()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "webhook-harness.toml: [providers.github]" in err and "timeot" in err and "Traceback" not in err
@@ -83,14 +83,14 @@ def test_one_preflight_for_the_whole_session(
         """
     )
     args = ["--webhook-url", receiver.url, "--webhook-provider", PROVIDER, "--webhook-max-examples", "3"]
-    result = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider")
+    result = pytester.runpytest(*args, "-p", "no:cacheprovider")
     assert result.ret == 0, result.stdout.str()
     assert (pytester.path / "preflights.txt").read_text() == "1"
 
 
 def test_an_unreachable_receiver_fails_every_item_with_one_preflight(pytester: pytest.Pytester) -> None:
     args = ["--webhook-url", "http://127.0.0.1:9/hook", "--webhook-provider", PROVIDER, "--webhook-secret", "abcdef"]
-    result = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider")
+    result = pytester.runpytest(*args, "-p", "no:cacheprovider")
     text = result.stdout.str()
     assert result.ret == 1
     assert "Cannot reach the receiver" in text and "Traceback" not in text
@@ -105,7 +105,7 @@ def test_header_seed_matches_the_replay_lines_under_xdist(
         monkeypatch.delenv("CI", raising=False)
         monkeypatch.delenv("WEBHOOK_HARNESS_SESSION_SEED", raising=False)
         args = ["--webhook-url", rx.url, "--webhook-provider", PROVIDER, "--webhook-max-examples", "3"]
-        result = pytester.runpytest_subprocess(*args, "-n", "2", "-p", "no:cacheprovider")
+        result = pytester.runpytest(*args, "-n", "2", "-p", "no:cacheprovider")
     text = result.stdout.str()
     header = re.search(r"hypothesis seed (\d+)", text)
     replays = set(re.findall(r"--hypothesis-seed=(\d+)", text))
@@ -119,9 +119,9 @@ def test_a_warned_item_passes_with_a_warning_and_strict_fails_it(
         assert rx.credentials.secret
         monkeypatch.setenv(ENV_VARS["secret"], rx.credentials.secret)
         args = ["--webhook-url", rx.url, "--webhook-provider", "stripe", "--webhook-check", "rejects-schema-violations"]
-        lenient = pytester.runpytest_subprocess(*args, "-p", "no:cacheprovider", "-rA")
-        strict = pytester.runpytest_subprocess(*args, "--webhook-strict", "-p", "no:cacheprovider")
-        as_error = pytester.runpytest_subprocess(*args, "-W", "error::harness.pytest_plugin.WebhookContractWarning")
+        lenient = pytester.runpytest(*args, "-p", "no:cacheprovider", "-rA")
+        strict = pytester.runpytest(*args, "--webhook-strict", "-p", "no:cacheprovider")
+        as_error = pytester.runpytest(*args, "-W", "error::harness.pytest_plugin.WebhookContractWarning")
     assert lenient.ret == 0, lenient.stdout.str()
     lenient.assert_outcomes(passed=1, warnings=1)
     assert "WebhookContractWarning" in lenient.stdout.str()
@@ -141,7 +141,7 @@ def test_bad_plugin_options_are_one_line_usage_errors(
 ) -> None:
     # Issue 16: each of these printed thousands of traceback lines.
     args = ["--webhook-url", "http://127.0.0.1:9/x", "--webhook-provider", PROVIDER, "--webhook-secret", "abcdef"]
-    result = pytester.runpytest_subprocess(*args, *option, "-p", "no:cacheprovider")
+    result = pytester.runpytest(*args, *option, "-p", "no:cacheprovider")
     err = result.stderr.str()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
@@ -168,6 +168,6 @@ def test_the_fixture_reads_credentials_from_the_environment_without_a_webhook_ur
             assert webhook.send("push").status == 200
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=2)
     assert "test_contract[" not in result.stdout.str()
