@@ -54,6 +54,7 @@ def test_locust_missing_is_one_line_naming_the_extra() -> None:
 def _env(rx: ReferenceReceiver, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOK_HARNESS_")}
     env.update(
+        WEBHOOK_HARNESS_POOL_SIZE="200",  # built ahead in every Locust process: 2,000 would cost ~1 s of CPU in each
         WEBHOOK_HARNESS_PROVIDER=rx.provider.id,
         WEBHOOK_HARNESS_PATH=rx.url.removeprefix(rx.base_url),
         WEBHOOK_HARNESS_SECRET=rx.credentials.secret or "",
@@ -96,7 +97,7 @@ def _locust(*args: str) -> list[str]:
 def test_headless_in_a_subprocess(tmp_path: Path) -> None:
     prefix = tmp_path / "run"
     with ReferenceReceiver("github") as rx:
-        command = _locust("--headless", "-u", "2", "-r", "2", "--run-time", "3s", "--stop-timeout", "10")
+        command = _locust("--headless", "-u", "2", "-r", "2", "--run-time", "2s", "--stop-timeout", "10")
         command += ["--host", rx.base_url, "--json-file", str(prefix), "--only-summary"]
         with _processes([command], _env(rx, WEBHOOK_HARNESS_USER_RATE="5")) as (proc,):
             out, _ = proc.communicate(timeout=TIMEOUT)
@@ -111,9 +112,9 @@ def test_forked_processes_each_draw_their_own_deliveries(tmp_path: Path) -> None
     """``--processes 2`` forks after the locustfile built its pool: each child must draw its own ids."""
     prefix = tmp_path / "forked"
     with ReferenceReceiver("stripe") as rx:
-        command = _locust("--headless", "--processes", "2", "-u", "4", "-r", "4", "--run-time", "3s")
+        command = _locust("--headless", "--processes", "2", "-u", "4", "-r", "4", "--run-time", "2s")
         command += ["--stop-timeout", "2", "--host", rx.base_url, "--json-file", str(prefix), "--only-summary"]
-        env = _env(rx, WEBHOOK_HARNESS_USER_RATE="10", WEBHOOK_HARNESS_POOL_SIZE="200")
+        env = _env(rx, WEBHOOK_HARNESS_USER_RATE="10")
         with _processes([command], env) as (proc,):
             out, _ = proc.communicate(timeout=TIMEOUT)
         assert proc.returncode == 0, out[-3000:]
@@ -133,7 +134,7 @@ def test_distributed_master_and_two_workers_on_loopback(tmp_path: Path) -> None:
     prefix, port = tmp_path / "dist", _free_port()
     with ReferenceReceiver("github") as rx:
         master = _locust("--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port))
-        master += ["--expect-workers", "2", "--headless", "-u", "4", "-r", "4", "--run-time", "4s"]
+        master += ["--expect-workers", "2", "--headless", "-u", "4", "-r", "4", "--run-time", "2s"]
         master += ["--stop-timeout", "2", "--host", rx.base_url, "--json-file", str(prefix), "--only-summary"]
         worker = _locust("--worker", "--master-host", "127.0.0.1", "--master-port", str(port))
         env = _env(rx, WEBHOOK_HARNESS_USER_RATE="5")
