@@ -493,17 +493,23 @@ class Recorder:
 
     async def _answer(self, headers: Mapping[str, str], payload: Any) -> web.Response:
         from harness.deliveries import event_type_of
-        from harness.receiver import confirm_subscription, confirmation_url, is_handshake
+        from harness.receiver import (
+            challenge_of,
+            confirm_subscription,
+            confirmation_url,
+            handshake_answer,
+            is_handshake,
+        )
 
         provider = self.provider
         event_type = event_type_of(provider, headers, payload) if provider.body.shape == "single" else None
         if is_handshake(provider, headers, payload, event_type):
             spec = provider.handshake
             assert spec is not None
-            if spec.kind == "slack-url-verification":
-                challenge = payload.get("challenge") if isinstance(payload, dict) else None
-                return web.json_response({"challenge": challenge if isinstance(challenge, str) else ""})
-            url = confirmation_url(headers, payload)
+            if spec.echoes:
+                status, answer_headers, body = handshake_answer(spec, challenge_of(spec, headers, {}, payload) or "")
+                return web.Response(status=status, headers=answer_headers, body=body)
+            url = confirmation_url(headers, payload, spec)
             if url is None:
                 return web.json_response({"status": "recorded; no ConfirmationURL"})
             if not self.confirm_allowed(url):
