@@ -315,7 +315,6 @@ class ReceiverApp:
                 log.warning("subscription confirmation failed: %s", failure)
         return web.json_response({"status": "confirmation handled"})
 
-
     async def _early_handshake(self, request: web.Request) -> web.Response:
         """A handshake told by its query or headers (Graph, Dropbox, Asana, Okta): authenticated where signed."""
         spec = self.provider.handshake
