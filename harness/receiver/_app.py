@@ -109,10 +109,10 @@ class ReceiverApp:
         if mode == "none":
             return None
         for scheme in self.schemes:
-            if mode == "optional" and not scheme.present(headers):
+            if mode == "optional" and not scheme.present(headers, body):
                 continue
             if mode == "presence":
-                if not scheme.present(headers):
+                if not scheme.present(headers, body):
                     return f"{scheme.name}: no credentials"
             else:
                 memo = (scheme.name, tuple(headers.get(h) for h in scheme.headers), body[:32])

@@ -222,6 +222,9 @@ _BUG_LIST = [
         "timestamp, which anyone can send, raises and answers 500",
         Behaviour(int_timestamp_first=True),
         lambda f: f.timestamped,
+        excluded=frozenset(
+            {"twitch"}
+        ),  # an RFC 3339 timestamp: int() would refuse every delivery, not a bug's 2 checks
     ),
     Bug(
         "refuses-nul-text",
@@ -234,11 +237,15 @@ _BUG_LIST = [
         "accepts-invalid",
         "well-formed JSON that fails the event schema is acknowledged with 2xx (the lenient mode, seen as a bug)",
         Behaviour(schema=False),
+        # Graph's secret (clientState) travels inside the notifications: a body whose top-level value is broken
+        # carries none, so it is refused as unauthenticated before its schema is looked at.
+        excluded=frozenset({"msgraph"}),
     ),
     Bug(
         "crashes-on-bad-json",
         "a body that is not JSON raises an unhandled error: 500",
         Behaviour(bad_json="crash"),
+        excluded=frozenset({"msgraph"}),  # a body that is not JSON carries no clientState: refused before the parse
     ),
     Bug(
         "strict-fields",
@@ -257,7 +264,9 @@ _BUG_LIST = [
         "json.dumps' default ASCII escaping) instead of the raw bytes: non-ASCII text is refused",
         Behaviour(raw_body=False),
         lambda f: f.signs_body,
-        excluded=frozenset({"shopify"}),  # Shopify's generated text carries "£": there it breaks more than 2 checks
+        # Shopify's generated text carries "£": there it breaks more than 2 checks. Asana's and Dropbox's bodies hold
+        # no free text (ids, types, times): re-serialised they are the same bytes, so the defect cannot show.
+        excluded=frozenset({"shopify", "asana", "dropbox"}),
     ),
     Bug(
         "first-signature-only",

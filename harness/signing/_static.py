@@ -16,7 +16,7 @@ from harness.signing._base import SigningScheme
 from harness.signing._verifier import Headers, Verifier, get_header
 from harness.signing.oauth import OAuthClientCredentials
 
-__all__ = ["Basic", "Bearer", "OAuth"]
+__all__ = ["Basic", "Bearer", "OAuth", "StaticAuthorization"]
 
 
 def _no_dash(size: int) -> str:
@@ -117,6 +117,39 @@ class Bearer(SigningScheme):
     def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
         """A random token."""
         return Credentials(bearer=_no_dash(32))
+
+
+class StaticAuthorization(SigningScheme):
+    """A static ``Authorization`` value sent as it is, with no scheme word (Okta event hooks' header auth)."""
+
+    name = "static-authorization"
+    headers = ("Authorization",)
+    signs_body = False
+    secret_field = "secret"
+
+    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Add the configured value."""
+        return self._set_headers(delivery, {"Authorization": creds.secret or ""})
+
+    def wrong_credentials(self, creds: Credentials) -> Credentials:
+        """Another value."""
+        return replace(creds, secret=_no_dash(24))
+
+    def verifier(self, provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> Verifier:
+        """Accept exactly the configured value."""
+        expected = creds.secret or ""
+
+        def check(headers: Headers, body: bytes) -> str | None:
+            given = get_header(headers, "Authorization")
+            if not given:
+                return "missing Authorization"
+            return None if _same(expected, given) else "wrong Authorization value"
+
+        return Verifier(self.name, self.headers, False, check)
+
+    def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
+        """A random value."""
+        return Credentials(secret=_no_dash(32))
 
 
 class OAuth(OAuthClientCredentials):
