@@ -53,7 +53,10 @@ def _challenge(ctx: CheckContext, spec: HandshakeSpec) -> str:
     if spec.challenge_secret and ctx.credentials.secret:
         return ctx.credentials.secret
     alphabet = string.ascii_letters + string.digits + "-_"
-    return "".join(ctx.rng.choice(alphabet) for _ in range(32))
+    token = "".join(ctx.rng.choice(alphabet) for _ in range(32))
+    # A query challenge travels URL-encoded: a space and a colon catch an echo of the encoded text (Graph's tokens
+    # read "Validation: Testing client application reachability ...").
+    return f"Validation: {token[:16]} {token[16:]}" if spec.challenge_in == "query" else token
 
 
 def _request(ctx: CheckContext, spec: HandshakeSpec) -> tuple[Delivery, str, str]:
@@ -147,7 +150,7 @@ def _echo(ctx: CheckContext, spec: HandshakeSpec) -> tuple[list[ContractViolatio
     return [
         ctx.violation(
             "handshake",
-            f"The {spec.kind} handshake was not answered as {ctx.provider.title} requires: " + "; ".join(problems),
+            f"The {spec.kind} handshake was not answered as {ctx.provider.id} requires: " + "; ".join(problems),
             _expected(spec, deadline),
             delivery,
             reply,
