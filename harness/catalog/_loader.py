@@ -526,6 +526,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
             ),
             oauth_credentials_in=oauth.get("credentials_in", "basic"),
             oauth_scope=oauth.get("scope"),
+            static_header=auth.get("static", {}).get("header", "Authorization"),
             hmac={name: _hmac_spec(profile_path, name, spec) for name, spec in auth.get("hmac", {}).items()},
         ),
         timeout=timeout,

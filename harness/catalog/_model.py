@@ -120,6 +120,7 @@ class AuthSpec:
     tolerance: float | None = None
     oauth_credentials_in: str = "basic"
     oauth_scope: str | None = None
+    static_header: str = "Authorization"  # the static-authorization scheme's header (Okta's is configurable)
     hmac: Mapping[str, HmacSpec] = field(default_factory=dict)
 
 

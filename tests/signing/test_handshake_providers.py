@@ -286,3 +286,17 @@ def test_the_legacy_kind_names_load_as_their_descriptions() -> None:
     oci = CATALOG.get("oci").handshake
     assert slack is not None and slack.kind == "challenge-body" and slack.match_value == "url_verification"
     assert oci is not None and oci.kind == "confirm-url" and oci.url_header == "X-OCI-NS-ConfirmationURL"
+
+
+def test_oktas_header_name_is_configurable() -> None:
+    """Okta sends the hook's configured header: auth.static.header names it, and every forgery uses it too."""
+    okta = load_catalog(overrides={"okta": {"auth": {"static": {"header": "x-any-key"}}}}).get("okta")
+    creds = Credentials(secret=SECRET)
+    signed = sign_delivery(okta, _delivery("okta"), creds, now=NOW)
+    assert signed.header("x-any-key") == SECRET and signed.header("Authorization") is None
+    (check,) = verifiers(okta, creds, lambda token: False)
+    assert check.reason(dict(signed.headers), signed.body) is None and check.headers == ("x-any-key",)
+    for variant in applicable_variants(okta, creds):
+        forged = forge_delivery(okta, signed, creds, variant, now=NOW)
+        assert forged is not None and check.reason(dict(forged.headers), forged.body), variant
+    assert all(check.reason(dict(d.headers), d.body) for d in fuzz_deliveries(okta, signed, creds, now=NOW))
