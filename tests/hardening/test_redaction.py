@@ -149,7 +149,7 @@ def test_a_fetched_token_echoed_by_the_receiver_is_redacted_by_the_plugin_and_it
         monkeypatch.setenv(ENV_VARS["token_url"], peer.url + "/token")
         monkeypatch.setenv(ENV_VARS["client_id"], "harness")
         monkeypatch.setenv(ENV_VARS["client_secret"], "client-secret-value")
-        result = pytester.runpytest_subprocess(
+        result = pytester.runpytest(
             "--webhook-url",
             peer.url + "/hook",
             "--webhook-provider",

@@ -59,7 +59,7 @@ def test_check_takes_the_state_probe_options(capsys: pytest.CaptureFixture[str])
 def test_the_pytest_plugin_gets_a_converges_item(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     with ReferenceReceiver("stripe", bug="last-arrival-wins") as rx:
         monkeypatch.setenv(ENV_VARS["secret"], rx.credentials.secret or "")
-        result = pytester.runpytest_subprocess(
+        result = pytester.runpytest(
             "--webhook-url", rx.url, "--webhook-provider", "stripe", "--webhook-state-url", rx.state_url,
             "--webhook-check", "converges", "--webhook-max-examples", "4", "--webhook-settle-timeout", "200ms",
             "-p", "no:cacheprovider", "-v",
