@@ -159,7 +159,7 @@ def build_delivery(
         found = []
         for item in items:
             name = resolve_pointer(item, provider.event_type.pointer) if provider.event_type.where == "body" else None
-            found.append(name if isinstance(name, str) else "")
+            found.append(provider.event_type_name(name) or "")
         event_types = found
     types = tuple(event_types)
     out: dict[str, str] = {"Content-Type": provider.content_type}

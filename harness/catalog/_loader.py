@@ -23,6 +23,7 @@ from harness.catalog._model import (
     HmacSpec,
     Lifecycle,
     Location,
+    OidcSpec,
     Provider,
     RetrySpec,
 )
@@ -276,6 +277,12 @@ _CONTENT_FIELDS = ("body", "timestamp", "id", "url")
 _FIELD = re.compile(r"\{([^{}]*)\}")
 
 
+def _oidc_spec(path: Path, raw: Mapping[str, Any]) -> OidcSpec:
+    """The OIDC token's claims as the profile documents them."""
+    lifetime = _duration(path, raw["lifetime"], "auth.oidc.lifetime", MAX_SPAN) if raw.get("lifetime") else 3600.0
+    return OidcSpec(issuer=raw["issuer"], email=raw["email"], audience=raw.get("audience"), lifetime=lifetime)
+
+
 def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
     """One declarative HMAC scheme, its templates checked: every field is one the signer knows how to fill."""
     where = f"{path}: auth.hmac.{name}"
@@ -459,6 +466,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
             oauth_credentials_in=oauth.get("credentials_in", "basic"),
             oauth_scope=oauth.get("scope"),
             hmac={name: _hmac_spec(profile_path, name, spec) for name, spec in auth.get("hmac", {}).items()},
+            oidc=_oidc_spec(profile_path, auth["oidc"]) if auth.get("oidc") else None,
         ),
         timeout=timeout,
         retry=_retry(raw["retry"], profile_path),

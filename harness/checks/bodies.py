@@ -473,7 +473,7 @@ def accepts_unknown_fields(ctx: CheckContext) -> tuple[list[ContractViolation], 
     novel = copy.deepcopy(ctx.generator.payload(event))
     headers = None
     if prov.event_type.where == "body" and isinstance(novel, dict):
-        set_pointer(novel, prov.event_type.pointer, NOVEL_EVENT)
+        set_pointer(novel, prov.event_type.pointer, prov.event_type_value(NOVEL_EVENT))
     else:
         headers = {prov.event_type.name: NOVEL_EVENT}
     novel_body = [novel] if prov.body.shape == "batch" else novel

@@ -1,4 +1,4 @@
-"""Handshakes (Slack url_verification, OCI SubscriptionConfirmation) and the Teams reply format."""
+"""Handshakes (Slack url_verification, OCI SubscriptionConfirmation, Discord PING) and the Teams reply format."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from harness.violations import ContractViolation
 
 def _handshake_applies(ctx: CheckContext) -> str | None:
     kind = ctx.provider.handshake.kind if ctx.provider.handshake else None
-    return None if kind in ("slack-url-verification", "oci-subscription-confirmation") else "no handshake to honour"
+    known = ("slack-url-verification", "oci-subscription-confirmation", "discord-ping")
+    return None if kind in known else "no handshake to honour"
 
 
 @check(
@@ -31,11 +32,37 @@ def _handshake_applies(ctx: CheckContext) -> str | None:
     sends=PROVIDER_SENDS,
 )
 def handshake(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
-    """Slack: echo the challenge. OCI: GET the ConfirmationURL."""
+    """Slack: echo the challenge. OCI: GET the ConfirmationURL. Discord: answer the PING with a PONG."""
     assert ctx.provider.handshake is not None
     if ctx.provider.handshake.kind == "slack-url-verification":
         return _slack(ctx)
+    if ctx.provider.handshake.kind == "discord-ping":
+        return _discord(ctx)
     return _oci(ctx)
+
+
+def _discord(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    event = ctx.provider.handshake.event if ctx.provider.handshake else "1"
+    payload = ctx.generator.payload(event)
+    delivery = ctx.sign(build_delivery(ctx.provider, payload, event_types=[event], rng=ctx.rng, label="handshake"))
+    reply = ctx.send(delivery)
+    try:
+        parsed: Any = json.loads(reply.body)
+    except ValueError:
+        parsed = None
+    if reply.ok and isinstance(parsed, dict) and parsed.get("type") == 1 and parsed.get("type") is not True:
+        return [], []
+    return [
+        ctx.violation(
+            "handshake",
+            "The PING interaction (type 1) was not answered with a PONG",
+            'a 2xx whose JSON body is {"type": 1}',
+            delivery,
+            reply,
+            "Discord will not save the Interactions Endpoint URL until a signed PING gets "
+            '{"type": 1} back: verify the signature, then answer type 1 before any other handling',
+        )
+    ], []
 
 
 def _slack(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:

@@ -52,6 +52,7 @@ class Facts:
     timestamped: bool = False
     pass_through: bool = False
     lifecycles: bool = False
+    lax_steps: frozenset[str] = frozenset()  # verification steps an active scheme has that a bug can leave out
 
     @classmethod
     def of(cls, provider: Provider, credentials: Credentials | None = None) -> Facts:
@@ -69,6 +70,7 @@ class Facts:
             timestamped=any(scheme_for(provider, s).timestamped for s in active),
             pass_through=bool(provider.pass_through),
             lifecycles=bool(provider.lifecycles),
+            lax_steps=frozenset(step for s in active for step in scheme_for(provider, s).lax_steps),
         )
 
     def applicable_checks(self) -> frozenset[str]:
@@ -112,6 +114,7 @@ class Behaviour:
     subscribed_only: bool = False  # True: 404 to event types it has no handler for (Bolt's "unhandled request")
     refuse_nul: bool = False  # True: text with U+0000 fails the insert (as PostgreSQL's text does): 400, whole batch
     ordering: str = "versioned"  # how lifecycle events update an object's state (harness/receiver/_state.py)
+    lax: frozenset[str] = frozenset()  # verification steps left out: a token's signature or audience, a token cache
 
 
 MODES: dict[str, Behaviour] = {
@@ -294,8 +297,30 @@ _BUG_LIST = [
         Behaviour(slow_every=10),
     ),
     Bug(
+        "token-audience-unchecked",
+        "the OIDC token's signature, issuer, expiry and email are checked but not its audience: a token the issuer "
+        "signed for anyone else's endpoint is accepted",
+        Behaviour(lax=frozenset({"audience"})),
+        lambda f: "audience" in f.lax_steps,
+    ),
+    Bug(
+        "token-not-verified",
+        "the OIDC token is decoded and its claims checked, but its signature is never verified: alg none, an "
+        "unsigned token and one signed by another key are accepted",
+        Behaviour(lax=frozenset({"signature"})),
+        lambda f: "signature" in f.lax_steps,
+    ),
+    Bug(
+        "token-replay-accepted",
+        "Mailgun's signature is verified but its token is not remembered: a captured signature object replayed "
+        "with another event-data is accepted",
+        Behaviour(lax=frozenset({"replay"})),
+        lambda f: "replay" in f.lax_steps,
+    ),
+    Bug(
         "ignores-handshake",
-        "the handshake is acknowledged like any event: no challenge echoed (Slack), no ConfirmationURL fetched (OCI)",
+        "the handshake is acknowledged like any event: no challenge echoed (Slack), no ConfirmationURL fetched (OCI), "
+        "no PONG to Discord's PING",
         Behaviour(handshake=False),
         lambda f: f.handshake,
     ),

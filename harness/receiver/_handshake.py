@@ -38,6 +38,8 @@ def is_handshake(provider: Provider, headers: Mapping[str, str], payload: Any, e
         return True
     if spec.kind == "slack-url-verification":
         return isinstance(payload, dict) and payload.get("type") == "url_verification"
+    if spec.kind == "discord-ping":
+        return isinstance(payload, dict) and payload.get("type") == 1 and not isinstance(payload.get("type"), bool)
     if spec.kind == "oci-subscription-confirmation":
         return _header(headers, "X-OCI-NS-MessageType") == "SubscriptionConfirmation"
     return False
