@@ -53,6 +53,7 @@ class Facts:
     pass_through: bool = False
     lifecycles: bool = False
     lax_steps: frozenset[str] = frozenset()  # verification steps an active scheme has that a bug can leave out
+    auth_in_body: bool = False  # the credentials travel in the JSON body (Mailgun): no signed body is not JSON
 
     @classmethod
     def of(cls, provider: Provider, credentials: Credentials | None = None) -> Facts:
@@ -71,6 +72,7 @@ class Facts:
             pass_through=bool(provider.pass_through),
             lifecycles=bool(provider.lifecycles),
             lax_steps=frozenset(step for s in active for step in scheme_for(provider, s).lax_steps),
+            auth_in_body=any(scheme_for(provider, s).auth_in_body for s in active),
         )
 
     def applicable_checks(self) -> frozenset[str]:
@@ -234,6 +236,7 @@ _BUG_LIST = [
         "crashes-on-bad-json",
         "a body that is not JSON raises an unhandled error: 500",
         Behaviour(bad_json="crash"),
+        lambda f: not f.auth_in_body,  # a body that is not JSON carries no credentials there: refused first
     ),
     Bug(
         "strict-fields",

@@ -85,6 +85,7 @@ class SigningScheme:
     needs_url: bool = False  # the signature covers the target URL (``Delivery.url``)
     secret_field: str = "secret"
     lax_steps: frozenset[str] = frozenset()  # verification steps a buggy receiver can leave out (lax_verifier)
+    auth_in_body: bool = False  # the credentials travel inside the JSON body (Mailgun's signature object)
     _lowered_names: frozenset[str] | None = None
     _clean: object = None
 

@@ -67,6 +67,7 @@ class MailgunBody(SigningScheme):
     headers = (BODY_SIGNATURE, BODY_TIMESTAMP, BODY_TOKEN)
     timestamped = True
     signs_body = False
+    auth_in_body = True
     lax_steps = frozenset({"replay"})
 
     def _with(self, provider: Provider, delivery: Delivery, sig: Mapping[str, str] | None) -> Delivery:
