@@ -134,7 +134,7 @@ def _invalid_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
         schema = ctx.provider.event(event).schema
         resolver = ctx.provider.registry.resolver(base_uri=schema.get("$id", ""))
         required = list(_required_paths(schema, resolver))
-        paths = [(p, s, r) for p, s, r in required if len(p) == 1]
+        paths: list[Any] = [(p, s, r) for p, s, r in required if len(p) == 1]
         if not any(_off_type_path(ctx, p) for p, _, _ in paths):  # an envelope (Mailgun's event-data): look inside
             paths = [(p, s, r) for p, s, r in required if len(p) == 2 and _off_type_path(ctx, p)]
         tried = 0

@@ -76,7 +76,10 @@ def test_a_pynacl_signed_interaction_passes_our_verifier() -> None:
     provider, creds = CATALOG.get("discord"), _creds("discord")
     signing = SigningKey(bytes.fromhex(creds.signing_key))
     body, stamp = b'{"type":1,"id":"1","application_id":"2","token":"t","version":1}', str(int(time.time()))
-    headers = {"X-Signature-Ed25519": signing.sign(stamp.encode() + body).signature.hex(), "X-Signature-Timestamp": stamp}
+    headers = {
+        "X-Signature-Ed25519": signing.sign(stamp.encode() + body).signature.hex(),
+        "X-Signature-Timestamp": stamp,
+    }
     (verifier,) = verifiers(provider, creds, lambda token: False)
     assert verifier.reason(headers, body) is None
     assert verifier.reason(headers, body + b" ") is not None
