@@ -16,6 +16,7 @@ __all__ = [
     "ed25519_private_key",
     "ed25519_public_key",
     "ed25519_text",
+    "generate_for",
     "generate_keypair",
     "is_pem_text",
     "load_private_key",
@@ -139,6 +140,10 @@ def ed25519_private_key(value: str) -> Ed25519PrivateKey:
     raw = _raw_key(text, "whsk_")
     if raw is not None and len(raw) in (32, 64):
         return Ed25519PrivateKey.from_private_bytes(raw[:32])
+    if not text.startswith("whsk_") and not is_pem_text(text) and Path(text).expanduser().is_file():
+        content = _pem_bytes(text)[0].decode("utf-8", "replace").strip()
+        if not is_pem_text(content):  # a file holding whsk_<base64> or hex
+            return ed25519_private_key(content) if content != text else _not_ed25519()
     if text.startswith("whsk_") or not (is_pem_text(text) or Path(text).expanduser().is_file()):
         raise ConfigError(
             "The signing key is not an Ed25519 private key (whsk_<base64>, 64 hex digits or a PEM file; "
@@ -182,3 +187,32 @@ def rsa_private_key(value: str) -> rsa.RSAPrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConfigError(f"{name} is not an RSA private key, which an RS256 token needs.")
     return key
+
+
+def _not_ed25519() -> Ed25519PrivateKey:
+    raise ConfigError("The signing key is not an Ed25519 private key.")
+
+
+# What keygen makes for each provider whose scheme signs with a private key: the key's kind and the public form.
+KEYGEN = {"sendgrid": "p256", "standard-v1a": "whsk", "discord": "hex", "gcp-pubsub": "rsa"}
+
+
+def generate_for(provider: str) -> tuple[bytes, str]:
+    """A new private key as PEM for a provider (``KEYGEN``), and the public half as its receiver is configured with it.
+
+    SendGrid: base64 DER SPKI. Standard Webhooks v1a: ``whpk_<base64>``. Discord: hex. Pub/Sub push: the JWKS.
+    """
+    kind = KEYGEN[provider]
+    if kind == "p256":
+        return generate_keypair()
+    if kind == "rsa":
+        import json
+
+        from harness.credentials import Credentials
+        from harness.signing._oidc import jwks
+
+        pem = rsa_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        return pem.encode("ascii"), json.dumps(jwks(Credentials(signing_key=pem)), indent=2)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return pem, public_ed25519_text(key.public_key(), kind)

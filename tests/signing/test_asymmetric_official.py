@@ -280,3 +280,45 @@ def test_a_replayed_mailgun_token_passes_the_hmac_and_only_the_cache_refuses_it(
     assert _mailgun_accepts(creds.secret, sent, seen) and not _mailgun_accepts(creds.secret, replay, seen)
     (verifier,) = verifiers(provider, creds, lambda token: False)
     assert verifier.reason({}, sent.body) is None and "already used" in (verifier.reason({}, replay.body) or "")
+
+
+# -- keygen: every key type these schemes need -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pid", ["standard-v1a", "discord", "gcp-pubsub"])
+def test_keygen_writes_a_key_the_scheme_signs_with_and_prints_its_public_half(
+    pid: str, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.cli import main
+    from harness.cli._keygen import PROVIDERS
+    from harness.credentials import Credentials
+    from harness.signing.keys import KEYGEN
+
+    assert set(PROVIDERS) == set(KEYGEN)
+    key = tmp_path / "key.pem"
+    assert main(["keygen", pid, "--out", str(key)]) == 0
+    assert key.stat().st_mode & 0o777 == 0o600 and b"PRIVATE KEY" in key.read_bytes()
+    printed = capsys.readouterr().out
+    provider, creds = CATALOG.get(pid), Credentials(signing_key=str(key))
+    signed = sign_delivery(provider, _delivery(provider), creds, url=PUSH_ENDPOINT)
+    if pid == "gcp-pubsub":
+        (jwk,) = json.loads(printed[printed.index("{") :])["keys"]
+        public = jwt.PyJWK(jwk).key
+        assert jwt.decode(_token(signed), public, algorithms=["RS256"], audience=PUSH_ENDPOINT)["aud"] == PUSH_ENDPOINT
+        return
+    public = printed.strip().splitlines()[-1]
+    if pid == "discord":
+        assert _discord_verifies(public, signed)
+    else:
+        assert public.startswith("whpk_") and _v1a_verifies(public, signed)
+    assert str(key) not in printed or "written to" in printed
+
+
+def test_a_key_file_holding_whsk_text_signs_too(tmp_path: Any) -> None:
+    from harness.credentials import Credentials
+
+    provider, creds = CATALOG.get("standard-v1a"), _creds("standard-v1a")
+    path = tmp_path / "whsk.txt"
+    path.write_text(creds.signing_key + "\n")
+    whpk = SCHEMES.get("standard-v1a").public_key(creds)  # type: ignore[attr-defined]
+    assert _v1a_verifies(whpk, sign_delivery(provider, _delivery(provider), Credentials(signing_key=str(path))))
