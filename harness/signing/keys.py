@@ -211,8 +211,8 @@ def generate_for(provider: str) -> tuple[bytes, str]:
         from harness.credentials import Credentials
         from harness.signing._oidc import jwks
 
-        pem = rsa_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-        return pem.encode("ascii"), json.dumps(jwks(Credentials(signing_key=pem)), indent=2)
+        text = rsa_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        return text.encode("ascii"), json.dumps(jwks(Credentials(signing_key=text)), indent=2)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return pem, public_ed25519_text(key.public_key(), kind)
