@@ -149,6 +149,7 @@ NAMED_IN_HINT = {  # the new bugs: the finding's hint names the defect
     "token-audience-unchecked": ("rejects-bad-auth", "check the token's aud claim equals your push endpoint"),
     "token-not-verified": ("rejects-bad-auth", "never honour alg none"),
     "token-replay-accepted": ("rejects-bad-auth", "refuse a token seen before"),
+    "refuses-with-403": ("handshake", "answer 401 when the signature does not verify"),
 }
 
 

@@ -13,6 +13,7 @@ from harness.checks._context import CheckContext
 from harness.checks._registry import check
 from harness.deliveries import build_delivery
 from harness.errors import UsageError
+from harness.signing import forge_delivery
 from harness.violations import ContractViolation
 
 
@@ -28,7 +29,7 @@ def _handshake_applies(ctx: CheckContext) -> str | None:
     120,
     _handshake_applies,
     category="protocol",
-    bugs=("ignores-handshake",),
+    bugs=("ignores-handshake", "refuses-with-403"),
     sends=PROVIDER_SENDS,
 )
 def handshake(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
@@ -50,19 +51,41 @@ def _discord(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
         parsed: Any = json.loads(reply.body)
     except ValueError:
         parsed = None
-    if reply.ok and isinstance(parsed, dict) and parsed.get("type") == 1 and parsed.get("type") is not True:
-        return [], []
-    return [
-        ctx.violation(
-            "handshake",
-            "The PING interaction (type 1) was not answered with a PONG",
-            'a 2xx whose JSON body is {"type": 1}',
-            delivery,
-            reply,
-            "Discord will not save the Interactions Endpoint URL until a signed PING gets "
-            '{"type": 1} back: verify the signature, then answer type 1 before any other handling',
+    out = []
+    if not (reply.ok and isinstance(parsed, dict) and parsed.get("type") == 1 and parsed.get("type") is not True):
+        out.append(
+            ctx.violation(
+                "handshake",
+                "The PING interaction (type 1) was not answered with a PONG",
+                'a 2xx whose JSON body is {"type": 1}',
+                delivery,
+                reply,
+                "Discord will not save the Interactions Endpoint URL until a signed PING gets "
+                '{"type": 1} back: verify the signature, then answer type 1 before any other handling',
+            )
         )
-    ], []
+    # Discord also sends PINGs with invalid signatures on purpose and expects exactly 401. Accepting one is
+    # rejects-bad-auth's finding; here only the status of a refusal is judged.
+    unsigned = build_delivery(ctx.provider, payload, event_types=[event], rng=ctx.rng, label="handshake")
+    forged = forge_delivery(ctx.provider, unsigned, ctx.credentials, "wrong-key", url=ctx.url)
+    if forged is not None:
+        forged = forged.replace(label="PING with an invalid signature")
+        refused = ctx.send(forged)
+        notes = [] if refused.status == 401 else [f"the PING with an invalid signature got {refused.describe()}"]
+        if 400 <= refused.status < 500 and refused.status != 401:
+            out.append(
+                ctx.violation(
+                    "handshake",
+                    f"A PING with an invalid signature was refused with {refused.status}, not 401",
+                    "401: Discord's security checks send invalid signatures and expect exactly 401",
+                    forged,
+                    refused,
+                    "answer 401 when the signature does not verify; with any other status Discord refuses to "
+                    "save the endpoint URL, and removes it later when its routine checks fail",
+                )
+            )
+        return out, notes
+    return out, []
 
 
 def _slack(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:

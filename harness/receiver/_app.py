@@ -141,7 +141,7 @@ class ReceiverApp:
         reason = self.authenticate(self._signature_headers(request.headers), self._signed_bytes(body), url)
         if reason:
             log.info("401 %s", reason)
-            response = _json(401, {"error": "unauthorized"})
+            response = _json(self.behaviour.refusal, {"error": "unauthorized"})
             if any(s.name in ("basic",) for s in self.schemes):
                 response.headers["WWW-Authenticate"] = 'Basic realm="webhook"'
             return response

@@ -54,6 +54,7 @@ class Facts:
     lifecycles: bool = False
     lax_steps: frozenset[str] = frozenset()  # verification steps an active scheme has that a bug can leave out
     auth_in_body: bool = False  # the credentials travel in the JSON body (Mailgun): no signed body is not JSON
+    handshake_kind: str | None = None
 
     @classmethod
     def of(cls, provider: Provider, credentials: Credentials | None = None) -> Facts:
@@ -64,6 +65,7 @@ class Facts:
             stale_checked=provider.auth.tolerance is not None
             and any(scheme_for(provider, s).timestamped for s in active),
             handshake=provider.handshake is not None,
+            handshake_kind=provider.handshake.kind if provider.handshake else None,
             reply=provider.reply_schema is not None,
             several_events=len(provider.ordinary_events) >= 2,
             rotation=any(getattr(scheme_for(provider, s), "extra_keys_supported", False) for s in active),
@@ -117,6 +119,7 @@ class Behaviour:
     refuse_nul: bool = False  # True: text with U+0000 fails the insert (as PostgreSQL's text does): 400, whole batch
     ordering: str = "versioned"  # how lifecycle events update an object's state (harness/receiver/_state.py)
     lax: frozenset[str] = frozenset()  # verification steps left out: a token's signature or audience, a token cache
+    refusal: int = 401  # the status of an authentication failure (403: the bug Discord's checks catch)
 
 
 MODES: dict[str, Behaviour] = {
@@ -326,6 +329,13 @@ _BUG_LIST = [
         "no PONG to Discord's PING",
         Behaviour(handshake=False),
         lambda f: f.handshake,
+    ),
+    Bug(
+        "refuses-with-403",
+        "an authentication failure is answered 403 instead of 401: fine for most providers, but Discord's security "
+        "checks expect exactly 401 to a PING with an invalid signature",
+        Behaviour(refusal=403),
+        lambda f: f.handshake_kind == "discord-ping",
     ),
     Bug(
         "bad-reply",
