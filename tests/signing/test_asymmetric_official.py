@@ -322,3 +322,22 @@ def test_a_key_file_holding_whsk_text_signs_too(tmp_path: Any) -> None:
     path.write_text(creds.signing_key + "\n")
     whpk = SCHEMES.get("standard-v1a").public_key(creds)  # type: ignore[attr-defined]
     assert _v1a_verifies(whpk, sign_delivery(provider, _delivery(provider), Credentials(signing_key=str(path))))
+
+
+def test_the_stable_helpers_sign_and_verify_the_new_schemes() -> None:
+    from harness.errors import UsageError
+    from harness.signatures import sign, verify, verify_reason
+
+    for pid in ("discord", "standard-v1a"):
+        creds, body = _creds(pid), b'{"type":2,"id":"1"}'
+        headers = sign(pid, body, creds)
+        assert verify(pid, body, headers, creds) and not verify(pid, body + b" ", headers, creds)
+    creds = _creds("gcp-pubsub")
+    headers = sign("gcp-pubsub", b"{}", creds, url=PUSH_ENDPOINT)
+    assert verify("gcp-pubsub", b"{}", headers, creds, url=PUSH_ENDPOINT)
+    assert "wrong audience" in (verify_reason("gcp-pubsub", b"{}", headers, creds, url=PUSH_ENDPOINT + "x") or "")
+    creds = _creds("mailgun")
+    with pytest.raises(UsageError, match="signs inside the body"):
+        sign("mailgun", b"{}", creds)
+    signed = sign_delivery(CATALOG.get("mailgun"), _delivery(CATALOG.get("mailgun")), creds, now=time.time() - 900)
+    assert verify_reason("mailgun", signed.body, {}, creds) == "mailgun: timestamp too old"
