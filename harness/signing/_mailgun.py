@@ -1,9 +1,9 @@
 """Mailgun's signature inside the JSON body: ``signature: {timestamp, token, signature}`` beside ``event-data``.
 
 ``signature`` is hex HMAC-SHA256 of ``timestamp + token`` keyed with the webhook signing key. It does not cover
-``event-data``, so a captured signature object can be replayed with any body: a receiver must remember the tokens it
-has accepted (the reference receiver does) and refuse a token it has seen. This is code, not an ``auth.hmac``
-description: the signature is written into the body it does not sign, and the token cache is state.
+``event-data``, so a captured signature object can be replayed with any body: a receiver must remember the tokens
+it has accepted (the reference receiver does) and refuse a token it has seen with another body. This is code, not
+an ``auth.hmac`` description: the signature is written into the body it does not sign, and the token cache is state.
 """
 
 from __future__ import annotations
@@ -88,25 +88,19 @@ class MailgunBody(SigningScheme):
         signed = self._with(provider, delivery, self.signature_object(creds.secret or "", now))
         return signed.replace(timestamp=int(now))
 
-    def variants(self, provider: Provider) -> tuple[str, ...]:
-        """The usual forgeries, and the same signature object replayed with another body."""
-        return (*super().variants(provider), "replayed-token")
-
     def forge(
         self, provider: Provider, delivery: Delivery, creds: Credentials, variant: str, now: float
     ) -> Delivery | None:
-        """Missing: no signature object; the others as for any scheme (the replay needs a sent delivery)."""
+        """Missing: no signature object; the others as for any scheme (a replay needs a sent delivery: replayed())."""
         if variant == "missing":
             return self._with(provider, delivery, None)
-        if variant == "replayed-token":
-            return None  # see replayed(): the receiver must first have accepted the original
         return super().forge(provider, delivery, creds, variant, now)
 
     def replayed(self, provider: Provider, sent: Delivery, other: Delivery) -> Delivery:
         """``other``'s body carrying the signature object of ``sent``, a delivery the receiver has accepted."""
         value = _load(sent.body)
         sig = value.get(FIELD) if isinstance(value, dict) else None
-        return self._with(provider, other, sig if isinstance(sig, dict) else None).replace(label="replayed-token")
+        return self._with(provider, other, sig if isinstance(sig, dict) else None).replace(label="replayed token")
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """A signature that is not hex (the body is parsed and written back in the provider's layout)."""
@@ -145,13 +139,16 @@ class MailgunBody(SigningScheme):
         return out
 
     def verifier(self, provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> Verifier:
-        """Recompute the HMAC and refuse a token seen before."""
+        """Recompute the HMAC and refuse a token seen before with another body.
+
+        The same token with the same bytes is a duplicate delivery (deduplicated downstream), not a forgery.
+        """
         return self.lax_verifier(provider, creds, frozenset())
 
     def lax_verifier(self, provider: Provider, creds: Credentials, skip: frozenset[str]) -> Verifier:
         """The check, leaving out the ``skip`` steps (``replay``: no token cache), for the reference receiver's bugs."""
         key = creds.secret or ""
-        seen: OrderedDict[str, None] = OrderedDict()
+        seen: OrderedDict[str, bytes] = OrderedDict()  # token -> SHA-256 of the body it came with
         remember = "replay" not in skip
 
         def check(headers: Headers, body: bytes) -> str | None:
@@ -164,9 +161,9 @@ class MailgunBody(SigningScheme):
             if not hmac.compare_digest(signature_of(key, stamp, token), signature.lower()):
                 return "Mailgun signature does not verify"
             if remember:
-                if token in seen:
-                    return "Mailgun token already used (a replay)"
-                seen[token] = None
+                digest = hashlib.sha256(body).digest()
+                if seen.setdefault(token, digest) != digest:
+                    return "Mailgun token already used with another body (a replay)"
                 if len(seen) > TOKEN_CACHE:
                     seen.popitem(last=False)
             return None

@@ -66,6 +66,12 @@ def test_tampered_body_is_401(rx: ReferenceReceiver) -> None:
 )
 def test_malformed_json_is_400(rx: ReferenceReceiver, body: bytes, status: int) -> None:
     d = signed(rx, delivery(rx.provider).replace(body=body))
+    if Facts.of(rx.provider).auth_in_body:
+        try:
+            carries = isinstance(json.loads(body), dict)  # Python's parser takes NaN; the receiver's does not
+        except ValueError:
+            carries = False
+        status = status if carries else 401  # Mailgun: a body that is not a JSON object cannot carry the signature
     assert send(rx, d).status_code == status
 
 
