@@ -100,6 +100,11 @@ class OidcToken(SigningScheme):
     def claims(self, provider: Provider, url: str, now: float, **changes: Any) -> dict[str, Any]:
         """The claim set Pub/Sub sends, with ``changes`` applied."""
         spec = _spec(provider)
+        if not spec.audience and not url:
+            raise ConfigError(
+                f"{provider.id}'s token audience is the URL each request is posted to, and no URL was given (url=); "
+                "or set auth.oidc.audience."
+            )
         claims: dict[str, Any] = {
             "aud": spec.audience or signing_url(url),
             "azp": _subject(spec.email),

@@ -342,3 +342,14 @@ def test_the_stable_helpers_sign_and_verify_the_new_schemes() -> None:
         sign("mailgun", b"{}", creds)
     signed = sign_delivery(CATALOG.get("mailgun"), _delivery(CATALOG.get("mailgun")), creds, now=time.time() - 900)
     assert verify_reason("mailgun", signed.body, {}, creds) == "mailgun: timestamp too old"
+
+
+def test_an_oidc_token_without_a_url_or_an_audience_is_one_line() -> None:
+    from harness.errors import ConfigError
+
+    provider, creds = CATALOG.get("gcp-pubsub"), _creds("gcp-pubsub")
+    with pytest.raises(ConfigError, match=r"no URL was given \(url=\); or set auth.oidc.audience"):
+        sign_delivery(provider, _delivery(provider), creds)
+    fixed = load_catalog(overrides={"gcp-pubsub": {"auth": {"oidc": {"audience": "my-audience"}}}}).get("gcp-pubsub")
+    signed = sign_delivery(fixed, _delivery(fixed), creds)
+    assert jwt.decode(_token(signed), options={"verify_signature": False})["aud"] == "my-audience"
