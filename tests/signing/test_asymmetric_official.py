@@ -353,3 +353,14 @@ def test_an_oidc_token_without_a_url_or_an_audience_is_one_line() -> None:
     fixed = load_catalog(overrides={"gcp-pubsub": {"auth": {"oidc": {"audience": "my-audience"}}}}).get("gcp-pubsub")
     signed = sign_delivery(fixed, _delivery(fixed), creds)
     assert jwt.decode(_token(signed), options={"verify_signature": False})["aud"] == "my-audience"
+
+
+def test_a_v1a_receiver_reads_its_entry_beside_a_symmetric_v1_one() -> None:
+    """The spec's example header carries ``v1,<hmac> v1a,<ed25519>``: a v1a receiver skips the v1 entry."""
+    provider, creds = CATALOG.get("standard-v1a"), _creds("standard-v1a")
+    signed = sign_delivery(provider, _delivery(provider), creds)
+    mixed = "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4= " + (signed.header("webhook-signature") or "")
+    headers = {**signed.headers, "webhook-signature": mixed}
+    (verifier,) = verifiers(provider, creds, lambda token: False)
+    assert verifier.reason(headers, signed.body) is None
+    assert verifier.reason({**headers, "webhook-signature": mixed.split(" ")[0]}, signed.body) is not None
