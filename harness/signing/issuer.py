@@ -9,22 +9,34 @@ URL verifies the harness's tokens exactly as it verifies Google's.
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import json
 import threading
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
+from harness.catalog import Provider
 from harness.credentials import Credentials
 from harness.errors import UsageError
 from harness.signing._oidc import jwks, key_id
 from harness.signing.keys import rsa_private_key
 
-__all__ = ["CERTS_PATH", "DISCOVERY_PATH", "JWKS_PATH", "IssuerServer", "certificates", "discovery", "jwks"]
+__all__ = [
+    "CERTS_PATH",
+    "DISCOVERY_PATH",
+    "JWKS_PATH",
+    "IssuerServer",
+    "certificates",
+    "discovery",
+    "issuer_for",
+    "jwks",
+]
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 JWKS_PATH = "/oauth2/v3/certs"
@@ -93,13 +105,22 @@ class IssuerServer:
             reason = getattr(exc, "strerror", None) or exc
             raise UsageError(f"Cannot serve the OIDC issuer on {host}:{port}: {reason}.") from None
         shown = f"[{host}]" if ":" in host else host
+        self._documents = documents
         self.issuer = f"http://{shown}:{self.server.server_address[1]}"
-        documents[DISCOVERY_PATH] = discovery(self.issuer)
-        self.jwks_url = self.issuer + JWKS_PATH
-        self.certs_url = self.issuer + CERTS_PATH
         self._thread = threading.Thread(target=self.server.serve_forever, name="oidc-issuer", daemon=True)
 
+    @property
+    def jwks_url(self) -> str:
+        """Where the JWKS is served."""
+        return self.issuer + JWKS_PATH
+
+    @property
+    def certs_url(self) -> str:
+        """Where the key id to certificate map is served."""
+        return self.issuer + CERTS_PATH
+
     def __enter__(self) -> IssuerServer:
+        self._documents[DISCOVERY_PATH] = discovery(self.issuer)  # names the issuer as configured (localhost too)
         self._thread.start()
         return self
 
@@ -107,3 +128,34 @@ class IssuerServer:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=5)
+
+
+def issuer_for(provider: Provider, creds: Credentials) -> IssuerServer | None:
+    """The issuer a run serves: where an active ``oidc-token`` scheme's ``auth.oidc.issuer`` is a loopback
+    ``http://HOST:PORT`` URL (no path), a server there for the run; otherwise None (the issuer is hosted elsewhere).
+    """
+    from harness.signing import active_schemes
+
+    spec = provider.auth.oidc
+    if spec is None or not any(s.name == "oidc-token" for s in active_schemes(provider, creds)):
+        return None
+    try:
+        parts = urlsplit(spec.issuer)
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme != "http" or port is None or parts.path not in ("", "/") or parts.query or not _loopback(host):
+        return None
+    server = IssuerServer(creds, host="127.0.0.1" if host == "localhost" else host, port=port)
+    server.issuer = spec.issuer.rstrip("/")
+    return server
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

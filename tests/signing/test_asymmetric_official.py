@@ -364,3 +364,36 @@ def test_a_v1a_receiver_reads_its_entry_beside_a_symmetric_v1_one() -> None:
     (verifier,) = verifiers(provider, creds, lambda token: False)
     assert verifier.reason(headers, signed.body) is None
     assert verifier.reason({**headers, "webhook-signature": mixed.split(" ")[0]}, signed.body) is not None
+
+
+def test_a_run_serves_the_loopback_issuer_its_profile_names_and_stops_it() -> None:
+    """auth.oidc.issuer http://127.0.0.1:PORT: the session serves discovery and keys there for the run's length."""
+    import socket
+
+    import requests
+
+    from harness.engine.session import Session
+    from harness.receiver import ReferenceReceiver
+    from harness.settings.resolve import RunConfig
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    issuer = f"http://localhost:{port}"
+    overlay = {"gcp-pubsub": {"auth": {"oidc": {"issuer": issuer}}}}
+    with ReferenceReceiver("gcp-pubsub") as rx:
+        config = RunConfig(provider="gcp-pubsub", url=rx.url, credentials=rx.credentials, overrides=overlay)
+        with Session(config) as session:
+            ctx = session.context()
+            found = requests.get(f"http://127.0.0.1:{port}{DISCOVERY_PATH}", timeout=5).json()
+            assert found["issuer"] == issuer and found["jwks_uri"] == issuer + "/oauth2/v3/certs"
+            token = _token(ctx.sign(_delivery(ctx.provider)))
+            key = jwt.PyJWKClient(found["jwks_uri"]).get_signing_key_from_jwt(token)
+            claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=rx.url, issuer=issuer)
+            assert claims["email"] == ctx.provider.auth.oidc.email
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}{DISCOVERY_PATH}", timeout=5)
+    elsewhere = load_catalog(overrides={"gcp-pubsub": {"auth": {"oidc": {"issuer": "https://issuer.example"}}}})
+    from harness.signing.issuer import issuer_for
+
+    assert issuer_for(elsewhere.get("gcp-pubsub"), _creds("gcp-pubsub")) is None  # hosted elsewhere: not served
