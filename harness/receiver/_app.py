@@ -103,12 +103,14 @@ class ReceiverApp:
         mode = self.behaviour.auth
         if self.behaviour.int_timestamp_first:
             for scheme in self.schemes:
-                text = scheme.timestamp_text(headers)
+                text = scheme.timestamp_text(scheme.view(headers, body))
                 if text is not None:
                     int(text)  # the bug: raises ValueError on a malformed timestamp, before any verification
         if mode == "none":
             return None
+        given = headers
         for scheme in self.schemes:
+            headers = scheme.view(given, body)  # a scheme whose credentials travel in the body reads them there
             if mode == "optional" and not scheme.present(headers, body):
                 continue
             if mode == "presence":
@@ -149,7 +151,7 @@ class ReceiverApp:
         reason = self.authenticate(self._signature_headers(request.headers), self._signed_bytes(body), url)
         if reason:
             log.info("401 %s", reason)
-            response = _json(401, {"error": "unauthorized"})
+            response = _json(self.behaviour.refusal, {"error": "unauthorized"})
             if any(s.name in ("basic",) for s in self.schemes):
                 response.headers["WWW-Authenticate"] = 'Basic realm="webhook"'
             return response
@@ -174,16 +176,18 @@ class ReceiverApp:
         if self.behaviour.all_signatures:
             return headers
         out = dict(headers)
+        lists = [s.signature_list for s in self.schemes if s.signature_list is not None]
         for spec in self.provider.auth.hmac.values():
             if spec.separator is None:
                 continue
             item = next(i for i in spec.format.split(spec.separator) if "{signature}" in i)
-            prefix = item.split("{", 1)[0]  # "v1=" in "t={timestamp},v1={signature}"; "" in "{signature}"
+            lists.append((spec.header, spec.separator, item.split("{", 1)[0]))  # "v1=" in "t=..,v1={signature}"
+        for header, separator, prefix in lists:
             for name, value in headers.items():
-                if name.lower() == spec.header.lower():
-                    items = value.split(spec.separator)
+                if name.lower() == header.lower():
+                    items = value.split(separator)
                     signatures = [i for i in items if i.strip().startswith(prefix)]
-                    out[name] = spec.separator.join([i for i in items if i not in signatures] + signatures[:1])
+                    out[name] = separator.join([i for i in items if i not in signatures] + signatures[:1])
         return out
 
     async def _accept(self, request: web.Request, body: bytes) -> web.StreamResponse:
@@ -301,6 +305,8 @@ class ReceiverApp:
                 raise Rejected(400, f"{spec.event}: {errors[0]}")
         if not self.behaviour.handshake:
             return web.json_response({"status": "ok"})
+        if spec.kind == "discord-ping":
+            return web.json_response({"type": 1})  # PONG
         if spec.echoes:
             return await self._echo(spec, challenge_of(spec, headers, {}, payload))
         url = confirmation_url(headers, payload, spec)
