@@ -15,12 +15,12 @@ from harness.credentials import Credentials
 from harness.errors import UsageError
 from harness.network import NetworkOptions
 from harness.probes import Probe
-from harness.simulate.engine import Sender, SimConfig, run_simulation
+from harness.simulate.engine import MAX_EVENTS, Sender, SimConfig, run_simulation
 from harness.simulate.objects import ObjectPlan, lifecycle_units
 from harness.simulate.outages import Outages, parse_outage
 from harness.simulate.policy import RetryPolicy
 from harness.simulate.results import SimResult
-from harness.simulate.scenario import Scenario, load_scenario
+from harness.simulate.scenario import MAX_ENTITIES, Scenario, load_scenario
 from harness.state_probes import StateProbe
 
 __all__ = ["simulate"]
@@ -68,6 +68,10 @@ def simulate(
     chosen = provider if isinstance(provider, Provider) else catalog.get(provider)
     if loaded is not None and loaded.provider != chosen.id:
         raise UsageError(f"The scenario is for {loaded.provider}, not {chosen.id}.")
+    if events is not None and events > (MAX_ENTITIES if loaded is not None or lifecycle else MAX_EVENTS):
+        what = "a scenario's entities" if loaded is not None else "lifecycle events" if lifecycle else "events"
+        limit = MAX_ENTITIES if loaded is not None or lifecycle else MAX_EVENTS
+        raise UsageError(f"Too many {what}: {events:,}; at most {limit:,}.")
     windows = [parse_outage(w) if isinstance(w, str) else w for w in outages]
     if not windows and loaded is not None:
         windows = list(loaded.outages)

@@ -26,7 +26,9 @@ from harness.credentials import Credentials
 from harness.deliveries import Rekeyer
 from harness.errors import UsageError
 from harness.probes import Probe
+from harness.simulate.batching import BatchPlan
 from harness.simulate.clock import Clock, ScaledClock, VirtualClock
+from harness.simulate.lazy import tally
 from harness.simulate.objects import ObjectPlan, check_objects
 from harness.simulate.outages import Outages
 from harness.simulate.policy import RetryPolicy, retry_after_seconds
@@ -37,7 +39,7 @@ from harness.state_probes import StateProbe
 if TYPE_CHECKING:
     from harness.transport.aio import AioTransport
 
-__all__ = ["Sender", "SimConfig", "Submitter", "Unit", "attempt_schedule", "run_simulation"]
+__all__ = ["MAX_EVENTS", "MAX_HELD", "Sender", "SimConfig", "Submitter", "Unit", "attempt_schedule", "run_simulation"]
 
 Sender = Callable[[list[tuple[Delivery, str]], float], list[Reply]]
 
@@ -54,6 +56,8 @@ _CHUNK = 8192
 _PREFETCH = 64  # first attempts whose deliveries are built in one go (virtual time)
 _BODIES = 64  # distinct generated bodies per event type for providers that key deliveries by a header
 _MAX_ATTEMPTS = 10_000
+MAX_EVENTS = 1_000_000_000  # generated events in one run: a dry run's memory stays flat, its time grows (~1 us each)
+MAX_HELD = 1_000_000  # generated events a run that keeps per-event arrays may take (sending, --time-scale, disabling)
 
 
 @dataclass
@@ -116,10 +120,21 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
     attempts; ``transport`` keeps ``concurrency`` requests in flight without waiting for a whole wave.
     """
     started = time.perf_counter()
+    policy = config.retry_policy
+    generated = config.workload is None and config.units is None and config.objects is None
+    if generated and config.event_count < 1:
+        raise UsageError("Nothing to simulate: give --events N or a scenario with events.")
+    if generated and send is None and transport is None and not config.time_scale:
+        if policy.on_exhausted != "disable-endpoint":  # deliveries independent of each other: settled as they come
+            return _run_lazy(config, policy, started)
+    if generated and config.event_count > MAX_HELD:
+        raise UsageError(
+            f"{config.event_count:,} events: a run that sends requests, uses --time-scale or a policy that disables "
+            f"the endpoint keeps every event in memory, so at most {MAX_HELD:,} (a plain dry run takes more)."
+        )
     workload = build_workload(config)
     if workload.units == 0:
         raise UsageError("Nothing to simulate: give --events N or a scenario with events.")
-    policy = config.retry_policy
     run = _Run(config, policy, workload)
     factory = None
     interrupted = False
@@ -163,6 +178,48 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
         )
         result.objects, result.objects_checked = found.objects, found.checked
         result.objects_wrong, result.objects_incomplete = found.wrong, found.incomplete
+    return result
+
+
+def _run_lazy(config: SimConfig, policy: RetryPolicy, started: float) -> SimResult:
+    """A dry run of generated events whose deliveries do not affect each other, in memory that does not grow with
+    the number of events (``harness.simulate.lazy``); the same figures as the eager loop for the same seed."""
+    provider = config.provider
+    batched = config.batch and provider.body.shape == "batch"
+    got = tally(
+        events=config.event_count,
+        spread=config.spread,
+        seed=config.seed,
+        policy=policy,
+        outages=config.outages,
+        plan=BatchPlan.for_provider(provider, seed=config.seed) if batched else None,
+        delays=_delays(policy),
+        timeline_samples=config.timeline_samples,
+        progress=config.progress,
+    )
+    events = config.event_count
+    settled = got.delivered + sum(got.lost_by.values())
+    pending = events - settled if got.interrupted else 0
+    result = SimResult(
+        provider=provider.id,
+        policy=policy.describe(),
+        events=events,
+        deliveries=got.units,
+        delivered=got.delivered,
+        lost=events - got.delivered - pending,
+        pending=pending,
+        attempts=got.attempts,
+        requests=0,
+        histogram=dict(sorted(got.histogram.items())),
+        time_to_delivery=got.waits.percentiles(),
+        survivable_outage=policy.max_survivable_outage(lead=got.lead),
+        outages=list(config.outages.windows),
+        wall=time.perf_counter() - started,
+        dry_run=config.dry_run,
+        lost_by_reason={Outcome.REASONS[c]: n for c, n in sorted(got.lost_by.items()) if n},
+        timeline=sorted(got.timeline),
+    )
+    result.interrupted = got.interrupted
     return result
 
 
