@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from harness.catalog import Provider
 from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials
-from harness.deliveries import Rekeyer
 from harness.errors import UsageError
 from harness.probes import Probe
 from harness.simulate.batching import BatchPlan
@@ -707,57 +706,32 @@ class DeliveryFactory:
     """Builds each unit's delivery once (resends reuse the original's) and signs each attempt as the provider does."""
 
     def __init__(self, config: SimConfig, policy: RetryPolicy, workload: Workload) -> None:
-        from harness.volume import VolumeGenerator
+        from harness.volume import FreshDeliveries
 
         self.config = config
         self.policy = policy
         self.workload = workload
-        self.generator = VolumeGenerator(config.provider, seed=config.seed, pass_through_rate=config.pass_through_rate)
+        # the one delivery pool (as load and Locust): fresh keys per delivery; where the key travels in a header, a
+        # body serves several deliveries under fresh headers and keys
+        self.pool = FreshDeliveries(
+            config.provider, seed=config.seed, pass_through_rate=config.pass_through_rate, reuse=_BODIES
+        )
         self.built: dict[int, Delivery] = {}
         self.first_signed: dict[int, Delivery] = {}
-        provider = config.provider
-        # where the key travels in a header, a body may serve several deliveries: each gets fresh headers and key
-        self.header_keyed = provider.idempotency_key.where == "header" and provider.body.shape != "batch"
-        self.bodies: dict[str | None, list[Delivery]] = {}
-        self.rekey = Rekeyer(provider) if self.header_keyed else None
 
     def base(self, uid: int) -> Delivery:
         """The unsigned delivery of a unit (built once per original)."""
-        from harness.deliveries import build_delivery
-
         uid = self.workload.original(uid)
         found = self.built.get(uid)
         if found is not None:
             return found
         if self.config.objects is not None:  # a lifecycle object's step: its id and version are the object's
             delivery = self.config.objects.delivery(uid)
-            self.built[uid] = delivery
-            return delivery
-        types = self.workload.types_of(uid)
-        if self.header_keyed:
-            delivery = self._rekeyed(types[0])
-            self.built[uid] = delivery
-            return delivery
-        payloads = [self.generator.payload(name) for name in types]
-        body = payloads if self.config.provider.body.shape == "batch" else payloads[0]
-        names = [name for name in types if name] or None
-        delivery = build_delivery(self.config.provider, body, event_types=names, rng=self.generator.rng)
+        else:
+            types = self.workload.types_of(uid)
+            delivery = self.pool.fresh(len(types), types=types)
         self.built[uid] = delivery
         return delivery
-
-    def _rekeyed(self, name: str | None) -> Delivery:
-        """A delivery of event ``name``: one of ``_BODIES`` generated bodies, under a key of its own."""
-        from harness.deliveries import build_delivery
-
-        provider, rng = self.config.provider, self.generator.rng
-        pool = self.bodies.setdefault(name, [])
-        if len(pool) < _BODIES:
-            payload = self.generator.payload(name)
-            delivery = build_delivery(provider, payload, event_types=[name] if name else None, rng=rng)
-            pool.append(delivery)
-            return delivery
-        assert self.rekey is not None
-        return self.rekey(pool[int(rng.random() * _BODIES)], rng)
 
     def prefetch(self, uids: range) -> None:
         """Build these units' deliveries now (in order), ahead of their first attempts."""
