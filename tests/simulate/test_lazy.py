@@ -9,8 +9,7 @@ from dataclasses import replace
 import pytest
 
 from harness.errors import UsageError
-from harness.simulate import Outages, SimConfig, batch_events, run_simulation, simulate
-from harness.simulate import engine, lazy, results
+from harness.simulate import Outages, SimConfig, batch_events, engine, lazy, results, run_simulation, simulate
 from harness.simulate.engine import build_workload
 from harness.simulate.lazy import stream_batches, uniform_arrivals
 from harness.simulate.results import Waits
@@ -44,9 +43,8 @@ def test_the_lazy_run_reports_exactly_what_the_eager_loop_reports(
 
 def test_jittered_runs_are_reproducible() -> None:
     """With jitter the draws are made per delivery in arrival order: the same seed gives the same result."""
-    config = SimConfig(
-        CATALOG.get("stripe"), policy("stripe", backoff={"jitter": 0.2}), event_count=3_000, outages=Outages([(0, 9 * H)])
-    )
+    jittered = policy("stripe", backoff={"jitter": 0.2})
+    config = SimConfig(CATALOG.get("stripe"), jittered, event_count=3_000, outages=Outages([(0, 9 * H)]))
     first, second = run_simulation(config), run_simulation(config)
     assert first.to_json() | {"wall_seconds": 0} == second.to_json() | {"wall_seconds": 0}
     assert first.delivered == 3_000 and len(first.histogram) > 2
