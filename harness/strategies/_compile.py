@@ -59,6 +59,10 @@ def _copying(value: Any) -> st.SearchStrategy[Any]:
     return st.just(value)
 
 
+def _mutable(value: Any) -> bool:
+    return isinstance(value, dict | list)
+
+
 class _Compiler(SchemaCompiler[st.SearchStrategy[Any]]):
     """One compilation: remembers each ``$ref`` target so shared and recursive definitions compile once."""
 
@@ -75,8 +79,10 @@ class _Compiler(SchemaCompiler[st.SearchStrategy[Any]]):
         return _copying(value)
 
     def one_of_values(self, values: list[Any]) -> st.SearchStrategy[Any]:
-        """One of ``values``, copied at each draw."""
-        return st.sampled_from(values).map(copy.deepcopy)
+        """One of ``values``, copied at each draw (strings and numbers need no copy, nor a map's extra step)."""
+        if any(_mutable(v) for v in values):
+            return st.sampled_from(values).map(copy.deepcopy)
+        return st.sampled_from(values)
 
     def choice(self, options: list[st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
         """``st.one_of`` (which is the strategy itself for one)."""
