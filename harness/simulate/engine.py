@@ -16,7 +16,7 @@ import random
 import time
 from array import array
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -86,6 +86,8 @@ class SimConfig:
     sleep: Callable[[float], None] = time.sleep  # only --time-scale waits
     monotonic: Callable[[], float] = time.monotonic  # the real-time budget and --time-scale read this
     workload: Workload | None = None
+    arrivals: Callable[[], Iterator[float]] | None = None  # sorted event times drawn lazily (a scenario's dry run)
+    plan_seed: int | None = None  # the seed of the batch plan's size estimate when not ``seed`` (a scenario's own)
     batch: bool = True  # batch providers (SendGrid) batch the ``event_count`` events per flush interval
     pass_through_rate: float = 0.0  # share of events with one unusual user-typed value (NUL, emoji, ...); 0: none
     objects: ObjectPlan | None = None  # lifecycle objects: each unit is one object's step (harness.simulate.objects)
@@ -121,7 +123,7 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
     started = time.perf_counter()
     policy = config.retry_policy
     generated = config.workload is None and config.units is None and config.objects is None
-    if generated and config.event_count < 1:
+    if generated and config.arrivals is None and config.event_count < 1:
         raise UsageError("Nothing to simulate: give --events N or a scenario with events.")
     if generated and send is None and transport is None and not config.time_scale:
         if policy.on_exhausted != "disable-endpoint":  # deliveries independent of each other: settled as they come
@@ -185,20 +187,23 @@ def _run_lazy(config: SimConfig, policy: RetryPolicy, started: float) -> SimResu
     the number of events (``harness.simulate.lazy``); the same figures as the eager loop for the same seed."""
     provider = config.provider
     batched = config.batch and provider.body.shape == "batch"
+    plan_seed = config.seed if config.plan_seed is None else config.plan_seed
     got = tally(
         events=config.event_count,
+        times=config.arrivals() if config.arrivals is not None else None,
         spread=config.spread,
         seed=config.seed,
         policy=policy,
         outages=config.outages,
-        plan=BatchPlan.for_provider(provider, seed=config.seed) if batched else None,
+        plan=BatchPlan.for_provider(provider, seed=plan_seed) if batched else None,
         delays=_delays(policy),
         timeline_samples=config.timeline_samples,
         progress=config.progress,
     )
-    events = config.event_count
-    settled = got.delivered + sum(got.lost_by.values())
-    pending = events - settled if got.interrupted else 0
+    if not got.units and not got.interrupted:
+        raise UsageError("Nothing to simulate: give --events N or a scenario with events.")
+    events = config.event_count if config.arrivals is None else got.events  # a stream's total is what it held
+    pending = events - got.events if got.interrupted else 0
     result = SimResult(
         provider=provider.id,
         policy=policy.describe(),

@@ -17,7 +17,7 @@ from harness.simulate.outages import Outages
 from harness.simulate.policy import RetryPolicy
 from harness.simulate.results import Outcome, Waits
 
-__all__ = ["EXACT_ARRIVALS", "LazyTally", "stream_batches", "tally", "uniform_arrivals"]
+__all__ = ["EXACT_ARRIVALS", "LazyTally", "ordered_uniform", "stream_batches", "tally", "uniform_arrivals"]
 
 EXACT_ARRIVALS = 1_000_000  # up to this many events, arrival times are the eager workload's, draw for draw
 _SORT_CHUNK = 1 << 17  # arrival times sorted at a time before the chunks are merged
@@ -33,7 +33,7 @@ def uniform_arrivals(n: int, spread: float, rng: random.Random) -> Iterator[floa
     """
     if n <= EXACT_ARRIVALS:
         return _sorted_draws(n, spread, rng)
-    return _ordered_draws(n, spread, rng)
+    return ordered_uniform(n, spread, rng)
 
 
 def _sorted_draws(n: int, spread: float, rng: random.Random) -> Iterator[float]:
@@ -49,7 +49,8 @@ def _sorted_draws(n: int, spread: float, rng: random.Random) -> Iterator[float]:
     return heapq.merge(*chunks)
 
 
-def _ordered_draws(n: int, spread: float, rng: random.Random) -> Iterator[float]:
+def ordered_uniform(n: int, spread: float, rng: random.Random) -> Iterator[float]:
+    """``n`` uniform times over ``spread``, drawn in ascending order (one draw each, nothing held)."""
     rand = rng.random
     rest = 1.0  # the share of the spread after the last time drawn
     for k in range(n, 0, -1):
@@ -79,7 +80,7 @@ def stream_batches(times: Iterable[float], interval: float, max_events: int) -> 
 class LazyTally:
     """What a lazy dry run adds up: the figures ``SimResult`` reports, without a per-event array."""
 
-    events: int = 0
+    events: int = 0  # events settled
     units: int = 0
     delivered: int = 0
     attempts: int = 0
@@ -93,7 +94,8 @@ class LazyTally:
 
 def tally(
     *,
-    events: int,
+    events: int = 0,
+    times: Iterable[float] | None = None,
     spread: float,
     seed: int,
     policy: RetryPolicy,
@@ -103,12 +105,14 @@ def tally(
     timeline_samples: int,
     progress: Callable[[float, float], None] | None = None,
 ) -> LazyTally:
-    """Every delivery of ``events`` uniform events (batched per ``plan``, or one each), with its attempts on the
+    """Every delivery of ``events`` uniform events, or of the sorted event ``times`` given (batched per ``plan``, or
+    one each), with its attempts on the
     retry schedule, where the receiver is up outside ``outages``; deliveries are independent in a dry run, so each
     one's attempts are settled as it arrives. Identical figures to the eager loop for the same seed (jitter draws are
     made per delivery, in arrival order)."""
-    out = LazyTally(events=events)
-    times = uniform_arrivals(events, spread, random.Random(seed))
+    out = LazyTally()
+    if times is None:
+        times = uniform_arrivals(events, spread, random.Random(seed))
     rand = random.Random(seed ^ 0x5EED).random
     ndelays, window, jitter = len(delays), policy.window, policy.jitter
     low, span = 1.0 - jitter, 2.0 * jitter
@@ -205,6 +209,7 @@ def tally(
         histogram[1] += first_ok
         waits.zeros += first_ok
     out.lead = lead
+    out.events = out.delivered + sum(lost_by.values())
     return out
 
 

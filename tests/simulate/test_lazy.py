@@ -9,10 +9,22 @@ from dataclasses import replace
 import pytest
 
 from harness.errors import UsageError
-from harness.simulate import Outages, SimConfig, batch_events, engine, lazy, results, run_simulation, simulate
+from harness.simulate import (
+    Outages,
+    RetryPolicy,
+    SimConfig,
+    batch_events,
+    engine,
+    lazy,
+    results,
+    run_simulation,
+    simulate,
+)
+from harness.simulate import scenario as scenario_module
 from harness.simulate.engine import build_workload
 from harness.simulate.lazy import stream_batches, uniform_arrivals
 from harness.simulate.results import Waits
+from harness.simulate.scenario import load_scenario
 from tests.simulate._helpers import CATALOG, H, policy
 
 CASES = [
@@ -137,5 +149,42 @@ def test_runs_that_hold_every_event_keep_the_old_bound(monkeypatch: pytest.Monke
 def test_event_counts_past_the_bounds_are_one_line_errors() -> None:
     with pytest.raises(UsageError, match="at most 1,000,000,000"):
         simulate("stripe", events=1_000_000_001)
-    with pytest.raises(UsageError, match="scenario's entities: 2,000,000; at most 1,000,000"):
+    with pytest.raises(UsageError, match="scenario's entities: 200,000,000; at most 100,000,000"):
+        simulate(scenario="scenarios/teams-chatbot-burst.toml", events=200_000_000)
+    with pytest.raises(UsageError, match=r"2,000,000 entities x 3 steps: .* holds every event"):  # duplicates
         simulate(scenario="scenarios/oci-object-uploads.toml", events=2_000_000)
+
+
+SCENARIOS = ["jira-ticket-lifecycle", "oci-object-uploads", "sendgrid-employee-survey", "teams-chatbot-burst"]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_a_streamed_scenario_reports_exactly_what_the_eager_loop_reports(name: str) -> None:
+    """Scenarios without duplicates stream their events in a dry run: same figures as the eager workload."""
+    scenario = replace(load_scenario(f"scenarios/{name}.toml", CATALOG), duplicates=0.0, out_of_order=0.2)
+    provider = CATALOG.get(scenario.provider)
+    streamed = simulate(scenario=scenario, dry_run=True, timeline_samples=50, events=1_500)
+    eager = run_simulation(
+        SimConfig(
+            provider,
+            RetryPolicy.from_profile(provider, scenario.retry),
+            workload=scenario.workload(provider, 1_500),
+            outages=Outages(scenario.outages),
+            seed=scenario.seed,
+            timeline_samples=50,
+        )
+    )
+    got, want = streamed.to_json(), eager.to_json()
+    got.pop("wall_seconds"), want.pop("wall_seconds")
+    assert got == want and streamed.timeline == eager.timeline
+
+
+def test_past_the_held_bound_a_scenario_streams_its_entities_from_a_heap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start times drawn in order, later steps waiting on a heap: sorted, reproducible, the same kind of run."""
+    scenario = replace(load_scenario("scenarios/jira-ticket-lifecycle.toml", CATALOG), duplicates=0.0)
+    exact = list(scenario.times(4_000))
+    monkeypatch.setattr(scenario_module, "HELD_ENTITIES", 100)
+    streamed = list(scenario.times(4_000))
+    assert streamed == sorted(streamed) and streamed == list(scenario.times(4_000))
+    assert abs(len(streamed) - len(exact)) < 0.05 * len(exact)  # the steps' rates apply alike
+    assert abs(sum(streamed) / len(streamed) - sum(exact) / len(exact)) < 0.05 * scenario.arrive_over
