@@ -128,6 +128,8 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
     if generated and send is None and transport is None and not config.time_scale:
         if policy.on_exhausted != "disable-endpoint":  # deliveries independent of each other: settled as they come
             return _run_lazy(config, policy, started)
+    if generated and config.arrivals is not None:
+        raise UsageError("Streamed arrivals (a scenario's) run only as a plain dry run; give the scenario's workload.")
     if generated and config.event_count > MAX_HELD:
         raise UsageError(
             f"{config.event_count:,} events: a run that sends requests, uses --time-scale or a policy that disables "
