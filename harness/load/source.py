@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
-from harness.deliveries import build_delivery
 from harness.errors import UsageError
 from harness.signing import sign_delivery
 from harness.simulate.policy import RetryPolicy
-from harness.volume import VolumeGenerator
+from harness.volume import FreshDeliveries  # the one pool of fresh deliveries (re-exported)
 
 __all__ = ["DeliverySource", "FreshDeliveries", "check_events"]
 
 _CHUNK = 2_000  # deliveries built at a time once the prepared ones run out
-_TRIES = 20  # attempts at a delivery whose keys no earlier delivery carries
 
 
 def check_events(provider: Provider, events: Sequence[str]) -> tuple[str, ...]:
@@ -37,43 +34,6 @@ def check_events(provider: Provider, events: Sequence[str]) -> tuple[str, ...]:
         else:
             chosen.append(name)
     return tuple(dict.fromkeys(chosen))
-
-
-class FreshDeliveries:
-    """Unsigned deliveries whose idempotency keys no earlier one carried; a batch is cut to the provider's size cap.
-
-    The one rule for fresh deliveries that ``load`` (``DeliverySource``) and Locust (``harness.locust.DeliveryPool``)
-    both follow.
-    """
-
-    def __init__(self, provider: Provider, events: Sequence[str] = (), *, seed: int = 0) -> None:
-        self.provider = provider
-        self.events = tuple(events) or provider.ordinary_events
-        self.generator = VolumeGenerator(provider, seed=seed)
-        self.rng = random.Random(seed ^ 0x10AD)
-        self.seen: set[str] = set()
-        self.batch = provider.body.shape == "batch"
-        self.cap = min(provider.body.max_bytes, provider.body.batch_max_bytes or provider.body.max_bytes)
-
-    def fresh(self, size: int = 1, now: float | None = None) -> Delivery:
-        """A delivery of ``size`` events (one unless the provider batches) with keys never handed out before."""
-        names, pick, payload = self.events, self.rng.choice, self.generator.payload
-        for _ in range(_TRIES):
-            types = [pick(names) for _ in range(size)]
-            payloads = [payload(name, now=now) for name in types]
-            body = payloads if self.batch else payloads[0]
-            delivery = build_delivery(self.provider, body, event_types=types, rng=self.generator.rng, now=now)
-            while self.batch and len(delivery.body) > self.cap and len(payloads) > 1:
-                # the provider never posts a batch over its size cap: leave the last events out (counted as trimmed)
-                excess = len(delivery.body) - self.cap
-                drop = max(1, min(len(payloads) - 1, excess * len(payloads) // len(delivery.body) + 1))
-                del payloads[-drop:], types[-drop:]
-                delivery = build_delivery(self.provider, payloads, event_types=types, rng=self.generator.rng, now=now)
-            keys = delivery.idempotency_keys
-            if not self.seen.intersection(keys) and len(set(keys)) == len(keys):
-                self.seen.update(keys)
-                return delivery
-        raise UsageError(f"The {self.provider.id} schemas give too few distinct idempotency keys for this run.")
 
 
 class DeliverySource:
