@@ -6,7 +6,7 @@ from harness.checks._classes import ANYONE, PROVIDER_SENDS
 from harness.checks._context import CheckContext, is_4xx
 from harness.checks._registry import check
 from harness.core.models import Delivery, Reply
-from harness.signing import forge_delivery, fuzz_deliveries, tamper
+from harness.signing import active_schemes, forge_delivery, fuzz_deliveries, tamper
 from harness.violations import ContractViolation
 
 EXPECT_REJECT = "a 4xx (401 or 403): the request must be refused, not processed and not crash"
@@ -21,8 +21,44 @@ HINTS = {
 }
 
 
+# What each forged variant of rejects-bad-auth is, and the fix a receiver that accepts it needs.
+BAD_AUTH = (
+    ("wrong-key", "A delivery signed with the wrong key", None),
+    ("malformed-header", "A delivery with a malformed auth header", None),
+    ("expired-token", "A delivery with an expired or revoked token", None),
+    (
+        "wrong-audience",
+        "A token validly signed for another audience",
+        "check the token's aud claim equals your push endpoint (or the audience you configured): anyone can get "
+        "a token the issuer signed for their own audience",
+    ),
+    ("wrong-issuer", "A token from another issuer", "check the iss claim is the issuer you trust"),
+    (
+        "wrong-email",
+        "A token for another service account",
+        "check the email claim is the push subscription's service account (and email_verified is true)",
+    ),
+    (
+        "alg-none",
+        'A token with "alg": "none" and no signature',
+        "pin the algorithm to RS256 and verify the signature against the issuer's keys; never honour alg none",
+    ),
+    (
+        "unsigned",
+        "A token with its signature removed",
+        "verify the token's signature, do not just decode it",
+    ),
+)
+
+
 def _judge(
-    ctx: CheckContext, check_id: str, what: str, delivery: Delivery, reply: Reply, notes: list[str]
+    ctx: CheckContext,
+    check_id: str,
+    what: str,
+    delivery: Delivery,
+    reply: Reply,
+    notes: list[str],
+    hint: str | None = None,
 ) -> ContractViolation | None:
     """A 401/403 passes; another 4xx passes with a note; 2xx, 3xx, 5xx and no answer fail."""
     if reply.status in (401, 403):
@@ -31,7 +67,7 @@ def _judge(
         notes.append(f"{what}: HTTP {reply.status}; 401 or 403 is the usual answer")
         return None
     if reply.ok:
-        title, hint = f"{what} was accepted", HINTS[check_id]
+        title, hint = f"{what} was accepted", hint or HINTS[check_id]
     elif reply.status >= 500:
         title, hint = f"{what} caused a server error: anyone can trigger it", CRASH_HINT
     else:
@@ -74,7 +110,14 @@ def rejects_missing_auth(ctx: CheckContext) -> tuple[list[ContractViolation], li
     30,
     _no_auth,
     category="auth",
-    bugs=("presence-only-auth", "accept-all-forgeries", "crashes-on-malformed-timestamp"),
+    bugs=(
+        "presence-only-auth",
+        "accept-all-forgeries",
+        "crashes-on-malformed-timestamp",
+        "token-audience-unchecked",
+        "token-not-verified",
+        "token-replay-accepted",
+    ),
     sends=ANYONE,
     gated=True,
     forgery=True,
@@ -83,19 +126,36 @@ def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[s
     """Wrong key, malformed header and (OAuth) expired token."""
     notes: list[str] = []
     out = []
-    for variant, what in (
-        ("wrong-key", "A delivery signed with the wrong key"),
-        ("malformed-header", "A delivery with a malformed auth header"),
-        ("expired-token", "A delivery with an expired or revoked token"),
-    ):
+    for variant, what, hint in BAD_AUTH:
         forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, variant, url=ctx.url)
         if forged is None:
             continue
-        found = _judge(ctx, "rejects-bad-auth", what, forged, ctx.send(forged), notes)
+        found = _judge(ctx, "rejects-bad-auth", what, forged, ctx.send(forged), notes, hint)
         if found:
             out.append(found)
+    replayed = _replayed(ctx, notes)
     fuzzed = _fuzzed(ctx, notes)
-    return out + ([fuzzed] if fuzzed else []), notes
+    return out + ([replayed] if replayed else []) + ([fuzzed] if fuzzed else []), notes
+
+
+def _replayed(ctx: CheckContext, notes: list[str]) -> ContractViolation | None:
+    """Where the signature does not cover the body (Mailgun): an accepted signature replayed with another body."""
+    for scheme in active_schemes(ctx.provider, ctx.credentials):
+        replay = getattr(scheme, "replayed", None)
+        if replay is None:
+            continue
+        sent = ctx.sign(ctx.unsigned())
+        first = ctx.send(sent, "valid", sender=PROVIDER_SENDS)
+        if not first.ok:
+            notes.append(f"the delivery whose signature is replayed got {first.describe()} itself")
+        forged = replay(ctx.provider, sent, ctx.unsigned())
+        what = "A signature the receiver already accepted, replayed with another body"
+        hint = (
+            "remember the tokens of accepted deliveries (at least for the timestamp tolerance) and refuse a token "
+            "seen before: the signature covers only timestamp and token, not the body"
+        )
+        return _judge(ctx, "rejects-bad-auth", what, forged, ctx.send(forged), notes, hint)
+    return None
 
 
 def _fuzzed(ctx: CheckContext, notes: list[str]) -> ContractViolation | None:

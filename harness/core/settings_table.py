@@ -774,7 +774,10 @@ COMMAND_SETTINGS: tuple[Setting, ...] = (
     *_scoped(
         "simulate",
         Setting(
-            "events", count(0, 1_000_000), "events to simulate (default 1000, or the scenario's; at most 1,000,000)"
+            "events",
+            count(0, 1_000_000_000),  # harness.simulate.engine.MAX_EVENTS: a dry run's memory stays flat
+            "events to simulate (default 1000, or the scenario's entities; at most 1,000,000,000 in a dry run, "
+            "100,000,000 scenario entities, 1,000,000 where every event is held: a URL, --time-scale, a lifecycle)",
         ),
         Setting("spread", span(), "events arrive uniformly over this long (default 24h)", 86400.0),
         Setting("outage", TEXTS, "receiver down, from t=0: 2h..8h (repeat)", (), metavar="START..END"),
@@ -925,7 +928,7 @@ COMMAND_SETTINGS: tuple[Setting, ...] = (
     ),
     *_scoped(
         "keygen",
-        Setting("out", PATH, "private key file", "sendgrid-signing-key.pem"),
+        Setting("out", PATH, "private key file (default: PROVIDER-signing-key.pem)"),
         Setting("force", FLAG, "overwrite an existing key file", False, env=False, config=False),
     ),
     *_scoped(

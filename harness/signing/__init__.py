@@ -23,6 +23,9 @@ from harness.signing._base import VARIANTS, SigningScheme, tamper
 from harness.signing._body_secret import ClientState
 from harness.signing._declarative import HmacScheme
 from harness.signing._ecdsa import SendGridEcdsa
+from harness.signing._ed25519 import DiscordEd25519, StandardV1a
+from harness.signing._mailgun import MailgunBody
+from harness.signing._oidc import OidcToken
 from harness.signing._static import Basic, Bearer, OAuth, StaticAuthorization
 from harness.signing._verifier import Verifier, signing_url
 from harness.signing.oauth import TokenClient
@@ -49,7 +52,19 @@ __all__ = [
 
 OAUTH_SCHEME = OAuth.name
 SCHEMES: Registry[SigningScheme] = Registry("signing scheme")
-for _scheme in (SendGridEcdsa(), OAuth(), Basic(), Bearer(), ClientState(), StaticAuthorization()):
+_BUILT_IN: tuple[SigningScheme, ...] = (
+    SendGridEcdsa(),
+    OAuth(),
+    Basic(),
+    Bearer(),
+    ClientState(),
+    StaticAuthorization(),
+    StandardV1a(),
+    DiscordEd25519(),
+    OidcToken(),
+    MailgunBody(),
+)
+for _scheme in _BUILT_IN:
     SCHEMES.register(_scheme.name, _scheme)
 
 _DECLARED: dict[tuple[str, HmacSpec], HmacScheme] = {}
@@ -75,17 +90,24 @@ def scheme_for(provider: Provider, name: str) -> SigningScheme:
 
 
 def verifiers(
-    provider: Provider, creds: Credentials, token_ok: Callable[[str], bool], *, legacy: bool = False
+    provider: Provider,
+    creds: Credentials,
+    token_ok: Callable[[str], bool],
+    *,
+    legacy: bool = False,
+    lax: frozenset[str] = frozenset(),
 ) -> list[Verifier]:
     """A receiver's checks: one per scheme the credentials configure; a request must pass every one.
 
     ``legacy``: where a scheme sends companion signatures (GitHub's SHA-1), check only the last companion, as
-    older libraries do.
+    older libraries do. ``lax``: verification steps left out where a scheme has them (the reference receiver's bugs).
     """
     out = [
-        (scheme.companions[-1] if legacy and isinstance(scheme, HmacScheme) and scheme.companions else scheme).verifier(
-            provider, creds, token_ok
-        )
+        scheme.lax_verifier(provider, creds, lax & scheme.lax_steps)
+        if lax & scheme.lax_steps
+        else (
+            scheme.companions[-1] if legacy and isinstance(scheme, HmacScheme) and scheme.companions else scheme
+        ).verifier(provider, creds, token_ok)
         for scheme in active_schemes(provider, creds)
     ]
     if not out:
@@ -164,8 +186,10 @@ def sign_delivery(
     last = _LAST
     if last[0] is provider.auth and last[1] is creds:  # the same provider and credentials as last call
         scheme = last[2]
-        if url is not None and scheme.needs_url and isinstance(scheme, HmacScheme):
-            return scheme.sign(provider, delivery, creds, now, url)  # the URL set with the signed headers
+        if url is not None and scheme.needs_url:
+            if isinstance(scheme, HmacScheme):
+                return scheme.sign(provider, delivery, creds, now, url)  # the URL set with the signed headers
+            delivery = _at(delivery, url)
         return scheme.sign(provider, delivery, creds, now)
     schemes = _active(provider, creds)
     if url is not None and any(s.needs_url for s in schemes):

@@ -16,7 +16,20 @@ from harness.signing._verifier import Verifier
 
 __all__ = ["VARIANTS", "SigningScheme", "signature_fuzz", "tamper", "timestamp_fuzz"]
 
-VARIANTS = ("missing", "wrong-key", "tampered-body", "stale-timestamp", "malformed-header", "expired-token")
+VARIANTS = (
+    "missing",
+    "wrong-key",
+    "tampered-body",
+    "stale-timestamp",
+    "malformed-header",
+    "expired-token",
+    # OIDC tokens (oidc-token): validly signed with the wrong claims, or not signed at all
+    "wrong-audience",
+    "wrong-issuer",
+    "wrong-email",
+    "alg-none",
+    "unsigned",
+)
 _TAG = re.compile(r"^([A-Za-z][A-Za-z0-9]*)([=, ])")
 FUZZ_LONG = 8192  # the "8 KiB long" signature: past many servers' header line limit, which must answer 4xx
 
@@ -69,6 +82,8 @@ class SigningScheme:
     signs_body: bool = True
     needs_url: bool = False  # the signature covers the target URL (``Delivery.url``)
     secret_field: str = "secret"
+    lax_steps: frozenset[str] = frozenset()  # verification steps a buggy receiver can leave out (lax_verifier)
+    auth_in_body: bool = False  # the credentials travel inside the JSON body (Mailgun's signature object)
     _lowered_names: frozenset[str] | None = None
     _clean: object = None
 
@@ -103,6 +118,10 @@ class SigningScheme:
     def verifier(self, provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> Verifier:
         """How a receiver holding these credentials checks this scheme (``token_ok`` judges issued tokens)."""
         raise NotImplementedError
+
+    def lax_verifier(self, provider: Provider, creds: Credentials, skip: frozenset[str]) -> Verifier:
+        """The verifier without the ``skip`` steps (of ``lax_steps``): what the reference receiver's bugs run."""
+        return self.verifier(provider, creds, lambda token: False)
 
     def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
         """New random credentials of this scheme's form, for a reference receiver (key files go in ``folder``)."""

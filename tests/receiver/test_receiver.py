@@ -68,6 +68,12 @@ def test_malformed_json_is_400(rx: ReferenceReceiver, body: bytes, status: int) 
     d = signed(rx, delivery(rx.provider).replace(body=body))
     if "graph-client-state" in rx.provider.auth.schemes:
         status = 401  # Graph's secret travels inside the notifications: a body that is not JSON carries none
+    elif Facts.of(rx.provider).auth_in_body:
+        try:
+            carries = isinstance(json.loads(body), dict)  # Python's parser takes NaN; the receiver's does not
+        except ValueError:
+            carries = False
+        status = status if carries else 401  # Mailgun: a body that is not a JSON object cannot carry the signature
     assert send(rx, d).status_code == status
 
 

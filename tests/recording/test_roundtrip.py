@@ -21,6 +21,13 @@ from harness.transport import RequestsTransport
 from tests.recording._helpers import CATALOG, PROVIDERS, TIMEOUT, CapturingTransport, records, send_all, unsigned
 
 
+def _unsigned(body: bytes) -> bytes:
+    """A Mailgun body without its signature object (the text after it is the event, as sent)."""
+    start = body.index(b'"event-data"')
+    assert body.startswith(b'{"signature": {') and start > 0
+    return body[start:]
+
+
 @pytest.mark.parametrize("provider_id", PROVIDERS)
 def test_round_trip_every_provider(provider_id: str, tmp_path: Path) -> None:
     provider = CATALOG.get(provider_id)
@@ -47,7 +54,10 @@ def test_round_trip_every_provider(provider_id: str, tmp_path: Path) -> None:
         )
         assert result.exit_code == 0, [v.title for v in result.violations]
         assert [s.reply.status for s in result.sent] == [200] * 3
-        assert [d.body for d in transport.sent] == [d.body for d, _ in sent]  # replayed bytes are the sent bytes
+        if provider.id == "mailgun":  # re-signed inside the body: a new signature object, the rest byte for byte
+            assert [_unsigned(d.body) for d in transport.sent] == [_unsigned(d.body) for d, _ in sent]
+        else:
+            assert [d.body for d in transport.sent] == [d.body for d, _ in sent]  # replayed bytes are the sent bytes
         keys = {k for d, _ in sent for k in d.idempotency_keys}
         assert keys and result.counts == dict.fromkeys(keys, 1)
         assert all(rx.count(k) == 1 for k in keys)

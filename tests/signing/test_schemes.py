@@ -56,6 +56,7 @@ def test_every_scheme_the_issue_names_resolves_coded_or_declared() -> None:
     catalog = load_catalog()
     coded = {"sendgrid-ecdsa", "oauth2-client-credentials", "basic", "bearer", "graph-client-state"}
     coded |= {"static-authorization"}
+    coded |= {"standard-v1a", "discord-ed25519", "oidc-token", "mailgun"}  # issue 24
     assert coded == set(SCHEMES.names())
     declared = {
         "teams": "teams-hmac",
@@ -70,7 +71,15 @@ def test_every_scheme_the_issue_names_resolves_coded_or_declared() -> None:
         provider = catalog.get(pid)
         assert name in provider.auth.hmac
         assert scheme_for(provider, name).name == name
-    assert VARIANTS == ("missing", "wrong-key", "tampered-body", "stale-timestamp", "malformed-header", "expired-token")
+    assert VARIANTS[:6] == (
+        "missing",
+        "wrong-key",
+        "tampered-body",
+        "stale-timestamp",
+        "malformed-header",
+        "expired-token",
+    )
+    assert VARIANTS[6:] == ("wrong-audience", "wrong-issuer", "wrong-email", "alg-none", "unsigned")
 
 
 def test_oci_basic_travels_as_url_userinfo_and_variants_fail_it() -> None:
