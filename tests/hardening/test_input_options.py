@@ -63,7 +63,7 @@ def test_receiver_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
         ["--jitter", "1.5"],
         ["--time-scale", "inf"],
         ["--max-time", "nan"],
-        ["--events", "1000000000"],
+        ["--events", "1000000001"],  # one over the dry run's cap (harness.simulate.engine.MAX_EVENTS)
         ["--events", "-5"],
         ["--concurrency", "1000000000"],
         ["--concurrency", "0"],
