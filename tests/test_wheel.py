@@ -55,13 +55,8 @@ def test_wheel_ships_the_catalog_and_works_outside_the_tree(tmp_path: Path) -> N
     )
     data = json.loads(out.stdout)
     assert data["file"].startswith(str(site)) and data["schemas"].startswith(str(site))
-    assert data["providers"] == sorted(
-        [
-            *("sendgrid", "jira", "teams", "oci", "github", "stripe", "slack", "shopify", "standard"),
-            *("zoom", "paddle", "pagerduty", "square"),
-            *("standard-v1a", "discord", "gcp-pubsub", "mailgun"),  # issue 24: Ed25519, OIDC, Mailgun
-        ]
-    )
+    shipped = sorted(d.name for d in (ROOT / "schemas").iterdir() if (d / "profile.json").is_file())
+    assert data["providers"] == shipped
     assert data["payload"]["event"] == "click"
     cli = subprocess.run(
         [sys.executable, "-m", "harness", "generate", "stripe", "--count", "1"],
