@@ -272,7 +272,7 @@ def _retry(block: Mapping[str, Any], profile_path: Path) -> RetrySpec:
         raise SchemaLoadError(f"{profile_path}: {exc}") from None
 
 
-_CONTENT_FIELDS = ("body", "timestamp", "id", "url")
+_CONTENT_FIELDS = ("body", "timestamp", "id", "url", "method")
 _FIELD = re.compile(r"\{([^{}]*)\}")
 
 
@@ -282,7 +282,7 @@ def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
     content = raw.get("content", "{body}")
     for field_name in _FIELD.findall(content):
         if field_name not in _CONTENT_FIELDS and not (field_name.startswith("header:") and len(field_name) > 7):
-            known = "{body}, {timestamp}, {id}, {url}, {header:NAME}"
+            known = "{body}, {timestamp}, {id}, {url}, {method}, {header:NAME}"
             raise SchemaLoadError(f"{where}.content: unknown field {{{field_name}}} (known: {known}).")
     if "{body}" not in content:
         raise SchemaLoadError(f"{where}.content: the signed content must include {{body}}.")
@@ -320,13 +320,19 @@ def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
         reject_future=stamp.get("future", "reject") == "reject",
         id_header=raw.get("id", {}).get("header"),
         also=tuple(_companion(where, raw, item) for item in raw.get("also", ())),
+        either=bool(raw.get("either", False)),
     )
 
 
 def _companion(where: str, parent: Mapping[str, Any], raw: Mapping[str, Any]) -> HmacSpec:
     """One more signature of the parent's content with its secret, in its own header (no separator, no timestamp)."""
-    if parent.get("separator") is not None or "{timestamp}" in parent.get("content", "{body}"):
-        raise SchemaLoadError(f"{where}.also: only for a scheme that signs the body alone, one signature per header.")
+    stamp = parent.get("timestamp", {})
+    if parent.get("separator") is not None or (
+        "{timestamp}" in parent.get("content", "{body}") and "header" not in stamp
+    ):
+        raise SchemaLoadError(
+            f"{where}.also: only for a scheme with one signature per header and any timestamp in its own header."
+        )
     return HmacSpec(
         header=raw["header"],
         algorithm=raw.get("algorithm", "sha256"),
@@ -335,6 +341,7 @@ def _companion(where: str, parent: Mapping[str, Any], raw: Mapping[str, Any]) ->
         content=parent.get("content", "{body}"),
         secret=parent.get("secret", "raw"),
         secret_prefix=parent.get("secret_prefix", ""),
+        timestamp_format=stamp.get("format", "unix"),
     )
 
 

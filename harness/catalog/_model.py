@@ -105,6 +105,7 @@ class HmacSpec:
     reject_future: bool = True
     id_header: str | None = None
     also: tuple[HmacSpec, ...] = ()  # more signatures of the same content with the same secret (GitHub's SHA-1)
+    either: bool = False  # the header and the ``also`` headers are alternatives: any one matching will do (Box)
 
     @property
     def timestamped(self) -> bool:

@@ -97,7 +97,7 @@ class ReceiverApp:
             for scheme in self.schemes:
                 text = scheme.timestamp_text(headers)
                 if text is not None:
-                    int(text)  # the bug: raises ValueError on a malformed timestamp, before any verification
+                    scheme.parse_stamp(text)  # the bug: int() (or fromisoformat) raises on a malformed one, unverified
         if mode == "none":
             return None
         for scheme in self.schemes:
@@ -165,6 +165,9 @@ class ReceiverApp:
             return headers
         out = dict(headers)
         for spec in self.provider.auth.hmac.values():
+            if spec.either:  # Box: only the primary header is compared, the secondary never read
+                alternatives = {extra.header.lower() for extra in spec.also}
+                out = {k: v for k, v in out.items() if k.lower() not in alternatives}
             if spec.separator is None:
                 continue
             item = next(i for i in spec.format.split(spec.separator) if "{signature}" in i)

@@ -19,6 +19,7 @@ import secrets
 from binascii import b2a_base64
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,7 @@ class HmacScheme(SigningScheme):
         self._before = self._compile(before)
         self._after = self._compile(after)
         self._millis = spec.timestamp_format == "unix-ms"
+        self._rfc3339 = spec.timestamp_format == "rfc3339"
         self._last: tuple[object, Any] = (_UNSET, None)  # the last secret and its keyed MAC
         self._header, self._stamp_header, self._id_header = spec.header, spec.timestamp_header, spec.id_header
         self._names = frozenset(name.lower() for name in self.headers)  # not the id header: it stays as it is
@@ -214,7 +216,7 @@ class HmacScheme(SigningScheme):
             mac = self._mac(provider, creds.secret or "")
             self._last = (creds.secret, mac)  # one atomic assignment
         seconds = int(now)
-        stamp = str(int(now * 1000)) if self._millis else str(seconds)
+        stamp = self._stamp(now)
         headers = delivery.headers
         msg_id = ""
         new_id = None
@@ -257,10 +259,17 @@ class HmacScheme(SigningScheme):
             return delivery.replace(headers=out, url=target)
         return delivery._with_signed(out, seconds if self.timestamped else None)
 
+    def _stamp(self, now: float) -> str:
+        """The timestamp text this description signs and sends for ``now``."""
+        if self._rfc3339:
+            return datetime.fromtimestamp(int(now), UTC).isoformat()
+        return str(int(now * 1000)) if self._millis else str(int(now))
+
     @property
     def extra_keys_supported(self) -> bool:
-        """The header can carry several signatures (one per active secret while a secret rolls)."""
-        return self.spec.separator is not None
+        """The header can carry several signatures (one per active secret while a secret rolls), or the companion
+        headers carry alternatives (``either``: Box's primary and secondary keys)."""
+        return self.spec.separator is not None or (self.spec.either and bool(self.companions))
 
     def sign_rotated(
         self,
@@ -275,9 +284,18 @@ class HmacScheme(SigningScheme):
         """Sign as usual, then add one signature per ``extra_keys`` entry before or after ours, as during a roll."""
         signed = self.sign(provider, delivery, creds, now)
         separator = self.spec.separator
+        if extra_keys and separator is None and self.spec.either and self.companions:
+            # One header signed with a key the receiver does not hold yet (the primary just rotated, or the
+            # secondary), the other with the receiver's: any match is valid.
+            stranger = replace(creds, secret=extra_keys[0])
+            if extra_first:
+                return self._sign_own(provider, signed, stranger, now)
+            for companion in self.companions:
+                signed = companion._sign_own(provider, signed, stranger, now)
+            return signed
         if not extra_keys or separator is None:
             return signed
-        stamp = str(int(now * 1000)) if self._millis else str(int(now))
+        stamp = self._stamp(now)
         msg_id = (signed.header(self._id_header) or "") if self._id_header else ""
         url = self._url(provider, signed.url) if self.needs_url else ""
         item = next(i for i in self.spec.format.split(separator) if "{signature}" in i)
@@ -301,7 +319,7 @@ class HmacScheme(SigningScheme):
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """The header in its format, but the signature is not in the scheme's encoding (companions likewise)."""
-        stamp = str(delivery.timestamp) if self.spec.timestamp_format == "unix" else str(delivery.timestamp * 1000)
+        stamp = self._stamp(delivery.timestamp)
         out = delivery.with_headers({self.spec.header: self._value("%" * len(self._encode(b"\0" * self._size)), stamp)})
         for companion in self.companions:
             out = companion.malformed(out)
@@ -372,6 +390,7 @@ class HmacScheme(SigningScheme):
         """Recompute the MAC over the received bytes and compare in constant time with every signature given."""
         spec = self.spec
         mac = self._mac(provider, creds.secret or "")
+        alternatives = [c for c in self.companions if c.spec.algorithm == spec.algorithm] if spec.either else []
 
         def stamp_text(headers: Headers) -> str | None:
             if spec.timestamp_header is not None:
@@ -381,6 +400,8 @@ class HmacScheme(SigningScheme):
         def timestamp(headers: Headers) -> int | None:
             if not self.timestamped:
                 return None
+            if self._rfc3339:
+                return _rfc3339_seconds(stamp_text(headers))
             stamp = parse_int(stamp_text(headers))
             return stamp // 1000 if stamp is not None and spec.timestamp_format == "unix-ms" else stamp
 
@@ -388,14 +409,14 @@ class HmacScheme(SigningScheme):
             if self.needs_url:
                 url = self._url(provider, url)
             value = get_header(headers, spec.header)
-            if not value:
+            if not value and not any(get_header(headers, c.spec.header) for c in alternatives):
                 return f"missing {spec.header}"
-            stamp, given = self._parse(value)
+            stamp, given = self._parse(value or "")
             if spec.timestamp_header is not None:
                 stamp = get_header(headers, spec.timestamp_header)
                 if not stamp:
                     return f"missing {spec.timestamp_header}"
-            if self.timestamped and parse_int(stamp) is None:
+            if self.timestamped and (_rfc3339_seconds(stamp) if self._rfc3339 else parse_int(stamp)) is None:
                 return "malformed or missing timestamp"
             msg_id = ""
             if spec.id_header is not None:
@@ -403,6 +424,13 @@ class HmacScheme(SigningScheme):
                 if not msg_id:
                     return f"missing {spec.id_header}"
             decoded = [d for d in (_decode(spec.encoding, g, self._size) for g in given) if d is not None]
+            if alternatives:  # Box: the primary or a secondary header; any one that matches will do
+                decoded += [
+                    d
+                    for c in alternatives
+                    for d in [_decode(c.spec.encoding, get_header(headers, c.spec.header) or "", c._size)]
+                    if d is not None
+                ]
             if not decoded:
                 return f"malformed {spec.header}"
             expected = self._digest_of(mac, body, stamp or "", msg_id, headers, url)
@@ -419,11 +447,30 @@ class HmacScheme(SigningScheme):
             future_ok=not spec.reject_future,
             check_url=check if self.needs_url else None,
             timestamp_text=stamp_text if self.timestamped else _no_text,
+            parse_stamp=_rfc3339_strict if self._rfc3339 else int,
         )
 
 
 def _no_text(headers: Headers) -> str | None:
     return None
+
+
+def _rfc3339_strict(text: str) -> datetime:
+    """An RFC 3339 timestamp with its offset, as a naive receiver parses it (raises ValueError otherwise)."""
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"no UTC offset in {text!r}")
+    return parsed
+
+
+def _rfc3339_seconds(text: str | None) -> int | None:
+    """Unix seconds of an RFC 3339 timestamp with an offset (Box's ``box-delivery-timestamp``), or None."""
+    if not text or len(text) > 40 or not text[:4].isdigit():
+        return None
+    try:
+        return int(_rfc3339_strict(text).timestamp())
+    except (ValueError, OverflowError):
+        return None
 
 
 def _random_secret(form: str, prefix: str) -> str:

@@ -70,6 +70,7 @@ class Verifier:
     future_ok: bool = False
     check_url: Callable[[Headers, bytes, str], str | None] | None = None  # set when the scheme signs the URL
     timestamp_text: Callable[[Headers], str | None] = _no_text  # the signed timestamp as sent, unparsed
+    parse_stamp: Callable[[str], object] = int  # how a naive receiver parses that text (raises on a bad one)
 
     def reason(self, headers: Headers, body: bytes, url: str = "") -> str | None:
         """Why the request fails this scheme (not counting freshness), or None; ``url`` is where it was sent."""
