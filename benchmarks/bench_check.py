@@ -16,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import Targets, table
 
 from harness.catalog import load_catalog
-from harness.probes import make_probe
+from harness.engine.runner import RunConfig, run_checks
+from harness.probes.counts import make_probe
 from harness.receiver import ReferenceReceiver
-from harness.runner import RunConfig, run_checks
 
 QUICK_PROVIDERS = ("sendgrid", "stripe", "oci")
 

@@ -15,11 +15,11 @@ if TYPE_CHECKING:
     from harness.core.registry import Registry
     from harness.credentials import Credentials
     from harness.deliveries import build_delivery
-    from harness.network import NetworkOptions
-    from harness.probes import HttpProbe, Probe, SqlProbe
-    from harness.runner import RunResult, run_check, run_checks
-    from harness.session import Session
-    from harness.settings import RunConfig, resolve_run_config
+    from harness.engine.runner import RunResult, run_check, run_checks
+    from harness.engine.session import Session
+    from harness.net.options import NetworkOptions
+    from harness.probes.counts import HttpProbe, Probe, SqlProbe
+    from harness.settings.resolve import RunConfig, resolve_run_config
     from harness.signatures import sign, signed_deliveries, verify, verify_reason
     from harness.strategies import invalid_payloads, malformed_bodies, novel_deliveries, payloads
     from harness.transport import RequestsTransport, Transport
@@ -93,10 +93,10 @@ _HOMES = {
     "ContractViolation": "harness.violations",
     "sign": "harness.signatures",
     "signed_deliveries": "harness.signatures",
-    "NetworkOptions": "harness.network",
-    "Probe": "harness.probes",
-    "HttpProbe": "harness.probes",
-    "SqlProbe": "harness.probes",
+    "NetworkOptions": "harness.net.options",
+    "Probe": "harness.probes.counts",
+    "HttpProbe": "harness.probes.counts",
+    "SqlProbe": "harness.probes.counts",
     "verify": "harness.signatures",
     "verify_reason": "harness.signatures",
     "invalid_payloads": "harness.strategies",
@@ -107,12 +107,12 @@ _HOMES = {
     "CheckContext": "harness.checks",
     "CheckOutcome": "harness.checks",
     "check": "harness.checks",
-    "RunConfig": "harness.settings",
-    "resolve_run_config": "harness.settings",
-    "RunResult": "harness.runner",
-    "run_check": "harness.runner",
-    "run_checks": "harness.runner",
-    "Session": "harness.session",
+    "RunConfig": "harness.settings.resolve",
+    "resolve_run_config": "harness.settings.resolve",
+    "RunResult": "harness.engine.runner",
+    "run_check": "harness.engine.runner",
+    "run_checks": "harness.engine.runner",
+    "Session": "harness.engine.session",
     "AioTransport": "harness.transport.aio",
     "InProcessTransport": "harness.transport.inprocess",
     "RequestsTransport": "harness.transport",

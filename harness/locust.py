@@ -36,10 +36,10 @@ except ImportError:  # pragma: no cover - exercised in a subprocess without Locu
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
+from harness.engine.session import Session
 from harness.load.source import FreshDeliveries, check_events
 from harness.preflight import check_credentials
-from harness.session import Session
-from harness.settings import resolve_run_config
+from harness.settings.resolve import resolve_run_config
 from harness.signing import sign_delivery
 from harness.simulate.policy import RetryPolicy
 

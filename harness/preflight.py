@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from harness.credentials import redact_url
 from harness.errors import TransportError
-from harness.network import NetworkOptions, tls_handshake, tls_reason
-from harness.settings import validate_url
+from harness.net.options import NetworkOptions, tls_handshake, tls_reason
+from harness.settings.resolve import validate_url
 from harness.signing.requirements import check_credentials, credential_hint, scheme_hint
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from harness.repro import curl_command
 
 if TYPE_CHECKING:
     from harness.checks import CheckOutcome
-    from harness.runner import RunResult
-    from harness.settings import RunConfig
+    from harness.engine.runner import RunResult
+    from harness.settings.resolve import RunConfig
     from harness.violations import ContractViolation
 
 __all__ = [

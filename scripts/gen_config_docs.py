@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the generated parts of docs/config.md and harness/config.schema.json from the settings table."""
+"""Write the generated parts of docs/config.md and harness/settings/config.schema.json from the settings table."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.config import schema_text  # noqa: E402
 from harness.core.settings_table import markdown_table  # noqa: E402
+from harness.settings.file import schema_text  # noqa: E402
 
 DOC = ROOT / "docs" / "config.md"
-SCHEMA = ROOT / "harness" / "config.schema.json"
+SCHEMA = ROOT / "harness" / "settings" / "config.schema.json"
 START = "<!-- generated from harness/core/settings_table.py: python scripts/gen_config_docs.py -->"
 END = "<!-- end of generated table -->"
 
@@ -28,4 +28,4 @@ def render(text: str) -> str:
 if __name__ == "__main__":
     DOC.write_text(render(DOC.read_text(encoding="utf-8")), encoding="utf-8")
     SCHEMA.write_text(schema_text(), encoding="utf-8")
-    sys.stdout.write("docs/config.md and harness/config.schema.json written\n")
+    sys.stdout.write("docs/config.md and harness/settings/config.schema.json written\n")

@@ -13,11 +13,11 @@ import pytest
 from harness.catalog import load_catalog
 from harness.checks import CHECKS, ordered_ids
 from harness.core.models import Delivery, Reply
-from harness.probes import make_probe
+from harness.engine.runner import RunConfig, RunResult, run_checks
+from harness.engine.session import Session
+from harness.probes.counts import make_probe
+from harness.probes.state import make_state_probe
 from harness.receiver import BUGS, ORDERING_BUGS, ReferenceReceiver
-from harness.runner import RunConfig, RunResult, run_checks
-from harness.session import Session
-from harness.state_probes import make_state_probe
 from harness.transport import Transport
 
 CATALOG = load_catalog()

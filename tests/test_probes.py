@@ -7,10 +7,10 @@ import os
 import pytest
 
 from harness.credentials import without_userinfo
+from harness.engine.runner import RunConfig, run_checks
 from harness.errors import ConfigError, UsageError
-from harness.probes import HttpProbe, SqlProbe, make_probe
+from harness.probes.counts import HttpProbe, SqlProbe, make_probe
 from harness.receiver import ReferenceReceiver
-from harness.runner import RunConfig, run_checks
 
 
 def _pg_url() -> str:

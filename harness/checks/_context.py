@@ -13,10 +13,10 @@ from harness.catalog import Catalog, Provider
 from harness.checks._classes import ANYONE, PROVIDER_SENDS
 from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials, Redactor
-from harness.probes import Probe
-from harness.settle import DEFAULT_TIMEOUT, settle_counts
+from harness.probes.counts import Probe
+from harness.probes.settle import DEFAULT_TIMEOUT, settle_counts
+from harness.probes.state import StateProbe
 from harness.signing import active_schemes, sign_delivery
-from harness.state_probes import StateProbe
 from harness.transport import Transport
 from harness.violations import ContractViolation
 from harness.volume import VolumeGenerator

@@ -31,6 +31,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the checks, print one line each, then the failures and a summary."""
+    from harness.engine.runner import run_checks
+    from harness.engine.session import Session
     from harness.report import (
         ensure_writable,
         render_failures,
@@ -41,8 +43,6 @@ def run(args: argparse.Namespace) -> int:
         write_json,
         write_text,
     )
-    from harness.runner import run_checks
-    from harness.session import Session
 
     config = run_config_from_args(args, "check")
     junitxml = config.given.get("junitxml")

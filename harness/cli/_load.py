@@ -17,7 +17,7 @@ from harness.cli._options import (
 )
 
 if TYPE_CHECKING:
-    from harness.settings import RunConfig
+    from harness.settings.resolve import RunConfig
 
 __all__ = ["register", "run"]
 
@@ -110,6 +110,7 @@ def _progress_line(
 def run(args: argparse.Namespace) -> int:
     """Build the schedule from options, run it, print and write the results."""
     from harness.core.durations import parse_duration
+    from harness.engine.session import Session
     from harness.errors import UsageError
     from harness.load import (
         Gate,
@@ -123,7 +124,6 @@ def run(args: argparse.Namespace) -> int:
         write_json,
     )
     from harness.load.source import check_events
-    from harness.session import Session
 
     limit = (os.cpu_count() or 1) * 4
     if args.processes > limit:
@@ -247,7 +247,7 @@ def _run_locust(args: argparse.Namespace, settings: RunConfig, duration: float) 
 
     from harness.core.settings_table import ENV_PREFIX
     from harness.errors import UsageError
-    from harness.settings import settings_env
+    from harness.settings.resolve import settings_env
 
     if not _locust_installed():
         raise UsageError("Locust is not installed: pip install 'webhook-harness[locust]'.")

@@ -11,15 +11,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from harness.config import load_config
 from harness.core.settings_table import SETTINGS, by_name, for_command, resolve_values
 from harness.credentials import CREDENTIAL_FIELDS, Credentials
 from harness.errors import UsageError
-from harness.network import NETWORK_KEYS, NetworkOptions, resolve_network
+from harness.net.options import NETWORK_KEYS, NetworkOptions, resolve_network
+from harness.settings.file import load_config
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog, Provider
-    from harness.settings import RunConfig
+    from harness.settings.resolve import RunConfig
 
 __all__ = [
     "CommandInputs",
@@ -294,7 +294,7 @@ def run_config_from_args(
     args: argparse.Namespace, command: str | None = None, *, require_target: bool = True, **extra: Any
 ) -> RunConfig:
     """The command's ``RunConfig``: its options, the environment and the config file through the one resolver."""
-    from harness.settings import resolve_run_config
+    from harness.settings.resolve import resolve_run_config
 
     options = options_from_args(args, command or args.command)
     options.update(extra)

@@ -50,10 +50,10 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from harness.core.text import printable
+    from harness.engine.session import Session
     from harness.errors import UsageError
     from harness.recording import ReplayOptions, read_records, replay, require_credentials
     from harness.report import ensure_writable, redact_url, write_text
-    from harness.session import Session
 
     if len(args.paths) < 2:
         raise UsageError("replay needs at least one recording and then the receiver URL.")

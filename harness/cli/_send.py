@@ -36,8 +36,8 @@ def _carried_credentials(delivery: Delivery) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     """Build, sign, send, print. Exit 0 on a 2xx, 1 otherwise, 2 if the receiver cannot be reached."""
     from harness.credentials import redact_url
+    from harness.engine.session import Session
     from harness.errors import TransportError, UsageError
-    from harness.session import Session
     from harness.signing import VARIANTS, forge_delivery, sign_delivery
     from harness.transport import with_userinfo
     from harness.volume import VolumeGenerator

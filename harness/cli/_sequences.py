@@ -83,11 +83,11 @@ def _outcome(result: LifecycleResult, seed: int, probe: str, url: str, redact: R
 
 def run(args: argparse.Namespace) -> int:
     """The reference run and the drawn schedules, per lifecycle; then the failures and a summary."""
+    from harness.engine.runner import RunResult
+    from harness.engine.session import Session
     from harness.errors import UsageError
     from harness.report import ensure_writable, render_failures, render_outcome, to_junit, write_json, write_text
-    from harness.runner import RunResult
     from harness.sequences import SequenceOptions, SequenceRunner, field_pointers
-    from harness.session import Session
 
     config = run_config_from_args(args, "sequences")
     probe = config.state_probe

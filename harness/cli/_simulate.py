@@ -199,9 +199,9 @@ def _probe_bar(args: argparse.Namespace) -> tuple[Callable[[int, int], None] | N
 def run(args: argparse.Namespace) -> int:
     """Resolve options, then run ``harness.simulate.simulate()`` (the one API), print and write the results."""
     from harness.core.durations import parse_duration
+    from harness.engine.session import Session
     from harness.errors import UsageError
     from harness.report import write_text
-    from harness.session import Session
     from harness.simulate import load_scenario, simulate
     from harness.simulate.timeline import write_timeline
 

@@ -127,7 +127,7 @@ class Documents:
     def _remote(self, url: str) -> str:
         if self._fetch is not None:
             return self._fetch(url)
-        from harness.fetch import FetchError, bounded_session, fetch
+        from harness.net.fetch import FetchError, bounded_session, fetch
 
         try:  # the harness's one proxy policy and an overall deadline, as for every other peer
             answer = fetch(bounded_session(), "GET", url, timeout=10, max_body=MAX_SPEC_BYTES)

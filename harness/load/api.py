@@ -15,7 +15,7 @@ from harness.load.processes import ChildSpec, run_processes
 from harness.load.report import LoadResult, ProbeOutcome
 from harness.load.slo import Gate, evaluate
 from harness.load.stats import LoadStats
-from harness.probes import Probe
+from harness.probes.counts import Probe
 
 __all__ = ["Progress", "probe_keys", "run_load"]
 

@@ -23,7 +23,7 @@ from harness.errors import TransportError, UsageError
 from harness.load.schedule import Schedule
 from harness.load.source import DeliverySource
 from harness.load.stats import LoadStats, error_class
-from harness.network import NetworkOptions
+from harness.net.options import NetworkOptions
 from harness.transport import with_userinfo
 
 __all__ = ["LoadConfig", "SenderRun", "check_reachable", "play"]

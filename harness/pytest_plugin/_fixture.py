@@ -13,8 +13,8 @@ from harness.pytest_plugin._options import Settings
 if TYPE_CHECKING:
     from harness.catalog import Catalog, Provider
     from harness.core.models import Delivery, Reply
-    from harness.session import Session
-    from harness.settings import RunConfig
+    from harness.engine.session import Session
+    from harness.settings.resolve import RunConfig
     from harness.transport import Transport
 
 __all__ = ["Webhook"]
@@ -79,7 +79,7 @@ class Webhook:
 
     def run_config(self) -> RunConfig:
         """The run configuration this fixture stands for (its settings with the test's changes)."""
-        from harness.settings import RunConfig
+        from harness.settings.resolve import RunConfig
 
         base = self._settings or RunConfig(provider=self.provider_id or "", url=self.url or "")
         return dataclasses.replace(
@@ -95,7 +95,7 @@ class Webhook:
     def session(self) -> Session:
         """The engine session for the current settings, opened on first use."""
         if self._session is None:
-            from harness.session import Session
+            from harness.engine.session import Session
 
             self._session = Session(dataclasses.replace(self.run_config(), catalog=self._catalog()))
         return self._session
@@ -154,7 +154,7 @@ class Webhook:
 
     def check(self, check_id: str, **options: Any) -> Any:
         """Run one named contract check; a failure raises its ContractViolation, a skip skips the test."""
-        from harness.runner import run_check
+        from harness.engine.runner import run_check
 
         if not self.url or not self.provider_id:
             raise pytest.UsageError("webhook fixture: check() needs a provider and a receiver URL.")

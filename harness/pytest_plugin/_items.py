@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.settings import RunConfig
+from harness.settings.resolve import RunConfig
 
 if TYPE_CHECKING:
     from _pytest._code.code import ExceptionInfo, TerminalRepr
 
     from harness.checks import CheckContext, CheckOutcome
-    from harness.session import Session
+    from harness.engine.session import Session
 
 __all__ = [
     "SESSION_KEY",
@@ -33,7 +33,7 @@ class _SessionState:
     """The pytest session's one engine session, and the error that stopped it from opening (reported by every item)."""
 
     def __init__(self, settings: RunConfig) -> None:
-        from harness.session import Session
+        from harness.engine.session import Session
 
         self.settings = settings
         self.session: Session = Session(settings)
@@ -109,8 +109,8 @@ class ContractItem(pytest.Item):
 
     def runtest(self) -> None:
         """Run the check through the session's engine; skip, pass, or fail with the rendered violations."""
+        from harness.engine.runner import run_check
         from harness.report import library_warnings
-        from harness.runner import run_check
 
         state = self.config.stash[SESSION_KEY]
         context = state.context()

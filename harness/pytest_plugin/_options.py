@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from harness.core.settings_table import Setting, by_name, for_pytest
-from harness.settings import RunConfig
+from harness.settings.resolve import RunConfig
 
 __all__ = ["SEED_ENV", "Settings", "add_options", "explicit_options", "settings_from"]
 
@@ -69,9 +69,9 @@ def _label(setting: Setting) -> str:
 
 def settings_from(config: pytest.Config, *, require_target: bool = True) -> RunConfig | None:
     """The session's run configuration, or None when no receiver URL was given (the plugin then stays silent)."""
-    from harness.config import load_config
     from harness.errors import HarnessError
-    from harness.settings import resolve_run_config
+    from harness.settings.file import load_config
+    from harness.settings.resolve import resolve_run_config
 
     options = explicit_options(config)
     try:

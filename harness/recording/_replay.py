@@ -15,7 +15,7 @@ from harness.catalog import Provider
 from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials, Redactor
 from harness.errors import ConfigError, TransportError, UsageError
-from harness.probes import Probe
+from harness.probes.counts import Probe
 from harness.recording._convert import to_delivery
 from harness.recording._format import Record, is_auth_header
 from harness.transport import RequestsTransport, Transport

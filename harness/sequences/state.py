@@ -8,7 +8,7 @@ from typing import Any
 from harness.catalog import Lifecycle
 from harness.core.pointers import MISSING, parse_pointer, resolve_pointer
 from harness.errors import UsageError
-from harness.state_probes import HttpStateProbe, SqlStateProbe, StateProbe, make_state_probe
+from harness.probes.state import HttpStateProbe, SqlStateProbe, StateProbe, make_state_probe
 
 __all__ = [
     "HttpStateProbe",

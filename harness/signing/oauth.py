@@ -18,8 +18,8 @@ from harness.core.models import Delivery
 from harness.core.text import printable
 from harness.credentials import Credentials, Redactor
 from harness.errors import TokenError
-from harness.fetch import bounded_session, fetch_answer
-from harness.network import NetworkOptions
+from harness.net.fetch import bounded_session, fetch_answer
+from harness.net.options import NetworkOptions
 from harness.signing._base import SigningScheme
 
 __all__ = ["OAuthClientCredentials", "TokenClient", "TokenClients", "token_client_for"]

@@ -13,15 +13,15 @@ from harness.core.durations import parse_duration
 from harness.core.merge import deep_merge
 from harness.credentials import Credentials
 from harness.errors import UsageError
-from harness.network import NetworkOptions
-from harness.probes import Probe
+from harness.net.options import NetworkOptions
+from harness.probes.counts import Probe
+from harness.probes.state import StateProbe
 from harness.simulate.engine import Sender, SimConfig, run_simulation
 from harness.simulate.objects import ObjectPlan, lifecycle_units
 from harness.simulate.outages import Outages, parse_outage
 from harness.simulate.policy import RetryPolicy
 from harness.simulate.results import SimResult
 from harness.simulate.scenario import Scenario, load_scenario
-from harness.state_probes import StateProbe
 
 __all__ = ["simulate"]
 

@@ -25,14 +25,14 @@ from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials
 from harness.deliveries import Rekeyer
 from harness.errors import UsageError
-from harness.probes import Probe
+from harness.probes.counts import Probe
+from harness.probes.state import StateProbe
 from harness.simulate.clock import Clock, ScaledClock, VirtualClock
 from harness.simulate.objects import ObjectPlan, check_objects
 from harness.simulate.outages import Outages
 from harness.simulate.policy import RetryPolicy, retry_after_seconds
 from harness.simulate.results import PROBE_SAMPLE, Outcome, RunFacts, SimResult, summarise
 from harness.simulate.workload import Unit, Workload
-from harness.state_probes import StateProbe
 
 if TYPE_CHECKING:
     from harness.transport.aio import AioTransport

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from harness.core.durations import format_duration
-from harness.probes import Probe
+from harness.probes.counts import Probe
 from harness.simulate.outages import Outages
 from harness.simulate.policy import RetryPolicy
 from harness.simulate.workload import Workload

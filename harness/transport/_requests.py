@@ -9,8 +9,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 
 from harness.core.models import Delivery, Reply
-from harness.fetch import FetchError, bounded_session, fetch
-from harness.network import NetworkOptions
+from harness.net.fetch import FetchError, bounded_session, fetch
+from harness.net.options import NetworkOptions
 
 __all__ = ["RequestsTransport", "with_userinfo"]
 

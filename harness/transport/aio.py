@@ -13,7 +13,7 @@ import aiohttp
 import yarl
 
 from harness.core.models import Delivery, Reply
-from harness.network import NetworkOptions, tls_reason
+from harness.net.options import NetworkOptions, tls_reason
 from harness.transport._requests import MAX_BODY, with_userinfo
 
 __all__ = ["AioTransport"]

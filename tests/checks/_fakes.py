@@ -15,7 +15,7 @@ from harness.catalog import Provider, load_catalog
 from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials
 from harness.deliveries import event_type_of, idempotency_keys_of
-from harness.runner import RunConfig
+from harness.engine.runner import RunConfig
 
 CATALOG = load_catalog()
 SECRET = "fake-secret-Zq8vN2pL"  # distinctive, so a leak into any output is easy to spot

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.checks import CHECKS, bodies, ordered_ids
-from harness.runner import RunResult, run_check, run_checks
+from harness.engine.runner import RunResult, run_check, run_checks
 from tests.checks._fakes import FakeReceiver, FakeTransport
 
 STABLE_IDS = [

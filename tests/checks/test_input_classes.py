@@ -15,8 +15,8 @@ from harness.checks._context import blocked_cause
 from harness.checks.auth import CRASH_HINT
 from harness.checks.forgeries import ALL_ACCEPTED
 from harness.core.models import Delivery, Reply
+from harness.engine.runner import run_check, run_checks
 from harness.report import render_failures, render_outcome, render_summary, to_json, to_junit
-from harness.runner import run_check, run_checks
 from harness.violations import ContractViolation
 from tests.checks._fakes import FakeReceiver, FakeTransport
 
@@ -42,7 +42,7 @@ def test_each_request_is_tagged_with_who_could_have_sent_it() -> None:
     fake = FakeReceiver("github")
     config = fake.config(checks=["rejects-missing-auth", "rejects-malformed", "handles-signed-malformed"])
     with_context: list[CheckContext] = []
-    from harness.session import Session
+    from harness.engine.session import Session
 
     with Session(config) as session:
         ctx = session.context()

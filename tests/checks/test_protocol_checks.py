@@ -13,7 +13,7 @@ import requests
 from harness.checks import CheckOutcome
 from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials
-from harness.runner import RunConfig, run_check
+from harness.engine.runner import RunConfig, run_check
 from tests.checks._fakes import CATALOG, FakeTransport
 
 CREDENTIALS = {

@@ -18,9 +18,9 @@ import pytest
 from harness.checks import ordered_ids
 from harness.core.models import Delivery
 from harness.credentials import Credentials, Redactor
+from harness.engine.runner import RunConfig, plan, run_check, run_checks
 from harness.errors import TransportError, UsageError
 from harness.report import curl_command, redact_url, render_failures, render_outcome, render_summary, to_json
-from harness.runner import RunConfig, plan, run_check, run_checks
 from tests.checks._fakes import CATALOG, SECRET, FakeReceiver
 
 

@@ -12,10 +12,10 @@ from harness.checks.encoding import NON_ASCII_TEXT, survives_round_trip
 from harness.cli import main
 from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials
+from harness.engine.runner import run_check, run_checks
 from harness.errors import UsageError
+from harness.probes.settle import settle_counts
 from harness.report import CATEGORIES, render_failures, render_summary, to_json
-from harness.runner import run_check, run_checks
-from harness.settle import settle_counts
 from tests.checks._fakes import CATALOG, FakeReceiver, FakeTransport
 
 

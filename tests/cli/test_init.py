@@ -8,8 +8,8 @@ import pytest
 
 from harness.catalog import load_catalog
 from harness.cli import main
-from harness.config import load_config
-from harness.settings import resolve_run_config
+from harness.settings.file import load_config
+from harness.settings.resolve import resolve_run_config
 
 
 @pytest.mark.parametrize("provider", sorted(load_catalog().providers))

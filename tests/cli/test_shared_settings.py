@@ -12,7 +12,7 @@ from harness.catalog import load_catalog
 from harness.cli import build_parser, main
 from harness.cli._options import options_from_args
 from harness.recording import Record
-from harness.settings import resolve_run_config
+from harness.settings.resolve import resolve_run_config
 from harness.volume import VolumeGenerator
 from tests.hardening._peers import Peer, raw_server, respond
 

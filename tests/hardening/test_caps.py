@@ -11,7 +11,7 @@ import zlib
 import pytest
 
 from harness.errors import ConfigError, TokenError
-from harness.probes import HttpProbe, SqlProbe
+from harness.probes.counts import HttpProbe, SqlProbe
 from harness.signing import TokenClient
 from harness.simulate.policy import retry_after_seconds
 from tests.hardening._peers import raw_server, respond, stream
@@ -40,7 +40,7 @@ try:
         from harness.signing import TokenClient
         TokenClient(url, "id", "client-secret", timeout=20).token()
     else:
-        from harness.probes import HttpProbe
+        from harness.probes.counts import HttpProbe
         HttpProbe(url + "/{event_id}", timeout=20).count("evt")
     print("accepted")
 except HarnessError as exc:

@@ -8,7 +8,7 @@ import pytest
 
 from harness.core.models import Delivery
 from harness.errors import ConfigError, TokenError
-from harness.probes import HttpProbe
+from harness.probes.counts import HttpProbe
 from harness.signing import TokenClient
 from harness.transport import RequestsTransport
 from tests.hardening._peers import drip, raw_server
@@ -52,7 +52,7 @@ def test_a_dripping_http_probe_is_a_one_line_error_by_the_deadline() -> None:
 
 def test_check_against_a_dripping_receiver_ends_with_a_finding() -> None:
     from harness.credentials import Credentials
-    from harness.runner import RunConfig, run_checks
+    from harness.engine.runner import RunConfig, run_checks
 
     with raw_server(drip(STATUS_LINE, every=0.3)) as peer:
         started = time.monotonic()

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from harness.core.models import Delivery
-from harness.network import NetworkOptions
-from harness.probes import HttpProbe
+from harness.net.options import NetworkOptions
+from harness.probes.counts import HttpProbe
 from harness.signing import TokenClient
 from harness.transport import RequestsTransport
 from harness.transport.aio import AioTransport

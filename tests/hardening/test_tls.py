@@ -11,7 +11,7 @@ import pytest
 
 from harness.cli import main
 from harness.core.models import Delivery
-from harness.network import NetworkOptions
+from harness.net.options import NetworkOptions
 from harness.receiver import ReferenceReceiver
 from harness.transport import RequestsTransport
 from harness.transport.aio import AioTransport

@@ -16,9 +16,9 @@ from referencing.jsonschema import DRAFT202012
 from harness.catalog import load_catalog
 from harness.cli import main
 from harness.credentials import Credentials
-from harness.probes import make_probe
+from harness.engine.runner import RunConfig, run_checks
+from harness.probes.counts import make_probe
 from harness.receiver import ReferenceReceiver
-from harness.runner import RunConfig, run_checks
 
 EXCERPT = Path(__file__).parent / "specs" / "github_official" / "api.github.com.excerpt.json"
 FULL = os.environ.get("GITHUB_WEBHOOKS_SPEC", "")

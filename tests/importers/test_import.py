@@ -12,10 +12,10 @@ import pytest
 from harness.catalog import load_catalog
 from harness.cli import main
 from harness.credentials import Credentials
-from harness.probes import make_probe
+from harness.engine.runner import RunConfig, run_checks
+from harness.engine.session import Session
+from harness.probes.counts import make_probe
 from harness.receiver import BUGS, ReferenceReceiver
-from harness.runner import RunConfig, run_checks
-from harness.session import Session
 from tests.test_matrix import SLOW, _Patient, _VirtualClock
 
 SPECS = Path(__file__).parent / "specs"

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.credentials import Credentials
-from harness.runner import RunConfig, RunResult, run_checks
+from harness.engine.runner import RunConfig, RunResult, run_checks
 from harness.transport import Transport
 
 SEED = 20

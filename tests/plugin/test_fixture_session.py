@@ -8,7 +8,7 @@ import pytest
 
 from harness import Credentials, InProcessTransport
 from harness.pytest_plugin._fixture import Webhook
-from harness.settings import resolve_run_config
+from harness.settings.resolve import resolve_run_config
 
 
 def _lifespan_app(events: list[str]) -> Any:

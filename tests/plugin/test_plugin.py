@@ -46,7 +46,7 @@ def test_plugin_is_silent_and_cheap_without_a_url(pytester: pytest.Pytester) -> 
         import sys
 
         def test_engine_not_imported():
-            assert "harness.runner" not in sys.modules
+            assert "harness.engine.runner" not in sys.modules
             assert "harness.checks" not in sys.modules
             assert "harness.strategies" not in sys.modules
         """

@@ -66,7 +66,7 @@ def test_one_preflight_for_the_whole_session(
     pytester.makeconftest(
         """
         import harness.preflight
-        import harness.session
+        import harness.engine.session
 
         calls = []
         _real = harness.preflight.preflight
@@ -75,7 +75,7 @@ def test_one_preflight_for_the_whole_session(
             calls.append(url)
             return _real(url, **kw)
 
-        harness.session.preflight = counting
+        harness.engine.session.preflight = counting
 
         def pytest_sessionfinish(session):
             with open("preflights.txt", "w") as f:

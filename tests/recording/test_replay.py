@@ -9,7 +9,7 @@ import pytest
 
 from harness.credentials import Credentials, Redactor
 from harness.errors import ConfigError, UsageError
-from harness.probes import make_probe
+from harness.probes.counts import make_probe
 from harness.receiver import ReferenceReceiver
 from harness.recording import Record, ReplayOptions, plan_replay, record_of, replay
 from tests.recording._helpers import CATALOG, CapturingTransport, unsigned

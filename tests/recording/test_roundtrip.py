@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness.probes import make_probe
+from harness.probes.counts import make_probe
 from harness.receiver import ReferenceReceiver
 from harness.recording import Recorder, ReplayOptions, oci_or_loopback, replay
 from harness.signing import forge_delivery, sign_delivery

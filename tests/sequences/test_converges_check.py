@@ -6,9 +6,9 @@ import pytest
 
 from harness.cli import main
 from harness.credentials import ENV_VARS
+from harness.engine.runner import RunConfig, run_checks
+from harness.probes.state import make_state_probe
 from harness.receiver import BUGS, ReferenceReceiver
-from harness.runner import RunConfig, run_checks
-from harness.state_probes import make_state_probe
 
 
 def _converges(rx: ReferenceReceiver, *, state: bool = True) -> tuple[str, list[str], str]:

@@ -6,10 +6,10 @@ import pytest
 
 from harness.catalog import load_catalog
 from harness.cli import main
+from harness.probes.state import make_state_probe
 from harness.receiver import ReferenceReceiver
 from harness.simulate import simulate
 from harness.simulate.objects import lifecycle_units
-from harness.state_probes import make_state_probe
 
 LIFECYCLE = load_catalog().get("stripe").lifecycle("subscription")
 

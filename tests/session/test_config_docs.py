@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.config import known_keys
+from harness.settings.file import known_keys
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "config.md"
 
@@ -23,10 +23,10 @@ def test_the_generated_parts_of_docs_and_schema_are_current() -> None:
     assert DOC.read_text(encoding="utf-8") == module["render"](DOC.read_text(encoding="utf-8")), (
         "docs/config.md is stale: run python scripts/gen_config_docs.py"
     )
-    from harness.config import CONFIG_SCHEMA_PATH, schema_text
+    from harness.settings.file import CONFIG_SCHEMA_PATH, schema_text
 
     assert CONFIG_SCHEMA_PATH.read_text(encoding="utf-8") == schema_text(), (
-        "harness/config.schema.json is stale: run python scripts/gen_config_docs.py"
+        "harness/settings/config.schema.json is stale: run python scripts/gen_config_docs.py"
     )
 
 
@@ -35,8 +35,8 @@ def test_every_setting_is_one_entry_that_every_front_end_derives() -> None:
     import argparse
 
     from harness.cli import build_parser
-    from harness.config import known_keys
     from harness.core.settings_table import SETTINGS, for_command
+    from harness.settings.file import known_keys
 
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

@@ -8,7 +8,7 @@ from pathlib import Path
 from harness.cli import build_parser
 from harness.cli._options import options_from_args
 from harness.report import replay_command
-from harness.settings import resolve_run_config
+from harness.settings.resolve import resolve_run_config
 
 ENV = {"WEBHOOK_HARNESS_CLIENT_SECRET": "client-secret-value", "WEBHOOK_HARNESS_SETTLE_TIMEOUT": "2s"}
 

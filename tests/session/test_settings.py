@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.config import load_config
 from harness.credentials import Credentials
 from harness.errors import ConfigError, HarnessError, UsageError
 from harness.preflight import check_credentials
-from harness.settings import resolve_run_config
+from harness.settings.file import load_config
+from harness.settings.resolve import resolve_run_config
 
 BASE = {"provider": "github", "url": "http://127.0.0.1:9/hook"}
 

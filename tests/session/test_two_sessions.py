@@ -8,8 +8,8 @@ import threading
 from collections.abc import Callable
 
 from harness.core.models import Delivery
-from harness.session import Session
-from harness.settings import resolve_run_config
+from harness.engine.session import Session
+from harness.settings.resolve import resolve_run_config
 from harness.signing.oauth import token_client_for
 from tests.hardening._peers import raw_server, respond
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.probes import make_probe
+from harness.probes.counts import make_probe
 from harness.receiver import ReferenceReceiver
 from harness.simulate import Outages, RetryPolicy, SimConfig, load_scenario, run_simulation
 from harness.transport.aio import AioTransport

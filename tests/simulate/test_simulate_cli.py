@@ -139,7 +139,7 @@ def test_a_sampled_probe_says_it_is_a_sample_and_how_to_check_all(capsys: pytest
 
 def test_the_probe_phase_reports_its_own_progress() -> None:
     from harness.catalog import load_catalog
-    from harness.probes import Probe
+    from harness.probes.counts import Probe
     from harness.simulate import simulate
 
     class Counting(Probe):  # type: ignore[misc]

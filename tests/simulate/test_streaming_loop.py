@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.probes import make_probe
+from harness.probes.counts import make_probe
 from harness.receiver import ReferenceReceiver
 from harness.simulate import Outages, SimConfig, run_simulation
 from harness.transport.aio import AioTransport

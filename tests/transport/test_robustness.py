@@ -155,7 +155,7 @@ def test_refused_connection_is_a_reply(transport_kind: str) -> None:
 def test_check_against_a_hanging_receiver_finishes() -> None:
     """The whole check engine, not just the transport, survives a receiver that never answers."""
     from harness.credentials import Credentials
-    from harness.runner import RunConfig, run_checks
+    from harness.engine.runner import RunConfig, run_checks
 
     with raw_server(hang) as url:
         started = time.monotonic()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from harness.credentials import Credentials, Redactor, url_secrets
 from harness.errors import HarnessWarning, UsageError
 from harness.preflight import check_credentials, preflight
-from harness.settings import RunConfig, run_budget, validate_url
+from harness.settings.resolve import RunConfig, run_budget, validate_url
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog, Provider

@@ -2,7 +2,7 @@
 
 One proxy policy for all traffic (deliveries, OAuth token requests, HTTP probes): no proxy, and nothing taken from
 the environment (``HTTP(S)_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``, ``.netrc``), unless ``trust_env`` is set;
-``proxy`` names one explicitly. Light to import: the ``requests`` side lives in ``harness.fetch``.
+``proxy`` names one explicitly. Light to import: the ``requests`` side lives in ``harness.net.fetch``.
 """
 
 from __future__ import annotations

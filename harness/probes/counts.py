@@ -16,8 +16,8 @@ from urllib.parse import quote
 from harness.core.text import printable
 from harness.credentials import without_userinfo
 from harness.errors import ConfigError, UsageError
-from harness.fetch import bounded_session, fetch_answer
-from harness.network import NetworkOptions
+from harness.net.fetch import bounded_session, fetch_answer
+from harness.net.options import NetworkOptions
 
 __all__ = ["HttpProbe", "Probe", "SqlProbe", "make_probe"]
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from harness.probes import Probe
+from harness.probes.counts import Probe
 
 __all__ = ["DEFAULT_PERIOD", "DEFAULT_TIMEOUT", "Settled", "settle_counts"]
 

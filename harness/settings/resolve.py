@@ -16,16 +16,16 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from harness.config import ConfigFile, load_config
 from harness.core.settings_table import DURATION, SETTINGS, Setting, by_name, check_url, resolve_values
 from harness.credentials import CREDENTIAL_FIELDS, Credentials
 from harness.errors import ConfigError, HarnessError, UsageError
-from harness.network import NETWORK_KEYS, NetworkOptions
+from harness.net.options import NETWORK_KEYS, NetworkOptions
+from harness.settings.file import ConfigFile, load_config
 
 if TYPE_CHECKING:
     from harness.catalog import Catalog
-    from harness.probes import Probe
-    from harness.state_probes import StateProbe
+    from harness.probes.counts import Probe
+    from harness.probes.state import StateProbe
     from harness.transport import Transport
 
 __all__ = [
@@ -261,7 +261,7 @@ def settings_env(config: RunConfig) -> dict[str, str]:
 
 
 def _probe(values: Mapping[str, Any], network: NetworkOptions) -> Probe | None:
-    from harness.probes import make_probe
+    from harness.probes.counts import make_probe
 
     try:
         return make_probe(values["probe_url"], values["probe_db"], values["probe_sql"], network=network)
@@ -272,7 +272,7 @@ def _probe(values: Mapping[str, Any], network: NetworkOptions) -> Probe | None:
 
 
 def _state_probe(values: Mapping[str, Any], network: NetworkOptions) -> StateProbe | None:
-    from harness.state_probes import make_state_probe
+    from harness.probes.state import make_state_probe
 
     try:
         return make_state_probe(values["state_url"], values["state_db"], values["state_sql"], network=network)

@@ -18,9 +18,9 @@ from harness.checks import (
 )
 from harness.checks.forgeries import every_forgery_accepted
 from harness.credentials import Redactor
+from harness.engine.session import Session
 from harness.errors import UsageError
-from harness.session import Session
-from harness.settings import RunConfig
+from harness.settings.resolve import RunConfig
 from harness.violations import ContractViolation
 
 __all__ = ["RunConfig", "RunResult", "plan", "run_check", "run_checks"]

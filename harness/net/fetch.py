@@ -18,7 +18,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from harness.network import NetworkOptions, tls_reason
+from harness.net.options import NetworkOptions, tls_reason
 
 __all__ = ["FetchError", "Fetched", "bounded_session", "fetch", "fetch_answer"]
 

@@ -1,0 +1,1 @@
+"""The engine: one session per run, and the runner that plans and runs the checks through it."""

@@ -1,0 +1,1 @@
+"""Talking to peers safely: network options (TLS, proxy, gateway headers) and one bounded exchange."""
