@@ -272,8 +272,16 @@ def _retry(block: Mapping[str, Any], profile_path: Path) -> RetrySpec:
         raise SchemaLoadError(f"{profile_path}: {exc}") from None
 
 
-_CONTENT_FIELDS = ("body", "timestamp", "id", "url", "method")
+_CONTENT_FIELDS = ("body", "params", "timestamp", "id", "url", "method")
 _FIELD = re.compile(r"\{([^{}]*)\}")
+
+
+def _body_format(path: Path, body: Mapping[str, Any]) -> str:
+    """``json`` or ``form`` (flat application/x-www-form-urlencoded parameters): a form body is one event."""
+    found = str(body.get("format", "json"))
+    if found == "form" and body["shape"] != "single":
+        raise SchemaLoadError(f"{path}: body.format form carries one event per request (shape single).")
+    return found
 
 
 def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
@@ -282,10 +290,13 @@ def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
     content = raw.get("content", "{body}")
     for field_name in _FIELD.findall(content):
         if field_name not in _CONTENT_FIELDS and not (field_name.startswith("header:") and len(field_name) > 7):
-            known = "{body}, {timestamp}, {id}, {url}, {method}, {header:NAME}"
+            known = "{body}, {params}, {timestamp}, {id}, {url}, {method}, {header:NAME}"
             raise SchemaLoadError(f"{where}.content: unknown field {{{field_name}}} (known: {known}).")
-    if "{body}" not in content:
-        raise SchemaLoadError(f"{where}.content: the signed content must include {{body}}.")
+    if ("{body}" in content) == ("{params}" in content):
+        raise SchemaLoadError(
+            f"{where}.content: the signed content must include {{body}} (the raw bytes) or {{params}} "
+            "(a form's sorted parameters), one of them."
+        )
     if "prefix" in raw and "format" in raw:
         raise SchemaLoadError(f"{where}: give either prefix or format, not both.")
     form = raw.get("format", raw.get("prefix", "") + "{signature}")
@@ -444,6 +455,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
             sort_keys=body.get("sort_keys", False),
             suffix=body.get("suffix", ""),
             layout=body.get("layout", "flat"),
+            format=_body_format(profile_path, body),
             batch_max_events=batch.get("max_events"),
             batch_max_bytes=batch.get("max_bytes"),
             flush_interval=(

@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from harness.catalog._lifecycle import Lifecycle
 from harness.catalog._patterns import safe_validator
@@ -34,6 +34,8 @@ __all__ = [
     "Location",
     "Provider",
     "RetrySpec",
+    "decode_form",
+    "encode_form",
 ]
 
 _SEPARATORS = {"compact": (",", ":"), "default": (", ", ": ")}
@@ -83,6 +85,7 @@ class BodySpec:
     suffix: str = ""
     layout: str = "flat"  # flat | ruby-pretty
     form_field: str | None = None  # set: the JSON travels form-encoded as this field (GitHub's payload=<json>)
+    format: str = "json"  # json | form (the event's fields as flat form parameters: Twilio)
     batch_max_events: int | None = None
     batch_max_bytes: int | None = None
     flush_interval: float | None = None
@@ -380,6 +383,8 @@ class Provider:
     def encode(self, value: Any, *, ascii_only: bool = False) -> bytes:
         """Serialise a body value exactly as the provider does (raw UTF-8 unless ``ascii_only``)."""
         spec = self.body
+        if spec.format == "form":
+            return encode_form(value)
         if spec.layout == "ruby-pretty":
             text = _EMPTY_CONTAINER.sub(
                 _ruby_empty, json.dumps(value, indent=2, sort_keys=spec.sort_keys, ensure_ascii=ascii_only)
@@ -389,6 +394,49 @@ class Provider:
         if spec.form_field is not None:
             return urlencode({spec.form_field: text + spec.suffix}).encode("ascii")
         return (text + spec.suffix).encode("utf-8")
+
+    def decode(self, body: bytes) -> Any:
+        """The body value a delivery carries, read strictly as the provider encodes it; ``ValueError`` otherwise.
+
+        JSON, a form's parameters (a dict of text), or the JSON inside a form field (GitHub's ``payload=``).
+        """
+        if self.body.format == "form":
+            return decode_form(body)
+        if self.body.form_field is not None:
+            fields = decode_form(body)
+            if self.body.form_field not in fields:
+                raise ValueError(f"no {self.body.form_field} form field")
+            return json.loads(fields[self.body.form_field])
+        return json.loads(body.decode("utf-8"))
+
+
+def _form_text(value: Any) -> str:
+    """A field's value as form text: strings as they are, true/false, numbers, JSON for anything nested."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_form(value: Any) -> bytes:
+    """An object's fields as ``application/x-www-form-urlencoded`` (UTF-8, ``+`` for spaces), in their order."""
+    if not isinstance(value, Mapping):
+        value = {"value": value}  # a form carries named fields: anything else travels as one
+    return urlencode([(str(k), _form_text(v)) for k, v in value.items()]).encode("ascii")
+
+
+def decode_form(body: bytes) -> dict[str, str]:
+    """Form parameters, strictly (ASCII, every pair with '=', valid UTF-8 escapes); a repeated name keeps its last."""
+    text = body.decode("ascii")
+    if not text.strip():
+        raise ValueError("empty form")
+    pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True, encoding="utf-8", errors="strict")
+    return dict(pairs)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +19,7 @@ from harness.catalog import Provider
 from harness.receiver._bugs import Behaviour, rejected_event
 from harness.receiver._handshake import confirm_subscription, confirmation_url, harness_callback, is_handshake
 from harness.receiver._oauth import TokenIssuer, token_path
-from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_json, read_event, unknown_field
+from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_body, read_event, unknown_field
 from harness.receiver._state import ObjectStates
 from harness.receiver._store import EventStore, StoredEvent
 from harness.receiver._verify import Scheme
@@ -134,7 +135,7 @@ class ReceiverApp:
         except web.HTTPRequestEntityTooLarge:
             return _json(413, {"error": f"body over {cap} bytes"})
         if self.behaviour.parse_first:
-            json.loads(body)  # the bug: parsed before the signature is verified, with no error handling
+            self.provider.decode(body)  # the bug: parsed before the signature is verified, with no error handling
         url = self.target_url(request) if self._signs_url else ""
         reason = self.authenticate(self._signature_headers(request.headers), self._signed_bytes(body), url)
         if reason:
@@ -153,6 +154,12 @@ class ReceiverApp:
         """The bytes the signature is checked over: the raw body, or (the bug) the body re-serialised."""
         if self.behaviour.raw_body:
             return body
+        if self.provider.body.format == "form":  # the parameters read as Latin-1, then encoded again as UTF-8
+            try:
+                pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, encoding="latin-1")
+            except ValueError:
+                return body
+            return urlencode(pairs).encode("ascii")
         try:
             value = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -183,9 +190,9 @@ class ReceiverApp:
         if not media_type_ok(self.provider, request.headers.get("Content-Type")):
             raise Rejected(415, f"Content-Type must be {self.provider.content_type}")
         if self.behaviour.bad_json == "crash":
-            payload = json.loads(body)  # the bug: no error handling around the parse
+            payload = self.provider.decode(body)  # the bug: no error handling around the parse
         else:
-            payload = parse_json(body)
+            payload = parse_body(self.provider, body)
         headers = request.headers
         first = read_event(self.provider, headers, payload if self.provider.body.shape == "single" else None)
         if is_handshake(self.provider, headers, payload, first.event_type):

@@ -22,6 +22,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from harness.catalog import HmacSpec, Provider
 from harness.core.models import Delivery
@@ -30,7 +31,7 @@ from harness.errors import ConfigError
 from harness.signing._base import SigningScheme
 from harness.signing._verifier import Headers, Verifier, get_header, parse_int, signing_url
 
-__all__ = ["HmacScheme"]
+__all__ = ["HmacScheme", "sorted_params"]
 
 _FIELD = re.compile(r"\{([^{}]*)\}")
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+=*$")
@@ -97,7 +98,10 @@ class HmacScheme(SigningScheme):
         self._size: int = self._digest().digest_size
         self._encode = _ENCODERS[spec.encoding]
         self._base64 = spec.encoding == "base64"
-        before, _, after = spec.content.partition("{body}")
+        # The body slot: the raw bytes ({body}), or the form parameters sorted by name, each name followed by its
+        # value ({params}: Twilio signs the URL and those, not the bytes, so a re-encoded form still verifies).
+        self._params = "{params}" in spec.content and "{body}" not in spec.content
+        before, _, after = spec.content.partition("{params}" if self._params else "{body}")
         self.needs_url = "{url}" in spec.content
         self._before = self._compile(before)
         self._after = self._compile(after)
@@ -171,6 +175,8 @@ class HmacScheme(SigningScheme):
         return fill
 
     def _digest_of(self, mac: Any, body: bytes, stamp: str, msg_id: str, headers: Headers, url: str) -> bytes:
+        if self._params:
+            body = sorted_params(body) or b""
         inner = mac.copy()
         before, after = self._before, self._after
         if before:
@@ -228,6 +234,8 @@ class HmacScheme(SigningScheme):
         target = self._url(provider, delivery.url if url is None else url) if self.needs_url else ""
         # The MAC, inlined (this is the signing hot path): the keyed object copied, then the rendered content.
         before, after, body = self._before, self._after, delivery.body
+        if self._params:
+            body = sorted_params(body) or b""
         prefix = before if isinstance(before, bytes) else before(stamp, msg_id, headers, target)
         suffix = after if isinstance(after, bytes) else after(stamp, msg_id, headers, target)
         inner = mac.copy()
@@ -433,6 +441,8 @@ class HmacScheme(SigningScheme):
                 ]
             if not decoded:
                 return f"malformed {spec.header}"
+            if self._params and sorted_params(body) is None:
+                return "the body is not a form (the signature covers its parameters)"
             expected = self._digest_of(mac, body, stamp or "", msg_id, headers, url)
             if any(hmac.compare_digest(expected, d) for d in decoded):
                 return None
@@ -453,6 +463,19 @@ class HmacScheme(SigningScheme):
 
 def _no_text(headers: Headers) -> str | None:
     return None
+
+
+def sorted_params(body: bytes) -> bytes | None:
+    """Twilio's signed parameters: each name (sorted) followed by each of its values (sorted), as UTF-8; None when
+    the body is not a strict form."""
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict")
+    except ValueError:
+        return None if body.strip() else b""
+    values: dict[str, list[str]] = {}
+    for name, value in pairs:
+        values.setdefault(name, []).append(value)
+    return "".join(name + value for name in sorted(values) for value in sorted(values[name])).encode("utf-8")
 
 
 def _rfc3339_strict(text: str) -> datetime:
