@@ -18,6 +18,7 @@ from harness.catalog._model import (
     AuthSpec,
     BodySpec,
     Catalog,
+    CertificateSpec,
     EventType,
     HandshakeSpec,
     HmacSpec,
@@ -276,6 +277,17 @@ _CONTENT_FIELDS = ("body", "params", "timestamp", "id", "url", "method")
 _FIELD = re.compile(r"\{([^{}]*)\}")
 
 
+def _certificate(path: Path, raw: Mapping[str, Any] | None) -> CertificateSpec | None:
+    """The certificate hosts, their pattern compiled once here so that a bad one is a load error."""
+    if raw is None:
+        return None
+    try:
+        re.compile(raw["host_pattern"])
+    except re.error as exc:
+        raise SchemaLoadError(f"{path}: auth.certificate.host_pattern is not a regular expression ({exc}).") from None
+    return CertificateSpec(raw["host_pattern"], tuple(raw.get("test_hosts", ("127.0.0.1",))))
+
+
 def _body_format(path: Path, body: Mapping[str, Any]) -> str:
     """``json`` or ``form`` (flat application/x-www-form-urlencoded parameters): a form body is one event."""
     found = str(body.get("format", "json"))
@@ -478,6 +490,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
             oauth_credentials_in=oauth.get("credentials_in", "basic"),
             oauth_scope=oauth.get("scope"),
             hmac={name: _hmac_spec(profile_path, name, spec) for name, spec in auth.get("hmac", {}).items()},
+            certificate=_certificate(profile_path, auth.get("certificate")),
         ),
         timeout=timeout,
         retry=_retry(raw["retry"], profile_path),

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AuthSpec",
     "BodySpec",
+    "CertificateSpec",
     "Catalog",
     "EventType",
     "HandshakeSpec",
@@ -117,6 +118,34 @@ class HmacSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class CertificateSpec:
+    """Where a certificate-signed message's signing certificate may come from (AWS SNS's ``SigningCertURL``).
+
+    ``host_pattern`` matches the provider's hosts (https only); ``test_hosts`` are the hosts the harness serves its own
+    certificates from, which a receiver under test trusts as well (http or https).
+    """
+
+    host_pattern: str
+    test_hosts: tuple[str, ...] = ("127.0.0.1",)
+
+    def trusted(self, url: str) -> bool:
+        """The URL is on one of the provider's hosts (https), or on a test host."""
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+            parts.port  # noqa: B018 -- a malformed port raises here
+        except ValueError:
+            return False
+        if parts.username is not None or parts.password is not None or parts.fragment:
+            return False
+        if host in self.test_hosts:
+            return parts.scheme in ("http", "https")
+        return parts.scheme == "https" and re.fullmatch(self.host_pattern, host) is not None
+
+
+@dataclass(frozen=True, slots=True)
 class AuthSpec:
     """The provider's signing schemes and their documented parameters."""
 
@@ -125,6 +154,7 @@ class AuthSpec:
     oauth_credentials_in: str = "basic"
     oauth_scope: str | None = None
     hmac: Mapping[str, HmacSpec] = field(default_factory=dict)
+    certificate: CertificateSpec | None = None  # certificate-signed messages: where the certificate may come from
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from harness.checks._classes import ANYONE, PROVIDER_SENDS
 from harness.checks._context import CheckContext, is_4xx
 from harness.checks._registry import check
 from harness.core.models import Delivery, Reply
-from harness.signing import forge_delivery, fuzz_deliveries, tamper
+from harness.signing import active_schemes, certificate_server, forge_delivery, fuzz_deliveries, tamper
 from harness.violations import ContractViolation
 
 EXPECT_REJECT = "a 4xx (401 or 403): the request must be refused, not processed and not crash"
@@ -22,7 +22,13 @@ HINTS = {
 
 
 def _judge(
-    ctx: CheckContext, check_id: str, what: str, delivery: Delivery, reply: Reply, notes: list[str]
+    ctx: CheckContext,
+    check_id: str,
+    what: str,
+    delivery: Delivery,
+    reply: Reply,
+    notes: list[str],
+    hint: str | None = None,
 ) -> ContractViolation | None:
     """A 401/403 passes; another 4xx passes with a note; 2xx, 3xx, 5xx and no answer fail."""
     if reply.status in (401, 403):
@@ -31,7 +37,7 @@ def _judge(
         notes.append(f"{what}: HTTP {reply.status}; 401 or 403 is the usual answer")
         return None
     if reply.ok:
-        title, hint = f"{what} was accepted", HINTS[check_id]
+        title, hint = f"{what} was accepted", hint or HINTS[check_id]
     elif reply.status >= 500:
         title, hint = f"{what} caused a server error: anyone can trigger it", CRASH_HINT
     else:
@@ -74,7 +80,7 @@ def rejects_missing_auth(ctx: CheckContext) -> tuple[list[ContractViolation], li
     30,
     _no_auth,
     category="auth",
-    bugs=("presence-only-auth", "accept-all-forgeries", "crashes-on-malformed-timestamp"),
+    bugs=("presence-only-auth", "accept-all-forgeries", "crashes-on-malformed-timestamp", "fetches-any-cert-url"),
     sends=ANYONE,
     gated=True,
     forgery=True,
@@ -87,15 +93,48 @@ def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[s
         ("wrong-key", "A delivery signed with the wrong key"),
         ("malformed-header", "A delivery with a malformed auth header"),
         ("expired-token", "A delivery with an expired or revoked token"),
+        ("foreign-cert-url", "A message whose SigningCertURL is on a host that is not the provider's"),
     ):
         forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, variant, url=ctx.url)
         if forged is None:
             continue
-        found = _judge(ctx, "rejects-bad-auth", what, forged, ctx.send(forged), notes)
+        reply = ctx.send(forged)
+        hint = FOREIGN_CERT_HINT if variant == "foreign-cert-url" else None
+        found = _judge(ctx, "rejects-bad-auth", what, forged, reply, notes, hint)
+        if variant == "foreign-cert-url" and found is None and _fetched_certificate(forged):
+            found = ctx.violation(
+                "rejects-bad-auth",
+                f"{what} was refused, but only after fetching the certificate from that host",
+                "a 4xx without any request to the foreign host: check the URL's host before fetching it",
+                forged,
+                reply,
+                FOREIGN_CERT_HINT,
+            )
         if found:
             out.append(found)
     fuzzed = _fuzzed(ctx, notes)
     return out + ([fuzzed] if fuzzed else []), notes
+
+
+FOREIGN_CERT_HINT = (
+    "fetch SigningCertURL only after checking it is https on the provider's certificate host "
+    "(sns.<region>.amazonaws.com); an attacker's URL serves the attacker's certificate, and fetching it lets anyone "
+    "make the receiver send requests"
+)
+
+
+def _fetched_certificate(forged: Delivery) -> bool:
+    """The receiver requested the forged message's foreign certificate URL."""
+    url = str((forged.payload or {}).get("SigningCertURL", "")) if isinstance(forged.payload, dict) else ""
+    return bool(url) and certificate_server().fetched(url.split("/", 3)[-1])
+
+
+def _tampered(ctx: CheckContext, signed: Delivery) -> Delivery:
+    """The signed delivery with its body changed where the signature covers it (SNS: the Message field)."""
+    for scheme in active_schemes(ctx.provider, ctx.credentials):
+        if scheme.signs_body:
+            return scheme.tampered(ctx.provider, signed, signed.body)
+    return signed.replace(body=tamper(ctx.provider, signed.body))
 
 
 def _fuzzed(ctx: CheckContext, notes: list[str]) -> ContractViolation | None:
@@ -149,7 +188,7 @@ def rejects_tampered_body(ctx: CheckContext) -> tuple[list[ContractViolation], l
     first = ctx.send(original, "valid", sender=PROVIDER_SENDS)
     if not first.ok:
         notes.append(f"the untampered delivery itself got {first.describe()}")
-    forged = original.replace(body=tamper(ctx.provider, original.body), label="tampered-body")
+    forged = _tampered(ctx, original).replace(label="tampered-body")
     found = _judge(ctx, "rejects-tampered-body", "A signature over a different body", forged, ctx.send(forged), notes)
     return [found] if found else [], notes
 

@@ -5,20 +5,23 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from harness.checks._classes import PROVIDER_SENDS
+from harness.checks._classes import ANYONE, PROVIDER_SENDS
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
 from harness.deliveries import build_delivery
 from harness.errors import UsageError
+from harness.signing import FOREIGN_HOST, certificate_server, forge_delivery
 from harness.violations import ContractViolation
 
 
 def _handshake_applies(ctx: CheckContext) -> str | None:
     kind = ctx.provider.handshake.kind if ctx.provider.handshake else None
-    return None if kind in ("slack-url-verification", "oci-subscription-confirmation") else "no handshake to honour"
+    known = ("slack-url-verification", "oci-subscription-confirmation", "sns-subscription-confirmation")
+    return None if kind in known else "no handshake to honour"
 
 
 @check(
@@ -27,7 +30,7 @@ def _handshake_applies(ctx: CheckContext) -> str | None:
     120,
     _handshake_applies,
     category="protocol",
-    bugs=("ignores-handshake",),
+    bugs=("ignores-handshake", "confirms-unverified-subscription"),
     sends=PROVIDER_SENDS,
 )
 def handshake(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
@@ -35,6 +38,8 @@ def handshake(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     assert ctx.provider.handshake is not None
     if ctx.provider.handshake.kind == "slack-url-verification":
         return _slack(ctx)
+    if ctx.provider.handshake.kind == "sns-subscription-confirmation":
+        return _sns(ctx)
     return _oci(ctx)
 
 
@@ -130,6 +135,72 @@ def _oci(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
             + ("" if ctx.callback_host != "127.0.0.1" else "; for a remote receiver pass --callback-host"),
         )
     ], []
+
+
+def _sns(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """A signed SubscriptionConfirmation must be confirmed (its SubscribeURL visited); a forged one whose SubscribeURL
+    is on a foreign host must not be."""
+    event = ctx.provider.handshake.event if ctx.provider.handshake else "SubscriptionConfirmation"
+    server = certificate_server()
+    out = []
+    sent = []
+    for forged in (False, True):
+        token = secrets.token_hex(32)
+        host = FOREIGN_HOST if forged else "127.0.0.1"
+        payload = dict(ctx.generator.payload(event))
+        topic = str(payload.get("TopicArn", ""))
+        payload["Token"] = token
+        payload["SubscribeURL"] = server.url(f"/?Action=ConfirmSubscription&TopicArn={topic}&Token={token}", host)
+        unsigned = build_delivery(ctx.provider, payload, event_types=[event], rng=ctx.rng, label="handshake")
+        if forged:
+            delivery = forge_delivery(ctx.provider, unsigned, ctx.credentials, "foreign-cert-url", url=ctx.url)
+            assert delivery is not None
+            delivery = delivery.replace(label="forged SubscriptionConfirmation")
+            reply = ctx.send(delivery, sender=ANYONE)
+        else:
+            delivery = ctx.sign(unsigned)
+            reply = ctx.send(delivery)
+        visited = _visited(ctx, server, token, wait=not forged)
+        sent.append((delivery, reply, visited))
+    (valid, valid_reply, confirmed), (forgery, forgery_reply, hijacked) = sent
+    if not (valid_reply.ok and confirmed):
+        problem = "was not visited" if not confirmed else "was visited, but the message got no 2xx"
+        out.append(
+            ctx.violation(
+                "handshake",
+                f"The SubscriptionConfirmation's SubscribeURL {problem}",
+                "a GET of the SubscribeURL (after verifying the message and the URL's host) and a 2xx",
+                valid,
+                valid_reply,
+                "until SubscribeURL is visited the subscription stays pending and SNS delivers nothing",
+            )
+        )
+    if hijacked:
+        out.append(
+            ctx.violation(
+                "handshake",
+                "A forged SubscriptionConfirmation's SubscribeURL, on a foreign host, was visited",
+                "no request to the SubscribeURL of a message that does not verify, or that is not on the provider's "
+                "host",
+                forgery,
+                forgery_reply,
+                "verify the message's signature first, and visit SubscribeURL only when it is https on "
+                "sns.<region>.amazonaws.com: otherwise anyone can make the receiver confirm subscriptions to their "
+                "topics or request any URL",
+            )
+        )
+    return out, []
+
+
+def _visited(ctx: CheckContext, server: Any, token: str, *, wait: bool) -> bool:
+    """The SubscribeURL with this token was requested (waiting, bounded, for a receiver that confirms late)."""
+    deadline = time.monotonic() + (min(ctx.timeout, 10.0) if wait else 0.0)
+    while True:
+        if server.fetched(token):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
 
 
 @check(

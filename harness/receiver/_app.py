@@ -17,7 +17,14 @@ from sqlalchemy.exc import IntegrityError
 
 from harness.catalog import Provider
 from harness.receiver._bugs import Behaviour, rejected_event
-from harness.receiver._handshake import confirm_subscription, confirmation_url, harness_callback, is_handshake
+from harness.receiver._handshake import (
+    confirm_subscription,
+    confirmation_url,
+    harness_callback,
+    is_handshake,
+    loopback_only,
+    subscribe_url,
+)
 from harness.receiver._oauth import TokenIssuer, token_path
 from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_body, read_event, unknown_field
 from harness.receiver._state import ObjectStates
@@ -96,12 +103,14 @@ class ReceiverApp:
         mode = self.behaviour.auth
         if self.behaviour.int_timestamp_first:
             for scheme in self.schemes:
-                text = scheme.timestamp_text(headers)
+                text = scheme.timestamp_text(scheme.view(headers, body))
                 if text is not None:
                     scheme.parse_stamp(text)  # the bug: int() (or fromisoformat) raises on a malformed one, unverified
         if mode == "none":
             return None
+        given = headers
         for scheme in self.schemes:
+            headers = scheme.view(given, body)  # a scheme whose credentials travel in the body reads them there
             if mode == "optional" and not scheme.present(headers):
                 continue
             if mode == "presence":
@@ -134,6 +143,10 @@ class ReceiverApp:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _json(413, {"error": f"body over {cap} bytes"})
+        if self.behaviour.confirm_first:  # the bug: SNS's SubscribeURL visited before anything is verified
+            url = subscribe_url(_loose_json(body))
+            if url is not None and loopback_only(url):  # even a deliberately buggy receiver stays on loopback
+                await confirm_subscription(url, min(5.0, self.provider.timeout / 2))
         if self.behaviour.parse_first:
             self.provider.decode(body)  # the bug: parsed before the signature is verified, with no error handling
         url = self.target_url(request) if self._signs_url else ""
@@ -306,6 +319,8 @@ class ReceiverApp:
             if not isinstance(challenge, str):
                 raise Rejected(400, "url_verification without a challenge")
             return web.json_response({"challenge": challenge})
+        if spec.kind == "sns-subscription-confirmation":
+            return await self._confirm_sns(payload)
         url = confirmation_url(headers, payload)
         if url is None:
             raise Rejected(400, "SubscriptionConfirmation without a ConfirmationURL")
@@ -317,6 +332,27 @@ class ReceiverApp:
             if failure:
                 log.warning("subscription confirmation failed: %s", failure)
         return web.json_response({"status": "confirmation handled"})
+
+    async def _confirm_sns(self, payload: Any) -> web.Response:
+        """GET the verified message's SubscribeURL, only on the provider's hosts (as for its SigningCertURL)."""
+        url = subscribe_url(payload)
+        if url is None:
+            raise Rejected(400, "SubscriptionConfirmation without a SubscribeURL")
+        spec = self.provider.auth.certificate
+        if spec is None or not spec.trusted(url):
+            log.warning("not visiting a SubscribeURL that is not on the provider's host")
+        else:
+            failure = await confirm_subscription(url, min(5.0, self.provider.timeout / 2))
+            if failure:
+                log.warning("subscription confirmation failed: %s", failure)
+        return web.json_response({"status": "confirmation handled"})
+
+
+def _loose_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _first_error(provider: Provider, event_type: str, item: Any) -> str | None:

@@ -52,6 +52,8 @@ class Facts:
     timestamped: bool = False
     pass_through: bool = False
     lifecycles: bool = False
+    lax_steps: frozenset[str] = frozenset()  # verification steps an active scheme has that a bug can leave out
+    auth_in_body: bool = False  # the credentials travel in the JSON body (Mailgun): no signed body is not JSON
 
     @classmethod
     def of(cls, provider: Provider, credentials: Credentials | None = None) -> Facts:
@@ -69,6 +71,8 @@ class Facts:
             timestamped=any(scheme_for(provider, s).timestamped for s in active),
             pass_through=bool(provider.pass_through),
             lifecycles=bool(provider.lifecycles),
+            lax_steps=frozenset(step for s in active for step in scheme_for(provider, s).lax_steps),
+            auth_in_body=any(scheme_for(provider, s).auth_in_body for s in active),
         )
 
     def applicable_checks(self) -> frozenset[str]:
@@ -112,6 +116,8 @@ class Behaviour:
     subscribed_only: bool = False  # True: 404 to event types it has no handler for (Bolt's "unhandled request")
     refuse_nul: bool = False  # True: text with U+0000 fails the insert (as PostgreSQL's text does): 400, whole batch
     ordering: str = "versioned"  # how lifecycle events update an object's state (harness/receiver/_state.py)
+    lax: frozenset[str] = frozenset()  # verification steps left out: a token's signature or audience, a token cache
+    confirm_first: bool = False  # True: GET an SNS SubscribeURL before (and whether or not) the message verifies
 
 
 MODES: dict[str, Behaviour] = {
@@ -231,6 +237,7 @@ _BUG_LIST = [
         "crashes-on-bad-json",
         "a body that is not JSON raises an unhandled error: 500",
         Behaviour(bad_json="crash"),
+        lambda f: not f.auth_in_body,  # a body that is not JSON carries no credentials there: refused first
     ),
     Bug(
         "strict-fields",
@@ -248,7 +255,7 @@ _BUG_LIST = [
         "the signature is verified over the re-serialised body (parsed, then dumped in the provider's layout with "
         "json.dumps' default ASCII escaping) instead of the raw bytes: non-ASCII text is refused",
         Behaviour(raw_body=False),
-        lambda f: f.signs_body,
+        lambda f: f.signs_body and not f.auth_in_body,  # a signature in the body covers parsed fields, not bytes
         excluded=frozenset({"shopify"}),  # Shopify's generated text carries "£": there it breaks more than 2 checks
     ),
     Bug(
@@ -292,6 +299,21 @@ _BUG_LIST = [
         "slow-one-in-ten",
         "every tenth authenticated, well-formed delivery is answered only after `delay` (a cold cache, a slow query)",
         Behaviour(slow_every=10),
+    ),
+    Bug(
+        "fetches-any-cert-url",
+        "SNS's SigningCertURL is fetched from whatever host the message names, and the signature verified with that "
+        "certificate: anyone can sign a message with their own key and host the certificate themselves",
+        Behaviour(lax=frozenset({"cert-host"})),
+        lambda f: "cert-host" in f.lax_steps,
+    ),
+    Bug(
+        "confirms-unverified-subscription",
+        "an SNS SubscriptionConfirmation's SubscribeURL is visited as soon as the message arrives, before its "
+        "signature (and the URL's host) is checked: anyone can make the receiver confirm or request any URL",
+        Behaviour(confirm_first=True),
+        lambda f: f.handshake,
+        only=frozenset({"aws-sns"}),  # the only handshake whose confirmation URL comes in a signed message
     ),
     Bug(
         "ignores-handshake",

@@ -18,6 +18,7 @@ __all__ = [
     "harness_callback",
     "is_handshake",
     "loopback_only",
+    "subscribe_url",
 ]
 
 CONFIRM_TIMEOUT = 5.0
@@ -40,7 +41,15 @@ def is_handshake(provider: Provider, headers: Mapping[str, str], payload: Any, e
         return isinstance(payload, dict) and payload.get("type") == "url_verification"
     if spec.kind == "oci-subscription-confirmation":
         return _header(headers, "X-OCI-NS-MessageType") == "SubscriptionConfirmation"
+    if spec.kind == "sns-subscription-confirmation":
+        return isinstance(payload, dict) and payload.get("Type") == "SubscriptionConfirmation"
     return False
+
+
+def subscribe_url(payload: Any) -> str | None:
+    """SNS's SubscribeURL, from a SubscriptionConfirmation message."""
+    value = payload.get("SubscribeURL") if isinstance(payload, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def confirmation_url(headers: Mapping[str, str], payload: Any) -> str | None:

@@ -214,6 +214,7 @@ class ReferenceReceiver:
             creds,
             issuer.valid if issuer else lambda token: False,
             legacy=self.behaviour.legacy_signature,
+            lax=self.behaviour.lax,
         )
         assert self._store is not None and self._executor is not None
         return ReceiverApp(

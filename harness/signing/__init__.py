@@ -24,9 +24,11 @@ from harness.signing._declarative import HmacScheme
 from harness.signing._ecdsa import SendGridEcdsa
 from harness.signing._static import Basic, Bearer, OAuth
 from harness.signing._verifier import Verifier, signing_url
+from harness.signing._x509 import FOREIGN_HOST, SnsCertificate, certificate_server
 from harness.signing.oauth import TokenClient
 
 __all__ = [
+    "FOREIGN_HOST",
     "OAUTH_SCHEME",
     "SCHEMES",
     "VARIANTS",
@@ -36,6 +38,7 @@ __all__ = [
     "Verifier",
     "active_schemes",
     "applicable_variants",
+    "certificate_server",
     "forge_delivery",
     "fresh_credentials",
     "fuzz_deliveries",
@@ -48,7 +51,7 @@ __all__ = [
 
 OAUTH_SCHEME = OAuth.name
 SCHEMES: Registry[SigningScheme] = Registry("signing scheme")
-for _scheme in (SendGridEcdsa(), OAuth(), Basic(), Bearer()):
+for _scheme in (SendGridEcdsa(), OAuth(), Basic(), Bearer(), SnsCertificate()):
     SCHEMES.register(_scheme.name, _scheme)
 
 _DECLARED: dict[tuple[str, HmacSpec], HmacScheme] = {}
@@ -82,17 +85,24 @@ def _with_method(spec: HmacSpec, method: str) -> HmacSpec:
 
 
 def verifiers(
-    provider: Provider, creds: Credentials, token_ok: Callable[[str], bool], *, legacy: bool = False
+    provider: Provider,
+    creds: Credentials,
+    token_ok: Callable[[str], bool],
+    *,
+    legacy: bool = False,
+    lax: frozenset[str] = frozenset(),
 ) -> list[Verifier]:
     """A receiver's checks: one per scheme the credentials configure; a request must pass every one.
 
     ``legacy``: where a scheme sends companion signatures (GitHub's SHA-1), check only the last companion, as
-    older libraries do.
+    older libraries do. ``lax``: verification steps left out where a scheme has them (the reference receiver's bugs).
     """
     out = [
-        (scheme.companions[-1] if legacy and isinstance(scheme, HmacScheme) and scheme.companions else scheme).verifier(
-            provider, creds, token_ok
-        )
+        scheme.lax_verifier(provider, creds, lax & scheme.lax_steps)
+        if lax & scheme.lax_steps
+        else (
+            scheme.companions[-1] if legacy and isinstance(scheme, HmacScheme) and scheme.companions else scheme
+        ).verifier(provider, creds, token_ok)
         for scheme in active_schemes(provider, creds)
     ]
     if not out:
@@ -228,7 +238,7 @@ def forge_delivery(
             signed = out
             for other in schemes[index:]:
                 signed = other.sign(provider, signed, creds, now)
-            return signed.replace(body=tamper(provider, delivery.body), label=variant)
+            return scheme.tampered(provider, signed, delivery.body).replace(label=variant)
         forged = scheme.forge(provider, out, creds, variant, now)
         if forged is None:
             continue

@@ -16,7 +16,15 @@ from harness.signing._verifier import Verifier
 
 __all__ = ["VARIANTS", "SigningScheme", "signature_fuzz", "tamper", "timestamp_fuzz"]
 
-VARIANTS = ("missing", "wrong-key", "tampered-body", "stale-timestamp", "malformed-header", "expired-token")
+VARIANTS = (
+    "missing",
+    "wrong-key",
+    "tampered-body",
+    "stale-timestamp",
+    "malformed-header",
+    "expired-token",
+    "foreign-cert-url",  # AWS SNS: a certificate URL on a host that is not the provider's (must not be fetched)
+)
 _TAG = re.compile(r"^([A-Za-z][A-Za-z0-9]*)([=, ])")
 FUZZ_LONG = 8192  # the "8 KiB long" signature: past many servers' header line limit, which must answer 4xx
 
@@ -69,6 +77,8 @@ class SigningScheme:
     signs_body: bool = True
     needs_url: bool = False  # the signature covers the target URL (``Delivery.url``)
     secret_field: str = "secret"
+    lax_steps: frozenset[str] = frozenset()  # verification steps a buggy receiver can leave out (lax_verifier)
+    auth_in_body: bool = False  # the credentials travel inside the JSON body (Mailgun's signature object)
     _lowered_names: frozenset[str] | None = None
     _clean: object = None
 
@@ -104,9 +114,17 @@ class SigningScheme:
         """How a receiver holding these credentials checks this scheme (``token_ok`` judges issued tokens)."""
         raise NotImplementedError
 
+    def lax_verifier(self, provider: Provider, creds: Credentials, skip: frozenset[str]) -> Verifier:
+        """The verifier without the ``skip`` steps (of ``lax_steps``): what the reference receiver's bugs run."""
+        return self.verifier(provider, creds, lambda token: False)
+
     def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
         """New random credentials of this scheme's form, for a reference receiver (key files go in ``folder``)."""
         raise NotImplementedError
+
+    def tampered(self, provider: Provider, signed: Delivery, original: bytes) -> Delivery:
+        """The signed delivery with its body changed under the signature (``original``: the body before signing)."""
+        return signed.replace(body=tamper(provider, original))
 
     def wrong_credentials(self, creds: Credentials) -> Credentials:
         """Credentials of the same shape with a different key."""

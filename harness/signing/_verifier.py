@@ -71,6 +71,15 @@ class Verifier:
     check_url: Callable[[Headers, bytes, str], str | None] | None = None  # set when the scheme signs the URL
     timestamp_text: Callable[[Headers], str | None] = _no_text  # the signed timestamp as sent, unparsed
     parse_stamp: Callable[[str], object] = int  # how a naive receiver parses that text (raises on a bad one)
+    # Set when the credentials travel in the body (Mailgun): the fields it finds there, under names no header has
+    body_fields: Callable[[bytes], Mapping[str, str]] | None = None
+
+    def view(self, headers: Headers, body: bytes) -> Headers:
+        """The headers this scheme reads: the request's, plus the credential fields a body carries."""
+        if self.body_fields is None:
+            return headers
+        own = {name.lower() for name in self.headers}
+        return {**{k: v for k, v in headers.items() if k.lower() not in own}, **self.body_fields(body)}
 
     def reason(self, headers: Headers, body: bytes, url: str = "") -> str | None:
         """Why the request fails this scheme (not counting freshness), or None; ``url`` is where it was sent."""
