@@ -24,7 +24,7 @@ from harness.signing._declarative import HmacScheme
 from harness.signing._ecdsa import SendGridEcdsa
 from harness.signing._static import Basic, Bearer, OAuth
 from harness.signing._verifier import Verifier, signing_url
-from harness.signing._x509 import FOREIGN_HOST, SnsCertificate, certificate_server
+from harness.signing._x509 import FOREIGN_HOST, SnsCertificate, certificate_server, sns_keypair
 from harness.signing.oauth import TokenClient
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "scheme_for",
     "sign_delivery",
     "signing_url",
+    "sns_keypair",
     "tamper",
     "verifiers",
 ]
