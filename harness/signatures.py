@@ -122,7 +122,8 @@ def verify_reason(
     data = body.encode("utf-8") if isinstance(body, str) else body
     at = time.time() if now is None else now
     for verifier in verifiers(chosen, credentials, lambda token: False):
-        reason = verifier.reason(headers, data, url) or verifier.stale(headers, at, chosen.auth.tolerance)
+        seen = verifier.view(headers, data)  # with the credential fields a body carries (Mailgun)
+        reason = verifier.reason(headers, data, url) or verifier.stale(seen, at, chosen.auth.tolerance)
         if reason:
             return f"{verifier.name}: {reason}"
     return None

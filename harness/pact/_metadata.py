@@ -59,6 +59,8 @@ def header_pattern(provider: Provider, name: str, value: str) -> str:
             if signature.header.lower() == name.lower():
                 return _hmac_pattern(signature)
         if spec.timestamp_header and spec.timestamp_header.lower() == name.lower():
+            if spec.timestamp_format == "rfc3339":  # Box: 2026-12-06T07:00:00+00:00
+                return r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
             return r"^\d+$"
     if value.isdigit():
         return r"^\d+$"

@@ -37,7 +37,7 @@ def make_verifier(provider: Provider, creds: Credentials) -> Verifier:
 
     def verify(headers: Mapping[str, str], body: bytes, now: float, url: str = "") -> Verdict:
         for scheme in schemes:
-            reason = scheme.reason(headers, body, url) or scheme.stale(headers, now, tolerance)
+            reason = scheme.reason(headers, body, url) or scheme.stale(scheme.view(headers, body), now, tolerance)
             if reason:
                 return False, f"{scheme.name}: {reason}"
         return True, ""

@@ -386,6 +386,7 @@ class SnsCertificate(SigningScheme):
 
         def check(headers: Headers, body: bytes) -> str | None:
             message = _load(body)
+            headers = _fields(body)  # the signature travels in the message, whatever the headers say
             signature, url = headers.get(BODY_SIGNATURE), headers.get(BODY_CERT_URL)
             if not isinstance(message, dict) or not signature or not url:
                 return "missing SNS Signature or SigningCertURL"

@@ -54,7 +54,7 @@ def _basic_ok(header: str | None, user: str, password: str) -> bool:
 
 def test_every_scheme_the_issue_names_resolves_coded_or_declared() -> None:
     catalog = load_catalog()
-    coded = {"sendgrid-ecdsa", "oauth2-client-credentials", "basic", "bearer"}
+    coded = {"sendgrid-ecdsa", "oauth2-client-credentials", "basic", "bearer", "aws-sns"}
     assert coded == set(SCHEMES.names())
     declared = {
         "teams": "teams-hmac",
@@ -69,7 +69,15 @@ def test_every_scheme_the_issue_names_resolves_coded_or_declared() -> None:
         provider = catalog.get(pid)
         assert name in provider.auth.hmac
         assert scheme_for(provider, name).name == name
-    assert VARIANTS == ("missing", "wrong-key", "tampered-body", "stale-timestamp", "malformed-header", "expired-token")
+    assert VARIANTS[:6] == (
+        "missing",
+        "wrong-key",
+        "tampered-body",
+        "stale-timestamp",
+        "malformed-header",
+        "expired-token",
+    )
+    assert "foreign-cert-url" in VARIANTS
 
 
 def test_oci_basic_travels_as_url_userinfo_and_variants_fail_it() -> None:
