@@ -56,11 +56,18 @@ def sign(
     """
     import base64
 
-    from harness.signing import sign_delivery
+    from harness.signing import active_schemes, sign_delivery
     from harness.signing.requirements import check_credentials
 
     chosen = _provider(provider)
     check_credentials(chosen, credentials)  # never silently unsigned: as the CLI, name what is missing
+    if any(s.auth_in_body for s in active_schemes(chosen, credentials)):
+        from harness.errors import UsageError
+
+        raise UsageError(
+            f"{chosen.id} signs inside the body, so its headers alone carry no signature: use "
+            "harness.signatures.signed_deliveries or harness.signing.sign_delivery, which give the signed body."
+        )
     data = _body(chosen, body)
     try:
         payload: Any = json.loads(data)
