@@ -285,7 +285,9 @@ def _certificate(path: Path, raw: Mapping[str, Any] | None) -> CertificateSpec |
         re.compile(raw["host_pattern"])
     except re.error as exc:
         raise SchemaLoadError(f"{path}: auth.certificate.host_pattern is not a regular expression ({exc}).") from None
-    return CertificateSpec(raw["host_pattern"], tuple(raw.get("test_hosts", ("127.0.0.1",))))
+    return CertificateSpec(
+        raw["host_pattern"], tuple(raw.get("test_hosts", ("127.0.0.1",))), str(raw.get("signature_version", "1"))
+    )
 
 
 def _body_format(path: Path, body: Mapping[str, Any]) -> str:

@@ -127,6 +127,7 @@ class CertificateSpec:
 
     host_pattern: str
     test_hosts: tuple[str, ...] = ("127.0.0.1",)
+    signature_version: str = "1"  # what the harness signs with: 1 (SHA1withRSA) or 2 (SHA256withRSA)
 
     def trusted(self, url: str) -> bool:
         """The URL is on one of the provider's hosts (https), or on a test host."""

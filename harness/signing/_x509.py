@@ -268,7 +268,6 @@ class SnsCertificate(SigningScheme):
     secret_field = "signing_key"
     auth_in_body = True
     lax_steps = frozenset({"cert-host"})
-    version = "1"  # SignatureVersion 1 (SHA1withRSA), SNS's default; 2 is SHA256withRSA
 
     def _sign(
         self, provider: Provider, delivery: Delivery, key: rsa.RSAPrivateKey, cert_url: str, now: float
@@ -278,10 +277,11 @@ class SnsCertificate(SigningScheme):
             return delivery  # a body that is not a JSON object cannot carry a signature
         message = {k: v for k, v in value.items() if k not in ("Signature", "SigningCertURL", "SignatureVersion")}
         message["Timestamp"] = _sns_time(now)
-        digest = _DIGESTS[self.version]()
-        signature = key.sign(string_to_sign(message), padding.PKCS1v15(), digest)
+        spec = provider.auth.certificate
+        version = spec.signature_version if spec is not None else "1"  # 1: SHA1withRSA (SNS's default), 2: SHA256
+        signature = key.sign(string_to_sign(message), padding.PKCS1v15(), _DIGESTS[version]())
         message.update(
-            SignatureVersion=self.version,
+            SignatureVersion=version,
             Signature=base64.b64encode(signature).decode(),
             SigningCertURL=cert_url,
         )

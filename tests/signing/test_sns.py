@@ -138,3 +138,21 @@ def test_keygen_makes_an_rsa_key_the_scheme_signs_with(tmp_path: Path, capsys: p
     creds = Credentials(signing_key=str(key))
     assert _valid(sign_delivery(provider, _message(provider, "Notification"), creds))
     assert main(["keygen", "aws-sns", "--out", str(key)]) == 2  # no silent overwrite
+
+
+def test_signature_version_2_signs_with_sha256(sns: Any) -> None:
+    import dataclasses
+
+    provider, creds = sns
+    spec = provider.auth.certificate
+    v2 = dataclasses.replace(
+        provider, auth=dataclasses.replace(provider.auth, certificate=dataclasses.replace(spec, signature_version="2"))
+    )
+    signed = sign_delivery(v2, _message(v2, "Notification"), creds)
+    assert json.loads(signed.body)["SignatureVersion"] == "2"
+    (ours,) = verifiers(v2, creds, lambda token: False)
+    assert ours.reason(ours.view(signed.headers, signed.body), signed.body) is None
+    assert not _valid(signed)  # the independent validator knows SHA1withRSA (version 1) only
+    tampered = json.loads(signed.body)
+    tampered["SignatureVersion"] = "1"  # the same signature read as SHA1withRSA: refused
+    assert ours.reason({}, json.dumps(tampered).encode()) == "SNS signature does not verify"
