@@ -28,6 +28,11 @@ EXPECTED_PROVIDERS = {
     "paddle",
     "pagerduty",
     "square",
+    "msgraph",
+    "dropbox",
+    "asana",
+    "okta",
+    "twitch",
 }
 
 
