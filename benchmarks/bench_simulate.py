@@ -3,7 +3,11 @@
 1. 1,000,000 SendGrid events through the 24 h rolling policy with a 6 h outage, dry run, against the bare heapq
    loop of ../shared/docs/baselines/sim_bench.py over the same schedule (target: at most 2x its time), and the peak
    RSS of a full run in a fresh process (target: at most 1 GB).
-2. Real HTTP: deliveries per second of harness.transport.aio and of the whole simulator (payloads, signing, policy,
+2. Scaling: 10^6 and 10^7 events one delivery each and batched, and 10^8 batched (outside --quick, where 10^5 and
+   10^6 stand in), each in a fresh process: peak RSS (target: at most 300 MB at 10^7), time (10^7 within 12x the
+   10^6 time, one delivery each) and 10^8 batched in under 10 minutes. Memory follows what is in flight, so it must
+   stay flat while the time grows linearly.
+3. Real HTTP: deliveries per second of harness.transport.aio and of the whole simulator (payloads, signing, policy,
    transport) against a bare aiohttp client loop, on a loopback aiohttp server and on the reference receiver
    (target: at least 50%).
 
@@ -71,17 +75,49 @@ def ours(n: int, batch: bool) -> tuple[int, int, int]:
     return result.attempts, result.delivered, result.lost
 
 
-def peak_rss_mb(n: int, batch: bool) -> float:
-    """Peak RSS of one simulation in a fresh process (resource.getrusage there)."""
+def own_peak_rss_kb() -> int:
+    """This process's peak RSS in KiB: VmHWM on Linux (ru_maxrss survives exec, so a child started from a large
+    parent would report the parent's size), ru_maxrss elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def fresh_run(n: int, batch: bool) -> tuple[float, float, tuple[int, int, int]]:
+    """One simulation in a fresh process: (seconds, peak RSS in MB measured there, its figures)."""
     code = (
-        "import resource, sys\n"
+        "import json, sys, time\n"
         f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
-        "from bench_simulate import ours\n"
-        f"ours({n}, {batch})\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "from bench_simulate import own_peak_rss_kb, ours\n"
+        "started = time.perf_counter()\n"
+        f"got = ours({n}, {batch})\n"
+        "print(json.dumps([time.perf_counter() - started, own_peak_rss_kb(), got]))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    return int(out.strip().splitlines()[-1]) / 1024
+    seconds, rss_kb, got = json.loads(out.strip().splitlines()[-1])
+    return seconds, rss_kb / 1024, (got[0], got[1], got[2])
+
+
+def peak_rss_mb(n: int, batch: bool) -> float:
+    """Peak RSS of one simulation in a fresh process."""
+    return fresh_run(n, batch)[1]
+
+
+def scaling(sizes: Sequence[int], batched_only: int | None, repeats: int) -> list[tuple[int, bool, float, float]]:
+    """(events, batched, median seconds, median peak RSS MB) for each size, one delivery each and batched, plus
+    ``batched_only`` events batched (once), each run in a fresh process."""
+    rows: list[tuple[int, bool, float, float]] = []
+    plan = [(n, batch, repeats) for n in sizes for batch in (False, True)]
+    if batched_only:
+        plan.append((batched_only, True, 1))
+    for n, batch, times in plan:
+        runs = [fresh_run(n, batch) for _ in range(times)]
+        rows.append((n, batch, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
+    return rows
 
 
 _ECHO = """
@@ -285,6 +321,29 @@ def main() -> int:
     print(f"ratio simulate / baseline (same units): {ratio:.2f}x (target <= 2x); batched: {batch_t / base_t:.2f}x")
     print(f"peak RSS: {max(rss_flat, rss_batch):.0f} MB (target <= 1024 MB)")
 
+    small, large = (100_000, 1_000_000) if args.quick else (1_000_000, 10_000_000)
+    huge = None if args.quick else 100_000_000
+    grown = scaling((small, large), huge, repeats)
+    print(f"\nscaling, dry run, each in a fresh process, medians of {repeats} (10^8 once)")
+    print(
+        table(
+            [
+                ("events", "delivered as", "seconds", "peak RSS"),
+                *(
+                    (f"{n:,}", "batches (30 s flush)" if batch else "one delivery each", f"{t:.1f}", f"{mb:.0f} MB")
+                    for n, batch, t, mb in grown
+                ),
+            ]
+        )
+    )
+    by = {(n, batch): (t, mb) for n, batch, t, mb in grown}
+    growth = by[(large, False)][0] / by[(small, False)][0]
+    rss_large = max(by[(large, False)][1], by[(large, True)][1])
+    print(f"time {large:,} / {small:,} events, one delivery each: {growth:.1f}x (target <= 12x)")
+    print(f"peak RSS at {large:,} events: {rss_large:.0f} MB (target <= 300 MB)")
+    if huge:
+        print(f"{huge:,} events batched: {by[(huge, True)][0]:.0f} s (target < 600 s), {by[(huge, True)][1]:.0f} MB")
+
     rates = http_rates(http_n, repeats)
     transport_ratio = rates["echo transport"] / rates["echo bare"]
     echo_ratio = rates["echo simulate"] / rates["echo bare"]
@@ -320,6 +379,7 @@ def main() -> int:
         "batched_s": batch_t,
         "ratio": ratio,
         "rss_mb": max(rss_flat, rss_batch),
+        "scaling": [{"events": n, "batched": b, "seconds": t, "rss_mb": mb} for n, b, t, mb in grown],
         "http": rates,
         "transport_ratio": transport_ratio,
         "echo_simulate_ratio": echo_ratio,
@@ -331,6 +391,14 @@ def main() -> int:
     targets.figure("simulate dry run per 10^6 events", flat_t * 1e6 / n, "s", better="lower")
     targets.figure("simulate / heapq baseline", ratio, "x", better="lower")
     targets.figure("peak RSS", max(rss_flat, rss_batch), "MB", better="lower")
+    targets.figure(f"simulate {large:,} / {small:,} events time", growth, "x", better="lower")
+    targets.figure(f"peak RSS at {large:,} events", rss_large, "MB", better="lower")
+    targets.expect(growth <= 12, f"{large:,} events within 12x the time of {small:,}")
+    targets.expect(rss_large <= 300, f"peak RSS at {large:,} events <= 300 MB")
+    if huge:
+        targets.figure("simulate 10^8 batched", by[(huge, True)][0], "s", better="lower")
+        targets.figure("peak RSS 10^8 batched", by[(huge, True)][1], "MB", better="lower")
+        targets.expect(by[(huge, True)][0] < 600, "10^8 events batched in under 10 minutes")
     targets.figure("transport / bare aiohttp", transport_ratio, "x")
     targets.figure("receiver deliveries/s", rates["receiver simulate"], "deliveries/s")
     targets.figure("simulate / bare on the reference receiver", rx_ratio, "x")

@@ -35,6 +35,7 @@ ENV_VARS = {
     )
 }
 REDACTED = "***"
+_INLINE_KEY = re.compile(r"^(whsk_[A-Za-z0-9+/=]{16,}|[0-9A-Fa-f]{64}|[0-9A-Fa-f]{128})$")
 _SECRET_NAME = re.compile(r"(?i)auth|token|secret|passw|key|credential|cookie|session|private")
 
 
@@ -104,6 +105,8 @@ class Credentials:
         if self.signing_key and "-----BEGIN" in self.signing_key:  # PEM text itself, not a path: every line is secret
             out.append(self.signing_key)
             out += [line.strip() for line in self.signing_key.splitlines() if len(line.strip()) >= 16]
+        elif self.signing_key and _INLINE_KEY.match(self.signing_key.strip()):  # an Ed25519 key itself (whsk_, hex)
+            out += [self.signing_key, self.signing_key.strip().removeprefix("whsk_")]
         if self.basic:
             out += [self.basic[1], f"{self.basic[0]}:{self.basic[1]}"]  # the pair's base64 is the Basic header
         return [s for s in out if s]

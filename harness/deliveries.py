@@ -116,7 +116,7 @@ def event_type_of(provider: Provider, headers: Mapping[str, str], payload: Any) 
         return provider.qualified_event_type(named, first)
     item = payload[0] if provider.body.shape == "batch" and isinstance(payload, list) and payload else payload
     value = resolve_pointer(item, loc.pointer)
-    return value if isinstance(value, str) else None
+    return provider.event_type_name(value)
 
 
 def idempotency_keys_of(provider: Provider, headers: Mapping[str, str], payload: Any) -> tuple[str, ...]:
@@ -159,7 +159,7 @@ def build_delivery(
         found = []
         for item in items:
             name = resolve_pointer(item, provider.event_type.pointer) if provider.event_type.where == "body" else None
-            found.append(name if isinstance(name, str) else "")
+            found.append(provider.event_type_name(name) or "")
         event_types = found
     types = tuple(event_types)
     out: dict[str, str] = {"Content-Type": provider.content_type}

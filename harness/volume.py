@@ -11,15 +11,15 @@ import re
 import string
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from referencing._core import Resolver
 
 from harness.catalog import Catalog, Provider, load_catalog
 from harness.core.models import Delivery
-from harness.deliveries import build_delivery
-from harness.errors import SchemaLoadError
+from harness.deliveries import Rekeyer, build_delivery
+from harness.errors import SchemaLoadError, UsageError
 from harness.generation import passthrough
 from harness.generation.compiler import SchemaCompiler
 from harness.generation.regex import UnsupportedPattern, seeded_regex
@@ -38,7 +38,7 @@ from harness.generation.values import (
     string_pool,
 )
 
-__all__ = ["VolumeGenerator"]
+__all__ = ["FreshDeliveries", "VolumeGenerator"]
 
 Maker = Callable[[random.Random, float], Any]
 _TEXT = (string.ascii_letters + string.digits + " ") * 4
@@ -340,3 +340,83 @@ def _pattern(pattern: str, low: int, high: int, bounded: bool) -> Maker:
         raise SchemaLoadError(f"pattern {pattern!r} rarely fits length {low}..{high}")
 
     return make
+
+
+_TRIES = 20  # attempts at a delivery whose keys no earlier delivery carries
+
+
+class FreshDeliveries:
+    """Unsigned deliveries whose idempotency keys no earlier one carried; a batch is cut to the provider's size cap.
+
+    The one pool of fresh deliveries: ``load`` (``DeliverySource``), Locust (``harness.locust.DeliveryPool``) and the
+    retry simulator (``DeliveryFactory``) all draw from it. With ``reuse`` N, a provider that keys deliveries by a
+    header (and does not batch) gets N generated bodies per event type, then the same bodies under fresh keys: what a
+    long run needs is distinct keys, and re-keying costs a header instead of a body.
+    """
+
+    def __init__(
+        self,
+        provider: Provider,
+        events: Sequence[str] = (),
+        *,
+        seed: int = 0,
+        pass_through_rate: float = 0.0,
+        reuse: int = 0,
+    ) -> None:
+        self.provider = provider
+        self.events = tuple(events) or provider.ordinary_events
+        self.generator = VolumeGenerator(provider, seed=seed, pass_through_rate=pass_through_rate)
+        self.rng = random.Random(seed ^ 0x10AD)
+        self.seen: set[str] = set()
+        self.batch = provider.body.shape == "batch"
+        self.cap = min(provider.body.max_bytes, provider.body.batch_max_bytes or provider.body.max_bytes)
+        keyed_by_header = provider.idempotency_key.where == "header" and not self.batch
+        self.reuse = reuse if keyed_by_header else 0
+        self.rekey = Rekeyer(provider) if self.reuse else None
+        self.bodies: dict[str | None, list[Delivery]] = {}
+
+    def fresh(self, size: int = 1, now: float | None = None, types: Sequence[str | None] | None = None) -> Delivery:
+        """A delivery of ``size`` events (one unless the provider batches), of ``types`` where given (None: any), with
+        keys never handed out before."""
+        if self.rekey is not None:
+            return self._reused(types[0] if types else None, now)
+        return self._built(size, now, types)
+
+    def _built(self, size: int, now: float | None, chosen: Sequence[str | None] | None) -> Delivery:
+        names, pick, payload = self.events, self.rng.choice, self.generator.payload
+        for _ in range(_TRIES):
+            types = [pick(names) for _ in range(size)] if chosen is None else [t or pick(names) for t in chosen]
+            payloads = [payload(name, now=now) for name in types]
+            body = payloads if self.batch else payloads[0]
+            delivery = build_delivery(self.provider, body, event_types=types, rng=self.generator.rng, now=now)
+            while self.batch and len(delivery.body) > self.cap and len(payloads) > 1:
+                # the provider never posts a batch over its size cap: leave the last events out (counted as trimmed)
+                excess = len(delivery.body) - self.cap
+                drop = max(1, min(len(payloads) - 1, excess * len(payloads) // len(delivery.body) + 1))
+                del payloads[-drop:], types[-drop:]
+                delivery = build_delivery(self.provider, payloads, event_types=types, rng=self.generator.rng, now=now)
+            if self._claim(delivery):
+                return delivery
+        raise UsageError(f"The {self.provider.id} schemas give too few distinct idempotency keys for this run.")
+
+    def _reused(self, name: str | None, now: float | None) -> Delivery:
+        """One of ``reuse`` bodies of event ``name`` under a key of its own."""
+        pool = self.bodies.setdefault(name, [])
+        if len(pool) < self.reuse:
+            delivery = self._built(1, now, [name])
+            pool.append(delivery)
+            return delivery
+        assert self.rekey is not None
+        for _ in range(_TRIES):
+            delivery = self.rekey(pool[int(self.rng.random() * len(pool))], self.generator.rng, now)
+            if self._claim(delivery):
+                return delivery
+        raise UsageError(f"The {self.provider.id} key header gives too few distinct keys for this run.")
+
+    def _claim(self, delivery: Delivery) -> bool:
+        """Hand out ``delivery`` if no earlier one carried any of its keys."""
+        keys = delivery.idempotency_keys
+        if self.seen.intersection(keys) or len(set(keys)) != len(keys):
+            return False
+        self.seen.update(keys)
+        return True

@@ -152,6 +152,10 @@ NAMED_IN_HINT = {  # the new bugs: the finding's hint names the defect
     "slow-one-in-ten": ("responds-in-time", "acknowledge first (2xx)"),
     "fetches-any-cert-url": ("rejects-bad-auth", "fetch SigningCertURL only after checking it is https"),
     "confirms-unverified-subscription": ("handshake", "verify the message's signature first"),
+    "token-audience-unchecked": ("rejects-bad-auth", "check the token's aud claim equals your push endpoint"),
+    "token-not-verified": ("rejects-bad-auth", "never honour alg none"),
+    "token-replay-accepted": ("rejects-bad-auth", "refuse a token seen before"),
+    "refuses-with-403": ("handshake", "answer 401 when the signature does not verify"),
 }
 
 

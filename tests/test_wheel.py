@@ -59,6 +59,7 @@ def test_wheel_ships_the_catalog_and_works_outside_the_tree(tmp_path: Path) -> N
         [
             *("sendgrid", "jira", "teams", "oci", "github", "stripe", "slack", "shopify", "standard"),
             *("zoom", "paddle", "pagerduty", "square"),
+            *("standard-v1a", "discord", "gcp-pubsub", "mailgun"),  # issue 24: Ed25519, OIDC, Mailgun
         ]
     )
     assert data["payload"]["event"] == "click"

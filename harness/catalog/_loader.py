@@ -24,6 +24,7 @@ from harness.catalog._model import (
     HmacSpec,
     Lifecycle,
     Location,
+    OidcSpec,
     Provider,
     RetrySpec,
 )
@@ -312,7 +313,7 @@ _LEGACY_HANDSHAKES: dict[str, dict[str, Any]] = {
         "url": {"pointer": "/ConfirmationURL", "header": "X-OCI-NS-ConfirmationURL"},
     },
 }
-_BODY_KINDS = ("challenge-body", "confirm-url")
+_BODY_KINDS = ("challenge-body", "confirm-url", "discord-ping", "sns-subscription-confirmation")
 
 
 def _handshake_spec(path: Path, raw: Mapping[str, Any] | None, events: Mapping[str, Any]) -> HandshakeSpec | None:
@@ -366,6 +367,12 @@ def _handshake_spec(path: Path, raw: Mapping[str, Any] | None, events: Mapping[s
         url_pointer=url.get("pointer", ""),
         url_header=url.get("header", ""),
     )
+
+
+def _oidc_spec(path: Path, raw: Mapping[str, Any]) -> OidcSpec:
+    """The OIDC token's claims as the profile documents them."""
+    lifetime = _duration(path, raw["lifetime"], "auth.oidc.lifetime", MAX_SPAN) if raw.get("lifetime") else 3600.0
+    return OidcSpec(issuer=raw["issuer"], email=raw["email"], audience=raw.get("audience"), lifetime=lifetime)
 
 
 def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
@@ -562,6 +569,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
             static_header=auth.get("static", {}).get("header", "Authorization"),
             hmac={name: _hmac_spec(profile_path, name, spec) for name, spec in auth.get("hmac", {}).items()},
             certificate=_certificate(profile_path, auth.get("certificate")),
+            oidc=_oidc_spec(profile_path, auth["oidc"]) if auth.get("oidc") else None,
         ),
         timeout=timeout,
         retry=_retry(raw["retry"], profile_path),

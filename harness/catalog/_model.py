@@ -29,6 +29,7 @@ __all__ = [
     "CertificateSpec",
     "Catalog",
     "EventType",
+    "OidcSpec",
     "HandshakeSpec",
     "HmacSpec",
     "Lifecycle",
@@ -157,6 +158,17 @@ class AuthSpec:
     static_header: str = "Authorization"  # the static-authorization scheme's header (Okta's is configurable)
     hmac: Mapping[str, HmacSpec] = field(default_factory=dict)
     certificate: CertificateSpec | None = None  # certificate-signed messages: where the certificate may come from
+    oidc: OidcSpec | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OidcSpec:
+    """An OIDC token's documented claims (Pub/Sub push): who issues it, for whom, and how long it lives."""
+
+    issuer: str
+    email: str
+    audience: str | None = None  # None: the URL the delivery is posted to (the push endpoint)
+    lifetime: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +204,8 @@ class HandshakeSpec:
 
     @property
     def echoes(self) -> bool:
-        """The receiver answers with the challenge (every kind but confirm-url and SNS's SubscribeURL confirmation)."""
-        return self.kind not in ("confirm-url", "sns-subscription-confirmation")
+        """The receiver answers with the challenge (not confirm-url, Discord's PING nor SNS's confirmation)."""
+        return self.kind not in ("confirm-url", "discord-ping", "sns-subscription-confirmation")
 
     @property
     def single_form(self) -> bool:
@@ -356,6 +368,23 @@ class Provider:
         except KeyError:
             known = ", ".join(self.lifecycles) or "none"
             raise UsageError(f"Unknown lifecycle {name!r} for provider {self.id!r}. Known: {known}.") from None
+
+    @cached_property
+    def numeric_event_types(self) -> bool:
+        """The body's event type is an integer (Discord's interaction type): the catalog names types by digits."""
+        return self.event_type.where == "body" and all(name.isdigit() for name in self.events)
+
+    def event_type_name(self, raw: Any) -> str | None:
+        """The catalog name of an event type value read from a body: a string, or digits where types are integers."""
+        if self.numeric_event_types:
+            return str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else None
+        return raw if isinstance(raw, str) else None
+
+    def event_type_value(self, name: str) -> Any:
+        """An event type name as the body carries it; an unknown name, where types are integers, a new integer."""
+        if not self.numeric_event_types:
+            return name
+        return int(name) if name.isdigit() else max(int(n) for n in self.events) + 100
 
     @property
     def ordinary_events(self) -> list[str]:

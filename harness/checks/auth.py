@@ -21,6 +21,48 @@ HINTS = {
 }
 
 
+FOREIGN_CERT_HINT = (
+    "fetch SigningCertURL only after checking it is https on the provider's certificate host "
+    "(sns.<region>.amazonaws.com); an attacker's URL serves the attacker's certificate, and fetching it lets anyone "
+    "make the receiver send requests"
+)
+
+
+# What each forged variant of rejects-bad-auth is, and the fix a receiver that accepts it needs.
+BAD_AUTH = (
+    ("wrong-key", "A delivery signed with the wrong key", None),
+    ("malformed-header", "A delivery with a malformed auth header", None),
+    ("expired-token", "A delivery with an expired or revoked token", None),
+    (
+        "wrong-audience",
+        "A token validly signed for another audience",
+        "check the token's aud claim equals your push endpoint (or the audience you configured): anyone can get "
+        "a token the issuer signed for their own audience",
+    ),
+    ("wrong-issuer", "A token from another issuer", "check the iss claim is the issuer you trust"),
+    (
+        "wrong-email",
+        "A token for another service account",
+        "check the email claim is the push subscription's service account (and email_verified is true)",
+    ),
+    (
+        "alg-none",
+        'A token with "alg": "none" and no signature',
+        "pin the algorithm to RS256 and verify the signature against the issuer's keys; never honour alg none",
+    ),
+    (
+        "unsigned",
+        "A token with its signature removed",
+        "verify the token's signature, do not just decode it",
+    ),
+    (
+        "foreign-cert-url",
+        "A message whose SigningCertURL is on a host that is not the provider's",
+        FOREIGN_CERT_HINT,
+    ),
+)
+
+
 def _judge(
     ctx: CheckContext,
     check_id: str,
@@ -80,7 +122,15 @@ def rejects_missing_auth(ctx: CheckContext) -> tuple[list[ContractViolation], li
     30,
     _no_auth,
     category="auth",
-    bugs=("presence-only-auth", "accept-all-forgeries", "crashes-on-malformed-timestamp", "fetches-any-cert-url"),
+    bugs=(
+        "presence-only-auth",
+        "accept-all-forgeries",
+        "crashes-on-malformed-timestamp",
+        "token-audience-unchecked",
+        "token-not-verified",
+        "token-replay-accepted",
+        "fetches-any-cert-url",
+    ),
     sends=ANYONE,
     gated=True,
     forgery=True,
@@ -89,17 +139,11 @@ def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[s
     """Wrong key, malformed header and (OAuth) expired token."""
     notes: list[str] = []
     out = []
-    for variant, what in (
-        ("wrong-key", "A delivery signed with the wrong key"),
-        ("malformed-header", "A delivery with a malformed auth header"),
-        ("expired-token", "A delivery with an expired or revoked token"),
-        ("foreign-cert-url", "A message whose SigningCertURL is on a host that is not the provider's"),
-    ):
+    for variant, what, hint in BAD_AUTH:
         forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, variant, url=ctx.url)
         if forged is None:
             continue
         reply = ctx.send(forged)
-        hint = FOREIGN_CERT_HINT if variant == "foreign-cert-url" else None
         found = _judge(ctx, "rejects-bad-auth", what, forged, reply, notes, hint)
         if variant == "foreign-cert-url" and found is None and _fetched_certificate(forged):
             found = ctx.violation(
@@ -112,15 +156,29 @@ def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[s
             )
         if found:
             out.append(found)
+    replayed = _replayed(ctx, notes)
     fuzzed = _fuzzed(ctx, notes)
-    return out + ([fuzzed] if fuzzed else []), notes
+    return out + ([replayed] if replayed else []) + ([fuzzed] if fuzzed else []), notes
 
 
-FOREIGN_CERT_HINT = (
-    "fetch SigningCertURL only after checking it is https on the provider's certificate host "
-    "(sns.<region>.amazonaws.com); an attacker's URL serves the attacker's certificate, and fetching it lets anyone "
-    "make the receiver send requests"
-)
+def _replayed(ctx: CheckContext, notes: list[str]) -> ContractViolation | None:
+    """Where the signature does not cover the body (Mailgun): an accepted signature replayed with another body."""
+    for scheme in active_schemes(ctx.provider, ctx.credentials):
+        replay = getattr(scheme, "replayed", None)
+        if replay is None:
+            continue
+        sent = ctx.sign(ctx.unsigned())
+        first = ctx.send(sent, "valid", sender=PROVIDER_SENDS)
+        if not first.ok:
+            notes.append(f"the delivery whose signature is replayed got {first.describe()} itself")
+        forged = replay(ctx.provider, sent, ctx.unsigned())
+        what = "A signature the receiver already accepted, replayed with another body"
+        hint = (
+            "remember the tokens of accepted deliveries (at least for the timestamp tolerance) and refuse a token "
+            "seen before: the signature covers only timestamp and token, not the body"
+        )
+        return _judge(ctx, "rejects-bad-auth", what, forged, ctx.send(forged), notes, hint)
+    return None
 
 
 def _fetched_certificate(forged: Delivery) -> bool:

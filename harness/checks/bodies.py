@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, example, given, settings
@@ -18,7 +18,7 @@ from harness.checks._registry import check
 from harness.checks.auth import CRASH_HINT
 from harness.checks.encoding import non_ascii_delivery
 from harness.core.models import Delivery, Reply
-from harness.core.pointers import resolve_pointer, set_pointer
+from harness.core.pointers import parse_pointer, resolve_pointer, set_pointer
 from harness.deliveries import build_delivery
 from harness.errors import HarnessError
 from harness.strategies import NOVEL_EVENT, deliveries, invalid_payloads, malformed_bodies, novel_deliveries
@@ -118,6 +118,13 @@ def _unsubscribed_finding(
     return finding
 
 
+def _off_type_path(ctx: CheckContext, path: Sequence[str]) -> bool:
+    """Changing this path leaves the body's event type readable (it is not on the way to it)."""
+    loc = ctx.provider.event_type
+    typing = tuple(parse_pointer(loc.pointer)) if loc.where == "body" else ()
+    return tuple(path) != typing[: len(path)]
+
+
 def _invalid_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
     """Schema-invalid payloads (missing required field, wrong type, outside enum) for a few event types."""
     out = []
@@ -127,7 +134,10 @@ def _invalid_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
         payload = ctx.generator.payload(event)
         schema = ctx.provider.event(event).schema
         resolver = ctx.provider.registry.resolver(base_uri=schema.get("$id", ""))
-        paths = [(p, s, r) for p, s, r in _required_paths(schema, resolver) if len(p) == 1]
+        required = list(_required_paths(schema, resolver))
+        paths: list[Any] = [(p, s, r) for p, s, r in required if len(p) == 1]
+        if not any(_off_type_path(ctx, p) for p, _, _ in paths):  # an envelope (Mailgun's event-data): look inside
+            paths = [(p, s, r) for p, s, r in required if len(p) == 2 and _off_type_path(ctx, p)]
         tried = 0
         for path, sub, sub_resolver in paths:
             if tried >= 2:
@@ -498,7 +508,7 @@ def accepts_unknown_fields(ctx: CheckContext) -> tuple[list[ContractViolation], 
     novel = copy.deepcopy(ctx.generator.payload(event))
     headers = None
     if prov.event_type.where == "body" and isinstance(novel, dict):
-        set_pointer(novel, prov.event_type.pointer, NOVEL_EVENT)
+        set_pointer(novel, prov.event_type.pointer, prov.event_type_value(NOVEL_EVENT))
     else:
         headers = {prov.event_type.name: NOVEL_EVENT}
     novel_body = [novel] if prov.body.shape == "batch" else novel

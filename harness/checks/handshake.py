@@ -39,19 +39,68 @@ def _handshake_applies(ctx: CheckContext) -> str | None:
         "handshake-wrong-form",
         "handshake-wrong-content-type",
         "slow-handshake",
+        "refuses-with-403",
         "confirms-unverified-subscription",
     ),
     sends=PROVIDER_SENDS,
 )
 def handshake(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
-    """Echo the challenge as the profile's handshake describes it, in time; or GET the confirmation URL (OCI)."""
+    """Answer the handshake the profile describes: echo its challenge in time, GET the URL (OCI), or PONG (Discord)."""
     spec = ctx.provider.handshake
     assert spec is not None
     if spec.kind == "sns-subscription-confirmation":
         return _sns(ctx)
     if spec.kind == "confirm-url":
         return _confirm(ctx, spec)
+    if spec.kind == "discord-ping":
+        return _discord(ctx)
     return _echo(ctx, spec)
+
+
+def _discord(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    event = (ctx.provider.handshake.event if ctx.provider.handshake else None) or "1"
+    payload = ctx.generator.payload(event)
+    delivery = ctx.sign(build_delivery(ctx.provider, payload, event_types=[event], rng=ctx.rng, label="handshake"))
+    reply = ctx.send(delivery)
+    try:
+        parsed: Any = json.loads(reply.body)
+    except ValueError:
+        parsed = None
+    out = []
+    if not (reply.ok and isinstance(parsed, dict) and parsed.get("type") == 1 and parsed.get("type") is not True):
+        out.append(
+            ctx.violation(
+                "handshake",
+                "The PING interaction (type 1) was not answered with a PONG",
+                'a 2xx whose JSON body is {"type": 1}',
+                delivery,
+                reply,
+                "Discord will not save the Interactions Endpoint URL until a signed PING gets "
+                '{"type": 1} back: verify the signature, then answer type 1 before any other handling',
+            )
+        )
+    # Discord also sends PINGs with invalid signatures on purpose and expects exactly 401. Accepting one is
+    # rejects-bad-auth's finding; here only the status of a refusal is judged.
+    unsigned = build_delivery(ctx.provider, payload, event_types=[event], rng=ctx.rng, label="handshake")
+    forged = forge_delivery(ctx.provider, unsigned, ctx.credentials, "wrong-key", url=ctx.url)
+    if forged is not None:
+        forged = forged.replace(label="PING with an invalid signature")
+        refused = ctx.send(forged)
+        notes = [] if refused.status == 401 else [f"the PING with an invalid signature got {refused.describe()}"]
+        if 400 <= refused.status < 500 and refused.status != 401:
+            out.append(
+                ctx.violation(
+                    "handshake",
+                    f"A PING with an invalid signature was refused with {refused.status}, not 401",
+                    "401: Discord's security checks send invalid signatures and expect exactly 401",
+                    forged,
+                    refused,
+                    "answer 401 when the signature does not verify; with any other status Discord refuses to "
+                    "save the endpoint URL, and removes it later when its routine checks fail",
+                )
+            )
+        return out, notes
+    return out, []
 
 
 def _deadline(ctx: CheckContext, spec: HandshakeSpec) -> float:

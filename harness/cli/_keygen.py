@@ -1,5 +1,8 @@
-"""`webhook-harness keygen sendgrid|aws-sns`: a P-256 key pair for SendGrid's signed Event Webhook, or an RSA key and
-its self-signed certificate for AWS SNS's certificate signatures."""
+"""`webhook-harness keygen PROVIDER`: a signing key pair for a provider whose scheme signs with a private key.
+
+SendGrid (P-256), Standard Webhooks v1a and Discord (Ed25519), Google Cloud Pub/Sub push (RSA, for OIDC tokens),
+AWS SNS (RSA and its self-signed certificate, for certificate signatures).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,15 @@ from typing import Any
 
 from harness.errors import UsageError
 
-__all__ = ["register", "run"]
+__all__ = ["PROVIDERS", "register", "run"]
+
+PROVIDERS = (
+    "aws-sns",
+    "discord",
+    "gcp-pubsub",
+    "sendgrid",
+    "standard-v1a",
+)  # harness.signing.keys.KEYGEN's, without importing it
 
 
 def register(sub: Any) -> None:
@@ -18,18 +29,15 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "keygen", help="write a signing key (private PEM) and print the public key for the receiver"
     )
-    parser.add_argument("provider", metavar="PROVIDER", choices=["sendgrid", "aws-sns"], help="sendgrid or aws-sns")
-    parser.add_argument(
-        "--out", default=None, metavar="PATH", help="private key file (default: PROVIDER-signing-key.pem)"
-    )
+    parser.add_argument("provider", metavar="PROVIDER", choices=PROVIDERS, help=", ".join(PROVIDERS))
+    parser.add_argument("--out", metavar="PATH", help="private key file (default: PROVIDER-signing-key.pem)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing key file")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the private key (mode 0600) and print the base64 SPKI public key."""
-    from harness.signing import sns_keypair
-    from harness.signing.keys import generate_keypair
+    """Write the private key (mode 0600) and print the public half in the form the provider shows it."""
+    from harness.signing.keys import generate_for
 
     path = Path(args.out or f"{args.provider}-signing-key.pem")
     if os.path.lexists(path):  # lexists: a dangling symlink counts, and is never followed
@@ -38,11 +46,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{path} already exists ({kind}); pass --force to replace it.")
         if path.is_dir() and not path.is_symlink():
             raise UsageError(f"{path} is a folder; give a file path for --out.")
-    if args.provider == "aws-sns":
-        private_pem, certificate = sns_keypair()
-        public_b64 = certificate.decode()
-    else:
-        private_pem, public_b64 = generate_keypair()
+    private_pem, public = generate_for(args.provider)
     # Write a new file beside the target and rename it over: --force replaces a symlink itself, not what it points at.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -58,12 +62,18 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
     print(f"Private key written to {path} (keep it secret; pass it as --signing-key or WEBHOOK_HARNESS_SIGNING_KEY).")
-    if args.provider == "aws-sns":
-        print(
-            "The harness serves this key's self-signed certificate itself, as SigningCertURL on 127.0.0.1: configure "
-            "your receiver to trust that host in tests (alongside sns.<region>.amazonaws.com). The certificate:"
-        )
-    else:
-        print("Public key (base64 SPKI, as SendGrid shows it; paste it into your receiver's config):")
-    print(public_b64)
+    print(_PUBLIC_FORM[args.provider])
+    print(public)
     return 0
+
+
+_PUBLIC_FORM = {
+    "sendgrid": "Public key (base64 SPKI, as SendGrid shows it; paste it into your receiver's config):",
+    "standard-v1a": "Public key (whpk_<base64>, Standard Webhooks' form; paste it into your receiver's config):",
+    "discord": "Public key (hex, as Discord's developer portal shows it; your receiver's PUBLIC_KEY):",
+    "gcp-pubsub": "JWKS of the token-signing key (serve it as your issuer's jwks_uri, or use harness.signing.issuer):",
+    "aws-sns": (
+        "The harness serves this key's self-signed certificate itself, as SigningCertURL on 127.0.0.1: configure "
+        "your receiver to trust that host in tests (alongside sns.<region>.amazonaws.com). The certificate:"
+    ),
+}

@@ -54,7 +54,8 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--events",
         type=bounded_int(MAX_EVENTS),
-        help=f"events to simulate (default 1000, or the scenario's; at most {MAX_EVENTS:,})",
+        help=f"events to simulate (default 1000, or the scenario's entities; at most {MAX_EVENTS:,} in a dry run, "
+        "100,000,000 scenario entities, 1,000,000 where every event is held: a URL, --time-scale, a lifecycle)",
     )
     parser.add_argument(
         "--spread",

@@ -45,6 +45,7 @@ class Session:
         self.redactor = Redactor([*config.credentials.secrets(), *config.network.secrets(), *url_secrets(config.url)])
         self.tokens = TokenClients(config.network, on_token=self.redactor.add)  # fetched tokens are secrets too
         self.credentials = dataclasses.replace(config.credentials, tokens=self.tokens)
+        self._issuer: Any = None  # the OIDC issuer a run serves (oidc-token with a loopback auth.oidc.issuer)
 
     def __enter__(self) -> Session:
         return self
@@ -132,6 +133,7 @@ class Session:
         if config.transport is None:
             validate_url(config.url)
         _sign_probe(provider, self.credentials, local=True)
+        self._serve_issuer(provider)
         self.preflight()
         _sign_probe(provider, self.credentials, local=False)
         timeout = config.timeout if config.timeout is not None else provider.timeout
@@ -157,8 +159,20 @@ class Session:
         if self.config.preflight and self.config.transport is None:
             preflight(self.config.url, network=self.config.network)
 
+    def _serve_issuer(self, provider: Provider) -> None:
+        """Serve the OIDC issuer's discovery document and keys for the run, where the profile names a loopback one."""
+        from harness.signing.issuer import issuer_for
+
+        if self._issuer is None:
+            server = issuer_for(provider, self.credentials)
+            if server is not None:
+                self._issuer = server.__enter__()
+
     def close(self) -> None:
-        """Release the transports this session created."""
+        """Release the transports this session created (and stop the OIDC issuer it served)."""
+        issuer, self._issuer = self._issuer, None
+        if issuer is not None:
+            issuer.__exit__(None, None, None)
         transports, self._transports = self._transports, []
         for transport in transports:
             close = getattr(transport, "close", None)

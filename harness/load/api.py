@@ -109,6 +109,7 @@ def run_load(
                     **shared,
                     "schedule": schedule.share(index, processes),
                     "concurrency": max(1, config.concurrency // processes),
+                    "connections": max(1, config.connections // processes) if config.connections else None,
                     "seed": config.seed * 1_000_003 + index,
                 },
                 index=index,

@@ -44,6 +44,7 @@ class LoadConfig:
     credentials: Credentials = field(default_factory=Credentials)
     events: tuple[str, ...] = ()
     concurrency: int = 256
+    connections: int | None = None  # keep-alive connections at most (None: ``concurrency``); starts beyond wait for one
     timeout: float | None = None  # per request; None: the provider's own timeout
     seed: int = 0
     resend_reason: str = "http_timeout"
@@ -163,7 +164,8 @@ class _Player:
         timeout = config.request_timeout
         network = config.network
         tls = network.ssl_context() if network != NetworkOptions() else True
-        connector = aiohttp.TCPConnector(limit=config.concurrency, limit_per_host=0, ssl=tls)
+        limit = min(config.concurrency, config.connections or config.concurrency)
+        connector = aiohttp.TCPConnector(limit=limit, limit_per_host=0, ssl=tls)
         session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=timeout),

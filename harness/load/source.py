@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
-from harness.deliveries import build_delivery
 from harness.errors import UsageError
 from harness.signing import sign_delivery
 from harness.simulate.policy import RetryPolicy
-from harness.volume import VolumeGenerator
+from harness.volume import FreshDeliveries  # the one pool of fresh deliveries (re-exported)
 
 __all__ = ["DeliverySource", "FreshDeliveries", "check_events"]
 
 _CHUNK = 2_000  # deliveries built at a time once the prepared ones run out
-_TRIES = 20  # attempts at a delivery whose keys no earlier delivery carries
 
 
 def check_events(provider: Provider, events: Sequence[str]) -> tuple[str, ...]:
@@ -37,43 +34,6 @@ def check_events(provider: Provider, events: Sequence[str]) -> tuple[str, ...]:
         else:
             chosen.append(name)
     return tuple(dict.fromkeys(chosen))
-
-
-class FreshDeliveries:
-    """Unsigned deliveries whose idempotency keys no earlier one carried; a batch is cut to the provider's size cap.
-
-    The one rule for fresh deliveries that ``load`` (``DeliverySource``) and Locust (``harness.locust.DeliveryPool``)
-    both follow.
-    """
-
-    def __init__(self, provider: Provider, events: Sequence[str] = (), *, seed: int = 0) -> None:
-        self.provider = provider
-        self.events = tuple(events) or provider.ordinary_events
-        self.generator = VolumeGenerator(provider, seed=seed)
-        self.rng = random.Random(seed ^ 0x10AD)
-        self.seen: set[str] = set()
-        self.batch = provider.body.shape == "batch"
-        self.cap = min(provider.body.max_bytes, provider.body.batch_max_bytes or provider.body.max_bytes)
-
-    def fresh(self, size: int = 1, now: float | None = None) -> Delivery:
-        """A delivery of ``size`` events (one unless the provider batches) with keys never handed out before."""
-        names, pick, payload = self.events, self.rng.choice, self.generator.payload
-        for _ in range(_TRIES):
-            types = [pick(names) for _ in range(size)]
-            payloads = [payload(name, now=now) for name in types]
-            body = payloads if self.batch else payloads[0]
-            delivery = build_delivery(self.provider, body, event_types=types, rng=self.generator.rng, now=now)
-            while self.batch and len(delivery.body) > self.cap and len(payloads) > 1:
-                # the provider never posts a batch over its size cap: leave the last events out (counted as trimmed)
-                excess = len(delivery.body) - self.cap
-                drop = max(1, min(len(payloads) - 1, excess * len(payloads) // len(delivery.body) + 1))
-                del payloads[-drop:], types[-drop:]
-                delivery = build_delivery(self.provider, payloads, event_types=types, rng=self.generator.rng, now=now)
-            keys = delivery.idempotency_keys
-            if not self.seen.intersection(keys) and len(set(keys)) == len(keys):
-                self.seen.update(keys)
-                return delivery
-        raise UsageError(f"The {self.provider.id} schemas give too few distinct idempotency keys for this run.")
 
 
 class DeliverySource:
@@ -98,18 +58,37 @@ class DeliverySource:
         self.clock = clock
         self.url = url  # where the run posts: a scheme that signs the URL needs it
         self.built: dict[int, Delivery] = {}
+        self.ready: dict[int, Delivery] = {}  # first sends signed ahead, when a signature does not depend on the time
+        self._time_free: bool | None = None
         self._order: list[int] = []  # the units in the order the run first sends them (to build ahead in chunks)
         self._next = 0
         self.retry = RetryPolicy.from_profile(provider)
         self.resend_reason = resend_reason
 
     def prepare(self, units: Sequence[int]) -> None:
-        """Build these deliveries now (in this order), so that sending them later costs only the signature."""
+        """Build these deliveries now (in this order), so that sending them later costs only the signature, or
+        nothing when the signature does not depend on the time (signed here, once: what a send would compute)."""
         now = self.clock()
         built, sizes, fresh = self.built, self.unit_sizes, self.maker.fresh
         for unit in units:
             if unit not in built:
                 built[unit] = fresh(sizes[unit], now)
+        if units and self._time_free is None:
+            self._time_free = self._signs_the_same(built[units[0]], now)
+        if self._time_free:
+            ready, sign, provider, creds, url = self.ready, sign_delivery, self.provider, self.credentials, self.url
+            for unit in units:
+                if unit not in ready:
+                    ready[unit] = sign(provider, built[unit], creds, now=now, url=url)
+
+    def _signs_the_same(self, delivery: Delivery, now: float) -> bool:
+        """A signature that is the same an hour apart (no timestamp, no random nonce, no expiring OAuth token)."""
+        creds = self.credentials
+        if creds.token_url or creds.client_id:
+            return False
+        one = sign_delivery(self.provider, delivery, creds, now=now, url=self.url)
+        two = sign_delivery(self.provider, delivery, creds, now=now + 3600.0, url=self.url)
+        return one.headers == two.headers and one.body == two.body and one.url_userinfo == two.url_userinfo
 
     def plan(self, order: Sequence[int], ahead: int) -> None:
         """The units in the order the run first sends them; build the first ``ahead`` now, the rest in chunks."""
@@ -132,6 +111,10 @@ class DeliverySource:
 
     def signed(self, unit: int, attempt: int = 1) -> Delivery:
         """Delivery ``unit`` signed now; a resend (``attempt`` > 1) carries the provider's retry headers."""
+        if attempt == 1:
+            ready = self.ready.get(unit)
+            if ready is not None:
+                return ready
         delivery = self.built.get(unit) or self.base(unit)
         if attempt > 1 and self.retry.retry_headers:
             delivery = delivery.with_headers(self.retry.resend_headers(attempt - 1, self.resend_reason))

@@ -23,6 +23,7 @@ _FIELD = re.compile(r"\{(\w+)\}")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 _AUTH = re.compile(r"^(Basic|Bearer) ")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,}$")
+_TAGGED = re.compile(r"^(v\w+[,=])[A-Za-z0-9+/]+={0,2}$")  # a coded scheme's tagged signature: v1a,<base64>
 
 
 def _template_regex(template: str, encoding: str, separator: str | None) -> str:
@@ -67,6 +68,10 @@ def header_pattern(provider: Provider, name: str, value: str) -> str:
         return r"^\d+$"
     if _BASE64.match(value):
         return "^" + _ENCODING["base64"] + "$"
+    tagged = _TAGGED.match(value)
+    if tagged:  # one entry per active key while keys rotate, space-separated (Standard Webhooks v1a)
+        item = re.escape(tagged.group(1)) + _ENCODING["base64"]
+        return f"^{item}(?: {item})*$"
     scheme = _AUTH.match(value)
     if scheme:
         return f"^{scheme.group(1)} \\S+$"

@@ -6,14 +6,11 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
-from sqlalchemy.exc import IntegrityError
 
 from harness.catalog import HandshakeSpec, Provider
 from harness.receiver._bugs import Behaviour, rejected_event
@@ -30,14 +27,14 @@ from harness.receiver._handshake import (
 )
 from harness.receiver._oauth import TokenIssuer, token_path
 from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_body, read_event, unknown_field
+from harness.receiver._schemas import FastSchemas
 from harness.receiver._state import ObjectStates
-from harness.receiver._store import EventStore, StoredEvent
+from harness.receiver._store import DuplicateKey, EventStore, StoredEvent
 from harness.receiver._verify import Scheme
 
 __all__ = ["RACE_GAP", "ReceiverApp", "WEBHOOK_PATH"]
 
 log = logging.getLogger("harness.receiver")
-T = TypeVar("T")
 WEBHOOK_PATH = "/webhooks/{provider}"
 RACE_GAP = 0.1  # racy-dedupe: the await between "is it stored?" and the INSERT
 
@@ -49,7 +46,6 @@ class ReceiverApp:
     provider: Provider
     schemes: list[Scheme]
     store: EventStore
-    executor: Executor
     behaviour: Behaviour
     clock: Callable[[], float]
     delay: float
@@ -60,6 +56,15 @@ class ReceiverApp:
     _memo: set[tuple[Any, ...]] = field(default_factory=set)
     _accepted: int = 0  # authenticated, well-formed deliveries handled so far (slow-one-in-ten counts them)
     _queued: set[asyncio.Task[None]] = field(default_factory=set)
+    _schemas: FastSchemas | None = None
+
+    def __post_init__(self) -> None:
+        self._schemas = FastSchemas(self.provider)
+
+    @property
+    def _json_body(self) -> bool:
+        """The body is the JSON value itself (not a form, nor a form field carrying JSON)."""
+        return self.provider.body.format != "form" and self.provider.body.form_field is None
 
     @property
     def _signs_url(self) -> bool:
@@ -80,12 +85,9 @@ class ReceiverApp:
             app.router.add_post(token_path(), self.issuer.handle)
         return app
 
-    async def _db(self, func: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, partial(func, *args))
-
     async def probe(self, request: web.Request) -> web.Response:
         """``{"count": n}``: how many rows carry the idempotency key."""
-        return web.json_response({"count": await self._db(self.store.count, request.match_info["event_id"])})
+        return web.json_response({"count": await self.store.count_async(request.match_info["event_id"])})
 
     async def state(self, request: web.Request) -> web.Response:
         """The receiver's view of one lifecycle object: its state fields, or 404 when unknown or deleted."""
@@ -158,7 +160,7 @@ class ReceiverApp:
         reason = self.authenticate(self._signature_headers(request.headers), self._signed_bytes(body), url)
         if reason:
             log.info("401 %s", reason)
-            response = _json(401, {"error": "unauthorized"})
+            response = _json(self.behaviour.refusal, {"error": "unauthorized"})
             if any(s.name in ("basic",) for s in self.schemes):
                 response.headers["WWW-Authenticate"] = 'Basic realm="webhook"'
             return response
@@ -189,6 +191,7 @@ class ReceiverApp:
         if self.behaviour.all_signatures:
             return headers
         out = dict(headers)
+        lists = [s.signature_list for s in self.schemes if s.signature_list is not None]
         for spec in self.provider.auth.hmac.values():
             if spec.either:  # Box: only the primary header is compared, the secondary never read
                 alternatives = {extra.header.lower() for extra in spec.also}
@@ -196,12 +199,13 @@ class ReceiverApp:
             if spec.separator is None:
                 continue
             item = next(i for i in spec.format.split(spec.separator) if "{signature}" in i)
-            prefix = item.split("{", 1)[0]  # "v1=" in "t={timestamp},v1={signature}"; "" in "{signature}"
+            lists.append((spec.header, spec.separator, item.split("{", 1)[0]))  # "v1=" in "t=..,v1={signature}"
+        for header, separator, prefix in lists:
             for name, value in headers.items():
-                if name.lower() == spec.header.lower():
-                    items = value.split(spec.separator)
+                if name.lower() == header.lower():
+                    items = value.split(separator)
                     signatures = [i for i in items if i.strip().startswith(prefix)]
-                    out[name] = spec.separator.join([i for i in items if i not in signatures] + signatures[:1])
+                    out[name] = separator.join([i for i in items if i not in signatures] + signatures[:1])
         return out
 
     async def _accept(self, request: web.Request, body: bytes) -> web.StreamResponse:
@@ -215,13 +219,14 @@ class ReceiverApp:
         first = read_event(self.provider, headers, payload if self.provider.body.shape == "single" else None)
         if is_handshake(self.provider, headers, payload, first.event_type, request.query):
             return await self._handshake(headers, payload)
-        events = self._events(headers, payload)
+        events = self._events(headers, payload, first)
+        raw = _raw_text(body) if self._json_body and len(events) == 1 and events[0].value is payload else None
         if self.behaviour.queue_delay > 0:
-            task = asyncio.get_running_loop().create_task(self._store_later(events))
+            task = asyncio.get_running_loop().create_task(self._store_later(events, raw))
             self._queued.add(task)
             task.add_done_callback(self._queued.discard)
             return self._reply(0, 0, events)
-        stored, duplicates = await self._store(events)
+        stored, duplicates = await self._store(events, raw)
         await self._apply_states(events)
         self._accepted += 1
         every = self.behaviour.slow_every
@@ -229,16 +234,16 @@ class ReceiverApp:
             await asyncio.sleep(self.delay)
         return self._reply(stored, duplicates, events)
 
-    async def _store_later(self, events: list[Event]) -> None:
+    async def _store_later(self, events: list[Event], raw: str | None) -> None:
         """Queue-first: a worker stores the events a moment after the 2xx went out."""
         await asyncio.sleep(self.behaviour.queue_delay)
         try:
-            await self._store(events)
+            await self._store(events, raw)
             await self._apply_states(events)
         except Exception as exc:  # a worker's failure is logged, never an unhandled task error
             log.warning("queued store failed: %s: %s", type(exc).__name__, exc)
 
-    def _events(self, headers: Mapping[str, str], payload: Any) -> list[Event]:
+    def _events(self, headers: Mapping[str, str], payload: Any, first: Event | None = None) -> list[Event]:
         strict, check_schema = self.behaviour.strict_fields, self.behaviour.schema
         refused = rejected_event(self.provider) if self.behaviour.reject_event else None
         unhandled = rejected_event(self.provider) if self.behaviour.subscribed_only else None
@@ -251,7 +256,7 @@ class ReceiverApp:
                 if check_schema or self.provider.body.shape == "single":  # the top-level type is never optional
                     raise Rejected(400, "an event must be a JSON object")
                 continue
-            event = read_event(self.provider, headers, item)
+            event = first if first is not None and first.value is item else read_event(self.provider, headers, item)
             if event.event_type is None:
                 if check_schema:
                     raise Rejected(400, f"no event type at {self.provider.event_type.describe()}")
@@ -262,7 +267,8 @@ class ReceiverApp:
                 if event.event_type == refused:
                     raise Rejected(400, f"unsupported event type {event.event_type!r}")
                 if check_schema:
-                    error = _first_error(self.provider, event.event_type, item)
+                    assert self._schemas is not None
+                    error = self._schemas.first_error(event.event_type, item)
                     if error:
                         raise Rejected(400, f"{event.event_type}: {error}")
                 if strict:
@@ -280,26 +286,27 @@ class ReceiverApp:
             out.append(event)
         return out
 
-    async def _store(self, events: list[Event]) -> tuple[int, int]:
-        rows = [StoredEvent(e.key or "", _text(e.event_type or ""), json.dumps(e.value)) for e in events]
+    async def _store(self, events: list[Event], raw: str | None = None) -> tuple[int, int]:
+        """Store the events; ``raw``: the body's own JSON text when it is the one event (no re-serialising)."""
+        rows = [StoredEvent(e.key or "", _text(e.event_type or ""), raw or json.dumps(e.value)) for e in events]
         mode = self.behaviour.dedupe
         if mode == "unique":
-            new = await self._db(self.store.insert_new, rows)
+            new = await self.store.insert_new(rows)
             return new, len(rows) - new
         if mode == "racy":
-            seen = await self._db(self.store.existing, [r.key for r in rows])
+            seen = await self.store.existing([r.key for r in rows])
             fresh = [r for r in rows if r.key not in seen]
             if fresh:  # the await between "is it stored?" and the INSERT, when there is something to insert
                 await asyncio.sleep(RACE_GAP)
-            await self._db(self.store.insert_all, fresh)
+            await self.store.insert_all(fresh)
             return len(fresh), len(rows) - len(fresh)
         if mode == "reject":
             try:
-                await self._db(self.store.insert_all, rows)
-            except IntegrityError:
+                await self.store.insert_all(rows)
+            except DuplicateKey:
                 raise Rejected(409, "duplicate event") from None
             return len(rows), 0
-        await self._db(self.store.insert_all, rows)  # "none" stores again; "crash" lets IntegrityError escape
+        await self.store.insert_all(rows)  # "none" stores again; "crash" lets DuplicateKey escape: 500
         return len(rows), 0
 
     def _reply(self, stored: int, duplicates: int, events: list[Event]) -> web.Response:
@@ -321,6 +328,8 @@ class ReceiverApp:
             return web.json_response({"status": "ok"})
         if spec.kind == "sns-subscription-confirmation":
             return await self._confirm_sns(payload)
+        if spec.kind == "discord-ping":
+            return web.json_response({"type": 1})  # PONG
         if spec.echoes:
             return await self._echo(spec, challenge_of(spec, headers, {}, payload))
         url = confirmation_url(headers, payload, spec)
@@ -383,15 +392,9 @@ def _loose_json(body: bytes) -> Any:
         return None
 
 
-def _first_error(provider: Provider, event_type: str, item: Any) -> str | None:
-    """The first schema error, found lazily: validation stops there (each pattern match is time-limited too)."""
-    try:
-        error = next(iter(provider.validator(event_type).iter_errors(item)), None)
-    except RecursionError:  # a recursive schema and a payload nested deeper than the validator can follow
-        return "/: nested too deeply to validate"
-    if error is None:
-        return None
-    return f"/{'/'.join(str(p) for p in error.absolute_path)}: {error.message}"
+def _raw_text(body: bytes) -> str | None:
+    """The body as text when it is the JSON value itself (not a form field carrying it); parse_json checked UTF-8."""
+    return body.decode("utf-8") if body.lstrip()[:1] in (b"{", b"[") else None
 
 
 def _text(value: str) -> str:

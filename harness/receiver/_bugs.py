@@ -52,11 +52,12 @@ class Facts:
     timestamped: bool = False
     pass_through: bool = False
     lifecycles: bool = False
-    lax_steps: frozenset[str] = frozenset()  # verification steps an active scheme has that a bug can leave out
-    auth_in_body: bool = False  # the credentials travel in the JSON body (Mailgun): no signed body is not JSON
     handshake_echoes: bool = False  # the handshake is answered with its challenge (not a confirmation URL)
     handshake_single_form: bool = False  # the answer's body must be raw text, or must be JSON, not either
     handshake_content_type: bool = False  # the answer must have a given media type (and headers)
+    lax_steps: frozenset[str] = frozenset()  # verification steps an active scheme has that a bug can leave out
+    auth_in_body: bool = False  # the credentials travel in the JSON body (Mailgun): no signed body is not JSON
+    handshake_kind: str | None = None
 
     @classmethod
     def of(cls, provider: Provider, credentials: Credentials | None = None) -> Facts:
@@ -67,6 +68,7 @@ class Facts:
             stale_checked=provider.auth.tolerance is not None
             and any(scheme_for(provider, s).timestamped for s in active),
             handshake=provider.handshake is not None,
+            handshake_kind=provider.handshake.kind if provider.handshake else None,
             reply=provider.reply_schema is not None,
             several_events=len(provider.ordinary_events) >= 2,
             rotation=any(getattr(scheme_for(provider, s), "extra_keys_supported", False) for s in active),
@@ -74,11 +76,11 @@ class Facts:
             timestamped=any(scheme_for(provider, s).timestamped for s in active),
             pass_through=bool(provider.pass_through),
             lifecycles=bool(provider.lifecycles),
-            lax_steps=frozenset(step for s in active for step in scheme_for(provider, s).lax_steps),
-            auth_in_body=any(scheme_for(provider, s).auth_in_body for s in active),
             handshake_echoes=provider.handshake is not None and provider.handshake.echoes,
             handshake_single_form=provider.handshake is not None and provider.handshake.single_form,
             handshake_content_type=provider.handshake is not None and provider.handshake.reply_content_type is not None,
+            lax_steps=frozenset(step for s in active for step in scheme_for(provider, s).lax_steps),
+            auth_in_body=any(scheme_for(provider, s).auth_in_body for s in active),
         )
 
     def applicable_checks(self) -> frozenset[str]:
@@ -125,6 +127,7 @@ class Behaviour:
     refuse_nul: bool = False  # True: text with U+0000 fails the insert (as PostgreSQL's text does): 400, whole batch
     ordering: str = "versioned"  # how lifecycle events update an object's state (harness/receiver/_state.py)
     lax: frozenset[str] = frozenset()  # verification steps left out: a token's signature or audience, a token cache
+    refusal: int = 401  # the status of an authentication failure (403: the bug Discord's checks catch)
     confirm_first: bool = False  # True: GET an SNS SubscribeURL before (and whether or not) the message verifies
 
 
@@ -333,9 +336,30 @@ _BUG_LIST = [
         only=frozenset({"aws-sns"}),  # the only handshake whose confirmation URL comes in a signed message
     ),
     Bug(
+        "token-audience-unchecked",
+        "the OIDC token's signature, issuer, expiry and email are checked but not its audience: a token the issuer "
+        "signed for anyone else's endpoint is accepted",
+        Behaviour(lax=frozenset({"audience"})),
+        lambda f: "audience" in f.lax_steps,
+    ),
+    Bug(
+        "token-not-verified",
+        "the OIDC token is decoded and its claims checked, but its signature is never verified: alg none, an "
+        "unsigned token and one signed by another key are accepted",
+        Behaviour(lax=frozenset({"signature"})),
+        lambda f: "signature" in f.lax_steps,
+    ),
+    Bug(
+        "token-replay-accepted",
+        "Mailgun's signature is verified but its token is not remembered: a captured signature object replayed "
+        "with another event-data is accepted",
+        Behaviour(lax=frozenset({"replay"})),
+        lambda f: "replay" in f.lax_steps,
+    ),
+    Bug(
         "ignores-handshake",
         "the handshake is acknowledged like any event: no challenge echoed (Slack, Twitch, Graph, Dropbox, Okta), no "
-        "header echoed (Asana), no ConfirmationURL fetched (OCI)",
+        "header echoed (Asana), no ConfirmationURL fetched (OCI), no PONG to Discord's PING",
         Behaviour(handshake=False),
         lambda f: f.handshake,
     ),
@@ -359,6 +383,13 @@ _BUG_LIST = [
         "provider, which then refuses the subscription",
         Behaviour(handshake_delay=True),
         lambda f: f.handshake_echoes,
+    ),
+    Bug(
+        "refuses-with-403",
+        "an authentication failure is answered 403 instead of 401: fine for most providers, but Discord's security "
+        "checks expect exactly 401 to a PING with an invalid signature",
+        Behaviour(refusal=403),
+        lambda f: f.handshake_kind == "discord-ping",
     ),
     Bug(
         "bad-reply",

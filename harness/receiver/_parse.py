@@ -111,7 +111,7 @@ def read_event(provider: Provider, headers: Mapping[str, str], item: Any) -> Eve
     """Type and idempotency key of one event, read from where the provider puts them."""
     loc = provider.event_type
     raw_type = _header(headers, loc.name) if loc.where == "header" else resolve_pointer(item, loc.pointer)
-    event_type = raw_type if isinstance(raw_type, str) and raw_type is not MISSING else None
+    event_type = None if raw_type is MISSING else provider.event_type_name(raw_type)
     if loc.where == "header":
         event_type = provider.qualified_event_type(event_type, item)
     key_loc = provider.idempotency_key

@@ -12,7 +12,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields, replace
 from pathlib import Path
 from types import TracebackType
@@ -95,7 +94,6 @@ class ReferenceReceiver:
         self._error: BaseException | None = None
         self._tmp: Path | None = None
         self._store: EventStore | None = None
-        self._executor: ThreadPoolExecutor | None = None
         self._socket: socket.socket | None = None
         self._app_obj: web.Application | None = None
         self.port = 0
@@ -176,8 +174,6 @@ class ReferenceReceiver:
             unique = behaviour.dedupe in ("unique", "reject", "crash")
             self._store = EventStore(self.db_url, unique=unique)
             self._store.create()
-            workers = 1 if self.db_url.startswith("sqlite") else 8
-            self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="receiver-db")
             self._socket = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
             self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -218,12 +214,11 @@ class ReferenceReceiver:
             legacy=self.behaviour.legacy_signature,
             lax=self.behaviour.lax,
         )
-        assert self._store is not None and self._executor is not None
+        assert self._store is not None
         return ReceiverApp(
             provider=self.provider,
             schemes=schemes,
             store=self._store,
-            executor=self._executor,
             behaviour=self.behaviour,
             clock=self._clock,
             delay=self.delay,
@@ -277,7 +272,8 @@ class ReferenceReceiver:
         loop.default_exception_handler(context)
 
     async def _startup(self) -> None:
-        assert self._socket is not None and self._app_obj is not None
+        assert self._socket is not None and self._app_obj is not None and self._store is not None
+        await self._store.open()  # the driver's connections and the group-commit writer, in this loop
         runner = web.AppRunner(
             self._app_obj,
             handle_signals=False,
@@ -292,6 +288,8 @@ class ReferenceReceiver:
     async def _cleanup(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._store is not None:
+            await self._store.close()
 
     def stop(self) -> None:
         """Stop serving, drop the table and delete temporary files; bounded and idempotent."""
@@ -300,9 +298,6 @@ class ReferenceReceiver:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(_STOP_TIMEOUT)
         self._thread = self._loop = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
         if self._store is not None:
             try:
                 self._store.drop()

@@ -23,6 +23,9 @@ from harness.signing._base import VARIANTS, SigningScheme, tamper
 from harness.signing._body_secret import ClientState
 from harness.signing._declarative import HmacScheme
 from harness.signing._ecdsa import SendGridEcdsa
+from harness.signing._ed25519 import DiscordEd25519, StandardV1a
+from harness.signing._mailgun import MailgunBody
+from harness.signing._oidc import OidcToken
 from harness.signing._static import Basic, Bearer, OAuth, StaticAuthorization
 from harness.signing._verifier import Verifier, signing_url
 from harness.signing._x509 import FOREIGN_HOST, SnsCertificate, certificate_server, sns_keypair
@@ -53,7 +56,20 @@ __all__ = [
 
 OAUTH_SCHEME = OAuth.name
 SCHEMES: Registry[SigningScheme] = Registry("signing scheme")
-for _scheme in (SendGridEcdsa(), OAuth(), Basic(), Bearer(), ClientState(), StaticAuthorization(), SnsCertificate()):
+_BUILT_IN: tuple[SigningScheme, ...] = (
+    SendGridEcdsa(),
+    OAuth(),
+    Basic(),
+    Bearer(),
+    ClientState(),
+    StaticAuthorization(),
+    StandardV1a(),
+    DiscordEd25519(),
+    OidcToken(),
+    MailgunBody(),
+    SnsCertificate(),
+)
+for _scheme in _BUILT_IN:
     SCHEMES.register(_scheme.name, _scheme)
 
 _DECLARED: dict[tuple[str, HmacSpec], HmacScheme] = {}
@@ -183,8 +199,10 @@ def sign_delivery(
     last = _LAST
     if last[0] is provider.auth and last[1] is creds:  # the same provider and credentials as last call
         scheme = last[2]
-        if url is not None and scheme.needs_url and isinstance(scheme, HmacScheme):
-            return scheme.sign(provider, delivery, creds, now, url)  # the URL set with the signed headers
+        if url is not None and scheme.needs_url:
+            if isinstance(scheme, HmacScheme):
+                return scheme.sign(provider, delivery, creds, now, url)  # the URL set with the signed headers
+            delivery = _at(delivery, url)
         return scheme.sign(provider, delivery, creds, now)
     schemes = _active(provider, creds)
     if url is not None and any(s.needs_url for s in schemes):

@@ -23,6 +23,12 @@ VARIANTS = (
     "stale-timestamp",
     "malformed-header",
     "expired-token",
+    # OIDC tokens (oidc-token): validly signed with the wrong claims, or not signed at all
+    "wrong-audience",
+    "wrong-issuer",
+    "wrong-email",
+    "alg-none",
+    "unsigned",
     "foreign-cert-url",  # AWS SNS: a certificate URL on a host that is not the provider's (must not be fetched)
 )
 _TAG = re.compile(r"^([A-Za-z][A-Za-z0-9]*)([=, ])")

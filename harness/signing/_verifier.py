@@ -74,6 +74,8 @@ class Verifier:
     parse_stamp: Callable[[str], object] = int  # how a naive receiver parses that text (raises on a bad one)
     # Set when the credentials travel in the body (Mailgun): the fields it finds there, under names no header has
     body_fields: Callable[[bytes], Mapping[str, str]] | None = None
+    # Set when one header lists a signature per active key (header, separator, each entry's prefix): Standard v1a
+    signature_list: tuple[str, str, str] | None = None
 
     def view(self, headers: Headers, body: bytes) -> Headers:
         """The headers this scheme reads: the request's, plus the credential fields a body carries."""

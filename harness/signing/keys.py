@@ -1,4 +1,4 @@
-"""ECDSA P-256 keys for SendGrid's signed Event Webhook."""
+"""Signing keys: ECDSA P-256 (SendGrid), Ed25519 (Standard Webhooks v1a, Discord) and RSA (OIDC tokens)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,25 @@ from functools import lru_cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from harness.errors import ConfigError
 
-__all__ = ["generate_keypair", "is_pem_text", "load_private_key", "load_public_key", "public_key_b64"]
+__all__ = [
+    "ed25519_private_key",
+    "ed25519_public_key",
+    "ed25519_text",
+    "generate_for",
+    "generate_keypair",
+    "is_pem_text",
+    "load_private_key",
+    "load_public_key",
+    "public_ed25519_text",
+    "public_key_b64",
+    "rsa_pem",
+    "rsa_private_key",
+]
 
 
 def generate_keypair() -> tuple[bytes, str]:
@@ -78,3 +92,133 @@ def load_public_key(pem_path: str) -> ec.EllipticCurvePublicKey:
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ConfigError(f"{shown} is not an EC P-256 private key.")
     return key.public_key()
+
+
+def _pem_bytes(value: str) -> tuple[bytes, str]:
+    """PEM content from the text itself or from the file it names, and how to name it in an error."""
+    if is_pem_text(value):
+        return value.encode(), "the signing key given as PEM text"
+    try:
+        return Path(value).expanduser().read_bytes(), repr(value)
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the signing key {value!r}: {exc.strerror or exc}.") from None
+
+
+def ed25519_text(key: Ed25519PrivateKey, style: str) -> str:
+    """A private key as a provider writes it: ``whsk_<base64 seed>`` (Standard Webhooks) or the seed in hex."""
+    seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    return "whsk_" + base64.b64encode(seed).decode() if style == "whsk" else seed.hex()
+
+
+def public_ed25519_text(key: Ed25519PublicKey, style: str) -> str:
+    """A public key as a receiver is configured with it: ``whpk_<base64>`` or hex (Discord's form)."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return "whpk_" + base64.b64encode(raw).decode() if style == "whsk" else raw.hex()
+
+
+def _raw_key(text: str, prefix: str) -> bytes | None:
+    """The raw bytes of a ``prefix``-base64 or hex key, or None."""
+    import binascii
+
+    try:
+        if text.startswith(prefix):
+            return base64.b64decode(text[len(prefix) :], validate=True)
+        if len(text) in (64, 128):
+            return bytes.fromhex(text)
+    except (binascii.Error, ValueError):
+        return None
+    return None
+
+
+@lru_cache(maxsize=32)
+def ed25519_private_key(value: str) -> Ed25519PrivateKey:
+    """An Ed25519 private key from ``whsk_<base64>``, hex, or a PEM file or text; one line that never quotes it.
+
+    A 64-byte secret key (libsodium's seed + public key) is read by its 32-byte seed.
+    """
+    text = value.strip()
+    raw = _raw_key(text, "whsk_")
+    if raw is not None and len(raw) in (32, 64):
+        return Ed25519PrivateKey.from_private_bytes(raw[:32])
+    if not text.startswith("whsk_") and not is_pem_text(text) and Path(text).expanduser().is_file():
+        content = _pem_bytes(text)[0].decode("utf-8", "replace").strip()
+        if not is_pem_text(content):  # a file holding whsk_<base64> or hex
+            return ed25519_private_key(content) if content != text else _not_ed25519()
+    if text.startswith("whsk_") or not (is_pem_text(text) or Path(text).expanduser().is_file()):
+        raise ConfigError(
+            "The signing key is not an Ed25519 private key (whsk_<base64>, 64 hex digits or a PEM file; "
+            "make one with: webhook-harness keygen PROVIDER)."
+        )
+    data, name = _pem_bytes(text)
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        raise ConfigError(f"{name} is not an unencrypted PEM private key.") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError(f"{name} is not an Ed25519 private key.")
+    return key
+
+
+def ed25519_public_key(value: str) -> Ed25519PublicKey:
+    """An Ed25519 public key from ``whpk_<base64>`` or hex (what a receiver holds)."""
+    raw = _raw_key(value.strip(), "whpk_")
+    if raw is None or len(raw) != 32:
+        raise ConfigError("The public key is not an Ed25519 public key (whpk_<base64> or 64 hex digits).")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def rsa_pem(key: rsa.RSAPrivateKey) -> str:
+    """An RSA private key as PKCS#8 PEM text."""
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+
+
+@lru_cache(maxsize=32)
+def rsa_private_key(value: str) -> rsa.RSAPrivateKey:
+    """An RSA private key from a PEM file or PEM text; a one-line error that never quotes the key."""
+    data, name = _pem_bytes(value)
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        raise ConfigError(
+            f"{name} is not an unencrypted PEM private key (make one with: webhook-harness keygen gcp-pubsub)."
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigError(f"{name} is not an RSA private key, which an RS256 token needs.")
+    return key
+
+
+def _not_ed25519() -> Ed25519PrivateKey:
+    raise ConfigError("The signing key is not an Ed25519 private key.")
+
+
+# What keygen makes for each provider whose scheme signs with a private key: the key's kind and the public form.
+KEYGEN = {"sendgrid": "p256", "standard-v1a": "whsk", "discord": "hex", "gcp-pubsub": "rsa", "aws-sns": "x509"}
+
+
+def generate_for(provider: str) -> tuple[bytes, str]:
+    """A new private key as PEM for a provider (``KEYGEN``), and the public half as its receiver is configured with it.
+
+    SendGrid: base64 DER SPKI. Standard Webhooks v1a: ``whpk_<base64>``. Discord: hex. Pub/Sub push: the JWKS.
+    AWS SNS: the key's self-signed certificate (PEM), which the harness serves as SigningCertURL.
+    """
+    kind = KEYGEN[provider]
+    if kind == "p256":
+        return generate_keypair()
+    if kind == "x509":
+        from harness.signing._x509 import sns_keypair
+
+        private_pem, certificate = sns_keypair()
+        return private_pem, certificate.decode()
+    if kind == "rsa":
+        import json
+
+        from harness.credentials import Credentials
+        from harness.signing._oidc import jwks
+
+        text = rsa_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        return text.encode("ascii"), json.dumps(jwks(Credentials(signing_key=text)), indent=2)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return pem, public_ed25519_text(key.public_key(), kind)

@@ -16,12 +16,13 @@ from harness.errors import UsageError
 from harness.net.options import NetworkOptions
 from harness.probes.counts import Probe
 from harness.probes.state import StateProbe
-from harness.simulate.engine import Sender, SimConfig, run_simulation
+from harness.simulate.engine import MAX_EVENTS, Sender, SimConfig, run_simulation
+from harness.simulate.engine import MAX_HELD as HELD
 from harness.simulate.objects import ObjectPlan, lifecycle_units
 from harness.simulate.outages import Outages, parse_outage
 from harness.simulate.policy import RetryPolicy
 from harness.simulate.results import SimResult
-from harness.simulate.scenario import Scenario, load_scenario
+from harness.simulate.scenario import HELD_ENTITIES, HELD_EVENTS, MAX_ENTITIES, Scenario, load_scenario
 
 __all__ = ["simulate"]
 
@@ -68,6 +69,10 @@ def simulate(
     chosen = provider if isinstance(provider, Provider) else catalog.get(provider)
     if loaded is not None and loaded.provider != chosen.id:
         raise UsageError(f"The scenario is for {loaded.provider}, not {chosen.id}.")
+    if events is not None and events > (MAX_ENTITIES if loaded is not None else HELD if lifecycle else MAX_EVENTS):
+        what = "a scenario's entities" if loaded is not None else "lifecycle events" if lifecycle else "events"
+        limit = MAX_ENTITIES if loaded is not None else HELD if lifecycle else MAX_EVENTS
+        raise UsageError(f"Too many {what}: {events:,}; at most {limit:,}.")
     windows = [parse_outage(w) if isinstance(w, str) else w for w in outages]
     if not windows and loaded is not None:
         windows = list(loaded.outages)
@@ -108,10 +113,33 @@ def simulate(
             "state_probe": None if dry else state_probe,
             "state_fields": tuple(state_fields),
         }
+    policy = RetryPolicy.from_profile(chosen, overrides)
+    streamed = (
+        loaded is not None
+        and dry
+        and send is None
+        and loaded.duplicates <= 0
+        and not options.get("time_scale")
+        and policy.on_exhausted != "disable-endpoint"
+    )
+    if loaded is not None and not streamed:
+        entities = loaded.count if events is None else events
+        if entities > HELD_ENTITIES or entities * len(loaded.steps) > HELD_EVENTS:
+            raise UsageError(
+                f"{entities:,} entities x {len(loaded.steps)} steps: a run that sends requests, uses --time-scale, "
+                f"duplicates or a policy that disables the endpoint holds every event, so at most {HELD_ENTITIES:,} "
+                f"entities and {HELD_EVENTS:,} events (a plain dry run streams up to {MAX_ENTITIES:,})."
+            )
+    scenario_times = None
+    if streamed and loaded is not None:
+        the_scenario = loaded
+        scenario_times = lambda: the_scenario.times(events)  # noqa: E731
     config = SimConfig(
         provider=chosen,
-        policy=RetryPolicy.from_profile(chosen, overrides),
-        workload=loaded.workload(chosen, events) if loaded is not None else None,
+        policy=policy,
+        workload=loaded.workload(chosen, events) if loaded is not None and not streamed else None,
+        arrivals=scenario_times,
+        plan_seed=loaded.seed if loaded is not None else None,
         event_count=1000 if events is None else events,
         spread=parse_duration(spread, what="spread"),
         outages=Outages(windows),

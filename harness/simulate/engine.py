@@ -16,18 +16,19 @@ import random
 import time
 from array import array
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.catalog import Provider
 from harness.core.models import Delivery, Reply
 from harness.credentials import Credentials
-from harness.deliveries import Rekeyer
 from harness.errors import UsageError
 from harness.probes.counts import Probe
 from harness.probes.state import StateProbe
+from harness.simulate.batching import BatchPlan
 from harness.simulate.clock import Clock, ScaledClock, VirtualClock
+from harness.simulate.lazy import tally
 from harness.simulate.objects import ObjectPlan, check_objects
 from harness.simulate.outages import Outages
 from harness.simulate.policy import RetryPolicy, retry_after_seconds
@@ -37,7 +38,7 @@ from harness.simulate.workload import Unit, Workload
 if TYPE_CHECKING:
     from harness.transport.aio import AioTransport
 
-__all__ = ["Sender", "SimConfig", "Submitter", "Unit", "attempt_schedule", "run_simulation"]
+__all__ = ["MAX_EVENTS", "MAX_HELD", "Sender", "SimConfig", "Submitter", "Unit", "attempt_schedule", "run_simulation"]
 
 Sender = Callable[[list[tuple[Delivery, str]], float], list[Reply]]
 
@@ -54,6 +55,8 @@ _CHUNK = 8192
 _PREFETCH = 64  # first attempts whose deliveries are built in one go (virtual time)
 _BODIES = 64  # distinct generated bodies per event type for providers that key deliveries by a header
 _MAX_ATTEMPTS = 10_000
+MAX_EVENTS = 1_000_000_000  # generated events in one run: a dry run's memory stays flat, its time grows (~1 us each)
+MAX_HELD = 1_000_000  # generated events a run that keeps per-event arrays may take (sending, --time-scale, disabling)
 
 
 @dataclass
@@ -83,6 +86,8 @@ class SimConfig:
     sleep: Callable[[float], None] = time.sleep  # only --time-scale waits
     monotonic: Callable[[], float] = time.monotonic  # the real-time budget and --time-scale read this
     workload: Workload | None = None
+    arrivals: Callable[[], Iterator[float]] | None = None  # sorted event times drawn lazily (a scenario's dry run)
+    plan_seed: int | None = None  # the seed of the batch plan's size estimate when not ``seed`` (a scenario's own)
     batch: bool = True  # batch providers (SendGrid) batch the ``event_count`` events per flush interval
     pass_through_rate: float = 0.0  # share of events with one unusual user-typed value (NUL, emoji, ...); 0: none
     objects: ObjectPlan | None = None  # lifecycle objects: each unit is one object's step (harness.simulate.objects)
@@ -116,10 +121,23 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
     attempts; ``transport`` keeps ``concurrency`` requests in flight without waiting for a whole wave.
     """
     started = time.perf_counter()
+    policy = config.retry_policy
+    generated = config.workload is None and config.units is None and config.objects is None
+    if generated and config.arrivals is None and config.event_count < 1:
+        raise UsageError("Nothing to simulate: give --events N or a scenario with events.")
+    if generated and send is None and transport is None and not config.time_scale:
+        if policy.on_exhausted != "disable-endpoint":  # deliveries independent of each other: settled as they come
+            return _run_lazy(config, policy, started)
+    if generated and config.arrivals is not None:
+        raise UsageError("Streamed arrivals (a scenario's) run only as a plain dry run; give the scenario's workload.")
+    if generated and config.event_count > MAX_HELD:
+        raise UsageError(
+            f"{config.event_count:,} events: a run that sends requests, uses --time-scale or a policy that disables "
+            f"the endpoint keeps every event in memory, so at most {MAX_HELD:,} (a plain dry run takes more)."
+        )
     workload = build_workload(config)
     if workload.units == 0:
         raise UsageError("Nothing to simulate: give --events N or a scenario with events.")
-    policy = config.retry_policy
     run = _Run(config, policy, workload)
     factory = None
     interrupted = False
@@ -163,6 +181,51 @@ def run_simulation(config: SimConfig, send: Sender | None = None, *, transport: 
         )
         result.objects, result.objects_checked = found.objects, found.checked
         result.objects_wrong, result.objects_incomplete = found.wrong, found.incomplete
+    return result
+
+
+def _run_lazy(config: SimConfig, policy: RetryPolicy, started: float) -> SimResult:
+    """A dry run of generated events whose deliveries do not affect each other, in memory that does not grow with
+    the number of events (``harness.simulate.lazy``); the same figures as the eager loop for the same seed."""
+    provider = config.provider
+    batched = config.batch and provider.body.shape == "batch"
+    plan_seed = config.seed if config.plan_seed is None else config.plan_seed
+    got = tally(
+        events=config.event_count,
+        times=config.arrivals() if config.arrivals is not None else None,
+        spread=config.spread,
+        seed=config.seed,
+        policy=policy,
+        outages=config.outages,
+        plan=BatchPlan.for_provider(provider, seed=plan_seed) if batched else None,
+        delays=_delays(policy),
+        timeline_samples=config.timeline_samples,
+        progress=config.progress,
+    )
+    if not got.units and not got.interrupted:
+        raise UsageError("Nothing to simulate: give --events N or a scenario with events.")
+    events = config.event_count if config.arrivals is None else got.events  # a stream's total is what it held
+    pending = events - got.events if got.interrupted else 0
+    result = SimResult(
+        provider=provider.id,
+        policy=policy.describe(),
+        events=events,
+        deliveries=got.units,
+        delivered=got.delivered,
+        lost=events - got.delivered - pending,
+        pending=pending,
+        attempts=got.attempts,
+        requests=0,
+        histogram=dict(sorted(got.histogram.items())),
+        time_to_delivery=got.waits.percentiles(),
+        survivable_outage=policy.max_survivable_outage(lead=got.lead),
+        outages=list(config.outages.windows),
+        wall=time.perf_counter() - started,
+        dry_run=config.dry_run,
+        lost_by_reason={Outcome.REASONS[c]: n for c, n in sorted(got.lost_by.items()) if n},
+        timeline=sorted(got.timeline),
+    )
+    result.interrupted = got.interrupted
     return result
 
 
@@ -650,57 +713,32 @@ class DeliveryFactory:
     """Builds each unit's delivery once (resends reuse the original's) and signs each attempt as the provider does."""
 
     def __init__(self, config: SimConfig, policy: RetryPolicy, workload: Workload) -> None:
-        from harness.volume import VolumeGenerator
+        from harness.volume import FreshDeliveries
 
         self.config = config
         self.policy = policy
         self.workload = workload
-        self.generator = VolumeGenerator(config.provider, seed=config.seed, pass_through_rate=config.pass_through_rate)
+        # the one delivery pool (as load and Locust): fresh keys per delivery; where the key travels in a header, a
+        # body serves several deliveries under fresh headers and keys
+        self.pool = FreshDeliveries(
+            config.provider, seed=config.seed, pass_through_rate=config.pass_through_rate, reuse=_BODIES
+        )
         self.built: dict[int, Delivery] = {}
         self.first_signed: dict[int, Delivery] = {}
-        provider = config.provider
-        # where the key travels in a header, a body may serve several deliveries: each gets fresh headers and key
-        self.header_keyed = provider.idempotency_key.where == "header" and provider.body.shape != "batch"
-        self.bodies: dict[str | None, list[Delivery]] = {}
-        self.rekey = Rekeyer(provider) if self.header_keyed else None
 
     def base(self, uid: int) -> Delivery:
         """The unsigned delivery of a unit (built once per original)."""
-        from harness.deliveries import build_delivery
-
         uid = self.workload.original(uid)
         found = self.built.get(uid)
         if found is not None:
             return found
         if self.config.objects is not None:  # a lifecycle object's step: its id and version are the object's
             delivery = self.config.objects.delivery(uid)
-            self.built[uid] = delivery
-            return delivery
-        types = self.workload.types_of(uid)
-        if self.header_keyed:
-            delivery = self._rekeyed(types[0])
-            self.built[uid] = delivery
-            return delivery
-        payloads = [self.generator.payload(name) for name in types]
-        body = payloads if self.config.provider.body.shape == "batch" else payloads[0]
-        names = [name for name in types if name] or None
-        delivery = build_delivery(self.config.provider, body, event_types=names, rng=self.generator.rng)
+        else:
+            types = self.workload.types_of(uid)
+            delivery = self.pool.fresh(len(types), types=types)
         self.built[uid] = delivery
         return delivery
-
-    def _rekeyed(self, name: str | None) -> Delivery:
-        """A delivery of event ``name``: one of ``_BODIES`` generated bodies, under a key of its own."""
-        from harness.deliveries import build_delivery
-
-        provider, rng = self.config.provider, self.generator.rng
-        pool = self.bodies.setdefault(name, [])
-        if len(pool) < _BODIES:
-            payload = self.generator.payload(name)
-            delivery = build_delivery(provider, payload, event_types=[name] if name else None, rng=rng)
-            pool.append(delivery)
-            return delivery
-        assert self.rekey is not None
-        return self.rekey(pool[int(rng.random() * _BODIES)], rng)
 
     def prefetch(self, uids: range) -> None:
         """Build these units' deliveries now (in order), ahead of their first attempts."""

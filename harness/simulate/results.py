@@ -6,7 +6,7 @@ import math
 import random
 from array import array
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -16,7 +16,7 @@ from harness.simulate.outages import Outages
 from harness.simulate.policy import RetryPolicy
 from harness.simulate.workload import Workload
 
-__all__ = ["Outcome", "RunFacts", "SimResult", "summarise"]
+__all__ = ["Outcome", "RunFacts", "SimResult", "Waits", "summarise"]
 
 PROBE_SAMPLE = 2_000
 
@@ -231,12 +231,75 @@ def _dur(seconds: float) -> str:
     return format_duration(seconds) if seconds else "0s"
 
 
+EXACT_WAITS = 1 << 20  # delayed events whose waits are kept one by one (8 MB); a fine histogram beyond
+_SHIFT = 42  # a wait's bucket: its float's bits above the 10 leading mantissa bits (at most 0.1% wide)
+
+
+class Waits:
+    """Time from each event to its delivery, for the percentiles: exact up to ``EXACT_WAITS`` delayed events, then a
+    log histogram whose buckets are at most 0.1% wide (the maximum stays exact), so memory stays bounded."""
+
+    def __init__(self) -> None:
+        self.zeros = 0  # events delivered at once
+        self.exact: array[float] | None = array("d")
+        self.buckets: Counter[int] = Counter()
+        self.largest = 0.0
+
+    def add(self, wait: float) -> None:
+        """One event's wait (0: at once)."""
+        if wait > 0:
+            self.extend([wait])
+        else:
+            self.zeros += 1
+
+    def extend(self, waits: list[float]) -> None:
+        """Several events' waits."""
+        positive: Sequence[float] = [w for w in waits if w > 0]
+        self.zeros += len(waits) - len(positive)
+        if not positive:
+            return
+        self.largest = max(self.largest, max(positive))
+        if self.exact is not None:
+            self.exact.extend(positive)
+            if len(self.exact) <= EXACT_WAITS:
+                return
+            positive, self.exact = self.exact, None
+        bits = array("q")
+        bits.frombytes(array("d", positive).tobytes())
+        self.buckets.update([b >> _SHIFT for b in bits])
+
+    def percentiles(self) -> dict[str, float]:
+        """p50/p90/p99/max of the waits (empty when no event was delivered)."""
+        if self.exact is not None:
+            return _percentiles(sorted(self.exact), self.zeros)
+        zeros = self.zeros
+        total = zeros + sum(self.buckets.values())
+        keys = sorted(self.buckets)
+
+        def at(q: float) -> float:
+            index = min(total - 1, math.ceil(q * total) - 1)
+            if index < zeros:
+                return 0.0
+            seen = zeros
+            for key in keys:
+                seen += self.buckets[key]
+                if index < seen:
+                    return min(self.largest, _middle(key))
+            return self.largest
+
+        return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": self.largest}
+
+
+def _middle(key: int) -> float:
+    """The float in the middle of a bucket."""
+    return array("d", array("q", [(key << _SHIFT) | (1 << (_SHIFT - 1))]).tobytes())[0]
+
+
 def _percentiles(nonzero: list[float], zeros: int) -> dict[str, float]:
-    """p50/p90/p99/max of the waits (``zeros`` of them were immediate)."""
+    """p50/p90/p99/max of the waits (``nonzero`` sorted; ``zeros`` of them were immediate)."""
     total = len(nonzero) + zeros
     if not total:
         return {}
-    nonzero.sort()
 
     def at(q: float) -> float:
         index = min(total - 1, math.ceil(q * total) - 1)
@@ -271,16 +334,18 @@ def summarise(
     delivered_at, state = outcome.delivered_at, outcome.state
     times = workload.event_times
     lost_by: Counter[int] = Counter()
+    waits = Waits()
+    histogram: Counter[int]
     if workload.starts is None:
         histogram = Counter(outcome.attempts_of)
-        waits = [d - a for d, a in zip(delivered_at, times, strict=True) if d > a]
+        waits.extend([d - a for d, a in zip(delivered_at, times, strict=True) if d >= 0])
         delivered = len(delivered_at) - delivered_at.count(-1.0)
-        zeros = delivered - len(waits)
         pending = state.count(Outcome.PENDING) + state.count(Outcome.IN_FLIGHT) if outcome.stopped else 0
         for code in Outcome.REASONS:
             lost_by[code] = state.count(code)
     else:
-        histogram, waits, delivered, zeros, pending = Counter(), [], 0, 0, 0
+        histogram = Counter()
+        delivered = pending = 0
         done = array("d", [-1.0]) * workload.events
         window = policy.window
         for u in range(workload.units):
@@ -300,10 +365,7 @@ def summarise(
                 d = done[e]
                 if d >= 0:
                     delivered += 1
-                    if d > times[e]:
-                        waits.append(d - times[e])
-                    else:
-                        zeros += 1
+                    waits.add(d - times[e])
                 elif outcome.stopped and code in (Outcome.PENDING, Outcome.IN_FLIGHT):
                     pending += 1
                 else:
@@ -320,7 +382,7 @@ def summarise(
         attempts=sum(outcome.attempts_of),
         requests=outcome.requests,
         histogram=dict(sorted(histogram.items())),
-        time_to_delivery=_percentiles(waits, zeros),
+        time_to_delivery=waits.percentiles(),
         survivable_outage=policy.max_survivable_outage(lead=workload.lead),
         outages=list(config.outages.windows),
         wall=wall,

@@ -291,7 +291,7 @@ def novel_deliveries(
             event_name = NOVEL_EVENT
             if prov.event_type.where == "body" and isinstance(body, dict):
                 body = copy.deepcopy(body)
-                set_pointer(body, prov.event_type.pointer, NOVEL_EVENT)
+                set_pointer(body, prov.event_type.pointer, prov.event_type_value(NOVEL_EVENT))
             elif prov.event_type.where == "header":
                 headers = {prov.event_type.name: NOVEL_EVENT}
         items = [body] if prov.body.shape == "batch" else body

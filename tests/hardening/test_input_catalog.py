@@ -172,7 +172,7 @@ def test_recursive_schemas_load_generate_and_validate_bounded(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Optional self-reference is fine (and resolves without an $id); a required one has no finite value: refused."""
-    from harness.receiver._app import _first_error
+    from harness.receiver._schemas import first_error as _first_error
     from harness.volume import VolumeGenerator
 
     node = {"type": "object", "required": ["id", "object"], "properties": {"id": {"type": "string"}}}

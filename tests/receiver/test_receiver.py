@@ -69,9 +69,14 @@ def test_malformed_json_is_400(rx: ReferenceReceiver, body: bytes, status: int) 
     d = signed(rx, delivery(rx.provider).replace(body=body))
     if "graph-client-state" in rx.provider.auth.schemes:
         status = 401  # Graph's secret travels inside the notifications: a body that is not JSON carries none
-    # where the signature travels in the body (SNS), a body that is not JSON carries none: refused as unauthenticated
-    unsigned = Facts.of(rx.provider).auth_in_body and d.body == body  # nothing to sign into: no signature
-    assert send(rx, d).status_code == (401 if unsigned else status)
+    elif Facts.of(rx.provider).auth_in_body:
+        try:
+            carries = isinstance(json.loads(body), dict)  # Python's parser takes NaN; the receiver's does not
+        except ValueError:
+            carries = False
+        carries = carries and d.body != body  # SNS and Mailgun sign into the body: nothing to sign into, no signature
+        status = status if carries else 401  # a body that is not a JSON object cannot carry the signature
+    assert send(rx, d).status_code == status
 
 
 def test_schema_invalid_known_event_is_400(rx: ReferenceReceiver) -> None:

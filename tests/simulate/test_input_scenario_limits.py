@@ -53,8 +53,8 @@ def test_compound_durations_read_as_on_the_command_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "says"),
     [
-        ({"count": 10_000_000}, "maximum"),
-        ({"count": 1_000_000, "steps": 5}, "4,000,000 events"),
+        ({"count": 200_000_000}, "maximum"),
+        ({"count": 100_000_000, "steps": 5}, "400,000,000 events"),
         ({"arrive": "99999999d"}, "366d"),
         ({"extra": '[[outages]]\nstart = "1h"\nend = "99999999d"'}, "366d"),
         ({"extra": '[retry]\nwindow = "99999999999d"'}, "retry.window"),

@@ -234,3 +234,22 @@ def test_seeded_regex_fully_matches_and_is_reproducible(pattern: str) -> None:
     first = [gen(random.Random(i)) for i in range(300)]
     assert all(compiled.fullmatch(v) for v in first), [v for v in first if not compiled.fullmatch(v)][:3]
     assert first == [gen(random.Random(i)) for i in range(300)]
+
+
+def test_optional_members_come_from_one_bitmask_that_reaches_every_subset() -> None:
+    """Six optional members picked by one drawn integer: none (the shrink target), all, and any single one."""
+    from hypothesis import find
+
+    names = [f"m{i}" for i in range(6)]
+    schema = _schema(
+        {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, **{n: {"type": "boolean"} for n in names}},
+            "required": ["id"],
+            "additionalProperties": False,
+        }
+    )
+    strategy = compile_schema(schema, _resolver())
+    assert set(find(strategy, lambda v: True)) == {"id"}
+    assert set(find(strategy, lambda v: set(names) <= set(v))) == {"id", *names}
+    assert set(find(strategy, lambda v: "m4" in v)) == {"id", "m4"}

@@ -111,7 +111,8 @@ def test_novel_deliveries_are_still_valid(provider: str) -> None:
         value = prov.decode(delivery.body)
         items = value if prov.body.shape == "batch" else [value]
         if delivery.label == "unknown-event-type":
-            assert event_type_of(prov, delivery.headers, value) == NOVEL_EVENT
+            novel = str(prov.event_type_value(NOVEL_EVENT))  # a new integer where types are integers (Discord)
+            assert event_type_of(prov, delivery.headers, value) == novel
         else:
             for item, name in zip(items, delivery.event_types, strict=True):
                 assert prov.schema_errors(name, item) == []

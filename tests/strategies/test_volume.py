@@ -116,3 +116,25 @@ def test_the_hypothesis_strategies_still_draw_a_negative_lookahead(tmp_path: Pat
     catalog = load_catalog(_user_provider(tmp_path, pattern, "abcd"))
     found = find(payloads(catalog.get("acme"), "thing.created"), lambda p: any(c.isdigit() for c in p["code"]))
     assert re.fullmatch(pattern, found["code"])
+
+
+def test_the_one_delivery_pool_rekeys_bodies_and_keeps_the_types_asked_for() -> None:
+    """``FreshDeliveries``: what load, Locust and the simulator all draw from."""
+    from harness.catalog import load_catalog
+    from harness.simulate import SimConfig
+    from harness.simulate.engine import DeliveryFactory, build_workload
+    from harness.volume import FreshDeliveries
+
+    catalog = load_catalog()
+    pool = FreshDeliveries(catalog.get("github"), reuse=4)
+    drawn = [pool.fresh() for _ in range(40)]
+    assert len({d.idempotency_keys for d in drawn}) == 40  # every delivery under a key of its own
+    assert len({d.body for d in drawn}) == 4  # ... on four generated bodies
+    batch = FreshDeliveries(catalog.get("sendgrid")).fresh(3, types=["open", None, "click"])
+    assert batch.event_types[0] == "open" and batch.event_types[2] == "click" and len(batch.event_types) == 3
+
+    config = SimConfig(catalog.get("github"), event_count=100, dry_run=False, url="http://127.0.0.1:9/")
+    factory = DeliveryFactory(config, config.retry_policy, build_workload(config))
+    assert isinstance(factory.pool, FreshDeliveries)
+    keys = [factory.keys(u) for u in range(100)]
+    assert len(set(keys)) == 100 and factory.keys(7) == keys[7]  # built once per unit, distinct across units

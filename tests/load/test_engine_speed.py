@@ -1,0 +1,115 @@
+"""The sender's hot loop: signatures made ahead where the time does not enter them, and a bounded keep-alive pool."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from aiohttp import web
+
+from harness.catalog import load_catalog
+from harness.credentials import Credentials
+from harness.load import LoadConfig, open_schedule, play
+from harness.load.source import DeliverySource
+from harness.signing import sign_delivery
+
+CATALOG = load_catalog()
+GITHUB = Credentials(secret="test-secret-0123456789")
+STANDARD = Credentials(secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+
+
+def test_a_signature_without_a_timestamp_is_made_once_before_the_clock_starts() -> None:
+    """GitHub signs only the body: the first send is signed ahead, byte for byte what signing at send time gives."""
+    provider = CATALOG.get("github")
+    clock = iter(float(t) for t in range(1_000_000, 2_000_000, 100))
+    source = DeliverySource(provider, GITHUB, [1] * 5, seed=1, clock=lambda: next(clock))
+    source.plan(list(range(5)), 5)
+    assert set(source.ready) == set(range(5))
+    first = source.signed(2)
+    assert first is source.signed(2)  # no signing in the hot loop
+    fresh = sign_delivery(provider, source.built[2], GITHUB, now=9e9)
+    assert first.headers == fresh.headers and first.body == fresh.body
+
+
+def test_a_timestamped_signature_is_still_made_at_send_time() -> None:
+    """Standard Webhooks signs the time: nothing is signed ahead, each send carries the clock's time."""
+    provider = CATALOG.get("standard")
+    times = iter([1_700_000_000.0, 1_700_000_000.0, 1_700_000_100.0, 1_700_000_200.0] + [1_700_000_300.0] * 10)
+    source = DeliverySource(provider, STANDARD, [1] * 3, seed=1, clock=lambda: next(times))
+    source.plan(list(range(3)), 3)
+    assert not source.ready
+    one, two = source.signed(0), source.signed(0)
+    assert one.header("webhook-timestamp") != two.header("webhook-timestamp")
+
+
+def test_a_resend_is_signed_afresh_with_the_retry_headers() -> None:
+    """A second attempt is never the ready-made first one."""
+    provider = CATALOG.get("github")
+    source = DeliverySource(provider, GITHUB, [1], seed=1)
+    source.plan([0], 1)
+    assert source.signed(0, 2) is not source.ready[0]
+
+
+@contextmanager
+def _counting_server() -> Iterator[tuple[str, set[int], list[int]]]:
+    """A loopback aiohttp server that answers 200 a moment later and records each client port it saw."""
+    ports: set[int] = set()
+    peak = [0, 0]  # in flight now, most in flight at once
+    ready = threading.Event()
+    state: dict[str, object] = {}
+
+    async def hook(request: web.Request) -> web.Response:
+        await request.read()
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        ports.add(peer[1] if peer else 0)
+        peak[0] += 1
+        peak[1] = max(peak[1], peak[0])
+        await asyncio.sleep(0.02)  # hold the connection, so the sender needs more than one
+        peak[0] -= 1
+        return web.Response(text="ok")
+
+    def serve() -> None:
+        loop = asyncio.new_event_loop()
+        state["loop"] = loop
+        app = web.Application()
+        app.router.add_post("/hook", hook)
+        runner = web.AppRunner(app, access_log=None)
+        loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        loop.run_until_complete(site.start())
+        state["port"] = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield f"http://127.0.0.1:{state['port']}/hook", ports, peak
+    finally:
+        loop = state["loop"]
+        loop.call_soon_threadsafe(loop.stop)  # type: ignore[attr-defined]
+        thread.join(10)
+
+
+def test_starts_beyond_the_keep_alive_pool_wait_for_a_connection_and_are_not_dropped() -> None:
+    """40 starts at once, 40 may be in flight, over 4 connections: the receiver sees 4 connections, none dropped."""
+    provider = CATALOG.get("github")
+    with _counting_server() as (url, ports, peak):
+        schedule = open_schedule(provider, rate=4000, duration=0.01)
+        run = play(LoadConfig(provider, url, schedule, GITHUB, concurrency=40, connections=4, timeout=5))
+    assert run.stats.succeeded == schedule.starts == 40 and run.stats.dropped == 0
+    assert len(ports) <= 4 and peak[1] <= 4
+
+
+def test_the_in_flight_cap_still_drops_what_finds_it_full() -> None:
+    """The drop rule is unchanged: a start that finds ``concurrency`` requests in flight is dropped, not queued."""
+    provider = CATALOG.get("github")
+    with _counting_server() as (url, _, _):
+        schedule = open_schedule(provider, rate=4000, duration=0.01)
+        run = play(LoadConfig(provider, url, schedule, GITHUB, concurrency=10, connections=4, timeout=5))
+    assert run.stats.sent + run.stats.dropped == 40 and run.stats.dropped >= 20
