@@ -150,6 +150,8 @@ NAMED_IN_HINT = {  # the new bugs: the finding's hint names the defect
     "parse-before-verify": ("rejects-malformed", "verify the signature (and parse headers defensively) before"),
     "accept-all-forgeries": ("rejects-missing-auth", "on every request, before doing anything else"),
     "slow-one-in-ten": ("responds-in-time", "acknowledge first (2xx)"),
+    "fetches-any-cert-url": ("rejects-bad-auth", "fetch SigningCertURL only after checking it is https"),
+    "confirms-unverified-subscription": ("handshake", "verify the message's signature first"),
     "token-audience-unchecked": ("rejects-bad-auth", "check the token's aud claim equals your push endpoint"),
     "token-not-verified": ("rejects-bad-auth", "never honour alg none"),
     "token-replay-accepted": ("rejects-bad-auth", "refuse a token seen before"),

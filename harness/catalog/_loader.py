@@ -18,6 +18,7 @@ from harness.catalog._model import (
     AuthSpec,
     BodySpec,
     Catalog,
+    CertificateSpec,
     EventType,
     HandshakeSpec,
     HmacSpec,
@@ -273,8 +274,29 @@ def _retry(block: Mapping[str, Any], profile_path: Path) -> RetrySpec:
         raise SchemaLoadError(f"{profile_path}: {exc}") from None
 
 
-_CONTENT_FIELDS = ("body", "timestamp", "id", "url")
+_CONTENT_FIELDS = ("body", "params", "timestamp", "id", "url", "method")
 _FIELD = re.compile(r"\{([^{}]*)\}")
+
+
+def _certificate(path: Path, raw: Mapping[str, Any] | None) -> CertificateSpec | None:
+    """The certificate hosts, their pattern compiled once here so that a bad one is a load error."""
+    if raw is None:
+        return None
+    try:
+        re.compile(raw["host_pattern"])
+    except re.error as exc:
+        raise SchemaLoadError(f"{path}: auth.certificate.host_pattern is not a regular expression ({exc}).") from None
+    return CertificateSpec(
+        raw["host_pattern"], tuple(raw.get("test_hosts", ("127.0.0.1",))), str(raw.get("signature_version", "1"))
+    )
+
+
+def _body_format(path: Path, body: Mapping[str, Any]) -> str:
+    """``json`` or ``form`` (flat application/x-www-form-urlencoded parameters): a form body is one event."""
+    found = str(body.get("format", "json"))
+    if found == "form" and body["shape"] != "single":
+        raise SchemaLoadError(f"{path}: body.format form carries one event per request (shape single).")
+    return found
 
 
 # The two handshakes that were code before they were data: their old kind names still load, as these descriptions.
@@ -291,7 +313,7 @@ _LEGACY_HANDSHAKES: dict[str, dict[str, Any]] = {
         "url": {"pointer": "/ConfirmationURL", "header": "X-OCI-NS-ConfirmationURL"},
     },
 }
-_BODY_KINDS = ("challenge-body", "confirm-url", "discord-ping")
+_BODY_KINDS = ("challenge-body", "confirm-url", "discord-ping", "sns-subscription-confirmation")
 
 
 def _handshake_spec(path: Path, raw: Mapping[str, Any] | None, events: Mapping[str, Any]) -> HandshakeSpec | None:
@@ -359,10 +381,13 @@ def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
     content = raw.get("content", "{body}")
     for field_name in _FIELD.findall(content):
         if field_name not in _CONTENT_FIELDS and not (field_name.startswith("header:") and len(field_name) > 7):
-            known = "{body}, {timestamp}, {id}, {url}, {header:NAME}"
+            known = "{body}, {params}, {timestamp}, {id}, {url}, {method}, {header:NAME}"
             raise SchemaLoadError(f"{where}.content: unknown field {{{field_name}}} (known: {known}).")
-    if "{body}" not in content:
-        raise SchemaLoadError(f"{where}.content: the signed content must include {{body}}.")
+    if ("{body}" in content) == ("{params}" in content):
+        raise SchemaLoadError(
+            f"{where}.content: the signed content must include {{body}} (the raw bytes) or {{params}} "
+            "(a form's sorted parameters), one of them."
+        )
     if "prefix" in raw and "format" in raw:
         raise SchemaLoadError(f"{where}: give either prefix or format, not both.")
     form = raw.get("format", raw.get("prefix", "") + "{signature}")
@@ -397,13 +422,19 @@ def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
         reject_future=stamp.get("future", "reject") == "reject",
         id_header=raw.get("id", {}).get("header"),
         also=tuple(_companion(where, raw, item) for item in raw.get("also", ())),
+        either=bool(raw.get("either", False)),
     )
 
 
 def _companion(where: str, parent: Mapping[str, Any], raw: Mapping[str, Any]) -> HmacSpec:
     """One more signature of the parent's content with its secret, in its own header (no separator, no timestamp)."""
-    if parent.get("separator") is not None or "{timestamp}" in parent.get("content", "{body}"):
-        raise SchemaLoadError(f"{where}.also: only for a scheme that signs the body alone, one signature per header.")
+    stamp = parent.get("timestamp", {})
+    if parent.get("separator") is not None or (
+        "{timestamp}" in parent.get("content", "{body}") and "header" not in stamp
+    ):
+        raise SchemaLoadError(
+            f"{where}.also: only for a scheme with one signature per header and any timestamp in its own header."
+        )
     return HmacSpec(
         header=raw["header"],
         algorithm=raw.get("algorithm", "sha256"),
@@ -412,6 +443,7 @@ def _companion(where: str, parent: Mapping[str, Any], raw: Mapping[str, Any]) ->
         content=parent.get("content", "{body}"),
         secret=parent.get("secret", "raw"),
         secret_prefix=parent.get("secret_prefix", ""),
+        timestamp_format=stamp.get("format", "unix"),
     )
 
 
@@ -512,6 +544,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
             sort_keys=body.get("sort_keys", False),
             suffix=body.get("suffix", ""),
             layout=body.get("layout", "flat"),
+            format=_body_format(profile_path, body),
             batch_max_events=batch.get("max_events"),
             batch_max_bytes=batch.get("max_bytes"),
             flush_interval=(
@@ -535,6 +568,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
             oauth_scope=oauth.get("scope"),
             static_header=auth.get("static", {}).get("header", "Authorization"),
             hmac={name: _hmac_spec(profile_path, name, spec) for name, spec in auth.get("hmac", {}).items()},
+            certificate=_certificate(profile_path, auth.get("certificate")),
             oidc=_oidc_spec(profile_path, auth["oidc"]) if auth.get("oidc") else None,
         ),
         timeout=timeout,

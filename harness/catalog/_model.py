@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from harness.catalog._lifecycle import Lifecycle
 from harness.catalog._patterns import safe_validator
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AuthSpec",
     "BodySpec",
+    "CertificateSpec",
     "Catalog",
     "EventType",
     "OidcSpec",
@@ -35,6 +36,8 @@ __all__ = [
     "Location",
     "Provider",
     "RetrySpec",
+    "decode_form",
+    "encode_form",
 ]
 
 _SEPARATORS = {"compact": (",", ":"), "default": (", ", ": ")}
@@ -84,6 +87,7 @@ class BodySpec:
     suffix: str = ""
     layout: str = "flat"  # flat | ruby-pretty
     form_field: str | None = None  # set: the JSON travels form-encoded as this field (GitHub's payload=<json>)
+    format: str = "json"  # json | form (the event's fields as flat form parameters: Twilio)
     batch_max_events: int | None = None
     batch_max_bytes: int | None = None
     flush_interval: float | None = None
@@ -106,11 +110,41 @@ class HmacSpec:
     reject_future: bool = True
     id_header: str | None = None
     also: tuple[HmacSpec, ...] = ()  # more signatures of the same content with the same secret (GitHub's SHA-1)
+    either: bool = False  # the header and the ``also`` headers are alternatives: any one matching will do (Box)
 
     @property
     def timestamped(self) -> bool:
         """The signature covers a timestamp."""
         return "{timestamp}" in self.content
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateSpec:
+    """Where a certificate-signed message's signing certificate may come from (AWS SNS's ``SigningCertURL``).
+
+    ``host_pattern`` matches the provider's hosts (https only); ``test_hosts`` are the hosts the harness serves its own
+    certificates from, which a receiver under test trusts as well (http or https).
+    """
+
+    host_pattern: str
+    test_hosts: tuple[str, ...] = ("127.0.0.1",)
+    signature_version: str = "1"  # what the harness signs with: 1 (SHA1withRSA) or 2 (SHA256withRSA)
+
+    def trusted(self, url: str) -> bool:
+        """The URL is on one of the provider's hosts (https), or on a test host."""
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+            parts.port  # noqa: B018 -- a malformed port raises here
+        except ValueError:
+            return False
+        if parts.username is not None or parts.password is not None or parts.fragment:
+            return False
+        if host in self.test_hosts:
+            return parts.scheme in ("http", "https")
+        return parts.scheme == "https" and re.fullmatch(self.host_pattern, host) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +157,7 @@ class AuthSpec:
     oauth_scope: str | None = None
     static_header: str = "Authorization"  # the static-authorization scheme's header (Okta's is configurable)
     hmac: Mapping[str, HmacSpec] = field(default_factory=dict)
+    certificate: CertificateSpec | None = None  # certificate-signed messages: where the certificate may come from
     oidc: OidcSpec | None = None
 
 
@@ -169,8 +204,8 @@ class HandshakeSpec:
 
     @property
     def echoes(self) -> bool:
-        """The receiver answers with the challenge (every kind but confirm-url and Discord's typed PING)."""
-        return self.kind not in ("confirm-url", "discord-ping")
+        """The receiver answers with the challenge (not confirm-url, Discord's PING nor SNS's confirmation)."""
+        return self.kind not in ("confirm-url", "discord-ping", "sns-subscription-confirmation")
 
     @property
     def single_form(self) -> bool:
@@ -443,6 +478,8 @@ class Provider:
     def encode(self, value: Any, *, ascii_only: bool = False) -> bytes:
         """Serialise a body value exactly as the provider does (raw UTF-8 unless ``ascii_only``)."""
         spec = self.body
+        if spec.format == "form":
+            return encode_form(value)
         if spec.layout == "ruby-pretty":
             text = _EMPTY_CONTAINER.sub(
                 _ruby_empty, json.dumps(value, indent=2, sort_keys=spec.sort_keys, ensure_ascii=ascii_only)
@@ -452,6 +489,49 @@ class Provider:
         if spec.form_field is not None:
             return urlencode({spec.form_field: text + spec.suffix}).encode("ascii")
         return (text + spec.suffix).encode("utf-8")
+
+    def decode(self, body: bytes) -> Any:
+        """The body value a delivery carries, read strictly as the provider encodes it; ``ValueError`` otherwise.
+
+        JSON, a form's parameters (a dict of text), or the JSON inside a form field (GitHub's ``payload=``).
+        """
+        if self.body.format == "form":
+            return decode_form(body)
+        if self.body.form_field is not None:
+            fields = decode_form(body)
+            if self.body.form_field not in fields:
+                raise ValueError(f"no {self.body.form_field} form field")
+            return json.loads(fields[self.body.form_field])
+        return json.loads(body.decode("utf-8"))
+
+
+def _form_text(value: Any) -> str:
+    """A field's value as form text: strings as they are, true/false, numbers, JSON for anything nested."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_form(value: Any) -> bytes:
+    """An object's fields as ``application/x-www-form-urlencoded`` (UTF-8, ``+`` for spaces), in their order."""
+    if not isinstance(value, Mapping):
+        value = {"value": value}  # a form carries named fields: anything else travels as one
+    return urlencode([(str(k), _form_text(v)) for k, v in value.items()]).encode("ascii")
+
+
+def decode_form(body: bytes) -> dict[str, str]:
+    """Form parameters, strictly (ASCII, every pair with '=', valid UTF-8 escapes); a repeated name keeps its last."""
+    text = body.decode("ascii")
+    if not text.strip():
+        raise ValueError("empty form")
+    pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True, encoding="utf-8", errors="strict")
+    return dict(pairs)
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,7 @@ class CheckContext:
 
         Only credential forgeries on well-formed bodies count: no credentials, a wrong key, a changed body.
         """
-        from harness.signing import forge_delivery, tamper
+        from harness.signing import active_schemes, forge_delivery, tamper
 
         if self._forgeries is None:
             sent: list[Forgery] = []
@@ -229,7 +229,11 @@ class CheckContext:
             if self.signs_body and sent and all(f.reply.ok for f in sent):
                 original = self.signed()
                 self.send(original, "valid (before a tampered copy)", sender=PROVIDER_SENDS)
-                forged = original.replace(body=tamper(self.provider, original.body), label="tampered-body")
+                scheme = next((s for s in active_schemes(self.provider, self.credentials) if s.signs_body), None)
+                changed = scheme.tampered(self.provider, original, original.body) if scheme else None
+                forged = (changed or original.replace(body=tamper(self.provider, original.body))).replace(
+                    label="tampered-body"
+                )
                 sent.append(Forgery("a valid signature over a changed body", forged, self.send(forged, sender=ANYONE)))
             every = len(sent) >= 2 and all(f.reply.ok for f in sent)
             self._forgeries = (sent if every else None,)

@@ -6,7 +6,7 @@ from harness.checks._classes import ANYONE, PROVIDER_SENDS
 from harness.checks._context import CheckContext, is_4xx
 from harness.checks._registry import check
 from harness.core.models import Delivery, Reply
-from harness.signing import active_schemes, forge_delivery, fuzz_deliveries, tamper
+from harness.signing import active_schemes, certificate_server, forge_delivery, fuzz_deliveries, tamper
 from harness.violations import ContractViolation
 
 EXPECT_REJECT = "a 4xx (401 or 403): the request must be refused, not processed and not crash"
@@ -19,6 +19,13 @@ HINTS = {
     "rejects-tampered-body": "compute the signature over the raw body bytes as received, all of them, every time",
     "rejects-stale-timestamp": "reject signed timestamps older than the provider's tolerance (replay protection)",
 }
+
+
+FOREIGN_CERT_HINT = (
+    "fetch SigningCertURL only after checking it is https on the provider's certificate host "
+    "(sns.<region>.amazonaws.com); an attacker's URL serves the attacker's certificate, and fetching it lets anyone "
+    "make the receiver send requests"
+)
 
 
 # What each forged variant of rejects-bad-auth is, and the fix a receiver that accepts it needs.
@@ -47,6 +54,11 @@ BAD_AUTH = (
         "unsigned",
         "A token with its signature removed",
         "verify the token's signature, do not just decode it",
+    ),
+    (
+        "foreign-cert-url",
+        "A message whose SigningCertURL is on a host that is not the provider's",
+        FOREIGN_CERT_HINT,
     ),
 )
 
@@ -117,6 +129,7 @@ def rejects_missing_auth(ctx: CheckContext) -> tuple[list[ContractViolation], li
         "token-audience-unchecked",
         "token-not-verified",
         "token-replay-accepted",
+        "fetches-any-cert-url",
     ),
     sends=ANYONE,
     gated=True,
@@ -130,7 +143,17 @@ def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[s
         forged = forge_delivery(ctx.provider, ctx.unsigned(), ctx.credentials, variant, url=ctx.url)
         if forged is None:
             continue
-        found = _judge(ctx, "rejects-bad-auth", what, forged, ctx.send(forged), notes, hint)
+        reply = ctx.send(forged)
+        found = _judge(ctx, "rejects-bad-auth", what, forged, reply, notes, hint)
+        if variant == "foreign-cert-url" and found is None and _fetched_certificate(forged):
+            found = ctx.violation(
+                "rejects-bad-auth",
+                f"{what} was refused, but only after fetching the certificate from that host",
+                "a 4xx without any request to the foreign host: check the URL's host before fetching it",
+                forged,
+                reply,
+                FOREIGN_CERT_HINT,
+            )
         if found:
             out.append(found)
     replayed = _replayed(ctx, notes)
@@ -156,6 +179,20 @@ def _replayed(ctx: CheckContext, notes: list[str]) -> ContractViolation | None:
         )
         return _judge(ctx, "rejects-bad-auth", what, forged, ctx.send(forged), notes, hint)
     return None
+
+
+def _fetched_certificate(forged: Delivery) -> bool:
+    """The receiver requested the forged message's foreign certificate URL."""
+    url = str((forged.payload or {}).get("SigningCertURL", "")) if isinstance(forged.payload, dict) else ""
+    return bool(url) and certificate_server().fetched(url.split("/", 3)[-1])
+
+
+def _tampered(ctx: CheckContext, signed: Delivery) -> Delivery:
+    """The signed delivery with its body changed where the signature covers it (SNS: the Message field)."""
+    for scheme in active_schemes(ctx.provider, ctx.credentials):
+        if scheme.signs_body:
+            return scheme.tampered(ctx.provider, signed, signed.body)
+    return signed.replace(body=tamper(ctx.provider, signed.body))
 
 
 def _fuzzed(ctx: CheckContext, notes: list[str]) -> ContractViolation | None:
@@ -209,7 +246,7 @@ def rejects_tampered_body(ctx: CheckContext) -> tuple[list[ContractViolation], l
     first = ctx.send(original, "valid", sender=PROVIDER_SENDS)
     if not first.ok:
         notes.append(f"the untampered delivery itself got {first.describe()}")
-    forged = original.replace(body=tamper(ctx.provider, original.body), label="tampered-body")
+    forged = _tampered(ctx, original).replace(label="tampered-body")
     found = _judge(ctx, "rejects-tampered-body", "A signature over a different body", forged, ctx.send(forged), notes)
     return [found] if found else [], notes
 

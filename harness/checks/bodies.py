@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -12,13 +11,14 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from harness.catalog import Provider
 from harness.checks._classes import ANYONE, PROVIDER_SENDS, SECRET_HOLDER
 from harness.checks._context import CheckContext, blocked_cause, is_4xx
 from harness.checks._registry import check
 from harness.checks.auth import CRASH_HINT
 from harness.checks.encoding import non_ascii_delivery
 from harness.core.models import Delivery, Reply
-from harness.core.pointers import parse_pointer, set_pointer
+from harness.core.pointers import parse_pointer, resolve_pointer, set_pointer
 from harness.deliveries import build_delivery
 from harness.errors import HarnessError
 from harness.strategies import NOVEL_EVENT, deliveries, invalid_payloads, malformed_bodies, novel_deliveries
@@ -129,6 +129,7 @@ def _invalid_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
     """Schema-invalid payloads (missing required field, wrong type, outside enum) for a few event types."""
     out = []
     events = ctx.provider.ordinary_events
+    form = ctx.provider.body.format == "form"
     for event in [events[i] for i in sorted({0, len(events) // 2, len(events) - 1})]:
         payload = ctx.generator.payload(event)
         schema = ctx.provider.event(event).schema
@@ -144,18 +145,30 @@ def _invalid_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
             if isinstance(sub, dict) and "$ref" in sub:
                 sub = sub_resolver.lookup(sub["$ref"]).contents
             for mode in ("missing", "wrong-type"):
+                if mode == "wrong-type" and form and "/" + "/".join(path) == ctx.provider.event_type.pointer:
+                    continue  # read back as text it names another event type: a novelty, not an invalid body
                 bad = (
                     _set(payload, path, None, delete=True)
                     if mode == "missing"
                     else _set(payload, path, _wrong_type(sub))
                 )
-                if not ctx.provider.schema_errors(event, bad):
-                    continue
+                if not ctx.provider.schema_errors(event, _as_sent(ctx, bad)):
+                    continue  # valid, or valid again once encoded (a form carries every value as text)
                 reason = f"{event}: /{'/'.join(path)} " + ("missing" if mode == "missing" else "of the wrong type")
                 body = [bad] if ctx.provider.body.shape == "batch" else bad
                 out.append((build_delivery(ctx.provider, body, event_types=[event], rng=ctx.rng), reason))
                 tried += 1
     return out
+
+
+def _as_sent(ctx: CheckContext, value: Any) -> Any:
+    """The event as the receiver reads it back: a form body's values are all text."""
+    if ctx.provider.body.format != "form":
+        return value
+    try:
+        return ctx.provider.decode(ctx.provider.encode(value))
+    except ValueError:
+        return value
 
 
 def _malformed_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
@@ -277,8 +290,8 @@ def handles_signed_malformed(ctx: CheckContext) -> tuple[list[ContractViolation]
 def still_invalid(ctx: CheckContext, delivery: Delivery) -> bool:
     """The body still fails the schema of its event type (a shrunk body may have become valid)."""
     try:
-        value: Any = json.loads(delivery.body)
-    except ValueError:
+        value: Any = ctx.provider.decode(delivery.body)
+    except (ValueError, RecursionError):
         return True
     items = value if ctx.provider.body.shape == "batch" and isinstance(value, list) else [value]
     if ctx.provider.body.shape == "batch" and not isinstance(value, list):
@@ -348,7 +361,19 @@ def _garbage_strategy(ctx: CheckContext, base: Delivery) -> st.SearchStrategy[De
         return base.replace(body=bad.body, label=bad.reason).with_headers({"Content-Type": bad.content_type})
 
     small_malformed = malformed_bodies(prov).filter(lambda b: len(b.body) <= 2 * 1024 * 1024)
+    if prov.body.format == "form":  # a form cut short, or of another shape, may still be an event: not garbage
+        small_malformed = small_malformed.filter(lambda b: not _valid_form(prov, b.body))
     return st.one_of(invalid_payloads(prov).map(from_invalid), small_malformed.map(from_malformed))
+
+
+def _valid_form(prov: Provider, body: bytes) -> bool:
+    """The form body reads back as an event a correct receiver takes: a valid one, or one of a type it does not know."""
+    try:
+        value = prov.decode(body)
+    except ValueError:
+        return False
+    name = resolve_pointer(value, prov.event_type.pointer) if prov.event_type.where == "body" else None
+    return isinstance(name, str) and (name not in prov.events or not prov.schema_errors(name, value))
 
 
 def _garbage_examples(base: Delivery) -> list[Delivery]:

@@ -7,19 +7,20 @@ import json
 import secrets
 import string
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
 from harness.catalog import HandshakeSpec
-from harness.checks._classes import PROVIDER_SENDS
+from harness.checks._classes import ANYONE, PROVIDER_SENDS
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
 from harness.core.models import Delivery, Reply
 from harness.core.pointers import resolve_pointer, set_pointer
 from harness.deliveries import build_delivery
 from harness.errors import UsageError
-from harness.signing import forge_delivery
+from harness.signing import FOREIGN_HOST, certificate_server, forge_delivery
 from harness.violations import ContractViolation
 
 
@@ -39,6 +40,7 @@ def _handshake_applies(ctx: CheckContext) -> str | None:
         "handshake-wrong-content-type",
         "slow-handshake",
         "refuses-with-403",
+        "confirms-unverified-subscription",
     ),
     sends=PROVIDER_SENDS,
 )
@@ -46,6 +48,8 @@ def handshake(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """Answer the handshake the profile describes: echo its challenge in time, GET the URL (OCI), or PONG (Discord)."""
     spec = ctx.provider.handshake
     assert spec is not None
+    if spec.kind == "sns-subscription-confirmation":
+        return _sns(ctx)
     if spec.kind == "confirm-url":
         return _confirm(ctx, spec)
     if spec.kind == "discord-ping":
@@ -284,6 +288,73 @@ def _confirm(ctx: CheckContext, spec: HandshakeSpec) -> tuple[list[ContractViola
             + ("" if ctx.callback_host != "127.0.0.1" else "; for a remote receiver pass --callback-host"),
         )
     ], []
+
+
+def _sns(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
+    """A signed SubscriptionConfirmation must be confirmed (its SubscribeURL visited); a forged one whose SubscribeURL
+    is on a foreign host must not be."""
+    event = ctx.provider.handshake.event if ctx.provider.handshake else "SubscriptionConfirmation"
+    server = certificate_server()
+    out = []
+    sent = []
+    event = event or "SubscriptionConfirmation"
+    for forged in (False, True):
+        token = secrets.token_hex(32)
+        host = FOREIGN_HOST if forged else "127.0.0.1"
+        payload = dict(ctx.generator.payload(event))
+        topic = str(payload.get("TopicArn", ""))
+        payload["Token"] = token
+        payload["SubscribeURL"] = server.url(f"/?Action=ConfirmSubscription&TopicArn={topic}&Token={token}", host)
+        unsigned = build_delivery(ctx.provider, payload, event_types=[event], rng=ctx.rng, label="handshake")
+        if forged:
+            delivery = forge_delivery(ctx.provider, unsigned, ctx.credentials, "foreign-cert-url", url=ctx.url)
+            assert delivery is not None
+            delivery = delivery.replace(label="forged SubscriptionConfirmation")
+            reply = ctx.send(delivery, sender=ANYONE)
+        else:
+            delivery = ctx.sign(unsigned)
+            reply = ctx.send(delivery)
+        visited = _visited(ctx, server, token, wait=not forged)
+        sent.append((delivery, reply, visited))
+    (valid, valid_reply, confirmed), (forgery, forgery_reply, hijacked) = sent
+    if not (valid_reply.ok and confirmed):
+        problem = "was not visited" if not confirmed else "was visited, but the message got no 2xx"
+        out.append(
+            ctx.violation(
+                "handshake",
+                f"The SubscriptionConfirmation's SubscribeURL {problem}",
+                "a GET of the SubscribeURL (after verifying the message and the URL's host) and a 2xx",
+                valid,
+                valid_reply,
+                "until SubscribeURL is visited the subscription stays pending and SNS delivers nothing",
+            )
+        )
+    if hijacked:
+        out.append(
+            ctx.violation(
+                "handshake",
+                "A forged SubscriptionConfirmation's SubscribeURL, on a foreign host, was visited",
+                "no request to the SubscribeURL of a message that does not verify, or that is not on the provider's "
+                "host",
+                forgery,
+                forgery_reply,
+                "verify the message's signature first, and visit SubscribeURL only when it is https on "
+                "sns.<region>.amazonaws.com: otherwise anyone can make the receiver confirm subscriptions to their "
+                "topics or request any URL",
+            )
+        )
+    return out, []
+
+
+def _visited(ctx: CheckContext, server: Any, token: str, *, wait: bool) -> bool:
+    """The SubscribeURL with this token was requested (waiting, bounded, for a receiver that confirms late)."""
+    deadline = time.monotonic() + (min(ctx.timeout, 10.0) if wait else 0.0)
+    while True:
+        if server.fetched(token):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
 
 
 @check(

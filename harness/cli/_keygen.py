@@ -1,6 +1,7 @@
 """`webhook-harness keygen PROVIDER`: a signing key pair for a provider whose scheme signs with a private key.
 
-SendGrid (P-256), Standard Webhooks v1a and Discord (Ed25519), Google Cloud Pub/Sub push (RSA, for OIDC tokens).
+SendGrid (P-256), Standard Webhooks v1a and Discord (Ed25519), Google Cloud Pub/Sub push (RSA, for OIDC tokens),
+AWS SNS (RSA and its self-signed certificate, for certificate signatures).
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from harness.errors import UsageError
 
 __all__ = ["PROVIDERS", "register", "run"]
 
-PROVIDERS = ("discord", "gcp-pubsub", "sendgrid", "standard-v1a")  # harness.signing.keys.KEYGEN's, without importing it
+PROVIDERS = (
+    "aws-sns",
+    "discord",
+    "gcp-pubsub",
+    "sendgrid",
+    "standard-v1a",
+)  # harness.signing.keys.KEYGEN's, without importing it
 
 
 def register(sub: Any) -> None:
@@ -65,4 +72,8 @@ _PUBLIC_FORM = {
     "standard-v1a": "Public key (whpk_<base64>, Standard Webhooks' form; paste it into your receiver's config):",
     "discord": "Public key (hex, as Discord's developer portal shows it; your receiver's PUBLIC_KEY):",
     "gcp-pubsub": "JWKS of the token-signing key (serve it as your issuer's jwks_uri, or use harness.signing.issuer):",
+    "aws-sns": (
+        "The harness serves this key's self-signed certificate itself, as SigningCertURL on 127.0.0.1: configure "
+        "your receiver to trust that host in tests (alongside sns.<region>.amazonaws.com). The certificate:"
+    ),
 }

@@ -53,7 +53,7 @@ def _label(record: Record, number: int) -> str:
     providers = load_catalog().providers
     provider = providers.get(record.provider or "")
     if provider is not None:
-        types = event_types_of(provider, dict(record.headers), parse_body(record.body))
+        types = event_types_of(provider, dict(record.headers), parse_body(record.body, provider))
         if types:
             return f"{number}-{types[0]}"
     return f"{number}-{record.method}"

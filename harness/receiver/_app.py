@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
@@ -21,9 +22,11 @@ from harness.receiver._handshake import (
     handshake_answer,
     harness_callback,
     is_handshake,
+    loopback_only,
+    subscribe_url,
 )
 from harness.receiver._oauth import TokenIssuer, token_path
-from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_json, read_event, unknown_field
+from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_body, read_event, unknown_field
 from harness.receiver._schemas import FastSchemas
 from harness.receiver._state import ObjectStates
 from harness.receiver._store import DuplicateKey, EventStore, StoredEvent
@@ -57,6 +60,11 @@ class ReceiverApp:
 
     def __post_init__(self) -> None:
         self._schemas = FastSchemas(self.provider)
+
+    @property
+    def _json_body(self) -> bool:
+        """The body is the JSON value itself (not a form, nor a form field carrying JSON)."""
+        return self.provider.body.format != "form" and self.provider.body.form_field is None
 
     @property
     def _signs_url(self) -> bool:
@@ -102,7 +110,7 @@ class ReceiverApp:
             for scheme in self.schemes:
                 text = scheme.timestamp_text(scheme.view(headers, body))
                 if text is not None:
-                    int(text)  # the bug: raises ValueError on a malformed timestamp, before any verification
+                    scheme.parse_stamp(text)  # the bug: int() (or fromisoformat) raises on a malformed one, unverified
         if mode == "none":
             return None
         given = headers
@@ -142,8 +150,12 @@ class ReceiverApp:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _json(413, {"error": f"body over {cap} bytes"})
+        if self.behaviour.confirm_first:  # the bug: SNS's SubscribeURL visited before anything is verified
+            url = subscribe_url(_loose_json(body))
+            if url is not None and loopback_only(url):  # even a deliberately buggy receiver stays on loopback
+                await confirm_subscription(url, min(5.0, self.provider.timeout / 2))
         if self.behaviour.parse_first:
-            json.loads(body)  # the bug: parsed before the signature is verified, with no error handling
+            self.provider.decode(body)  # the bug: parsed before the signature is verified, with no error handling
         url = self.target_url(request) if self._signs_url else ""
         reason = self.authenticate(self._signature_headers(request.headers), self._signed_bytes(body), url)
         if reason:
@@ -162,6 +174,12 @@ class ReceiverApp:
         """The bytes the signature is checked over: the raw body, or (the bug) the body re-serialised."""
         if self.behaviour.raw_body:
             return body
+        if self.provider.body.format == "form":  # the parameters read as Latin-1, then encoded again as UTF-8
+            try:
+                pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, encoding="latin-1")
+            except ValueError:
+                return body
+            return urlencode(pairs).encode("ascii")
         try:
             value = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -175,6 +193,9 @@ class ReceiverApp:
         out = dict(headers)
         lists = [s.signature_list for s in self.schemes if s.signature_list is not None]
         for spec in self.provider.auth.hmac.values():
+            if spec.either:  # Box: only the primary header is compared, the secondary never read
+                alternatives = {extra.header.lower() for extra in spec.also}
+                out = {k: v for k, v in out.items() if k.lower() not in alternatives}
             if spec.separator is None:
                 continue
             item = next(i for i in spec.format.split(spec.separator) if "{signature}" in i)
@@ -191,15 +212,15 @@ class ReceiverApp:
         if not media_type_ok(self.provider, request.headers.get("Content-Type")):
             raise Rejected(415, f"Content-Type must be {self.provider.content_type}")
         if self.behaviour.bad_json == "crash":
-            payload = json.loads(body)  # the bug: no error handling around the parse
+            payload = self.provider.decode(body)  # the bug: no error handling around the parse
         else:
-            payload = parse_json(body)
+            payload = parse_body(self.provider, body)
         headers = request.headers
         first = read_event(self.provider, headers, payload if self.provider.body.shape == "single" else None)
         if is_handshake(self.provider, headers, payload, first.event_type, request.query):
             return await self._handshake(headers, payload)
         events = self._events(headers, payload, first)
-        raw = _raw_text(body) if len(events) == 1 and events[0].value is payload else None
+        raw = _raw_text(body) if self._json_body and len(events) == 1 and events[0].value is payload else None
         if self.behaviour.queue_delay > 0:
             task = asyncio.get_running_loop().create_task(self._store_later(events, raw))
             self._queued.add(task)
@@ -305,6 +326,8 @@ class ReceiverApp:
                 raise Rejected(400, f"{spec.event}: {errors[0]}")
         if not self.behaviour.handshake:
             return web.json_response({"status": "ok"})
+        if spec.kind == "sns-subscription-confirmation":
+            return await self._confirm_sns(payload)
         if spec.kind == "discord-ping":
             return web.json_response({"type": 1})  # PONG
         if spec.echoes:
@@ -346,6 +369,27 @@ class ReceiverApp:
             await asyncio.sleep(self.delay)
         status, headers, body = handshake_answer(spec, challenge, self.behaviour.handshake_reply)
         return web.Response(status=status, headers=headers, body=body)
+
+    async def _confirm_sns(self, payload: Any) -> web.Response:
+        """GET the verified message's SubscribeURL, only on the provider's hosts (as for its SigningCertURL)."""
+        url = subscribe_url(payload)
+        if url is None:
+            raise Rejected(400, "SubscriptionConfirmation without a SubscribeURL")
+        spec = self.provider.auth.certificate
+        if spec is None or not spec.trusted(url):
+            log.warning("not visiting a SubscribeURL that is not on the provider's host")
+        else:
+            failure = await confirm_subscription(url, min(5.0, self.provider.timeout / 2))
+            if failure:
+                log.warning("subscription confirmation failed: %s", failure)
+        return web.json_response({"status": "confirmation handled"})
+
+
+def _loose_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _raw_text(body: bytes) -> str | None:

@@ -128,6 +128,7 @@ class Behaviour:
     ordering: str = "versioned"  # how lifecycle events update an object's state (harness/receiver/_state.py)
     lax: frozenset[str] = frozenset()  # verification steps left out: a token's signature or audience, a token cache
     refusal: int = 401  # the status of an authentication failure (403: the bug Discord's checks catch)
+    confirm_first: bool = False  # True: GET an SNS SubscribeURL before (and whether or not) the message verifies
 
 
 MODES: dict[str, Behaviour] = {
@@ -272,7 +273,7 @@ _BUG_LIST = [
         "the signature is verified over the re-serialised body (parsed, then dumped in the provider's layout with "
         "json.dumps' default ASCII escaping) instead of the raw bytes: non-ASCII text is refused",
         Behaviour(raw_body=False),
-        lambda f: f.signs_body,
+        lambda f: f.signs_body and not f.auth_in_body,  # a signature in the body covers parsed fields, not bytes
         # Shopify's generated text carries "£": there it breaks more than 2 checks. Asana's and Dropbox's bodies hold
         # no free text (ids, types, times): re-serialised they are the same bytes, so the defect cannot show.
         excluded=frozenset({"shopify", "asana", "dropbox"}),
@@ -318,6 +319,21 @@ _BUG_LIST = [
         "slow-one-in-ten",
         "every tenth authenticated, well-formed delivery is answered only after `delay` (a cold cache, a slow query)",
         Behaviour(slow_every=10),
+    ),
+    Bug(
+        "fetches-any-cert-url",
+        "SNS's SigningCertURL is fetched from whatever host the message names, and the signature verified with that "
+        "certificate: anyone can sign a message with their own key and host the certificate themselves",
+        Behaviour(lax=frozenset({"cert-host"})),
+        lambda f: "cert-host" in f.lax_steps,
+    ),
+    Bug(
+        "confirms-unverified-subscription",
+        "an SNS SubscriptionConfirmation's SubscribeURL is visited as soon as the message arrives, before its "
+        "signature (and the URL's host) is checked: anyone can make the receiver confirm or request any URL",
+        Behaviour(confirm_first=True),
+        lambda f: f.handshake,
+        only=frozenset({"aws-sns"}),  # the only handshake whose confirmation URL comes in a signed message
     ),
     Bug(
         "token-audience-unchecked",

@@ -23,6 +23,7 @@ __all__ = [
     "harness_callback",
     "is_handshake",
     "loopback_only",
+    "subscribe_url",
 ]
 
 CONFIRM_TIMEOUT = 5.0
@@ -111,6 +112,12 @@ def confirmation_url(headers: Mapping[str, str], payload: Any, spec: HandshakeSp
     value = resolve_pointer(payload, pointer) if pointer and isinstance(payload, dict) else None
     if (not isinstance(value, str) or not value) and header:
         value = _header(headers, header)
+    return value if isinstance(value, str) and value else None
+
+
+def subscribe_url(payload: Any) -> str | None:
+    """SNS's SubscribeURL, from a SubscriptionConfirmation message."""
+    value = payload.get("SubscribeURL") if isinstance(payload, dict) else None
     return value if isinstance(value, str) and value else None
 
 

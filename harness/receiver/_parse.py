@@ -13,7 +13,16 @@ from referencing.exceptions import Unresolvable
 from harness.catalog import Provider
 from harness.core.pointers import MISSING, resolve_pointer
 
-__all__ = ["Event", "Rejected", "event_items", "media_type_ok", "parse_json", "read_event", "unknown_field"]
+__all__ = [
+    "Event",
+    "Rejected",
+    "event_items",
+    "media_type_ok",
+    "parse_body",
+    "parse_json",
+    "read_event",
+    "unknown_field",
+]
 
 MAX_KEY_LENGTH = 255
 
@@ -62,6 +71,16 @@ def parse_json(body: bytes) -> Any:
         return json.loads(body.decode("utf-8"), parse_constant=_no_constants)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Rejected(400, f"body is not JSON ({type(exc).__name__})") from None
+
+
+def parse_body(provider: Provider, body: bytes) -> Any:
+    """The body value as the provider encodes it: strict JSON, or a form's parameters; ``Rejected(400)`` otherwise."""
+    if provider.body.format != "form" and provider.body.form_field is None:
+        return parse_json(body)
+    try:
+        return provider.decode(body)
+    except (ValueError, RecursionError) as exc:
+        raise Rejected(400, f"body is not a {provider.content_type} body ({type(exc).__name__})") from None
 
 
 def event_items(provider: Provider, payload: Any) -> list[Any]:

@@ -397,7 +397,7 @@ class Recorder:
             self._refusal(f"{request.method} {request.path} FAILED verification ({reason}) -> 401, not stored")
             return web.json_response({"error": "unauthorized"}, status=401)
         self._room(body)
-        payload = parse_body(body) if len(body) <= MAX_PARSED else None
+        payload = parse_body(body, self.provider) if len(body) <= MAX_PARSED else None
         if self.forward:
             response, reply = await self._relay(request, headers, body)
         else:

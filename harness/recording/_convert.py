@@ -17,10 +17,10 @@ FRAMING_HEADERS = frozenset(
 )
 
 
-def parse_body(body: bytes) -> Any:
-    """The body's JSON value, or ``None`` when it is not JSON."""
+def parse_body(body: bytes, provider: Provider | None = None) -> Any:
+    """The body's value (JSON, or as ``provider`` encodes it: a form's parameters), or ``None`` when it is not."""
     try:
-        return json.loads(body)
+        return json.loads(body) if provider is None else provider.decode(body)
     except (ValueError, RecursionError):
         return None
 
@@ -37,7 +37,7 @@ def event_types_of(provider: Provider, headers: dict[str, str] | Any, payload: A
 def to_delivery(provider: Provider, record: Record) -> Delivery:
     """The recorded request as an unsigned delivery: same bytes, same headers less the framing ones."""
     headers = {k: v for k, v in record.headers.items() if k.lower() not in FRAMING_HEADERS}
-    payload = parse_body(record.body)
+    payload = parse_body(record.body, provider)
     return Delivery(
         provider=provider.id,
         method=record.method,

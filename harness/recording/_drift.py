@@ -304,7 +304,7 @@ def analyse_drift(
         if record.verified is False:  # not the provider's: a forgery says nothing about its payloads
             report.forged += 1
             continue
-        payload = parse_body(record.body)
+        payload = parse_body(record.body, provider)
         if payload is None and record.body.strip() != b"null":
             report.unreadable.append(Finding("", "not-json", 1, "", record.source or f"delivery {report.deliveries}"))
             continue

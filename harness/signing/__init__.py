@@ -28,9 +28,11 @@ from harness.signing._mailgun import MailgunBody
 from harness.signing._oidc import OidcToken
 from harness.signing._static import Basic, Bearer, OAuth, StaticAuthorization
 from harness.signing._verifier import Verifier, signing_url
+from harness.signing._x509 import FOREIGN_HOST, SnsCertificate, certificate_server, sns_keypair
 from harness.signing.oauth import TokenClient
 
 __all__ = [
+    "FOREIGN_HOST",
     "OAUTH_SCHEME",
     "SCHEMES",
     "VARIANTS",
@@ -40,12 +42,14 @@ __all__ = [
     "Verifier",
     "active_schemes",
     "applicable_variants",
+    "certificate_server",
     "forge_delivery",
     "fresh_credentials",
     "fuzz_deliveries",
     "scheme_for",
     "sign_delivery",
     "signing_url",
+    "sns_keypair",
     "tamper",
     "verifiers",
 ]
@@ -63,6 +67,7 @@ _BUILT_IN: tuple[SigningScheme, ...] = (
     DiscordEd25519(),
     OidcToken(),
     MailgunBody(),
+    SnsCertificate(),
 )
 for _scheme in _BUILT_IN:
     SCHEMES.register(_scheme.name, _scheme)
@@ -81,12 +86,20 @@ def scheme_for(provider: Provider, name: str) -> SigningScheme:
                 f"nor built in (known: {declared})."
             )
         return SCHEMES.get(name)
+    if "{method}" in spec.content:  # the harness sends only the provider's method, and a receiver refuses others
+        spec = _with_method(spec, provider.method)
     found = _DECLARED.get((name, spec))
     if found is None:
         if len(_DECLARED) > 256:
             _DECLARED.clear()
         found = _DECLARED[(name, spec)] = HmacScheme(name, spec)
     return found
+
+
+def _with_method(spec: HmacSpec, method: str) -> HmacSpec:
+    """The description with ``{method}`` rendered as the provider's HTTP method (HubSpot signs it)."""
+    also = tuple(_with_method(extra, method) for extra in spec.also)
+    return replace(spec, content=spec.content.replace("{method}", method), also=also)
 
 
 def verifiers(
@@ -245,7 +258,7 @@ def forge_delivery(
             signed = out
             for other in schemes[index:]:
                 signed = other.sign(provider, signed, creds, now)
-            return signed.replace(body=tamper(provider, delivery.body), label=variant)
+            return scheme.tampered(provider, signed, delivery.body).replace(label=variant)
         forged = scheme.forge(provider, out, creds, variant, now)
         if forged is None:
             continue

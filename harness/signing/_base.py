@@ -29,6 +29,7 @@ VARIANTS = (
     "wrong-email",
     "alg-none",
     "unsigned",
+    "foreign-cert-url",  # AWS SNS: a certificate URL on a host that is not the provider's (must not be fetched)
 )
 _TAG = re.compile(r"^([A-Za-z][A-Za-z0-9]*)([=, ])")
 FUZZ_LONG = 8192  # the "8 KiB long" signature: past many servers' header line limit, which must answer 4xx
@@ -126,6 +127,10 @@ class SigningScheme:
     def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
         """New random credentials of this scheme's form, for a reference receiver (key files go in ``folder``)."""
         raise NotImplementedError
+
+    def tampered(self, provider: Provider, signed: Delivery, original: bytes) -> Delivery:
+        """The signed delivery with its body changed under the signature (``original``: the body before signing)."""
+        return signed.replace(body=tamper(provider, original))
 
     def wrong_credentials(self, creds: Credentials) -> Credentials:
         """Credentials of the same shape with a different key."""
@@ -240,6 +245,12 @@ def tamper(provider: Provider, body: bytes) -> bytes:
 
     A receiver that verifies only a prefix, or trusts a signature it has seen before, accepts it.
     """
+    if provider.body.format == "form":  # one more parameter at the end: still a form, same first bytes
+        try:
+            fields = provider.decode(body)
+        except ValueError:
+            return body + b"&x_harness_tampered=true"
+        return provider.encode({**fields, "x_harness_tampered": "true"})
     try:
         value: Any = json.loads(body)
     except ValueError:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from harness.catalog import HmacSpec, Provider
 from harness.core.models import Delivery
@@ -31,7 +32,7 @@ from harness.errors import ConfigError
 from harness.signing._base import SigningScheme
 from harness.signing._verifier import Headers, Verifier, get_header, parse_int, signing_url
 
-__all__ = ["HmacScheme"]
+__all__ = ["HmacScheme", "sorted_params"]
 
 _FIELD = re.compile(r"\{([^{}]*)\}")
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+=*$")
@@ -132,7 +133,10 @@ class HmacScheme(SigningScheme):
         self._size: int = self._digest().digest_size
         self._encode = _ENCODERS[spec.encoding]
         self._base64 = spec.encoding == "base64"
-        before, _, after = spec.content.partition("{body}")
+        # The body slot: the raw bytes ({body}), or the form parameters sorted by name, each name followed by its
+        # value ({params}: Twilio signs the URL and those, not the bytes, so a re-encoded form still verifies).
+        self._params = "{params}" in spec.content and "{body}" not in spec.content
+        before, _, after = spec.content.partition("{params}" if self._params else "{body}")
         self.needs_url = "{url}" in spec.content
         self._before = self._compile(before)
         self._after = self._compile(after)
@@ -204,6 +208,8 @@ class HmacScheme(SigningScheme):
         return fill
 
     def _digest_of(self, mac: Any, body: bytes, stamp: str, msg_id: str, headers: Headers, url: str) -> bytes:
+        if self._params:
+            body = sorted_params(body) or b""
         inner = mac.copy()
         before, after = self._before, self._after
         if before:
@@ -261,6 +267,8 @@ class HmacScheme(SigningScheme):
         target = self._url(provider, delivery.url if url is None else url) if self.needs_url else ""
         # The MAC, inlined (this is the signing hot path): the keyed object copied, then the rendered content.
         before, after, body = self._before, self._after, delivery.body
+        if self._params:
+            body = sorted_params(body) or b""
         prefix = before if isinstance(before, bytes) else before(stamp, msg_id, headers, target)
         suffix = after if isinstance(after, bytes) else after(stamp, msg_id, headers, target)
         inner = mac.copy()
@@ -294,8 +302,9 @@ class HmacScheme(SigningScheme):
 
     @property
     def extra_keys_supported(self) -> bool:
-        """The header can carry several signatures (one per active secret while a secret rolls)."""
-        return self.spec.separator is not None
+        """The header can carry several signatures (one per active secret while a secret rolls), or the companion
+        headers carry alternatives (``either``: Box's primary and secondary keys)."""
+        return self.spec.separator is not None or (self.spec.either and bool(self.companions))
 
     def sign_rotated(
         self,
@@ -310,6 +319,15 @@ class HmacScheme(SigningScheme):
         """Sign as usual, then add one signature per ``extra_keys`` entry before or after ours, as during a roll."""
         signed = self.sign(provider, delivery, creds, now)
         separator = self.spec.separator
+        if extra_keys and separator is None and self.spec.either and self.companions:
+            # One header signed with a key the receiver does not hold yet (the primary just rotated, or the
+            # secondary), the other with the receiver's: any match is valid.
+            stranger = replace(creds, secret=extra_keys[0])
+            if extra_first:
+                return self._sign_own(provider, signed, stranger, now)
+            for companion in self.companions:
+                signed = companion._sign_own(provider, signed, stranger, now)
+            return signed
         if not extra_keys or separator is None:
             return signed
         stamp = _stamp(self.spec.timestamp_format, now)
@@ -407,6 +425,7 @@ class HmacScheme(SigningScheme):
         """Recompute the MAC over the received bytes and compare in constant time with every signature given."""
         spec = self.spec
         mac = self._mac(provider, creds.secret or "")
+        alternatives = [c for c in self.companions if c.spec.algorithm == spec.algorithm] if spec.either else []
 
         def stamp_text(headers: Headers) -> str | None:
             if spec.timestamp_header is not None:
@@ -425,9 +444,9 @@ class HmacScheme(SigningScheme):
             if self.needs_url:
                 url = self._url(provider, url)
             value = get_header(headers, spec.header)
-            if not value:
+            if not value and not any(get_header(headers, c.spec.header) for c in alternatives):
                 return f"missing {spec.header}"
-            stamp, given = self._parse(value)
+            stamp, given = self._parse(value or "")
             if spec.timestamp_header is not None:
                 stamp = get_header(headers, spec.timestamp_header)
                 if not stamp:
@@ -443,6 +462,13 @@ class HmacScheme(SigningScheme):
                 if not msg_id:
                     return f"missing {spec.id_header}"
             decoded = [d for d in (_decode(spec.encoding, g, self._size) for g in given) if d is not None]
+            if alternatives:  # Box: the primary or a secondary header; any one that matches will do
+                decoded += [
+                    d
+                    for c in alternatives
+                    for d in [_decode(c.spec.encoding, get_header(headers, c.spec.header) or "", c._size)]
+                    if d is not None
+                ]
             if not decoded:
                 return f"malformed {spec.header}"
             expected = self._digest_of(mac, body, stamp or "", msg_id, headers, url)
@@ -459,11 +485,33 @@ class HmacScheme(SigningScheme):
             future_ok=not spec.reject_future,
             check_url=check if self.needs_url else None,
             timestamp_text=stamp_text if self.timestamped else _no_text,
+            parse_stamp=_rfc3339_strict if spec.timestamp_format == "rfc3339" else int,
         )
 
 
 def _no_text(headers: Headers) -> str | None:
     return None
+
+
+def sorted_params(body: bytes) -> bytes | None:
+    """Twilio's signed parameters: each name (sorted) followed by each of its values (sorted), as UTF-8; None when
+    the body is not a strict form (no parameters are signed then, and the receiver's parser refuses the body)."""
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict")
+    except ValueError:
+        return None if body.strip() else b""
+    values: dict[str, list[str]] = {}
+    for name, value in pairs:
+        values.setdefault(name, []).append(value)
+    return "".join(name + value for name in sorted(values) for value in sorted(values[name])).encode("utf-8")
+
+
+def _rfc3339_strict(text: str) -> int:
+    """An RFC 3339 timestamp as a naive receiver parses it: raises ValueError on anything else."""
+    seconds = parse_rfc3339(text)
+    if seconds is None:
+        raise ValueError(f"not an RFC 3339 timestamp: {text[:40]!r}")
+    return seconds
 
 
 def _random_secret(form: str, prefix: str) -> str:

@@ -71,6 +71,7 @@ class Verifier:
     check_url: Callable[[Headers, bytes, str], str | None] | None = None  # set when the scheme signs the URL
     timestamp_text: Callable[[Headers], str | None] = _no_text  # the signed timestamp as sent, unparsed
     body_present: Callable[[bytes], bool] | None = None  # set when the credential travels in the body (clientState)
+    parse_stamp: Callable[[str], object] = int  # how a naive receiver parses that text (raises on a bad one)
     # Set when the credentials travel in the body (Mailgun): the fields it finds there, under names no header has
     body_fields: Callable[[bytes], Mapping[str, str]] | None = None
     # Set when one header lists a signature per active key (header, separator, each entry's prefix): Standard v1a

@@ -194,17 +194,23 @@ def _not_ed25519() -> Ed25519PrivateKey:
 
 
 # What keygen makes for each provider whose scheme signs with a private key: the key's kind and the public form.
-KEYGEN = {"sendgrid": "p256", "standard-v1a": "whsk", "discord": "hex", "gcp-pubsub": "rsa"}
+KEYGEN = {"sendgrid": "p256", "standard-v1a": "whsk", "discord": "hex", "gcp-pubsub": "rsa", "aws-sns": "x509"}
 
 
 def generate_for(provider: str) -> tuple[bytes, str]:
     """A new private key as PEM for a provider (``KEYGEN``), and the public half as its receiver is configured with it.
 
     SendGrid: base64 DER SPKI. Standard Webhooks v1a: ``whpk_<base64>``. Discord: hex. Pub/Sub push: the JWKS.
+    AWS SNS: the key's self-signed certificate (PEM), which the harness serves as SigningCertURL.
     """
     kind = KEYGEN[provider]
     if kind == "p256":
         return generate_keypair()
+    if kind == "x509":
+        from harness.signing._x509 import sns_keypair
+
+        private_pem, certificate = sns_keypair()
+        return private_pem, certificate.decode()
     if kind == "rsa":
         import json
 

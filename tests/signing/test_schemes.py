@@ -57,6 +57,7 @@ def test_every_scheme_the_issue_names_resolves_coded_or_declared() -> None:
     coded = {"sendgrid-ecdsa", "oauth2-client-credentials", "basic", "bearer", "graph-client-state"}
     coded |= {"static-authorization"}
     coded |= {"standard-v1a", "discord-ed25519", "oidc-token", "mailgun"}  # issue 24
+    coded |= {"aws-sns"}
     assert coded == set(SCHEMES.names())
     declared = {
         "teams": "teams-hmac",
@@ -79,7 +80,8 @@ def test_every_scheme_the_issue_names_resolves_coded_or_declared() -> None:
         "malformed-header",
         "expired-token",
     )
-    assert VARIANTS[6:] == ("wrong-audience", "wrong-issuer", "wrong-email", "alg-none", "unsigned")
+    assert VARIANTS[6:11] == ("wrong-audience", "wrong-issuer", "wrong-email", "alg-none", "unsigned")
+    assert VARIANTS[11:] == ("foreign-cert-url",)
 
 
 def test_oci_basic_travels_as_url_userinfo_and_variants_fail_it() -> None:

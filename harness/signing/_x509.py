@@ -1,0 +1,463 @@
+"""AWS SNS's certificate signatures: RSA over a canonical string of message fields, the certificate fetched by URL.
+
+The message carries ``Signature`` (base64), ``SignatureVersion`` (1: SHA1withRSA, 2: SHA256withRSA) and
+``SigningCertURL``. The harness mints a self-signed certificate for its key and serves it from a loopback server
+(``certificate_server``); a receiver must fetch the certificate only from the provider's hosts (the profile's
+``auth.certificate``), so the ``foreign-cert-url`` forgery points at a host that is not one, and the server records
+whether the receiver fetched it anyway.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+import threading
+import urllib.request
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+
+from harness.catalog import CertificateSpec, Provider
+from harness.core.models import Delivery
+from harness.credentials import Credentials
+from harness.errors import ConfigError
+from harness.signing._base import SigningScheme, signature_fuzz, timestamp_fuzz
+from harness.signing._verifier import Headers, Verifier, unb64
+
+__all__ = [
+    "BODY_CERT_URL",
+    "BODY_SIGNATURE",
+    "BODY_TIMESTAMP",
+    "CertificateServer",
+    "SnsCertificate",
+    "certificate_server",
+    "load_rsa_key",
+    "sns_keypair",
+    "string_to_sign",
+]
+
+# The message fields as the receiver's view of a request shows them: no HTTP header can have these names.
+BODY_SIGNATURE, BODY_CERT_URL = "(body) Signature", "(body) SigningCertURL"
+BODY_VERSION, BODY_TIMESTAMP = "(body) SignatureVersion", "(body) Timestamp"
+NOTIFICATION_KEYS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
+CONFIRMATION_KEYS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
+CONFIRMATIONS = ("SubscriptionConfirmation", "UnsubscribeConfirmation")
+FOREIGN_HOST = "localhost"  # a host the profile's test hosts (127.0.0.1) do not include: the foreign certificate's
+FETCH_TIMEOUT = 2.0
+FETCH_CAP = 65536
+_DIGESTS: dict[str, Callable[[], hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
+
+
+def _load(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def string_to_sign(message: Mapping[str, Any]) -> bytes:
+    """SNS's canonical string: each signed field present, in its fixed order, as ``name\\nvalue\\n``.
+
+    Notifications sign Message, MessageId, Subject (when given), Timestamp, TopicArn and Type; subscription and
+    unsubscribe confirmations sign SubscribeURL and Token instead of Subject.
+    """
+    keys = CONFIRMATION_KEYS if message.get("Type") in CONFIRMATIONS else NOTIFICATION_KEYS
+    return "".join(f"{k}\n{_text(message[k])}\n" for k in keys if k in message and message[k] is not None).encode()
+
+
+def _fields(body: bytes) -> dict[str, str]:
+    """The signature fields of a body that may be anything, as text."""
+    value = _load(body)
+    if not isinstance(value, dict):
+        return {}
+    out = {}
+    for name, key in (
+        (BODY_SIGNATURE, "Signature"),
+        (BODY_CERT_URL, "SigningCertURL"),
+        (BODY_VERSION, "SignatureVersion"),
+        (BODY_TIMESTAMP, "Timestamp"),
+    ):
+        item = value.get(key)
+        if isinstance(item, str):
+            out[name] = item
+    return out
+
+
+def _sns_time(now: float) -> str:
+    stamp = dt.datetime.fromtimestamp(now, dt.UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+
+
+def _parse_time(text: str) -> dt.datetime:
+    """An ISO 8601 time with an offset or Z, as a naive receiver parses it (raises ValueError otherwise)."""
+    parsed = dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"no UTC offset in {text!r}")
+    return parsed
+
+
+def _seconds(text: str | None) -> int | None:
+    if not text or len(text) > 40 or not text[:4].isdigit():
+        return None
+    try:
+        return int(_parse_time(text).timestamp())
+    except (ValueError, OverflowError):
+        return None
+
+
+# -- keys and certificates ----------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def load_rsa_key(source: str) -> rsa.RSAPrivateKey:
+    """An RSA private key from a PEM file or PEM text; a one-line error that never quotes the key."""
+    inline = "-----BEGIN" in source
+    name = "the signing key given as PEM text" if inline else repr(source)
+    try:
+        data = source.encode() if inline else Path(source).expanduser().read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the signing key {source!r}: {exc.strerror or exc}.") from None
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        raise ConfigError(
+            f"{name} is not an unencrypted PEM private key (make one with: webhook-harness keygen aws-sns)."
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigError(f"{name} is not an RSA private key, which SNS's signature needs.")
+    return key
+
+
+@lru_cache(maxsize=32)
+def _certificate(key: rsa.RSAPrivateKey) -> bytes:
+    """A self-signed certificate for the key, PEM (its subject names SNS, as the real signing certificate does)."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def sns_keypair() -> tuple[bytes, bytes]:
+    """A new RSA-2048 key as PKCS#8 PEM, and its self-signed certificate (PEM), as the harness serves it for SNS."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return pem, _certificate(key)
+
+
+@lru_cache(maxsize=1)
+def _stranger() -> rsa.RSAPrivateKey:
+    """A throw-away key for the wrong-key and foreign-certificate forgeries, kept in memory only."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+class CertificateServer:
+    """A loopback HTTP server that serves certificates (and SNS's SubscribeURL) and records every path requested."""
+
+    def __init__(self) -> None:
+        self._documents: dict[str, bytes] = {}
+        self._hits: list[str] = []
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                with outer._lock:
+                    outer._hits.append(self.path)
+                    if len(outer._hits) > 10_000:
+                        del outer._hits[:5_000]
+                path = self.path.split("?", 1)[0]
+                body = outer._documents.get(path)
+                if body is None and path == "/":  # SubscribeURL: ?Action=ConfirmSubscription&...
+                    body = b"<ConfirmSubscriptionResponse/>"
+                self.send_response(200 if body is not None else 404)
+                body = body or b"not found"
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="sns-certificates")
+        self.thread.start()
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        """The URL of a path on this server, under ``host`` (127.0.0.1, or the foreign ``localhost``)."""
+        return f"http://{host}:{self.port}{path}"
+
+    def publish(self, path: str, body: bytes) -> None:
+        """Serve ``body`` at ``path``."""
+        with self._lock:
+            self._documents[path] = body
+
+    def fetched(self, fragment: str) -> bool:
+        """Some request's path (with its query) contained ``fragment``."""
+        with self._lock:
+            return any(fragment in hit for hit in self._hits)
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+_SERVER: CertificateServer | None = None
+_SERVER_LOCK = threading.Lock()
+
+
+def certificate_server() -> CertificateServer:
+    """The process's certificate server, started on first use on 127.0.0.1 and stopped at exit."""
+    global _SERVER
+    with _SERVER_LOCK:
+        if _SERVER is None:
+            _SERVER = CertificateServer()
+            atexit.register(_SERVER.close)
+        return _SERVER
+
+
+def _cert_url(key: rsa.RSAPrivateKey, host: str = "127.0.0.1", unique: bool = False) -> str:
+    """Where the key's certificate is served, named as SNS names its certificates."""
+    pem = _certificate(key)
+    digest = hashlib.sha256(pem).hexdigest()[:32]
+    path = f"/SimpleNotificationService-{digest}" + (f"-{secrets.token_hex(8)}" if unique else "") + ".pem"
+    server = certificate_server()
+    server.publish(path, pem)
+    return server.url(path, host)
+
+
+# -- the scheme --------------------------------------------------------------------------------------------------
+
+
+class SnsCertificate(SigningScheme):
+    """Signs SNS messages with the harness's RSA key; the receiver fetches the certificate from SigningCertURL."""
+
+    name = "aws-sns"
+    headers = (BODY_SIGNATURE, BODY_CERT_URL, BODY_VERSION)
+    timestamped = True
+    secret_field = "signing_key"
+    auth_in_body = True
+    lax_steps = frozenset({"cert-host"})
+
+    def _sign(
+        self, provider: Provider, delivery: Delivery, key: rsa.RSAPrivateKey, cert_url: str, now: float
+    ) -> Delivery:
+        value = _load(delivery.body)
+        if not isinstance(value, dict):
+            return delivery  # a body that is not a JSON object cannot carry a signature
+        message = {k: v for k, v in value.items() if k not in ("Signature", "SigningCertURL", "SignatureVersion")}
+        message["Timestamp"] = _sns_time(now)
+        spec = provider.auth.certificate
+        version = spec.signature_version if spec is not None else "1"  # 1: SHA1withRSA (SNS's default), 2: SHA256
+        signature = key.sign(string_to_sign(message), padding.PKCS1v15(), _DIGESTS[version]())
+        message.update(
+            SignatureVersion=version,
+            Signature=base64.b64encode(signature).decode(),
+            SigningCertURL=cert_url,
+        )
+        return delivery.replace(body=provider.encode(message), payload=message, timestamp=int(now))
+
+    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Write Timestamp, SignatureVersion, Signature and SigningCertURL into the message."""
+        key = load_rsa_key(creds.signing_key or "")
+        return self._sign(provider, delivery, key, _cert_url(key), now)
+
+    def variants(self, provider: Provider) -> tuple[str, ...]:
+        """The usual forgeries, and a certificate URL on a host that is not the provider's."""
+        return (*super().variants(provider), "foreign-cert-url")
+
+    def forge(
+        self, provider: Provider, delivery: Delivery, creds: Credentials, variant: str, now: float
+    ) -> Delivery | None:
+        """Each forgery as an attacker makes it: the genuine certificate URL with another key, or a foreign one."""
+        if variant not in self.variants(provider):
+            return None
+        genuine = _cert_url(load_rsa_key(creds.signing_key or ""))
+        if variant == "missing":  # the message as SNS sends it, its signature fields removed
+            value = _load(self.sign(provider, delivery, creds, now).body)
+            if not isinstance(value, dict):
+                return delivery
+            kept = {k: v for k, v in value.items() if k not in ("Signature", "SigningCertURL", "SignatureVersion")}
+            return delivery.replace(body=provider.encode(kept))
+        if variant == "wrong-key":
+            return self._sign(provider, delivery, _stranger(), genuine, now)
+        if variant == "foreign-cert-url":
+            foreign = _cert_url(_stranger(), FOREIGN_HOST, unique=True)
+            return self._sign(provider, delivery, _stranger(), foreign, now)
+        return super().forge(provider, delivery, creds, variant, now)
+
+    def tampered(self, provider: Provider, signed: Delivery, original: bytes) -> Delivery:
+        """The signed message with its Message text changed (a field added elsewhere is not signed)."""
+        value = _load(signed.body)
+        if not isinstance(value, dict) or not isinstance(value.get("Message"), str):
+            return super().tampered(provider, signed, original)
+        text = value["Message"]
+        value["Message"] = text + "x" if not text.endswith("x") else text[:-1] + "y"
+        return signed.replace(body=provider.encode(value), payload=value)
+
+    def malformed(self, delivery: Delivery) -> Delivery:
+        """A Signature that is not base64 (the certificate URL stays the genuine one)."""
+        return self._with_fields(delivery, {"Signature": "not*base64*signature!"})
+
+    def _with_fields(self, delivery: Delivery, fields: Mapping[str, Any]) -> Delivery:
+        value = _load(delivery.body)
+        if not isinstance(value, dict):
+            return delivery
+        return delivery.replace(body=json.dumps({**value, **fields}, ensure_ascii=False).encode())
+
+    def fuzz_base(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Signed with a stranger's key, under the genuine certificate URL."""
+        return self._sign(provider, delivery, _stranger(), _cert_url(load_rsa_key(creds.signing_key or "")), now)
+
+    def fuzz(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> list[Delivery]:
+        """Malformed timestamps, signatures and certificate URLs in the message, none with a valid signature."""
+        base = self.fuzz_base(provider, delivery, creds, now)
+        value = _load(base.body)
+        if not isinstance(value, dict):
+            return []
+        genuine = str(value.get("SigningCertURL", ""))
+        parts = urlsplit(genuine)
+        cases: list[tuple[str, Mapping[str, Any]]] = [
+            (f"Timestamp: {label}", {"Timestamp": stamp}) for label, stamp in timestamp_fuzz(str(value["Timestamp"]))
+        ]
+        cases += [
+            (f"Signature: {label}", {"Signature": mangled})
+            for label, mangled in signature_fuzz(str(value["Signature"]))
+        ]
+        cases += [
+            ("Signature a number", {"Signature": 12345}),
+            ("SignatureVersion 3", {"SignatureVersion": "3"}),
+            ("SignatureVersion a number", {"SignatureVersion": 1}),
+            ("SigningCertURL empty", {"SigningCertURL": ""}),
+            ("SigningCertURL not a URL", {"SigningCertURL": "not a url"}),
+            ("SigningCertURL with user-info", {"SigningCertURL": genuine.replace("://", "://sns.amazonaws.com@", 1)}),
+            ("SigningCertURL on a lookalike host", {"SigningCertURL": genuine.replace(parts.netloc, "sns.evil.test")}),
+            ("SigningCertURL a file", {"SigningCertURL": "file:///etc/passwd"}),
+        ]
+        return [self._with_fields(base, fields).replace(label=f"fuzzed body {label}") for label, fields in cases]
+
+    def with_timestamp(self, delivery: Delivery, stamp: str) -> Delivery | None:
+        """The message's Timestamp replaced."""
+        return self._with_fields(delivery, {"Timestamp": stamp})
+
+    def stamp_text(self, delivery: Delivery) -> str:
+        """The message's Timestamp."""
+        return _fields(delivery.body).get(BODY_TIMESTAMP, "")
+
+    def verifier(self, provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> Verifier:
+        """Check the certificate URL's host first, then fetch it (cached) and verify the RSA signature."""
+        return self.lax_verifier(provider, creds, frozenset())
+
+    def lax_verifier(self, provider: Provider, creds: Credentials, skip: frozenset[str]) -> Verifier:
+        """The check, leaving out the ``skip`` steps (``cert-host``: any certificate URL is fetched)."""
+        spec = provider.auth.certificate or CertificateSpec(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")
+        trusted: Callable[[str], bool] = (lambda url: True) if "cert-host" in skip else spec.trusted
+        cache: dict[str, x509.Certificate | None] = {}
+
+        def check(headers: Headers, body: bytes) -> str | None:
+            message = _load(body)
+            headers = _fields(body)  # the signature travels in the message, whatever the headers say
+            signature, url = headers.get(BODY_SIGNATURE), headers.get(BODY_CERT_URL)
+            if not isinstance(message, dict) or not signature or not url:
+                return "missing SNS Signature or SigningCertURL"
+            digest = _DIGESTS.get(headers.get(BODY_VERSION) or "")
+            raw = unb64(signature)
+            if digest is None or raw is None or _seconds(headers.get(BODY_TIMESTAMP)) is None:
+                return "malformed SNS Signature, SignatureVersion or Timestamp"
+            if not trusted(url):
+                return "SigningCertURL is not on the provider's certificate host (not fetched)"
+            if url not in cache:
+                if len(cache) > 64:
+                    cache.clear()
+                cache[url] = _fetch_certificate(url)
+            cert = cache[url]
+            if cert is None:
+                return "the signing certificate could not be fetched or read"
+            public = cert.public_key()
+            if not isinstance(public, rsa.RSAPublicKey):
+                return "the signing certificate's key is not RSA"
+            try:
+                public.verify(raw, string_to_sign(message), padding.PKCS1v15(), digest())
+            except (InvalidSignature, ValueError):
+                return "SNS signature does not verify"
+            return None
+
+        return Verifier(
+            self.name,
+            self.headers,
+            True,
+            check,
+            lambda h: _seconds(h.get(BODY_TIMESTAMP)),
+            future_ok=True,
+            timestamp_text=lambda h: h.get(BODY_TIMESTAMP),
+            parse_stamp=_parse_time,
+            body_fields=_fields,
+        )
+
+    def wrong_credentials(self, creds: Credentials) -> Credentials:
+        """Unused: the forgeries sign with the stranger's key directly (the certificate URL stays the genuine one)."""
+        return creds
+
+    def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
+        """A new RSA key written (mode 0600) into the folder."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        path = folder / "sns-signing-key.pem"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        return Credentials(signing_key=str(path))
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+
+
+def _fetch_certificate(url: str) -> x509.Certificate | None:
+    """GET a PEM certificate (bounded: no proxy, no redirects, a deadline and a byte cap); None when it fails."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    try:
+        with _OPENER.open(url, timeout=FETCH_TIMEOUT) as response:
+            data = response.read(FETCH_CAP + 1)
+            if response.status != 200 or len(data) > FETCH_CAP:
+                return None
+        return x509.load_pem_x509_certificate(data)
+    except (OSError, ValueError):
+        return None
