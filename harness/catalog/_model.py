@@ -235,15 +235,32 @@ def _statuses(value: Any) -> frozenset[int | str]:
 
 @dataclass(frozen=True)
 class EventType:
-    """One event type: its schema, documented samples and per-type headers."""
+    """One event type: its schema, documented samples and per-type headers.
+
+    The schema and samples are read on first use (``load``): a catalog of hundreds of types starts as fast as a small
+    one, and a command that never draws a type never reads its files.
+    """
 
     name: str
-    schema: dict[str, Any]
     schema_path: Path
-    samples: tuple[Any, ...]
+    load: Callable[[], tuple[dict[str, Any], tuple[Any, ...]]] = field(repr=False, compare=False)
     role: str = "event"
     headers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     description: str = ""
+
+    @cached_property
+    def _content(self) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        return self.load()
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """The event's JSON Schema (read on first use)."""
+        return self._content[0]
+
+    @property
+    def samples(self) -> tuple[Any, ...]:
+        """The documented samples (read on first use)."""
+        return self._content[1]
 
 
 @dataclass(frozen=True)
@@ -351,17 +368,18 @@ class Provider:
 
     @cached_property
     def _validators(self) -> dict[str, Draft202012Validator]:
-        from jsonschema import Draft202012Validator
-
-        checker = Draft202012Validator.FORMAT_CHECKER
-        make = safe_validator()
-        registry = self.registry
-        return {name: make(ev.schema, registry=registry, format_checker=checker) for name, ev in self.events.items()}
+        return {}  # filled per event type on first use: a large catalog compiles only what a run validates
 
     def validator(self, event: str) -> Draft202012Validator:
         """A compiled validator for one event type's schema."""
-        self.event(event)
-        return self._validators[event]
+        found = self._validators.get(event)
+        if found is None:
+            from jsonschema import Draft202012Validator
+
+            schema = self.event(event).schema
+            checker = Draft202012Validator.FORMAT_CHECKER
+            found = self._validators[event] = safe_validator()(schema, registry=self.registry, format_checker=checker)
+        return found
 
     @cached_property
     def reply_validator(self) -> Draft202012Validator | None:
