@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -329,6 +330,35 @@ class Provider:
         kept = {name: ev for name, ev in self.events.items() if ev.role != "event" or name in known}
         return dataclasses.replace(self, events=kept, subscription=tuple(known)), unknown
 
+    @property
+    def sample_names(self) -> list[str] | None:
+        """The ordinary types a default run draws from, or None when it draws from all (see ``sampled``)."""
+        spec = self.raw.get("sampling")
+        names = self.ordinary_events
+        if not isinstance(spec, Mapping) or len(names) <= spec["size"] or self.subscription:
+            return None
+        keep = dict.fromkeys(name for name in spec["common"] if name in self.events)
+        for lifecycle in self.lifecycles.values():
+            steps = [name for step in lifecycle.steps for name in (step.event, step.like)]
+            keep.update(dict.fromkeys(name for name in steps if name in self.events))
+        rest = sorted(name for name in names if name not in keep)
+        room = min(max(0, spec["size"] - len(keep)), len(rest))
+        keep.update(dict.fromkeys(random.Random(spec["seed"]).sample(rest, room)))
+        return [name for name in names if name in keep]
+
+    def sampled(self) -> Provider:
+        """The provider as a default run (no ``--event``) sees it: every type of a small catalog; of a large one, the
+        profile's ``sampling``: its common types, its lifecycles' types and a fixed seeded sample of the others.
+
+        The endpoint still subscribes to every type (``subscription`` stays empty): the sample only bounds what a run
+        draws, so ``check`` stays fast on a catalog of hundreds of types and every run draws the same ones.
+        """
+        names = self.sample_names
+        if names is None:
+            return self
+        kept = {name: ev for name, ev in self.events.items() if ev.role != "event" or name in names}
+        return dataclasses.replace(self, events=kept)
+
     def encoded_as(self, name: str) -> Provider:
         """The provider sending in one of the delivery encodings its profile declares (``json`` is the default)."""
         if name == "json" and "json" not in self.encodings:
@@ -341,8 +371,17 @@ class Provider:
         return dataclasses.replace(self, content_type=spec["content_type"], body=body)
 
     def events_matching(self, patterns: Sequence[str]) -> list[str]:
-        """The ordinary event types any of ``patterns`` names: an exact name or a glob (``pull_request.*``)."""
-        return [name for name in self.ordinary_events if any(fnmatchcase(name, p) for p in patterns)]
+        """The ordinary event types any of ``patterns`` names: an exact name or a glob (``pull_request.*``).
+
+        Where the event header names a family told apart by the body's action (GitHub), the family's name selects
+        every action of it, as subscribing to ``pull_request`` does: ``pull_request`` matches ``pull_request.opened``.
+        """
+        family = bool(self.event_type.action)
+        return [
+            name
+            for name in self.ordinary_events
+            if any(fnmatchcase(name, p) or (family and name.startswith(f"{p}.")) for p in patterns)
+        ]
 
     def qualified_event_type(self, base: str | None, item: Any) -> str | None:
         """The event type a header names, qualified by the body's action (``pull_request`` + ``opened``) when known.
@@ -363,7 +402,15 @@ class Provider:
         try:
             return self.events[name]
         except KeyError:
-            known = ", ".join(self.events)
+            family = [n for n in self.events if n.startswith(f"{name}.")]
+            if family:
+                shown = ", ".join(family[:8]) + (f" and {len(family) - 8} more" if len(family) > 8 else "")
+                raise UsageError(f"{name!r} is a family of {self.id} event types; name one: {shown}.") from None
+            known = ", ".join(list(self.events)[:20]) + (
+                f" ... ({len(self.events)} in all; `webhook-harness providers {self.id}` lists them)"
+                if len(self.events) > 20
+                else ""
+            )
             raise UsageError(f"Unknown event type {name!r} for provider {self.id!r}. Known: {known}.") from None
 
     @cached_property
