@@ -249,7 +249,7 @@ def generated_sample(name: str, schema: dict[str, Any], defs_doc: dict[str, Any]
     """A payload valid against the schema, from a seed derived from the type's name (deterministic)."""
     valid, make = sample_maker(schema, defs_doc)
     rng = random.Random(zlib.crc32(name.encode()))
-    found = []
+    found: list[tuple[int, int, Any]] = []
     for _ in range(50):
         value = make(rng, NOW)
         if valid(value):
