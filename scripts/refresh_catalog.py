@@ -54,6 +54,23 @@ GITHUB_PUSH_INVARIANTS = [
     {"if": {"/deleted": True}, "then": {"/after": "0" * 40, "/commits": [], "/head_commit": None, "/created": False}},
 ]
 
+
+def mark_time(node: Any) -> None:
+    """A time field GitHub's description leaves as a bare string or integer: an RFC 3339 string or Unix seconds
+    (GitHub's documented forms), drawn near "now". Branches of anyOf/oneOf are marked alike."""
+    if not isinstance(node, dict) or "$ref" in node:
+        return
+    for key in ("anyOf", "oneOf"):
+        for branch in node.get(key) or ():
+            mark_time(branch)
+    types = node.get("type")
+    kinds = set(types) if isinstance(types, list) else {types}
+    if "string" in kinds and not any(k in node for k in ("format", "pattern", "enum", "const")):
+        node["format"] = "date-time"
+    elif kinds & {"integer"} and "string" not in kinds and "x-time" not in node:
+        node["x-time"] = "unix"
+
+
 # Event-type prefixes whose data.object is a resource of another name (docs.stripe.com/api/events/types).
 STRIPE_ALIASES = {
     "account.application": "application",
@@ -303,7 +320,6 @@ def refresh_github(spec: Path, version: str | None, base: Mapping[str, Any]) -> 
                 if name == "push":
                     schema["x-invariants"] = GITHUB_PUSH_INVARIANTS
                 schemas.append(schema)
-                files[entry["schema"]] = dump(schema)
                 samples[name] = [json.loads((folder / s).read_text("utf-8")) for s in entry["samples"]]
                 out: dict[str, Any] = {"schema": entry["schema"], "samples": entry["samples"]}
                 if entry.get("description"):
@@ -314,12 +330,19 @@ def refresh_github(spec: Path, version: str | None, base: Mapping[str, Any]) -> 
                 events[name] = out
         defs_doc["$defs"] = referenced_defs(schemas, defs_doc["$defs"])
         separate_one_of([*schemas, *defs_doc["$defs"].values()], defs_doc["$defs"])
-        for node in schema_nodes(defs_doc):
+        for node in [*schema_nodes(defs_doc), *(n for schema in schemas for n in schema_nodes(schema))]:
             props = node.get("properties")
-            if isinstance(props, dict) and isinstance(props.get("node_id"), dict):
+            if not isinstance(props, dict):
+                continue
+            if isinstance(props.get("node_id"), dict):
                 props["node_id"] = {**props["node_id"], **GITHUB_NODE_ID}
+            for name, sub in props.items():
+                if name == "timestamp" or name.endswith("_at"):
+                    mark_time(sub)
         files["defs.schema.json"] = dump(defs_doc, compact=True)
         regenerated = 0
+        for schema, entry in zip(schemas, events.values(), strict=True):
+            files[entry["schema"]] = dump(schema)
         for schema, (name, found) in zip(schemas, samples.items(), strict=True):
             valid, _ = sample_maker(schema, defs_doc)  # the narrowed schema: a generated sample may need a redraw
             for index, sample in enumerate(found):
@@ -342,8 +365,11 @@ def refresh_github(spec: Path, version: str | None, base: Mapping[str, Any]) -> 
             "events": (
                 f"Every webhook of GitHub's description ({catalog['version']}), one type per event and action "
                 f"({len(events)} types; webhooks not imported are listed in catalog.dropped). Schemas are the "
-                "description's, without descriptions and examples; node_id is narrowed to GitHub's base64-like "
-                "global ids and push's created/deleted flags agree with its before/after shas (both documented)."
+                "description's, without descriptions and examples, narrowed where GitHub documents more (every body "
+                "stays valid against the description): node_id is a base64-like global id, *_at and timestamp "
+                "fields left as bare strings or integers are RFC 3339 times or Unix seconds, and push's "
+                "created/deleted flags agree with its before/after shas. oneOf branches exclude the fields only "
+                "their siblings require, so a drawn object matches exactly one."
             ),
             "samples": (
                 f"{len(events) - generated} types carry the description's example; {generated} carry a payload "
