@@ -55,6 +55,24 @@ GITHUB_PUSH_INVARIANTS = [
 ]
 
 
+GITHUB_MAX_ITEMS = 2  # an open-ended list of objects (labels, assignees, commits...) holds up to this many
+
+
+def bound_lists(node: Any, most: int) -> None:
+    """An open-ended list of objects holds at most ``most`` items (a narrowing: generated bodies stay small)."""
+    if not isinstance(node, dict) or "$ref" in node:
+        return
+    for key in ("anyOf", "oneOf"):
+        for branch in node.get(key) or ():
+            bound_lists(branch, most)
+    types = node.get("type")
+    kinds = set(types) if isinstance(types, list) else {types}
+    items = node.get("items")
+    if "array" in kinds and isinstance(items, dict) and "maxItems" not in node:
+        if "$ref" in items or items.get("type") == "object" or "properties" in items:
+            node["maxItems"] = max(most, int(node.get("minItems", 0)))
+
+
 def mark_time(node: Any) -> None:
     """A time field GitHub's description leaves as a bare string or integer: an RFC 3339 string or Unix seconds
     (GitHub's documented forms), drawn near "now". Branches of anyOf/oneOf are marked alike."""
@@ -334,6 +352,8 @@ def refresh_github(spec: Path, version: str | None, base: Mapping[str, Any]) -> 
             props = node.get("properties")
             if not isinstance(props, dict):
                 continue
+            for sub in props.values():
+                bound_lists(sub, GITHUB_MAX_ITEMS)
             if isinstance(props.get("node_id"), dict):
                 props["node_id"] = {**props["node_id"], **GITHUB_NODE_ID}
             for name, sub in props.items():
@@ -367,7 +387,8 @@ def refresh_github(spec: Path, version: str | None, base: Mapping[str, Any]) -> 
                 f"({len(events)} types; webhooks not imported are listed in catalog.dropped). Schemas are the "
                 "description's, without descriptions and examples, narrowed where GitHub documents more (every body "
                 "stays valid against the description): node_id is a base64-like global id, *_at and timestamp "
-                "fields left as bare strings or integers are RFC 3339 times or Unix seconds, and push's "
+                "fields left as bare strings or integers are RFC 3339 times or Unix seconds, open-ended lists of "
+                f"objects hold up to {GITHUB_MAX_ITEMS} (labels, assignees, commits...), and push's "
                 "created/deleted flags agree with its before/after shas. oneOf branches exclude the fields only "
                 "their siblings require, so a drawn object matches exactly one."
             ),

@@ -291,6 +291,7 @@ class Provider:
     encodings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> content_type, form_field
     pass_through: tuple[Mapping[str, Any], ...] = ()  # free-text fields copied from end users (pointer, add, numbers)
     lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
+    sample: tuple[str, ...] = ()  # a large catalog's default run: the types drawn (``sampled``); () for all
 
     @cached_property
     def registry(self) -> Registry:
@@ -307,7 +308,9 @@ class Provider:
 
     @property
     def ordinary_events(self) -> list[str]:
-        """Event types that are not handshakes."""
+        """Event types that are not handshakes (of a sampled provider, its sample: see ``sampled``)."""
+        if self.sample:
+            return list(self.sample)
         return [name for name, ev in self.events.items() if ev.role == "event"]
 
     @property
@@ -334,13 +337,10 @@ class Provider:
     def sample_names(self) -> list[str] | None:
         """The ordinary types a default run draws from, or None when it draws from all (see ``sampled``)."""
         spec = self.raw.get("sampling")
-        names = self.ordinary_events
-        if not isinstance(spec, Mapping) or len(names) <= spec["size"] or self.subscription:
+        names = [name for name, ev in self.events.items() if ev.role == "event"]
+        if not isinstance(spec, Mapping) or len(names) <= spec["size"] or self.subscription or self.sample:
             return None
         keep = dict.fromkeys(name for name in spec["common"] if name in self.events)
-        for lifecycle in self.lifecycles.values():
-            steps = [name for step in lifecycle.steps for name in (step.event, step.like)]
-            keep.update(dict.fromkeys(name for name in steps if name in self.events))
         rest = sorted(name for name in names if name not in keep)
         room = min(max(0, spec["size"] - len(keep)), len(rest))
         keep.update(dict.fromkeys(random.Random(spec["seed"]).sample(rest, room)))
@@ -348,16 +348,14 @@ class Provider:
 
     def sampled(self) -> Provider:
         """The provider as a default run (no ``--event``) sees it: every type of a small catalog; of a large one, the
-        profile's ``sampling``: its common types, its lifecycles' types and a fixed seeded sample of the others.
+        profile's ``sampling``: its common types and a fixed seeded sample of the others, ``size`` types in all.
 
-        The endpoint still subscribes to every type (``subscription`` stays empty): the sample only bounds what a run
-        draws, so ``check`` stays fast on a catalog of hundreds of types and every run draws the same ones.
+        Only what a run draws is narrowed (``ordinary_events``): every type stays known, so lifecycles, replays and
+        validation still find theirs, and the endpoint still subscribes to all (``subscription`` stays empty). A
+        catalog of hundreds of types then checks as fast as a small one, and every run draws the same types.
         """
         names = self.sample_names
-        if names is None:
-            return self
-        kept = {name: ev for name, ev in self.events.items() if ev.role != "event" or name in names}
-        return dataclasses.replace(self, events=kept)
+        return self if names is None else dataclasses.replace(self, sample=tuple(names))
 
     def encoded_as(self, name: str) -> Provider:
         """The provider sending in one of the delivery encodings its profile declares (``json`` is the default)."""
