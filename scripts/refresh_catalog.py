@@ -109,6 +109,48 @@ STRIPE_ALIASES = {
     "source.mandate_notification": "source_mandate_notification",
     "source.transaction": "source_transaction",
 }
+# The state an event's object is in (docs.stripe.com/api/events/types): a narrowing of the resource schema, so the
+# bodies of these types look like what Stripe sends (an invoice.paid invoice is paid).
+STRIPE_STATES: dict[str, dict[str, Any]] = {
+    "payment_intent.succeeded": {"status": "succeeded"},
+    "payment_intent.payment_failed": {"amount_received": 0, "status": "requires_payment_method"},
+    "payment_intent.canceled": {"status": "canceled"},
+    "payment_intent.processing": {"status": "processing"},
+    "payment_intent.requires_action": {"status": "requires_action"},
+    "charge.succeeded": {"amount_refunded": 0, "paid": True, "refunded": False, "status": "succeeded"},
+    "charge.failed": {"paid": False, "status": "failed"},
+    "charge.pending": {"status": "pending"},
+    "charge.refunded": {"captured": True, "paid": True, "status": "succeeded"},
+    "checkout.session.completed": {"status": "complete"},
+    "checkout.session.expired": {"status": "expired"},
+    "customer.subscription.deleted": {"status": "canceled"},
+    "invoice.paid": {"amount_remaining": 0, "attempted": True, "paid": True, "status": "paid"},
+    "invoice.payment_succeeded": {"amount_remaining": 0, "attempted": True, "paid": True, "status": "paid"},
+    "invoice.payment_failed": {"attempted": True, "paid": False, "status": "open"},
+    "invoice.voided": {"status": "void"},
+    "invoice.marked_uncollectible": {"status": "uncollectible"},
+    "invoice.finalized": {"status": "open"},
+    "payout.paid": {"status": "paid"},
+    "payout.failed": {"status": "failed"},
+    "payout.canceled": {"status": "canceled"},
+}
+
+# The types whose samples wrap a documented object (fixtures3.json or the API reference): kept while still valid.
+STRIPE_DOCUMENTED = frozenset(
+    {
+        "charge.refunded",
+        "charge.succeeded",
+        "checkout.session.completed",
+        "customer.created",
+        "customer.subscription.created",
+        "customer.subscription.deleted",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "payment_intent.payment_failed",
+        "payment_intent.succeeded",
+    }
+)
+
 # Optional objects inside an API error that embed whole resources (and, through them, errors again): left out.
 STRIPE_ERROR_OBJECTS = ("payment_intent", "payment_method", "setup_intent", "source")
 MAX_TEXT = 200  # free text (no pattern, format or enum) is drawn up to this many characters
@@ -474,8 +516,10 @@ def unexpand(node: Any) -> Any:
     return {key: unexpand(value) for key, value in node.items()}
 
 
-def stripe_envelope(event: str, resource: str, version: str) -> dict[str, Any]:
-    """The documented Event envelope (docs.stripe.com/api/events/object) around one resource."""
+def stripe_envelope(event: str, resource: str, version: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The documented Event envelope (docs.stripe.com/api/events/object) around one resource, in its state."""
+    pinned = {name: {"const": value} for name, value in STRIPE_STATES.get(event, {}).items() if name in fields}
+    state = {"properties": pinned} if pinned else {}
     return {
         "type": "object",
         "properties": {
@@ -487,7 +531,7 @@ def stripe_envelope(event: str, resource: str, version: str) -> dict[str, Any]:
             "data": {
                 "type": "object",
                 "properties": {
-                    "object": {"$ref": f"../defs.schema.json#/$defs/{resource}"},
+                    "object": {"$ref": f"../defs.schema.json#/$defs/{resource}", **state},
                     "previous_attributes": {"type": "object"},
                 },
                 "required": ["object"],
@@ -572,11 +616,12 @@ def refresh_stripe(spec: Path, version: str | None, base: Mapping[str, Any], fol
             "$id": f"{BASE_URI}/stripe/events/{slug}.schema.json",
             "title": event,
             "x-event-type": event,
-            **stripe_envelope(event, names[resource], version),
+            **stripe_envelope(event, names[resource], version, defs[names[resource]].get("properties") or {}),
         }
         valid, _ = sample_maker(schema, defs_doc)
         samples = []
-        for path in (old_events.get(event) or {}).get("samples", []):  # a documented sample still valid is kept
+        documented = (old_events.get(event) or {}).get("samples", []) if event in STRIPE_DOCUMENTED else []
+        for path in documented:  # a documented sample still valid is kept
             try:
                 old = json.loads((folder / path).read_text("utf-8"))
             except (OSError, ValueError):
@@ -609,7 +654,9 @@ def refresh_stripe(spec: Path, version: str | None, base: Mapping[str, Any], fol
             f"{len(events)} event types from Stripe's OpenAPI description (API version {version}), each data.object "
             "typed by the resource schema its type names (docs.stripe.com/api/events/types; the aliases are in "
             "scripts/refresh_catalog.py). Expandable fields are their id (webhooks send them unexpanded); ids carry "
-            "the documented prefix where Stripe documents one; descriptions are dropped. Narrowed for realistic "
+            "the documented prefix where Stripe documents one; descriptions are dropped; the object's state fields "
+            "are pinned for the types whose state Stripe documents (invoice.paid: status paid...; STRIPE_STATES in "
+            "the script). Narrowed for realistic "
             f"sizes (every body stays valid against the description): free text up to {MAX_TEXT} characters, "
             f"open-ended lists up to {MAX_ITEMS} items, and an API error (last_payment_error...) without the "
             "optional embedded payment_intent, payment_method, setup_intent and source objects."
