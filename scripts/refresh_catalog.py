@@ -135,6 +135,25 @@ STRIPE_STATES: dict[str, dict[str, Any]] = {
     "payout.canceled": {"status": "canceled"},
 }
 
+# Three-letter ISO codes, lower case: Stripe's common presentment currencies (it supports more; a narrowing).
+STRIPE_CURRENCIES = [
+    "usd",
+    "eur",
+    "gbp",
+    "cad",
+    "aud",
+    "jpy",
+    "chf",
+    "sek",
+    "nok",
+    "dkk",
+    "sgd",
+    "nzd",
+    "mxn",
+    "brl",
+    "inr",
+]
+
 # The types whose samples wrap a documented object (fixtures3.json or the API reference): kept while still valid.
 STRIPE_DOCUMENTED = frozenset(
     {
@@ -591,6 +610,12 @@ def refresh_stripe(spec: Path, version: str | None, base: Mapping[str, Any], fol
         if prefix and isinstance(props.get("id"), dict):
             props["id"] = {**props["id"], "pattern": f"^{re.escape(prefix)}[A-Za-z0-9]{{14,24}}$"}
     for node in [n for d in defs.values() for n in schema_nodes(d)]:
+        for name, sub in (node.get("properties") or {}).items():
+            if isinstance(sub, dict) and sub.get("type") == "string" and not {"enum", "pattern"} & set(sub):
+                if name == "currency" or name.endswith("_currency"):
+                    sub["enum"] = STRIPE_CURRENCIES
+                elif name == "country" or name.endswith("_country"):
+                    sub["pattern"] = "^[A-Z]{2}$"
         if node.get("format") == "unix-time":
             node["x-time"] = "unix"  # Stripe's timestamps: Unix seconds, drawn near "now"
         narrow_sizes(node)
@@ -656,7 +681,8 @@ def refresh_stripe(spec: Path, version: str | None, base: Mapping[str, Any], fol
             "scripts/refresh_catalog.py). Expandable fields are their id (webhooks send them unexpanded); ids carry "
             "the documented prefix where Stripe documents one; descriptions are dropped; the object's state fields "
             "are pinned for the types whose state Stripe documents (invoice.paid: status paid...; STRIPE_STATES in "
-            "the script). Narrowed for realistic "
+            "the script); currency fields are one of 15 common ISO codes and country fields two capitals. Narrowed "
+            "for realistic "
             f"sizes (every body stays valid against the description): free text up to {MAX_TEXT} characters, "
             f"open-ended lists up to {MAX_ITEMS} items, and an API error (last_payment_error...) without the "
             "optional embedded payment_intent, payment_method, setup_intent and source objects."

@@ -136,8 +136,9 @@ def _event_of(provider: Provider, interaction: Mapping[str, Any]) -> tuple[str |
     where = provider.event_type
     if where.where == "header":
         value = _header(metadata, where.name)
-        if isinstance(value, str):
-            return value, f"metadata {where.name}"
+        if isinstance(value, str):  # GitHub's family header, qualified by the body's action where the catalog is
+            item = body if isinstance(body, dict) else None
+            return provider.qualified_event_type(value, item) or value, f"metadata {where.name}"
     else:
         item = body[0] if provider.body.shape == "batch" and isinstance(body, list) and body else body
         value = resolve_pointer(item, where.pointer) if isinstance(item, dict) else MISSING
