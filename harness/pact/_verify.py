@@ -186,7 +186,8 @@ def _plan(path: Path, doc: Mapping[str, Any], catalog: Catalog, provider_id: str
             result.findings.append(Finding(where, f"the interaction names no event type {provider.id} sends"))
             continue
         if event not in provider.events:
-            known = ", ".join(provider.events)
+            names = list(provider.events)
+            known = ", ".join(names[:10]) + (f", ... {len(names)} in all" if len(names) > 10 else "")
             result.status = "failed"
             result.findings.append(Finding(where, f"{provider.id} has no event type {event!r} (it sends: {known})"))
             continue
