@@ -30,6 +30,11 @@ EXPECTED_PROVIDERS = {
     "paddle",
     "pagerduty",
     "square",
+    "msgraph",
+    "dropbox",
+    "asana",
+    "okta",
+    "twitch",
 }
 
 

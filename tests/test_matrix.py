@@ -25,6 +25,7 @@ PROVIDERS = [p.id for p in CATALOG]
 # (timeout, the receiver's delay) for the slow bugs; the provider timeouts themselves are tested elsewhere. When every
 # answer is slow the two can be tiny; one-in-ten needs room for the nine prompt answers on a busy machine.
 SLOW = {"slow": (0.01, 0.05), "slow-one-in-ten": (0.3, 0.6)}
+HANDSHAKE_SLOW = ("300ms", 0.6)  # slow-handshake: the handshake's timeout (a profile override) and the receiver's delay
 TIMEOUT = 3.0  # every other run (Slack's own timeout): OCI's unanswered handshake waits this long, not 10 s
 SETTLE = 3.0  # the queue-first receiver stores 0.5 s after its answer
 ORDERING_SETTLE = 0.3  # the reference receiver's lifecycle state is written before it answers
@@ -64,6 +65,9 @@ def _run(
     slow = bug in SLOW
     db_url, lag = options.pop("db_url", None), options.pop("queue_delay", None)
     delay = SLOW[bug][1] if bug in SLOW else None
+    if bug == "slow-handshake":
+        delay = HANDSHAKE_SLOW[1]
+        options.setdefault("overrides", {provider: {"handshake": {"timeout": HANDSHAKE_SLOW[0]}}})
     with ReferenceReceiver(provider, bug=bug, mode=mode, delay=delay, db_url=db_url, queue_delay=lag) as rx:  # type: ignore[arg-type]
         ordering = bug in ORDERING_BUGS
         # converges runs where lifecycles are judged: the strict receiver, and the ordering bugs it must catch

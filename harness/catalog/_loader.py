@@ -276,6 +276,76 @@ _CONTENT_FIELDS = ("body", "timestamp", "id", "url")
 _FIELD = re.compile(r"\{([^{}]*)\}")
 
 
+# The two handshakes that were code before they were data: their old kind names still load, as these descriptions.
+_LEGACY_HANDSHAKES: dict[str, dict[str, Any]] = {
+    "slack-url-verification": {
+        "kind": "challenge-body",
+        "match": {"in": "body", "pointer": "/type", "value": "url_verification"},
+        "challenge": {"in": "body", "pointer": "/challenge"},
+        "reply": {"body": ["json", "raw"], "key": "challenge"},
+    },
+    "oci-subscription-confirmation": {
+        "kind": "confirm-url",
+        "match": {"in": "header", "name": "X-OCI-NS-MessageType", "value": "SubscriptionConfirmation"},
+        "url": {"pointer": "/ConfirmationURL", "header": "X-OCI-NS-ConfirmationURL"},
+    },
+}
+_BODY_KINDS = ("challenge-body", "confirm-url")
+
+
+def _handshake_spec(path: Path, raw: Mapping[str, Any] | None, events: Mapping[str, Any]) -> HandshakeSpec | None:
+    """The profile's ``handshake`` block as a ``HandshakeSpec``, its references checked."""
+    if not raw:
+        return None
+    where = f"{path}: handshake"
+    legacy = _LEGACY_HANDSHAKES.get(raw["kind"])
+    if legacy is not None:
+        raw = {**legacy, **{k: v for k, v in raw.items() if k != "kind"}}
+    kind = raw["kind"]
+    event = raw.get("event")
+    if kind in _BODY_KINDS and not event:
+        raise SchemaLoadError(f"{where}: a {kind} handshake names the event whose body it is (handshake.event).")
+    if event is not None and event not in events:
+        raise SchemaLoadError(f"{where}: handshake event {event!r} is not in events.")
+    challenge = raw.get("challenge", {"in": "body", "pointer": "/challenge"})
+    name = challenge.get("pointer" if challenge["in"] == "body" else "name")
+    if not name:
+        raise SchemaLoadError(f"{where}.challenge: a body challenge needs a pointer, the others a name.")
+    if challenge["in"] == "body" and not event:
+        raise SchemaLoadError(f"{where}.challenge: a challenge in the body needs handshake.event (its message).")
+    match = raw.get("match", {})
+    reply = raw.get("reply", {})
+    forms = tuple(reply.get("body", ()))
+    if kind in ("challenge-body", "query-echo", "json-verification") and not forms:
+        raise SchemaLoadError(f"{where}.reply.body: a {kind} handshake answers with the challenge (raw or json).")
+    if kind == "header-echo" and not reply.get("echo_header"):
+        raise SchemaLoadError(f"{where}.reply.echo_header: a header-echo handshake names the header to echo.")
+    url = raw.get("url", {})
+    if kind == "confirm-url" and not (url.get("pointer") or url.get("header")):
+        raise SchemaLoadError(f"{where}.url: a confirm-url handshake says where the URL travels.")
+    return HandshakeSpec(
+        kind=kind,
+        event=event,
+        method=raw.get("method", ""),
+        challenge_in=challenge["in"],
+        challenge_name=name,
+        challenge_secret=challenge.get("secret", False),
+        match_in=match.get("in", ""),
+        match_name=match.get("pointer" if match.get("in") == "body" else "name", ""),
+        match_value=match.get("value"),
+        reply_status=tuple(reply.get("status", ())),
+        reply_body=forms,
+        reply_key=reply.get("key", "challenge"),
+        reply_echo_header=reply.get("echo_header"),
+        reply_content_type=reply.get("content_type"),
+        reply_headers=tuple(reply.get("headers", {}).items()),
+        timeout=_duration(path, raw["timeout"], "handshake.timeout", MAX_SPAN) if raw.get("timeout") else None,
+        signed=raw.get("signed", True),
+        url_pointer=url.get("pointer", ""),
+        url_header=url.get("header", ""),
+    )
+
+
 def _hmac_spec(path: Path, name: str, raw: Mapping[str, Any]) -> HmacSpec:
     """One declarative HMAC scheme, its templates checked: every field is one the signer knows how to fill."""
     where = f"{path}: auth.hmac.{name}"
@@ -425,9 +495,7 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
     batch = body.get("batch", {})
     auth = raw["auth"]
     oauth = auth.get("oauth", {})
-    handshake = raw.get("handshake")
-    if handshake and handshake["event"] not in events:
-        raise SchemaLoadError(f"{profile_path}: handshake event {handshake['event']!r} is not in events.")
+    handshake = _handshake_spec(profile_path, raw.get("handshake"), events)
     reply = raw.get("reply")
     return Provider(
         id=raw["id"],
@@ -463,11 +531,12 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
             ),
             oauth_credentials_in=oauth.get("credentials_in", "basic"),
             oauth_scope=oauth.get("scope"),
+            static_header=auth.get("static", {}).get("header", "Authorization"),
             hmac={name: _hmac_spec(profile_path, name, spec) for name, spec in auth.get("hmac", {}).items()},
         ),
         timeout=timeout,
         retry=_retry(raw["retry"], profile_path),
-        handshake=HandshakeSpec(kind=handshake["kind"], event=handshake["event"]) if handshake else None,
+        handshake=handshake,
         reply_schema=_read_json(_inside(folder, reply["schema"], "reply schema", profile_path)) if reply else None,
         assumptions=raw["assumptions"],
         encodings={name: dict(spec) for name, spec in raw.get("encodings", {}).items()},

@@ -121,15 +121,50 @@ class AuthSpec:
     tolerance: float | None = None
     oauth_credentials_in: str = "basic"
     oauth_scope: str | None = None
+    static_header: str = "Authorization"  # the static-authorization scheme's header (Okta's is configurable)
     hmac: Mapping[str, HmacSpec] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class HandshakeSpec:
-    """A handshake the receiver must honour."""
+    """A handshake the receiver must honour, as data (docs/catalog-format.md, "Handshakes").
+
+    ``kind`` is one of ``challenge-body`` (a value in the body echoed: Slack, Twitch), ``query-echo`` (a query
+    parameter echoed: Microsoft Graph, Dropbox), ``header-echo`` (a request header echoed in a response header:
+    Asana), ``json-verification`` (a value echoed inside a JSON object: Okta) and ``confirm-url`` (a URL in the
+    message the receiver must GET: OCI). The rest says where the challenge travels, how the request is recognised
+    and what a correct answer is.
+    """
 
     kind: str
-    event: str
+    event: str | None = None  # the event type whose body is the handshake message (body-carrying kinds)
+    method: str = ""  # the handshake request's method ("": the provider's)
+    challenge_in: str = "body"  # body | query | header
+    challenge_name: str = "/challenge"  # a body JSON Pointer, a query parameter or a header name
+    challenge_secret: bool = False  # the challenge is the signing secret itself, handed over (Asana's X-Hook-Secret)
+    match_in: str = ""  # how the request is recognised: body | query | header ("": the challenge's presence)
+    match_name: str = ""
+    match_value: str | None = None  # the value it must have (None: present)
+    reply_status: tuple[int, ...] = ()  # the statuses accepted (empty: any 2xx)
+    reply_body: tuple[str, ...] = ()  # raw | json: the body forms accepted, the first one preferred
+    reply_key: str = "challenge"  # the JSON form's key
+    reply_echo_header: str | None = None  # a response header that must carry the challenge (Asana)
+    reply_content_type: str | None = None  # the media type the answer must have
+    reply_headers: tuple[tuple[str, str], ...] = ()  # response headers it must carry, exactly
+    timeout: float | None = None  # seconds within which the answer must come
+    signed: bool = True  # the handshake request carries the provider's auth
+    url_pointer: str = ""  # confirm-url: where the URL is in the body
+    url_header: str = ""  # confirm-url: the header that also carries it
+
+    @property
+    def echoes(self) -> bool:
+        """The receiver answers with the challenge (every kind but confirm-url)."""
+        return self.kind != "confirm-url"
+
+    @property
+    def single_form(self) -> bool:
+        """The answer's body must be in exactly one form (raw text or a JSON object)."""
+        return len(self.reply_body) == 1
 
 
 @dataclass(frozen=True)
@@ -316,7 +351,7 @@ class Provider:
     @property
     def handshake_event(self) -> EventType | None:
         """The handshake message's event type, if the provider has one."""
-        return self.events[self.handshake.event] if self.handshake else None
+        return self.events[self.handshake.event] if self.handshake and self.handshake.event else None
 
     def subscribed(self, names: Sequence[str]) -> tuple[Provider, list[str]]:
         """The provider as an endpoint subscribed to ``names`` (or globs) sees it, and the names it does not know.

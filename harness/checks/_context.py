@@ -141,15 +141,25 @@ class CheckContext:
         return sign_delivery(self.provider, delivery, self.credentials, now=now, url=self.url)
 
     def send(
-        self, delivery: Delivery, label: str = "", *, timeout: float | None = None, sender: str | None = None
+        self,
+        delivery: Delivery,
+        label: str = "",
+        *,
+        timeout: float | None = None,
+        sender: str | None = None,
+        url: str | None = None,
     ) -> Reply:
-        """Send and remember the exchange, tagged with who could have sent it (default: the running check's class)."""
+        """Send and remember the exchange, tagged with who could have sent it (default: the running check's class).
+
+        ``url``: another target than the URL under test (the same URL with a handshake's query parameter).
+        """
         wait = timeout or self.http_timeout
         remaining = None if self.deadline is None else self.deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
             reply = Reply(0, {}, b"", 0.0, error="timed out: not sent, the run budget (--max-time) is spent")
         else:
-            reply = self.transport.send(delivery, self.url, timeout=wait if remaining is None else min(wait, remaining))
+            target = url or self.url
+            reply = self.transport.send(delivery, target, timeout=wait if remaining is None else min(wait, remaining))
         with self._lock:
             self.exchanges.append(Exchange(label or delivery.label, delivery, reply, sender or self.sender))
         return reply
@@ -160,13 +170,21 @@ class CheckContext:
             return [e for e in self.exchanges if e.sender == sender]
 
     def violation(
-        self, check: str, title: str, expected: str, delivery: Delivery | None, reply: Reply | None, hint: str = ""
+        self,
+        check: str,
+        title: str,
+        expected: str,
+        delivery: Delivery | None,
+        reply: Reply | None,
+        hint: str = "",
+        *,
+        url: str | None = None,
     ) -> ContractViolation:
-        """A finding with a reproducible, redacted curl command."""
+        """A finding with a reproducible, redacted curl command (``url``: where it was sent, if not the URL)."""
         from harness.repro import curl_command
 
         received = self.redactor(reply.describe()) if reply is not None else "n/a"
-        repro = curl_command(delivery, self.url, self.redactor) if delivery is not None else ""
+        repro = curl_command(delivery, url or self.url, self.redactor) if delivery is not None else ""
         payload = ""
         if delivery is not None:
             payload = self.redactor(delivery.body[:600].decode("utf-8", "replace"))

@@ -1,24 +1,29 @@
-"""Handshakes (Slack url_verification, OCI SubscriptionConfirmation) and the Teams reply format."""
+"""Handshakes as the profile describes them (echo a challenge, or confirm a URL) and the Teams reply format."""
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
+import string
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlencode
 
+from harness.catalog import HandshakeSpec
 from harness.checks._classes import PROVIDER_SENDS
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
+from harness.core.models import Delivery, Reply
+from harness.core.pointers import resolve_pointer, set_pointer
 from harness.deliveries import build_delivery
 from harness.errors import UsageError
 from harness.violations import ContractViolation
 
 
 def _handshake_applies(ctx: CheckContext) -> str | None:
-    kind = ctx.provider.handshake.kind if ctx.provider.handshake else None
-    return None if kind in ("slack-url-verification", "oci-subscription-confirmation") else "no handshake to honour"
+    return None if ctx.provider.handshake is not None else "no handshake to honour"
 
 
 @check(
@@ -27,38 +32,131 @@ def _handshake_applies(ctx: CheckContext) -> str | None:
     120,
     _handshake_applies,
     category="protocol",
-    bugs=("ignores-handshake",),
+    bugs=("ignores-handshake", "handshake-wrong-form", "handshake-wrong-content-type", "slow-handshake"),
     sends=PROVIDER_SENDS,
 )
 def handshake(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
-    """Slack: echo the challenge. OCI: GET the ConfirmationURL."""
-    assert ctx.provider.handshake is not None
-    if ctx.provider.handshake.kind == "slack-url-verification":
-        return _slack(ctx)
-    return _oci(ctx)
+    """Echo the challenge as the profile's handshake describes it, in time; or GET the confirmation URL (OCI)."""
+    spec = ctx.provider.handshake
+    assert spec is not None
+    if spec.kind == "confirm-url":
+        return _confirm(ctx, spec)
+    return _echo(ctx, spec)
 
 
-def _slack(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
-    event = ctx.provider.handshake.event if ctx.provider.handshake else "url_verification"
-    payload = ctx.generator.payload(event)
-    delivery = ctx.sign(build_delivery(ctx.provider, payload, event_types=[event], rng=ctx.rng, label="handshake"))
-    reply = ctx.send(delivery)
-    challenge = payload["challenge"]
-    echoed = reply.body.decode("utf-8", "replace").strip()
-    try:
-        parsed: Any = json.loads(echoed)
-    except ValueError:
-        parsed = None
-    if reply.ok and (echoed == challenge or (isinstance(parsed, dict) and parsed.get("challenge") == challenge)):
+def _deadline(ctx: CheckContext, spec: HandshakeSpec) -> float:
+    """The handshake's own timeout (the profile's handshake.timeout), else the provider's."""
+    return spec.timeout if spec.timeout is not None else ctx.provider.timeout
+
+
+def _challenge(ctx: CheckContext, spec: HandshakeSpec) -> str:
+    if spec.challenge_secret and ctx.credentials.secret:
+        return ctx.credentials.secret
+    alphabet = string.ascii_letters + string.digits + "-_"
+    token = "".join(ctx.rng.choice(alphabet) for _ in range(32))
+    # A query challenge travels URL-encoded: a space and a colon catch an echo of the encoded text (Graph's tokens
+    # read "Validation: Testing client application reachability ...").
+    return f"Validation: {token[:16]} {token[16:]}" if spec.challenge_in == "query" else token
+
+
+def _request(ctx: CheckContext, spec: HandshakeSpec) -> tuple[Delivery, str, str]:
+    """The handshake request as the provider sends it, the URL it goes to and the challenge it carries."""
+    url, challenge = ctx.url, _challenge(ctx, spec)
+    if spec.challenge_in == "query":
+        url += ("&" if "?" in url else "?") + urlencode({spec.challenge_name: challenge})
+    if spec.event is not None and spec.challenge_in == "body":
+        payload = copy.deepcopy(ctx.generator.payload(spec.event))
+        found = resolve_pointer(payload, spec.challenge_name)
+        if isinstance(found, str) and found:
+            challenge = found  # the value the event schema shapes (Slack's is alphanumeric)
+        else:
+            set_pointer(payload, spec.challenge_name, challenge)
+        unsigned = build_delivery(ctx.provider, payload, event_types=[spec.event], rng=ctx.rng, label="handshake")
+    else:
+        headers = {} if spec.method == "GET" else {"Content-Type": "text/plain; charset=utf-8"}
+        if spec.challenge_in == "header":
+            headers[spec.challenge_name] = challenge
+        if spec.match_in == "header" and spec.match_value is not None:
+            headers[spec.match_name] = spec.match_value
+        unsigned = Delivery(
+            provider=ctx.provider.id,
+            method=spec.method or ctx.provider.method,
+            headers=headers,
+            body=b"",
+            event_types=(),
+            idempotency_keys=(),
+            label="handshake",
+        )
+    return (ctx.sign(unsigned) if spec.signed else unsigned), url, challenge
+
+
+def _problems(spec: HandshakeSpec, challenge: str, reply: Reply, deadline: float) -> list[str]:
+    """What is wrong with the answer, in words; empty when it is what the provider wants."""
+    if reply.status == 0:
+        return [f"no answer ({reply.error or 'connection failed'})"]
+    out = []
+    if spec.reply_status and reply.status not in spec.reply_status:
+        out.append(f"status {reply.status}, not {' or '.join(map(str, spec.reply_status))}")
+    elif not reply.ok:
+        out.append(f"status {reply.status}, not a 2xx")
+    if spec.reply_echo_header and reply.header(spec.reply_echo_header) != challenge:
+        out.append(f"the {spec.reply_echo_header} response header does not carry the challenge")
+    if spec.reply_body:
+        text = reply.body.decode("utf-8", "replace").strip()
+        try:
+            parsed: Any = json.loads(text)
+        except ValueError:
+            parsed = None
+        raw = "raw" in spec.reply_body and text == challenge
+        wrapped = "json" in spec.reply_body and isinstance(parsed, dict) and parsed.get(spec.reply_key) == challenge
+        if not (raw or wrapped):
+            out.append("the body is not " + " or ".join(_form(spec, f) for f in spec.reply_body))
+    media = (reply.header("Content-Type") or "").split(";")[0].strip().lower()
+    if spec.reply_content_type and media != spec.reply_content_type.lower():
+        out.append(f"Content-Type {media or '(none)'}, not {spec.reply_content_type}")
+    for name, value in spec.reply_headers:
+        if (reply.header(name) or "").strip().lower() != value.lower():
+            out.append(f"no {name}: {value}")
+    if reply.elapsed > deadline:
+        out.append(f"answered after {reply.elapsed:.2f} s, over the {deadline:g} s the provider waits")
+    return out
+
+
+def _form(spec: HandshakeSpec, form: str) -> str:
+    return "the raw challenge" if form == "raw" else f'{{"{spec.reply_key}": <challenge>}}'
+
+
+def _expected(spec: HandshakeSpec, deadline: float) -> str:
+    status = " or ".join(map(str, spec.reply_status)) if spec.reply_status else "a 2xx"
+    parts = [status]
+    if spec.reply_body:
+        parts.append("whose body is " + " or ".join(_form(spec, f) for f in spec.reply_body))
+    if spec.reply_echo_header:
+        parts.append(f"with the challenge in the {spec.reply_echo_header} response header")
+    if spec.reply_content_type:
+        parts.append(f"Content-Type {spec.reply_content_type}")
+    parts += [f"{name}: {value}" for name, value in spec.reply_headers]
+    return ", ".join(parts) + f", within {deadline:g} s"
+
+
+def _echo(ctx: CheckContext, spec: HandshakeSpec) -> tuple[list[ContractViolation], list[str]]:
+    delivery, url, challenge = _request(ctx, spec)
+    deadline = _deadline(ctx, spec)
+    reply = ctx.send(delivery, "handshake", timeout=max(ctx.http_timeout, 2 * deadline), url=url)
+    problems = _problems(spec, challenge, reply, deadline)
+    if not problems:
         return [], []
+    where = {"query": "query parameter", "header": "header", "body": "body field"}[spec.challenge_in]
     return [
         ctx.violation(
             "handshake",
-            "url_verification's challenge was not echoed",
-            f'a 2xx whose body is the challenge ({challenge}) or {{"challenge": "{challenge}"}}',
+            f"The {spec.kind} handshake was not answered as {ctx.provider.id} requires: " + "; ".join(problems),
+            _expected(spec, deadline),
             delivery,
             reply,
-            "Slack will not enable the Request URL until the challenge comes back",
+            f"answer the request that carries the {where} {spec.challenge_name} with the challenge itself, before "
+            "any other work; until then the provider does not deliver",
+            url=url,
         )
     ], []
 
@@ -105,11 +203,12 @@ class _Callback:
         self.thread.join(timeout=5)
 
 
-def _oci(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
-    event = ctx.provider.handshake.event if ctx.provider.handshake else "SubscriptionConfirmation"
+def _confirm(ctx: CheckContext, spec: HandshakeSpec) -> tuple[list[ContractViolation], list[str]]:
+    event = spec.event or "SubscriptionConfirmation"
     with _Callback(ctx.callback_host) as callback:
-        payload = dict(ctx.generator.payload(event))
-        payload["ConfirmationURL"] = callback.url
+        payload = copy.deepcopy(ctx.generator.payload(event))
+        if spec.url_pointer:
+            set_pointer(payload, spec.url_pointer, callback.url)
         unsigned = build_delivery(
             ctx.provider, payload, event_types=[event], rng=ctx.rng, confirmation_url=callback.url, label="handshake"
         )

@@ -102,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"\n{p.id}: {p.title}")
             print("  events: " + ", ".join(p.ordinary_events))
             if p.handshake:
-                print(f"  handshake: {p.handshake.kind} ({p.handshake.event})")
+                hs = p.handshake
+                print(f"  handshake: {hs.kind} ({hs.event or f'{hs.challenge_in} {hs.challenge_name}'})")
             print(f"  body: {p.body.shape}, {p.content_type}, at most {p.body.max_bytes} bytes")
             for name, spec in p.headers.items():
                 print(f"  header {name}: {spec.get('value') or 'generated ' + str(spec.get('generate'))}")

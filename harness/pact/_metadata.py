@@ -22,6 +22,7 @@ _ENCODING = {"hex": "[0-9a-f]+", "base64": "[A-Za-z0-9+/]+={0,2}", "base64url": 
 _FIELD = re.compile(r"\{(\w+)\}")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 _AUTH = re.compile(r"^(Basic|Bearer) ")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,}$")
 
 
 def _template_regex(template: str, encoding: str, separator: str | None) -> str:
@@ -59,6 +60,8 @@ def header_pattern(provider: Provider, name: str, value: str) -> str:
             if signature.header.lower() == name.lower():
                 return _hmac_pattern(signature)
         if spec.timestamp_header and spec.timestamp_header.lower() == name.lower():
+            if spec.timestamp_format == "rfc3339":  # Twitch's 2026-01-02T03:04:05.123456789Z
+                return r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$"
             return r"^\d+$"
     if value.isdigit():
         return r"^\d+$"
@@ -67,6 +70,8 @@ def header_pattern(provider: Provider, name: str, value: str) -> str:
     scheme = _AUTH.match(value)
     if scheme:
         return f"^{scheme.group(1)} \\S+$"
+    if _TOKEN.match(value):  # a static credential sent as it is (Okta's Authorization value)
+        return "^[A-Za-z0-9_-]{16,}$"
     return r"^\S.*$"
 
 

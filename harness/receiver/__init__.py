@@ -15,7 +15,15 @@ from __future__ import annotations
 
 from harness.receiver import _bugs, _server
 from harness.receiver._bugs import *  # noqa: F403
-from harness.receiver._handshake import confirm_subscription, confirmation_url, is_handshake, loopback_only
+from harness.receiver._handshake import (
+    challenge_of,
+    confirm_subscription,
+    confirmation_url,
+    early_handshake,
+    handshake_answer,
+    is_handshake,
+    loopback_only,
+)
 from harness.receiver._server import *  # noqa: F403
 from harness.receiver._state import ORDERING_BUGS, OrderingBug
 
@@ -26,6 +34,9 @@ __all__ = [
     "OrderingBug",
     "confirm_subscription",
     "confirmation_url",
+    "challenge_of",
+    "early_handshake",
+    "handshake_answer",
     "is_handshake",
     "loopback_only",
 ]

@@ -14,9 +14,17 @@ from typing import Any, TypeVar
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
-from harness.catalog import Provider
+from harness.catalog import HandshakeSpec, Provider
 from harness.receiver._bugs import Behaviour, rejected_event
-from harness.receiver._handshake import confirm_subscription, confirmation_url, harness_callback, is_handshake
+from harness.receiver._handshake import (
+    challenge_of,
+    confirm_subscription,
+    confirmation_url,
+    early_handshake,
+    handshake_answer,
+    harness_callback,
+    is_handshake,
+)
 from harness.receiver._oauth import TokenIssuer, token_path
 from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_json, read_event, unknown_field
 from harness.receiver._state import ObjectStates
@@ -101,10 +109,10 @@ class ReceiverApp:
         if mode == "none":
             return None
         for scheme in self.schemes:
-            if mode == "optional" and not scheme.present(headers):
+            if mode == "optional" and not scheme.present(headers, body):
                 continue
             if mode == "presence":
-                if not scheme.present(headers):
+                if not scheme.present(headers, body):
                     return f"{scheme.name}: no credentials"
             else:
                 memo = (scheme.name, tuple(headers.get(h) for h in scheme.headers), body[:32])
@@ -124,6 +132,8 @@ class ReceiverApp:
         """Authenticate, parse, validate, deduplicate and store; answer within the provider's timeout."""
         if self.behaviour.always_500:
             return _json(500, {"error": "internal server error"})
+        if early_handshake(self.provider, request.method, request.query, request.headers):
+            return await self._early_handshake(request)
         if request.method != self.provider.method:
             return _json(405, {"error": f"use {self.provider.method}"})
         cap = self.provider.body.max_bytes
@@ -185,7 +195,7 @@ class ReceiverApp:
             payload = parse_json(body)
         headers = request.headers
         first = read_event(self.provider, headers, payload if self.provider.body.shape == "single" else None)
-        if is_handshake(self.provider, headers, payload, first.event_type):
+        if is_handshake(self.provider, headers, payload, first.event_type, request.query):
             return await self._handshake(headers, payload)
         events = self._events(headers, payload)
         if self.behaviour.queue_delay > 0:
@@ -285,20 +295,17 @@ class ReceiverApp:
     async def _handshake(self, headers: Mapping[str, str], payload: Any) -> web.Response:
         spec = self.provider.handshake
         assert spec is not None
-        if self.behaviour.schema:
+        if self.behaviour.schema and spec.event is not None:
             errors = self.provider.schema_errors(spec.event, payload) if spec.event in self.provider.events else []
             if errors:
                 raise Rejected(400, f"{spec.event}: {errors[0]}")
         if not self.behaviour.handshake:
             return web.json_response({"status": "ok"})
-        if spec.kind == "slack-url-verification":
-            challenge = payload.get("challenge") if isinstance(payload, dict) else None
-            if not isinstance(challenge, str):
-                raise Rejected(400, "url_verification without a challenge")
-            return web.json_response({"challenge": challenge})
-        url = confirmation_url(headers, payload)
+        if spec.echoes:
+            return await self._echo(spec, challenge_of(spec, headers, {}, payload))
+        url = confirmation_url(headers, payload, spec)
         if url is None:
-            raise Rejected(400, "SubscriptionConfirmation without a ConfirmationURL")
+            raise Rejected(400, f"{spec.event} without a confirmation URL")
         # One answer whatever happened, so the reply tells the sender nothing about the URL it named.
         if not self.confirm_allowed(url):
             log.warning("not fetching a ConfirmationURL that is not the harness's loopback callback")
@@ -307,6 +314,32 @@ class ReceiverApp:
             if failure:
                 log.warning("subscription confirmation failed: %s", failure)
         return web.json_response({"status": "confirmation handled"})
+
+    async def _early_handshake(self, request: web.Request) -> web.Response:
+        """A handshake told by its query or headers (Graph, Dropbox, Asana, Okta): authenticated where signed."""
+        spec = self.provider.handshake
+        assert spec is not None
+        if spec.signed:
+            body = await request.read()
+            reason = self.authenticate(request.headers, body, self.target_url(request) if self._signs_url else "")
+            if reason:
+                log.info("401 handshake: %s", reason)
+                return _json(401, {"error": "unauthorized"})
+        if not self.behaviour.handshake:
+            return web.json_response({"status": "ok"})
+        try:
+            return await self._echo(spec, challenge_of(spec, request.headers, request.query, None))
+        except Rejected as exc:
+            return _json(exc.status, {"error": exc.reason})
+
+    async def _echo(self, spec: HandshakeSpec, challenge: str | None) -> web.Response:
+        """Answer a handshake with its challenge, as the description says (or as the chosen bug gets it wrong)."""
+        if not challenge:
+            raise Rejected(400, f"handshake without its challenge ({spec.challenge_in} {spec.challenge_name})")
+        if self.behaviour.handshake_delay:
+            await asyncio.sleep(self.delay)
+        status, headers, body = handshake_answer(spec, challenge, self.behaviour.handshake_reply)
+        return web.Response(status=status, headers=headers, body=body)
 
 
 def _first_error(provider: Provider, event_type: str, item: Any) -> str | None:

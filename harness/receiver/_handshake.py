@@ -1,20 +1,25 @@
-"""Handshakes: Slack's url_verification challenge and OCI's SubscriptionConfirmation callback."""
+"""Handshakes as the profile describes them: echo a challenge (body, query, header, JSON) or confirm a URL."""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
-from harness.catalog import Provider
+from harness.catalog import HandshakeSpec, Provider
+from harness.core.pointers import resolve_pointer
 
 __all__ = [
     "CONFIRM_PATH",
+    "challenge_of",
     "confirm_subscription",
     "confirmation_url",
+    "early_handshake",
+    "handshake_answer",
     "harness_callback",
     "is_handshake",
     "loopback_only",
@@ -29,26 +34,84 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == lowered), None)
 
 
-def is_handshake(provider: Provider, headers: Mapping[str, str], payload: Any, event_type: str | None) -> bool:
+def _found(spec_in: str, name: str, headers: Mapping[str, str], query: Mapping[str, str], payload: Any) -> Any:
+    if spec_in == "header":
+        return _header(headers, name)
+    if spec_in == "query":
+        return query.get(name)
+    value = resolve_pointer(payload, name) if isinstance(payload, dict | list) else None
+    return value if isinstance(value, str) else None
+
+
+def _matches(
+    spec: HandshakeSpec, headers: Mapping[str, str], query: Mapping[str, str], payload: Any, method: str | None
+) -> bool:
+    if method is not None and spec.method and method.upper() != spec.method:
+        return False
+    if spec.match_in:
+        value = _found(spec.match_in, spec.match_name, headers, query, payload)
+        return value is not None and (spec.match_value is None or value == spec.match_value)
+    return _found(spec.challenge_in, spec.challenge_name, headers, query, payload) is not None
+
+
+def early_handshake(provider: Provider, method: str, query: Mapping[str, str], headers: Mapping[str, str]) -> bool:
+    """A handshake recognised before the body is read: its challenge and marker travel in the query or headers."""
+    spec = provider.handshake
+    if spec is None or spec.kind in ("challenge-body", "confirm-url") or "body" in (spec.challenge_in, spec.match_in):
+        return False
+    return _matches(spec, headers, query, None, method)
+
+
+def is_handshake(
+    provider: Provider,
+    headers: Mapping[str, str],
+    payload: Any,
+    event_type: str | None,
+    query: Mapping[str, str] | None = None,
+) -> bool:
     """The message is the provider's handshake rather than an ordinary event."""
     spec = provider.handshake
     if spec is None:
         return False
-    if event_type == spec.event:
+    if spec.event is not None and event_type == spec.event:
         return True
-    if spec.kind == "slack-url-verification":
-        return isinstance(payload, dict) and payload.get("type") == "url_verification"
-    if spec.kind == "oci-subscription-confirmation":
-        return _header(headers, "X-OCI-NS-MessageType") == "SubscriptionConfirmation"
-    return False
+    return _matches(spec, headers, query or {}, payload, None)
 
 
-def confirmation_url(headers: Mapping[str, str], payload: Any) -> str | None:
-    """OCI's ConfirmationURL, from the body or else the X-OCI-NS-ConfirmationURL header."""
-    value = payload.get("ConfirmationURL") if isinstance(payload, dict) else None
-    if not isinstance(value, str) or not value:
-        value = _header(headers, "X-OCI-NS-ConfirmationURL")
-    return value or None
+def challenge_of(spec: HandshakeSpec, headers: Mapping[str, str], query: Mapping[str, str], payload: Any) -> str | None:
+    """The challenge the receiver must echo, where the description says it travels."""
+    value = _found(spec.challenge_in, spec.challenge_name, headers, query, payload)
+    return value if isinstance(value, str) else None
+
+
+def handshake_answer(spec: HandshakeSpec, challenge: str, mode: str = "correct") -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of the answer: ``correct``, or a bug's (``wrong-form``, ``wrong-content-type``)."""
+    status = spec.reply_status[0] if spec.reply_status else 200
+    headers = dict(spec.reply_headers)
+    if spec.reply_echo_header:
+        headers[spec.reply_echo_header] = challenge
+    form = spec.reply_body[0] if spec.reply_body else None
+    if mode == "wrong-form" and spec.single_form:
+        form = "raw" if form == "json" else "json"
+    if mode == "wrong-content-type":  # the framework's default for a string: text/html, and no nosniff
+        return status, {"Content-Type": "text/html; charset=utf-8"}, challenge.encode()
+    if form == "json":
+        headers["Content-Type"] = "application/json"
+        return status, headers, json.dumps({spec.reply_key: challenge}).encode()
+    if form == "raw":
+        headers["Content-Type"] = spec.reply_content_type or "text/plain; charset=utf-8"
+        return status, headers, challenge.encode()
+    return (status if status != 200 else 200), headers, b""
+
+
+def confirmation_url(headers: Mapping[str, str], payload: Any, spec: HandshakeSpec | None = None) -> str | None:
+    """The URL a confirm-url handshake names: in the body, or else in its header (OCI's by default)."""
+    pointer = spec.url_pointer if spec is not None else "/ConfirmationURL"
+    header = spec.url_header if spec is not None else "X-OCI-NS-ConfirmationURL"
+    value = resolve_pointer(payload, pointer) if pointer and isinstance(payload, dict) else None
+    if (not isinstance(value, str) or not value) and header:
+        value = _header(headers, header)
+    return value if isinstance(value, str) and value else None
 
 
 def loopback_only(url: str) -> bool:

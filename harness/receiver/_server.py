@@ -77,6 +77,8 @@ class ReferenceReceiver:
             raise UsageError(f"Unknown bug {bug!r}. Known: {', '.join(BUGS)}.")
         self.bug: str | None = bug
         self.host, self._port = host, port
+        if delay is None and bug == "slow-handshake" and provider.handshake and provider.handshake.timeout:
+            delay = provider.handshake.timeout + 1.0  # late for the handshake's own deadline
         self.delay = provider.timeout + 1.0 if delay is None else delay
         self._given_credentials = credentials
         self._given_db = db_url

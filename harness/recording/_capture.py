@@ -387,7 +387,11 @@ class Recorder:
         body = await self._read(request, hold)
         headers = _joined(request.headers)
         now = self.clock()
-        verified, reason = self._verify(headers, body, now, f"{request.scheme}://{request.host}{request.raw_path}")
+        spec = self.provider.handshake
+        if spec is not None and not spec.signed and _early(self.provider, request.method, request.query, headers):
+            verified, reason = None, "an unsigned handshake"  # Graph, Dropbox, Asana sign nothing before it
+        else:
+            verified, reason = self._verify(headers, body, now, f"{request.scheme}://{request.host}{request.raw_path}")
         if verified is False and not self.accept_unverified:
             self.summary.rejected += 1
             self._refusal(f"{request.method} {request.path} FAILED verification ({reason}) -> 401, not stored")
@@ -397,7 +401,7 @@ class Recorder:
         if self.forward:
             response, reply = await self._relay(request, headers, body)
         else:
-            response, reply = await self._answer(headers, payload), None
+            response, reply = await self._answer(headers, payload, request.method, request.query), None
         record = Record(
             method=request.method,
             path=request.path,
@@ -491,19 +495,28 @@ class Recorder:
         if self.on_record is not None:
             self.on_record(printable(self.redact(line), newlines=False))
 
-    async def _answer(self, headers: Mapping[str, str], payload: Any) -> web.Response:
+    async def _answer(
+        self, headers: Mapping[str, str], payload: Any, method: str = "POST", query: Mapping[str, str] | None = None
+    ) -> web.Response:
         from harness.deliveries import event_type_of
-        from harness.receiver import confirm_subscription, confirmation_url, is_handshake
+        from harness.receiver import (
+            challenge_of,
+            confirm_subscription,
+            confirmation_url,
+            handshake_answer,
+            is_handshake,
+        )
 
         provider = self.provider
         event_type = event_type_of(provider, headers, payload) if provider.body.shape == "single" else None
-        if is_handshake(provider, headers, payload, event_type):
+        query = query or {}
+        if _early(provider, method, query, headers) or is_handshake(provider, headers, payload, event_type, query):
             spec = provider.handshake
             assert spec is not None
-            if spec.kind == "slack-url-verification":
-                challenge = payload.get("challenge") if isinstance(payload, dict) else None
-                return web.json_response({"challenge": challenge if isinstance(challenge, str) else ""})
-            url = confirmation_url(headers, payload)
+            if spec.echoes:
+                status, answer_headers, body = handshake_answer(spec, challenge_of(spec, headers, query, payload) or "")
+                return web.Response(status=status, headers=answer_headers, body=body)
+            url = confirmation_url(headers, payload, spec)
             if url is None:
                 return web.json_response({"status": "recorded; no ConfirmationURL"})
             if not self.confirm_allowed(url):
@@ -547,6 +560,15 @@ class Recorder:
         for name, value in reply_headers:  # the receiver's own headers, Content-Encoding and Content-Type included
             response.headers.add(name, value)
         return response, reply
+
+
+def _early(provider: Provider, method: str, query: Mapping[str, str], headers: Mapping[str, str]) -> bool:
+    """A handshake told by its query or headers (Graph, Dropbox, Asana, Okta), before any body is read."""
+    if provider.handshake is None:
+        return False
+    from harness.receiver import early_handshake
+
+    return early_handshake(provider, method, query, headers)
 
 
 async def _read_up_to(stream: aiohttp.StreamReader, cap: int) -> bytes:

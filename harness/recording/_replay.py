@@ -267,8 +267,8 @@ def stream_plan(
         if record.verified is False and not options.include_failed:
             skipped.append(f"{where}: failed verification when recorded (--include-failed replays it re-signed)")
             continue
-        if handshake is not None and _is_handshake(provider, delivery):
-            skipped.append(f"{where}: the {handshake.event} handshake is not replayed")
+        if handshake is not None and _is_handshake(provider, delivery, record.query):
+            skipped.append(f"{where}: the {handshake.event or handshake.kind} handshake is not replayed")
             continue
         if options.events and not set(options.events) & set(delivery.event_types):
             continue
@@ -309,11 +309,14 @@ def _require_sendable(record: Record, where: str) -> None:
             ) from None
 
 
-def _is_handshake(provider: Provider, delivery: Delivery) -> bool:
+def _is_handshake(provider: Provider, delivery: Delivery, query_string: str = "") -> bool:
+    from urllib.parse import parse_qsl
+
     from harness.receiver import is_handshake
 
     first = delivery.event_types[0] if delivery.event_types else None
-    return is_handshake(provider, delivery.headers, delivery.payload, first)
+    query = dict(parse_qsl(query_string or "", keep_blank_values=True))
+    return is_handshake(provider, delivery.headers, delivery.payload, first, query)
 
 
 def resign(provider: Provider, delivery: Delivery, creds: Credentials, now: float, url: str | None = None) -> Delivery:

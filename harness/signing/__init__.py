@@ -20,9 +20,10 @@ from harness.core.registry import Registry
 from harness.credentials import Credentials
 from harness.errors import ConfigError
 from harness.signing._base import VARIANTS, SigningScheme, tamper
+from harness.signing._body_secret import ClientState
 from harness.signing._declarative import HmacScheme
 from harness.signing._ecdsa import SendGridEcdsa
-from harness.signing._static import Basic, Bearer, OAuth
+from harness.signing._static import Basic, Bearer, OAuth, StaticAuthorization
 from harness.signing._verifier import Verifier, signing_url
 from harness.signing.oauth import TokenClient
 
@@ -48,7 +49,7 @@ __all__ = [
 
 OAUTH_SCHEME = OAuth.name
 SCHEMES: Registry[SigningScheme] = Registry("signing scheme")
-for _scheme in (SendGridEcdsa(), OAuth(), Basic(), Bearer()):
+for _scheme in (SendGridEcdsa(), OAuth(), Basic(), Bearer(), ClientState(), StaticAuthorization()):
     SCHEMES.register(_scheme.name, _scheme)
 
 _DECLARED: dict[tuple[str, HmacSpec], HmacScheme] = {}

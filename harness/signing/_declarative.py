@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import calendar
 import hashlib
 import hmac
 import re
 import secrets
+import time
 from binascii import b2a_base64
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -36,6 +38,40 @@ _B64URL = re.compile(r"^[A-Za-z0-9_-]+=*$")
 _KEYS: dict[tuple[str, str], Any] = {}
 _UNSET = object()
 _JOIN_BELOW = 16384  # bodies up to this size are joined with the signed prefix before hashing
+_RFC3339 = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$")
+
+
+def rfc3339(now: float) -> str:
+    """A UTC RFC 3339 timestamp with nanoseconds, as Twitch EventSub sends it (``2026-01-02T03:04:05.123456789Z``)."""
+    seconds = int(now)
+    nanos = round((now - seconds) * 1_000_000_000) % 1_000_000_000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos:09d}Z"
+
+
+def parse_rfc3339(text: str | None) -> int | None:
+    """Whole seconds since the epoch of a strict RFC 3339 timestamp, or None."""
+    match = _RFC3339.match(text or "")
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    try:
+        seconds = calendar.timegm(time.struct_time((year, month, day, hour, minute, second, 0, 0, 0)))
+    except (OverflowError, ValueError):
+        return None
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61):
+        return None
+    zone = match.group(8)
+    if zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        seconds -= sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    return seconds
+
+
+def _stamp(form: str, now: float) -> str:
+    """The timestamp text in the description's format."""
+    if form == "unix-ms":
+        return str(int(now * 1000))
+    return rfc3339(now) if form == "rfc3339" else str(int(now))
 
 
 def _b64(data: bytes) -> str:
@@ -100,7 +136,6 @@ class HmacScheme(SigningScheme):
         self.needs_url = "{url}" in spec.content
         self._before = self._compile(before)
         self._after = self._compile(after)
-        self._millis = spec.timestamp_format == "unix-ms"
         self._last: tuple[object, Any] = (_UNSET, None)  # the last secret and its keyed MAC
         self._header, self._stamp_header, self._id_header = spec.header, spec.timestamp_header, spec.id_header
         self._names = frozenset(name.lower() for name in self.headers)  # not the id header: it stays as it is
@@ -214,7 +249,7 @@ class HmacScheme(SigningScheme):
             mac = self._mac(provider, creds.secret or "")
             self._last = (creds.secret, mac)  # one atomic assignment
         seconds = int(now)
-        stamp = str(int(now * 1000)) if self._millis else str(seconds)
+        stamp = _stamp(self.spec.timestamp_format, now)
         headers = delivery.headers
         msg_id = ""
         new_id = None
@@ -277,7 +312,7 @@ class HmacScheme(SigningScheme):
         separator = self.spec.separator
         if not extra_keys or separator is None:
             return signed
-        stamp = str(int(now * 1000)) if self._millis else str(int(now))
+        stamp = _stamp(self.spec.timestamp_format, now)
         msg_id = (signed.header(self._id_header) or "") if self._id_header else ""
         url = self._url(provider, signed.url) if self.needs_url else ""
         item = next(i for i in self.spec.format.split(separator) if "{signature}" in i)
@@ -301,7 +336,7 @@ class HmacScheme(SigningScheme):
 
     def malformed(self, delivery: Delivery) -> Delivery:
         """The header in its format, but the signature is not in the scheme's encoding (companions likewise)."""
-        stamp = str(delivery.timestamp) if self.spec.timestamp_format == "unix" else str(delivery.timestamp * 1000)
+        stamp = _stamp(self.spec.timestamp_format, delivery.timestamp)
         out = delivery.with_headers({self.spec.header: self._value("%" * len(self._encode(b"\0" * self._size)), stamp)})
         for companion in self.companions:
             out = companion.malformed(out)
@@ -381,6 +416,8 @@ class HmacScheme(SigningScheme):
         def timestamp(headers: Headers) -> int | None:
             if not self.timestamped:
                 return None
+            if spec.timestamp_format == "rfc3339":
+                return parse_rfc3339(stamp_text(headers))
             stamp = parse_int(stamp_text(headers))
             return stamp // 1000 if stamp is not None and spec.timestamp_format == "unix-ms" else stamp
 
@@ -395,7 +432,10 @@ class HmacScheme(SigningScheme):
                 stamp = get_header(headers, spec.timestamp_header)
                 if not stamp:
                     return f"missing {spec.timestamp_header}"
-            if self.timestamped and parse_int(stamp) is None:
+            if (
+                self.timestamped
+                and (parse_rfc3339(stamp) if spec.timestamp_format == "rfc3339" else parse_int(stamp)) is None
+            ):
                 return "malformed or missing timestamp"
             msg_id = ""
             if spec.id_header is not None:

@@ -12,11 +12,11 @@ from pathlib import Path
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
-from harness.signing._base import SigningScheme
+from harness.signing._base import SigningScheme, signature_fuzz
 from harness.signing._verifier import Headers, Verifier, get_header
 from harness.signing.oauth import OAuthClientCredentials
 
-__all__ = ["Basic", "Bearer", "OAuth"]
+__all__ = ["Basic", "Bearer", "OAuth", "StaticAuthorization"]
 
 
 def _no_dash(size: int) -> str:
@@ -117,6 +117,68 @@ class Bearer(SigningScheme):
     def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
         """A random token."""
         return Credentials(bearer=_no_dash(32))
+
+
+class StaticAuthorization(SigningScheme):
+    """A static value sent as it is, with no scheme word, in ``Authorization`` or the header the profile names
+    (``auth.static.header``): Okta event hooks' header auth."""
+
+    name = "static-authorization"
+    headers = ("Authorization",)
+    signs_body = False
+    secret_field = "secret"
+
+    def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
+        """Add the configured value."""
+        return delivery.with_headers({provider.auth.static_header: creds.secret or ""})
+
+    def variants(self, provider: Provider) -> tuple[str, ...]:
+        """Missing, another value, a mangled value."""
+        return ("missing", "wrong-key", "malformed-header")
+
+    def forge(
+        self, provider: Provider, delivery: Delivery, creds: Credentials, variant: str, now: float
+    ) -> Delivery | None:
+        """The header left out, another value, or the right value cut and spoiled."""
+        header = provider.auth.static_header
+        if variant == "missing":
+            return delivery.without_headers([header])
+        if variant == "wrong-key":
+            return self.sign(provider, delivery, self.wrong_credentials(creds), now)
+        if variant == "malformed-header":
+            value = creds.secret or ""
+            return delivery.with_headers({header: value[: max(1, len(value) // 3)] + "!!not-a-signature"})
+        return None
+
+    def fuzz(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> list[Delivery]:
+        """A stranger's value, mangled as a fuzzer would."""
+        header = provider.auth.static_header
+        base = self.sign(provider, delivery, self.wrong_credentials(creds), now)
+        value = base.header(header) or ""
+        return [
+            base.with_headers({header: mangled}).replace(label=f"fuzzed {header}: {label}")
+            for label, mangled in signature_fuzz(value, self.version_tag(value))
+        ]
+
+    def wrong_credentials(self, creds: Credentials) -> Credentials:
+        """Another value."""
+        return replace(creds, secret=_no_dash(24))
+
+    def verifier(self, provider: Provider, creds: Credentials, token_ok: Callable[[str], bool]) -> Verifier:
+        """Accept exactly the configured value in the configured header."""
+        expected, header = creds.secret or "", provider.auth.static_header
+
+        def check(headers: Headers, body: bytes) -> str | None:
+            given = get_header(headers, header)
+            if not given:
+                return f"missing {header}"
+            return None if _same(expected, given) else f"wrong {header} value"
+
+        return Verifier(self.name, (header,), False, check)
+
+    def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
+        """A random value."""
+        return Credentials(secret=_no_dash(32))
 
 
 class OAuth(OAuthClientCredentials):

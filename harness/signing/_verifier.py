@@ -70,6 +70,7 @@ class Verifier:
     future_ok: bool = False
     check_url: Callable[[Headers, bytes, str], str | None] | None = None  # set when the scheme signs the URL
     timestamp_text: Callable[[Headers], str | None] = _no_text  # the signed timestamp as sent, unparsed
+    body_present: Callable[[bytes], bool] | None = None  # set when the credential travels in the body (clientState)
 
     def reason(self, headers: Headers, body: bytes, url: str = "") -> str | None:
         """Why the request fails this scheme (not counting freshness), or None; ``url`` is where it was sent."""
@@ -77,8 +78,10 @@ class Verifier:
             return self.check_url(headers, body, url)
         return self.check(headers, body)
 
-    def present(self, headers: Headers) -> bool:
-        """Any of this scheme's headers is on the request."""
+    def present(self, headers: Headers, body: bytes = b"") -> bool:
+        """Any of this scheme's headers is on the request (or, for a secret in the body, its field is there)."""
+        if self.body_present is not None:
+            return self.body_present(body)
         return any(get_header(headers, name) is not None for name in self.headers)
 
     def stale(self, headers: Headers, now: float, tolerance: float | None) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from harness.credentials import Credentials
 from harness.probes.counts import make_probe
 from harness.receiver import ReferenceReceiver
 from harness.recording import Recorder, ReplayOptions, oci_or_loopback, replay
@@ -110,6 +111,21 @@ def test_slack_challenge_and_teams_message_are_answered(tmp_path: Path) -> None:
         reply = RequestsTransport().send(unsigned(teams, 1)[0], recorder.url, timeout=TIMEOUT)
     assert reply.ok and teams.reply_validator is not None
     assert not list(teams.reply_validator.iter_errors(json.loads(reply.body)))
+
+
+def test_the_recorder_answers_unsigned_handshakes_told_by_query_or_header(tmp_path: Path) -> None:
+    """Graph's validationToken, Dropbox's challenge and Asana's X-Hook-Secret come before any signature: answered."""
+    cases = [
+        ("msgraph", "POST", {"validationToken": "Validation: a b"}, {}, "Validation: a b"),
+        ("dropbox", "GET", {"challenge": "abc123"}, {}, "abc123"),
+        ("asana", "POST", {}, {"X-Hook-Secret": "b537207f20cb"}, ""),
+    ]
+    for pid, method, query, headers, body in cases:
+        provider = CATALOG.get(pid)
+        with Recorder(provider, tmp_path / f"{pid}.jsonl", credentials=Credentials(secret="s")) as recorder:
+            answer = requests.request(method, recorder.url, params=query, headers=headers, timeout=TIMEOUT)
+        assert answer.status_code == 200 and answer.text == body, pid
+        assert answer.headers.get("X-Hook-Secret") == headers.get("X-Hook-Secret"), pid
 
 
 @pytest.fixture

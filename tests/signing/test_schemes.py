@@ -54,7 +54,8 @@ def _basic_ok(header: str | None, user: str, password: str) -> bool:
 
 def test_every_scheme_the_issue_names_resolves_coded_or_declared() -> None:
     catalog = load_catalog()
-    coded = {"sendgrid-ecdsa", "oauth2-client-credentials", "basic", "bearer"}
+    coded = {"sendgrid-ecdsa", "oauth2-client-credentials", "basic", "bearer", "graph-client-state"}
+    coded |= {"static-authorization"}
     assert coded == set(SCHEMES.names())
     declared = {
         "teams": "teams-hmac",
