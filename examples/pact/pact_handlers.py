@@ -29,7 +29,7 @@ def handle_stripe(body: bytes, headers: Mapping[str, str], secret: str) -> dict[
     except (ValueError, stripe.SignatureVerificationError) as exc:
         raise Rejected(str(exc)) from None
     obj = event["data"]["object"]
-    booked = {"event": event["type"], "id": obj["id"]}
+    booked = {"event": event["type"], "id": obj["id"] if "id" in obj else None}  # optional: upcoming invoices have none
     if event["type"].startswith("invoice."):
         booked["amount_paid"] = obj["amount_paid"]
     return booked
@@ -43,7 +43,7 @@ def handle_github(body: bytes, headers: Mapping[str, str], secret: str) -> dict[
     event = _header(headers, "X-GitHub-Event")
     payload = json.loads(body)
     if event == "ping":
-        return {"event": event, "hook": payload["hook_id"]}
+        return {"event": event, "hook": payload.get("hook_id")}  # optional in GitHub's description
     return {"event": event, "repository": payload["repository"]["full_name"]}
 
 

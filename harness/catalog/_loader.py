@@ -6,7 +6,7 @@ import json
 import math
 import re
 import re._parser as sre_parse  # type: ignore[import-not-found]  # the standard library's own regex parser
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -470,35 +470,41 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
     if isinstance(raw.get("retry"), Mapping):
         _check_retry(profile_path, raw["retry"])
 
-    docs = []
-    for path in sorted(folder.rglob("*.schema.json")):
-        _inside(folder, str(path.relative_to(folder)), "schema", profile_path)
-        doc = _read_json(path)
-        if validate:
-            from jsonschema import Draft202012Validator, SchemaError
+    def read_docs() -> list[tuple[Path, Any, str]]:
+        docs = []
+        for path in sorted(folder.rglob("*.schema.json")):
+            _inside(folder, str(path.relative_to(folder)), "schema", profile_path)
+            doc = _read_json(path)
+            if validate:
+                from jsonschema import Draft202012Validator, SchemaError
 
-            try:
-                Draft202012Validator.check_schema(doc)
-            except SchemaError as exc:
-                raise SchemaLoadError(f"{path}: not a valid JSON Schema: {exc.message}") from None
-            except RecursionError:
-                raise SchemaLoadError(f"{path}: nested too deeply to check.") from None
-        if isinstance(doc, dict) and not doc.get("$id"):
-            doc["$id"] = path.resolve().as_uri()  # relative $refs resolve from the file, for every reader alike
-        uri = (doc.get("$id") if isinstance(doc, dict) else None) or path.resolve().as_uri()
-        docs.append((path, doc, uri))
+                try:
+                    Draft202012Validator.check_schema(doc)
+                except SchemaError as exc:
+                    raise SchemaLoadError(f"{path}: not a valid JSON Schema: {exc.message}") from None
+                except RecursionError:
+                    raise SchemaLoadError(f"{path}: nested too deeply to check.") from None
+            if isinstance(doc, dict) and not doc.get("$id"):
+                doc["$id"] = path.resolve().as_uri()  # relative $refs resolve from the file, for every reader alike
+            uri = (doc.get("$id") if isinstance(doc, dict) else None) or path.resolve().as_uri()
+            docs.append((path, doc, uri))
+        return docs
+
+    # A user's folder (or an overridden profile) is read and checked now; the shipped one is checked by
+    # tests/test_catalog_data.py, so its files are read on first use (`providers` and `--help` never read a schema).
+    eager = validate or bool(overrides)
+    docs = read_docs() if eager else []
 
     def make_registry() -> Registry:
         from referencing import Registry, Resource
         from referencing.jsonschema import DRAFT202012
 
         return Registry().with_resources(
-            (uri, Resource.from_contents(doc, default_specification=DRAFT202012)) for _, doc, uri in docs
+            (uri, Resource.from_contents(doc, default_specification=DRAFT202012))
+            for _, doc, uri in (docs if eager else read_docs())
         )
 
-    # A user's folder (or an overridden profile) is checked now; the shipped one by tests/test_catalog_data.py, so
-    # its registry is built on first use (`providers` and `--help` never import referencing).
-    registry = make_registry() if validate or overrides else None
+    registry = make_registry() if eager else None
     if validate and registry is not None:  # references, sizes and patterns
         for path, doc, uri in docs:
             _check_schema_doc(path, doc, uri, registry)
@@ -506,20 +512,19 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
 
     events: dict[str, EventType] = {}
     for name, entry in raw["events"].items():
-        schema_path = _inside(folder, entry["schema"], "schema", profile_path)
-        schema = _read_json(schema_path)
-        if isinstance(schema, dict) and not schema.get("$id"):
-            schema["$id"] = schema_path.resolve().as_uri()
-        if registry is not None and not _finite(schema, registry.resolver(base_uri=str(schema.get("$id", "")))):
-            raise SchemaLoadError(
-                f"{schema_path}: no finite value fits this schema: a required field or item refers back to itself."
-            )
-        samples = tuple(_read_json(_inside(folder, s, "sample", profile_path)) for s in entry["samples"])
+        schema_path = _inside(folder, entry["schema"], "schema", profile_path) if eager else folder / entry["schema"]
+        sample_paths = tuple(_inside(folder, s, "sample", profile_path) for s in entry["samples"]) if eager else None
+        load = _event_loader(folder, schema_path, sample_paths or entry["samples"], profile_path)
+        if registry is not None:
+            schema, _ = load()
+            if not _finite(schema, registry.resolver(base_uri=str(schema.get("$id", "")))):
+                raise SchemaLoadError(
+                    f"{schema_path}: no finite value fits this schema: a required field or item refers back to itself."
+                )
         events[name] = EventType(
             name=name,
-            schema=schema,
             schema_path=schema_path,
-            samples=samples,
+            load=load,
             role=entry.get("role", "event"),
             headers=entry.get("headers", {}),
             description=entry.get("description", ""),
@@ -586,6 +591,25 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
             for name, entry in raw.get("lifecycles", {}).items()
         },
     )
+
+
+def _event_loader(
+    folder: Path, schema_path: Path, samples: Sequence[Path | str], profile_path: Path
+) -> Callable[[], tuple[dict[str, Any], tuple[Any, ...]]]:
+    """Reads one event type's schema and samples when first asked, once."""
+
+    @lru_cache(maxsize=1)
+    def load() -> tuple[dict[str, Any], tuple[Any, ...]]:
+        path = _inside(folder, str(schema_path.relative_to(folder)), "schema", profile_path)
+        schema = _read_json(path)
+        if isinstance(schema, dict) and not schema.get("$id"):
+            schema["$id"] = path.resolve().as_uri()
+        found = tuple(
+            _read_json(s if isinstance(s, Path) else _inside(folder, s, "sample", profile_path)) for s in samples
+        )
+        return schema, found
+
+    return load
 
 
 def _provider_folders(root: Path) -> list[Path]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -317,15 +318,32 @@ def _statuses(value: Any) -> frozenset[int | str]:
 
 @dataclass(frozen=True)
 class EventType:
-    """One event type: its schema, documented samples and per-type headers."""
+    """One event type: its schema, documented samples and per-type headers.
+
+    The schema and samples are read on first use (``load``): a catalog of hundreds of types starts as fast as a small
+    one, and a command that never draws a type never reads its files.
+    """
 
     name: str
-    schema: dict[str, Any]
     schema_path: Path
-    samples: tuple[Any, ...]
+    load: Callable[[], tuple[dict[str, Any], tuple[Any, ...]]] = field(repr=False, compare=False)
     role: str = "event"
     headers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     description: str = ""
+
+    @cached_property
+    def _content(self) -> tuple[dict[str, Any], tuple[Any, ...]]:
+        return self.load()
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """The event's JSON Schema (read on first use)."""
+        return self._content[0]
+
+    @property
+    def samples(self) -> tuple[Any, ...]:
+        """The documented samples (read on first use)."""
+        return self._content[1]
 
 
 @dataclass(frozen=True)
@@ -355,6 +373,7 @@ class Provider:
     encodings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # name -> content_type, form_field
     pass_through: tuple[Mapping[str, Any], ...] = ()  # free-text fields copied from end users (pointer, add, numbers)
     lifecycles: Mapping[str, Lifecycle] = field(default_factory=dict)
+    sample: tuple[str, ...] = ()  # a large catalog's default run: the types drawn (``sampled``); () for all
 
     @cached_property
     def registry(self) -> Registry:
@@ -388,7 +407,9 @@ class Provider:
 
     @property
     def ordinary_events(self) -> list[str]:
-        """Event types that are not handshakes."""
+        """Event types that are not handshakes (of a sampled provider, its sample: see ``sampled``)."""
+        if self.sample:
+            return list(self.sample)
         return [name for name, ev in self.events.items() if ev.role == "event"]
 
     @property
@@ -411,6 +432,30 @@ class Provider:
         kept = {name: ev for name, ev in self.events.items() if ev.role != "event" or name in known}
         return dataclasses.replace(self, events=kept, subscription=tuple(known)), unknown
 
+    @property
+    def sample_names(self) -> list[str] | None:
+        """The ordinary types a default run draws from, or None when it draws from all (see ``sampled``)."""
+        spec = self.raw.get("sampling")
+        names = [name for name, ev in self.events.items() if ev.role == "event"]
+        if not isinstance(spec, Mapping) or len(names) <= spec["size"] or self.subscription or self.sample:
+            return None
+        keep = dict.fromkeys(name for name in spec["common"] if name in self.events)
+        rest = sorted(name for name in names if name not in keep)
+        room = min(max(0, spec["size"] - len(keep)), len(rest))
+        keep.update(dict.fromkeys(random.Random(spec["seed"]).sample(rest, room)))
+        return [name for name in names if name in keep]
+
+    def sampled(self) -> Provider:
+        """The provider as a default run (no ``--event``) sees it: every type of a small catalog; of a large one, the
+        profile's ``sampling``: its common types and a fixed seeded sample of the others, ``size`` types in all.
+
+        Only what a run draws is narrowed (``ordinary_events``): every type stays known, so lifecycles, replays and
+        validation still find theirs, and the endpoint still subscribes to all (``subscription`` stays empty). A
+        catalog of hundreds of types then checks as fast as a small one, and every run draws the same types.
+        """
+        names = self.sample_names
+        return self if names is None else dataclasses.replace(self, sample=tuple(names))
+
     def encoded_as(self, name: str) -> Provider:
         """The provider sending in one of the delivery encodings its profile declares (``json`` is the default)."""
         if name == "json" and "json" not in self.encodings:
@@ -423,8 +468,17 @@ class Provider:
         return dataclasses.replace(self, content_type=spec["content_type"], body=body)
 
     def events_matching(self, patterns: Sequence[str]) -> list[str]:
-        """The ordinary event types any of ``patterns`` names: an exact name or a glob (``pull_request.*``)."""
-        return [name for name in self.ordinary_events if any(fnmatchcase(name, p) for p in patterns)]
+        """The ordinary event types any of ``patterns`` names: an exact name or a glob (``pull_request.*``).
+
+        Where the event header names a family told apart by the body's action (GitHub), the family's name selects
+        every action of it, as subscribing to ``pull_request`` does: ``pull_request`` matches ``pull_request.opened``.
+        """
+        family = bool(self.event_type.action)
+        return [
+            name
+            for name in self.ordinary_events
+            if any(fnmatchcase(name, p) or (family and name.startswith(f"{p}.")) for p in patterns)
+        ]
 
     def qualified_event_type(self, base: str | None, item: Any) -> str | None:
         """The event type a header names, qualified by the body's action (``pull_request`` + ``opened``) when known.
@@ -445,22 +499,31 @@ class Provider:
         try:
             return self.events[name]
         except KeyError:
-            known = ", ".join(self.events)
+            family = [n for n in self.events if n.startswith(f"{name}.")]
+            if family:
+                shown = ", ".join(family[:8]) + (f" and {len(family) - 8} more" if len(family) > 8 else "")
+                raise UsageError(f"{name!r} is a family of {self.id} event types; name one: {shown}.") from None
+            known = ", ".join(list(self.events)[:20]) + (
+                f" ... ({len(self.events)} in all; `webhook-harness providers {self.id}` lists them)"
+                if len(self.events) > 20
+                else ""
+            )
             raise UsageError(f"Unknown event type {name!r} for provider {self.id!r}. Known: {known}.") from None
 
     @cached_property
     def _validators(self) -> dict[str, Draft202012Validator]:
-        from jsonschema import Draft202012Validator
-
-        checker = Draft202012Validator.FORMAT_CHECKER
-        make = safe_validator()
-        registry = self.registry
-        return {name: make(ev.schema, registry=registry, format_checker=checker) for name, ev in self.events.items()}
+        return {}  # filled per event type on first use: a large catalog compiles only what a run validates
 
     def validator(self, event: str) -> Draft202012Validator:
         """A compiled validator for one event type's schema."""
-        self.event(event)
-        return self._validators[event]
+        found = self._validators.get(event)
+        if found is None:
+            from jsonschema import Draft202012Validator
+
+            schema = self.event(event).schema
+            checker = Draft202012Validator.FORMAT_CHECKER
+            found = self._validators[event] = safe_validator()(schema, registry=self.registry, format_checker=checker)
+        return found
 
     @cached_property
     def reply_validator(self) -> Draft202012Validator | None:

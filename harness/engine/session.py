@@ -73,13 +73,16 @@ class Session:
             if self.config.events:
                 provider, unknown = provider.subscribed(self.config.events)
                 if unknown:
-                    known = ", ".join(self.catalog.get(self.config.provider).ordinary_events)
+                    names = self.catalog.get(self.config.provider).ordinary_events
+                    known = ", ".join(names[:20]) + (f" ... ({len(names)} in all)" if len(names) > 20 else "")
                     warnings.warn(
                         f"Unknown event type(s) for {provider.id} given to --event: {', '.join(unknown)} "
                         f"(ignored; known: {known}).",
                         HarnessWarning,
                         stacklevel=2,
                     )
+            else:
+                provider = provider.sampled()  # a large catalog: its common types and a fixed seeded sample
             if self.config.content_type:
                 provider = provider.encoded_as(self.config.content_type)
             self._provider = provider

@@ -88,8 +88,9 @@ def build_pact(provider: Provider, consumer: str, events: Sequence[str] | None =
             if contract.rules:
                 interaction.with_matching_rules({"body": contract.rules})
             metadata: dict[str, Any] = {"contentType": provider.content_type}
-            if provider.event_type.where == "header":
-                metadata[provider.event_type.name] = event
+            if provider.event_type.where == "header":  # what the header carries: GitHub's family, not its action
+                named = provider.events[event].headers.get(provider.event_type.name, {})
+                metadata[provider.event_type.name] = named.get("value", event)
             batch = [payload] if provider.body.shape == "batch" else payload
             for name, value in signer.auth_headers(batch, [event]).items():
                 metadata[name] = match.regex(value, regex=header_pattern(provider, name, value))

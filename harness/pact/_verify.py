@@ -136,8 +136,9 @@ def _event_of(provider: Provider, interaction: Mapping[str, Any]) -> tuple[str |
     where = provider.event_type
     if where.where == "header":
         value = _header(metadata, where.name)
-        if isinstance(value, str):
-            return value, f"metadata {where.name}"
+        if isinstance(value, str):  # GitHub's family header, qualified by the body's action where the catalog is
+            item = body if isinstance(body, dict) else None
+            return provider.qualified_event_type(value, item) or value, f"metadata {where.name}"
     else:
         item = body[0] if provider.body.shape == "batch" and isinstance(body, list) and body else body
         value = resolve_pointer(item, where.pointer) if isinstance(item, dict) else MISSING
@@ -185,7 +186,8 @@ def _plan(path: Path, doc: Mapping[str, Any], catalog: Catalog, provider_id: str
             result.findings.append(Finding(where, f"the interaction names no event type {provider.id} sends"))
             continue
         if event not in provider.events:
-            known = ", ".join(provider.events)
+            names = list(provider.events)
+            known = ", ".join(names[:10]) + (f", ... {len(names)} in all" if len(names) > 10 else "")
             result.status = "failed"
             result.findings.append(Finding(where, f"{provider.id} has no event type {event!r} (it sends: {known})"))
             continue

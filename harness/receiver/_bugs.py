@@ -33,8 +33,8 @@ def active_scheme_names(provider: Provider, credentials: Credentials | None = No
 
 
 def rejected_event(provider: Provider) -> str | None:
-    """The real event type the ``rejects-some-event`` bug refuses: the last ordinary one by name."""
-    names = sorted(provider.ordinary_events)
+    """The real event type the ``rejects-some-event`` bug refuses: the last ordinary one by name a default run sends."""
+    names = sorted(provider.sampled().ordinary_events)
     return names[-1] if len(names) >= 2 else None
 
 

@@ -9,6 +9,7 @@ import string
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from harness.catalog import Provider
@@ -270,7 +271,9 @@ def stream_plan(
         if handshake is not None and _is_handshake(provider, delivery, record.query):
             skipped.append(f"{where}: the {handshake.event or handshake.kind} handshake is not replayed")
             continue
-        if options.events and not set(options.events) & set(delivery.event_types):
+        if options.events and not any(  # a name, a glob, or a family of action types (GitHub's pull_request)
+            fnmatchcase(kind, p) or kind.startswith(f"{p}.") for p in options.events for kind in delivery.event_types
+        ):
             continue
         if options.new_ids:
             delivery = _renew_keys(provider, delivery, fresh)

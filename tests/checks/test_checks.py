@@ -87,7 +87,7 @@ def test_each_defect_fails_exactly_its_checks(provider: str, defect: str, expect
 
 def test_a_failure_found_while_fuzzing_survives_an_exhausted_shrink_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bodies, "_SHRINK_BUDGET", 1)  # Hypothesis' replay of the failure is then cut short
-    outcome = run_check(FakeReceiver("github", "push", "issues").config(max_examples=20), "no-server-error")
+    outcome = run_check(FakeReceiver("github", "push", "issues.opened").config(max_examples=20), "no-server-error")
     assert outcome.status == "failed" and len(outcome.violations) == 1
     assert outcome.requests <= 1 + 2 + 20 + 1  # the gate, the explicit cases, the examples, one replay
 
@@ -154,7 +154,7 @@ def test_no_server_error_is_reproducible_for_a_seed() -> None:
 
 
 def test_no_server_error_stays_within_its_request_budget() -> None:
-    fake = FakeReceiver("github", "push", "issues", "skip-auth")
+    fake = FakeReceiver("github", "push", "issues.opened", "skip-auth")
     outcome = run_check(fake.config(max_examples=10), "no-server-error")
     assert outcome.status == "failed" and outcome.requests <= 1 + 10 + 60  # gate, examples, shrinking
 

@@ -38,8 +38,8 @@ def matchers(interaction: dict[str, Any], part: str, path: str) -> list[dict[str
 def test_one_async_message_per_event_type_with_docs_event_type_and_signature_shape(
     provider: str, tmp_path: Path
 ) -> None:
-    chosen = CATALOG.get(provider)
-    doc = export(tmp_path, provider)
+    chosen = CATALOG.get(provider).sampled()  # a large catalog: its default sample (all 259 GitHub types take ~10 s)
+    doc = export(tmp_path, provider, *(chosen.ordinary_events if chosen.sample else ()))
     assert doc["metadata"]["pactSpecification"]["version"] == "4.0"
     assert (doc["consumer"]["name"], doc["provider"]["name"]) == ("shop", provider)
     interactions = doc["interactions"]
@@ -57,14 +57,16 @@ def test_one_async_message_per_event_type_with_docs_event_type_and_signature_sha
             (rule,) = matchers(interaction, "metadata", header)
             assert rule["match"] == "regex" and re.fullmatch(rule["regex"], metadata[header])
         if provider == "github":
-            assert metadata["X-GitHub-Event"] == event
+            assert metadata["X-GitHub-Event"] == event.partition(".")[0]  # the family; the body's action qualifies
         content = interaction["contents"]["content"]
         assert _event_type(chosen, content[0] if provider == "sendgrid" else content, metadata) == event
 
 
 def _event_type(provider: Any, body: dict[str, Any], metadata: dict[str, Any]) -> Any:
     where = provider.event_type
-    return metadata[where.name] if where.where == "header" else body[where.pointer.strip("/")]
+    if where.where == "header":
+        return provider.qualified_event_type(metadata[where.name], body)
+    return body[where.pointer.strip("/")]
 
 
 def test_rules_follow_the_schema_keywords(tmp_path: Path) -> None:
@@ -74,18 +76,17 @@ def test_rules_follow_the_schema_keywords(tmp_path: Path) -> None:
     assert matchers(invoice, "body", "$.created") == [{"match": "integer"}]  # an open value: its type
     currency = matchers(invoice, "body", "$.data.object.currency")  # enum: a regex of its values
     assert currency[0] == {"match": "type"} and currency[1]["regex"].startswith("^(usd|eur|gbp")
-    reason = invoice["matchingRules"]["body"]["$.data.object.billing_reason"]  # a nullable enum: OR null
-    assert reason["combine"] == "OR" and {"match": "null"} in reason["matchers"]
     assert matchers(invoice, "body", "$.data.object.lines.data") == [{"match": "type", "min": 0, "max": 5}]
-    assert matchers(intent, "body", "$.data.object.payment_method_types") == [{"match": "type", "min": 1, "max": 3}]
-    assert invoice["contents"]["content"]["data"]["object"]["status"] == "paid"  # const: equality, no rule
-    assert "$.data.object.status" not in invoice["matchingRules"]["body"]
+    assert matchers(intent, "body", "$.data.object.payment_method_types") == [{"match": "type", "min": 0, "max": 5}]
+    assert invoice["contents"]["content"]["data"]["object"]["paid"] is True  # const (invoice.paid): equality, no rule
+    assert "$.data.object.paid" not in invoice["matchingRules"]["body"]
     assert "account" not in invoice["contents"]["content"]  # optional (Connect only): Pact cannot say optional
 
 
 def test_date_times_are_iso_8601(tmp_path: Path) -> None:
-    doc = export(tmp_path, "github", "issues")
+    doc = export(tmp_path, "github", "issues.opened")
     (issues,) = doc["interactions"]
+    assert issues["metadata"]["X-GitHub-Event"] == "issues"  # the header names the family
     assert matchers(issues, "body", "$.issue.created_at") == [{"match": "regex", "regex": ISO_8601}]
     assert re.fullmatch(ISO_8601, issues["contents"]["content"]["issue"]["created_at"])
 
@@ -218,7 +219,7 @@ def test_the_exported_pact_accepts_what_stripe_may_send_and_nothing_it_never_sen
         "$.id": changed("/id", "evt_short"),  # breaks the pattern
         "$.created": changed("/created", "1700000000"),  # a string for an integer
         "$.data.object.currency": changed("/data/object/currency", "doubloons"),
-        "$.data.object.status": changed("/data/object/status", "open"),  # const paid
+        "$.data.object.paid": changed("/data/object/paid", False),  # const true
     }
     judged = _judge(tmp_path / "shop-stripe.json", bodies)
     assert judged == {name: [] if name[0] != "$" else [name] for name in bodies}

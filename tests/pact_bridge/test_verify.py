@@ -16,7 +16,7 @@ from harness.pact import load_pact
 from tests.pact_bridge._pacts import signature, type_rule, write
 
 SECRET = "whsec_round_trip_secret"
-ROUND_TRIP = {"stripe": ["invoice.paid", "customer.created"], "github": ["push", "issues"], "sendgrid": ["bounce"]}
+ROUND_TRIP = {"stripe": ["invoice.paid", "customer.created"], "github": ["push", "ping"], "sendgrid": ["bounce"]}
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -107,7 +107,7 @@ def hand_written(tmp_path: Path) -> Path:
         {
             "description": "a deployment review",
             "body": {"action": "approved"},
-            "metadata": {"X-GitHub-Event": "deployment_review"},
+            "metadata": {"X-GitHub-Event": "code_review"},
         },
     )
     return folder
@@ -123,8 +123,9 @@ def test_unmet_expectations_fail_naming_interaction_field_and_reason(
     found = {i["interaction"]: (i["status"], i["findings"]) for i in doc["interactions"]}
     assert found["a customer was created"] == ("passed", [])
 
-    status, (optional,) = found["an invoice was paid"]
-    assert status == "failed" and optional["field"] == "$.account"
+    status, findings = found["an invoice was paid"]
+    optional = next(finding for finding in findings if finding["field"] == "$.account")
+    assert status == "failed"
     assert "stripe may leave it out (optional in its invoice.paid schema)" in optional["reason"]
     assert 0 < optional["examples"] < 8  # Pact saw bodies with and without it
 
@@ -141,7 +142,7 @@ def test_unmet_expectations_fail_naming_interaction_field_and_reason(
 
     (event,) = found["a deployment review"][1]
     assert event["field"] == "metadata X-GitHub-Event"
-    assert event["reason"].startswith("github has no event type 'deployment_review' (it sends: push, pull_request")
+    assert event["reason"].startswith("github has no event type 'code_review' (it sends: ")
 
     assert "FAIL billing -> stripe: an invoice was paid\n  - $.account: the consumer requires it" in out
     assert "FAIL ci-bot -> github: a deployment review\n  - metadata X-GitHub-Event: github has no event" in out
