@@ -125,6 +125,29 @@ def _off_type_path(ctx: CheckContext, path: Sequence[str]) -> bool:
     return tuple(path) != typing[: len(path)]
 
 
+def _element_paths(ctx: CheckContext, schema: Any, resolver: Any) -> list[tuple[Any, Any, Any]]:
+    """Required fields of the array element that holds the event type, as paths through the array (``events/0/x``)."""
+    loc = ctx.provider.event_type
+    if loc.where != "body":
+        return []
+    parts = list(parse_pointer(loc.pointer))
+    node: Any = schema
+    prefix: list[str] = []
+    for part in parts[:-1]:
+        node = resolver.lookup(node["$ref"]).contents if isinstance(node, dict) and "$ref" in node else node
+        if not isinstance(node, dict):
+            return []
+        node = node.get("items") if part.isdigit() else node.get("properties", {}).get(part)
+        prefix.append(part)
+    if not any(p.isdigit() for p in prefix):
+        return []
+    return [
+        ((*prefix, *p), s, r)
+        for p, s, r in _required_paths(node, resolver)
+        if len(p) == 1 and _off_type_path(ctx, (*prefix, *p))
+    ]
+
+
 def _invalid_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
     """Schema-invalid payloads (missing required field, wrong type, outside enum) for a few event types."""
     out = []
@@ -138,6 +161,8 @@ def _invalid_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
         paths: list[Any] = [(p, s, r) for p, s, r in required if len(p) == 1]
         if not any(_off_type_path(ctx, p) for p, _, _ in paths):  # an envelope (Mailgun's event-data): look inside
             paths = [(p, s, r) for p, s, r in required if len(p) == 2 and _off_type_path(ctx, p)]
+        if not paths:  # the event is an array's element (Asana's /events/0/action): break the element's fields
+            paths = _element_paths(ctx, schema, resolver)
         tried = 0
         for path, sub, sub_resolver in paths:
             if tried >= 2:

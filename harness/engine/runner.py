@@ -101,6 +101,8 @@ def run_check(config: RunConfig, check_id: str, *, context: CheckContext | None 
     status = (
         "passed" if not violations and same_as is None else "warned" if severity == "warn" or advisory else "failed"
     )
+    if status == "passed" and len(ctx.exchanges) == before:  # never reached the handler: not a pass
+        status, notes = "blocked", [*notes, "sent nothing: the provider's schemas gave this check nothing to send"]
     for violation in violations:
         violation.input_class = registered.input_class
     outcome = done(status, violations, notes)

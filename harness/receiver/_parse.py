@@ -142,7 +142,8 @@ def unknown_field(provider: Provider, event_type: str) -> Any:
                 return found
         if isinstance(value, dict) and isinstance(schema.get("properties"), Mapping):
             props = schema["properties"]
-            open_schema = isinstance(schema.get("additionalProperties"), Mapping)
+            # beside a $ref, properties only narrow what the reference declares (Stripe's invoice.paid pins status)
+            open_schema = isinstance(schema.get("additionalProperties"), Mapping) or "$ref" in schema
             for name, child in value.items():
                 if name not in props:
                     if not open_schema:

@@ -90,6 +90,13 @@ def _set(value: Any, path: Path, new: Any, delete: bool = False) -> Any:
     """A copy of ``value`` with the member at ``path`` replaced (or deleted); untouched where the path is absent."""
     if not path:
         return new
+    if isinstance(value, list) and path[0].isdigit() and int(path[0]) < len(value):  # an array element: /events/0
+        i, items = int(path[0]), list(value)
+        if len(path) == 1 and delete:
+            del items[i]
+        else:
+            items[i] = _set(items[i], path[1:], new, delete)
+        return items
     if not isinstance(value, dict) or path[0] not in value:
         return value
     out = dict(value)
