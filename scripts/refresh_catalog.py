@@ -783,7 +783,8 @@ def slack_wrapper(doc: Mapping[str, Any]) -> dict[str, Any]:
     for node in schema_nodes(wrapper):
         for key in ("title", "x-examples"):
             node.pop(key, None)
-    return strip_annotations(wrapper)
+    stripped: dict[str, Any] = strip_annotations(wrapper)
+    return stripped
 
 
 def slack_event_schema(event: str, inner: dict[str, Any], wrapper: Mapping[str, Any]) -> dict[str, Any]:
