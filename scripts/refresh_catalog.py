@@ -841,7 +841,9 @@ def refresh_slack(spec: Path, version: str | None, base: Mapping[str, Any], fold
     files: dict[str, str] = {"defs.schema.json": dump(defs_doc), **handshake_files}
     events: dict[str, Any] = {}
     kept_samples = 0
-    for event in sorted(types, key=lambda name: (name not in SLACK_DOCUMENTED, name)):
+    for event in sorted(
+        types, key=lambda name: (SLACK_DOCUMENTED.index(name) if name in SLACK_DOCUMENTED else 9, name)
+    ):
         if event == SLACK_HANDSHAKE:
             continue
         inner: dict[str, Any] = {"type": "object", "properties": {}, "required": ["type"]}
