@@ -2,6 +2,7 @@
 
     python scripts/refresh_catalog.py github --from octokit-openapi-webhooks-12.1.0.tgz
     python scripts/refresh_catalog.py stripe --from spec3.json [--version 2023-08-16]
+    python scripts/refresh_catalog.py slack --from slack_events_api_async_v1.json [--version '1.0.0 (commit)']
 
 github: GitHub's webhooks description, the ``@octokit/openapi-webhooks`` npm package (``npm pack
 @octokit/openapi-webhooks`` downloads it; give the .tgz or its ``generated/api.github.com.json``). Every webhook is
@@ -11,6 +12,11 @@ stripe: Stripe's OpenAPI description (github.com/stripe/openapi, ``openapi/spec3
 YAML forms). Event types come from the spec's ``x-stripeEvent`` schemas where it has them, else from the
 ``enabled_events`` enum of ``POST /v1/webhook_endpoints``; each event's ``data.object`` is the resource schema the
 type names (``invoice.paid`` -> ``invoice``, with the few documented aliases in ``STRIPE_ALIASES``).
+
+slack: Slack's Events API AsyncAPI 1.2 description (github.com/slackapi/slack-api-specs,
+``events-api/slack_events_api_async_v1.json``). One type per topic's event page (the inner ``event.type`` inside the
+``event_callback`` envelope); the ``message.*`` topics are subscriptions to ``message``; ``url.verification`` is the
+profile's handshake, kept as written. Every body is checked against the description's ``GenericEventWrapper``.
 
 Only the event catalog is replaced: ``events``, the schemas, the samples, ``defs.schema.json`` and the profile's
 ``catalog`` block. Signing, headers, retries, idempotency, lifecycles, sampling and assumptions stay as the existing
@@ -703,6 +709,245 @@ def refresh_stripe(spec: Path, version: str | None, base: Mapping[str, Any], fol
     return {"events": events, "files": files, "catalog": catalog, "assumptions": assumptions}
 
 
+# ------------------------------------------------------------------------------------------------------------- slack
+
+# The types whose inner event the existing profile models field by field from Slack's per-event pages (kept, with their
+# documented samples while still valid); every other type's inner event is what the description states: type and
+# event_ts (open to the fields each event page lists).
+SLACK_DOCUMENTED = ("message", "app_mention", "reaction_added")
+SLACK_HANDSHAKE = "url_verification"
+SLACK_SAMPLING = {"common": list(SLACK_DOCUMENTED), "size": 6, "seed": 27}
+SLACK_DEFS = "../defs.schema.json#/$defs/"
+# The event_callback envelope (api.slack.com/apis/events-api#callback-field): the ids carry Slack's documented prefixes.
+SLACK_ENVELOPE: dict[str, Any] = {
+    "token": {"type": "string", "pattern": "^[A-Za-z0-9]{24}$"},
+    "team_id": {"$ref": SLACK_DEFS + "team_id"},
+    "enterprise_id": {"$ref": SLACK_DEFS + "enterprise_id"},
+    "context_team_id": {"type": ["string", "null"], "pattern": "^T[A-Z0-9]{8,10}$"},
+    "context_enterprise_id": {"type": ["string", "null"], "pattern": "^E[A-Z0-9]{8,10}$"},
+    "api_app_id": {"type": "string", "pattern": "^A[A-Z0-9]{8,10}$"},
+    "type": {"const": "event_callback"},
+    "event_id": {"type": "string", "pattern": "^Ev[A-Z0-9]{8,12}$"},
+    "event_time": {"type": "integer", "minimum": 0, "x-time": "unix"},
+    "authorizations": {
+        "type": "array",
+        "items": {"$ref": SLACK_DEFS + "authorization"},
+        "minItems": 1,
+        "maxItems": 1,
+    },
+    "authed_users": {
+        "type": "array",
+        "items": {"$ref": SLACK_DEFS + "user_id"},
+        "minItems": 1,
+        "maxItems": 3,
+        "uniqueItems": True,
+    },
+    "is_ext_shared_channel": {"type": "boolean"},
+    "event_context": {"type": "string", "pattern": "^([0-9]+-[A-Za-z0-9_=-]{16,120}|EC[A-Z0-9]{5,12})$"},
+}
+SLACK_SUBSCRIPTION_CHANNELS = {
+    "channels": "channel",
+    "groups": "group",
+    "im": "im",
+    "mpim": "mpim",
+    "app_home": "app_home",
+}
+
+
+def slack_topics(doc: Mapping[str, Any]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Event type -> the description's topics that deliver it (``message.channels`` delivers ``message``), and the
+    topics not imported with why. The type is the event page the topic documents (``/events/app_mention``)."""
+    types: dict[str, list[str]] = {}
+    dropped: dict[str, str] = {}
+    for topic, item in sorted((doc.get("topics") or {}).items()):
+        operation = item.get("subscribe") if isinstance(item, dict) else None
+        if not isinstance(operation, dict):
+            dropped[topic] = "no subscribe operation (nothing is delivered)"
+            continue
+        url = str((operation.get("externalDocs") or {}).get("url") or "")
+        page = url.rstrip("/").rsplit("/events/", 1)[-1] if "/events/" in url else topic.replace(".", "_")
+        event = page.split(".", 1)[0]  # message.channels, message.im...: subscriptions to the message event
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", event):
+            dropped[topic] = f"its event page {url!r} names no event type"
+            continue
+        types.setdefault(event, []).append(topic)
+    return types, dropped
+
+
+def slack_wrapper(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The description's event wrapper (components.schemas.GenericEventWrapper), annotations dropped."""
+    wrapper = ((doc.get("components") or {}).get("schemas") or {}).get("GenericEventWrapper")
+    if not isinstance(wrapper, dict) or "properties" not in wrapper:
+        raise RefreshError("no components.schemas.GenericEventWrapper (is it Slack's Events API AsyncAPI document?)")
+    wrapper = json.loads(json.dumps(wrapper))
+    for node in schema_nodes(wrapper):
+        for key in ("title", "x-examples"):
+            node.pop(key, None)
+    stripped: dict[str, Any] = strip_annotations(wrapper)
+    return stripped
+
+
+def slack_event_schema(event: str, inner: dict[str, Any], wrapper: Mapping[str, Any]) -> dict[str, Any]:
+    """One type's schema: the envelope around its inner event, requiring what the description requires."""
+    inner = json.loads(json.dumps(inner))
+    inner.setdefault("properties", {})["type"] = {"const": event}
+    inner["properties"].setdefault("event_ts", {"$ref": SLACK_DEFS + "ts"})
+    required = list(inner.get("required") or ["type"])
+    inner_required = (wrapper["properties"].get("event") or {}).get("required") or []
+    inner["required"] = required + [name for name in inner_required if name not in required]
+    required = list(wrapper.get("required") or [])
+    invariants: list[dict[str, Any]] = []
+    if "ts" in inner["properties"] and "ts" in inner["required"] and event != "reaction_added":
+        invariants.append({"copy": "/event/ts", "to": "/event/event_ts"})
+    invariants.append({"copy": "/event/event_ts", "to": "/event_time", "as": "unix"})
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$id": f"{BASE_URI}/slack/events/{event}.schema.json",
+        "title": event,
+        "x-event-type": event,
+        "type": "object",
+        "properties": {**SLACK_ENVELOPE, "event": inner},
+        "required": [*required, *(n for n in ("token", "type", "event") if n not in required)],
+        "x-invariants": invariants,
+    }
+
+
+def refresh_slack(spec: Path, version: str | None, base: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+    """The slack folder's files from Slack's Events API AsyncAPI description, as ``{relative path: JSON text}``."""
+    from jsonschema import Draft7Validator
+
+    doc = read_document(spec)
+    if not isinstance(doc, dict) or ("topics" not in doc and "channels" not in doc):
+        raise RefreshError(f"{spec}: not an AsyncAPI description (no topics or channels).")
+    if "topics" not in doc:
+        raise RefreshError(f"{spec}: AsyncAPI {doc.get('asyncapi')} channels are not read; give the 1.x document.")
+    version = version or f"AsyncAPI {doc.get('asyncapi')}, info.version {(doc.get('info') or {}).get('version')}"
+    wrapper = slack_wrapper(doc)
+    described = Draft7Validator(wrapper)
+    types, dropped = slack_topics(doc)
+    if SLACK_HANDSHAKE not in types:
+        raise RefreshError("the description has no url_verification topic (the handshake).")
+    old_events = base.get("events") or {}
+    try:
+        defs_doc = json.loads((folder / "defs.schema.json").read_text("utf-8"))
+        handshake = old_events[SLACK_HANDSHAKE]
+        handshake_files = {
+            path: (folder / path).read_text("utf-8") for path in [handshake["schema"], *handshake["samples"]]
+        }
+    except (OSError, ValueError, KeyError) as exc:
+        raise RefreshError(
+            f"{folder}: the hand-written defs and url_verification handshake are missing ({exc})"
+        ) from None
+    files: dict[str, str] = {"defs.schema.json": dump(defs_doc), **handshake_files}
+    events: dict[str, Any] = {}
+    kept_samples = 0
+    for event in sorted(
+        types, key=lambda name: (SLACK_DOCUMENTED.index(name) if name in SLACK_DOCUMENTED else 9, name)
+    ):
+        if event == SLACK_HANDSHAKE:
+            continue
+        inner: dict[str, Any] = {"type": "object", "properties": {}, "required": ["type"]}
+        described_as = None
+        entry = old_events.get(event) or {}
+        if event in SLACK_DOCUMENTED and entry:
+            try:
+                old = json.loads((folder / entry["schema"]).read_text("utf-8"))
+                inner = old["properties"]["event"]
+                described_as = old.get("description")
+            except (OSError, ValueError, KeyError):
+                pass
+        if event == "message":
+            channel_type = inner.get("properties", {}).get("channel_type")
+            if isinstance(channel_type, dict) and "enum" in channel_type:
+                subscribed = [
+                    SLACK_SUBSCRIPTION_CHANNELS.get(t.split(".", 1)[-1].replace(".", "_")) for t in types[event]
+                ]
+                channel_type["enum"] = sorted(set(channel_type["enum"]) | {c for c in subscribed if c})
+        schema = slack_event_schema(event, inner, wrapper)
+        if isinstance(described_as, str):
+            schema = {**dict(list(schema.items())[:3]), "description": described_as, **dict(list(schema.items())[3:])}
+        valid, _ = sample_maker(schema, defs_doc)
+        samples = []
+        for path in entry.get("samples", []) if event in SLACK_DOCUMENTED else []:
+            try:
+                sample = json.loads((folder / path).read_text("utf-8"))
+            except (OSError, ValueError):
+                continue
+            if "authed_users" not in sample:  # the description requires it; Slack sends the installing user
+                user = ((sample.get("authorizations") or [{}])[0]).get("user_id")
+                sample["authed_users"] = [user or sample["event"].get("user")]
+            if valid(sample) and described.is_valid(sample):
+                samples.append(sample)
+        kept_samples += bool(samples)
+        if not samples:
+            sample = generated_sample(event, schema, defs_doc)
+            for invariant in schema["x-invariants"]:  # what the generators apply at send time, in the sample too
+                source = sample["event"].get(invariant["copy"].rsplit("/", 1)[-1])
+                if isinstance(source, str) and invariant["to"] == "/event_time":
+                    sample["event_time"] = int(float(source))
+                elif isinstance(source, str):
+                    sample["event"]["event_ts"] = source
+            if not valid(sample):
+                raise RefreshError(f"{event}: the generated sample breaks the schema once its invariants are applied")
+            samples = [sample]
+        for sample in samples:
+            errors = sorted(e.message for e in described.iter_errors(sample))
+            if errors:
+                raise RefreshError(f"{event}: sample invalid against the description's wrapper: {errors[0]}")
+        files[f"events/{event}.schema.json"] = dump(schema)
+        paths = [f"samples/{event}{'' if i == 0 else f'_{i + 1}'}.json" for i in range(len(samples))]
+        for path, sample in zip(paths, samples, strict=True):
+            files[path] = dump(sample, compact=event not in SLACK_DOCUMENTED)
+        topics = ", ".join(types[event])
+        out: dict[str, Any] = {"schema": f"events/{event}.schema.json", "samples": paths}
+        out["description"] = entry.get("description") or f"Delivered to subscriptions of the {topics} topic."
+        if event not in SLACK_DOCUMENTED and not entry.get("description"):
+            summary = ((doc["topics"][types[event][0]].get("subscribe") or {}).get("summary") or "").strip()
+            if summary:
+                out["description"] = summary.rstrip(".") + "."
+        events[event] = out
+    events[SLACK_HANDSHAKE] = handshake
+    merged = {event: topics for event, topics in types.items() if len(topics) > 1}
+    catalog = {
+        "description": (
+            "Slack's Events API AsyncAPI description (events-api/slack_events_api_async_v1.json): one type per "
+            "topic's event page; "
+            + "; ".join(f"{', '.join(t)} deliver {e}" for e, t in sorted(merged.items()))
+            + "; url.verification is the profile's handshake"
+        ),
+        "source": "https://github.com/slackapi/slack-api-specs",
+        "version": version,
+        "refresh": "python scripts/refresh_catalog.py slack --from slack_events_api_async_v1.json --version 'VERSION'",
+        "event_types": len(events),
+        "dropped": dict(sorted(dropped.items())),
+    }
+    assumptions = {
+        "events": (
+            f"{len(events)} event types from Slack's Events API description ({version}), one per topic's event "
+            "page; the message.channels/groups/im/mpim/app_home topics are subscriptions to the one message event "
+            "(event.channel_type tells them apart). The description types every topic with the same "
+            "GenericEventWrapper (the inner event states only type and event_ts); message, app_mention and "
+            "reaction_added keep the inner event modelled from their event pages, the others carry type and "
+            "event_ts only. Every body is valid against the wrapper (authed_users required, as it states). The "
+            "message topic's own payload is a generated message_deleted example (deleted_ts, previous_message "
+            "with a file required), narrower than the wrapper every other message subscription uses: messages are "
+            "checked against the wrapper. app_rate_limited is modelled as the description states (an "
+            "event_callback), though Slack's event page shows it as a top-level type. The description was last "
+            "updated in October 2020: event types Slack added since (app_home_opened, channel_id_changed...) are "
+            "not in it, so not in this catalog."
+        ),
+        "samples": (
+            f"{kept_samples} types keep their documented sample (authed_users added where it lacked one); "
+            f"{len(events) - 1 - kept_samples} carry a payload generated (seeded) from the schema."
+        ),
+        "catalog": (
+            "Imported from Slack's official AsyncAPI description of the Events API by scripts/refresh_catalog.py "
+            "slack (catalog block); url_verification stays the hand-written handshake."
+        ),
+    }
+    return {"events": events, "files": files, "catalog": catalog, "assumptions": assumptions}
+
+
 # -------------------------------------------------------------------------------------------------------------- main
 
 
@@ -752,7 +997,7 @@ def write_folder(folder: Path, base: Mapping[str, Any], made: Mapping[str, Any])
 def main(argv: list[str] | None = None) -> int:
     """Refresh one provider's folder; a bad description is one line on stderr and exit 2."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("provider", choices=["github", "stripe"])
+    parser.add_argument("provider", choices=["github", "stripe", "slack"])
     parser.add_argument("--from", dest="spec", required=True, type=Path, metavar="FILE", help="the description")
     parser.add_argument("--version", help="the description's version (default: the package's or info.version)")
     parser.add_argument("--out", type=Path, default=ROOT / "schemas", metavar="DIR", help="the catalog folder")
@@ -772,6 +1017,9 @@ def main(argv: list[str] | None = None) -> int:
         base = json.loads(base_path.read_text("utf-8"))
         if args.provider == "github":
             made = refresh_github(args.spec, args.version, base)
+        elif args.provider == "slack":
+            base = {**base, "sampling": base.get("sampling") or SLACK_SAMPLING}
+            made = refresh_slack(args.spec, args.version, base, base_path.parent)
         else:
             made = refresh_stripe(args.spec, args.version, base, base_path.parent)
         args.out.mkdir(parents=True, exist_ok=True)

@@ -102,3 +102,55 @@ def test_a_description_that_is_not_one_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert err.startswith("refresh_catalog: ") and err.count("\n") == 1
     assert not (tmp_path / "o" / "stripe").exists()
+
+
+def _slack_base(tmp_path: Path) -> Path:
+    """The built-in slack folder as the base: its profile, shared defs, handshake and documented samples."""
+    shutil.copytree(ROOT / "schemas" / "slack", tmp_path / "base" / "slack")
+    return tmp_path / "base" / "slack" / "profile.json"
+
+
+def test_slack_imports_every_topic_as_the_inner_event_type_and_keeps_the_handshake(tmp_path: Path) -> None:
+    from jsonschema import Draft7Validator
+
+    spec = HERE / "slack_events_api_excerpt.json"
+    args = ("slack", "--from", str(spec), "--base", str(_slack_base(tmp_path)), "--version", "1.0.0 (fixture)")
+    code, first = _refresh(tmp_path, *args)
+    assert code == 0
+    provider = load_catalog(tmp_path / "out", cached=False).get("slack")
+    # message and message.im are subscriptions to the one message event; the rest are named by their event page
+    assert set(provider.events) == {"app_mention", "channel_created", "message", "reaction_added", "url_verification"}
+    catalog: dict[str, Any] = provider.raw["catalog"]
+    assert catalog["version"] == "1.0.0 (fixture)" and catalog["event_types"] == 5
+    assert catalog["dropped"] == {"legacy.publish.only": "no subscribe operation (nothing is delivered)"}
+    assert "message, message.im deliver message" in catalog["description"]
+    raw = provider.raw
+    assert raw["handshake"]["event"] == "url_verification" and raw["events"]["url_verification"]["role"] == "handshake"
+    assert raw["auth"]["hmac"]["slack"]["content"] == "v0:{timestamp}:{body}" and raw["retry"]["max_attempts"] == 4
+    assert provider.idempotency_key.pointer == "/event_id" and raw["sampling"]["common"][0] == "message"
+    assert "not imported" not in raw["assumptions"]["catalog"]
+    message = provider.events["message"].schema["properties"]["event"]["properties"]
+    assert "im" in message["channel_type"]["enum"] and message["type"] == {"const": "message"}
+    description = json.loads(spec.read_text())["components"]["schemas"]["GenericEventWrapper"]
+    wrapper = Draft7Validator(description)
+    for name, event in provider.events.items():
+        body = event.samples[0]
+        assert provider.schema_errors(name, body) == [], name
+        if name != "url_verification":  # the handshake is no event_callback; the rest are valid against the spec's
+            assert sorted(e.message for e in wrapper.iter_errors(body)) == [], name
+            assert body["type"] == "event_callback" and body["event"]["type"] == name
+    generated = provider.events["channel_created"].samples[0]  # a generated body carries the invariants applied
+    assert generated["event_time"] == int(float(generated["event"]["event_ts"]))
+    assert set(generated["event"]) == {"type", "event_ts"}  # what the description states of this event, no more
+    shutil.rmtree(tmp_path / "out")
+    assert _refresh(tmp_path, *args) == (0, first)
+
+
+def test_slack_refuses_an_asyncapi_2_document_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "asyncapi2.json"
+    spec.write_text('{"asyncapi": "2.0.0", "info": {}, "channels": {}}')
+    out = tmp_path / "o"
+    assert _script().main(["slack", "--from", str(spec), "--base", str(_slack_base(tmp_path)), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("refresh_catalog: ") and "1.x document" in err and err.count("\n") == 1
+    assert not (out / "slack").exists()

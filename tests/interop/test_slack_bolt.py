@@ -85,6 +85,10 @@ def test_without_event_the_unsubscribed_types_are_a_warning_not_a_failure() -> N
         "accepts-unknown-fields": "warned",
         "verifies-raw-body": "warned",
         "accepts-pass-through": "warned",
+        # The schema-invalid bodies break the first, middle and last of the default sample (message, group_unarchive,
+        # scope_granted of the 61-type catalog): Bolt has no listener for them and answers 404. The run subscribed
+        # to app_mention (below) is the one that shows Bolt taking a schema-invalid app_mention.
+        "rejects-schema-violations": "passed",
     }
     assert statuses == {**COMMON, **expected}, failures(result)
     (finding,) = next(o for o in result.outcomes if o.check == "accepts-valid").violations
