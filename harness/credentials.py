@@ -79,6 +79,7 @@ class Credentials:
     basic: tuple[str, str] | None = None
     bearer: str | None = None
     tokens: Any = field(default=None, compare=False, repr=False)  # the session's OAuth token clients (not a setting)
+    certificates: Any = field(default=None, compare=False, repr=False)  # the session's SNS certificate server (ditto)
 
     @classmethod
     def resolve(
@@ -171,5 +172,7 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{name}:***@{host}"))
 
 
-CREDENTIAL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Credentials) if f.name != "tokens")
+CREDENTIAL_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(Credentials) if f.name not in ("tokens", "certificates")
+)
 """The credential option names, shared by the CLI, the pytest plugin and the config file."""

@@ -182,7 +182,7 @@ class WebhookUser(FastHttpUser):
         events = check_events(provider, events)  # exact names or globs (invoice.*)
         creds = session.credentials
         if cls.credentials is not None:
-            creds = dataclasses.replace(cls.credentials, tokens=session.tokens)
+            creds = dataclasses.replace(cls.credentials, tokens=session.tokens, certificates=session.certificates)
         check_credentials(provider, creds)
         duplicates = cls.duplicates if cls.duplicates is not None else float(_env("DUPLICATES") or 0.0)
         rate = cls.user_rate if cls.user_rate is not None else float(_env("USER_RATE") or 0.0)

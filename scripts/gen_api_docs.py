@@ -45,7 +45,7 @@ def _fields(cls: type) -> list[str]:
 
     rows = ["| field | type | default |", "|---|---|---|"]
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name.startswith("_") or not f.init or f.name == "tokens":
+        if f.name.startswith("_") or not f.init or f.name in ("tokens", "certificates"):
             continue
         if f.default is not dataclasses.MISSING:
             default = f"`{f.default!r}`"

@@ -6,7 +6,7 @@ from harness.checks._classes import ANYONE, PROVIDER_SENDS
 from harness.checks._context import CheckContext, is_4xx
 from harness.checks._registry import check
 from harness.core.models import Delivery, Reply
-from harness.signing import active_schemes, certificate_server, forge_delivery, fuzz_deliveries, tamper
+from harness.signing import active_schemes, certificates_of, forge_delivery, fuzz_deliveries, tamper
 from harness.violations import ContractViolation
 
 EXPECT_REJECT = "a 4xx (401 or 403): the request must be refused, not processed and not crash"
@@ -145,7 +145,7 @@ def rejects_bad_auth(ctx: CheckContext) -> tuple[list[ContractViolation], list[s
             continue
         reply = ctx.send(forged)
         found = _judge(ctx, "rejects-bad-auth", what, forged, reply, notes, hint)
-        if variant == "foreign-cert-url" and found is None and _fetched_certificate(forged):
+        if variant == "foreign-cert-url" and found is None and _fetched_certificate(ctx, forged):
             found = ctx.violation(
                 "rejects-bad-auth",
                 f"{what} was refused, but only after fetching the certificate from that host",
@@ -181,10 +181,10 @@ def _replayed(ctx: CheckContext, notes: list[str]) -> ContractViolation | None:
     return None
 
 
-def _fetched_certificate(forged: Delivery) -> bool:
+def _fetched_certificate(ctx: CheckContext, forged: Delivery) -> bool:
     """The receiver requested the forged message's foreign certificate URL."""
     url = str((forged.payload or {}).get("SigningCertURL", "")) if isinstance(forged.payload, dict) else ""
-    return bool(url) and certificate_server().fetched(url.split("/", 3)[-1])
+    return bool(url) and certificates_of(ctx.credentials).fetched(url.split("/", 3)[-1])
 
 
 def _tampered(ctx: CheckContext, signed: Delivery) -> Delivery:

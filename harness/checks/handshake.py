@@ -20,7 +20,7 @@ from harness.core.models import Delivery, Reply
 from harness.core.pointers import resolve_pointer, set_pointer
 from harness.deliveries import build_delivery
 from harness.errors import UsageError
-from harness.signing import FOREIGN_HOST, certificate_server, forge_delivery
+from harness.signing import FOREIGN_HOST, certificates_of, forge_delivery
 from harness.violations import ContractViolation
 
 
@@ -294,7 +294,7 @@ def _sns(ctx: CheckContext) -> tuple[list[ContractViolation], list[str]]:
     """A signed SubscriptionConfirmation must be confirmed (its SubscribeURL visited); a forged one whose SubscribeURL
     is on a foreign host must not be."""
     event = ctx.provider.handshake.event if ctx.provider.handshake else "SubscriptionConfirmation"
-    server = certificate_server()
+    server = certificates_of(ctx.credentials)
     out = []
     sent = []
     event = event or "SubscriptionConfirmation"

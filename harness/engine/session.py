@@ -27,12 +27,14 @@ __all__ = ["Session"]
 
 class Session:
     """One run's engine, built from a ``RunConfig``: it owns the catalog, the redactor, the network options, the
-    transports, the OAuth token clients and the probe, so two sessions in one process never share any of them.
+    transports, the OAuth token clients, the SNS certificate server and the probe, so two sessions in one process
+    never share any of them.
 
     ``context()`` preflights on first use; ``close()`` (or leaving the ``with`` block) releases what it opened.
     """
 
     def __init__(self, config: RunConfig) -> None:
+        from harness.signing import CertificateServer
         from harness.signing.oauth import TokenClients
 
         self.config = config
@@ -44,7 +46,10 @@ class Session:
         self.probe = config.probe
         self.redactor = Redactor([*config.credentials.secrets(), *config.network.secrets(), *url_secrets(config.url)])
         self.tokens = TokenClients(config.network, on_token=self.redactor.add)  # fetched tokens are secrets too
-        self.credentials = dataclasses.replace(config.credentials, tokens=self.tokens)
+        # The loopback server of SNS's signing certificates and SubscribeURLs: it opens its socket only when the run
+        # signs an SNS message (provider aws-sns) and stops with the session; the credentials carry it to the signer.
+        self.certificates = CertificateServer()
+        self.credentials = dataclasses.replace(config.credentials, tokens=self.tokens, certificates=self.certificates)
         self._issuer: Any = None  # the OIDC issuer a run serves (oidc-token with a loopback auth.oidc.issuer)
 
     def __enter__(self) -> Session:
@@ -172,7 +177,8 @@ class Session:
                 self._issuer = server.__enter__()
 
     def close(self) -> None:
-        """Release the transports this session created (and stop the OIDC issuer it served)."""
+        """Release the transports this session created (and stop the OIDC issuer and certificate server it served)."""
+        self.certificates.close()
         issuer, self._issuer = self._issuer, None
         if issuer is not None:
             issuer.__exit__(None, None, None)

@@ -84,17 +84,21 @@ class ThrowawaySigner:
     """Signs deliveries as the provider would, with credentials made for this run and never shown."""
 
     def __init__(self, provider: Provider) -> None:
-        from harness.signing import fresh_credentials
+        from harness.signing import CertificateServer, fresh_credentials
 
         self.provider = provider
         self._folder = tempfile.TemporaryDirectory(prefix="webhook-harness-pact-")
+        self._certificates = CertificateServer()  # SNS's certificate URLs: served only if an SNS message is signed
         made = fresh_credentials(provider, Path(self._folder.name), "")
         # OAuth needs a token server; what the pact can state about it is the Authorization header's shape only.
-        self.credentials: Credentials = replace(made, token_url=None, client_id=None, client_secret=None)
+        self.credentials: Credentials = replace(
+            made, token_url=None, client_id=None, client_secret=None, certificates=self._certificates
+        )
         self._rng = random.Random(0)
 
     def close(self) -> None:
-        """Remove the key files."""
+        """Remove the key files and stop the certificate server."""
+        self._certificates.close()
         self._folder.cleanup()
 
     def __enter__(self) -> ThrowawaySigner:

@@ -101,7 +101,8 @@ class ReceiverApp:
 
     def target_url(self, request: web.Request) -> str:
         """The URL a request was sent to: ``public_url``, else as its request line and Host header give it."""
-        return self.public_url or f"{request.scheme}://{request.host}{request.raw_path}"
+        path = request.raw_path if self.behaviour.url_query else request.raw_path.partition("?")[0]
+        return self.public_url or f"{request.scheme}://{request.host}{path}"
 
     def authenticate(self, headers: Mapping[str, str], body: bytes, url: str = "") -> str | None:
         """Why the request fails authentication, or ``None``; every configured scheme must pass."""

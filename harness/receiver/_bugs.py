@@ -124,6 +124,7 @@ class Behaviour:
     int_timestamp_first: bool = False  # True: int() the signed timestamp before verifying; ValueError escapes: 500
     legacy_signature: bool = False  # True: verify only a legacy companion signature (GitHub's SHA-1 X-Hub-Signature)
     subscribed_only: bool = False  # True: 404 to event types it has no handler for (Bolt's "unhandled request")
+    url_query: bool = True  # False: verify a URL signature over the path without its query string (Twilio's docs)
     refuse_nul: bool = False  # True: text with U+0000 fails the insert (as PostgreSQL's text does): 400, whole batch
     ordering: str = "versioned"  # how lifecycle events update an object's state (harness/receiver/_state.py)
     lax: frozenset[str] = frozenset()  # verification steps left out: a token's signature or audience, a token cache
@@ -403,6 +404,15 @@ _BUG_LIST = [
         Behaviour(always_500=True),
         # responds-in-time too (a 500 in time is no acknowledgement); converges runs only with a state probe
         generic_fails=frozenset(CHECK_IDS) - {"converges"},
+    ),
+    Bug(
+        "ignores-query-string",
+        "the URL signature is checked over the scheme, host and path only, so a webhook URL with a query string "
+        "(?tenant=...) never verifies: every genuine delivery is refused",
+        Behaviour(url_query=False),
+        # accepts-valid and responds-in-time fail (no genuine delivery gets a 2xx), everything after is blocked
+        generic_fails=frozenset(CHECK_IDS) - {"converges"},
+        only=frozenset({"twilio"}),  # the matrix posts to a URL with a query string for Twilio (tests/test_matrix.py)
     ),
 ]
 

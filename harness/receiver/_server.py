@@ -29,6 +29,7 @@ from harness.receiver._oauth import TokenIssuer, token_path
 from harness.receiver._state import ObjectStates
 from harness.receiver._store import EventStore
 from harness.receiver._verify import build_schemes
+from harness.signing import CertificateServer
 
 __all__ = ["ReferenceReceiver"]
 
@@ -80,6 +81,7 @@ class ReferenceReceiver:
             delay = provider.handshake.timeout + 1.0  # late for the handshake's own deadline
         self.delay = provider.timeout + 1.0 if delay is None else delay
         self._given_credentials = credentials
+        self._certificates: CertificateServer | None = None  # SNS's certificate server for self.credentials
         self._given_db = db_url
         self._clock = clock
         self._confirm_allowed = confirm_allowed
@@ -201,6 +203,9 @@ class ReferenceReceiver:
         creds = given if given is not None else generate_credentials(self.provider, self._tmp or Path("."), token_url)
         if creds.client_id and OAUTH_SCHEME in self.provider.auth.schemes:
             creds = replace(creds, token_url=token_url)  # tokens come from this receiver's own endpoint
+        if creds.certificates is None:  # what signs with these credentials serves SNS's certificate: stopped with us
+            self._certificates = CertificateServer()
+            creds = replace(creds, certificates=self._certificates)
         self.credentials = creds
         if creds.signing_key and "sendgrid-ecdsa" in self.provider.auth.schemes:
             self.public_key = public_key_b64(load_public_key(creds.signing_key))
@@ -308,6 +313,9 @@ class ReferenceReceiver:
             self._socket.close()
             self._socket = None
         self._app_obj = None
+        if self._certificates is not None:
+            self._certificates.close()
+            self._certificates = None
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

@@ -28,13 +28,21 @@ from harness.signing._mailgun import MailgunBody
 from harness.signing._oidc import OidcToken
 from harness.signing._static import Basic, Bearer, OAuth, StaticAuthorization
 from harness.signing._verifier import Verifier, signing_url
-from harness.signing._x509 import FOREIGN_HOST, SnsCertificate, certificate_server, sns_keypair
+from harness.signing._x509 import (
+    FOREIGN_HOST,
+    CertificateServer,
+    SnsCertificate,
+    certificates_of,
+    serving_certificates,
+    sns_keypair,
+)
 from harness.signing.oauth import TokenClient
 
 __all__ = [
     "FOREIGN_HOST",
     "OAUTH_SCHEME",
     "SCHEMES",
+    "CertificateServer",
     "VARIANTS",
     "HmacScheme",
     "SigningScheme",
@@ -42,11 +50,12 @@ __all__ = [
     "Verifier",
     "active_schemes",
     "applicable_variants",
-    "certificate_server",
+    "certificates_of",
     "forge_delivery",
     "fresh_credentials",
     "fuzz_deliveries",
     "scheme_for",
+    "serving_certificates",
     "sign_delivery",
     "signing_url",
     "sns_keypair",

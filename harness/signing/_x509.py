@@ -1,16 +1,16 @@
 """AWS SNS's certificate signatures: RSA over a canonical string of message fields, the certificate fetched by URL.
 
 The message carries ``Signature`` (base64), ``SignatureVersion`` (1: SHA1withRSA, 2: SHA256withRSA) and
-``SigningCertURL``. The harness mints a self-signed certificate for its key and serves it from a loopback server
-(``certificate_server``); a receiver must fetch the certificate only from the provider's hosts (the profile's
-``auth.certificate``), so the ``foreign-cert-url`` forgery points at a host that is not one, and the server records
-whether the receiver fetched it anyway.
+``SigningCertURL``. The harness mints a self-signed certificate for its key and serves it from a loopback
+``CertificateServer`` that the credentials carry (one per session, or per ``serving_certificates`` block outside one);
+a receiver must fetch the certificate only from the provider's hosts (the profile's ``auth.certificate``), so the
+``foreign-cert-url`` forgery points at a host that is not one, and the server records whether the receiver fetched it.
 """
 
 from __future__ import annotations
 
-import atexit
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -18,7 +18,8 @@ import os
 import secrets
 import threading
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,7 +35,7 @@ from cryptography.x509.oid import NameOID
 from harness.catalog import CertificateSpec, Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
-from harness.errors import ConfigError
+from harness.errors import ConfigError, UsageError
 from harness.signing._base import SigningScheme, signature_fuzz, timestamp_fuzz
 from harness.signing._verifier import Headers, Verifier, unb64
 
@@ -44,8 +45,9 @@ __all__ = [
     "BODY_TIMESTAMP",
     "CertificateServer",
     "SnsCertificate",
-    "certificate_server",
+    "certificates_of",
     "load_rsa_key",
+    "serving_certificates",
     "sns_keypair",
     "string_to_sign",
 ]
@@ -178,22 +180,56 @@ def _stranger() -> rsa.RSAPrivateKey:
 
 
 class CertificateServer:
-    """A loopback HTTP server that serves certificates (and SNS's SubscribeURL) and records every path requested."""
+    """A loopback HTTP server that serves certificates (and SNS's SubscribeURL) and records every path requested.
+
+    It opens its socket on first use (a run that never signs an SNS message never serves one) and stops on
+    ``close()`` or at the end of its ``with`` block; a session owns one, and so does ``serving_certificates``.
+    """
 
     def __init__(self) -> None:
         self._documents: dict[str, bytes] = {}
         self._hits: list[str] = []
         self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def __enter__(self) -> CertificateServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def running(self) -> bool:
+        """The server is listening."""
+        return self._server is not None
+
+    def _started(self) -> ThreadingHTTPServer:
+        with self._lock:
+            if self._closed:
+                raise UsageError("The certificate server was closed with its session: sign within the session.")
+            if self._server is None:
+                self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+                self._server.daemon_threads = False  # close() joins the request threads: none outlives the server
+                self._server.block_on_close = True
+                self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="sns-certificates")
+                self._thread.start()
+            return self._server
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = FETCH_TIMEOUT  # a peer that connects and says nothing holds a thread (and close) this long
+
             def do_GET(self) -> None:
                 with outer._lock:
                     outer._hits.append(self.path)
                     if len(outer._hits) > 10_000:
                         del outer._hits[:5_000]
-                path = self.path.split("?", 1)[0]
-                body = outer._documents.get(path)
+                    path = self.path.split("?", 1)[0]
+                    body = outer._documents.get(path)
                 if body is None and path == "/":  # SubscribeURL: ?Action=ConfirmSubscription&...
                     body = b"<ConfirmSubscriptionResponse/>"
                 self.send_response(200 if body is not None else 404)
@@ -205,11 +241,12 @@ class CertificateServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="sns-certificates")
-        self.thread.start()
+        return Handler
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (starting it if need be)."""
+        return int(self._started().server_address[1])
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         """The URL of a path on this server, under ``host`` (127.0.0.1, or the foreign ``localhost``)."""
@@ -217,6 +254,7 @@ class CertificateServer:
 
     def publish(self, path: str, body: bytes) -> None:
         """Serve ``body`` at ``path``."""
+        self._started()
         with self._lock:
             self._documents[path] = body
 
@@ -226,32 +264,47 @@ class CertificateServer:
             return any(fragment in hit for hit in self._hits)
 
     def close(self) -> None:
-        """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        """Stop serving (for good); nothing to do when it never started."""
+        with self._lock:
+            self._closed = True
+            server, thread, self._server, self._thread = self._server, self._thread, None, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
 
 
-_SERVER: CertificateServer | None = None
-_SERVER_LOCK = threading.Lock()
+def certificates_of(creds: Credentials) -> CertificateServer:
+    """The certificate server the credentials travel with (a session's, or ``serving_certificates``'s)."""
+    server = creds.certificates
+    if not isinstance(server, CertificateServer):
+        raise ConfigError(
+            "AWS SNS signing needs the certificate server the harness serves: sign within a Session, or within "
+            "`with harness.signing.serving_certificates(credentials) as credentials:`."
+        )
+    return server
 
 
-def certificate_server() -> CertificateServer:
-    """The process's certificate server, started on first use on 127.0.0.1 and stopped at exit."""
-    global _SERVER
-    with _SERVER_LOCK:
-        if _SERVER is None:
-            _SERVER = CertificateServer()
-            atexit.register(_SERVER.close)
-        return _SERVER
+@contextmanager
+def serving_certificates(creds: Credentials) -> Iterator[Credentials]:
+    """The credentials with a certificate server of their own, stopped at the end of the block (outside a session).
+
+    Credentials that already have one (a session's) are given back as they are.
+    """
+    if isinstance(creds.certificates, CertificateServer):
+        yield creds
+        return
+    with CertificateServer() as server:
+        yield dataclasses.replace(creds, certificates=server)
 
 
-def _cert_url(key: rsa.RSAPrivateKey, host: str = "127.0.0.1", unique: bool = False) -> str:
+def _cert_url(creds: Credentials, key: rsa.RSAPrivateKey, host: str = "127.0.0.1", unique: bool = False) -> str:
     """Where the key's certificate is served, named as SNS names its certificates."""
     pem = _certificate(key)
     digest = hashlib.sha256(pem).hexdigest()[:32]
     path = f"/SimpleNotificationService-{digest}" + (f"-{secrets.token_hex(8)}" if unique else "") + ".pem"
-    server = certificate_server()
+    server = certificates_of(creds)
     server.publish(path, pem)
     return server.url(path, host)
 
@@ -290,7 +343,7 @@ class SnsCertificate(SigningScheme):
     def sign(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Write Timestamp, SignatureVersion, Signature and SigningCertURL into the message."""
         key = load_rsa_key(creds.signing_key or "")
-        return self._sign(provider, delivery, key, _cert_url(key), now)
+        return self._sign(provider, delivery, key, _cert_url(creds, key), now)
 
     def variants(self, provider: Provider) -> tuple[str, ...]:
         """The usual forgeries, and a certificate URL on a host that is not the provider's."""
@@ -302,7 +355,7 @@ class SnsCertificate(SigningScheme):
         """Each forgery as an attacker makes it: the genuine certificate URL with another key, or a foreign one."""
         if variant not in self.variants(provider):
             return None
-        genuine = _cert_url(load_rsa_key(creds.signing_key or ""))
+        genuine = _cert_url(creds, load_rsa_key(creds.signing_key or ""))
         if variant == "missing":  # the message as SNS sends it, its signature fields removed
             value = _load(self.sign(provider, delivery, creds, now).body)
             if not isinstance(value, dict):
@@ -312,7 +365,7 @@ class SnsCertificate(SigningScheme):
         if variant == "wrong-key":
             return self._sign(provider, delivery, _stranger(), genuine, now)
         if variant == "foreign-cert-url":
-            foreign = _cert_url(_stranger(), FOREIGN_HOST, unique=True)
+            foreign = _cert_url(creds, _stranger(), FOREIGN_HOST, unique=True)
             return self._sign(provider, delivery, _stranger(), foreign, now)
         return super().forge(provider, delivery, creds, variant, now)
 
@@ -337,7 +390,7 @@ class SnsCertificate(SigningScheme):
 
     def fuzz_base(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> Delivery:
         """Signed with a stranger's key, under the genuine certificate URL."""
-        return self._sign(provider, delivery, _stranger(), _cert_url(load_rsa_key(creds.signing_key or "")), now)
+        return self._sign(provider, delivery, _stranger(), _cert_url(creds, load_rsa_key(creds.signing_key or "")), now)
 
     def fuzz(self, provider: Provider, delivery: Delivery, creds: Credentials, now: float) -> list[Delivery]:
         """Malformed timestamps, signatures and certificate URLs in the message, none with a valid signature."""

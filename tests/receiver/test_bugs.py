@@ -28,7 +28,8 @@ def test_the_bug_catalogue_follows_the_check_registry() -> None:
 def test_every_registered_check_has_a_dedicated_bug_that_fails_it() -> None:
     caught = {c for bug in BUGS.values() if not bug.generic for p in CATALOG for c in bug.expected_failures(p)}
     assert caught == set(ordered_ids())
-    assert [b.name for b in BUGS.values() if b.generic] == ["plain-500"]
+    # every genuine delivery refused: plain-500 anywhere, ignores-query-string where the URL under test has a query
+    assert [b.name for b in BUGS.values() if b.generic] == ["plain-500", "ignores-query-string"]
 
 
 def test_expected_failures_follow_the_provider_facts() -> None:

@@ -14,11 +14,13 @@ import pytest
 from harness.catalog import CertificateSpec, load_catalog
 from harness.core.models import Delivery
 from harness.deliveries import build_delivery
+from harness.errors import ConfigError
 from harness.signing import (
     applicable_variants,
-    certificate_server,
+    certificates_of,
     forge_delivery,
     fresh_credentials,
+    serving_certificates,
     sign_delivery,
     verifiers,
 )
@@ -30,7 +32,8 @@ TEST_HOSTS = r"^http://127\.0\.0\.1:[0-9]+/SimpleNotificationService-[0-9a-f-]+\
 @pytest.fixture(scope="module")
 def sns(tmp_path_factory: pytest.TempPathFactory) -> Any:
     provider = load_catalog().get("aws-sns")
-    return provider, fresh_credentials(provider, Path(tmp_path_factory.mktemp("sns")), "")
+    with serving_certificates(fresh_credentials(provider, Path(tmp_path_factory.mktemp("sns")), "")) as creds:
+        yield provider, creds
 
 
 def _valid(d: Delivery, regex: str = TEST_HOSTS) -> bool:
@@ -92,10 +95,10 @@ def test_a_foreign_certificate_url_is_refused_unfetched_but_a_lax_receiver_fetch
     path = url.split("/", 3)[-1]
     (ours,) = verifiers(provider, creds, lambda token: False)
     assert "not fetched" in (ours.reason(ours.view(forged.headers, forged.body), forged.body) or "")
-    assert not certificate_server().fetched(path)
+    assert not certificates_of(creds).fetched(path)
     (lax,) = verifiers(provider, creds, lambda token: False, lax=frozenset({"cert-host"}))
     assert lax.reason(lax.view(forged.headers, forged.body), forged.body) is None  # the attacker's own certificate
-    assert certificate_server().fetched(path)
+    assert certificates_of(creds).fetched(path)
 
 
 def test_a_tampered_message_changes_a_signed_field(sns: Any) -> None:
@@ -135,8 +138,13 @@ def test_keygen_makes_an_rsa_key_the_scheme_signs_with(tmp_path: Path, capsys: p
     assert main(["keygen", "aws-sns", "--out", str(key)]) == 0
     assert key.stat().st_mode & 0o777 == 0o600 and "BEGIN CERTIFICATE" in capsys.readouterr().out
     provider = load_catalog().get("aws-sns")
-    creds = Credentials(signing_key=str(key))
-    assert _valid(sign_delivery(provider, _message(provider, "Notification"), creds))
+    with pytest.raises(ConfigError, match="serving_certificates"):  # no hidden process-wide certificate server
+        sign_delivery(provider, _message(provider, "Notification"), Credentials(signing_key=str(key)))
+    with serving_certificates(Credentials(signing_key=str(key))) as creds:
+        assert _valid(sign_delivery(provider, _message(provider, "Notification"), creds))
+        server = certificates_of(creds)
+        assert server.running
+    assert not server.running
     assert main(["keygen", "aws-sns", "--out", str(key)]) == 2  # no silent overwrite
 
 
