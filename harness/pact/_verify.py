@@ -10,6 +10,7 @@ interaction and field, with the reason in the provider's terms where its schema 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import random
 import tempfile
@@ -187,7 +188,11 @@ def _plan(path: Path, doc: Mapping[str, Any], catalog: Catalog, provider_id: str
             continue
         if event not in provider.events:
             names = list(provider.events)
-            known = ", ".join(names[:10]) + (f", ... {len(names)} in all" if len(names) > 10 else "")
+            families = list(dict.fromkeys(n.split(".")[0] for n in names))  # GitHub's event.action: match the event
+            close = set(difflib.get_close_matches(str(event).split(".")[0], families, n=3, cutoff=0.6))
+            near = [n for n in names if n.split(".")[0] in close]
+            shown = list(dict.fromkeys([*near, *names]))[:10]  # the nearest names first
+            known = ", ".join(shown) + (f", ... {len(names)} in all" if len(names) > 10 else "")
             result.status = "failed"
             result.findings.append(Finding(where, f"{provider.id} has no event type {event!r} (it sends: {known})"))
             continue
