@@ -186,6 +186,10 @@ class CertificateServer:
     ``close()`` or at the end of its ``with`` block; a session owns one, and so does ``serving_certificates``.
     """
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (for a sender process) as a fresh server: each process serves what it signs."""
+        return (CertificateServer, ())
+
     def __init__(self) -> None:
         self._documents: dict[str, bytes] = {}
         self._hits: list[str] = []
