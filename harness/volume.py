@@ -317,6 +317,8 @@ def _string(schema: Mapping[str, Any]) -> Maker:
         return lambda rng, now: str(format_time(now - rng.random() * TIME_WINDOW, kind))
     if fmt == "time":
         return lambda rng, now: f"{int(rng.random() * 24):02d}:{int(rng.random() * 60):02d}:00Z"
+    if fmt == "decimal":  # Stripe's decimal strings (amount_decimal): stripe-python reads them with Decimal()
+        return lambda rng, now: f"{int(rng.random() * 100000)}.{int(rng.random() * 100):02d}"
     low = max(low, 1) if high >= 1 else low
     span = high - low + 1
     return lambda rng, now: "".join(rng.choices(_TEXT, k=low + int(rng.random() * span)))

@@ -161,6 +161,8 @@ class _Compiler(SchemaCompiler[st.SearchStrategy[Any]]):
             return self._times("date").map(str)
         if fmt == "time":
             return st.times().map(lambda t: t.strftime("%H:%M:%S") + "Z")
+        if fmt == "decimal":  # Stripe's decimal strings (amount_decimal): stripe-python reads them with Decimal()
+            return st.decimals(0, 10**9, places=2, allow_nan=False, allow_infinity=False).map(str)
         return st.text(alphabet=_ALPHABET, min_size=low, max_size=high)
 
     def _integer(self, schema: Mapping[str, Any]) -> st.SearchStrategy[int]:

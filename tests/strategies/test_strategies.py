@@ -21,14 +21,21 @@ from harness.strategies import (
     novel_deliveries,
     payloads,
 )
+from tests.strategies.known_gaps import KNOWN_UNDRAWABLE, REASON
 
 CATALOG = load_catalog()
-EVENTS = [(p.id, name) for p in CATALOG for name in p.events]
+EVENTS = [
+    pytest.param(p.id, name, marks=pytest.mark.xfail(run=False, reason=REASON))
+    if (p.id, name) in KNOWN_UNDRAWABLE
+    else (p.id, name)
+    for p in CATALOG
+    for name in p.events
+]
 PROVIDERS = [p.id for p in CATALOG]
 FAST = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.mark.parametrize(("provider", "event"), EVENTS, ids=[f"{p}:{e}" for p, e in EVENTS])
+@pytest.mark.parametrize(("provider", "event"), EVENTS, ids=[f"{p.id}:{name}" for p in CATALOG for name in p.events])
 def test_payloads_validate_against_their_schema(provider: str, event: str) -> None:
     prov = CATALOG.get(provider)
 
