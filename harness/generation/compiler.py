@@ -34,8 +34,8 @@ class SchemaCompiler(ABC, Generic[G]):
             return self.constant(schema["const"])
         if "enum" in schema:
             return self.one_of_values(list(schema["enum"]))
-        if "anyOf" in schema:
-            return self.choice([self.compile(branch, resolver) for branch in branches(schema)])
+        if "anyOf" in schema or "oneOf" in schema:
+            return self.choice([self.compile(branch, resolver) for branch in branches(schema, resolver)])
         return self.choice([self.typed(schema, kind, resolver) for kind in kinds(schema)])
 
     def _ref(self, schema: Mapping[str, Any], resolver: Resolver) -> G:

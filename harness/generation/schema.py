@@ -57,20 +57,37 @@ def resolve(schema: Mapping[str, Any], resolver: Resolver) -> tuple[Any, Resolve
     return schema, resolver
 
 
-def conjoin(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
-    """One node meaning both (as ``allOf`` would) for the common keywords; other keywords of ``second`` win."""
+def conjoin(first: Any, second: Any, resolver: Resolver | None = None) -> Any:
+    """One node meaning both (as ``allOf`` would), or ``False`` where nothing can satisfy both.
+
+    Intersected: ``properties`` (a ``false`` member stays forbidden), ``items``, ``additionalProperties``,
+    ``required``, bounds, ``type``, ``enum``, ``const`` and the alternatives of ``anyOf``/``oneOf`` (each pair of
+    branches that can hold together). Other keywords of ``second`` win. With a ``resolver``, a same-document
+    ``$ref`` on one side only (or a different one on each) is followed first, so what it points at is intersected too.
+    """
+    if first is False or second is False:
+        return False
+    if first is True or not isinstance(first, Mapping):
+        return second
+    if second is True or not isinstance(second, Mapping) or first is second:
+        return first
+    if resolver is not None and first.get("$ref") != second.get("$ref"):
+        left, right = _local_target(first, resolver), _local_target(second, resolver)
+        if left is not first or right is not second:
+            return conjoin(left, right, resolver)
     out = dict(first)
     for key, value in second.items():
-        if key not in out:
+        if key not in out or out[key] is value:
             out[key] = value
         elif key == "required":
             out[key] = list(dict.fromkeys([*out[key], *value]))
         elif key == "properties":
             props = dict(out[key])
             for name, sub in value.items():
-                both = isinstance(props.get(name), Mapping) and isinstance(sub, Mapping)
-                props[name] = conjoin(props[name], sub) if both else sub
+                props[name] = conjoin(props[name], sub, resolver) if name in props else sub
             out[key] = props
+        elif key in ("items", "additionalProperties"):
+            out[key] = conjoin(out[key], value, resolver)
         elif key in _LOWER_BOUNDS:
             out[key] = max(out[key], value)
         elif key in _UPPER_BOUNDS:
@@ -78,23 +95,74 @@ def conjoin(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, An
         elif key == "type":
             mine = [out[key]] if isinstance(out[key], str) else list(out[key])
             theirs = [value] if isinstance(value, str) else list(value)
-            out[key] = [k for k in mine if k in theirs or (k == "integer" and "number" in theirs)] or theirs
+            both = [k for k in mine if k in theirs or (k == "integer" and "number" in theirs)]
+            both += [k for k in theirs if k == "integer" and "number" in mine and k not in both]
+            if not both:
+                return False
+            out[key] = both
+        elif key == "enum":
+            out[key] = [v for v in out[key] if any(_same(v, w) for w in value)]
+            if not out[key]:
+                return False
+        elif key == "const":
+            if not _same(out[key], value):
+                return False
+        elif key in ("anyOf", "oneOf"):
+            if out[key] != value:
+                pairs = [conjoin(a, b, resolver) for a in out[key] for b in value]
+                out[key] = [pair for pair in pairs if pair is not False]
+                if not out[key]:
+                    return False
         else:
             out[key] = value
-    return out
+    return out if _possible(out) else False
 
 
-def branches(schema: Mapping[str, Any]) -> list[Any]:
-    """The ``anyOf`` alternatives, each with the node's other keywords merged in (an outer ``type``, a format)."""
-    siblings = {k: v for k, v in schema.items() if k != "anyOf" and k not in ANNOTATIONS}
+def _local_target(node: Mapping[str, Any], resolver: Resolver) -> Any:
+    """What a same-document ``$ref`` node means (its siblings conjoined); any other node as it is."""
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#"):
+        return resolve(node, resolver)[0]
+    return node
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality of two values (``1`` is not ``true``)."""
+    return a == b and (isinstance(a, dict | list) or json_type(a) == json_type(b))
+
+
+def _possible(node: Mapping[str, Any]) -> bool:
+    """False where an object must carry a member the node forbids (and nothing but an object is allowed)."""
+    required = node.get("required")
+    if not required:
+        return True
+    props = node.get("properties") or {}
+    extra = node.get("additionalProperties", True)
+    if not any(props.get(name, extra) is False for name in required):
+        return True
+    declared = node.get("type")
+    others = [declared] if isinstance(declared, str) else list(declared or ["object"])
+    return any(k != "object" for k in others) if declared is not None else False
+
+
+def branches(schema: Mapping[str, Any], resolver: Resolver | None = None) -> list[Any]:
+    """The alternatives a value is drawn from, each conjoined with the node's other keywords (an outer ``type``).
+
+    ``oneOf`` when present (the validating keyword), else ``anyOf``; an ``anyOf`` that is not a copy of the
+    ``oneOf`` stays on each branch and is conjoined in turn, so a value satisfies both. Branches that cannot hold
+    together with the node's other keywords (a member one requires and the other forbids) are left out; with a
+    ``resolver``, same-document ``$ref``s are followed to tell.
+    """
+    key = "oneOf" if "oneOf" in schema else "anyOf"
+    copy = key == "oneOf" and schema.get("anyOf") == schema["oneOf"]
+    siblings = {k: v for k, v in schema.items() if k != key and k not in ANNOTATIONS and not (copy and k == "anyOf")}
     out = []
-    for branch in schema["anyOf"]:
-        if branch is True:
-            out.append(siblings or True)
-        elif isinstance(branch, Mapping):
-            out.append({**siblings, **branch})
+    for branch in schema[key]:
+        merged = conjoin(siblings, branch, resolver) if siblings else branch
+        if merged is not False:
+            out.append(merged)
     if not out:
-        raise SchemaLoadError("anyOf with no satisfiable alternative")
+        raise SchemaLoadError(f"{key} with no satisfiable alternative")
     return out
 
 

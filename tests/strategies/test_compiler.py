@@ -16,6 +16,7 @@ from referencing.jsonschema import DRAFT202012
 
 from harness.errors import SchemaLoadError
 from harness.generation.regex import seeded_regex
+from harness.generation.schema import branches, conjoin
 from harness.strategies import compile_schema
 from harness.strategies._regex import regex_strategy
 from harness.volume import _Compiler as SeededCompiler
@@ -42,6 +43,34 @@ DEFS = {
 }
 REGISTRY = Registry().with_resource(BASE + "defs.schema.json", Resource.from_contents(DEFS, DRAFT202012))
 FAST = settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+# GitHub's requested_reviewers (issue 27): items oneOf [User, Team], each branch forbidding (``false``) the members
+# only the other requires, so nothing matches both; beside it the generation copy, an anyOf without those ``false``s.
+USER = {
+    "type": ["object", "null"],
+    "properties": {"login": {"type": "string"}, "id": {"type": "integer"}, "url": False, "slug": False},
+    "required": ["login", "id"],
+}
+TEAM = {
+    "type": "object",
+    "properties": {"slug": {"type": "string"}, "id": {"type": "integer"}, "url": {"type": "string"}, "login": False},
+    "required": ["slug", "id", "url"],
+}
+LOOSE_USER = {
+    "type": ["object", "null"],
+    "properties": {
+        "login": {"type": "string"},
+        "id": {"type": "integer"},
+        "url": {"type": "string"},
+        "slug": {"type": "string"},
+    },
+    "required": ["login", "id"],
+}
+LOOSE_TEAM = {
+    "type": "object",
+    "properties": {"slug": {"type": "string"}, "id": {"type": "integer"}, "url": {"type": "string"}},
+    "required": ["slug", "id", "url"],
+}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "type-list": {"type": ["string", "null", "integer"]},
@@ -90,6 +119,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "ref-with-siblings": {"$ref": "defs.schema.json#/$defs/user", "description": "annotated", "required": ["id"]},
     "untyped-keywords": {"properties": {"n": {"minimum": 3}, "s": {"pattern": "^z+$"}}, "required": ["n", "s"]},
     "true": True,
+    "oneOf-only": {"oneOf": [{"type": "integer", "minimum": 3}, {"type": "string", "pattern": "^x$"}]},
+    "oneOf-with-anyOf-copy": {"type": "array", "items": {"oneOf": [USER, TEAM], "anyOf": [USER, TEAM]}},
+    "oneOf-with-looser-anyOf": {"type": "array", "items": {"oneOf": [USER, TEAM], "anyOf": [LOOSE_USER, LOOSE_TEAM]}},
     "time-unix": {"type": "integer", "x-time": "unix"},
     "time-ms": {"type": "integer", "x-time": "unix_ms"},
     "time-rfc3339": {"type": "string", "format": "date-time", "x-time": "rfc3339"},
@@ -253,3 +285,39 @@ def test_optional_members_come_from_one_bitmask_that_reaches_every_subset() -> N
     assert set(find(strategy, lambda v: True)) == {"id"}
     assert set(find(strategy, lambda v: set(names) <= set(v))) == {"id", *names}
     assert set(find(strategy, lambda v: "m4" in v)) == {"id", "m4"}
+
+
+def test_a_oneof_beside_a_looser_anyof_draws_both_branches_and_only_valid_ones() -> None:
+    """Issue 27: the ``anyOf`` copy lacks the ``false`` members of the ``oneOf``; a draw must honour both."""
+    schema = _schema(SCHEMAS["oneOf-with-looser-anyOf"])
+    validator, make, rng = _validator(schema), SeededCompiler().compile(schema, _resolver()), random.Random(1)
+    drawn = [item for _ in range(300) for item in make(rng, 1_700_000_000.0)]
+    assert all(validator.is_valid([item]) for item in drawn)
+    objects = [item for item in drawn if item is not None]
+    assert any("login" in item for item in objects) and any("slug" in item for item in objects)
+    assert not any("login" in item and "url" in item for item in objects)  # a user never carries a team's member
+
+
+def test_conjoin_keeps_forbidden_members_and_drops_what_cannot_hold() -> None:
+    assert conjoin({"properties": {"url": False}}, {"properties": {"url": {"type": "string"}}}) == {
+        "properties": {"url": False}
+    }
+    assert conjoin({"properties": {"url": {"type": "string"}}}, {"properties": {"url": False}}) == {
+        "properties": {"url": False}
+    }
+    assert conjoin(USER, LOOSE_TEAM) is False  # a team requires the url a user forbids
+    assert conjoin({"type": "string"}, {"type": "integer"}) is False
+    assert conjoin({"enum": [1, True]}, {"enum": [True]}) == {"enum": [True]}
+    assert conjoin({"const": 1}, {"const": True}) is False
+    assert conjoin({"type": ["object", "null"], "properties": {"a": False}}, {"required": ["a"]}) == {
+        "type": ["object", "null"],
+        "properties": {"a": False},
+        "required": ["a"],
+    }
+
+
+def test_branches_leave_out_alternatives_the_siblings_forbid() -> None:
+    node = {"type": "object", "properties": {"kind": False}, "anyOf": [{"required": ["kind"]}, {"required": ["id"]}]}
+    assert branches(node) == [{"type": "object", "properties": {"kind": False}, "required": ["id"]}]
+    with pytest.raises(SchemaLoadError, match="no satisfiable alternative"):
+        branches({"type": "string", "oneOf": [{"type": "integer"}, {"type": "object"}]})

@@ -16,16 +16,9 @@ from harness.core.pointers import resolve_pointer
 from harness.deliveries import event_type_of
 from harness.errors import UsageError
 from harness.strategies import deliveries, event_types, payloads
-from tests.strategies.known_gaps import KNOWN_UNDRAWABLE, REASON
 
 CATALOG = load_catalog()
-EVENTS = [
-    pytest.param(p.id, name, marks=pytest.mark.xfail(run=False, reason=REASON))
-    if (p.id, name) in KNOWN_UNDRAWABLE
-    else (p.id, name)
-    for p in CATALOG
-    for name in p.events
-]
+EVENTS = [(p.id, name) for p in CATALOG for name in p.events]
 PROVIDERS = [p.id for p in CATALOG]
 FAST = settings(max_examples=15, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 NOW = 1_800_000_000.0

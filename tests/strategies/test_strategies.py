@@ -21,16 +21,9 @@ from harness.strategies import (
     novel_deliveries,
     payloads,
 )
-from tests.strategies.known_gaps import KNOWN_UNDRAWABLE, REASON
 
 CATALOG = load_catalog()
-EVENTS = [
-    pytest.param(p.id, name, marks=pytest.mark.xfail(run=False, reason=REASON))
-    if (p.id, name) in KNOWN_UNDRAWABLE
-    else (p.id, name)
-    for p in CATALOG
-    for name in p.events
-]
+EVENTS = [(p.id, name) for p in CATALOG for name in p.events]
 PROVIDERS = [p.id for p in CATALOG]
 FAST = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -11,7 +11,6 @@ from harness.catalog import load_catalog
 from harness.errors import SchemaLoadError
 from harness.generation.regex import seeded_regex
 from harness.volume import VolumeGenerator
-from tests.strategies.known_gaps import KNOWN_UNDRAWABLE
 
 CATALOG = load_catalog()
 
@@ -21,19 +20,9 @@ def test_every_payload_validates(provider: str) -> None:
     prov = CATALOG.get(provider)
     gen = VolumeGenerator(prov, seed=3)
     for event in prov.ordinary_events:
-        if (provider, event) in KNOWN_UNDRAWABLE:
-            continue  # test_known_gaps_are_still_gaps
         for _ in range(60):
             payload = gen.payload(event, now=1_700_000_000)
             assert prov.schema_errors(event, payload) == []
-
-
-@pytest.mark.parametrize(("provider", "event"), sorted(KNOWN_UNDRAWABLE))
-def test_known_gaps_are_still_gaps(provider: str, event: str) -> None:
-    """The gap is real today: when a fix makes every draw valid, this fails and the entry must go."""
-    prov = CATALOG.get(provider)
-    gen = VolumeGenerator(prov, seed=3)
-    assert any(prov.schema_errors(event, gen.payload(event, now=1_700_000_000)) for _ in range(60))
 
 
 def test_same_seed_same_payloads() -> None:
