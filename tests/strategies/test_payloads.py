@@ -21,6 +21,9 @@ CATALOG = load_catalog()
 EVENTS = [(p.id, name) for p in CATALOG for name in p.events]
 PROVIDERS = [p.id for p in CATALOG]
 FAST = settings(max_examples=15, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+# Every event type of every provider (705) gets its own case: a few examples each (the first is the smallest body,
+# required members only) keep the folder fast; the per-provider tests below draw more across all types.
+PER_TYPE = settings(FAST, max_examples=3)
 NOW = 1_800_000_000.0
 
 
@@ -28,7 +31,7 @@ NOW = 1_800_000_000.0
 def test_payloads_validate_against_their_schema(provider: str, event: str) -> None:
     prov = CATALOG.get(provider)
 
-    @FAST
+    @PER_TYPE
     @given(payloads(provider, event))
     def check(payload: Any) -> None:
         assert prov.schema_errors(event, payload) == []
@@ -44,7 +47,7 @@ def test_any_event_payloads_are_ordinary_events(provider: str) -> None:
     @given(event_types(provider), payloads(prov))
     def check(name: str, payload: Any) -> None:
         assert name in prov.ordinary_events
-        assert any(prov.schema_errors(event, payload) == [] for event in prov.ordinary_events)
+        assert any(prov.validator(event).is_valid(payload) for event in prov.ordinary_events)  # stops at a mismatch
 
     check()
 
