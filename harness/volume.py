@@ -70,6 +70,7 @@ class VolumeGenerator:
         self.provider = provider if isinstance(provider, Provider) else (catalog or load_catalog()).get(provider)
         self.rng = random.Random(seed)
         self._makers: dict[str, Maker] = {}
+        self._compiler = _Compiler()  # one for every event type: shared definitions compile once
         self._events = self.provider.ordinary_events
         # The share of events carrying one unusual value a person typed (NUL, emoji, RTL marks, 10 KB, 2^53+1) in a
         # free-text field the profile names; 0 turns it off.
@@ -82,7 +83,7 @@ class VolumeGenerator:
         if maker is None:
             schema = self.provider.event(event).schema
             resolver = self.provider.registry.resolver(base_uri=schema.get("$id", ""))
-            maker = _Compiler().compile(schema, resolver)
+            maker = self._compiler.compile(schema, resolver)
             fix = compile_invariants(schema)
             if fix is not None:
                 maker = _fixed(maker, fix)  # the provider's cross-field facts (x-invariants)

@@ -60,10 +60,13 @@ def string_pool(schema: Mapping[str, Any]) -> tuple[str, ...] | None:
     method = schema.get("x-faker") or FORMAT_FAKERS.get(schema.get("format", ""))
     if not method:
         return None
-    low = int(schema.get("minLength", 0))
-    high = int(schema.get("maxLength", 1 << 30))
-    pool = tuple(v for v in faker_pool(str(method)) if low <= len(v) <= high)
-    return pool or None
+    return _trimmed_pool(str(method), int(schema.get("minLength", 0)), int(schema.get("maxLength", 1 << 30)))
+
+
+@lru_cache(maxsize=512)
+def _trimmed_pool(method: str, low: int, high: int) -> tuple[str, ...] | None:
+    """One Faker pool's values from ``low`` to ``high`` characters long (one tuple per bounds, shared)."""
+    return tuple(v for v in faker_pool(method) if low <= len(v) <= high) or None
 
 
 @lru_cache(maxsize=1)

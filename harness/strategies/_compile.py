@@ -25,7 +25,7 @@ from harness.generation.schema import (
 from harness.generation.values import TIME_WINDOW, extra_key_pool, format_time, string_pool
 from harness.strategies._regex import regex_strategy
 
-__all__ = ["any_json", "compile_schema"]
+__all__ = ["SchemaStrategies", "any_json", "compile_schema"]
 
 _ALPHABET = string.ascii_letters + string.digits + " .,-_'"
 _TEXT = st.text(alphabet=_ALPHABET, max_size=24)
@@ -50,7 +50,7 @@ def compile_schema(schema: Any, resolver: Resolver, *, now: float | None = None)
     Timestamps (``x-time``) fall in the hour before ``now`` (the clock at draw time when None) and shrink towards it;
     ``x-faker`` and formats draw from seeded Faker pools; patterns use ``from_regex``, so everything shrinks.
     """
-    return _Compiler(now).compile(schema, resolver)
+    return SchemaStrategies(now).compile(schema, resolver)
 
 
 def _copying(value: Any) -> st.SearchStrategy[Any]:
@@ -63,8 +63,9 @@ def _mutable(value: Any) -> bool:
     return isinstance(value, dict | list)
 
 
-class _Compiler(SchemaCompiler[st.SearchStrategy[Any]]):
-    """One compilation: remembers each ``$ref`` target so shared and recursive definitions compile once."""
+class SchemaStrategies(SchemaCompiler[st.SearchStrategy[Any]]):
+    """Schemas to strategies: remembers each ``$ref`` target, so definitions shared by several schemas of one registry
+    (and recursive ones) compile once."""
 
     def __init__(self, now: float | None) -> None:
         super().__init__()

@@ -13,7 +13,7 @@ from harness.core.models import Delivery
 from harness.core.pointers import MISSING, resolve_pointer
 from harness.deliveries import build_delivery
 from harness.generation.values import batch_size, compile_invariants, json_copy
-from harness.strategies._compile import compile_schema
+from harness.strategies._compile import SchemaStrategies
 
 if TYPE_CHECKING:
     from harness.volume import VolumeGenerator
@@ -24,6 +24,9 @@ MAX_BATCH = 2  # events per batch drawn by Hypothesis (they shrink; fewer draws 
 # batch comes from a seeded generator
 _CACHE_LIMIT = 1024
 _STRATEGIES: dict[tuple[int, str, float | None], tuple[Provider, st.SearchStrategy[Any]]] = {}
+# One compiler per (provider, clock): the definitions event types share ($defs: GitHub's repository, user, ...)
+# compile once for all of them.
+_COMPILERS: dict[tuple[int, float | None], tuple[Provider, SchemaStrategies]] = {}
 _FILLERS: dict[int, tuple[Provider, VolumeGenerator]] = {}
 
 
@@ -41,7 +44,12 @@ def event_strategy(provider: Provider, event: str, now: float | None = None) -> 
     if cached is not None and cached[0] is provider:
         return cached[1]
     schema = provider.event(event).schema
-    strategy = compile_schema(schema, provider.registry.resolver(base_uri=schema.get("$id", "")), now=now)
+    found = _COMPILERS.get((id(provider), now))
+    if found is None or found[0] is not provider:
+        if len(_COMPILERS) >= _CACHE_LIMIT:
+            _COMPILERS.clear()
+        found = _COMPILERS[(id(provider), now)] = (provider, SchemaStrategies(now))
+    strategy = found[1].compile(schema, provider.registry.resolver(base_uri=schema.get("$id", "")))
     fix = compile_invariants(schema)
     if fix is not None:
         strategy = strategy.map(lambda payload: fix(json_copy(payload)))

@@ -20,10 +20,11 @@ from harness.strategies import deliveries, event_types, payloads
 CATALOG = load_catalog()
 EVENTS = [(p.id, name) for p in CATALOG for name in p.events]
 PROVIDERS = [p.id for p in CATALOG]
-FAST = settings(max_examples=15, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-# Every event type of every provider (705) gets its own case: a few examples each (the first is the smallest body,
-# required members only) keep the folder fast; the per-provider tests below draw more across all types.
-PER_TYPE = settings(FAST, max_examples=3)
+FAST = settings(max_examples=8, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+# Every event type of every provider (705) gets its own case: two examples each (Hypothesis' first is the smallest
+# body, the second a random one) keep the folder fast; the per-provider tests below draw more across all types, and
+# test_volume draws each type from the seeded generator too.
+PER_TYPE = settings(FAST, max_examples=2)
 NOW = 1_800_000_000.0
 
 

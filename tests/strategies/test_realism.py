@@ -162,7 +162,7 @@ def test_volume_payloads_keep_the_documented_invariants(provider: str) -> None:
 
 @pytest.mark.parametrize("provider", sorted(TIMES))
 def test_hypothesis_payloads_keep_the_documented_invariants(provider: str) -> None:
-    @settings(max_examples=25, database=None, deadline=None)
+    @settings(max_examples=15, database=None, deadline=None)
     @given(deliveries(_sampled(provider), now=NOW))
     def check(delivery: Delivery) -> None:
         _check_delivery(provider, delivery)
