@@ -96,14 +96,8 @@ class Ed25519Scheme(SigningScheme):
                 return None
             return f"{label} signature does not verify"
 
-        return Verifier(
-            self.name,
-            self.headers,
-            True,
-            check,
-            lambda h: parse_int(get_header(h, self.stamp_header)),
-            timestamp_text=lambda h: get_header(h, self.stamp_header),
-            signature_list=self.signature_list,
+        return Verifier.stamped(
+            self.name, self.headers, True, check, self.stamp_header, signature_list=self.signature_list
         )
 
     def signed_prefix_from(self, headers: Headers, stamp: str) -> bytes:
