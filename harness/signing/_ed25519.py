@@ -171,22 +171,11 @@ class StandardV1a(Ed25519Scheme):
         """The header carries one signature per active key while a key rotates."""
         return True
 
-    def rotation_key(self, creds: Credentials) -> str:
-        """A key that is not the receiver's, for the rotation check."""
-        return _stranger(self.key_style)
-
-    def sign_rotated(
-        self,
-        provider: Provider,
-        delivery: Delivery,
-        creds: Credentials,
-        now: float,
-        *,
-        extra_keys: Sequence[str],
-        extra_first: bool = True,
+    def _add_signatures(
+        self, provider: Provider, signed: Delivery, creds: Credentials, now: float, extra: tuple[Sequence[str], bool]
     ) -> Delivery:
-        """Sign as usual, then add one ``v1a`` entry per extra key before or after ours, as during a roll."""
-        signed = self.sign(provider, delivery, creds, now)
+        """One ``v1a`` entry per extra key, before or after ours."""
+        extra_keys, extra_first = extra
         stamp = signed.header(self.stamp_header) or str(int(now))
         extras = [self.encode(self._signature(ed25519_private_key(key), signed, stamp)) for key in extra_keys]
         own = signed.header(self.signature_header) or ""
