@@ -1,4 +1,4 @@
-"""Signing keys: ECDSA P-256 (SendGrid), Ed25519 (Standard Webhooks v1a, Discord) and RSA (OIDC tokens)."""
+"""Every scheme's keys, read, made and written in one place: P-256, Ed25519, RSA and self-signed certificates."""
 
 from __future__ import annotations
 
