@@ -74,12 +74,9 @@ def test_a_written_key_is_private_to_its_owner_never_overwritten_and_reads_back(
         write_private_key(tmp_path / "key.pem", Ed25519PrivateKey.generate())
 
 
-def _refused(port: int) -> bool:
-    try:
+def _assert_closed(port: int) -> None:
+    with pytest.raises(OSError):  # nothing listens there any more
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return True
-    return False
 
 
 def test_the_loopback_server_answers_its_route_and_stops_with_every_thread() -> None:
@@ -102,7 +99,7 @@ def test_the_loopback_server_answers_its_route_and_stops_with_every_thread() -> 
     finally:
         server.close()
     assert seen == ["/doc?x=1", "/other"]
-    assert _refused(server.port)
+    _assert_closed(server.port)
     assert set(threading.enumerate()) <= before, "no server or request thread outlives close()"
     server.close()  # a second close does nothing
 
@@ -118,7 +115,7 @@ def test_a_loopback_server_on_a_port_in_use_is_one_line_and_one_never_started_cl
         )
     finally:
         first.close()  # never started: only its socket to close
-    assert _refused(first.port)
+    _assert_closed(first.port)
 
 
 def test_graphs_client_state_is_present_only_when_the_body_names_it() -> None:
