@@ -143,7 +143,7 @@ class SchemaStrategies(SchemaCompiler[st.SearchStrategy[Any]]):
         low, high = length_bounds(schema, 40)
         bounded = "minLength" in schema or "maxLength" in schema
         if "x-time" in schema:
-            return self._times(schema["x-time"]).map(str)
+            return self._times(schema["x-time"], text=True)
         if "pattern" in schema:
             try:
                 values = regex_strategy(schema["pattern"])
@@ -152,14 +152,14 @@ class SchemaStrategies(SchemaCompiler[st.SearchStrategy[Any]]):
             return values.filter(lambda s: low <= len(s) <= high) if bounded else values
         pool = string_pool(schema)
         if pool is not None:
-            return st.integers(0, len(pool) - 1).map(_Pick(pool, str(schema.get("x-faker") or schema.get("format"))))
+            return st.sampled_from(pool)  # one draw; a failing example shows the value itself
         fmt = schema.get("format")
         if fmt == "uuid":
             return st.uuids(version=4).map(str)
         if fmt == "date-time":
-            return self._times("rfc3339").map(str)
+            return self._times("rfc3339", text=True)
         if fmt == "date":
-            return self._times("date").map(str)
+            return self._times("date", text=True)
         if fmt == "time":
             return st.times().map(lambda t: t.strftime("%H:%M:%S") + "Z")
         if fmt == "decimal":  # Stripe's decimal strings (amount_decimal): stripe-python reads them with Decimal()
@@ -176,10 +176,12 @@ class SchemaStrategies(SchemaCompiler[st.SearchStrategy[Any]]):
             return st.integers(math.ceil(low / step), math.floor(high / step)).map(lambda k: k * step)
         return st.integers(low, high)
 
-    def _times(self, kind: str) -> st.SearchStrategy[Any]:
-        """Timestamps in the hour before now, shrinking towards now."""
+    def _times(self, kind: str, *, text: bool = False) -> st.SearchStrategy[Any]:
+        """Timestamps in the hour before now, shrinking towards now (as text with ``text``: one map, not two)."""
         fixed = self.now
         clock: Callable[[], float] = time.time if fixed is None else (lambda: fixed)
+        if text:
+            return st.integers(0, int(TIME_WINDOW * 1000)).map(lambda ms: str(format_time(clock() - ms / 1000, kind)))
         return st.integers(0, int(TIME_WINDOW * 1000)).map(lambda ms: format_time(clock() - ms / 1000, kind))
 
 
@@ -209,21 +211,6 @@ def _members(
         return out
 
     return members()
-
-
-class _Pick:
-    """``pool[i]``, with a short repr: ``sampled_from`` would spell out all the pool in Hypothesis's reports."""
-
-    __slots__ = ("name", "pool")
-
-    def __init__(self, pool: tuple[str, ...], name: str) -> None:
-        self.pool, self.name = pool, name
-
-    def __call__(self, index: int) -> str:
-        return self.pool[index]
-
-    def __repr__(self) -> str:
-        return f"faker_pool({self.name!r}).__getitem__"
 
 
 def _json_key(value: Any) -> str:

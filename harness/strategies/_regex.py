@@ -27,42 +27,72 @@ from harness.generation.regex import (
 __all__ = ["regex_strategy"]
 
 
-def _join(parts: list[st.SearchStrategy[str]]) -> st.SearchStrategy[str]:
-    if not parts:
-        return st.just("")
+Part = str | st.SearchStrategy[str]  # literal text, or a strategy for the text it stands for
+
+
+def _join(parts: list[Part]) -> st.SearchStrategy[str]:
+    """One strategy for the concatenation; literal text is put in by the map, not drawn (a draw per part costs)."""
+    drawn = [part for part in parts if not isinstance(part, str)]
+    if not drawn:
+        return st.just("".join(str(part) for part in parts))
     if len(parts) == 1:
-        return parts[0]
-    return st.tuples(*parts).map("".join)
+        return drawn[0]
+    fill = _Fill(parts)
+    if len(drawn) == 1:
+        return drawn[0].map(fill.one)
+    return st.tuples(*drawn).map(fill.many)
+
+
+class _Fill:
+    """The drawn texts put between a pattern's literal pieces."""
+
+    __slots__ = ("pieces",)
+
+    def __init__(self, parts: list[Part]) -> None:
+        self.pieces = [part if isinstance(part, str) else None for part in parts]
+
+    def one(self, text: str) -> str:
+        """The one drawn text in place."""
+        return "".join(text if piece is None else piece for piece in self.pieces)
+
+    def many(self, texts: tuple[str, ...]) -> str:
+        """Each drawn text in its place, in order."""
+        found = iter(texts)
+        return "".join(next(found) if piece is None else piece for piece in self.pieces)
 
 
 def _sequence(parsed: Any) -> st.SearchStrategy[str]:
-    parts: list[st.SearchStrategy[str]] = []
-    literal = ""
+    return _join(_parts(parsed))
+
+
+def _parts(parsed: Any) -> list[Part]:
+    parts: list[Part] = []
     for op, arg in parsed:
-        if op is sre_parse.LITERAL:
-            literal += chr(arg)
-            continue
-        if literal:
-            parts.append(st.just(literal))
-            literal = ""
         if op is sre_parse.AT:
             if arg not in ANCHORS:
                 raise UnsupportedPattern(arg)
             continue
-        parts.append(_node(op, arg))
-    if literal:
-        parts.append(st.just(literal))
-    return _join(parts)
+        part = chr(arg) if op is sre_parse.LITERAL else _node(op, arg)
+        if isinstance(part, str) and parts and isinstance(parts[-1], str):
+            parts[-1] += part
+        else:
+            parts.append(part)
+    return parts
 
 
-def _node(op: Any, arg: Any) -> st.SearchStrategy[str]:
+def _node(op: Any, arg: Any) -> Part:
     alphabet = alphabet_of(op, arg)
     if alphabet is not None:
-        return st.sampled_from(alphabet) if len(alphabet) > 1 else st.just(alphabet)
+        return st.sampled_from(alphabet) if len(alphabet) > 1 else alphabet
     if op is sre_parse.SUBPATTERN:
-        return _sequence(arg[-1])
+        grouped = _parts(arg[-1])
+        return grouped[0] if len(grouped) == 1 and isinstance(grouped[0], str) else _join(grouped)
     if op is sre_parse.BRANCH:
-        return st.one_of([_sequence(branch) for branch in arg[1]])
+        options = [_parts(branch) for branch in arg[1]]
+        texts = ["".join(str(p) for p in o) if all(isinstance(p, str) for p in o) else None for o in options]
+        if all(text is not None for text in texts):
+            return st.sampled_from([str(text) for text in texts])  # alternatives of fixed text: one draw
+        return st.one_of([_join(option) for option in options])
     if op in REPEATS:
         low, high, sub = arg
         top = low + OPEN_REPEAT if high is sre_parse.MAXREPEAT else high
