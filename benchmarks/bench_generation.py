@@ -16,10 +16,12 @@
 2. The volume generator against a naive Faker loop on SendGrid (target >= 10x; about 30,000 events/s on a quiet
    laptop, printed but not judged: an absolute rate measures the machine, the ratio measures the code).
 
-Run time: the baselines cost about 20x ours per body, so they set it. The full mode draws 30 examples per generator
-and repeat, with 3 interleaved repeats (medians of 3), which keeps it near two minutes on a quiet 2-core machine;
-more examples (``--examples 100`` took about 9 minutes) move the ratios by less than the repeats' spread. Every
-generator's first example is its smallest body, for all alike. ``--quick`` (2 providers, 1 repeat) takes seconds.
+Run time: the baselines cost 5-20x ours per body, so they set it. The full mode draws 30 examples per generator and
+repeat, with 3 interleaved repeats (medians of 3; ``--examples 100`` took 9 minutes). Every generator's first
+example is its smallest body, for all alike. A generator gets ``--build-budget`` CPU seconds (60) to build its
+strategy and draw 5 warm-up examples on one provider; past it, it is reported ("not built within 60 CPU s") and left
+out of that provider's ratios, like a generator that fails: hypothesis-jsonschema spends minutes building GitHub's
+259-type schema (``--build-budget 0`` waits for it). ``--quick`` (2 providers, 1 repeat) takes seconds.
 
     .venv/bin/python benchmarks/bench_generation.py [--examples 30] [--repeats 3] [--providers a,b] [--quick]
 """
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import statistics
 import sys
 import time
@@ -132,19 +135,44 @@ def strategies_for(provider: Provider, schema: dict[str, Any]) -> dict[str, Call
     }
 
 
-def provider_rates(provider: Provider, examples: int, repeats: int) -> dict[str, tuple[float, int, int, float] | str]:
-    """Median valid bodies/s per generator on one provider (with the last repeat's valid/drawn counts), or why not."""
+class _OverBudget(Exception):
+    """A generator spent its build budget (CPU seconds) before its first warm-up examples."""
+
+
+def _over_budget(signum: int, frame: Any) -> None:
+    raise _OverBudget
+
+
+def provider_rates(
+    provider: Provider, examples: int, repeats: int, budget: float = 0.0
+) -> dict[str, tuple[float, int, int, float] | str]:
+    """Median valid bodies/s per generator on one provider (with the last repeat's valid/drawn counts), or why not.
+
+    With ``budget``, a generator that has not built and drawn its 5 warm-up examples within that many CPU seconds is
+    reported as such and left out, the same way for every generator.
+    """
     schema = provider_schema(provider)
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     out: dict[str, tuple[float, int, int, float] | str] = {}
     built: dict[str, st.SearchStrategy[Any]] = {}
     for name, make in strategies_for(provider, schema).items():
+        started = time.process_time()
+        previous = signal.signal(signal.SIGPROF, _over_budget) if budget else None
         try:
+            if budget:
+                signal.setitimer(signal.ITIMER_PROF, budget)
             built[name] = make()
             _valid_per_second(built[name], 5, validator)  # compile and warm before timing
         except Exception as exc:  # a baseline that cannot handle a schema is a result, not a crash
-            out[name] = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''}"
+            if budget and time.process_time() - started >= budget:
+                out[name] = f"not built within {budget:.0f} CPU s"
+            else:
+                out[name] = f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''}"
             built.pop(name, None)
+        finally:
+            if budget:
+                signal.setitimer(signal.ITIMER_PROF, 0)
+                signal.signal(signal.SIGPROF, previous)
     runs: dict[str, list[tuple[float, int, int, float]]] = {name: [] for name in built}
     for _ in range(repeats):
         for name, strategy in built.items():  # interleaved, so a busy machine slows every generator alike
@@ -223,6 +251,12 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--providers", help="comma-separated provider ids (default: every provider in the catalog)")
+    parser.add_argument(
+        "--build-budget",
+        type=float,
+        default=60.0,
+        help="CPU seconds a generator may take to build and draw its 5 warm-up examples on one provider (0: no limit)",
+    )
     parser.add_argument("--quick", action="store_true", help=f"{', '.join(QUICK_PROVIDERS)} only, few examples")
     args = parser.parse_args()
     examples, repeats, n = (20, 1, 5_000) if args.quick else (args.examples, args.repeats, 100_000)
@@ -235,7 +269,7 @@ def main() -> int:
     ratios: dict[str, list[float]] = {"schemathesis": [], "hypothesis-jsonschema": []}
     sizes: list[tuple[str, ...]] = [("provider", *GENERATORS)]
     for pid in wanted:
-        rates = provider_rates(catalog.get(pid), examples, repeats)
+        rates = provider_rates(catalog.get(pid), examples, repeats, args.build_budget)
         cells, ours = [], rates["ours"]
         for name in GENERATORS:
             got = rates[name]
