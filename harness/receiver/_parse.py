@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from multidict import CIMultiDict, CIMultiDictProxy
 from referencing._core import Resolver
 from referencing.exceptions import Unresolvable
 
@@ -47,6 +48,8 @@ class Event:
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
+    if isinstance(headers, CIMultiDictProxy | CIMultiDict):  # a request's own headers: a case-insensitive lookup
+        return headers.get(name)
     lowered = name.lower()
     return next((v for k, v in headers.items() if k.lower() == lowered), None)
 
