@@ -122,7 +122,9 @@ def deliveries(provider_id: str, creds: Credentials, n: int, every_type: bool = 
     if maker is None:
         maker = _makers[provider_id] = FreshDeliveries(provider, seed=int(time.time()), reuse=REUSE)
     now = time.time()
-    kinds: list[str | None] = list(provider.ordinary_events) if every_type else [None] * n
+    events = provider.ordinary_events
+    # each delivery's type chosen here: a reused body is one of its own type's (any type would be the first few)
+    kinds = list(events) if every_type else [maker.rng.choice(events) for _ in range(n)]
     return [sign_delivery(provider, maker.fresh(1, now, [kind]), creds, now=now) for kind in kinds]
 
 
