@@ -3,7 +3,9 @@
 1. Deliveries per second a bare aiohttp client loop (64 in flight, the loop of bench_load and bench_simulate) gets
    from ``webhook-harness receiver PROVIDER`` against what it gets from a bare aiohttp echo server, measured in
    turn in the same run, each repeat with fresh idempotency keys (every delivery is a new row). On SQLite (the
-   default temp file) and on PostgreSQL (a throw-away cluster from scripts/with-postgres). Target: at least 0.5x,
+   default temp file) and on PostgreSQL (a throw-away cluster from scripts/with-postgres); the ratio is the median
+   of each receiver run's ratio to the echo run just before it, and each server's CPU time per delivery is printed
+   beside it (a figure the machine's other load moves less than a rate). Target: at least 0.5x,
    for the headline provider ``standard`` (Standard Webhooks, HMAC-SHA256), ``github`` (HMAC over large bodies,
    strict schema validation) and ``sendgrid`` (ECDSA P-256, batched events).
 2. p50 and p99 latency at half the rate the receiver reached in (1), open model (each start on schedule, its
@@ -34,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import Targets, table
-from bench_simulate import echo_server
+from bench_simulate import _ECHO
 
 from harness.catalog import load_catalog
 from harness.core.models import Delivery
@@ -62,53 +64,98 @@ class Receiver:
     pid: int
 
 
-@contextmanager
-def receiver(provider: str, db: str | None) -> Iterator[Receiver]:
-    """``webhook-harness receiver PROVIDER`` in its own process, as a user runs it; stopped by its pid (SIGTERM)."""
+def _start(provider: str, db: str | None) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "harness", "receiver", provider, "--port", "0"] + (["--db", db] if db else [])
     env = {k: v for k, v in os.environ.items() if not k.startswith("WEBHOOK_HARNESS_")}
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+
+
+def _banner(provider: str, proc: subprocess.Popen[str]) -> Receiver:
+    """The URL, probe and credentials a started receiver prints (read up to its "Ctrl-C" line)."""
+    assert proc.stdout is not None
+    url = probe = ""
+    exports: dict[str, str] = {}
+    for line in proc.stdout:
+        text = line.strip()
+        if text.startswith("URL:"):
+            url = text.split(None, 1)[1]
+        elif text.startswith("probe:"):
+            probe = text.split(None, 1)[1]
+        elif text.startswith("export "):
+            name, _, value = text[len("export ") :].partition("=")
+            exports[name] = shlex.split(value)[0]
+        elif text.startswith("then:"):  # the check command: --token-url and --client-id (OAuth providers)
+            words = shlex.split(text[len("then:") :].replace('"$WEBHOOK_HARNESS_BASIC"', ""))
+            options = dict(itertools.pairwise(words))
+            exports["token_url"] = options.get("--token-url", "")
+            exports["client_id"] = options.get("--client-id", "")
+        elif text.startswith("Ctrl-C"):
+            break
+    if not url:
+        raise RuntimeError(f"the {provider} receiver did not start")
+    creds = Credentials(
+        secret=exports.get("WEBHOOK_HARNESS_SECRET"),
+        signing_key=exports.get("WEBHOOK_HARNESS_SIGNING_KEY"),
+        token_url=exports.get("token_url") or None,
+        client_id=exports.get("client_id") or None,
+        client_secret=exports.get("WEBHOOK_HARNESS_CLIENT_SECRET"),
+    )
+    return Receiver(url, probe, creds, proc.pid)
+
+
+@contextmanager
+def receivers(providers: Sequence[str], db: str | None) -> Iterator[dict[str, Receiver]]:
+    """``webhook-harness receiver PROVIDER`` for each provider, each in its own process as a user runs it, all
+    started at once (their start-up overlaps); each stopped by its pid (SIGTERM). One table per receiver."""
+    procs = {provider: _start(provider, db) for provider in providers}
+    try:
+        yield {provider: _banner(provider, proc) for provider, proc in procs.items()}
+    finally:
+        for proc in procs.values():
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@contextmanager
+def receiver(provider: str, db: str | None) -> Iterator[Receiver]:
+    """One receiver (see :func:`receivers`)."""
+    with receivers([provider], db) as started:
+        yield started[provider]
+
+
+REUSE = 3  # generated bodies per event type, then the same bodies under fresh keys (where the key is a header)
+_makers: dict[str, FreshDeliveries] = {}
+
+
+@contextmanager
+def echo_server() -> Iterator[tuple[str, int]]:
+    """bench_simulate's bare aiohttp echo server in its own process: (URL, pid); stopped on exit."""
+    proc = subprocess.Popen([sys.executable, "-c", _ECHO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
-        url = probe = ""
-        exports: dict[str, str] = {}
-        for line in proc.stdout:
-            text = line.strip()
-            if text.startswith("URL:"):
-                url = text.split(None, 1)[1]
-            elif text.startswith("probe:"):
-                probe = text.split(None, 1)[1]
-            elif text.startswith("export "):
-                name, _, value = text[len("export ") :].partition("=")
-                exports[name] = shlex.split(value)[0]
-            elif text.startswith("then:"):  # the check command: --token-url and --client-id (OAuth providers)
-                words = shlex.split(text[len("then:") :].replace('"$WEBHOOK_HARNESS_BASIC"', ""))
-                options = dict(itertools.pairwise(words))
-                exports["token_url"] = options.get("--token-url", "")
-                exports["client_id"] = options.get("--client-id", "")
-            elif text.startswith("Ctrl-C"):
-                break
-        if not url:
-            raise RuntimeError(f"the {provider} receiver did not start")
-        creds = Credentials(
-            secret=exports.get("WEBHOOK_HARNESS_SECRET"),
-            signing_key=exports.get("WEBHOOK_HARNESS_SIGNING_KEY"),
-            token_url=exports.get("token_url") or None,
-            client_id=exports.get("client_id") or None,
-            client_secret=exports.get("WEBHOOK_HARNESS_CLIENT_SECRET"),
-        )
-        yield Receiver(url, probe, creds, proc.pid)
+        yield f"http://127.0.0.1:{int(proc.stdout.readline())}/hook", proc.pid
     finally:
-        proc.send_signal(signal.SIGTERM)
+        if proc.stdin is not None:
+            proc.stdin.close()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
 
 
-REUSE = 3  # generated bodies per event type, then the same bodies under fresh keys (where the key is a header)
-_makers: dict[str, FreshDeliveries] = {}
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def deliveries(provider_id: str, creds: Credentials, n: int, every_type: bool = False) -> list[Delivery]:
@@ -221,39 +268,46 @@ def measure(
 ) -> dict[str, dict[str, float]]:
     """Per provider: echo and receiver deliveries/s (medians), their ratio, p50/p99 at half rate, dedupe exact."""
     out: dict[str, dict[str, float]] = {}
-    with echo_server() as echo_url:
+    with echo_server() as (echo_url, echo_pid), receivers(providers, db) as started:
         for provider_id in providers:
-            with receiver(provider_id, db) as rx:
-                # every event type first: the receiver compiles each type's schema on first use (a few ms each)
-                warm = deliveries(provider_id, rx.credentials, 0, every_type=True)
-                warm += deliveries(provider_id, rx.credentials, 200)
-                bare_rate(echo_url, warm)
-                bare_rate(rx.url, warm)
-                echo_rates, rx_rates, failed = [], [], 0
-                sent: list[Delivery] = []
-                refused: set[int] = set()
-                for _ in range(repeats):
-                    sent = deliveries(provider_id, rx.credentials, n)
-                    echo_rates.append(bare_rate(echo_url, sent)[0])
-                    rate, refused = bare_rate(rx.url, sent)
-                    rx_rates.append(rate)
-                    failed += len(refused)
-                echo, ours = statistics.median(echo_rates), statistics.median(rx_rates)
-                half = ours / 2
-                timed = deliveries(provider_id, rx.credentials, max(50, int(half * duration)))
-                ours_ms, bad = open_loop(rx.url, timed, half)
-                bare_ms, _ = open_loop(echo_url, timed, half)
-                out[provider_id] = {
-                    "echo": echo,
-                    "receiver": ours,
-                    "ratio": ours / echo,
-                    "p50": percentile(ours_ms, 0.50),
-                    "p99": percentile(ours_ms, 0.99),
-                    "echo p50": percentile(bare_ms, 0.50),
-                    "echo p99": percentile(bare_ms, 0.99),
-                    "errors": bad + failed,
-                    "exact": float(exact(rx, sent, refused)),
-                }
+            rx = started[provider_id]
+            # every event type first: the receiver compiles each type's schema on first use (a few ms each)
+            warm = deliveries(provider_id, rx.credentials, 0, every_type=True)
+            warm += deliveries(provider_id, rx.credentials, 200)
+            bare_rate(echo_url, warm)
+            bare_rate(rx.url, warm)
+            ratios, echo_rates, rx_rates, echo_cpu, rx_cpu, failed = [], [], [], [], [], 0
+            sent: list[Delivery] = []
+            refused: set[int] = set()
+            for _ in range(repeats):
+                sent = deliveries(provider_id, rx.credentials, n)
+                used = cpu_seconds(echo_pid)
+                echo_rates.append(bare_rate(echo_url, sent)[0])
+                echo_cpu.append((cpu_seconds(echo_pid) - used) / len(sent))
+                used = cpu_seconds(rx.pid)
+                rate, refused = bare_rate(rx.url, sent)
+                rx_cpu.append((cpu_seconds(rx.pid) - used) / len(sent))
+                rx_rates.append(rate)
+                ratios.append(rate / echo_rates[-1])  # each receiver run against the echo run just before it
+                failed += len(refused)
+            echo, ours = statistics.median(echo_rates), statistics.median(rx_rates)
+            half = ours / 2
+            timed = deliveries(provider_id, rx.credentials, max(50, int(half * duration)))
+            ours_ms, bad = open_loop(rx.url, timed, half)
+            bare_ms, _ = open_loop(echo_url, timed, half)
+            out[provider_id] = {
+                "echo": echo,
+                "receiver": ours,
+                "ratio": statistics.median(ratios),
+                "cpu us": statistics.median(rx_cpu) * 1e6,
+                "echo cpu us": statistics.median(echo_cpu) * 1e6,
+                "p50": percentile(ours_ms, 0.50),
+                "p99": percentile(ours_ms, 0.99),
+                "echo p50": percentile(bare_ms, 0.50),
+                "echo p99": percentile(bare_ms, 0.99),
+                "errors": bad + failed,
+                "exact": float(exact(rx, sent, refused)),
+            }
             print(f"{backend} {provider_id}: {out[provider_id]}", flush=True)
     return out
 
@@ -292,6 +346,7 @@ def main() -> int:
             "receiver/s",
             "echo/s",
             "ratio",
+            "server CPU/delivery (echo)",
             "p50 / p99 at half rate",
             "echo p50 / p99",
             "errors",
@@ -307,13 +362,17 @@ def main() -> int:
                     f"{got['receiver']:,.0f}",
                     f"{got['echo']:,.0f}",
                     f"{got['ratio']:.2f}x",
+                    f"{got['cpu us']:.0f} us ({got['echo cpu us']:.0f} us)",
                     f"{got['p50']:.1f} / {got['p99']:.1f} ms",
                     f"{got['echo p50']:.1f} / {got['echo p99']:.1f} ms",
                     f"{got['errors']:.0f}",
                     "yes" if got["exact"] else "NO",
                 )
             )
-    print(f"reference receiver vs bare aiohttp echo server, 64 in flight, medians of {repeats}")
+    print(
+        f"reference receiver vs bare aiohttp echo server, 64 in flight, medians of {repeats} (ratio: the median of "
+        "each run's ratio to the echo run just before it; server CPU: the server process's CPU time per delivery)"
+    )
     print(table(rows))
     targets = Targets(args.quick)
     for backend in ("sqlite", "postgresql"):
@@ -331,6 +390,8 @@ def main() -> int:
             label = f"{backend} {provider_id}"
             targets.figure(f"receiver deliveries/s ({label})", figures["receiver"], "deliveries/s")
             targets.figure(f"receiver / bare echo ({label})", figures["ratio"], "x")
+            targets.figure(f"receiver CPU per delivery ({label})", figures["cpu us"], "us", better="lower")
+            targets.figure(f"echo CPU per delivery ({label})", figures["echo cpu us"], "us", better="lower")
             targets.figure(f"receiver p50 at half rate ({label})", figures["p50"], "ms", better="lower")
             targets.figure(f"receiver p99 at half rate ({label})", figures["p99"], "ms", better="lower")
             targets.figure(f"echo p99 at the same rate ({label})", figures["echo p99"], "ms", better="lower")
