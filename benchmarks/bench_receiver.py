@@ -333,8 +333,8 @@ def main() -> int:
             [str(ROOT / "scripts" / "with-postgres"), sys.executable, __file__, *sys.argv[1:]], env=env
         )
     repeats = 1 if args.quick else args.repeats
-    n = 300 if args.quick else 2000
-    duration = 1.0 if args.quick else 5.0
+    n = 300 if args.quick else 1500
+    duration = 1.0 if args.quick else 4.0
     providers = QUICK_PROVIDERS if args.quick else PROVIDERS
     results = {"sqlite": measure("sqlite", None, n, repeats, duration, providers)}
     if pg_url:
