@@ -26,6 +26,19 @@ def test_every_payload_validates(provider: str) -> None:
             assert prov.schema_errors(event, payload) == []
 
 
+@pytest.mark.parametrize("event", ["pull_request.review_requested", "pull_request.review_request_removed"])
+def test_github_requested_reviewers_are_users_or_teams_never_both(event: str) -> None:
+    """Issue 27: one draw in four was invalid (a User carrying a member only a Team may have)."""
+    prov = CATALOG.get("github")
+    gen = VolumeGenerator(prov, seed=5)
+    reviewers = []
+    for _ in range(30):
+        payload = gen.payload(event, now=1_700_000_000)
+        assert prov.schema_errors(event, payload) == []
+        reviewers += [r for r in payload["pull_request"]["requested_reviewers"] if r is not None]
+    assert any("login" in r for r in reviewers) and any("slug" in r for r in reviewers)
+
+
 def test_same_seed_same_payloads() -> None:
     first = list(VolumeGenerator("sendgrid", seed=9).events(50, now=1_700_000_000))
     second = list(VolumeGenerator("sendgrid", seed=9).events(50, now=1_700_000_000))
