@@ -4,15 +4,15 @@
    serialisation included): our Hypothesis strategies (``harness.strategies.payloads``) against Schemathesis 4.x, the
    live peer (the schema wrapped as an OpenAPI 3.1 request body, drawn through ``schemathesis.openapi.from_dict`` and
    ``APIOperation.as_strategy``), and against hypothesis-jsonschema's ``from_schema``, the legacy row while it still
-   installs. Every body from every generator goes through the same check, Draft 2020-12 validation of the same self-
-   contained schema with format checking (``AnyOfValidator``); only valid bodies count. Targets, on the geometric
-   mean of the per-provider ratios: ours >= 3x Schemathesis and >= 20x hypothesis-jsonschema (a provider where a
-   baseline produced no valid body at all is printed and left out of that baseline's mean). Fairness: each generator
-   is built and warmed before its clock starts (ours compiles every event type's strategy, which ``payloads``
-   otherwise does on a type's first draw; the baselines build theirs whole from the one schema), every generator
-   draws the same number of examples per repeat, the repeats are interleaved (a busy machine slows all alike),
-   nothing is cached across examples, and the mean size of the valid bodies each one drew is printed beside its rate,
-   so a generator cannot look faster by drawing smaller bodies without it showing.
+   installs. Every body from every generator goes through the same check, Draft 2020-12 validation of the same
+   self-contained schema with format checking (``AnyOfValidator``); only valid bodies count. Targets, on the
+   geometric mean of the per-provider ratios: ours >= 3x Schemathesis and >= 20x hypothesis-jsonschema (a provider
+   where a baseline produced no valid body at all is printed and left out of that baseline's mean). Fairness: each
+   generator is built and warmed before its clock starts (ours compiles every event type's strategy, which
+   ``payloads`` otherwise does on a type's first draw; the baselines build theirs whole from the one schema), every
+   generator draws the same number of examples per repeat, the repeats are interleaved (a busy machine slows all
+   alike), nothing is cached across examples, and the mean size of the valid bodies each one drew is printed beside
+   its rate, so a generator cannot look faster by drawing smaller bodies without it showing.
 2. The volume generator against a naive Faker loop on SendGrid (target >= 10x; about 30,000 events/s on a quiet
    laptop, printed but not judged: an absolute rate measures the machine, the ratio measures the code).
 
