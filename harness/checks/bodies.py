@@ -27,7 +27,7 @@ from harness.strategies import required_paths as _required_paths
 from harness.strategies import wrong_type_value as _wrong_type
 from harness.violations import ContractViolation
 
-_SHRINK_BUDGET = 60  # requests spent minimising a failure
+_SHRINK_BUDGET = 60  # attempts (draws, each sending at most one request) spent minimising a failure
 _FUZZ_SECONDS = 60.0
 
 
@@ -419,8 +419,17 @@ def _fuzz(
     """Send signed draws of ``strategy``; the smallest failing (delivery, reply) after shrinking, the count sent, and
     why the run stopped early (if it did)."""
     failing: list[tuple[Delivery, Reply]] = []
-    calls = {"after_failure": 0, "sent": 0}
+    calls = {"after_failure": 0, "sent": 0}  # after_failure counts shrink draws, sent or not (a draw costs CPU)
     started = time.monotonic()
+
+    def out_of_budget() -> bool:
+        return time.monotonic() - started > _FUZZ_SECONDS or bool(failing and calls["after_failure"] >= _SHRINK_BUDGET)
+
+    def gate(_: None) -> None:
+        if out_of_budget():  # before the draw: a shrink attempt that dies while drawing still counts
+            raise _OutOfBudget
+        if failing:
+            calls["after_failure"] += 1
 
     @settings(
         max_examples=ctx.max_examples,
@@ -432,15 +441,13 @@ def _fuzz(
         derandomize=False,
     )
     @hypothesis_seed(ctx.seed)
-    @given(strategy)
+    @given(st.tuples(st.none().map(gate), strategy).map(lambda pair: pair[1]))
     def never_crashes(delivery: Delivery) -> None:
-        if time.monotonic() - started > _FUZZ_SECONDS or (failing and calls["after_failure"] >= _SHRINK_BUDGET):
+        if out_of_budget():
             raise _OutOfBudget  # stops Hypothesis at once; the smallest failure so far stands
         signed = ctx.sign(delivery)
         reply = ctx.send(signed, "fuzz")
         calls["sent"] += 1
-        if failing:
-            calls["after_failure"] += 1
         if fails(reply):
             failing.append((signed, reply))
             raise AssertionError(reply.describe())
