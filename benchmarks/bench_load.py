@@ -162,9 +162,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="short runs, one repeat: a smoke run, not a verdict")
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
-    n = 300 if args.quick else 5000
-    duration = 2.0 if args.quick else 30.0
-    locust_seconds = 2 if args.quick else 10
+    n = 100 if args.quick else 5000
+    duration = 0.5 if args.quick else 30.0
+    locust_seconds = 1 if args.quick else 10
     deliveries = signed_deliveries(n, CREDS)
     out: dict[str, float] = {}
     with echo_server() as url:

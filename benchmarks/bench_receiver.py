@@ -217,8 +217,8 @@ def main() -> int:
             [str(ROOT / "scripts" / "with-postgres"), sys.executable, __file__, *sys.argv[1:]], env=env
         )
     repeats = 1 if args.quick else args.repeats
-    n = 300 if args.quick else 3000
-    duration = 2.0 if args.quick else 10.0
+    n = 100 if args.quick else 3000
+    duration = 0.5 if args.quick else 10.0
     results = {"sqlite": measure("sqlite", None, n, repeats, duration)}
     if pg_url:
         results["postgresql"] = measure("postgresql", pg_url, n, repeats, duration)

@@ -274,9 +274,9 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--http", type=int, default=5000, help="deliveries per HTTP measurement")
-    parser.add_argument("--quick", action="store_true", help="20,000 events, 300 deliveries, one repeat")
+    parser.add_argument("--quick", action="store_true", help="5,000 events, 100 deliveries, one repeat")
     args = parser.parse_args()
-    n, repeats, http_n = (20_000, 1, 300) if args.quick else (args.events, args.repeats, args.http)
+    n, repeats, http_n = (5_000, 1, 100) if args.quick else (args.events, args.repeats, args.http)
 
     policy = RetryPolicy.from_profile(load_catalog().get("sendgrid"))
     schedule = policy.schedule()
@@ -321,7 +321,7 @@ def main() -> int:
     print(f"ratio simulate / baseline (same units): {ratio:.2f}x (target <= 2x); batched: {batch_t / base_t:.2f}x")
     print(f"peak RSS: {max(rss_flat, rss_batch):.0f} MB (target <= 1024 MB)")
 
-    small, large = (100_000, 1_000_000) if args.quick else (1_000_000, 10_000_000)
+    small, large = (10_000, 100_000) if args.quick else (1_000_000, 10_000_000)
     huge = None if args.quick else 100_000_000
     grown = scaling((small, large), huge, repeats)
     print(f"\nscaling, dry run, each in a fresh process, medians of {repeats} (10^8 once)")
