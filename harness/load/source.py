@@ -8,32 +8,13 @@ from collections.abc import Callable, Sequence
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
-from harness.errors import UsageError
 from harness.signing import sign_delivery
 from harness.simulate.policy import RetryPolicy
-from harness.volume import FreshDeliveries  # the one pool of fresh deliveries (re-exported)
+from harness.volume import FreshDeliveries, check_events  # the one pool and its subscription rule (re-exported)
 
 __all__ = ["DeliverySource", "FreshDeliveries", "check_events"]
 
 _CHUNK = 2_000  # deliveries built at a time once the prepared ones run out
-
-
-def check_events(provider: Provider, events: Sequence[str]) -> tuple[str, ...]:
-    """The ``--event`` names, each an ordinary event type of the provider or a glob naming some (``invoice.*``)."""
-    known = provider.ordinary_events
-    chosen: list[str] = []
-    for name in events:
-        if any(c in name for c in "*?["):
-            found = provider.events_matching([name])
-            if not found:
-                raise UsageError(f"{provider.id} has no event type matching {name!r} ({len(known)} types).")
-            chosen.extend(found)
-        elif name not in known:
-            shown = ", ".join(known[:20]) + (f", ... ({len(known)} types)" if len(known) > 20 else "")
-            raise UsageError(f"{provider.id} has no event type {name!r}. Known: {shown}.")
-        else:
-            chosen.append(name)
-    return tuple(dict.fromkeys(chosen))
 
 
 class DeliverySource:
@@ -50,11 +31,13 @@ class DeliverySource:
         resend_reason: str = "http_timeout",
         clock: Callable[[], float] = time.time,
         url: str | None = None,
+        reuse: int = 0,
     ) -> None:
         self.provider = provider
         self.credentials = credentials
         self.unit_sizes = unit_sizes
-        self.maker = FreshDeliveries(provider, events, seed=seed)
+        # reuse > 0, where the key is a header: that many bodies generated per event type, then under fresh keys
+        self.maker = FreshDeliveries(provider, events, seed=seed, reuse=reuse)
         self.clock = clock
         self.url = url  # where the run posts: a scheme that signs the URL needs it
         self.built: dict[int, Delivery] = {}
@@ -70,6 +53,12 @@ class DeliverySource:
         nothing when the signature does not depend on the time (signed here, once: what a send would compute)."""
         now = self.clock()
         built, sizes, fresh = self.built, self.unit_sizes, self.maker.fresh
+        maker = self.maker
+        if maker.rekey is not None:  # each body one of its own type's few (with no type named, any type's few)
+            names, pick = maker.events, maker.rng.choice
+            for unit in units:
+                if unit not in built:
+                    built[unit] = fresh(sizes[unit], now, [pick(names)])
         for unit in units:
             if unit not in built:
                 built[unit] = fresh(sizes[unit], now)
