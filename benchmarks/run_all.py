@@ -84,7 +84,8 @@ def main() -> int:
                     )
                     code, output = done.returncode, done.stdout
             except subprocess.TimeoutExpired as stopped:
-                output = stopped.output if isinstance(stopped.output, str) else ""
+                partial = stopped.output or ""  # what it printed before it was stopped (bytes on POSIX)
+                output = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
                 output += f"{script.name}: still running after {limit:.0f}s, stopped\n"
                 code = -1
             return code, time.perf_counter() - started, output
