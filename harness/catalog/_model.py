@@ -453,6 +453,12 @@ class Provider:
         validation still find theirs, and the endpoint still subscribes to all (``subscription`` stays empty). A
         catalog of hundreds of types then checks as fast as a small one, and every run draws the same types.
         """
+        return self._sampled
+
+    @cached_property
+    def _sampled(self) -> Provider:
+        """The sampled provider, built once per profile: every run of it shares one (immutable) object, so what is
+        compiled from its schemas (strategies, validators, generators) is reused instead of rebuilt per session."""
         names = self.sample_names
         return self if names is None else dataclasses.replace(self, sample=tuple(names))
 
