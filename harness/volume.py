@@ -150,7 +150,7 @@ class VolumeGenerator:
             key = (event, field.pointer, kind)
             ok = valid.get(key)
             if ok is None:
-                ok = valid[key] = not self.provider.schema_errors(event, candidate)
+                ok = valid[key] = self.provider.is_valid(event, candidate)
             return candidate if ok else value
 
         return made

@@ -539,6 +539,10 @@ class Provider:
         validator: Draft202012Validator = safe_validator()(self.reply_schema, registry=self.registry)
         return validator
 
+    def is_valid(self, event: str, payload: Any) -> bool:
+        """The payload fits its event schema (``not schema_errors(...)``, stopping at the first error)."""
+        return bool(self.validator(event).is_valid(payload))
+
     def schema_errors(self, event: str, payload: Any) -> list[str]:
         """Validation errors of one event payload, each as ``/path: message``."""
         errors = sorted(self.validator(event).iter_errors(payload), key=lambda e: list(e.absolute_path))
