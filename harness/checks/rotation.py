@@ -7,7 +7,7 @@ import time
 from harness.checks._classes import PROVIDER_SENDS
 from harness.checks._context import CheckContext
 from harness.checks._registry import check
-from harness.signing import HmacScheme, SigningScheme, active_schemes, signing_url
+from harness.signing import SigningScheme, active_schemes, signing_url
 from harness.violations import ContractViolation
 
 __all__ = ["rotating_scheme"]
@@ -16,16 +16,9 @@ __all__ = ["rotating_scheme"]
 def rotating_scheme(ctx: CheckContext) -> SigningScheme | None:
     """The active scheme whose header can carry several signatures (Stripe, Standard Webhooks v1 and v1a), if any."""
     return next(
-        (s for s in active_schemes(ctx.provider, ctx.credentials) if getattr(s, "extra_keys_supported", False)),
+        (s for s in active_schemes(ctx.provider, ctx.credentials) if s.extra_keys_supported),
         None,
     )
-
-
-def _other_key(scheme: SigningScheme, ctx: CheckContext) -> str:
-    """A key that is not the receiver's, in the scheme's form."""
-    if isinstance(scheme, HmacScheme):
-        return scheme.wrong_credentials(ctx.credentials).secret or ""
-    return str(scheme.rotation_key(ctx.credentials))  # type: ignore[attr-defined]
 
 
 def _applies(ctx: CheckContext) -> str | None:
@@ -48,12 +41,12 @@ def accepts_rotated_secret(ctx: CheckContext) -> tuple[list[ContractViolation], 
     """One signature by an unrelated key and one by the receiver's, in both orders."""
     scheme = rotating_scheme(ctx)
     assert scheme is not None
-    other = _other_key(scheme, ctx)
+    other = scheme.rotation_key(ctx.credentials)
     out = []
     for first, where in ((True, "first"), (False, "last")):
         delivery = ctx.unsigned().replace(url=signing_url(ctx.url))
         now = time.time()
-        signed = scheme.sign_rotated(  # type: ignore[attr-defined]
+        signed = scheme.sign_rotated(
             ctx.provider, delivery, ctx.credentials, now, extra_keys=[other], extra_first=first
         )
         for other_scheme in active_schemes(ctx.provider, ctx.credentials):  # another configured scheme signs as usual

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from harness.core.settings_table import DURATION, SETTINGS, Setting, by_name, check_url, resolve_values
@@ -260,23 +260,27 @@ def settings_env(config: RunConfig) -> dict[str, str]:
     }
 
 
+_T = TypeVar("_T")
+
+
 def _probe(values: Mapping[str, Any], network: NetworkOptions) -> Probe | None:
     from harness.probes.counts import make_probe
 
-    try:
-        return make_probe(values["probe_url"], values["probe_db"], values["probe_sql"], network=network)
-    except HarnessError:
-        raise
-    except (ImportError, ValueError) as exc:
-        raise ConfigError(f"Cannot use the probe: {exc}.") from None
+    return _made("probe", make_probe, values, network)
 
 
 def _state_probe(values: Mapping[str, Any], network: NetworkOptions) -> StateProbe | None:
     from harness.probes.state import make_state_probe
 
+    return _made("state probe", make_state_probe, values, network)
+
+
+def _made(what: str, make: Callable[..., _T], values: Mapping[str, Any], network: NetworkOptions) -> _T:
+    """``make`` over the ``{prefix}_url``, ``_db`` and ``_sql`` settings; what it cannot use is one line (exit 2)."""
+    prefix = what.split()[0]
     try:
-        return make_state_probe(values["state_url"], values["state_db"], values["state_sql"], network=network)
+        return make(values[f"{prefix}_url"], values[f"{prefix}_db"], values[f"{prefix}_sql"], network=network)
     except HarnessError:
         raise
     except (ImportError, ValueError) as exc:
-        raise ConfigError(f"Cannot use the state probe: {exc}.") from None
+        raise ConfigError(f"Cannot use the {what}: {exc}.") from None

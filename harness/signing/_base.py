@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,36 @@ class SigningScheme:
         name = self.headers[0]
         value = delivery.header(name) or ""
         return delivery.with_headers({name: value[: max(1, len(value) // 3)] + "!!not-a-signature"})
+
+    @property
+    def extra_keys_supported(self) -> bool:
+        """A delivery can carry one signature per active key, as while a key rotates (``sign_rotated`` adds them)."""
+        return False
+
+    def rotation_key(self, creds: Credentials) -> str:
+        """A key that is not the receiver's, in the scheme's form, for the rotation check."""
+        return str(getattr(self.wrong_credentials(creds), self.secret_field) or "")
+
+    def sign_rotated(
+        self,
+        provider: Provider,
+        delivery: Delivery,
+        creds: Credentials,
+        now: float,
+        *,
+        extra_keys: Sequence[str],
+        extra_first: bool = True,
+    ) -> Delivery:
+        """Sign as usual, then add one signature per ``extra_keys`` entry before or after ours, as during a roll."""
+        signed = self.sign(provider, delivery, creds, now)
+        return self._add_signatures(provider, signed, creds, now, (extra_keys, extra_first)) if extra_keys else signed
+
+    def _add_signatures(
+        self, provider: Provider, signed: Delivery, creds: Credentials, now: float, extra: tuple[Sequence[str], bool]
+    ) -> Delivery:
+        """The signed delivery with a signature by each extra key, before ours or after (``extra``); unchanged
+        where the scheme carries one signature (``extra_keys_supported`` is False)."""
+        return signed
 
     @property
     def signature_headers(self) -> tuple[str, ...]:

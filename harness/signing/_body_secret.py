@@ -29,6 +29,7 @@ __all__ = ["ClientState"]
 FIELD = "clientState"
 ITEMS = "value"
 MAX_LENGTH = 128  # Graph's documented limit for clientState
+BODY_FIELD = "(body) clientState"  # the field as the receiver's view of a request shows it: no header has this name
 _VALUE = re.compile(rb'("clientState"\s*:\s*)("(?:[^"\\]|\\.)*"|-?[0-9.eE+-]+|true|false|null)')
 
 
@@ -60,6 +61,11 @@ def _rewrite(provider: Provider, delivery: Delivery, value: Any, *, drop: bool =
             else:
                 item[FIELD] = value
     return delivery.replace(body=provider.encode(document), payload=payload)
+
+
+def _fields(body: bytes) -> dict[str, str]:
+    """The view's marker that the body names a clientState anywhere (each value is checked in the body itself)."""
+    return {BODY_FIELD: FIELD} if b'"clientState"' in body else {}
 
 
 def _random_state() -> str:
@@ -140,7 +146,7 @@ class ClientState(SigningScheme):
                     return f"{FIELD} does not match"
             return None
 
-        return Verifier(self.name, self.headers, False, check, body_present=lambda body: b'"clientState"' in body)
+        return Verifier(self.name, (BODY_FIELD,), False, check, body_fields=_fields)
 
     def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
         """A random clientState (Graph allows up to 128 characters)."""

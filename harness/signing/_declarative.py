@@ -306,18 +306,11 @@ class HmacScheme(SigningScheme):
         headers carry alternatives (``either``: Box's primary and secondary keys)."""
         return self.spec.separator is not None or (self.spec.either and bool(self.companions))
 
-    def sign_rotated(
-        self,
-        provider: Provider,
-        delivery: Delivery,
-        creds: Credentials,
-        now: float,
-        *,
-        extra_keys: Sequence[str],
-        extra_first: bool = True,
+    def _add_signatures(
+        self, provider: Provider, signed: Delivery, creds: Credentials, now: float, extra: tuple[Sequence[str], bool]
     ) -> Delivery:
-        """Sign as usual, then add one signature per ``extra_keys`` entry before or after ours, as during a roll."""
-        signed = self.sign(provider, delivery, creds, now)
+        """One signature per extra key in the header's list, or (``either``) a companion header signed with one."""
+        extra_keys, extra_first = extra
         separator = self.spec.separator
         if extra_keys and separator is None and self.spec.either and self.companions:
             # One header signed with a key the receiver does not hold yet (the primary just rotated, or the

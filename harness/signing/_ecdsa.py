@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from harness.catalog import Provider
@@ -18,7 +17,7 @@ from harness.core.models import Delivery
 from harness.credentials import Credentials
 from harness.signing._base import SigningScheme
 from harness.signing._verifier import Headers, Verifier, get_header, parse_int, unb64
-from harness.signing.keys import load_private_key, load_public_key
+from harness.signing.keys import load_private_key, load_public_key, private_pem, write_private_key
 
 __all__ = ["SendGridEcdsa"]
 
@@ -30,8 +29,7 @@ TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 def _stranger_key() -> tuple[str, ec.EllipticCurvePrivateKey]:
     """A throw-away key for the wrong-key variant, kept in memory only (never written to a temp file)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return pem.decode("ascii"), key
+    return private_pem(key).decode("ascii"), key
 
 
 def _private_key(signing_key: str) -> ec.EllipticCurvePrivateKey:
@@ -72,26 +70,12 @@ class SendGridEcdsa(SigningScheme):
                 return "SendGrid signature does not verify"
             return None
 
-        return Verifier(
-            self.name,
-            self.headers,
-            True,
-            check,
-            lambda h: parse_int(get_header(h, TIMESTAMP)),
-            timestamp_text=lambda h: get_header(h, TIMESTAMP),
-        )
+        return Verifier.stamped(self.name, self.headers, True, check, TIMESTAMP)
 
     def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
         """A new P-256 key written (mode 0600) into the folder."""
         key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        path = folder / "sendgrid-signing-key.pem"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-        return Credentials(signing_key=str(path))
+        return Credentials(signing_key=write_private_key(folder / "sendgrid-signing-key.pem", key))
 
     @property
     def timestamp_header(self) -> str | None:

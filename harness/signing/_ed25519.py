@@ -96,14 +96,8 @@ class Ed25519Scheme(SigningScheme):
                 return None
             return f"{label} signature does not verify"
 
-        return Verifier(
-            self.name,
-            self.headers,
-            True,
-            check,
-            lambda h: parse_int(get_header(h, self.stamp_header)),
-            timestamp_text=lambda h: get_header(h, self.stamp_header),
-            signature_list=self.signature_list,
+        return Verifier.stamped(
+            self.name, self.headers, True, check, self.stamp_header, signature_list=self.signature_list
         )
 
     def signed_prefix_from(self, headers: Headers, stamp: str) -> bytes:
@@ -177,22 +171,11 @@ class StandardV1a(Ed25519Scheme):
         """The header carries one signature per active key while a key rotates."""
         return True
 
-    def rotation_key(self, creds: Credentials) -> str:
-        """A key that is not the receiver's, for the rotation check."""
-        return _stranger(self.key_style)
-
-    def sign_rotated(
-        self,
-        provider: Provider,
-        delivery: Delivery,
-        creds: Credentials,
-        now: float,
-        *,
-        extra_keys: Sequence[str],
-        extra_first: bool = True,
+    def _add_signatures(
+        self, provider: Provider, signed: Delivery, creds: Credentials, now: float, extra: tuple[Sequence[str], bool]
     ) -> Delivery:
-        """Sign as usual, then add one ``v1a`` entry per extra key before or after ours, as during a roll."""
-        signed = self.sign(provider, delivery, creds, now)
+        """One ``v1a`` entry per extra key, before or after ours."""
+        extra_keys, extra_first = extra
         stamp = signed.header(self.stamp_header) or str(int(now))
         extras = [self.encode(self._signature(ed25519_private_key(key), signed, stamp)) for key in extra_keys]
         own = signed.header(self.signature_header) or ""

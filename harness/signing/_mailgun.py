@@ -168,15 +168,7 @@ class MailgunBody(SigningScheme):
                     seen.popitem(last=False)
             return None
 
-        return Verifier(
-            self.name,
-            self.headers,
-            False,
-            check,
-            lambda h: parse_int(h.get(BODY_TIMESTAMP)),
-            timestamp_text=lambda h: h.get(BODY_TIMESTAMP),
-            body_fields=_fields,
-        )
+        return Verifier.stamped(self.name, self.headers, False, check, BODY_TIMESTAMP, body_fields=_fields)
 
     def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
         """A random signing key in Mailgun's form (32 hex digits)."""

@@ -27,7 +27,7 @@ from harness.credentials import Credentials
 from harness.errors import ConfigError
 from harness.signing._base import SigningScheme
 from harness.signing._verifier import Headers, Verifier, get_header, signing_url
-from harness.signing.keys import rsa_pem, rsa_private_key
+from harness.signing.keys import new_rsa_key, rsa_pem, rsa_private_key
 
 __all__ = ["CLAIM_FORGERIES", "OidcToken", "b64url", "key_id", "mint"]
 
@@ -72,7 +72,7 @@ def mint(key: rsa.RSAPrivateKey | None, claims: Mapping[str, Any], *, alg: str =
 @lru_cache(maxsize=1)
 def _stranger() -> str:
     """Another RSA key (PEM text, in memory only) for the signed-by-another-key forgery."""
-    return rsa_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return rsa_pem(new_rsa_key())
 
 
 def _spec(provider: Provider) -> OidcSpec:
@@ -205,7 +205,7 @@ class OidcToken(SigningScheme):
 
     def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
         """A new 2048-bit RSA key, as PEM text."""
-        return Credentials(signing_key=rsa_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
+        return Credentials(signing_key=rsa_pem(new_rsa_key()))
 
 
 def verify_token(token: str, public: rsa.RSAPublicKey, *, skip_signature: bool = False) -> dict[str, Any] | str:

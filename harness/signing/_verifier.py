@@ -6,6 +6,7 @@ import base64
 import binascii
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.credentials import without_userinfo
@@ -70,12 +71,35 @@ class Verifier:
     future_ok: bool = False
     check_url: Callable[[Headers, bytes, str], str | None] | None = None  # set when the scheme signs the URL
     timestamp_text: Callable[[Headers], str | None] = _no_text  # the signed timestamp as sent, unparsed
-    body_present: Callable[[bytes], bool] | None = None  # set when the credential travels in the body (clientState)
     parse_stamp: Callable[[str], object] = int  # how a naive receiver parses that text (raises on a bad one)
-    # Set when the credentials travel in the body (Mailgun): the fields it finds there, under names no header has
+    # Set when the credentials travel in the body (Mailgun, SNS, Graph's clientState): the fields found there, under
+    # names no header has (``(body) NAME``); ``headers`` names them, so ``view`` and ``present`` see them as headers
     body_fields: Callable[[bytes], Mapping[str, str]] | None = None
     # Set when one header lists a signature per active key (header, separator, each entry's prefix): Standard v1a
     signature_list: tuple[str, str, str] | None = None
+
+    @classmethod
+    def stamped(
+        cls,
+        name: str,
+        headers: tuple[str, ...],
+        signs_body: bool,
+        check: Callable[[Headers, bytes], str | None],
+        stamp_header: str,
+        seconds: Callable[[str | None], int | None] = parse_int,
+        **options: Any,
+    ) -> Verifier:
+        """A verifier whose signed timestamp is the text of ``stamp_header`` (a ``(body)`` field too), read by
+        ``seconds``."""
+        return cls(
+            name,
+            headers,
+            signs_body,
+            check,
+            lambda h: seconds(get_header(h, stamp_header)),
+            timestamp_text=lambda h: get_header(h, stamp_header),
+            **options,
+        )
 
     def view(self, headers: Headers, body: bytes) -> Headers:
         """The headers this scheme reads: the request's, plus the credential fields a body carries."""
@@ -91,10 +115,9 @@ class Verifier:
         return self.check(headers, body)
 
     def present(self, headers: Headers, body: bytes = b"") -> bool:
-        """Any of this scheme's headers is on the request (or, for a secret in the body, its field is there)."""
-        if self.body_present is not None:
-            return self.body_present(body)
-        return any(get_header(headers, name) is not None for name in self.headers)
+        """Any of this scheme's headers is on the request (or, for credentials in the body, one of their fields)."""
+        seen = self.view(headers, body)
+        return any(get_header(seen, name) is not None for name in self.headers)
 
     def stale(self, headers: Headers, now: float, tolerance: float | None) -> str | None:
         """Why the signed timestamp is outside the tolerance window, if it is."""

@@ -14,30 +14,29 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import os
 import secrets
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 
 from harness.catalog import CertificateSpec, Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
 from harness.errors import ConfigError, UsageError
 from harness.signing._base import SigningScheme, signature_fuzz, timestamp_fuzz
+from harness.signing._serve import LoopbackServer
 from harness.signing._verifier import Headers, Verifier, unb64
+from harness.signing.keys import new_rsa_key, private_pem, rsa_private_key, self_signed, write_private_key
 
 __all__ = [
     "BODY_CERT_URL",
@@ -128,55 +127,27 @@ def _seconds(text: str | None) -> int | None:
 # -- keys and certificates ----------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=32)
 def load_rsa_key(source: str) -> rsa.RSAPrivateKey:
     """An RSA private key from a PEM file or PEM text; a one-line error that never quotes the key."""
-    inline = "-----BEGIN" in source
-    name = "the signing key given as PEM text" if inline else repr(source)
-    try:
-        data = source.encode() if inline else Path(source).expanduser().read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the signing key {source!r}: {exc.strerror or exc}.") from None
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError):
-        raise ConfigError(
-            f"{name} is not an unencrypted PEM private key (make one with: webhook-harness keygen aws-sns)."
-        ) from None
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigError(f"{name} is not an RSA private key, which SNS's signature needs.")
-    return key
+    return rsa_private_key(source, "aws-sns", "SNS's signature")
 
 
 @lru_cache(maxsize=32)
 def _certificate(key: rsa.RSAPrivateKey) -> bytes:
     """A self-signed certificate for the key, PEM (its subject names SNS, as the real signing certificate does)."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
+    return self_signed(key, "sns.amazonaws.com", dt.timedelta(days=1), dt.timedelta(days=365))
 
 
 def sns_keypair() -> tuple[bytes, bytes]:
     """A new RSA-2048 key as PKCS#8 PEM, and its self-signed certificate (PEM), as the harness serves it for SNS."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return pem, _certificate(key)
+    key = new_rsa_key()
+    return private_pem(key), _certificate(key)
 
 
 @lru_cache(maxsize=1)
 def _stranger() -> rsa.RSAPrivateKey:
     """A throw-away key for the wrong-key and foreign-certificate forgeries, kept in memory only."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return new_rsa_key()
 
 
 class CertificateServer:
@@ -194,8 +165,7 @@ class CertificateServer:
         self._documents: dict[str, bytes] = {}
         self._hits: list[str] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
         self._closed = False
 
     def __enter__(self) -> CertificateServer:
@@ -209,48 +179,33 @@ class CertificateServer:
         """The server is listening."""
         return self._server is not None
 
-    def _started(self) -> ThreadingHTTPServer:
+    def _started(self) -> LoopbackServer:
         with self._lock:
             if self._closed:
                 raise UsageError("The certificate server was closed with its session: sign within the session.")
             if self._server is None:
-                self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-                self._server.daemon_threads = False  # close() joins the request threads: none outlives the server
-                self._server.block_on_close = True
-                self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="sns-certificates")
-                self._thread.start()
+                self._server = LoopbackServer(
+                    self._answer, name="sns-certificates", what="the SNS certificates", timeout=FETCH_TIMEOUT
+                )
+                self._server.start()
             return self._server
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            timeout = FETCH_TIMEOUT  # a peer that connects and says nothing holds a thread (and close) this long
-
-            def do_GET(self) -> None:
-                with outer._lock:
-                    outer._hits.append(self.path)
-                    if len(outer._hits) > 10_000:
-                        del outer._hits[:5_000]
-                    path = self.path.split("?", 1)[0]
-                    body = outer._documents.get(path)
-                if body is None and path == "/":  # SubscribeURL: ?Action=ConfirmSubscription&...
-                    body = b"<ConfirmSubscriptionResponse/>"
-                self.send_response(200 if body is not None else 404)
-                body = body or b"not found"
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        return Handler
+    def _answer(self, path: str) -> tuple[int, bytes, Mapping[str, str]]:
+        """A published document, SubscribeURL's confirmation at ``/``, or 404; every path is recorded."""
+        with self._lock:
+            self._hits.append(path)
+            if len(self._hits) > 10_000:
+                del self._hits[:5_000]
+            path = path.split("?", 1)[0]
+            body = self._documents.get(path)
+        if body is None and path == "/":  # SubscribeURL: ?Action=ConfirmSubscription&...
+            body = b"<ConfirmSubscriptionResponse/>"
+        return (200, body, {}) if body is not None else (404, b"not found", {})
 
     @property
     def port(self) -> int:
         """The port it listens on (starting it if need be)."""
-        return int(self._started().server_address[1])
+        return self._started().port
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         """The URL of a path on this server, under ``host`` (127.0.0.1, or the foreign ``localhost``)."""
@@ -271,12 +226,9 @@ class CertificateServer:
         """Stop serving (for good); nothing to do when it never started."""
         with self._lock:
             self._closed = True
-            server, thread, self._server, self._thread = self._server, self._thread, None, None
+            server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+            server.close()
 
 
 def certificates_of(creds: Credentials) -> CertificateServer:
@@ -469,14 +421,14 @@ class SnsCertificate(SigningScheme):
                 return "SNS signature does not verify"
             return None
 
-        return Verifier(
+        return Verifier.stamped(
             self.name,
             self.headers,
             True,
             check,
-            lambda h: _seconds(h.get(BODY_TIMESTAMP)),
+            BODY_TIMESTAMP,
+            _seconds,
             future_ok=True,
-            timestamp_text=lambda h: h.get(BODY_TIMESTAMP),
             parse_stamp=_parse_time,
             body_fields=_fields,
         )
@@ -487,15 +439,7 @@ class SnsCertificate(SigningScheme):
 
     def fresh_credentials(self, provider: Provider, folder: Path, token_url: str) -> Credentials:
         """A new RSA key written (mode 0600) into the folder."""
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        path = folder / "sns-signing-key.pem"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-        return Credentials(signing_key=str(path))
+        return Credentials(signing_key=write_private_key(folder / "sns-signing-key.pem", new_rsa_key()))
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

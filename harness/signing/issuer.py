@@ -11,21 +11,16 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import json
-import threading
+from collections.abc import Mapping
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509.oid import NameOID
-
 from harness.catalog import Provider
 from harness.credentials import Credentials
-from harness.errors import UsageError
 from harness.signing._oidc import jwks, key_id
-from harness.signing.keys import rsa_private_key
+from harness.signing._serve import LoopbackServer
+from harness.signing.keys import rsa_private_key, self_signed
 
 __all__ = [
     "CERTS_PATH",
@@ -64,50 +59,25 @@ def certificates(creds: Credentials) -> dict[str, str]:
 @lru_cache(maxsize=8)
 def _certificate(signing_key: str) -> tuple[str, str]:
     key = rsa_private_key(signing_key)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "webhook-harness OIDC issuer")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .sign(key, hashes.SHA256())
-    )
-    return key_id(key.public_key()), cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    pem = self_signed(key, "webhook-harness OIDC issuer", datetime.timedelta(minutes=5), datetime.timedelta(days=2))
+    return key_id(key.public_key()), pem.decode("ascii")
 
 
 class IssuerServer:
     """The discovery document, JWKS and certificate map over HTTP, from a background thread; use as a context."""
 
     def __init__(self, creds: Credentials, host: str = "127.0.0.1", port: int = 0) -> None:
-        documents: dict[str, Any] = {JWKS_PATH: jwks(creds), CERTS_PATH: certificates(creds)}
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                document = documents.get(self.path.partition("?")[0])
-                body = json.dumps(document).encode() if document is not None else b'{"error": "not found"}'
-                self.send_response(200 if document is not None else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "public, max-age=300")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        try:
-            self.server = ThreadingHTTPServer((host, port), Handler)
-        except (OSError, OverflowError) as exc:
-            reason = getattr(exc, "strerror", None) or exc
-            raise UsageError(f"Cannot serve the OIDC issuer on {host}:{port}: {reason}.") from None
+        self._documents: dict[str, Any] = {JWKS_PATH: jwks(creds), CERTS_PATH: certificates(creds)}
+        self.server = LoopbackServer(self._answer, host=host, port=port, name="oidc-issuer", what="the OIDC issuer")
         shown = f"[{host}]" if ":" in host else host
-        self._documents = documents
-        self.issuer = f"http://{shown}:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, name="oidc-issuer", daemon=True)
+        self.issuer = f"http://{shown}:{self.server.port}"
+
+    def _answer(self, path: str) -> tuple[int, bytes, Mapping[str, str]]:
+        """The document at the path (its query ignored) as JSON, or a JSON 404."""
+        document = self._documents.get(path.partition("?")[0])
+        body = json.dumps(document).encode() if document is not None else b'{"error": "not found"}'
+        headers = {"Content-Type": "application/json", "Cache-Control": "public, max-age=300"}
+        return 200 if document is not None else 404, body, headers
 
     @property
     def jwks_url(self) -> str:
@@ -121,13 +91,11 @@ class IssuerServer:
 
     def __enter__(self) -> IssuerServer:
         self._documents[DISCOVERY_PATH] = discovery(self.issuer)  # names the issuer as configured (localhost too)
-        self._thread.start()
+        self.server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(timeout=5)
+        self.server.close()
 
 
 def issuer_for(provider: Provider, creds: Credentials) -> IssuerServer | None:

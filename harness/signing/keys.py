@@ -1,16 +1,23 @@
-"""Signing keys: ECDSA P-256 (SendGrid), Ed25519 (Standard Webhooks v1a, Discord) and RSA (OIDC tokens)."""
+"""Every scheme's keys, read, made and written in one place: P-256, Ed25519, RSA and self-signed certificates."""
 
 from __future__ import annotations
 
 import base64
+import os
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeGuard
 
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.x509.oid import NameOID
 
 from harness.errors import ConfigError
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | Ed25519PrivateKey
 
 __all__ = [
     "ed25519_private_key",
@@ -21,18 +28,41 @@ __all__ = [
     "is_pem_text",
     "load_private_key",
     "load_public_key",
+    "new_rsa_key",
+    "private_pem",
     "public_ed25519_text",
     "public_key_b64",
     "rsa_pem",
     "rsa_private_key",
+    "self_signed",
+    "write_private_key",
 ]
 
 
 def generate_keypair() -> tuple[bytes, str]:
     """A new P-256 key: the private key as PKCS#8 PEM and the public key as base64 DER SPKI (SendGrid's form)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return pem, public_key_b64(key.public_key())
+    return private_pem(key), public_key_b64(key.public_key())
+
+
+def new_rsa_key() -> rsa.RSAPrivateKey:
+    """A new RSA-2048 key (public exponent 65537), the size SNS and Google sign with."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def private_pem(key: PrivateKey) -> bytes:
+    """A private key as unencrypted PKCS#8 PEM."""
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def write_private_key(path: Path, key: PrivateKey) -> str:
+    """Write the key as PEM into a new file only its owner can read (mode 0600); the path, as text."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(private_pem(key))
+    return str(path)
 
 
 def public_key_b64(key: ec.EllipticCurvePublicKey) -> str:
@@ -46,39 +76,42 @@ def is_pem_text(value: str) -> bool:
     return "-----BEGIN" in value
 
 
+def _pem_bytes(value: str) -> tuple[bytes, str]:
+    """PEM content from the text itself or from the file it names, and how to name it in an error."""
+    if is_pem_text(value):
+        return value.encode(), "the signing key given as PEM text"
+    try:
+        return Path(value).expanduser().read_bytes(), repr(value)
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the signing key {value!r}: {exc.strerror or exc}.") from None
+
+
+def _pem_private_key(data: bytes, name: str, keygen: str | None) -> object:
+    """An unencrypted PEM private key of any type; the one-line error names the ``keygen`` provider that makes one."""
+    try:
+        return serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        hint = f" (make one with: webhook-harness keygen {keygen})" if keygen else ""
+        raise ConfigError(f"{name} is not an unencrypted PEM private key{hint}.") from None
+
+
+def _is_p256(key: object) -> TypeGuard[ec.EllipticCurvePrivateKey]:
+    return isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1)
+
+
 @lru_cache(maxsize=32)
 def load_private_key(path: str) -> ec.EllipticCurvePrivateKey:
     """Load a P-256 private key from a PEM file or PEM text; a one-line error that never quotes the key."""
-    inline = is_pem_text(path)
-    name = "the signing key given as PEM text" if inline else repr(path)
-    if inline:
-        data = path.encode()
-    else:
-        try:
-            data = Path(path).expanduser().read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"Cannot read the signing key {path!r}: {exc.strerror or exc}.") from None
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError):
-        raise ConfigError(
-            f"{name} is not an unencrypted PEM private key (make one with: webhook-harness keygen sendgrid)."
-        ) from None
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+    data, name = _pem_bytes(path)
+    key = _pem_private_key(data, name, "sendgrid")
+    if not _is_p256(key):
         raise ConfigError(f"{name} is not an EC P-256 private key, which SendGrid's signature needs.")
     return key
 
 
 def load_public_key(pem_path: str) -> ec.EllipticCurvePublicKey:
     """The P-256 public key of a private or public key PEM file or PEM text (a real receiver holds only this half)."""
-    if is_pem_text(pem_path):
-        data, shown = pem_path.encode(), "the signing key given as PEM text"
-    else:
-        shown = repr(pem_path)
-        try:
-            data = Path(pem_path).expanduser().read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"Cannot read the signing key {pem_path!r}: {exc.strerror or exc}.") from None
+    data, shown = _pem_bytes(pem_path)
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
@@ -89,19 +122,9 @@ def load_public_key(pem_path: str) -> ec.EllipticCurvePublicKey:
         if not isinstance(public, ec.EllipticCurvePublicKey):
             raise ConfigError(f"{shown} is not an EC P-256 key.") from None
         return public
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+    if not _is_p256(key):
         raise ConfigError(f"{shown} is not an EC P-256 private key.")
     return key.public_key()
-
-
-def _pem_bytes(value: str) -> tuple[bytes, str]:
-    """PEM content from the text itself or from the file it names, and how to name it in an error."""
-    if is_pem_text(value):
-        return value.encode(), "the signing key given as PEM text"
-    try:
-        return Path(value).expanduser().read_bytes(), repr(value)
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the signing key {value!r}: {exc.strerror or exc}.") from None
 
 
 def ed25519_text(key: Ed25519PrivateKey, style: str) -> str:
@@ -150,10 +173,7 @@ def ed25519_private_key(value: str) -> Ed25519PrivateKey:
             "make one with: webhook-harness keygen PROVIDER)."
         )
     data, name = _pem_bytes(text)
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError):
-        raise ConfigError(f"{name} is not an unencrypted PEM private key.") from None
+    key = _pem_private_key(data, name, None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"{name} is not an Ed25519 private key.")
     return key
@@ -169,24 +189,34 @@ def ed25519_public_key(value: str) -> Ed25519PublicKey:
 
 def rsa_pem(key: rsa.RSAPrivateKey) -> str:
     """An RSA private key as PKCS#8 PEM text."""
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
+    return private_pem(key).decode("ascii")
 
 
 @lru_cache(maxsize=32)
-def rsa_private_key(value: str) -> rsa.RSAPrivateKey:
-    """An RSA private key from a PEM file or PEM text; a one-line error that never quotes the key."""
+def rsa_private_key(value: str, keygen: str = "gcp-pubsub", need: str = "an RS256 token") -> rsa.RSAPrivateKey:
+    """An RSA private key from a PEM file or PEM text, for what ``need`` names; one line that never quotes the key."""
     data, name = _pem_bytes(value)
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError):
-        raise ConfigError(
-            f"{name} is not an unencrypted PEM private key (make one with: webhook-harness keygen gcp-pubsub)."
-        ) from None
+    key = _pem_private_key(data, name, keygen)
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigError(f"{name} is not an RSA private key, which an RS256 token needs.")
+        raise ConfigError(f"{name} is not an RSA private key, which {need} needs.")
     return key
+
+
+def self_signed(key: rsa.RSAPrivateKey, common_name: str, valid_from: timedelta, valid_for: timedelta) -> bytes:
+    """A self-signed SHA-256 certificate of the key, PEM, valid from ``valid_from`` ago for ``valid_for`` from now."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - valid_from)
+        .not_valid_after(now + valid_for)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
 
 
 def _not_ed25519() -> Ed25519PrivateKey:
@@ -209,16 +239,15 @@ def generate_for(provider: str) -> tuple[bytes, str]:
     if kind == "x509":
         from harness.signing._x509 import sns_keypair
 
-        private_pem, certificate = sns_keypair()
-        return private_pem, certificate.decode()
+        key_pem, certificate = sns_keypair()
+        return key_pem, certificate.decode()
     if kind == "rsa":
         import json
 
         from harness.credentials import Credentials
         from harness.signing._oidc import jwks
 
-        text = rsa_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+        text = rsa_pem(new_rsa_key())
         return text.encode("ascii"), json.dumps(jwks(Credentials(signing_key=text)), indent=2)
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return pem, public_ed25519_text(key.public_key(), kind)
+    return private_pem(key), public_ed25519_text(key.public_key(), kind)
