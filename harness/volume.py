@@ -38,7 +38,7 @@ from harness.generation.values import (
     string_pool,
 )
 
-__all__ = ["FreshDeliveries", "VolumeGenerator"]
+__all__ = ["FreshDeliveries", "VolumeGenerator", "check_events"]
 
 Maker = Callable[[random.Random, float], Any]
 _TEXT = (string.ascii_letters + string.digits + " ") * 4
@@ -446,3 +446,21 @@ class FreshDeliveries:
             return False
         self.seen.update(keys)
         return True
+
+
+def check_events(provider: Provider, events: Sequence[str]) -> tuple[str, ...]:
+    """The ``--event`` names, each an ordinary event type of the provider or a glob naming some (``invoice.*``)."""
+    known = provider.ordinary_events
+    chosen: list[str] = []
+    for name in events:
+        if any(c in name for c in "*?["):
+            found = provider.events_matching([name])
+            if not found:
+                raise UsageError(f"{provider.id} has no event type matching {name!r} ({len(known)} types).")
+            chosen.extend(found)
+        elif name not in known:
+            shown = ", ".join(known[:20]) + (f", ... ({len(known)} types)" if len(known) > 20 else "")
+            raise UsageError(f"{provider.id} has no event type {name!r}. Known: {shown}.")
+        else:
+            chosen.append(name)
+    return tuple(dict.fromkeys(chosen))
