@@ -30,9 +30,12 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-# The whole suite: lint, strict mypy, every benchmark's quick run, then pytest with a throw-away PostgreSQL cluster
-# started and stopped around it.
-test: lint typecheck bench-smoke
+# The whole suite: lint, then strict mypy alongside every benchmark's quick run (mypy is one busy core; the smoke run
+# mostly waits on sockets and child processes; each one's output is printed whole when it ends, and either failing
+# fails the target), then pytest with a throw-away PostgreSQL cluster started and stopped around it; pytest prints
+# the 20 slowest tests at the end.
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target typecheck bench-smoke
 	scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
 
 # Every benchmark in its --quick mode: it must run to the end (exit 0); its targets are printed, not judged.

@@ -284,7 +284,7 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help=f"{', '.join(QUICK_PROVIDERS)} only, few examples")
     args = parser.parse_args()
-    examples, repeats, n = (20, 1, 5_000) if args.quick else (args.examples, args.repeats, 100_000)
+    examples, repeats, n = (5, 1, 1_000) if args.quick else (args.examples, args.repeats, 100_000)
     catalog = load_catalog()
     wanted = args.providers.split(",") if args.providers else QUICK_PROVIDERS if args.quick else [p.id for p in catalog]
     warnings.simplefilter("ignore")  # the baselines' deprecation and format warnings are not results

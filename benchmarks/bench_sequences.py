@@ -40,9 +40,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schedules", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="10 schedules, no verdict")
+    parser.add_argument("--quick", action="store_true", help="4 schedules, no verdict")
     args = parser.parse_args()
-    schedules = 10 if args.quick else args.schedules
+    schedules = 4 if args.quick else args.schedules
     seconds, requests, passed = run(schedules, args.concurrency)
     print(
         table(

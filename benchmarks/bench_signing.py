@@ -126,7 +126,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=15, help="alternating chunks per measurement")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    n, rounds = (1000, 5) if args.quick else (args.n, args.rounds)
+    n, rounds = (200, 2) if args.quick else (args.n, args.rounds)
     catalog = load_catalog()
     pem, _ = generate_keypair()
     with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as handle:

@@ -39,9 +39,9 @@ def wall(argv: list[str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--quick", action="store_true", help="3 rounds: a smoke run, not a verdict")
+    parser.add_argument("--quick", action="store_true", help="1 round: a smoke run, not a verdict")
     args = parser.parse_args()
-    rounds = 3 if args.quick else args.rounds
+    rounds = 1 if args.quick else args.rounds
 
     for _, argv in [(BASELINE[0], BASELINE[1]), *[(n, a) for n, a, _ in COMMANDS]]:
         wall(argv)  # warm the file-system cache and byte-code first

@@ -27,7 +27,7 @@ from harness.strategies import required_paths as _required_paths
 from harness.strategies import wrong_type_value as _wrong_type
 from harness.violations import ContractViolation
 
-_SHRINK_BUDGET = 60  # requests spent minimising a failure
+_SHRINK_BUDGET = 60  # attempts (draws, each sending at most one request) spent minimising a failure
 _FUZZ_SECONDS = 60.0
 
 
@@ -177,7 +177,7 @@ def _invalid_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
                     if mode == "missing"
                     else _set(payload, path, _wrong_type(sub))
                 )
-                if not ctx.provider.schema_errors(event, _as_sent(ctx, bad)):
+                if ctx.provider.is_valid(event, _as_sent(ctx, bad)):
                     continue  # valid, or valid again once encoded (a form carries every value as text)
                 reason = f"{event}: /{'/'.join(path)} " + ("missing" if mode == "missing" else "of the wrong type")
                 body = [bad] if ctx.provider.body.shape == "batch" else bad
@@ -323,7 +323,7 @@ def still_invalid(ctx: CheckContext, delivery: Delivery) -> bool:
         return True
     for index, item in enumerate(items):
         event = delivery.event_types[index] if index < len(delivery.event_types) else None
-        if event is None or event not in ctx.provider.events or ctx.provider.schema_errors(event, item):
+        if event is None or event not in ctx.provider.events or not ctx.provider.is_valid(event, item):
             return True
     return False
 
@@ -398,7 +398,7 @@ def _valid_form(prov: Provider, body: bytes) -> bool:
     except ValueError:
         return False
     name = resolve_pointer(value, prov.event_type.pointer) if prov.event_type.where == "body" else None
-    return isinstance(name, str) and (name not in prov.events or not prov.schema_errors(name, value))
+    return isinstance(name, str) and (name not in prov.events or prov.is_valid(name, value))
 
 
 def _garbage_examples(base: Delivery) -> list[Delivery]:
@@ -419,8 +419,17 @@ def _fuzz(
     """Send signed draws of ``strategy``; the smallest failing (delivery, reply) after shrinking, the count sent, and
     why the run stopped early (if it did)."""
     failing: list[tuple[Delivery, Reply]] = []
-    calls = {"after_failure": 0, "sent": 0}
+    calls = {"after_failure": 0, "sent": 0}  # after_failure counts shrink draws, sent or not (a draw costs CPU)
     started = time.monotonic()
+
+    def out_of_budget() -> bool:
+        return time.monotonic() - started > _FUZZ_SECONDS or bool(failing and calls["after_failure"] >= _SHRINK_BUDGET)
+
+    def gate(_: None) -> None:
+        if out_of_budget():  # before the draw: a shrink attempt that dies while drawing still counts
+            raise _OutOfBudget
+        if failing:
+            calls["after_failure"] += 1
 
     @settings(
         max_examples=ctx.max_examples,
@@ -432,15 +441,13 @@ def _fuzz(
         derandomize=False,
     )
     @hypothesis_seed(ctx.seed)
-    @given(strategy)
+    @given(st.tuples(st.none().map(gate), strategy).map(lambda pair: pair[1]))
     def never_crashes(delivery: Delivery) -> None:
-        if time.monotonic() - started > _FUZZ_SECONDS or (failing and calls["after_failure"] >= _SHRINK_BUDGET):
+        if out_of_budget():
             raise _OutOfBudget  # stops Hypothesis at once; the smallest failure so far stands
         signed = ctx.sign(delivery)
         reply = ctx.send(signed, "fuzz")
         calls["sent"] += 1
-        if failing:
-            calls["after_failure"] += 1
         if fails(reply):
             failing.append((signed, reply))
             raise AssertionError(reply.describe())

@@ -110,3 +110,25 @@ def test_a_quick_run_stores_nothing_in_the_repository(tmp_path: Path) -> None:
     for leftover in Path(stored.group(1)).parent.iterdir():
         leftover.unlink()
     Path(stored.group(1)).parent.rmdir()
+
+
+def test_a_quick_run_of_two_at_a_time_prints_each_whole_and_fails_when_one_fails(tmp_path: Path) -> None:
+    """run_all --quick --jobs 2: both benchmarks run; each one's output is one block, in name order; exit 1."""
+    (tmp_path / "bench_a_breaks.py").write_text("print('a one'); print('a two'); raise SystemExit(3)\n")
+    (tmp_path / "bench_b_runs.py").write_text("print('b one'); print('b two')\n")
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import run_all; from pathlib import Path\n"
+        "found = sorted(Path(sys.argv[2]).glob('bench_*.py')); run_all.benchmarks = lambda: found\n"
+        "sys.argv = ['run_all.py', '--quick', '--jobs', '2', '--results', sys.argv[3]]; sys.exit(run_all.main())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(BENCH), str(tmp_path), str(tmp_path / "results")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "=== bench_a_breaks.py ===\na one\na two\n--- bench_a_breaks.py: exit 3" in done.stdout
+    assert "=== bench_b_runs.py ===\nb one\nb two\n--- bench_b_runs.py: exit 0" in done.stdout
+    assert done.stdout.index("bench_a_breaks") < done.stdout.index("bench_b_runs")
+    assert "failed: bench_a_breaks.py" in done.stdout
