@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from harness.core.errors import UsageError
@@ -16,13 +17,19 @@ _BAD_ESCAPE = re.compile(r"~(?![01])")
 
 def parse_pointer(pointer: str) -> list[str]:
     """The reference tokens of ``pointer``: ``""`` is the whole document, ``//a`` is the key ``""`` then ``"a"``."""
+    return list(_tokens(pointer))
+
+
+@lru_cache(maxsize=4096)
+def _tokens(pointer: str) -> tuple[str, ...]:
+    """``parse_pointer``, parsed once per pointer (a receiver reads the same few pointers in every delivery)."""
     if pointer == "":
-        return []
+        return ()
     if not pointer.startswith("/"):
         raise UsageError(f"Invalid JSON Pointer {pointer!r}: it must be empty or start with '/'.")
     if _BAD_ESCAPE.search(pointer):
         raise UsageError(f"Invalid JSON Pointer {pointer!r}: '~' must be followed by 0 or 1.")
-    return [token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/")]
+    return tuple(token.replace("~1", "/").replace("~0", "~") for token in pointer[1:].split("/"))
 
 
 def _index(token: str, pointer: str) -> int | None:
@@ -41,7 +48,7 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
     met on an array, means the member is absent; only a malformed pointer is an error.
     """
     node = document
-    for token in parse_pointer(pointer):
+    for token in _tokens(pointer):
         if isinstance(node, dict):
             if token not in node:
                 return MISSING

@@ -719,6 +719,15 @@ COMMAND_SETTINGS: tuple[Setting, ...] = (
         Setting("duplicates", real(), "fraction re-sent as provider retries (0.05)", 0.0, group=_SENT, metavar="F"),
         Setting("servers", count(1, MAX_COUNT), "sendgrid: sending servers", 1, group=_SENT, metavar="K"),
         Setting("concurrency", count(1, MAX_COUNT), "in-flight cap (default 256)", 256, group="sender"),
+        Setting(
+            "connections",
+            count(1, MAX_COUNT),
+            "keep-alive connections at most (default: --concurrency); a start waits for a free one",
+            group="sender",
+            metavar="K",
+            doc="Starts beyond the connections wait for one, their wait counted in their latency; only starts beyond "
+            "--concurrency are dropped. With --processes, each process gets its share.",
+        ),
         Setting("processes", count(1, MAX_COUNT), "sender processes (default 1)", 1, group="sender", metavar="P"),
         Setting("quiet", FLAG, "no live progress line", False, group="sender"),
         Setting(

@@ -74,6 +74,8 @@ def run_load(
         raise UsageError(f"--processes must be at least 1, got {processes}.")
     if config.concurrency < processes:
         raise UsageError(f"--concurrency ({config.concurrency}) must be at least --processes ({processes}).")
+    if config.connections is not None and config.connections < processes:
+        raise UsageError(f"--connections ({config.connections}) must be at least --processes ({processes}).")
     if check_receiver and not (config.network.proxy or config.network.trust_env):  # a proxy decides what it reaches
         check_reachable(config.url)
     schedule = config.schedule

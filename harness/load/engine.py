@@ -51,6 +51,9 @@ class LoadConfig:
     progress: Callable[[LoadStats, float], None] | None = None  # about once a second: (stats so far, seconds)
     grace: float = 2.0  # after the last start, how long past the request timeout to wait for answers
     network: NetworkOptions = field(default_factory=NetworkOptions)  # TLS trust, client cert, proxy, gateway headers
+    # > 0: where the key is a header, that many bodies generated per event type, then sent again under fresh keys
+    # (a long run's deliveries cost a header each instead of a generated body); 0: every body generated
+    bodies_per_type: int = 0
 
     @property
     def request_timeout(self) -> float:
@@ -110,6 +113,7 @@ def play(
         seed=config.seed,
         resend_reason=config.resend_reason,
         url=config.url,
+        reuse=config.bodies_per_type,
     )
     order = list(dict.fromkeys(config.schedule.units))
     source.plan(order, _PREPARE)

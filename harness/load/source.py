@@ -50,11 +50,13 @@ class DeliverySource:
         resend_reason: str = "http_timeout",
         clock: Callable[[], float] = time.time,
         url: str | None = None,
+        reuse: int = 0,
     ) -> None:
         self.provider = provider
         self.credentials = credentials
         self.unit_sizes = unit_sizes
-        self.maker = FreshDeliveries(provider, events, seed=seed)
+        # reuse > 0, where the key is a header: that many bodies generated per event type, then under fresh keys
+        self.maker = FreshDeliveries(provider, events, seed=seed, reuse=reuse)
         self.clock = clock
         self.url = url  # where the run posts: a scheme that signs the URL needs it
         self.built: dict[int, Delivery] = {}
@@ -70,6 +72,12 @@ class DeliverySource:
         nothing when the signature does not depend on the time (signed here, once: what a send would compute)."""
         now = self.clock()
         built, sizes, fresh = self.built, self.unit_sizes, self.maker.fresh
+        maker = self.maker
+        if maker.rekey is not None:  # each body one of its own type's few (with no type named, any type's few)
+            names, pick = maker.events, maker.rng.choice
+            for unit in units:
+                if unit not in built:
+                    built[unit] = fresh(sizes[unit], now, [pick(names)])
         for unit in units:
             if unit not in built:
                 built[unit] = fresh(sizes[unit], now)

@@ -30,7 +30,7 @@ from harness.receiver._parse import Event, Rejected, event_items, media_type_ok,
 from harness.receiver._schemas import FastSchemas
 from harness.receiver._state import ObjectStates
 from harness.receiver._store import DuplicateKey, EventStore, StoredEvent
-from harness.receiver._verify import Scheme
+from harness.signing import Verifier
 
 __all__ = ["RACE_GAP", "ReceiverApp", "WEBHOOK_PATH"]
 
@@ -44,7 +44,7 @@ class ReceiverApp:
     """Handlers for one provider, with the behaviour switches of the chosen bug (if any)."""
 
     provider: Provider
-    schemes: list[Scheme]
+    schemes: list[Verifier]
     store: EventStore
     behaviour: Behaviour
     clock: Callable[[], float]

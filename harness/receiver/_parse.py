@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from multidict import CIMultiDict, CIMultiDictProxy
 from referencing._core import Resolver
 from referencing.exceptions import Unresolvable
 
@@ -47,6 +48,8 @@ class Event:
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
+    if isinstance(headers, CIMultiDictProxy | CIMultiDict):  # a request's own headers: a case-insensitive lookup
+        return headers.get(name)
     lowered = name.lower()
     return next((v for k, v in headers.items() if k.lower() == lowered), None)
 
@@ -63,12 +66,15 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_STRICT = json.JSONDecoder(parse_constant=_no_constants)  # made once: json.loads with a hook makes one per call
+
+
 def parse_json(body: bytes) -> Any:
     """Strict JSON from UTF-8 bytes (no NaN/Infinity); ``Rejected(400)`` otherwise."""
     if not body.strip():
         raise Rejected(400, "empty body")
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_no_constants)
+        return _STRICT.decode(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Rejected(400, f"body is not JSON ({type(exc).__name__})") from None
 

@@ -7,6 +7,11 @@ A payload it accepts is accepted; one it refuses, or one it cannot take, goes th
 (time-limited ``pattern`` matching, Python's format checker), which decides and words the error: the fast path never
 turns a payload jsonschema accepts into a 400, and every error message is unchanged. (The other way, it accepts a
 valid payload nested deeper than jsonschema's recursion can follow, which jsonschema refused.)
+
+Both check the same formats: a format the catalog's checker does not check (``uri-template``, ``date-time`` and
+``uri`` without their optional packages) is left out of the schemas the compiled validator gets. Otherwise every
+GitHub payload with a generated ``*_url`` that is not a URI template took the slow path, to be accepted there anyway
+(and a format callback into Python would cost a third of the validation).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 from harness.catalog import Provider
 
-__all__ = ["FastSchemas", "first_error"]
+__all__ = ["FastSchemas", "checked_formats", "first_error", "without_formats"]
 
 log = logging.getLogger("harness.receiver")
 
@@ -32,6 +37,28 @@ def first_error(provider: Provider, event_type: str, item: Any) -> str | None:
     return f"/{'/'.join(str(p) for p in error.absolute_path)}: {error.message}"
 
 
+_NOT_SCHEMAS = frozenset({"enum", "const", "examples", "default"})  # values, not subschemas: left as they are
+
+
+def without_formats(node: Any, checked: frozenset[str]) -> Any:
+    """A copy of a schema keeping only the ``format`` keywords that name a format in ``checked``."""
+    if isinstance(node, dict):
+        return {
+            key: value if key in _NOT_SCHEMAS else without_formats(value, checked)
+            for key, value in node.items()
+            if not (key == "format" and isinstance(value, str) and value not in checked)
+        }
+    if isinstance(node, list):
+        return [without_formats(value, checked) for value in node]
+    return node
+
+
+def checked_formats(provider: Provider, event_type: str) -> frozenset[str]:
+    """The formats the catalog's own validator checks (the others are annotations to it)."""
+    checker = provider.validator(event_type).format_checker
+    return frozenset(checker.checkers) if checker is not None else frozenset()
+
+
 class FastSchemas:
     """One provider's event schemas, each compiled on first use; ``None`` from :meth:`first_error` means valid."""
 
@@ -39,6 +66,7 @@ class FastSchemas:
         self.provider = provider
         self._compiled: dict[str, Any] = {}  # event type -> jsonschema_rs validator, or None when it could not compile
         self._registry: Any = None
+        self._checked: frozenset[str] | None = None  # the formats the catalog's checker checks
         try:
             import jsonschema_rs
         except ImportError:  # not installed: jsonschema alone, as before
@@ -53,11 +81,17 @@ class FastSchemas:
         if rs is not None:
             event = self.provider.event(event_type)
             try:
+                checked = self._checked
+                if checked is None:
+                    checked = self._checked = checked_formats(self.provider, event_type)
                 if self._registry is None:
                     registry = self.provider.registry
-                    self._registry = rs.Registry([(uri, registry[uri].contents) for uri in registry])
+                    self._registry = rs.Registry(
+                        [(uri, without_formats(registry[uri].contents, checked)) for uri in registry]
+                    )
                 base = str(event.schema.get("$id") or event.schema_path.resolve().as_uri())
-                compiled = rs.validator_for(event.schema, registry=self._registry, validate_formats=True, base_uri=base)
+                schema = without_formats(event.schema, checked)
+                compiled = rs.validator_for(schema, registry=self._registry, validate_formats=True, base_uri=base)
             except Exception as exc:  # a schema the Rust validator does not take: jsonschema alone for this event
                 log.debug("no compiled validator for %s: %s", event_type, exc)
         self._compiled[event_type] = compiled

@@ -28,8 +28,7 @@ from harness.receiver._keys import OAUTH_SCHEME, generate_credentials, load_publ
 from harness.receiver._oauth import TokenIssuer, token_path
 from harness.receiver._state import ObjectStates
 from harness.receiver._store import EventStore
-from harness.receiver._verify import build_schemes
-from harness.signing import CertificateServer
+from harness.signing import CertificateServer, verifiers
 
 __all__ = ["ReferenceReceiver"]
 
@@ -212,7 +211,7 @@ class ReferenceReceiver:
         issuer = None
         if creds.client_id and creds.client_secret and OAUTH_SCHEME in self.provider.auth.schemes:
             issuer = TokenIssuer(creds.client_id, creds.client_secret, self._clock)
-        schemes = build_schemes(
+        schemes = verifiers(
             self.provider,
             creds,
             issuer.valid if issuer else lambda token: False,

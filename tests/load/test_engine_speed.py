@@ -52,6 +52,25 @@ def test_a_resend_is_signed_afresh_with_the_retry_headers() -> None:
     assert source.signed(0, 2) is not source.ready[0]
 
 
+def test_bodies_per_type_reuses_each_types_bodies_under_fresh_keys() -> None:
+    """``bodies_per_type``: a long GitHub run generates a few bodies per event type and sends them again under keys
+    no other delivery carries; each delivery keeps its own type (a reused body is one of that type's)."""
+    provider = CATALOG.get("github")
+    events = ("push", "star.created", "fork")
+    source = DeliverySource(provider, GITHUB, [1] * 60, events=events, seed=1, reuse=2)
+    source.plan(list(range(60)), 60)
+    built = [source.built[u] for u in range(60)]
+    keys = [k for d in built for k in d.idempotency_keys]
+    assert len(keys) == len(set(keys)) == 60
+    assert {t for d in built for t in d.event_types} == set(events)
+    for name in events:
+        bodies = {d.body for d in built if list(d.event_types) == [name]}
+        assert 1 <= len(bodies) <= 2  # at most two generated bodies of each type, the rest the same under new keys
+    plain = DeliverySource(provider, GITHUB, [1] * 10, events=events, seed=1)
+    plain.plan(list(range(10)), 10)
+    assert len({plain.built[u].body for u in range(10)}) == 10  # by default every body is generated
+
+
 @contextmanager
 def _counting_server() -> Iterator[tuple[str, set[int], list[int]]]:
     """A loopback aiohttp server that answers 200 a moment later and records each client port it saw."""

@@ -71,6 +71,18 @@ def test_the_concurrency_cap_drops_starts_instead_of_slowing_down(tmp_path: Path
     assert data["sent"] + data["dropped"] == 40 and 5 <= data["sent"] <= 15 and data["late"] == 0
 
 
+def test_starts_beyond_the_connections_wait_for_one_instead_of_being_dropped(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    with ReferenceReceiver("github", bug="slow", delay=0.2) as rx:
+        argv = ["load", "github", rx.url, *_auth(rx), "--rate", "10", "--duration", "1s", "--concurrency", "10"]
+        assert main([*argv, "--connections", "1", "--no-gates", "--report", str(report)]) == 0
+    data = json.loads(report.read_text())
+    # one connection, 0.2 s per answer: the 10 starts queue behind each other (the last waits about 1.8 s), none
+    # is dropped, since no more than 10 are ever in flight
+    assert data["sent"] == data["succeeded"] == 10 and data["dropped"] == 0
+    assert data["latency_ms"]["max"] >= 1000
+
+
 def test_two_sender_processes_merge_into_one_report(github: ReferenceReceiver, tmp_path: Path) -> None:
     report = tmp_path / "r.json"
     argv = ["load", "github", github.url, *_auth(github), "--rate", "20", "--duration", "2s", "--processes", "2"]
@@ -117,6 +129,9 @@ def _free_port() -> int:
         (["--duplicates", "2"], "--duplicates"),
         (["--timeout", "0s"], "Invalid --timeout '0s': must be a positive duration"),
         (["--concurrency", "1", "--processes", "2"], "must be at least --processes"),
+        (["--connections", "1", "--processes", "2"], "--connections (1) must be at least --processes"),
+        (["--connections", "0"], "--connections"),
+        (["--connections", "2", "--locust"], "--connections do not go with --locust"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(extra: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
