@@ -38,10 +38,12 @@ from harness.generation.values import (
     string_pool,
 )
 
-__all__ = ["FreshDeliveries", "VolumeGenerator"]
+__all__ = ["FreshDeliveries", "VolumeGenerator", "check_events"]
 
 Maker = Callable[[random.Random, float], Any]
 _TEXT = (string.ascii_letters + string.digits + " ") * 4
+# random bytes read through this table: one C call per string, not one draw per character (a 256 KB SNS Message)
+_TEXT_BYTES = bytes.maketrans(bytes(range(256)), (_TEXT * 2)[:256].encode("ascii"))
 _SCALAR_MAKERS: tuple[Maker, ...] = (
     lambda rng, now: None,
     lambda rng, now: rng.random() < 0.5,
@@ -69,7 +71,7 @@ class VolumeGenerator:
     ) -> None:
         self.provider = provider if isinstance(provider, Provider) else (catalog or load_catalog()).get(provider)
         self.rng = random.Random(seed)
-        self._makers: dict[str, Maker] = {}
+        self._makers = _shared_makers(self.provider, pass_through_rate)
         self._events = self.provider.ordinary_events
         # The share of events carrying one unusual value a person typed (NUL, emoji, RTL marks, 10 KB, 2^53+1) in a
         # free-text field the profile names; 0 turns it off.
@@ -148,13 +150,30 @@ class VolumeGenerator:
             key = (event, field.pointer, kind)
             ok = valid.get(key)
             if ok is None:
-                ok = valid[key] = not self.provider.schema_errors(event, candidate)
+                ok = valid[key] = self.provider.is_valid(event, candidate)
             return candidate if ok else value
 
         return made
 
 
 _mixed_batch_size = batch_size  # the parameter of deliveries() shadows the name
+_MAKER_CACHE_LIMIT = 64
+_MAKERS: dict[tuple[int, float], tuple[Provider, dict[str, Maker]]] = {}
+
+
+def _shared_makers(provider: Provider, pass_through_rate: float) -> dict[str, Maker]:
+    """The compiled makers of one provider profile, shared by every generator of it (a bounded cache).
+
+    A maker is a pure function of the (immutable) profile's schemas: it draws only from the ``rng`` it is handed, so
+    two generators (two sessions) sharing makers still draw independent, seeded values; only compiling is saved.
+    """
+    key = (id(provider), pass_through_rate)
+    cached = _MAKERS.get(key)
+    if cached is None or cached[0] is not provider:  # an id reused by another profile: compile afresh
+        if len(_MAKERS) >= _MAKER_CACHE_LIMIT:
+            _MAKERS.clear()
+        cached = _MAKERS[key] = (provider, {})
+    return cached[1]
 
 
 def _fixed(make: Maker, fix: Callable[[Any], Any]) -> Maker:
@@ -321,7 +340,12 @@ def _string(schema: Mapping[str, Any]) -> Maker:
         return lambda rng, now: f"{int(rng.random() * 100000)}.{int(rng.random() * 100):02d}"
     low = max(low, 1) if high >= 1 else low
     span = high - low + 1
-    return lambda rng, now: "".join(rng.choices(_TEXT, k=low + int(rng.random() * span)))
+    return lambda rng, now: _text(rng, low + int(rng.random() * span))
+
+
+def _text(rng: random.Random, size: int) -> str:
+    """``size`` seeded letters, digits and spaces."""
+    return rng.randbytes(size).translate(_TEXT_BYTES).decode("ascii")
 
 
 def _pattern(pattern: str, low: int, high: int, bounded: bool) -> Maker:
@@ -422,3 +446,21 @@ class FreshDeliveries:
             return False
         self.seen.update(keys)
         return True
+
+
+def check_events(provider: Provider, events: Sequence[str]) -> tuple[str, ...]:
+    """The ``--event`` names, each an ordinary event type of the provider or a glob naming some (``invoice.*``)."""
+    known = provider.ordinary_events
+    chosen: list[str] = []
+    for name in events:
+        if any(c in name for c in "*?["):
+            found = provider.events_matching([name])
+            if not found:
+                raise UsageError(f"{provider.id} has no event type matching {name!r} ({len(known)} types).")
+            chosen.extend(found)
+        elif name not in known:
+            shown = ", ".join(known[:20]) + (f", ... ({len(known)} types)" if len(known) > 20 else "")
+            raise UsageError(f"{provider.id} has no event type {name!r}. Known: {shown}.")
+        else:
+            chosen.append(name)
+    return tuple(dict.fromkeys(chosen))

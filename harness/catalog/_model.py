@@ -453,6 +453,12 @@ class Provider:
         validation still find theirs, and the endpoint still subscribes to all (``subscription`` stays empty). A
         catalog of hundreds of types then checks as fast as a small one, and every run draws the same types.
         """
+        return self._sampled
+
+    @cached_property
+    def _sampled(self) -> Provider:
+        """The sampled provider, built once per profile: every run of it shares one (immutable) object, so what is
+        compiled from its schemas (strategies, validators, generators) is reused instead of rebuilt per session."""
         names = self.sample_names
         return self if names is None else dataclasses.replace(self, sample=tuple(names))
 
@@ -532,6 +538,10 @@ class Provider:
             return None
         validator: Draft202012Validator = safe_validator()(self.reply_schema, registry=self.registry)
         return validator
+
+    def is_valid(self, event: str, payload: Any) -> bool:
+        """The payload fits its event schema (``not schema_errors(...)``, stopping at the first error)."""
+        return bool(self.validator(event).is_valid(payload))
 
     def schema_errors(self, event: str, payload: Any) -> list[str]:
         """Validation errors of one event payload, each as ``/path: message``."""

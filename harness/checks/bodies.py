@@ -177,7 +177,7 @@ def _invalid_variants(ctx: CheckContext) -> list[tuple[Delivery, str]]:
                     if mode == "missing"
                     else _set(payload, path, _wrong_type(sub))
                 )
-                if not ctx.provider.schema_errors(event, _as_sent(ctx, bad)):
+                if ctx.provider.is_valid(event, _as_sent(ctx, bad)):
                     continue  # valid, or valid again once encoded (a form carries every value as text)
                 reason = f"{event}: /{'/'.join(path)} " + ("missing" if mode == "missing" else "of the wrong type")
                 body = [bad] if ctx.provider.body.shape == "batch" else bad
@@ -323,7 +323,7 @@ def still_invalid(ctx: CheckContext, delivery: Delivery) -> bool:
         return True
     for index, item in enumerate(items):
         event = delivery.event_types[index] if index < len(delivery.event_types) else None
-        if event is None or event not in ctx.provider.events or ctx.provider.schema_errors(event, item):
+        if event is None or event not in ctx.provider.events or not ctx.provider.is_valid(event, item):
             return True
     return False
 
@@ -398,7 +398,7 @@ def _valid_form(prov: Provider, body: bytes) -> bool:
     except ValueError:
         return False
     name = resolve_pointer(value, prov.event_type.pointer) if prov.event_type.where == "body" else None
-    return isinstance(name, str) and (name not in prov.events or not prov.schema_errors(name, value))
+    return isinstance(name, str) and (name not in prov.events or prov.is_valid(name, value))
 
 
 def _garbage_examples(base: Delivery) -> list[Delivery]:

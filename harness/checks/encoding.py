@@ -69,7 +69,7 @@ def _with_text(ctx: CheckContext, event: str, text: str) -> Any | None:
             current = current[step]
         for value in (text, f"{current} {text}"):
             candidate = _with(payload, path, value)
-            if not prov.schema_errors(event, candidate):
+            if prov.is_valid(event, candidate):
                 return candidate
     return None
 

@@ -49,7 +49,7 @@ def _one(
                 if kind not in field.kinds() or not field.applies(payload):
                     continue
                 candidate = passthrough.with_value(payload, field, kind)
-                if prov.schema_errors(event, candidate):
+                if not prov.is_valid(event, candidate):
                     continue
                 body = [candidate] if prov.body.shape == "batch" else candidate
                 label = f"{kind} in {field.pointer}"

@@ -152,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
             reorder_by=args.reorder_by,
             state_probe=None if args.dry_run else settings.state_probe,
             state_fields=settings.state_fields,
+            event_types=tuple(args.event),
         )
     finally:
         close_bar()

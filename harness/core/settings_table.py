@@ -789,6 +789,13 @@ COMMAND_SETTINGS: tuple[Setting, ...] = (
             "100,000,000 scenario entities, 1,000,000 where every event is held: a URL, --time-scale, a lifecycle)",
         ),
         Setting("spread", span(), "events arrive uniformly over this long (default 24h)", 86400.0),
+        Setting(
+            "event",
+            TEXTS,
+            "an event type or glob the endpoint subscribes to, e.g. pull_request.* (repeat; default: every type)",
+            (),
+            metavar="TYPE",
+        ),
         Setting("outage", TEXTS, "receiver down, from t=0: 2h..8h (repeat)", (), metavar="START..END"),
         Setting("scenario", PATH, "a scenario file (see docs/scenarios.md)", metavar="FILE"),
         Setting("dry_run", FLAG, "send nothing; the receiver is up outside outages", False),

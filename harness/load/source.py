@@ -8,32 +8,13 @@ from collections.abc import Callable, Sequence
 from harness.catalog import Provider
 from harness.core.models import Delivery
 from harness.credentials import Credentials
-from harness.errors import UsageError
 from harness.signing import sign_delivery
 from harness.simulate.policy import RetryPolicy
-from harness.volume import FreshDeliveries  # the one pool of fresh deliveries (re-exported)
+from harness.volume import FreshDeliveries, check_events  # the one pool and its subscription rule (re-exported)
 
 __all__ = ["DeliverySource", "FreshDeliveries", "check_events"]
 
 _CHUNK = 2_000  # deliveries built at a time once the prepared ones run out
-
-
-def check_events(provider: Provider, events: Sequence[str]) -> tuple[str, ...]:
-    """The ``--event`` names, each an ordinary event type of the provider or a glob naming some (``invoice.*``)."""
-    known = provider.ordinary_events
-    chosen: list[str] = []
-    for name in events:
-        if any(c in name for c in "*?["):
-            found = provider.events_matching([name])
-            if not found:
-                raise UsageError(f"{provider.id} has no event type matching {name!r} ({len(known)} types).")
-            chosen.extend(found)
-        elif name not in known:
-            shown = ", ".join(known[:20]) + (f", ... ({len(known)} types)" if len(known) > 20 else "")
-            raise UsageError(f"{provider.id} has no event type {name!r}. Known: {shown}.")
-        else:
-            chosen.append(name)
-    return tuple(dict.fromkeys(chosen))
 
 
 class DeliverySource:

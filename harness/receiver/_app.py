@@ -27,7 +27,7 @@ from harness.receiver._handshake import (
 )
 from harness.receiver._oauth import TokenIssuer, token_path
 from harness.receiver._parse import Event, Rejected, event_items, media_type_ok, parse_body, read_event, unknown_field
-from harness.receiver._schemas import FastSchemas
+from harness.receiver._schemas import FastSchemas, shared_schemas
 from harness.receiver._state import ObjectStates
 from harness.receiver._store import DuplicateKey, EventStore, StoredEvent
 from harness.signing import Verifier
@@ -59,7 +59,7 @@ class ReceiverApp:
     _schemas: FastSchemas | None = None
 
     def __post_init__(self) -> None:
-        self._schemas = FastSchemas(self.provider)
+        self._schemas = shared_schemas(self.provider)
 
     @property
     def _json_body(self) -> bool:

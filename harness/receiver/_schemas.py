@@ -21,7 +21,7 @@ from typing import Any
 
 from harness.catalog import Provider
 
-__all__ = ["FastSchemas", "checked_formats", "first_error", "without_formats"]
+__all__ = ["FastSchemas", "checked_formats", "first_error", "shared_schemas", "without_formats"]
 
 log = logging.getLogger("harness.receiver")
 
@@ -107,3 +107,21 @@ class FastSchemas:
             except Exception:  # a value it cannot convert (a huge integer, a deep nesting): jsonschema decides
                 pass
         return first_error(self.provider, event_type, item)
+
+
+_SHARED_LIMIT = 64
+_SHARED: dict[int, tuple[Provider, FastSchemas]] = {}
+
+
+def shared_schemas(provider: Provider) -> FastSchemas:
+    """The compiled schemas of one provider profile, shared by every receiver of it in the process (a bounded cache).
+
+    What is compiled is a pure function of the (immutable) profile, so receivers stay independent: a test suite or a
+    load run that starts many receivers compiles each provider's registry and validators once, not once per receiver.
+    """
+    cached = _SHARED.get(id(provider))
+    if cached is None or cached[0] is not provider:  # an id reused by another profile: compile afresh
+        if len(_SHARED) >= _SHARED_LIMIT:
+            _SHARED.clear()
+        cached = _SHARED[id(provider)] = (provider, FastSchemas(provider))
+    return cached[1]

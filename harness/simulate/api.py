@@ -54,7 +54,8 @@ def simulate(
 
     Without ``url`` (or with ``dry_run=True``) nothing is sent and the receiver is up outside the outages; with a
     ``url`` every attempt is a real request through the aiohttp volume transport. ``retry`` overrides keys of the
-    profile's ``retry`` block; ``options`` go to ``SimConfig`` (``concurrency``, ``max_requests``, ``time_scale``...).
+    profile's ``retry`` block; ``options`` go to ``SimConfig`` (``concurrency``, ``max_requests``, ``time_scale``,
+    ``event_types``: the subscription, event type names or globs...).
 
     With ``lifecycle`` the events are that lifecycle's objects (``events`` // steps of them), a fraction
     ``out_of_order`` of their events delivered up to ``reorder_by`` late; with a ``state_probe`` the report says how
@@ -134,6 +135,10 @@ def simulate(
     if streamed and loaded is not None:
         the_scenario = loaded
         scenario_times = lambda: the_scenario.times(events)  # noqa: E731
+    if options.get("event_types"):  # a subscription: exact names or globs, each naming an event type
+        from harness.volume import check_events
+
+        options["event_types"] = check_events(chosen, options["event_types"])
     config = SimConfig(
         provider=chosen,
         policy=policy,

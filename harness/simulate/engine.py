@@ -90,6 +90,7 @@ class SimConfig:
     plan_seed: int | None = None  # the seed of the batch plan's size estimate when not ``seed`` (a scenario's own)
     batch: bool = True  # batch providers (SendGrid) batch the ``event_count`` events per flush interval
     pass_through_rate: float = 0.0  # share of events with one unusual user-typed value (NUL, emoji, ...); 0: none
+    event_types: tuple[str, ...] = ()  # the event types the endpoint subscribes to (--event); empty: every type
     objects: ObjectPlan | None = None  # lifecycle objects: each unit is one object's step (harness.simulate.objects)
     state_probe: StateProbe | None = None  # with ``objects``: read each object's final state after the run
     state_fields: Sequence[str] = ()
@@ -721,7 +722,11 @@ class DeliveryFactory:
         # the one delivery pool (as load and Locust): fresh keys per delivery; where the key travels in a header, a
         # body serves several deliveries under fresh headers and keys
         self.pool = FreshDeliveries(
-            config.provider, seed=config.seed, pass_through_rate=config.pass_through_rate, reuse=_BODIES
+            config.provider,
+            config.event_types,
+            seed=config.seed,
+            pass_through_rate=config.pass_through_rate,
+            reuse=_BODIES,
         )
         self.built: dict[int, Delivery] = {}
         self.first_signed: dict[int, Delivery] = {}
