@@ -64,6 +64,15 @@ def _meta_validator() -> Draft202012Validator:
     return Draft202012Validator(json.loads((Path(__file__).parent / "profile.schema.json").read_text("utf-8")))
 
 
+@lru_cache(maxsize=4096)
+def _check_against_metaschema(canonical: str) -> None:
+    """Raise ``SchemaError`` unless the document (canonical JSON text) is a valid 2020-12 schema; a valid one is
+    remembered for the process (a re-read folder, a copied provider: the same files are not checked twice)."""
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(json.loads(canonical))
+
+
 def _read_json(path: Path) -> Any:
     text = read_text(path, SchemaLoadError, max_bytes=MAX_FILE_BYTES)
     try:
@@ -476,10 +485,10 @@ def _load_provider(folder: Path, overrides: Mapping[str, Any], *, validate: bool
             _inside(folder, str(path.relative_to(folder)), "schema", profile_path)
             doc = _read_json(path)
             if validate:
-                from jsonschema import Draft202012Validator, SchemaError
+                from jsonschema import SchemaError
 
                 try:
-                    Draft202012Validator.check_schema(doc)
+                    _check_against_metaschema(json.dumps(doc, sort_keys=True))
                 except SchemaError as exc:
                     raise SchemaLoadError(f"{path}: not a valid JSON Schema: {exc.message}") from None
                 except RecursionError:

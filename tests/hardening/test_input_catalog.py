@@ -65,6 +65,13 @@ def test_bad_schema_refused(tmp_path: Path, schema: Any, says: str, capsys: pyte
     assert says in _refused(_user_stripe(tmp_path, schema), capsys)
 
 
+def test_a_schema_refused_once_is_refused_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The meta-schema check remembers only files that passed: a second read of a bad folder refuses it again."""
+    root = _user_stripe(tmp_path, {"type": "string", "pattern": "^(unclosed$"})
+    first = _refused(root, capsys)
+    assert "is not a 'regex'" in first and _refused(root, capsys) == first
+
+
 def test_a_100000_deep_json_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _user_stripe(tmp_path)
     (root / "stripe" / SCHEMA).write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")

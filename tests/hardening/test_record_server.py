@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _signed(n: int = 1, seed: int = 3) -> list[bytes | object]:
-    return [sign_delivery(GITHUB, d, CREDS) for d in VolumeGenerator(GITHUB, seed=seed).deliveries(n)]
+    # one event type: the generator compiles its schema only, not all 259 of GitHub's
+    return [sign_delivery(GITHUB, d, CREDS) for d in VolumeGenerator(GITHUB, seed=seed).deliveries(n, "push")]
 
 
 def _stalled(url: str, count: int, declared: int) -> list[socket.socket]:

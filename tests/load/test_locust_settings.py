@@ -24,15 +24,15 @@ CHILD = textwrap.dedent(
     from locust.env import Environment
     from harness.locust import WebhookUser
 
-    class Github(WebhookUser):
-        provider = "github"
+    class Shop(WebhookUser):
+        provider = "shopify"
         host = "http://127.0.0.1:9"
 
-    user = Github(Environment(user_classes=[Github]))
-    session = Github.session()
+    user = Shop(Environment(user_classes=[Shop]))
+    session = Shop.session()
     print(json.dumps({
         "proxy": [user.proxy_host, user.proxy_port],
-        "headers": session.network.with_headers({"X-Hub-Signature-256": "sha256=x"}),
+        "headers": session.network.with_headers({"X-Shopify-Hmac-Sha256": "x"}),
         "timeout": [session.config.timeout, user.network_timeout],
         "secret_hidden": session.redactor("from-the-config-file") == "***",
     }))
@@ -54,5 +54,5 @@ def test_the_locust_user_reads_the_environment_and_the_config_file(tmp_path: Pat
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["proxy"] == ["127.0.0.1", 3128]
-    assert seen["headers"] == {"X-Gateway": "blue", "X-Tenant": "red", "X-Hub-Signature-256": "sha256=x"}
+    assert seen["headers"] == {"X-Gateway": "blue", "X-Tenant": "red", "X-Shopify-Hmac-Sha256": "x"}
     assert seen["timeout"] == [10.0, 10.0] and seen["secret_hidden"]

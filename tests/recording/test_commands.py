@@ -57,7 +57,7 @@ def test_record_as_a_tap_prints_a_line_per_delivery_and_a_summary_on_signal(
     args = ["github", "--port", "0", "--out", str(out), "--forward", github.url, "--secret", secret]
     process, url = _start_recorder(args)
     try:
-        sent = send_all(github.provider, unsigned(github.provider, 2), github.credentials, url)
+        sent = send_all(github.provider, unsigned(github.provider, 2, event="push"), github.credentials, url)
         assert [reply.status for _, reply in sent] == [200, 200]
         process.send_signal(sig)
         stdout, stderr = process.communicate(timeout=TIMEOUT)
