@@ -515,6 +515,21 @@ def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[st
     return [finding], notes
 
 
+_SIZE_TRIES = 20  # draws tried for a body that, with what a check adds, still fits the provider's size cap
+
+
+def _within_size_cap(prov: Provider, make: Callable[[], Delivery]) -> Delivery:
+    """A delivery from ``make`` (signed) whose body fits the provider's size cap: a provider never sends more, so a body
+    that a check's additions pushed over it would be refused rightly (SNS's 256 KB ``Message`` plus a new field)."""
+    cap = min(prov.body.max_bytes, prov.body.batch_max_bytes or prov.body.max_bytes)
+    delivery = make()
+    for _ in range(_SIZE_TRIES):
+        if len(delivery.body) <= cap:
+            break
+        delivery = make()
+    return delivery
+
+
 @check(
     "accepts-unknown-fields",
     "Unknown fields and unknown event types get a 2xx",
@@ -529,31 +544,34 @@ def accepts_unknown_fields(ctx: CheckContext) -> tuple[list[ContractViolation], 
     prov = ctx.provider
     out = []
     event = ctx.baseline_event
-    payload = copy.deepcopy(ctx.generator.payload(event))
-    if isinstance(payload, dict):
-        payload["x_harness_new_field"] = "added by the provider"
-        nested = next((k for k, v in payload.items() if isinstance(v, dict)), None)
-        if nested:
-            payload[nested] = {**payload[nested], "x_harness_nested_field": 42}
-    body = [payload] if prov.body.shape == "batch" else payload
-    cases = [(build_delivery(prov, body, event_types=[event], rng=ctx.rng, label="unknown fields"), "unknown fields")]
-    novel = copy.deepcopy(ctx.generator.payload(event))
-    headers = None
-    if prov.event_type.where == "body" and isinstance(novel, dict):
-        set_pointer(novel, prov.event_type.pointer, prov.event_type_value(NOVEL_EVENT))
-    else:
-        headers = {prov.event_type.name: NOVEL_EVENT}
-    novel_body = [novel] if prov.body.shape == "batch" else novel
-    cases.append(
-        (
-            build_delivery(
-                prov, novel_body, event_types=[NOVEL_EVENT], rng=ctx.rng, headers=headers, label="unknown event type"
-            ),
-            f"an unknown event type ({NOVEL_EVENT})",
+
+    def with_fields() -> Delivery:
+        payload = copy.deepcopy(ctx.generator.payload(event))
+        if isinstance(payload, dict):
+            payload["x_harness_new_field"] = "added by the provider"
+            nested = next((k for k, v in payload.items() if isinstance(v, dict)), None)
+            if nested:
+                payload[nested] = {**payload[nested], "x_harness_nested_field": 42}
+        body = [payload] if prov.body.shape == "batch" else payload
+        return build_delivery(prov, body, event_types=[event], rng=ctx.rng, label="unknown fields")
+
+    def of_novel_type() -> Delivery:
+        novel = copy.deepcopy(ctx.generator.payload(event))
+        headers = None
+        if prov.event_type.where == "body" and isinstance(novel, dict):
+            set_pointer(novel, prov.event_type.pointer, prov.event_type_value(NOVEL_EVENT))
+        else:
+            headers = {prov.event_type.name: NOVEL_EVENT}
+        novel_body = [novel] if prov.body.shape == "batch" else novel
+        return build_delivery(
+            prov, novel_body, event_types=[NOVEL_EVENT], rng=ctx.rng, headers=headers, label="unknown event type"
         )
-    )
-    for delivery, what in cases:
-        signed = ctx.sign(delivery)
+
+    cases = [
+        (_within_size_cap(prov, lambda: ctx.sign(with_fields())), "unknown fields"),
+        (_within_size_cap(prov, lambda: ctx.sign(of_novel_type())), f"an unknown event type ({NOVEL_EVENT})"),
+    ]
+    for signed, what in cases:
         reply = ctx.send(signed, what)
         if not reply.ok:
             found = ctx.violation(
@@ -564,7 +582,7 @@ def accepts_unknown_fields(ctx: CheckContext) -> tuple[list[ContractViolation], 
                 reply,
                 "ignore what you don't know instead of rejecting it",
             )
-            if delivery.label == "unknown event type" and 400 <= reply.status < 500:
+            if signed.label == "unknown event type" and 400 <= reply.status < 500:
                 # Providers deliver only the types an endpoint subscribes to, so a refused new type is a warning;
                 # unknown fields on a subscribed type stay an error.
                 found.advisory = True
