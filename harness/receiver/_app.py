@@ -337,13 +337,8 @@ class ReceiverApp:
         if url is None:
             raise Rejected(400, f"{spec.event} without a confirmation URL")
         # One answer whatever happened, so the reply tells the sender nothing about the URL it named.
-        if not self.confirm_allowed(url):
-            log.warning("not fetching a ConfirmationURL that is not the harness's loopback callback")
-        else:
-            failure = await confirm_subscription(url, min(5.0, self.provider.timeout / 2))
-            if failure:
-                log.warning("subscription confirmation failed: %s", failure)
-        return web.json_response({"status": "confirmation handled"})
+        refused = "not fetching a ConfirmationURL that is not the harness's loopback callback"
+        return await self._visit(url, self.confirm_allowed(url), refused)
 
     async def _early_handshake(self, request: web.Request) -> web.Response:
         """A handshake told by its query or headers (Graph, Dropbox, Asana, Okta): authenticated where signed."""
@@ -377,8 +372,14 @@ class ReceiverApp:
         if url is None:
             raise Rejected(400, "SubscriptionConfirmation without a SubscribeURL")
         spec = self.provider.auth.certificate
-        if spec is None or not spec.trusted(url):
-            log.warning("not visiting a SubscribeURL that is not on the provider's host")
+        trusted = spec is not None and spec.trusted(url)
+        return await self._visit(url, trusted, "not visiting a SubscribeURL that is not on the provider's host")
+
+    async def _visit(self, url: str, allowed: bool, refused: str) -> web.Response:
+        """Confirm a subscription by fetching ``url`` when ``allowed`` (else log ``refused``); the same answer either
+        way, so the reply tells the sender nothing about the URL it named."""
+        if not allowed:
+            log.warning(refused)
         else:
             failure = await confirm_subscription(url, min(5.0, self.provider.timeout / 2))
             if failure:
