@@ -53,7 +53,14 @@ def main() -> int:
     parser.add_argument(
         "--jobs", type=int, help=f"benchmarks run at a time (default {QUICK_JOBS} with --quick, else 1)"
     )
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="NAME", help="run only this benchmark, e.g. bench_check (repeat)"
+    )
     args, rest = parser.parse_known_args()
+    chosen = [script for script in benchmarks() if not args.only or script.stem in args.only]
+    unknown = sorted(set(args.only) - {script.stem for script in benchmarks()})
+    if unknown:
+        parser.error(f"no benchmark named {', '.join(unknown)}; known: {', '.join(s.stem for s in benchmarks())}")
     limit = QUICK_LIMIT if args.quick else FULL_LIMIT
     extra = ["--quick", *rest] if args.quick else rest
     jobs = max(1, args.jobs or (QUICK_JOBS if args.quick else 1))
@@ -91,7 +98,7 @@ def main() -> int:
             return code, time.perf_counter() - started, output
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            scripts = benchmarks()
+            scripts = chosen
             for script, (code, seconds, output) in zip(scripts, pool.map(run, scripts), strict=True):
                 if jobs > 1:
                     print(f"\n=== {script.name} ===\n{output}", end="", flush=True)
@@ -103,7 +110,7 @@ def main() -> int:
                     failed.append(script.name)
     _results.finish(result)
     path = _results.write(result, folder)
-    print("\n" + (f"failed: {', '.join(failed)}" if failed else f"all {len(benchmarks())} benchmarks ran"))
+    print("\n" + (f"failed: {', '.join(failed)}" if failed else f"all {len(chosen)} benchmarks ran"))
     print(f"result: {path}; page: {folder / 'index.html'}")
     return 1 if failed else 0
 
