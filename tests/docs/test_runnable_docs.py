@@ -7,8 +7,9 @@ The marker is an HTML comment on the line before a ```console block (invisible o
     <!-- runnable receiver=slack bug=NAME secret=TEXT --> a reference receiver for the block, stopped after it
 
 Lines starting with ``$ `` are commands, run in order by one bash (so ``export`` carries over) in a scratch folder
-that links the repository's ``scenarios/``, ``schemas/`` and ``examples/``. With a receiver, ``127.0.0.1:8765`` in a
-command is its real address. The other lines are the output shown: each must appear, in order, in the real output,
+that links those of the repository's ``scenarios/``, ``schemas/`` and ``examples/`` that the commands name as paths
+(a block that says "in any folder, even an empty one" runs in an empty one). With a receiver, ``127.0.0.1:8765`` in
+a command is its real address. The other lines are the output shown: each must appear, in order, in the real output,
 compared with every number as 0, every quoted string as "", a folder path as "/", runs of spaces as one and
 pytest's rules of = or - as three; a line holding ``...`` or
 ``…`` is compared up to that elision, and a line that is only ``...`` stands for any output.
@@ -105,9 +106,11 @@ def missing_lines(expected: list[str], actual: str) -> list[str]:
     return missing
 
 
-def _scratch(tmp_path: Path) -> Path:
+def _scratch(tmp_path: Path, block: Block) -> Path:
+    """The block's folder: empty but for links to the repository folders its commands name as paths."""
     for name in ("scenarios", "schemas", "examples"):
-        (tmp_path / name).symlink_to(ROOT / name)
+        if any(re.search(rf"(?:^|[\s'\"=]){name}/", command) for command in block.commands):
+            (tmp_path / name).symlink_to(ROOT / name)
     return tmp_path
 
 
@@ -143,7 +146,7 @@ def test_the_docs_have_runnable_examples() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("block", BLOCKS, ids=[block.id for block in BLOCKS])
 def test_runnable_example(block: Block, tmp_path: Path) -> None:
-    cwd = _scratch(tmp_path)
+    cwd = _scratch(tmp_path, block)
     provider = block.options.get("receiver")
     if provider is None:
         done = _run(block, cwd, None)
@@ -176,3 +179,12 @@ def test_a_marker_without_a_console_block_is_an_error(tmp_path: Path) -> None:
     page.write_text("<!-- runnable -->\n```bash\nls\n```\n", encoding="utf-8")
     with pytest.raises(AssertionError, match="right above a ```console block"):
         list(runnable_blocks(page))
+
+
+def test_the_scratch_folder_links_only_the_folders_a_block_names_as_paths(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    readme_pytest = Block(ROOT / "README.md", 1, {}, ["pytest --webhook-max-examples 10 --junitxml report.xml"])
+    assert list(_scratch(tmp_path / "a", readme_pytest).iterdir()) == []  # what its text promises: an empty folder
+    named = Block(ROOT / "README.md", 1, {}, ["x --examples 5", "y examples/pact/a.json --scenario=scenarios/b.toml"])
+    assert sorted(p.name for p in _scratch(tmp_path / "b", named).iterdir()) == ["examples", "scenarios"]
