@@ -39,12 +39,16 @@ typecheck: install
 test: lint
 	$(MAKE) --no-print-directory -j3 --output-sync=target typecheck bench-smoke pytest
 
+# Bytecode caches on, whatever the shell says (PYTHONDONTWRITEBYTECODE=1): without them every xdist worker and every
+# pytest or webhook-harness child process compiles harness, hypothesis and the test modules again, and pytest's
+# assertion rewriting (of the test modules and of every pytest plugin's package) is redone in each; that is 6-7 CPU-s
+# per worker's collection alone. The caches go to __pycache__ folders, which git and the wheel ignore.
 pytest: install
-	scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE scripts/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
 
 # Every benchmark in its --quick mode: it must run to the end (exit 0); its targets are printed, not judged.
 bench-smoke: install
-	$(PY) benchmarks/run_all.py --quick
+	env -u PYTHONDONTWRITEBYTECODE $(PY) benchmarks/run_all.py --quick
 
 # The main job: the reference SendGrid receiver, checked clean and then with one injected bug.
 demo: $(DEMO_STAMP)
