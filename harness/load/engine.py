@@ -1,7 +1,9 @@
 """The open-model sender: each request starts at its scheduled moment, whatever the earlier ones are doing.
 
 One asyncio loop, one aiohttp session. A start that finds ``concurrency`` requests in flight is *dropped* and
-counted, never delayed; a start the loop itself reaches late is sent and its lag recorded.
+counted, never delayed; a start the loop itself reaches late is sent and its lag recorded. By default the cap holds
+the schedule's busiest second (at least 256, at most 10,000), so a stall of the sender, the receiver or the machine
+shorter than a second drops nothing, while a receiver that falls behind for good still fills it and gets drops.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,12 +29,21 @@ from harness.load.stats import LoadStats, error_class
 from harness.net.options import NetworkOptions
 from harness.transport import with_userinfo
 
-__all__ = ["LoadConfig", "SenderRun", "check_reachable", "play"]
+__all__ = ["LoadConfig", "SenderRun", "check_reachable", "default_cap", "play"]
 
 _MAX_BODY = 1 << 20  # read at most this much of an answer; a flooding receiver does not fill our memory
 _PREPARE = 200_000  # deliveries built before the clock starts; beyond that, in chunks during the run
 _LATE = 0.05  # a start more than this behind its schedule counts as late
 _TICK = 0.002  # the scheduler wakes at most this often: starts due within one tick go out together
+RIDE_OUT = 1.0  # seconds of starts at the schedule's busiest rate that the default in-flight cap holds
+CAP_MIN, CAP_MAX = 256, 10_000  # the default in-flight cap's bounds (the upper one bounds the memory of a run)
+POOL = 256  # keep-alive connections at most, by default (fewer when the in-flight cap is lower)
+
+
+def default_cap(schedule: Schedule) -> int:
+    """The in-flight cap when none is given: the busiest second's starts (``RIDE_OUT`` s), within the bounds."""
+    peak = max(schedule.per_second(), default=0)
+    return max(CAP_MIN, min(CAP_MAX, math.ceil(peak * RIDE_OUT)))
 
 
 @dataclass
@@ -43,8 +55,8 @@ class LoadConfig:
     schedule: Schedule
     credentials: Credentials = field(default_factory=Credentials)
     events: tuple[str, ...] = ()
-    concurrency: int = 256
-    connections: int | None = None  # keep-alive connections at most (None: ``concurrency``); starts beyond wait for one
+    concurrency: int | None = None  # in-flight cap, a start beyond it is dropped (None: ``default_cap``)
+    connections: int | None = None  # keep-alive connections at most (None: the cap, at most ``POOL``); starts wait
     timeout: float | None = None  # per request; None: the provider's own timeout
     seed: int = 0
     resend_reason: str = "http_timeout"
@@ -54,6 +66,17 @@ class LoadConfig:
     # > 0: where the key is a header, that many bodies generated per event type, then sent again under fresh keys
     # (a long run's deliveries cost a header each instead of a generated body); 0: every body generated
     bodies_per_type: int = 0
+
+    @property
+    def in_flight_cap(self) -> int:
+        """Requests in flight at most: a start that finds this many is dropped."""
+        return self.concurrency if self.concurrency is not None else default_cap(self.schedule)
+
+    @property
+    def pool(self) -> int:
+        """Keep-alive connections at most: a start beyond them waits for one (its wait in its latency)."""
+        cap = self.in_flight_cap
+        return min(cap, self.connections) if self.connections is not None else min(cap, POOL)
 
     @property
     def request_timeout(self) -> float:
@@ -168,7 +191,7 @@ class _Player:
         timeout = config.request_timeout
         network = config.network
         tls = network.ssl_context() if network != NetworkOptions() else True
-        limit = min(config.concurrency, config.connections or config.concurrency)
+        limit = config.pool
         connector = aiohttp.TCPConnector(limit=limit, limit_per_host=0, ssl=tls)
         session = aiohttp.ClientSession(
             connector=connector,
@@ -209,7 +232,7 @@ class _Player:
         schedule = self.config.schedule
         times, units, attempts = schedule.times, schedule.units, schedule.attempts
         n = len(times)
-        cap = self.config.concurrency
+        cap = self.config.in_flight_cap
         sizes = schedule.unit_sizes
         stats, tasks, one = self.stats, self.tasks, self._one
         create, discard = loop.create_task, tasks.discard

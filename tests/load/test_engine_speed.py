@@ -12,6 +12,7 @@ from aiohttp import web
 from harness.catalog import load_catalog
 from harness.credentials import Credentials
 from harness.load import LoadConfig, open_schedule, play
+from harness.load.engine import default_cap
 from harness.load.source import DeliverySource
 from harness.signing import sign_delivery
 
@@ -132,3 +133,38 @@ def test_the_in_flight_cap_still_drops_what_finds_it_full() -> None:
         schedule = open_schedule(provider, rate=4000, duration=0.01)
         run = play(LoadConfig(provider, url, schedule, GITHUB, concurrency=10, connections=4, timeout=5))
     assert run.stats.sent + run.stats.dropped == 40 and run.stats.dropped >= 20
+
+
+def test_the_default_in_flight_cap_holds_the_busiest_second_within_its_bounds() -> None:
+    """No --concurrency: the cap is the schedule's busiest second of starts, at least 256 and at most 10,000; the
+    keep-alive pool is the cap, at most 256, unless --connections says otherwise."""
+    provider = CATALOG.get("github")
+
+    def config(
+        rate: float, duration: float, concurrency: int | None = None, connections: int | None = None
+    ) -> LoadConfig:
+        schedule = open_schedule(provider, rate=rate, duration=duration)
+        return LoadConfig(provider, "http://127.0.0.1:1/", schedule, concurrency=concurrency, connections=connections)
+
+    assert default_cap(open_schedule(provider, rate=10, duration=5)) == 256
+    assert default_cap(open_schedule(provider, rate=3000, duration=2)) == 3000
+    assert default_cap(open_schedule(provider, rate=1_000_000, duration=0.02)) == 10_000
+    assert (config(3000, 2).in_flight_cap, config(3000, 2).pool) == (3000, 256)
+    assert (config(3000, 2, connections=64).pool, config(3000, 2, concurrency=100).pool) == (64, 100)
+    assert config(3000, 2, concurrency=100, connections=400).pool == 100
+    assert config(3000, 2, concurrency=7).in_flight_cap == 7
+
+
+def test_by_default_a_burst_of_a_seconds_starts_is_not_dropped_while_a_fixed_256_cap_drops_it() -> None:
+    """300 starts due within 0.1 ms (as after a 0.1 s stall at 3,000/s): the default cap holds them all; the old
+    fixed default of 256 drops what finds it full (the drop rule itself is unchanged)."""
+    provider = CATALOG.get("github")
+    schedule = open_schedule(provider, rate=3_000_000, duration=0.0001)
+    assert schedule.starts == 300
+    with _counting_server() as (url, _, _):
+        runs = [
+            play(LoadConfig(provider, url, schedule, GITHUB, ("push",), concurrency=cap, timeout=5, bodies_per_type=1))
+            for cap in (None, 256)
+        ]
+    assert runs[0].stats.dropped == 0 and runs[0].stats.succeeded == 300
+    assert runs[1].stats.dropped > 0 and runs[1].stats.sent + runs[1].stats.dropped == 300
