@@ -1,4 +1,5 @@
-"""The sender's hot loop: signatures made ahead where the time does not enter them, and a bounded keep-alive pool."""
+"""The sender's hot loop: signatures made ahead where the time does not enter them, a bounded keep-alive pool, and
+the default in-flight cap."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from aiohttp import web
 
 from harness.catalog import load_catalog
@@ -73,8 +75,8 @@ def test_bodies_per_type_reuses_each_types_bodies_under_fresh_keys() -> None:
 
 
 @contextmanager
-def _counting_server() -> Iterator[tuple[str, set[int], list[int]]]:
-    """A loopback aiohttp server that answers 200 a moment later and records each client port it saw."""
+def _counting_server(hold: float = 0.02) -> Iterator[tuple[str, set[int], list[int]]]:
+    """A loopback aiohttp server that answers 200 ``hold`` seconds later and records each client port it saw."""
     ports: set[int] = set()
     peak = [0, 0]  # in flight now, most in flight at once
     ready = threading.Event()
@@ -86,7 +88,7 @@ def _counting_server() -> Iterator[tuple[str, set[int], list[int]]]:
         ports.add(peer[1] if peer else 0)
         peak[0] += 1
         peak[1] = max(peak[1], peak[0])
-        await asyncio.sleep(0.02)  # hold the connection, so the sender needs more than one
+        await asyncio.sleep(hold)  # hold the connection, so the sender needs more than one
         peak[0] -= 1
         return web.Response(text="ok")
 
@@ -168,3 +170,20 @@ def test_by_default_a_burst_of_a_seconds_starts_is_not_dropped_while_a_fixed_256
         ]
     assert runs[0].stats.dropped == 0 and runs[0].stats.succeeded == 300
     assert runs[1].stats.dropped > 0 and runs[1].stats.sent + runs[1].stats.dropped == 300
+
+
+def test_a_receiver_that_stays_behind_still_fills_the_default_cap_and_gets_drops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The default cap rides out a stall, it does not hide an overload: scaled down (a 0.05 s ride-out, no 256
+    floor), a receiver answering 10 at a time in 0.2 s against 400 starts/s fills the cap and the rest are dropped."""
+    from harness.load import engine
+
+    monkeypatch.setattr(engine, "RIDE_OUT", 0.05)
+    monkeypatch.setattr(engine, "CAP_MIN", 1)
+    provider = CATALOG.get("github")
+    schedule = open_schedule(provider, rate=400, duration=0.5)
+    with _counting_server(hold=0.2) as (url, _, peak):
+        run = play(LoadConfig(provider, url, schedule, GITHUB, ("push",), timeout=5, bodies_per_type=1))
+    assert engine.default_cap(schedule) == 10 and peak[1] <= 10
+    assert run.stats.sent + run.stats.dropped == 200 and run.stats.dropped >= 100
