@@ -139,17 +139,24 @@ def play(
         reuse=config.bodies_per_type,
     )
     order = list(dict.fromkeys(config.schedule.units))
-    source.plan(order, _PREPARE)
+    collecting = gc.isenabled()
+    gc.disable()  # building them makes only long-lived objects: collections on the way would walk them again and again
+    try:
+        source.plan(order, _PREPARE)
+    finally:
+        if collecting:
+            gc.enable()
     if order:
         source.signed(order[0])  # fetch an OAuth token (cached) and warm the signing caches before the clock
+    player = _Player(config, source)
+    # the prepared deliveries are long-lived: frozen, a full collection never walks them in the middle of the run
+    # (a stall that would bunch the next starts into a burst the concurrency cap then drops); done before the
+    # barrier, so that several processes start their clocks together
+    gc.collect()
+    gc.freeze()
     prepare_s = time.perf_counter() - prepared_at
     if ready is not None:
         ready()
-    player = _Player(config, source)
-    # the prepared deliveries are long-lived: frozen, a full collection never walks them in the middle of the run
-    # (a stall that would bunch the next starts into a burst the concurrency cap then drops)
-    gc.collect()
-    gc.freeze()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     interrupted = False
     try:
