@@ -247,6 +247,7 @@ def main() -> int:
         # the ceiling again right before the rate run (the machine's load drifts over a run), and once after it
         out["ceiling before"] = statistics.median(bare_cpu(url, deliveries)[1] for _ in range(repeats))
         rate = round(RATE_SHARE * out["ceiling before"])
+        loadavg = os.getloadavg()[0]  # how busy the machine was (other processes stall the sender and the receiver)
         achieved, dropped, late, p99, busy, cap = rate_run(url, rate, duration)
         out["ceiling after"] = bare_cpu(url, deliveries)[1]
     cpu_ratio = out["load cpu/delivery"] / out["bare cpu/delivery"]
@@ -286,7 +287,8 @@ def main() -> int:
         f"{out['ceiling before']:,.0f}/s; {out['ceiling after']:,.0f}/s right after) for {duration:g}s, "
         f"load's default in-flight cap ({cap:,}) over --connections {CONCURRENCY}: "
         f"achieved {achieved:.1f}% (target >= 99%), dropped {dropped} (target 0), late starts {late}, p99 {p99:.1f}ms; "
-        f"the sender busy {busy:.0%} of the time (late starts with a sender this idle: the machine held it back)"
+        f"the sender busy {busy:.0%} of the time (late starts with a sender this idle: the machine held it back); "
+        f"load average {loadavg:.1f} when it started"
     )
     print(
         json.dumps(
@@ -299,6 +301,7 @@ def main() -> int:
                 "achieved_pct": achieved,
                 "dropped": dropped,
                 "in_flight_cap": cap,
+                "loadavg": loadavg,
             }
         )
     )
