@@ -13,6 +13,7 @@ import contextlib
 import gc
 import math
 import time
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -42,7 +43,12 @@ POOL = 256  # keep-alive connections at most, by default (fewer when the in-flig
 
 def default_cap(schedule: Schedule) -> int:
     """The in-flight cap when none is given: the busiest second's starts (``RIDE_OUT`` s), within the bounds."""
-    peak = max(schedule.per_second(), default=0)
+    times, peak, low = schedule.times, 0, 0
+    last = max(1, math.ceil(schedule.duration - 1e-9)) - 1  # the seconds of ``Schedule.per_second``, by bisection
+    for second in range(1, last + 1):
+        high = bisect_left(times, second)
+        peak, low = max(peak, high - low), high
+    peak = max(peak, len(times) - low)
     return max(CAP_MIN, min(CAP_MAX, math.ceil(peak * RIDE_OUT)))
 
 
