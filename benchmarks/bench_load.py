@@ -13,7 +13,9 @@
    second's starts, 256 to 10,000: a start finding it full is dropped), over 64 keep-alive connections as the bare
    loop uses (``--connections 64``, as docs/load.md recommends for a receiver's worker pool): a start beyond them
    waits for one, its wait counted in its latency. The sender's CPU share of the run is printed beside the late
-   starts.
+   starts. A run after which the bare loop itself no longer reaches the rate (the machine lost more than 30% of its
+   capacity during it) is printed but not judged, and made once more with a fresh ceiling (RETRIES); the last run
+   is judged whatever happened.
 4. The live simulator end to end (payloads, signing, policy, transport) against the bare aiohttp loop
    (target: at least 0.8x).
 
@@ -53,6 +55,7 @@ PROVIDER = "github"
 CREDS = Credentials(secret="bench-secret-0123456789")
 CONCURRENCY = 64
 RATE_SHARE = 0.7  # load's rate target: this share of the bare aiohttp loop's ceiling measured in the same run
+RETRIES = 1  # rate runs made again when the machine's ceiling fell below the rate during one (shown, not judged)
 BODIES = 4  # generated bodies per event type, then the same under fresh keys (a GitHub body costs ms to generate)
 QUICK_TYPES = 16  # the quick run: this many of GitHub's event types, one body each (a smoke run, not a verdict)
 _run: dict[str, Any] = {"bodies": BODIES, "events": ()}  # this run's choice (no events: every type)
@@ -244,12 +247,24 @@ def main() -> int:
             pairs = [locust_pair(url, locust_seconds) for _ in range(repeats)]
             out["WebhookUser rps"] = statistics.median(p[0] for p in pairs)
             out["FastHttpUser rps"] = statistics.median(p[1] for p in pairs)
-        # the ceiling again right before the rate run (the machine's load drifts over a run), and once after it
-        out["ceiling before"] = statistics.median(bare_cpu(url, deliveries)[1] for _ in range(repeats))
-        rate = round(RATE_SHARE * out["ceiling before"])
-        loadavg = os.getloadavg()[0]  # how busy the machine was (other processes stall the sender and the receiver)
-        achieved, dropped, late, p99, busy, cap = rate_run(url, rate, duration)
-        out["ceiling after"] = bare_cpu(url, deliveries)[1]
+        # the ceiling again right before the rate run (the machine's load drifts over a run), and once after it; a
+        # run after which the bare loop itself could no longer reach the rate (the machine lost more than 30% of
+        # its capacity meanwhile) is shown but not judged, and made once more (a full run only)
+        voided: list[str] = []
+        runs = 1 if args.quick else 1 + RETRIES
+        for attempt in range(runs):
+            out["ceiling before"] = statistics.median(bare_cpu(url, deliveries)[1] for _ in range(repeats))
+            rate = round(RATE_SHARE * out["ceiling before"])
+            loadavg = os.getloadavg()[0]  # how busy the machine was (other processes stall sender and receiver)
+            achieved, dropped, late, p99, busy, cap = rate_run(url, rate, duration)
+            out["ceiling after"] = bare_cpu(url, deliveries)[1]
+            if out["ceiling after"] >= rate or attempt == runs - 1:  # the last one is judged whatever happened
+                break
+            voided.append(
+                f"not judged: load --rate {rate:g} (70% of {out['ceiling before']:,.0f}/s) achieved {achieved:.1f}%, "
+                f"dropped {dropped}, p99 {p99:.1f}ms, but the bare loop managed only {out['ceiling after']:,.0f}/s "
+                f"right after it (load average {loadavg:.1f} at its start)"
+            )
     cpu_ratio = out["load cpu/delivery"] / out["bare cpu/delivery"]
     locust_ratio = out["WebhookUser rps"] / out["FastHttpUser rps"] if "WebhookUser rps" in out else float("nan")
     sim_ratio = out["simulate deliveries/s"] / out["bare sim deliveries/s"]
@@ -282,6 +297,8 @@ def main() -> int:
             ]
         )
     )
+    for line in voided:
+        print(line)
     print(
         f"load --rate {rate:g} ({RATE_SHARE:.0%} of the bare aiohttp loop's ceiling measured right before, "
         f"{out['ceiling before']:,.0f}/s; {out['ceiling after']:,.0f}/s right after) for {duration:g}s, "
@@ -301,6 +318,7 @@ def main() -> int:
                 "achieved_pct": achieved,
                 "dropped": dropped,
                 "in_flight_cap": cap,
+                "rate_runs_not_judged": len(voided),
                 "loadavg": loadavg,
             }
         )
@@ -321,6 +339,9 @@ def main() -> int:
     targets.figure("load --rate dropped starts", dropped, "starts", better="lower")
     targets.figure("load --rate p99", p99, "ms", better="lower")
     targets.figure("load --rate late starts", late, "starts", better="lower")
+    targets.figure(
+        "load --rate runs not judged (the machine's ceiling fell below the rate)", len(voided), "runs", better="lower"
+    )
     targets.figure("load --rate sender CPU share", busy * 100, "%", better="lower")
     targets.expect(cpu_ratio <= 1.25, "load CPU per delivery <= 1.25x bare aiohttp")
     if not args.quick:
