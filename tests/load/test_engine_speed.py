@@ -187,3 +187,21 @@ def test_a_receiver_that_stays_behind_still_fills_the_default_cap_and_gets_drops
         run = play(LoadConfig(provider, url, schedule, GITHUB, ("push",), timeout=5, bodies_per_type=1))
     assert engine.default_cap(schedule) == 10 and peak[1] <= 10
     assert run.stats.sent + run.stats.dropped == 200 and run.stats.dropped >= 100
+
+
+def test_young_collections_are_rarer_during_the_run_and_the_thresholds_come_back_after() -> None:
+    """During the run a young collection waits for 10,000 net new objects (the requests in flight are not walked and
+    promoted every 700); the caller's thresholds are back once ``play`` returns."""
+    import gc
+
+    provider = CATALOG.get("github")
+    seen: list[tuple[int, int, int]] = []
+    before = gc.get_threshold()
+    with _counting_server() as (url, _, _):
+        schedule = open_schedule(provider, rate=100, duration=0.05)
+        config = LoadConfig(provider, url, schedule, GITHUB, ("push",), timeout=5, bodies_per_type=1)
+        config.progress = lambda _stats, _elapsed: seen.append(gc.get_threshold())
+        run = play(config)
+    assert run.stats.succeeded == schedule.starts == 5
+    assert seen and seen[-1][0] >= 10_000 and seen[-1][1:] == before[1:]
+    assert gc.get_threshold() == before
