@@ -717,8 +717,10 @@ class DeliveryFactory:
     """Builds each unit's delivery once (resends reuse the original's) and signs each attempt as the provider does."""
 
     def __init__(self, config: SimConfig, policy: RetryPolicy, workload: Workload) -> None:
+        from harness.signing import sign_delivery
         from harness.volume import FreshDeliveries
 
+        self.sign = sign_delivery  # imported here, once (an import statement per attempt costs a lookup each time)
         self.config = config
         self.policy = policy
         self.workload = workload
@@ -760,8 +762,6 @@ class DeliveryFactory:
 
     def attempt(self, uid: int, attempt: int, reason: str | None = None) -> Delivery:
         """Attempt ``attempt``: same idempotency key, retry headers, a fresh signature where the provider re-signs."""
-        from harness.signing import sign_delivery
-
         headers = self.policy.resend_headers(attempt - 1, reason or "http_error") if attempt > 1 else {}
         if attempt > 1 and not self.policy.resign_each_attempt and uid in self.first_signed:
             first = self.first_signed[uid]
@@ -777,7 +777,7 @@ class DeliveryFactory:
                     self.first_signed[uid] = signed
                 return signed
         now = self.config.clock()
-        signed = sign_delivery(self.config.provider, delivery, self.config.credentials, now=now, url=self.config.url)
+        signed = self.sign(self.config.provider, delivery, self.config.credentials, now=now, url=self.config.url)
         if not headers and self.body_only is not False:
             added = {k: v for k, v in signed.headers.items() if delivery.headers.get(k) != v}
             if self.body_only is None:
@@ -791,8 +791,6 @@ class DeliveryFactory:
     def _signs_body_only(self, delivery: Delivery, signed: Delivery, added: dict[str, str], now: float) -> bool:
         """Whether adding ``added`` to ``delivery`` under another key header, an hour later, gives exactly what
         signing it gives (header order included): the signature then depends on the body alone."""
-        from harness.signing import sign_delivery
-
         config = self.config
         if config.credentials.token_url or config.credentials.client_id:
             return False  # an OAuth token expires
@@ -800,7 +798,7 @@ class DeliveryFactory:
             return False
         key = config.provider.idempotency_key.name
         other = delivery.with_headers({key: f"{delivery.header(key) or ''}-other"})
-        again = sign_delivery(config.provider, other, config.credentials, now=now + 3600.0, url=config.url)
+        again = self.sign(config.provider, other, config.credentials, now=now + 3600.0, url=config.url)
         predicted = other._with_signed({**other.headers, **added})
         return again == predicted and list(again.headers.items()) == list(predicted.headers.items())
 
