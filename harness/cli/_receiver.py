@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with receiver as rx:
             _banner(rx, provider.id, args.bug, given=chosen is not None)
+            rx.settle()  # this process serves only the receiver: its schemas compiled, start-up's objects frozen
             try:
                 stop.wait()
             except KeyboardInterrupt:
