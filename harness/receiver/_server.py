@@ -40,7 +40,6 @@ _START_TIMEOUT = 15.0
 _STOP_TIMEOUT = 10.0
 IDLE_TIMEOUT = 15.0  # an open connection that sends nothing is closed after this long
 _OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
-YOUNG_COLLECTION = 10_000  # settle(): allocations between two young-generation collections (Python's default: 700)
 
 
 class ReferenceReceiver:
@@ -241,14 +240,13 @@ class ReferenceReceiver:
 
         Every event type's schema is compiled now rather than on its first delivery, as in a receiver that has run a
         while; then what start-up allocated (the catalog, the schemas) is frozen out of the cyclic garbage collector,
-        and young objects are collected less often. Without this a full collection walks every object of the catalog,
-        a pause of tens of milliseconds in the middle of a load run. Process-wide, so never called for a receiver
-        sharing its process (tests, ``demo``)."""
+        whose full collections no longer walk every object of the catalog (a pause of tens of milliseconds in the
+        middle of a load run). Call it before announcing the URL: compiling competes with the serving thread for the
+        interpreter. Process-wide, so never called for a receiver sharing its process (tests, ``demo``)."""
         if self._handlers is not None and self._handlers.behaviour.schema and self._handlers.schemas is not None:
             self._handlers.schemas.compile_all()
         gc.collect()
         gc.freeze()
-        gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
 
     def _serve(self) -> None:
         loop = asyncio.new_event_loop()
