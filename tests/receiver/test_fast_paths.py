@@ -1,4 +1,4 @@
-"""The receiver's CPU savings change nothing it decides: orjson's parse, the uncopied headers, the settled process."""
+"""The receiver's CPU savings change nothing it decides: orjson's parse, and the settled `receiver` process."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from harness.catalog import load_catalog
 from harness.receiver import ReferenceReceiver
 from harness.receiver._parse import Rejected, parse_json
 
-STDLIB = json.JSONDecoder(parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+STDLIB = json.JSONDecoder(parse_constant=_no_constant)
 
 
 def _stdlib(body: bytes) -> Any:
