@@ -30,7 +30,7 @@ PROVIDERS = [p.id for p in CATALOG]
 # answer is slow the two can be tiny; one-in-ten needs room for the nine prompt answers on a busy machine.
 # A late answer is late by the receiver's delay at least, so a delay just above the timeout is always caught: every
 # delivery of these runs pays it, so it is kept short.
-SLOW = {"slow": (0.01, 0.02), "slow-one-in-ten": (0.3, 0.4)}
+SLOW = {"slow": (0.01, 0.02), "slow-one-in-ten": (0.3, 0.35)}
 HANDSHAKE_SLOW = ("300ms", 0.4)  # slow-handshake: the handshake's timeout (a profile override) and the receiver's delay
 # racy-dedupe's await between "is it stored?" and the INSERT: the six concurrent copies arrive well within it, as
 # racy-state's (lost-update) 0.05 s already shows. The gap is a race only when copies of one event overlap, which
