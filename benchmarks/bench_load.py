@@ -9,9 +9,13 @@
    tests/load runs Locust).
 3. ``load --rate R`` for 20 s, R = 70% of the bare aiohttp loop's ceiling measured right before it (a ratio of the
    machine, not an absolute rate; measured again right after, to show how the machine drifted): achieved rate
-   (target: at least 99%) and dropped starts (target: none). Up to 256 starts in flight (a start finding 256 is
-   dropped), over 64 keep-alive connections as the bare loop uses (``--connections 64``): a start beyond them waits
-   for one, its wait counted in its latency. The sender's CPU share of the run is printed beside the late starts.
+   (target: at least 99%) and dropped starts (target: none). The in-flight cap is ``load``'s default (the busiest
+   second's starts, 256 to 10,000: a start finding it full is dropped), over 64 keep-alive connections as the bare
+   loop uses (``--connections 64``, as docs/load.md recommends for a receiver's worker pool): a start beyond them
+   waits for one, its wait counted in its latency. The sender's CPU share of the run is printed beside the late
+   starts. A run after which the bare loop itself no longer reaches the rate (the machine lost more than 30% of its
+   capacity during it) is printed but not judged, and made once more with a fresh ceiling (RETRIES); the last run
+   is judged whatever happened.
 4. The live simulator end to end (payloads, signing, policy, transport) against the bare aiohttp loop
    (target: at least 0.8x).
 
@@ -51,6 +55,7 @@ PROVIDER = "github"
 CREDS = Credentials(secret="bench-secret-0123456789")
 CONCURRENCY = 64
 RATE_SHARE = 0.7  # load's rate target: this share of the bare aiohttp loop's ceiling measured in the same run
+RETRIES = 1  # rate runs made again when the machine's ceiling fell below the rate during one (shown, not judged)
 BODIES = 4  # generated bodies per event type, then the same under fresh keys (a GitHub body costs ms to generate)
 QUICK_TYPES = 16  # the quick run: this many of GitHub's event types, one body each (a smoke run, not a verdict)
 _run: dict[str, Any] = {"bodies": BODIES, "events": ()}  # this run's choice (no events: every type)
@@ -113,27 +118,21 @@ def load_cpu(url: str, n: int, rate: float) -> tuple[float, int, int]:
     return run.cpu / max(1, run.stats.sent), run.stats.sent, run.stats.dropped
 
 
-def rate_run(url: str, rate: float, duration: float) -> tuple[float, int, int, float, float]:
-    """(achieved %, dropped, late, p99 ms, the sender's CPU share of its wall time) of ``load --rate`` for
-    ``duration`` seconds."""
+def rate_run(url: str, rate: float, duration: float) -> tuple[float, int, int, float, float, int]:
+    """(achieved %, dropped, late, p99 ms, the sender's CPU share of its wall time, the in-flight cap) of
+    ``load --rate`` for ``duration`` seconds."""
     from harness.load import LoadConfig, open_schedule, run_load
 
     provider = load_catalog().get(PROVIDER)
     schedule = open_schedule(provider, rate=rate, duration=duration)
-    # up to 256 starts in flight (the drop rule), over the bare loop's own 64 keep-alive connections
+    # load's default in-flight cap (the drop rule), over the bare loop's own 64 keep-alive connections
     config = LoadConfig(
-        provider,
-        url,
-        schedule,
-        CREDS,
-        _run["events"],
-        concurrency=256,
-        connections=CONCURRENCY,
-        bodies_per_type=_run["bodies"],
+        provider, url, schedule, CREDS, _run["events"], connections=CONCURRENCY, bodies_per_type=_run["bodies"]
     )
     result = run_load(config, check_receiver=False)
     busy = result.cpu_s / max(1e-9, result.wall_s)
-    return result.achieved_pct, result.stats.dropped, result.late, result.stats.latency_ms()["p99"], busy
+    p99 = result.stats.latency_ms()["p99"]
+    return result.achieved_pct, result.stats.dropped, result.late, p99, busy, result.concurrency
 
 
 _BARE_LOCUSTFILE = """
@@ -248,11 +247,24 @@ def main() -> int:
             pairs = [locust_pair(url, locust_seconds) for _ in range(repeats)]
             out["WebhookUser rps"] = statistics.median(p[0] for p in pairs)
             out["FastHttpUser rps"] = statistics.median(p[1] for p in pairs)
-        # the ceiling again right before the rate run (the machine's load drifts over a run), and once after it
-        out["ceiling before"] = statistics.median(bare_cpu(url, deliveries)[1] for _ in range(repeats))
-        rate = round(RATE_SHARE * out["ceiling before"])
-        achieved, dropped, late, p99, busy = rate_run(url, rate, duration)
-        out["ceiling after"] = bare_cpu(url, deliveries)[1]
+        # the ceiling again right before the rate run (the machine's load drifts over a run), and once after it; a
+        # run after which the bare loop itself could no longer reach the rate (the machine lost more than 30% of
+        # its capacity meanwhile) is shown but not judged, and made once more (a full run only)
+        voided: list[str] = []
+        runs = 1 if args.quick else 1 + RETRIES
+        for attempt in range(runs):
+            out["ceiling before"] = statistics.median(bare_cpu(url, deliveries)[1] for _ in range(repeats))
+            rate = round(RATE_SHARE * out["ceiling before"])
+            loadavg = os.getloadavg()[0]  # how busy the machine was (other processes stall sender and receiver)
+            achieved, dropped, late, p99, busy, cap = rate_run(url, rate, duration)
+            out["ceiling after"] = bare_cpu(url, deliveries)[1]
+            if out["ceiling after"] >= rate or attempt == runs - 1:  # the last one is judged whatever happened
+                break
+            voided.append(
+                f"not judged: load --rate {rate:g} (70% of {out['ceiling before']:,.0f}/s) achieved {achieved:.1f}%, "
+                f"dropped {dropped}, p99 {p99:.1f}ms, but the bare loop managed only {out['ceiling after']:,.0f}/s "
+                f"right after it (load average {loadavg:.1f} at its start)"
+            )
     cpu_ratio = out["load cpu/delivery"] / out["bare cpu/delivery"]
     locust_ratio = out["WebhookUser rps"] / out["FastHttpUser rps"] if "WebhookUser rps" in out else float("nan")
     sim_ratio = out["simulate deliveries/s"] / out["bare sim deliveries/s"]
@@ -285,11 +297,15 @@ def main() -> int:
             ]
         )
     )
+    for line in voided:
+        print(line)
     print(
         f"load --rate {rate:g} ({RATE_SHARE:.0%} of the bare aiohttp loop's ceiling measured right before, "
-        f"{out['ceiling before']:,.0f}/s; {out['ceiling after']:,.0f}/s right after) for {duration:g}s: "
+        f"{out['ceiling before']:,.0f}/s; {out['ceiling after']:,.0f}/s right after) for {duration:g}s, "
+        f"load's default in-flight cap ({cap:,}) over --connections {CONCURRENCY}: "
         f"achieved {achieved:.1f}% (target >= 99%), dropped {dropped} (target 0), late starts {late}, p99 {p99:.1f}ms; "
-        f"the sender busy {busy:.0%} of the time (late starts with a sender this idle: the machine held it back)"
+        f"the sender busy {busy:.0%} of the time (late starts with a sender this idle: the machine held it back); "
+        f"load average {loadavg:.1f} when it started"
     )
     print(
         json.dumps(
@@ -301,6 +317,9 @@ def main() -> int:
                 "rate": rate,
                 "achieved_pct": achieved,
                 "dropped": dropped,
+                "in_flight_cap": cap,
+                "rate_runs_not_judged": len(voided),
+                "loadavg": loadavg,
             }
         )
     )
@@ -320,6 +339,9 @@ def main() -> int:
     targets.figure("load --rate dropped starts", dropped, "starts", better="lower")
     targets.figure("load --rate p99", p99, "ms", better="lower")
     targets.figure("load --rate late starts", late, "starts", better="lower")
+    targets.figure(
+        "load --rate runs not judged (the machine's ceiling fell below the rate)", len(voided), "runs", better="lower"
+    )
     targets.figure("load --rate sender CPU share", busy * 100, "%", better="lower")
     targets.expect(cpu_ratio <= 1.25, "load CPU per delivery <= 1.25x bare aiohttp")
     if not args.quick:

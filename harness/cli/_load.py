@@ -218,7 +218,7 @@ def _run_locust(args: argparse.Namespace, settings: RunConfig, duration: float) 
     env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
     # every resolved credential and network setting travels in its table variable; the user resolves them alike
     env.update(settings_env(settings))
-    users = args.concurrency
+    users = args.concurrency or 256  # Locust users share the rate; the in-flight cap's default is not theirs
     env.update(
         WEBHOOK_HARNESS_PROVIDER=settings.provider,
         WEBHOOK_HARNESS_PATH=parts.path or "/",

@@ -718,11 +718,18 @@ COMMAND_SETTINGS: tuple[Setting, ...] = (
         ),
         Setting("duplicates", real(), "fraction re-sent as provider retries (0.05)", 0.0, group=_SENT, metavar="F"),
         Setting("servers", count(1, MAX_COUNT), "sendgrid: sending servers", 1, group=_SENT, metavar="K"),
-        Setting("concurrency", count(1, MAX_COUNT), "in-flight cap (default 256)", 256, group="sender"),
+        Setting(
+            "concurrency",
+            count(1, MAX_COUNT),
+            "in-flight cap, a start beyond it is dropped (default: the busiest second's starts, 256 to 10,000)",
+            group="sender",
+            doc="The default rides out a one-second stall of the sender, the receiver or the machine without a "
+            "drop; a receiver that stays behind still fills it. With --locust: the users (default 256).",
+        ),
         Setting(
             "connections",
             count(1, MAX_COUNT),
-            "keep-alive connections at most (default: --concurrency); a start waits for a free one",
+            "keep-alive connections at most (default: --concurrency, at most 256); a start waits for a free one",
             group="sender",
             metavar="K",
             doc="Starts beyond the connections wait for one, their wait counted in their latency; only starts beyond "

@@ -72,10 +72,11 @@ def run_load(
     """Play ``config.schedule`` against ``config.url``; ``processes`` > 1 splits it by delivery over processes."""
     if processes < 1:
         raise UsageError(f"--processes must be at least 1, got {processes}.")
-    if config.concurrency < processes:
+    if config.concurrency is not None and config.concurrency < processes:
         raise UsageError(f"--concurrency ({config.concurrency}) must be at least --processes ({processes}).")
     if config.connections is not None and config.connections < processes:
         raise UsageError(f"--connections ({config.connections}) must be at least --processes ({processes}).")
+    cap, pool = config.in_flight_cap, config.pool  # the defaults follow the whole schedule, before any split
     if check_receiver and not (config.network.proxy or config.network.trust_env):  # a proxy decides what it reaches
         check_reachable(config.url)
     schedule = config.schedule
@@ -110,8 +111,8 @@ def run_load(
                 settings={
                     **shared,
                     "schedule": schedule.share(index, processes),
-                    "concurrency": max(1, config.concurrency // processes),
-                    "connections": max(1, config.connections // processes) if config.connections else None,
+                    "concurrency": max(1, cap // processes),
+                    "connections": max(1, pool // processes),
                     "seed": config.seed * 1_000_003 + index,
                 },
                 index=index,
@@ -144,7 +145,8 @@ def run_load(
         cpu_s=cpu,
         prepare_s=prepare_s,
         processes=processes,
-        concurrency=config.concurrency,
+        concurrency=cap,
+        connections=pool,
         late=late,
         details=details or {},
         interrupted=interrupted,

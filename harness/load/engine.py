@@ -1,7 +1,9 @@
 """The open-model sender: each request starts at its scheduled moment, whatever the earlier ones are doing.
 
 One asyncio loop, one aiohttp session. A start that finds ``concurrency`` requests in flight is *dropped* and
-counted, never delayed; a start the loop itself reaches late is sent and its lag recorded.
+counted, never delayed; a start the loop itself reaches late is sent and its lag recorded. By default the cap holds
+the schedule's busiest second (at least 256, at most 10,000), so a stall of the sender, the receiver or the machine
+shorter than a second drops nothing, while a receiver that falls behind for good still fills it and gets drops.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import math
 import time
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -26,12 +30,30 @@ from harness.load.stats import LoadStats, error_class
 from harness.net.options import NetworkOptions
 from harness.transport import with_userinfo
 
-__all__ = ["LoadConfig", "SenderRun", "check_reachable", "play"]
+__all__ = ["LoadConfig", "SenderRun", "check_reachable", "default_cap", "play"]
 
 _MAX_BODY = 1 << 20  # read at most this much of an answer; a flooding receiver does not fill our memory
 _PREPARE = 200_000  # deliveries built before the clock starts; beyond that, in chunks during the run
 _LATE = 0.05  # a start more than this behind its schedule counts as late
 _TICK = 0.002  # the scheduler wakes at most this often: starts due within one tick go out together
+# during the run, a young collection once this many more objects were made than freed (Python's default: 700). The
+# objects of the requests in flight are freed by reference counting when they end; at 700 each collection walked
+# them, promoted them and later walked them again as old, ~20% of the sender's CPU with a thousand in flight
+_YOUNG = 10_000
+RIDE_OUT = 1.0  # seconds of starts at the schedule's busiest rate that the default in-flight cap holds
+CAP_MIN, CAP_MAX = 256, 10_000  # the default in-flight cap's bounds (the upper one bounds the memory of a run)
+POOL = 256  # keep-alive connections at most, by default (fewer when the in-flight cap is lower)
+
+
+def default_cap(schedule: Schedule) -> int:
+    """The in-flight cap when none is given: the busiest second's starts (``RIDE_OUT`` s), within the bounds."""
+    times, peak, low = schedule.times, 0, 0
+    last = max(1, math.ceil(schedule.duration - 1e-9)) - 1  # the seconds of ``Schedule.per_second``, by bisection
+    for second in range(1, last + 1):
+        high = bisect_left(times, second)
+        peak, low = max(peak, high - low), high
+    peak = max(peak, len(times) - low)
+    return max(CAP_MIN, min(CAP_MAX, math.ceil(peak * RIDE_OUT)))
 
 
 @dataclass
@@ -43,8 +65,8 @@ class LoadConfig:
     schedule: Schedule
     credentials: Credentials = field(default_factory=Credentials)
     events: tuple[str, ...] = ()
-    concurrency: int = 256
-    connections: int | None = None  # keep-alive connections at most (None: ``concurrency``); starts beyond wait for one
+    concurrency: int | None = None  # in-flight cap, a start beyond it is dropped (None: ``default_cap``)
+    connections: int | None = None  # keep-alive connections at most (None: the cap, at most ``POOL``); starts wait
     timeout: float | None = None  # per request; None: the provider's own timeout
     seed: int = 0
     resend_reason: str = "http_timeout"
@@ -54,6 +76,17 @@ class LoadConfig:
     # > 0: where the key is a header, that many bodies generated per event type, then sent again under fresh keys
     # (a long run's deliveries cost a header each instead of a generated body); 0: every body generated
     bodies_per_type: int = 0
+
+    @property
+    def in_flight_cap(self) -> int:
+        """Requests in flight at most: a start that finds this many is dropped."""
+        return self.concurrency if self.concurrency is not None else default_cap(self.schedule)
+
+    @property
+    def pool(self) -> int:
+        """Keep-alive connections at most: a start beyond them waits for one (its wait in its latency)."""
+        cap = self.in_flight_cap
+        return min(cap, self.connections) if self.connections is not None else min(cap, POOL)
 
     @property
     def request_timeout(self) -> float:
@@ -116,17 +149,26 @@ def play(
         reuse=config.bodies_per_type,
     )
     order = list(dict.fromkeys(config.schedule.units))
-    source.plan(order, _PREPARE)
+    collecting = gc.isenabled()
+    gc.disable()  # building them makes only long-lived objects: collections on the way would walk them again and again
+    try:
+        source.plan(order, _PREPARE)
+    finally:
+        if collecting:
+            gc.enable()
     if order:
         source.signed(order[0])  # fetch an OAuth token (cached) and warm the signing caches before the clock
+    player = _Player(config, source)
+    # the prepared deliveries are long-lived: frozen, a full collection never walks them in the middle of the run
+    # (a stall that would bunch the next starts into a burst the concurrency cap then drops); done before the
+    # barrier, so that several processes start their clocks together
+    gc.collect()
+    gc.freeze()
     prepare_s = time.perf_counter() - prepared_at
     if ready is not None:
         ready()
-    player = _Player(config, source)
-    # the prepared deliveries are long-lived: frozen, a full collection never walks them in the middle of the run
-    # (a stall that would bunch the next starts into a burst the concurrency cap then drops)
-    gc.collect()
-    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(_YOUNG, thresholds[0]), *thresholds[1:])
     cpu0, wall0 = time.process_time(), time.perf_counter()
     interrupted = False
     try:
@@ -134,6 +176,7 @@ def play(
     except KeyboardInterrupt:
         interrupted = True  # keep what was counted: the caller prints the partial summary and writes the report
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
     return SenderRun(
         stats=player.stats,
@@ -168,7 +211,7 @@ class _Player:
         timeout = config.request_timeout
         network = config.network
         tls = network.ssl_context() if network != NetworkOptions() else True
-        limit = min(config.concurrency, config.connections or config.concurrency)
+        limit = config.pool
         connector = aiohttp.TCPConnector(limit=limit, limit_per_host=0, ssl=tls)
         session = aiohttp.ClientSession(
             connector=connector,
@@ -209,7 +252,7 @@ class _Player:
         schedule = self.config.schedule
         times, units, attempts = schedule.times, schedule.units, schedule.attempts
         n = len(times)
-        cap = self.config.concurrency
+        cap = self.config.in_flight_cap
         sizes = schedule.unit_sizes
         stats, tasks, one = self.stats, self.tasks, self._one
         create, discard = loop.create_task, tasks.discard

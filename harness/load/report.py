@@ -67,6 +67,7 @@ class LoadResult:
     processes: int
     concurrency: int
     late: int = 0
+    connections: int = 0  # keep-alive connections at most (0: not recorded)
     slo: list[GateResult] = field(default_factory=list)
     probe: ProbeOutcome | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -122,6 +123,7 @@ class LoadResult:
             "probe": self.probe.to_json() if self.probe is not None else None,
             "processes": self.processes,
             "concurrency": self.concurrency,
+            "connections": self.connections,
             "wall_s": round(self.wall_s, 3),
             "cpu_s": round(self.cpu_s, 3),
             "prepare_s": round(self.prepare_s, 3),
@@ -139,7 +141,9 @@ class LoadResult:
         errors = ", ".join(f"{k} {v}" for k, v in stats.errors.items() if v) or "none"
         codes = ", ".join(f"{k}: {v}" for k, v in sorted(stats.status_counts.items())) or "none"
         lines = [
-            f"{self.provider} {self.mode} load against {self.url}: {self.duration_s:g}s, {self.processes} process(es)",
+            f"{self.provider} {self.mode} load against {self.url}: {self.duration_s:g}s, {self.processes} process(es), "
+            f"up to {self.concurrency:,} in flight"
+            + (f" over {self.connections:,} connections" if self.connections else ""),
             f"  rate      target {self.target_rate:,.1f}/s, achieved {self.achieved_rate:,.1f}/s "
             f"({self.achieved_pct:.1f}%); dropped starts {stats.dropped}, late starts {self.late}",
             f"  requests  sent {stats.sent:,}, succeeded {stats.succeeded:,}, error rate {self.error_rate_pct:.2f}%",

@@ -1,4 +1,5 @@
-"""The sender's hot loop: signatures made ahead where the time does not enter them, and a bounded keep-alive pool."""
+"""The sender's hot loop: signatures made ahead where the time does not enter them, a bounded keep-alive pool, and
+the default in-flight cap."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from aiohttp import web
 
 from harness.catalog import load_catalog
 from harness.credentials import Credentials
 from harness.load import LoadConfig, open_schedule, play
+from harness.load.engine import default_cap
 from harness.load.source import DeliverySource
 from harness.signing import sign_delivery
 
@@ -72,8 +75,8 @@ def test_bodies_per_type_reuses_each_types_bodies_under_fresh_keys() -> None:
 
 
 @contextmanager
-def _counting_server() -> Iterator[tuple[str, set[int], list[int]]]:
-    """A loopback aiohttp server that answers 200 a moment later and records each client port it saw."""
+def _counting_server(hold: float = 0.02) -> Iterator[tuple[str, set[int], list[int]]]:
+    """A loopback aiohttp server that answers 200 ``hold`` seconds later and records each client port it saw."""
     ports: set[int] = set()
     peak = [0, 0]  # in flight now, most in flight at once
     ready = threading.Event()
@@ -85,7 +88,7 @@ def _counting_server() -> Iterator[tuple[str, set[int], list[int]]]:
         ports.add(peer[1] if peer else 0)
         peak[0] += 1
         peak[1] = max(peak[1], peak[0])
-        await asyncio.sleep(0.02)  # hold the connection, so the sender needs more than one
+        await asyncio.sleep(hold)  # hold the connection, so the sender needs more than one
         peak[0] -= 1
         return web.Response(text="ok")
 
@@ -132,3 +135,73 @@ def test_the_in_flight_cap_still_drops_what_finds_it_full() -> None:
         schedule = open_schedule(provider, rate=4000, duration=0.01)
         run = play(LoadConfig(provider, url, schedule, GITHUB, concurrency=10, connections=4, timeout=5))
     assert run.stats.sent + run.stats.dropped == 40 and run.stats.dropped >= 20
+
+
+def test_the_default_in_flight_cap_holds_the_busiest_second_within_its_bounds() -> None:
+    """No --concurrency: the cap is the schedule's busiest second of starts, at least 256 and at most 10,000; the
+    keep-alive pool is the cap, at most 256, unless --connections says otherwise."""
+    provider = CATALOG.get("github")
+
+    def config(
+        rate: float, duration: float, concurrency: int | None = None, connections: int | None = None
+    ) -> LoadConfig:
+        schedule = open_schedule(provider, rate=rate, duration=duration)
+        return LoadConfig(provider, "http://127.0.0.1:1/", schedule, concurrency=concurrency, connections=connections)
+
+    assert default_cap(open_schedule(provider, rate=10, duration=5)) == 256
+    assert default_cap(open_schedule(provider, rate=3000, duration=2)) == 3000
+    assert default_cap(open_schedule(provider, rate=1_000_000, duration=0.02)) == 10_000
+    assert (config(3000, 2).in_flight_cap, config(3000, 2).pool) == (3000, 256)
+    assert (config(3000, 2, connections=64).pool, config(3000, 2, concurrency=100).pool) == (64, 100)
+    assert config(3000, 2, concurrency=100, connections=400).pool == 100
+    assert config(3000, 2, concurrency=7).in_flight_cap == 7
+
+
+def test_by_default_a_burst_of_a_seconds_starts_is_not_dropped_while_a_fixed_256_cap_drops_it() -> None:
+    """300 starts due within 0.1 ms (as after a 0.1 s stall at 3,000/s): the default cap holds them all; the old
+    fixed default of 256 drops what finds it full (the drop rule itself is unchanged)."""
+    provider = CATALOG.get("github")
+    schedule = open_schedule(provider, rate=3_000_000, duration=0.0001)
+    assert schedule.starts == 300
+    with _counting_server() as (url, _, _):
+        runs = [
+            play(LoadConfig(provider, url, schedule, GITHUB, ("push",), concurrency=cap, timeout=5, bodies_per_type=1))
+            for cap in (None, 256)
+        ]
+    assert runs[0].stats.dropped == 0 and runs[0].stats.succeeded == 300
+    assert runs[1].stats.dropped > 0 and runs[1].stats.sent + runs[1].stats.dropped == 300
+
+
+def test_a_receiver_that_stays_behind_still_fills_the_default_cap_and_gets_drops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The default cap rides out a stall, it does not hide an overload: scaled down (a 0.05 s ride-out, no 256
+    floor), a receiver answering 10 at a time in 0.2 s against 400 starts/s fills the cap and the rest are dropped."""
+    from harness.load import engine
+
+    monkeypatch.setattr(engine, "RIDE_OUT", 0.05)
+    monkeypatch.setattr(engine, "CAP_MIN", 1)
+    provider = CATALOG.get("github")
+    schedule = open_schedule(provider, rate=400, duration=0.5)
+    with _counting_server(hold=0.2) as (url, _, peak):
+        run = play(LoadConfig(provider, url, schedule, GITHUB, ("push",), timeout=5, bodies_per_type=1))
+    assert engine.default_cap(schedule) == 10 and peak[1] <= 10
+    assert run.stats.sent + run.stats.dropped == 200 and run.stats.dropped >= 100
+
+
+def test_young_collections_are_rarer_during_the_run_and_the_thresholds_come_back_after() -> None:
+    """During the run a young collection waits for 10,000 net new objects (the requests in flight are not walked and
+    promoted every 700); the caller's thresholds are back once ``play`` returns."""
+    import gc
+
+    provider = CATALOG.get("github")
+    seen: list[tuple[int, int, int]] = []
+    before = gc.get_threshold()
+    with _counting_server() as (url, _, _):
+        schedule = open_schedule(provider, rate=100, duration=0.05)
+        config = LoadConfig(provider, url, schedule, GITHUB, ("push",), timeout=5, bodies_per_type=1)
+        config.progress = lambda _stats, _elapsed: seen.append(gc.get_threshold())
+        run = play(config)
+    assert run.stats.succeeded == schedule.starts == 5
+    assert seen and seen[-1][0] >= 10_000 and seen[-1][1:] == before[1:]
+    assert gc.get_threshold() == before
