@@ -486,6 +486,11 @@ class Provider:
             if any(fnmatchcase(name, p) or (family and name.startswith(f"{p}.")) for p in patterns)
         ]
 
+    @cached_property
+    def _families(self) -> frozenset[str]:
+        """Every ``base`` some event type names as ``base.rest`` (each prefix before a dot)."""
+        return frozenset(name[:i] for name in self.events for i, c in enumerate(name) if c == ".")
+
     def qualified_event_type(self, base: str | None, item: Any) -> str | None:
         """The event type a header names, qualified by the body's action (``pull_request`` + ``opened``) when known.
 
@@ -496,7 +501,7 @@ class Provider:
             return base
         action = resolve_pointer(item, pointer)
         if not isinstance(action, str):  # a family that is told apart by its action, sent without one: untyped
-            return None if any(name.startswith(f"{base}.") for name in self.events) else base
+            return None if base in self._families else base
         qualified = f"{base}.{action}"
         return qualified if qualified in self.events else base
 

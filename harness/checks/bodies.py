@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
@@ -374,6 +374,22 @@ def rejects_schema_violations(ctx: CheckContext) -> tuple[list[ContractViolation
     return out, notes
 
 
+_SHARED: dict[tuple[int, str], tuple[Provider, st.SearchStrategy[Any]]] = {}
+_SHARED_LIMIT = 256
+
+
+def _shared(prov: Provider, name: str, build: Callable[[], st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+    """A strategy built once per provider profile, not once per run: strategies are immutable, and building one costs
+    Hypothesis a look at the source of every ``composite`` in it and a walk over the whole tree."""
+    key = (id(prov), name)
+    cached = _SHARED.get(key)
+    if cached is None or cached[0] is not prov:
+        if len(_SHARED) >= _SHARED_LIMIT:
+            _SHARED.clear()
+        cached = _SHARED[key] = (prov, build())
+    return cached[1]
+
+
 def _garbage_strategy(ctx: CheckContext, base: Delivery) -> st.SearchStrategy[Delivery]:
     """Malformed and schema-invalid deliveries; everything drawn is a function of Hypothesis' choices alone."""
     prov = ctx.provider
@@ -385,10 +401,14 @@ def _garbage_strategy(ctx: CheckContext, base: Delivery) -> st.SearchStrategy[De
     def from_malformed(bad: Any) -> Delivery:
         return base.replace(body=bad.body, label=bad.reason).with_headers({"Content-Type": bad.content_type})
 
-    small_malformed = malformed_bodies(prov).filter(lambda b: len(b.body) <= 2 * 1024 * 1024)
-    if prov.body.format == "form":  # a form cut short, or of another shape, may still be an event: not garbage
-        small_malformed = small_malformed.filter(lambda b: not _valid_form(prov, b.body))
-    return st.one_of(invalid_payloads(prov).map(from_invalid), small_malformed.map(from_malformed))
+    def small_malformed() -> st.SearchStrategy[Any]:
+        small = malformed_bodies(prov).filter(lambda b: len(b.body) <= 2 * 1024 * 1024)
+        if prov.body.format == "form":  # a form cut short, or of another shape, may still be an event: not garbage
+            small = small.filter(lambda b: not _valid_form(prov, b.body))
+        return small
+
+    invalid = _shared(prov, "invalid", lambda: invalid_payloads(prov).map(from_invalid))
+    return st.one_of(invalid, _shared(prov, "malformed", small_malformed).map(from_malformed))
 
 
 def _valid_form(prov: Provider, body: bytes) -> bool:
@@ -431,18 +451,7 @@ def _fuzz(
         if failing:
             calls["after_failure"] += 1
 
-    @settings(
-        max_examples=ctx.max_examples,
-        database=None,
-        deadline=None,
-        phases=[Phase.explicit, Phase.generate, Phase.shrink],
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-        derandomize=False,
-    )
-    @hypothesis_seed(ctx.seed)
-    @given(st.tuples(st.none().map(gate), strategy).map(lambda pair: pair[1]))
-    def never_crashes(delivery: Delivery) -> None:
+    def attempt(delivery: Delivery) -> None:
         if out_of_budget():
             raise _OutOfBudget  # stops Hypothesis at once; the smallest failure so far stands
         signed = ctx.sign(delivery)
@@ -452,9 +461,25 @@ def _fuzz(
             failing.append((signed, reply))
             raise AssertionError(reply.describe())
 
-    for explicit in reversed(examples):
-        never_crashes = example(explicit)(never_crashes)
+    @settings(
+        max_examples=ctx.max_examples,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        derandomize=False,
+    )
+    @hypothesis_seed(ctx.seed)
+    @given(st.tuples(st.none().map(gate), strategy).map(lambda pair: pair[1]))
+    def never_crashes(delivery: Delivery) -> None:
+        attempt(delivery)
+
+    # No database, so no key: without this Hypothesis hashes the test's source (tokenising bodies.py) on every run.
+    never_crashes._hypothesis_internal_database_key = None  # type: ignore[attr-defined]
     try:
+        for explicit in examples:  # Hypothesis' explicit phase, without the report it formats for every example
+            attempt(explicit)  # a failure here ends the run unshrunk, as an explicit example's does
         never_crashes()
     except _OutOfBudget:
         pass
@@ -486,7 +511,8 @@ def no_server_error(ctx: CheckContext) -> tuple[list[ContractViolation], list[st
     """Hypothesis draws valid deliveries and ones with what providers add; then every provider-sends request of the run
     is judged."""
     prov = ctx.provider
-    found, sent, cut = _fuzz(ctx, st.one_of(novel_deliveries(prov), deliveries(prov)), [], _no_answer)
+    valid = _shared(prov, "valid", lambda: st.one_of(novel_deliveries(prov), deliveries(prov)))
+    found, sent, cut = _fuzz(ctx, valid, [], _no_answer)
     notes = [f"{sent} fuzzed valid deliveries{cut}, seed {ctx.seed}"]
     judged = ctx.sent(PROVIDER_SENDS)
     bad = [e for e in judged if _no_answer(e.reply)]

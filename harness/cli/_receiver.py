@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())  # SIGTERM cleans up as Ctrl-C does
     try:
         with receiver as rx:
+            rx.settle()  # this process serves only the receiver: its schemas compiled, start-up's objects frozen
             _banner(rx, provider.id, args.bug, given=chosen is not None)
             try:
                 stop.wait()

@@ -22,6 +22,7 @@ import aiohttp
 import yarl
 
 from harness.catalog import Provider
+from harness.core.collector import fewer_young_collections
 from harness.credentials import Credentials
 from harness.errors import TransportError, UsageError
 from harness.load.schedule import Schedule
@@ -36,10 +37,6 @@ _MAX_BODY = 1 << 20  # read at most this much of an answer; a flooding receiver 
 _PREPARE = 200_000  # deliveries built before the clock starts; beyond that, in chunks during the run
 _LATE = 0.05  # a start more than this behind its schedule counts as late
 _TICK = 0.002  # the scheduler wakes at most this often: starts due within one tick go out together
-# during the run, a young collection once this many more objects were made than freed (Python's default: 700). The
-# objects of the requests in flight are freed by reference counting when they end; at 700 each collection walked
-# them, promoted them and later walked them again as old, ~20% of the sender's CPU with a thousand in flight
-_YOUNG = 10_000
 RIDE_OUT = 1.0  # seconds of starts at the schedule's busiest rate that the default in-flight cap holds
 CAP_MIN, CAP_MAX = 256, 10_000  # the default in-flight cap's bounds (the upper one bounds the memory of a run)
 POOL = 256  # keep-alive connections at most, by default (fewer when the in-flight cap is lower)
@@ -167,16 +164,14 @@ def play(
     prepare_s = time.perf_counter() - prepared_at
     if ready is not None:
         ready()
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(_YOUNG, thresholds[0]), *thresholds[1:])
     cpu0, wall0 = time.process_time(), time.perf_counter()
     interrupted = False
     try:
-        asyncio.run(player.run())
+        with fewer_young_collections():  # the requests in flight are not walked again and again
+            asyncio.run(player.run())
     except KeyboardInterrupt:
         interrupted = True  # keep what was counted: the caller prints the partial summary and writes the report
     finally:
-        gc.set_threshold(*thresholds)
         gc.unfreeze()
     return SenderRun(
         stats=player.stats,

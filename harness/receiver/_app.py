@@ -57,9 +57,30 @@ class ReceiverApp:
     _accepted: int = 0  # authenticated, well-formed deliveries handled so far (slow-one-in-ten counts them)
     _queued: set[asyncio.Task[None]] = field(default_factory=set)
     _schemas: FastSchemas | None = None
+    _cuts: tuple[list[tuple[str, str, str]], frozenset[str]] | None = None
 
     def __post_init__(self) -> None:
         self._schemas = shared_schemas(self.provider)
+        self._cuts = self._signature_cuts()
+
+    def _signature_cuts(self) -> tuple[list[tuple[str, str, str]], frozenset[str]] | None:
+        """What the all-signatures bug changes in the headers: the multi-signature headers it cuts to their first entry
+        (header, separator, each entry's prefix) and the secondary headers it never reads; ``None``: nothing."""
+        lists = [s.signature_list for s in self.schemes if s.signature_list is not None]
+        alternatives: set[str] = set()
+        for spec in self.provider.auth.hmac.values():
+            if spec.either:
+                alternatives.update(extra.header.lower() for extra in spec.also)
+            if spec.separator is None:
+                continue
+            item = next(i for i in spec.format.split(spec.separator) if "{signature}" in i)
+            lists.append((spec.header, spec.separator, item.split("{", 1)[0]))  # "v1=" in "t=..,v1={signature}"
+        return (lists, frozenset(alternatives)) if lists or alternatives else None
+
+    @property
+    def schemas(self) -> FastSchemas | None:
+        """The compiled event schemas the strict check uses (shared by every receiver of the profile)."""
+        return self._schemas
 
     @property
     def _json_body(self) -> bool:
@@ -189,18 +210,12 @@ class ReceiverApp:
 
     def _signature_headers(self, headers: Mapping[str, str]) -> Mapping[str, str]:
         """The headers as verified: all of them, or (the bug) a multi-signature header cut to its first entry."""
-        if self.behaviour.all_signatures:
-            return headers
+        if self.behaviour.all_signatures or not self._cuts:
+            return headers  # nothing the bug would cut: the request's own (case-insensitive) headers, uncopied
         out = dict(headers)
-        lists = [s.signature_list for s in self.schemes if s.signature_list is not None]
-        for spec in self.provider.auth.hmac.values():
-            if spec.either:  # Box: only the primary header is compared, the secondary never read
-                alternatives = {extra.header.lower() for extra in spec.also}
-                out = {k: v for k, v in out.items() if k.lower() not in alternatives}
-            if spec.separator is None:
-                continue
-            item = next(i for i in spec.format.split(spec.separator) if "{signature}" in i)
-            lists.append((spec.header, spec.separator, item.split("{", 1)[0]))  # "v1=" in "t=..,v1={signature}"
+        lists, alternatives = self._cuts
+        if alternatives:  # Box: only the primary header is compared, the secondary never read
+            out = {k: v for k, v in out.items() if k.lower() not in alternatives}
         for header, separator, prefix in lists:
             for name, value in headers.items():
                 if name.lower() == header.lower():
@@ -316,7 +331,9 @@ class ReceiverApp:
             if self.behaviour.reply == "bad":
                 return web.json_response({"text": text})
             return web.json_response({"type": "message", "text": text})
-        return web.json_response({"status": "ok", "stored": stored, "duplicates": duplicates})
+        # what json_response writes for {"status": "ok", "stored": .., "duplicates": ..}, without its json.dumps
+        text = f'{{"status": "ok", "stored": {stored}, "duplicates": {duplicates}}}'
+        return web.Response(text=text, content_type="application/json")
 
     async def _handshake(self, headers: Mapping[str, str], payload: Any) -> web.Response:
         spec = self.provider.handshake

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 from referencing._core import Resolver
 from referencing.exceptions import Unresolvable
@@ -67,10 +68,27 @@ def _no_constants(name: str) -> Any:
 
 
 _STRICT = json.JSONDecoder(parse_constant=_no_constants)  # made once: json.loads with a hook makes one per call
+# every digit read as "0", every "[" or "{" as "[", any other byte as a space: one pass tells what orjson may not take
+_SHAPE = bytes(48 if 48 <= byte <= 57 else 91 if byte in (91, 123) else 32 for byte in range(256))
+_LONG_RUN = b"0" * 19  # 19 digits in a row: perhaps an integer past 64 bits, which orjson would make a float
+_NESTING = 512  # fewer opening brackets than this: nested less deeply than either parser's limit
 
 
 def parse_json(body: bytes) -> Any:
-    """Strict JSON from UTF-8 bytes (no NaN/Infinity); ``Rejected(400)`` otherwise."""
+    """Strict JSON from UTF-8 bytes (no NaN/Infinity); ``Rejected(400)`` otherwise.
+
+    orjson parses in about half the time of the standard library, and what it accepts the standard library accepts
+    too, with the same value, with two exceptions screened for here: an integer past 64 bits (orjson makes it a
+    float) and a nesting deeper than Python's recursion allows (orjson goes to 1024). A body that may hold either,
+    and whatever orjson refuses (a lone surrogate escape, a number that overflows, bad input), goes through the
+    standard library, which decides as before.
+    """
+    shape = body.translate(_SHAPE)
+    if _LONG_RUN not in shape and shape.count(b"[") < _NESTING:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
     if not body.strip():
         raise Rejected(400, "empty body")
     try:

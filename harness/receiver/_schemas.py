@@ -97,6 +97,11 @@ class FastSchemas:
         self._compiled[event_type] = compiled
         return compiled
 
+    def compile_all(self) -> None:
+        """Compile every event type's schema now (as a receiver that has run a while has), not on first use."""
+        for event_type in self.provider.events:
+            self._validator(event_type)
+
     def first_error(self, event_type: str, item: Any) -> str | None:
         """``None`` when the event is valid, else its first error as jsonschema words it."""
         compiled = self._validator(event_type)

@@ -11,7 +11,8 @@ talks to the driver directly from the receiver's event loop:
   the batch is the one that tries, and later ones in the same batch are duplicates).
 - SQLite runs in WAL mode with ``synchronous=NORMAL`` (a commit survives the process crashing; the OS crashing may
   lose the last commits: what SQLite documents for this mode), its writes on one thread, one hop per batch.
-  PostgreSQL uses psycopg's asyncio connections: one writer, one reader, no thread at all.
+  PostgreSQL uses psycopg's asyncio connections: one writer, one reader, no thread at all; a batch is one INSERT
+  statement in autocommit (its own transaction: one round trip, where an INSERT then a COMMIT took two).
 - A batch that fails (a value the database refuses) is retried one delivery per transaction, so one bad delivery
   never fails the others.
 """
@@ -407,7 +408,9 @@ class _PostgresBackend(_Backend):
         import psycopg
 
         info = self._conninfo()
-        self._writer = await psycopg.AsyncConnection.connect(info)
+        # autocommit: a batch is one INSERT statement, its own transaction, committed (durably, as the server is
+        # configured) when its answer comes back: one round trip per batch, not one for the INSERT and one for COMMIT
+        self._writer = await psycopg.AsyncConnection.connect(info, autocommit=True)
         self._reader = await psycopg.AsyncConnection.connect(info, autocommit=True)
         self._tx = asyncio.Lock()
 
@@ -429,15 +432,9 @@ class _PostgresBackend(_Backend):
                         column.append(value)
         conn, lock = self._writer, self._tx
         assert lock is not None
-        async with lock:
-            try:
-                async with conn.cursor() as cursor:
-                    await cursor.execute(self._insert_new, columns)
-                    inserted = [h for (h,) in await cursor.fetchall()]
-                await conn.commit()
-            except BaseException:
-                await conn.rollback()
-                raise
+        async with lock, conn.cursor() as cursor:  # one statement: all of the batch is stored, or none of it
+            await cursor.execute(self._insert_new, columns)
+            inserted = [h for (h,) in await cursor.fetchall()]
         for h in inserted:
             first[h].new += 1
 
@@ -448,15 +445,10 @@ class _PostgresBackend(_Backend):
         assert lock is not None
         async with lock:
             try:
-                async with conn.cursor() as cursor:
+                async with conn.transaction(), conn.cursor() as cursor:  # every row, or (rolled back) none
                     await cursor.executemany(self._insert, rows)
-                await conn.commit()
             except psycopg.errors.UniqueViolation:
-                await conn.rollback()
                 raise DuplicateKey("duplicate key value violates unique constraint on key_hash") from None
-            except BaseException:
-                await conn.rollback()
-                raise
 
     async def existing(self, hashes: list[str]) -> list[str]:
         async with self._reader.cursor() as cursor:

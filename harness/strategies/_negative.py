@@ -7,6 +7,7 @@ import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -231,9 +232,14 @@ def _form_encoded(payload: Any) -> bytes:
 
 def _oversized(prov: Provider) -> bytes:
     """Valid JSON just over the provider's size cap, built as bytes (no serialisation of a huge value)."""
-    pad = b"x" * (prov.body.max_bytes + 1)
-    body = b'{"x_harness_padding":"' + pad + b'"}'
-    return (b"[" + body + b"]" if prov.body.shape == "batch" else body) + prov.body.suffix.encode()
+    return _oversized_body(prov.body.max_bytes, prov.body.shape == "batch", prov.body.suffix)
+
+
+@lru_cache(maxsize=2)
+def _oversized_body(max_bytes: int, batch: bool, suffix: str) -> bytes:
+    """One body per cap, shared (bytes are immutable): a 25 MB cap's body took 20 ms to build on every draw."""
+    body = b'{"x_harness_padding":"' + b"x" * (max_bytes + 1) + b'"}'
+    return (b"[" + body + b"]" if batch else body) + suffix.encode()
 
 
 def malformed_bodies(provider: str | Provider, *, catalog: Catalog | None = None) -> st.SearchStrategy[MalformedBody]:
