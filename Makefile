@@ -9,10 +9,12 @@ PYTEST_ARGS ?= -n 4 --dist worksteal --durations=20
 
 .PHONY: install lint typecheck test pytest bench-smoke demo bench clean
 
+# --no-compile: pip would byte-compile every file of every package (half of a fresh install's 50 s); Python compiles
+# and caches the modules a run imports instead (make's test targets keep bytecode caches on, see pytest below).
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --no-compile -e '.[test]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -21,7 +23,7 @@ install: $(STAMP)
 $(DEMO_STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then :; else \
-		$(PY) -m pip install --quiet --upgrade pip && $(PY) -m pip install --quiet -e . ; fi
+		$(PY) -m pip install --quiet --upgrade pip && $(PY) -m pip install --quiet --no-compile -e . ; fi
 	@touch $(DEMO_STAMP)
 
 # ruff, then the import-layer contracts in pyproject.toml [tool.importlinter] (the order ARCHITECTURE.md states).
@@ -52,10 +54,10 @@ bench-smoke: install
 
 # The main job: the reference SendGrid receiver, checked clean and then with one injected bug.
 demo: $(DEMO_STAMP)
-	$(PY) -m harness.demo
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m harness.demo
 
 bench: install
-	$(PY) benchmarks/run_all.py
+	env -u PYTHONDONTWRITEBYTECODE $(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
