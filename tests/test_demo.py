@@ -26,4 +26,5 @@ def test_make_demo_installs_the_package_without_the_test_toolchain() -> None:
     prerequisites = re.search(r"^demo:(.*)$", makefile, re.MULTILINE)
     assert prerequisites is not None and prerequisites.group(1).split() == ["$(DEMO_STAMP)"]
     recipe = re.search(r"^\$\(DEMO_STAMP\):.*\n((?:\t.*\n|.*\\\n)+)", makefile, re.MULTILINE)
-    assert recipe is not None and "pip install --quiet -e . " in recipe.group(1) and "[test]" not in recipe.group(1)
+    assert recipe is not None and re.search(r"pip install( --[a-z-]+)* -e \. ", recipe.group(1))
+    assert "[test]" not in recipe.group(1)
