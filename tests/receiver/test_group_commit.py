@@ -45,6 +45,30 @@ async def _with_store(url: str, body: object) -> None:
         store.drop()
 
 
+@pytest.mark.postgres
+def test_postgresql_keeps_payloads_uncompressed_and_whole() -> None:
+    """PostgreSQL stores the payload column out of line without compressing it (no pglz on the write path), and a
+    large payload comes back byte for byte."""
+    from sqlalchemy import text
+
+    payload = json.dumps({"text": "x" * 20_000, "n": list(range(500))})
+
+    async def body(store: EventStore) -> None:
+        assert await store.insert_new([_event("big", payload)]) == 1
+        with store.engine.connect() as conn:
+            storage = conn.execute(
+                text(
+                    "SELECT attstorage FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) AND attname = 'payload'"
+                ),
+                {"t": store.table_name},
+            ).scalar()
+            query = f"SELECT payload FROM {store.table_name} WHERE idempotency_key = 'big'"
+            stored = conn.execute(text(query)).scalar()
+        assert storage == "e" and stored == payload
+
+    asyncio.run(_with_store(_url("postgresql", Path(".")), body))
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_concurrent_duplicates_are_stored_once_and_counted_exactly(backend: str, tmp_path: Path) -> None:
     """300 deliveries over 40 keys at once (some repeating a key inside one delivery): one row per key, and the
