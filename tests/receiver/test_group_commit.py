@@ -47,8 +47,8 @@ async def _with_store(url: str, body: object) -> None:
 
 @pytest.mark.postgres
 def test_postgresql_keeps_payloads_uncompressed_and_whole() -> None:
-    """PostgreSQL stores the payload column out of line without compressing it (no pglz on the write path), and a
-    large payload comes back byte for byte."""
+    """PostgreSQL stores the payload column without compressing it (no pglz on the write path), in the row itself up
+    to a page's size (a 6 kB body is not cut into TOAST chunks), and a large payload comes back byte for byte."""
     from sqlalchemy import text
 
     payload = json.dumps({"text": "x" * 20_000, "n": list(range(500))})
@@ -62,9 +62,13 @@ def test_postgresql_keeps_payloads_uncompressed_and_whole() -> None:
                 ),
                 {"t": store.table_name},
             ).scalar()
+            options = conn.execute(
+                text("SELECT reloptions FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": store.table_name}
+            ).scalar()
             query = f"SELECT payload FROM {store.table_name} WHERE idempotency_key = 'big'"
             stored = conn.execute(text(query)).scalar()
         assert storage == "e" and stored == payload
+        assert "toast_tuple_target=8160" in (options or [])
 
     asyncio.run(_with_store(_url("postgresql", Path(".")), body))
 
