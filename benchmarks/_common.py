@@ -3,11 +3,13 @@ a benchmark hands to run_all.py (which stores them in benchmarks/results/)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,21 @@ def median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
         result = fn()
         times.append(time.perf_counter() - started)
     return statistics.median(times), result
+
+
+@contextmanager
+def frozen_collector() -> Iterator[None]:
+    """What the process holds frozen out of the garbage collector and young collections rarer, as ``load`` and the
+    live simulator run their sends (harness.core.collector); restored after."""
+    from harness.core.collector import fewer_young_collections
+
+    gc.collect()
+    gc.freeze()
+    try:
+        with fewer_young_collections():
+            yield
+    finally:
+        gc.unfreeze()
 
 
 def table(rows: list[tuple[str, ...]]) -> str:

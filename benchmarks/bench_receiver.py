@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import itertools
 import math
 import os
@@ -37,11 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Targets, table
+from _common import Targets, frozen_collector, table
 from bench_simulate import _ECHO
 
 from harness.catalog import load_catalog
-from harness.core.collector import fewer_young_collections
 from harness.core.models import Delivery
 from harness.credentials import Credentials
 from harness.signing import sign_delivery
@@ -178,26 +176,13 @@ def deliveries(provider_id: str, creds: Credentials, n: int, every_type: bool = 
     return [sign_delivery(provider, maker.fresh(1, now, [kind]), creds, now=now) for kind in kinds]
 
 
-@contextmanager
-def steady_client() -> Iterator[None]:
-    """The client's garbage collector kept out of the figures, alike for the receiver and the echo server.
-
-    What the bench process holds by then (every provider's generated deliveries, the catalog) is frozen out of the
-    collector, and young collections are rarer (as in ``load``): a full collection walking all of it paused the
-    client for up to ~150 ms in one run, which every request in flight then counted as latency, at either server.
-    """
-    gc.collect()
-    gc.freeze()
-    try:
-        with fewer_young_collections():
-            yield
-    finally:
-        gc.unfreeze()
-
-
 def bare_rate(url: str, sent: Sequence[Delivery], concurrency: int = 64) -> tuple[float, set[int]]:
     """(deliveries/s, which deliveries got an answer other than 2xx) of the bare aiohttp client loop: semaphore,
-    gather, read."""
+    gather, read.
+
+    Here the loop is the instrument measuring two servers, not a peer, so its collector is frozen for both: a full
+    collection walking what the bench holds paused it for up to ~150 ms, and the echo server's rate (which the client
+    sets) was a quarter lower with it."""
     import aiohttp
 
     async def run() -> tuple[float, set[int]]:
@@ -215,7 +200,7 @@ def bare_rate(url: str, sent: Sequence[Delivery], concurrency: int = 64) -> tupl
             await asyncio.gather(*(post(i, d) for i, d in enumerate(sent)))
             return len(sent) / (time.perf_counter() - started), refused
 
-    with steady_client():
+    with frozen_collector():  # the client's pauses kept out of either server's figures (see frozen_collector)
         return asyncio.run(run())
 
 
@@ -253,7 +238,7 @@ def open_loop(url: str, sent: Sequence[Delivery], rate: float, connections: int 
             await asyncio.gather(*tasks)
         return latencies, failed
 
-    with steady_client():
+    with frozen_collector():
         return asyncio.run(run())
 
 
